@@ -1,0 +1,56 @@
+package confab
+
+import "time"
+
+// Conversation is a chat between its members. LastSeq is the seq of the
+// newest message ever appended (deleted ones included), so a member's unread
+// count is LastSeq - LastReadSeq.
+type Conversation struct {
+	ConversationID string
+	Name           *string
+	CreatedBy      string
+	CreatedAt      time.Time
+	UpdatedAt      *time.Time
+	LastMessage    *string
+	LastMessageAt  *time.Time
+	MessageCount   int // messages not deleted
+	LastSeq        int64
+	Members        []Member // ordered by JoinedAt, then UserID
+}
+
+// Participants returns the members' user ids in Members order.
+func (c *Conversation) Participants() []string {
+	ids := make([]string, len(c.Members))
+	for i, m := range c.Members {
+		ids[i] = m.UserID
+	}
+	return ids
+}
+
+// Member returns the membership of userID, or nil if userID is not a member.
+func (c *Conversation) Member(userID string) *Member {
+	for i := range c.Members {
+		if c.Members[i].UserID == userID {
+			return &c.Members[i]
+		}
+	}
+	return nil
+}
+
+// Member is one user's membership in a conversation.
+type Member struct {
+	UserID      string
+	JoinedAt    time.Time
+	LastReadSeq int64
+}
+
+// Limits on conversations.
+const (
+	MaxParticipants      = 100 // members of one conversation, creator included
+	MaxConversationName  = 256 // bytes
+	DefaultPageLimit     = 50  // listMessages and listConversations when limit is absent
+	MaxPageLimit         = 100 // largest limit accepted; larger is BAD_USER_INPUT
+	MaxSearchTermBytes   = 256
+	DefaultSearchLimit   = 20
+	MaxLastMessageLength = 200 // runes of content kept as a conversation's preview
+)

@@ -1,0 +1,78 @@
+package confab
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an Error. Codes are strings that go on the wire
+// (GraphQL extensions.code), so a code never changes meaning.
+type Code string
+
+// The closed set of error codes. STYLE.md §2.3 maps each to its GraphQL
+// extensions.code, its AppSync errorType and its HTTP status.
+const (
+	CodeInvalid         Code = "BAD_USER_INPUT"        // validation, size and count limits
+	CodeUnauthenticated Code = "UNAUTHENTICATED"       // token missing, malformed, expired or forged
+	CodeForbidden       Code = "FORBIDDEN"             // acting as someone else
+	CodeNotFound        Code = "NOT_FOUND"             // missing or not visible to the caller
+	CodeConflict        Code = "CONFLICT"              // uniqueness violated, idempotency key reused
+	CodeLimited         Code = "RATE_LIMITED"          // rate, count or connection limits
+	CodeUnavailable     Code = "UNAVAILABLE"           // store or broker temporarily unreachable
+	CodeInternal        Code = "INTERNAL_SERVER_ERROR" // everything else
+)
+
+// Error is the one error type of confab. Message is safe to show any user;
+// Op and Err are for logs only and never reach a client.
+type Error struct {
+	Code    Code
+	Message string
+	Op      string // e.g. "chat.SendMessage"
+	Err     error  // underlying cause, for logs
+}
+
+// Error implements error for logs: it includes Op and the wrapped cause.
+func (e *Error) Error() string {
+	s := string(e.Code) + ": " + e.Message
+	if e.Op != "" {
+		s = e.Op + ": " + s
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the underlying cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and a user-safe message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, "" for a
+// nil err and CodeInternal for any other error.
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// ErrorMessage returns the user-safe message of the first *Error in err's
+// chain, or "Internal error." for any other error.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) && e.Code != CodeInternal {
+		return e.Message
+	}
+	return "Internal error."
+}

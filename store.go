@@ -1,0 +1,132 @@
+package confab
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists users, conversations and messages. Every method is safe for
+// concurrent use. One call is one unit of work: it either happens entirely or
+// not at all. A Store holds no business rules (authorisation, validation,
+// hashing) and never publishes events.
+//
+// Errors: GetX returns a *Error with CodeNotFound when the item is missing
+// (never a nil item with a nil error); uniqueness violations are CodeConflict;
+// a temporarily unreachable engine is CodeUnavailable. Anything else is a
+// wrapped driver error. Time values are stored with millisecond precision
+// and returned in UTC.
+//
+// store/storetest checks this contract for every implementation.
+type Store interface {
+	UserStore
+	TokenStore
+	ConversationStore
+	MessageStore
+
+	// Ping reports whether the engine is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the engine. Calls in flight finish first.
+	Close() error
+}
+
+// UserStore keeps accounts and profiles.
+type UserStore interface {
+	// InsertAccount creates a user with its password hash. Email is unique
+	// case-insensitively and Username is unique (both CodeConflict).
+	InsertAccount(ctx context.Context, a *Account) error
+	// GetAccountByLogin returns the account whose email (case-insensitive)
+	// or username equals login.
+	GetAccountByLogin(ctx context.Context, login string) (*Account, error)
+	// GetUser returns one user by id.
+	GetUser(ctx context.Context, userID string) (*User, error)
+	// GetUsers returns the users that exist among ids, in no particular
+	// order; missing ids are left out. At most MaxPageLimit ids.
+	GetUsers(ctx context.Context, ids []string) ([]*User, error)
+	// UpdateUser applies u and returns the user as stored afterwards.
+	UpdateUser(ctx context.Context, userID string, u UserUpdate) (*User, error)
+}
+
+// TokenStore keeps refresh tokens by their hash.
+type TokenStore interface {
+	// InsertRefreshToken stores a new token.
+	InsertRefreshToken(ctx context.Context, t *RefreshToken) error
+	// GetRefreshToken returns the token with the given hash.
+	GetRefreshToken(ctx context.Context, hash string) (*RefreshToken, error)
+	// RotateRefreshToken atomically marks the token oldHash used and inserts
+	// next. If oldHash is already used or revoked it changes nothing and
+	// returns CodeConflict, so exactly one of two racing rotations wins.
+	RotateRefreshToken(ctx context.Context, oldHash string, next *RefreshToken) error
+	// RevokeRefreshFamily revokes every token of the family.
+	RevokeRefreshFamily(ctx context.Context, familyID string) error
+}
+
+// ConversationStore keeps conversations and their members.
+type ConversationStore interface {
+	// InsertConversation creates c with c.Members. Every member must be an
+	// existing user (otherwise CodeNotFound).
+	InsertConversation(ctx context.Context, c *Conversation) error
+	// GetConversation returns a conversation with its members.
+	GetConversation(ctx context.Context, conversationID string) (*Conversation, error)
+	// UpdateConversation sets the name (when name is non-nil) and UpdatedAt,
+	// and returns the conversation as stored afterwards.
+	UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*Conversation, error)
+	// ListConversations returns a page of the conversations userID is a
+	// member of, most recent activity first (activity = LastMessageAt, or
+	// CreatedAt before any message), ties broken by ConversationID. Each
+	// conversation includes its members.
+	ListConversations(ctx context.Context, userID string, p ConversationPage) ([]*Conversation, error)
+	// ListConversationIDs returns the ids of every conversation userID is a
+	// member of (for presence fan-out). At most limit ids.
+	ListConversationIDs(ctx context.Context, userID string, limit int) ([]string, error)
+	// MarkRead raises a member's LastReadSeq to seq (never lowers it).
+	// CodeNotFound if userID is not a member.
+	MarkRead(ctx context.Context, conversationID, userID string, seq int64) error
+}
+
+// ConversationPage selects a page of ListConversations. After, when non-nil,
+// is the position of the last item of the previous page.
+type ConversationPage struct {
+	Limit int
+	After *ActivityCursor
+}
+
+// ActivityCursor is a position in a user's conversation list.
+type ActivityCursor struct {
+	ActivityAt     time.Time
+	ConversationID string
+}
+
+// MessageStore keeps messages.
+type MessageStore interface {
+	// AppendMessage assigns m.Seq = the conversation's LastSeq+1 and inserts
+	// m, and in the same transaction sets the conversation's LastSeq,
+	// LastMessage (m.Content cut to MaxLastMessageLength runes),
+	// LastMessageAt (m.CreatedAt) and MessageCount+1. Seq is gapless and
+	// strictly increasing per conversation under any concurrency. It
+	// returns after the transaction is durable.
+	//
+	// If m.ClientToken is non-empty and a message of the same conversation
+	// and user already has it, nothing is written: *m is replaced by the
+	// stored message and created is false.
+	// CodeNotFound if the conversation does not exist.
+	AppendMessage(ctx context.Context, m *Message) (created bool, err error)
+	// GetMessage returns a message that is not deleted.
+	GetMessage(ctx context.Context, conversationID, messageID string) (*Message, error)
+	// DeleteMessage marks a message deleted, sets its UpdatedAt, and in the
+	// same transaction decrements MessageCount and, when it was the newest
+	// live message, resets LastMessage/LastMessageAt to the newest live one
+	// (nil when none). Seqs are never reused. It returns the message as it
+	// was before deletion, and the conversation after.
+	DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*Message, *Conversation, error)
+	// ListMessages returns up to limit live messages with seq < beforeSeq
+	// (all when beforeSeq <= 0), newest first.
+	ListMessages(ctx context.Context, conversationID string, beforeSeq int64, limit int) ([]*Message, error)
+	// ListMessagesAfter returns up to limit messages with seq > afterSeq,
+	// oldest first, deleted ones included (Deleted set, for resume).
+	ListMessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]*Message, error)
+	// SearchMessages returns up to limit live messages of the conversation
+	// whose content matches every word of terms (case-insensitive, words
+	// matched as whole tokens or prefixes), newest first. terms is plain
+	// text, never query syntax: any character is safe.
+	SearchMessages(ctx context.Context, conversationID, terms string, limit int) ([]*Message, error)
+}
