@@ -33,18 +33,26 @@ func ConversationTopic(conversationID string) string { return "conv." + conversa
 // UserTopic is the topic of the conversation updates a user should see.
 func UserTopic(userID string) string { return "user." + userID }
 
-type wakeKey struct{}
+type hooksKey struct{}
 
-// WithWake returns a context carrying wake, a function a stream producer
-// calls (without blocking) each time it has put one item on a channel it
-// returned. WebSocket transports use it to start a writer only when there is
-// something to write instead of parking a goroutine on every subscription.
-func WithWake(ctx context.Context, wake func()) context.Context {
-	return context.WithValue(ctx, wakeKey{}, wake)
+// StreamHooks let a WebSocket transport drive subscription streams without
+// parking a goroutine on each: a stream producer calls Wake (without
+// blocking) each time it has put one item on, or closed, a channel it
+// returned, and Evict when its bounded queue overflowed (the subscriber is too
+// slow and should reconnect and resume). Either may be nil.
+type StreamHooks struct {
+	Wake  func()
+	Evict func(reason string)
 }
 
-// WakeFrom returns the function stored by WithWake, or nil.
-func WakeFrom(ctx context.Context) func() {
-	f, _ := ctx.Value(wakeKey{}).(func())
-	return f
+// WithStreamHooks returns a context carrying h for the stream producers
+// started under it.
+func WithStreamHooks(ctx context.Context, h StreamHooks) context.Context {
+	return context.WithValue(ctx, hooksKey{}, h)
+}
+
+// StreamHooksFrom returns the hooks stored by WithStreamHooks, or zero hooks.
+func StreamHooksFrom(ctx context.Context) StreamHooks {
+	h, _ := ctx.Value(hooksKey{}).(StreamHooks)
+	return h
 }
