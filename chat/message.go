@@ -1,0 +1,179 @@
+package chat
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/confab-chat/confab"
+)
+
+// SendMessageInput is what a client sends.
+type SendMessageInput struct {
+	ConversationID string
+	Content        string
+	MessageType    confab.MessageType // "" means TEXT
+	ClientToken    string             // optional idempotency key
+}
+
+// MessagePage is a page of ListMessages.
+type MessagePage struct {
+	Items     []*confab.Message
+	NextToken *string
+}
+
+// SendMessage appends a message by the caller to a conversation of theirs,
+// durably, and then publishes it. A retry with the same ClientToken returns
+// the original message and publishes nothing; the same token with other
+// content is CONFLICT.
+func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in SendMessageInput) (*confab.Message, error) {
+	if err := s.requireMember(ctx, caller, in.ConversationID); err != nil {
+		return nil, err
+	}
+	if err := s.validateMessage(&in); err != nil {
+		return nil, err
+	}
+	now := s.nowUTC()
+	m := &confab.Message{
+		MessageID:      s.newID(),
+		ConversationID: in.ConversationID,
+		UserID:         caller.UserID,
+		Content:        in.Content,
+		MessageType:    in.MessageType,
+		CreatedAt:      now,
+		ClientToken:    in.ClientToken,
+	}
+	created, err := s.store.AppendMessage(ctx, m)
+	if err != nil {
+		if confab.ErrorCode(err) == confab.CodeNotFound {
+			return nil, errConversationNotFound()
+		}
+		return nil, err
+	}
+	if !created {
+		if m.Content != in.Content || m.MessageType != in.MessageType {
+			return nil, confab.Errorf(confab.CodeConflict, "clientToken was already used for another message.")
+		}
+		return m, nil
+	}
+	s.publish(ctx, confab.ConversationTopic(m.ConversationID), &confab.Event{
+		Kind: confab.EventMessageSent, ConversationID: m.ConversationID, Message: m, At: now,
+	})
+	if c, err := s.store.GetConversation(ctx, m.ConversationID); err == nil {
+		s.publishConversation(ctx, c)
+	} else {
+		s.logger.WarnContext(ctx, "conversation update not published", "conversation_id", m.ConversationID, "err", err)
+	}
+	return m, nil
+}
+
+func (s *Service) validateMessage(in *SendMessageInput) error {
+	if in.MessageType == "" {
+		in.MessageType = confab.MessageText
+	}
+	switch {
+	case !in.MessageType.Valid():
+		return confab.Errorf(confab.CodeInvalid, "messageType is not a known type.")
+	case in.MessageType == confab.MessageSystem:
+		return confab.Errorf(confab.CodeInvalid, "Clients may not send SYSTEM messages.")
+	case strings.TrimSpace(in.Content) == "":
+		return confab.Errorf(confab.CodeInvalid, "content must not be empty.")
+	case len(in.Content) > s.cfg.MaxContentBytes:
+		return confab.Errorf(confab.CodeInvalid, "content is larger than %d bytes.", s.cfg.MaxContentBytes)
+	case !utf8.ValidString(in.Content):
+		return confab.Errorf(confab.CodeInvalid, "content must be valid UTF-8.")
+	case len(in.ClientToken) > confab.MaxClientTokenBytes:
+		return confab.Errorf(confab.CodeInvalid, "clientToken is longer than %d bytes.", confab.MaxClientTokenBytes)
+	}
+	return nil
+}
+
+// GetMessage returns a live message of a conversation of the caller.
+func (s *Service) GetMessage(ctx context.Context, caller confab.Identity, conversationID, messageID string) (*confab.Message, error) {
+	if err := s.requireMember(ctx, caller, conversationID); err != nil {
+		return nil, err
+	}
+	m, err := s.store.GetMessage(ctx, conversationID, messageID)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, confab.Errorf(confab.CodeNotFound, "Message not found.")
+	}
+	return m, err
+}
+
+// ListMessages returns a page of live messages, newest first. The nextToken
+// is a seq position, so pages stay stable while messages are added.
+func (s *Service) ListMessages(ctx context.Context, caller confab.Identity, conversationID string, limit *int, nextToken *string) (*MessagePage, error) {
+	if err := s.requireMember(ctx, caller, conversationID); err != nil {
+		return nil, err
+	}
+	n, err := pageLimit(limit)
+	if err != nil {
+		return nil, err
+	}
+	var before int64
+	if nextToken != nil && *nextToken != "" {
+		var cur cursor
+		if err := s.decodeCursor(*nextToken, "messages", conversationID, &cur); err != nil {
+			return nil, err
+		}
+		if cur.Seq <= 0 {
+			return nil, confab.Errorf(confab.CodeInvalid, "nextToken is invalid.")
+		}
+		before = cur.Seq
+	}
+	items, err := s.store.ListMessages(ctx, conversationID, before, n+1)
+	if err != nil {
+		return nil, err
+	}
+	page := &MessagePage{Items: items}
+	if len(items) > n {
+		page.Items = items[:n]
+		tok := s.encodeCursor("messages", conversationID, cursor{Seq: items[n-1].Seq})
+		page.NextToken = &tok
+	}
+	return page, nil
+}
+
+// DeleteMessage deletes a message; only its author may. Members are told
+// through onMessageDeleted and onConversationUpdated.
+func (s *Service) DeleteMessage(ctx context.Context, caller confab.Identity, conversationID, messageID string) (*confab.Message, error) {
+	m, err := s.GetMessage(ctx, caller, conversationID, messageID)
+	if err != nil {
+		return nil, err
+	}
+	if m.UserID != caller.UserID {
+		return nil, confab.Errorf(confab.CodeForbidden, "Only the author can delete a message.")
+	}
+	m, c, err := s.store.DeleteMessage(ctx, conversationID, messageID, s.nowUTC())
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, confab.Errorf(confab.CodeNotFound, "Message not found.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.publish(ctx, confab.ConversationTopic(conversationID), &confab.Event{
+		Kind: confab.EventMessageDeleted, ConversationID: conversationID, Message: m, At: s.nowUTC(),
+	})
+	s.publishConversation(ctx, c)
+	return m, nil
+}
+
+// SearchMessages finds live messages of a conversation of the caller whose
+// content contains every word of term (case-insensitive), newest first.
+func (s *Service) SearchMessages(ctx context.Context, caller confab.Identity, conversationID, term string, limit *int) ([]*confab.Message, error) {
+	if err := s.requireMember(ctx, caller, conversationID); err != nil {
+		return nil, err
+	}
+	term = strings.TrimSpace(term)
+	if term == "" || len(term) > confab.MaxSearchTermBytes || !utf8.ValidString(term) {
+		return nil, confab.Errorf(confab.CodeInvalid, "searchTerm must be 1 to %d bytes of text.", confab.MaxSearchTermBytes)
+	}
+	n := confab.DefaultSearchLimit
+	if limit != nil {
+		var err error
+		if n, err = pageLimit(limit); err != nil {
+			return nil, err
+		}
+	}
+	return s.store.SearchMessages(ctx, conversationID, term, n)
+}

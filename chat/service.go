@@ -1,0 +1,122 @@
+package chat
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/confab-chat/confab"
+	"github.com/google/uuid"
+)
+
+// Config holds the service's limits. Zero values mean the defaults below,
+// filled in by New.
+type Config struct {
+	// MaxContentBytes is the largest message content accepted (bytes);
+	// larger is BAD_USER_INPUT. Default confab.DefaultMaxContentBytes.
+	MaxContentBytes int
+	// MaxResume is the largest number of messages a subscription with
+	// afterSeq replays before going live; further behind is BAD_USER_INPUT
+	// ("page with listMessages"). Default 1000.
+	MaxResume int
+	// StreamQueue is the number of live events buffered per subscription
+	// before the subscriber is evicted as too slow. Default 128.
+	StreamQueue int
+	// GapWait is how long a message stream waits for a missing seq to
+	// arrive before reading it from the store. Default 50 ms.
+	GapWait time.Duration
+	// CursorKey authenticates nextToken cursors. Default: random per
+	// process (cursors then do not survive a restart).
+	CursorKey []byte
+}
+
+// Service implements every chat operation. It is safe for concurrent use.
+type Service struct {
+	store  confab.Store
+	broker confab.Broker
+	cfg    Config
+	logger *slog.Logger
+	now    func() time.Time
+	newID  func() string
+
+	membersMu sync.Mutex
+	members   map[string]map[string]struct{} // guarded by membersMu: conversationID → member ids (membership never changes once created)
+
+	presenceMu sync.Mutex
+	conns      map[string]int // guarded by presenceMu: userID → live connections on this node
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock sets the time source (tests).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
+
+// New returns a Service over store and broker.
+func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *Service {
+	if cfg.MaxContentBytes <= 0 {
+		cfg.MaxContentBytes = confab.DefaultMaxContentBytes
+	}
+	if cfg.MaxResume <= 0 {
+		cfg.MaxResume = 1000
+	}
+	if cfg.StreamQueue <= 0 {
+		cfg.StreamQueue = 128
+	}
+	if cfg.GapWait <= 0 {
+		cfg.GapWait = 50 * time.Millisecond
+	}
+	if len(cfg.CursorKey) == 0 {
+		cfg.CursorKey = make([]byte, 32)
+		rand.Read(cfg.CursorKey) // never fails (crypto/rand documents it)
+	}
+	s := &Service{
+		store:   store,
+		broker:  broker,
+		cfg:     cfg,
+		logger:  slog.New(slog.DiscardHandler),
+		now:     time.Now,
+		newID:   func() string { return uuid.Must(uuid.NewV7()).String() },
+		members: make(map[string]map[string]struct{}),
+		conns:   make(map[string]int),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (s *Service) Config() Config { return s.cfg }
+
+// nowUTC returns the current time in UTC at millisecond precision, the
+// precision every store keeps.
+func (s *Service) nowUTC() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// publish sends ev on topic after a commit. A broker failure does not undo
+// the committed work: it is logged, and subscribers recover from the store
+// (message streams fill gaps; lists re-read on reconnect).
+func (s *Service) publish(ctx context.Context, topic string, ev *confab.Event) {
+	if err := s.broker.Publish(ctx, topic, ev); err != nil {
+		s.logger.ErrorContext(ctx, "publish failed", "topic", topic, "kind", string(ev.Kind), "err", err)
+	}
+}
+
+// errConversationNotFound is the one answer for a conversation that is
+// missing or hidden from the caller.
+func errConversationNotFound() error {
+	return confab.Errorf(confab.CodeNotFound, "Conversation not found.")
+}
+
+// requireCaller refuses an empty identity: every operation needs a caller.
+func requireCaller(caller confab.Identity) error {
+	if caller.UserID == "" {
+		return confab.Errorf(confab.CodeUnauthenticated, "Authentication required.")
+	}
+	return nil
+}

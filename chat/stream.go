@@ -1,0 +1,327 @@
+package chat
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/confab-chat/confab"
+)
+
+// stream is the delivery end of one subscription: a bounded channel fed
+// from broker callbacks, with no goroutine of its own. The transport learns
+// of each item (and of the close) through the context's StreamHooks.Wake.
+//
+// Overflow policy: when the channel is full the subscriber is too slow. The
+// stream calls StreamHooks.Evict, closes the channel and unsubscribes; the
+// client reconnects and resumes (onMessageSent's afterSeq).
+type stream[T any] struct {
+	hooks confab.StreamHooks
+
+	mu     sync.Mutex
+	out    chan T              // guarded by mu for send and close
+	closed bool                // guarded by mu
+	sub    confab.Subscription // set before any close can need it
+}
+
+// push offers v to the subscriber without blocking. Callers hold st.mu.
+func (st *stream[T]) push(v T) {
+	if st.closed {
+		return
+	}
+	select {
+	case st.out <- v:
+		if st.hooks.Wake != nil {
+			st.hooks.Wake()
+		}
+	default:
+		if st.hooks.Evict != nil {
+			st.hooks.Evict("slow consumer: too many undelivered events; reconnect and resume")
+		}
+		st.closeLocked()
+		// The broker may be inside this very callback: unsubscribe from
+		// another goroutine so an implementation that waits for in-flight
+		// deliveries cannot deadlock.
+		go st.sub.Unsubscribe()
+	}
+}
+
+// closeLocked ends the stream. Callers hold st.mu.
+func (st *stream[T]) closeLocked() {
+	if st.closed {
+		return
+	}
+	st.closed = true
+	if st.out != nil { // a message stream creates out once its start is known
+		close(st.out)
+	}
+	if st.hooks.Wake != nil {
+		st.hooks.Wake() // the transport reads the close and completes
+	}
+}
+
+// close ends the stream when its context is done.
+func (st *stream[T]) close() {
+	st.mu.Lock()
+	st.closeLocked()
+	st.mu.Unlock()
+	st.sub.Unsubscribe()
+}
+
+// subscribeSimple starts a stream of the events on topic that pick maps to a
+// value (ok=false skips the event).
+func subscribeSimple[T any](ctx context.Context, s *Service, topic string, pick func(*confab.Event) (T, bool)) (<-chan T, error) {
+	st := &stream[T]{hooks: confab.StreamHooksFrom(ctx), out: make(chan T, s.cfg.StreamQueue)}
+	st.mu.Lock() // no delivery until sub is set
+	defer st.mu.Unlock()
+	sub, err := s.broker.Subscribe(topic, func(ev *confab.Event) {
+		v, ok := pick(ev)
+		if !ok {
+			return
+		}
+		st.mu.Lock()
+		st.push(v)
+		st.mu.Unlock()
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.sub = sub
+	context.AfterFunc(ctx, st.close)
+	return st.out, nil
+}
+
+// OnConversationUpdated streams the caller's conversations as they are
+// created or changed. userID must be the caller's own.
+func (s *Service) OnConversationUpdated(ctx context.Context, caller confab.Identity, userID string) (<-chan *confab.Conversation, error) {
+	if err := s.requireSelf(caller, userID); err != nil {
+		return nil, err
+	}
+	return subscribeSimple(ctx, s, confab.UserTopic(userID), func(ev *confab.Event) (*confab.Conversation, bool) {
+		return ev.Conversation, ev.Kind == confab.EventConversationUpdated && ev.Conversation != nil
+	})
+}
+
+// OnUserPresenceUpdated streams presence changes of the members of a
+// conversation of the caller.
+func (s *Service) OnUserPresenceUpdated(ctx context.Context, caller confab.Identity, conversationID string) (<-chan *confab.User, error) {
+	if err := s.requireMember(ctx, caller, conversationID); err != nil {
+		return nil, err
+	}
+	return subscribeSimple(ctx, s, confab.ConversationTopic(conversationID), func(ev *confab.Event) (*confab.User, bool) {
+		return ev.User, ev.Kind == confab.EventPresenceUpdated && ev.User != nil
+	})
+}
+
+// OnMessageDeleted streams messages of a conversation of the caller as they
+// are deleted.
+func (s *Service) OnMessageDeleted(ctx context.Context, caller confab.Identity, conversationID string) (<-chan *confab.Message, error) {
+	if err := s.requireMember(ctx, caller, conversationID); err != nil {
+		return nil, err
+	}
+	return subscribeSimple(ctx, s, confab.ConversationTopic(conversationID), func(ev *confab.Event) (*confab.Message, bool) {
+		return ev.Message, ev.Kind == confab.EventMessageDeleted && ev.Message != nil
+	})
+}
+
+// messageStream delivers one conversation's messages in seq order with no
+// gaps and no duplicates. Broker events may arrive out of order (concurrent
+// senders publish independently; other nodes relay through NATS): an early
+// event waits in pending, and a gap not filled within GapWait is read from
+// the store.
+type messageStream struct {
+	stream[*confab.Message]
+	svc            *Service
+	conversationID string
+
+	next     int64                     // guarded by mu: seq to deliver next
+	ready    bool                      // guarded by mu: start position known; events flow
+	pending  map[int64]*confab.Message // guarded by mu: arrived ahead of next
+	gapTimer *time.Timer               // guarded by mu: armed while a gap is open
+}
+
+// OnMessageSent streams the messages of a conversation of the caller in seq
+// order. With afterSeq it first replays every message after that seq (at
+// most MaxResume; further behind is BAD_USER_INPUT) and then goes live, with
+// nothing missed or repeated in between.
+func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, conversationID string, afterSeq *int64) (<-chan *confab.Message, error) {
+	if err := s.requireMember(ctx, caller, conversationID); err != nil {
+		return nil, err
+	}
+	if afterSeq != nil && *afterSeq < 0 {
+		return nil, confab.Errorf(confab.CodeInvalid, "afterSeq must not be negative.")
+	}
+	ms := &messageStream{svc: s, conversationID: conversationID, pending: make(map[int64]*confab.Message)}
+	ms.hooks = confab.StreamHooksFrom(ctx)
+
+	// Subscribe first, then read the start position: an event committed in
+	// between is both buffered and in the store, and the seq check drops
+	// the second copy.
+	ms.mu.Lock()
+	sub, err := s.broker.Subscribe(confab.ConversationTopic(conversationID), ms.onEvent)
+	if err != nil {
+		ms.mu.Unlock()
+		return nil, err
+	}
+	ms.sub = sub
+	ms.mu.Unlock()
+
+	backlog, next, err := s.resumePoint(ctx, conversationID, afterSeq)
+	if err != nil {
+		sub.Unsubscribe()
+		return nil, err
+	}
+	ms.mu.Lock()
+	if ms.closed { // evicted while starting: more live events than the queue
+		ms.mu.Unlock()
+		return nil, confab.Errorf(confab.CodeLimited, "The conversation is too busy to subscribe right now; retry.")
+	}
+	ms.out = make(chan *confab.Message, len(backlog)+s.cfg.StreamQueue)
+	ms.next = next
+	ms.ready = true
+	early := ms.pending
+	ms.pending = make(map[int64]*confab.Message)
+	for _, m := range backlog {
+		ms.accept(m)
+	}
+	for _, m := range early {
+		ms.accept(m)
+	}
+	ms.mu.Unlock()
+	context.AfterFunc(ctx, ms.stop)
+	return ms.out, nil
+}
+
+// resumePoint returns the messages to replay and the seq that follows them.
+func (s *Service) resumePoint(ctx context.Context, conversationID string, afterSeq *int64) ([]*confab.Message, int64, error) {
+	c, err := s.store.GetConversation(ctx, conversationID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if afterSeq == nil {
+		return nil, c.LastSeq + 1, nil
+	}
+	if *afterSeq > c.LastSeq {
+		return nil, 0, confab.Errorf(confab.CodeInvalid, "afterSeq is beyond the newest message (seq %d).", c.LastSeq)
+	}
+	if c.LastSeq-*afterSeq > int64(s.cfg.MaxResume) {
+		return nil, 0, confab.Errorf(confab.CodeInvalid, "More than %d messages were sent after afterSeq; page with listMessages, then subscribe with a newer afterSeq.", s.cfg.MaxResume)
+	}
+	backlog, err := s.store.ListMessagesAfter(ctx, conversationID, *afterSeq, s.cfg.MaxResume)
+	if err != nil {
+		return nil, 0, err
+	}
+	return backlog, *afterSeq + 1, nil
+}
+
+func (ms *messageStream) onEvent(ev *confab.Event) {
+	if ev.Kind != confab.EventMessageSent || ev.Message == nil {
+		return
+	}
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if ms.closed {
+		return
+	}
+	if !ms.ready {
+		ms.hold(ev.Message)
+		return
+	}
+	ms.accept(ev.Message)
+}
+
+// accept places m in order. Callers hold mu.
+func (ms *messageStream) accept(m *confab.Message) {
+	switch {
+	case ms.closed || m.Seq < ms.next:
+		return // already delivered
+	case m.Seq > ms.next:
+		ms.hold(m)
+		ms.armGapTimer()
+		return
+	}
+	ms.emit(m)
+	for !ms.closed {
+		p, ok := ms.pending[ms.next]
+		if !ok {
+			break
+		}
+		delete(ms.pending, ms.next)
+		ms.emit(p)
+	}
+	if len(ms.pending) == 0 && ms.gapTimer != nil {
+		ms.gapTimer.Stop()
+		ms.gapTimer = nil
+	}
+}
+
+// hold keeps m until its turn. Too many held means the gap is not closing
+// fast enough for this subscriber: evict it. Callers hold mu.
+func (ms *messageStream) hold(m *confab.Message) {
+	if len(ms.pending) >= ms.svc.cfg.StreamQueue {
+		if ms.hooks.Evict != nil {
+			ms.hooks.Evict("slow consumer: too many out-of-order events; reconnect and resume")
+		}
+		ms.closeLocked()
+		go ms.sub.Unsubscribe()
+		return
+	}
+	ms.pending[m.Seq] = m
+}
+
+// emit delivers the message at ms.next (deleted ones are skipped but their
+// seq is consumed). Callers hold mu.
+func (ms *messageStream) emit(m *confab.Message) {
+	ms.next = m.Seq + 1
+	if !m.Deleted {
+		ms.push(m)
+	}
+}
+
+// gapFillTimeout bounds one store read that fills a gap; on failure the
+// timer is re-armed.
+const gapFillTimeout = 5 * time.Second
+
+func (ms *messageStream) armGapTimer() {
+	if ms.gapTimer == nil {
+		ms.gapTimer = time.AfterFunc(ms.svc.cfg.GapWait, ms.fillGap)
+	}
+}
+
+// fillGap reads the messages missing before the held ones from the store.
+func (ms *messageStream) fillGap() {
+	ms.mu.Lock()
+	ms.gapTimer = nil
+	if ms.closed || len(ms.pending) == 0 {
+		ms.mu.Unlock()
+		return
+	}
+	after := ms.next - 1
+	ms.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), gapFillTimeout)
+	msgs, err := ms.svc.store.ListMessagesAfter(ctx, ms.conversationID, after, ms.svc.cfg.StreamQueue)
+	cancel()
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if err != nil {
+		ms.svc.logger.Warn("gap fill failed", "conversation_id", ms.conversationID, "err", err)
+	}
+	for _, m := range msgs {
+		ms.accept(m)
+	}
+	if !ms.closed && len(ms.pending) > 0 {
+		ms.armGapTimer()
+	}
+}
+
+func (ms *messageStream) stop() {
+	ms.mu.Lock()
+	if ms.gapTimer != nil {
+		ms.gapTimer.Stop()
+		ms.gapTimer = nil
+	}
+	ms.closeLocked()
+	ms.mu.Unlock()
+	ms.sub.Unsubscribe()
+}
