@@ -1,0 +1,70 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/confab-chat/confab"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// DepthLimit refuses operations whose selections nest deeper than Max
+// levels (fragments expanded), before any resolver runs.
+type DepthLimit struct{ Max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = DepthLimit{}
+
+// ExtensionName implements graphql.HandlerExtension.
+func (DepthLimit) ExtensionName() string { return "DepthLimit" }
+
+// Validate implements graphql.HandlerExtension.
+func (DepthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (d DepthLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	if depth(oc.Operation.SelectionSet, 1, d.Max+1) > d.Max {
+		e := gqlerror.Errorf("The operation is nested deeper than %d levels.", d.Max)
+		setCode(e, confab.CodeInvalid)
+		return e
+	}
+	return nil
+}
+
+// depth returns the nesting depth of set, counting at most up to stop so
+// that hostile documents cost bounded work.
+func depth(set ast.SelectionSet, level, stop int) int {
+	if level >= stop {
+		return level
+	}
+	max := level - 1
+	for _, sel := range set {
+		var d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			d = level
+			if len(s.SelectionSet) > 0 {
+				d = depth(s.SelectionSet, level+1, stop)
+			}
+		case *ast.InlineFragment:
+			d = depth(s.SelectionSet, level, stop)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				d = depth(s.Definition.SelectionSet, level, stop)
+			}
+		}
+		if d > max {
+			max = d
+		}
+		if max >= stop {
+			return max
+		}
+	}
+	return max
+}

@@ -1,0 +1,10 @@
+package graph
+
+import "github.com/confab-chat/confab/chat"
+
+// Resolver is the root resolver: hand-written dependency injection, never
+// regenerated. Resolver methods read the caller, call one chat method and
+// convert the result.
+type Resolver struct {
+	Chat *chat.Service
+}
