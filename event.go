@@ -39,10 +39,13 @@ type hooksKey struct{}
 // parking a goroutine on each: a stream producer calls Wake (without
 // blocking) each time it has put one item on, or closed, a channel it
 // returned, and Evict when its bounded queue overflowed (the subscriber is too
-// slow and should reconnect and resume). Either may be nil.
+// slow and should reconnect and resume), and Started once when the stream
+// was created successfully (so a transport can tell a live stream from an
+// operation that failed at subscribe time). Any may be nil.
 type StreamHooks struct {
-	Wake  func()
-	Evict func(reason string)
+	Wake    func()
+	Evict   func(reason string)
+	Started func()
 }
 
 // WithStreamHooks returns a context carrying h for the stream producers

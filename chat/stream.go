@@ -88,6 +88,9 @@ func subscribeSimple[T any](ctx context.Context, s *Service, topic string, pick 
 	}
 	st.sub = sub
 	context.AfterFunc(ctx, st.close)
+	if st.hooks.Started != nil {
+		st.hooks.Started()
+	}
 	return st.out, nil
 }
 
@@ -189,6 +192,9 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	}
 	ms.mu.Unlock()
 	context.AfterFunc(ctx, ms.stop)
+	if ms.hooks.Started != nil {
+		ms.hooks.Started()
+	}
 	return ms.out, nil
 }
 
