@@ -1,0 +1,475 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/confab-chat/confab"
+	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"golang.org/x/time/rate"
+)
+
+// Protocol renders the frames of one wire protocol.
+type Protocol interface {
+	// Name identifies the protocol in metrics and logs.
+	Name() string
+	// Next renders one result of operation id.
+	Next(id string, r *graphql.Response) []byte
+	// Complete renders the end of operation id.
+	Complete(id string) []byte
+	// Error renders the failure of operation id; no Complete follows.
+	Error(id string, errs gqlerror.List) []byte
+	// KeepAlive renders the protocol's keep-alive frame, or nil if it has
+	// none (WebSocket pings are sent either way).
+	KeepAlive() []byte
+}
+
+// Conn is one WebSocket connection. Its reader is the protocol's goroutine
+// (the one that called Hub.Upgrade); Conn's methods may be called from any
+// goroutine.
+type Conn struct {
+	hub     *Hub
+	ws      *websocket.Conn
+	proto   Protocol
+	request *http.Request
+	ctx     context.Context // cancelled when the connection ends
+	cancel  context.CancelFunc
+	limiter *rate.Limiter // used only by the reader
+	done    chan struct{} // closed when Finish has run
+
+	mu       sync.Mutex
+	queue    []item         // guarded by mu: frames and pulls waiting for the writer
+	writing  bool           // guarded by mu: a writer goroutine is running
+	closed   bool           // guarded by mu: Close was called
+	ops      map[string]*op // guarded by mu: active operations by id
+	identity confab.Identity
+	release  func()      // guarded by mu: ends the presence of identity
+	timer    *time.Timer // guarded by mu: init timeout, then token expiry
+}
+
+// item is one unit of work for the writer: a ready frame, or a pull of the
+// next result of an operation.
+type item struct {
+	frame []byte
+	op    *op
+	ping  bool
+}
+
+// op is an active operation.
+type op struct {
+	id      string
+	ctx     context.Context
+	cancel  context.CancelFunc
+	stream  bool                    // set by the Started hook
+	next    graphql.ResponseHandler // guarded by Conn.mu until set; then read by the writer only
+	pending int                     // guarded by Conn.mu: wakes before next was set
+	ended   bool                    // guarded by Conn.mu
+}
+
+func newConn(h *Hub, ws *websocket.Conn, proto Protocol, r *http.Request) *Conn {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	c := &Conn{
+		hub:     h,
+		ws:      ws,
+		proto:   proto,
+		request: r,
+		ctx:     ctx,
+		cancel:  cancel,
+		limiter: rate.NewLimiter(rate.Limit(h.cfg.OpsPerSecond), int(2*h.cfg.OpsPerSecond)),
+		done:    make(chan struct{}),
+		ops:     make(map[string]*op),
+	}
+	ws.SetReadLimit(h.cfg.MaxFrameBytes)
+	idle := 3 * h.cfg.KeepAlive
+	ws.SetReadDeadline(time.Now().Add(idle))
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(idle)) })
+	return c
+}
+
+// Request returns the upgrade request (for its query parameters and headers).
+func (c *Conn) Request() *http.Request { return c.request }
+
+// Done is closed when the connection has ended and its reader finished.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Config returns the engine's configuration.
+func (c *Conn) Config() Config { return c.hub.cfg }
+
+// ReadFrame returns the next text frame from the client. It refreshes the
+// idle deadline. Any error ends the connection: the caller returns and
+// calls Finish.
+func (c *Conn) ReadFrame() ([]byte, error) {
+	for {
+		kind, data, err := c.ws.ReadMessage()
+		if err != nil {
+			return nil, err
+		}
+		c.ws.SetReadDeadline(time.Now().Add(3 * c.hub.cfg.KeepAlive))
+		if kind == websocket.TextMessage {
+			return data, nil
+		}
+		// Binary frames carry nothing in either protocol.
+		return nil, &CloseError{Code: websocket.CloseUnsupportedData, Reason: "binary frames are not supported"}
+	}
+}
+
+// CloseError asks the reader loop to close with a code and reason.
+type CloseError struct {
+	Code   int
+	Reason string
+}
+
+func (e *CloseError) Error() string { return e.Reason }
+
+// AllowOp spends one token of the per-connection operation rate.
+func (c *Conn) AllowOp() bool { return c.limiter.Allow() }
+
+// SetInitTimeout arms the connection_init deadline: when it passes before
+// Authenticated is called, onTimeout runs (it closes with the protocol's
+// code).
+func (c *Conn) SetInitTimeout(onTimeout func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.timer = time.AfterFunc(c.hub.cfg.InitTimeout, func() {
+		c.mu.Lock()
+		authed := c.identity.UserID != ""
+		c.mu.Unlock()
+		if !authed {
+			onTimeout()
+		}
+	})
+}
+
+// Authenticate verifies token with the configured authenticator.
+func (c *Conn) Authenticate(token string) (confab.Identity, error) {
+	return c.hub.cfg.Authenticate(c.ctx, token)
+}
+
+// Authenticated records the caller, starts their presence and arms the
+// token-expiry timer: when the token expires, onExpiry runs (it closes
+// with the protocol's auth code so the client reconnects with a fresh token).
+func (c *Conn) Authenticated(id confab.Identity, onExpiry func()) {
+	c.mu.Lock()
+	if c.closed || c.identity.UserID != "" {
+		c.mu.Unlock()
+		return
+	}
+	c.identity = id
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if !id.ExpiresAt.IsZero() {
+		c.timer = time.AfterFunc(time.Until(id.ExpiresAt), onExpiry)
+	}
+	c.mu.Unlock()
+	release := c.hub.cfg.Connect(c.ctx, id.UserID)
+	c.mu.Lock()
+	c.release = release
+	closed := c.closed
+	c.mu.Unlock()
+	if closed { // ended while presence was being recorded
+		release()
+	}
+}
+
+// Identity returns the authenticated caller (zero before Authenticated).
+func (c *Conn) Identity() confab.Identity {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.identity
+}
+
+// Has reports whether operation id is active.
+func (c *Conn) Has(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.ops[id]
+	return ok
+}
+
+// Send queues a frame. It never blocks; a connection whose queue is full is
+// closed as too slow.
+func (c *Conn) Send(frame []byte) { c.enqueue(item{frame: frame}) }
+
+func (c *Conn) enqueue(it item) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.queue) >= c.hub.cfg.MaxQueuedFrames {
+		c.mu.Unlock()
+		// Not on this goroutine: it may be a publisher's, which must not
+		// wait for a close frame to be written.
+		go c.Close(websocket.CloseTryAgainLater, "slow consumer: reconnect and resume")
+		return
+	}
+	c.queue = append(c.queue, it)
+	start := !c.writing
+	c.writing = true
+	c.mu.Unlock()
+	if start {
+		go c.write()
+	}
+}
+
+// write drains the queue, then exits: the writer exists only while there
+// is something to write.
+func (c *Conn) write() {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.closed {
+			c.queue = nil
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		it := c.queue[0]
+		c.queue[0] = item{}
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+
+		frame := it.frame
+		if it.op != nil {
+			frame = c.pull(it.op)
+			if frame == nil {
+				continue
+			}
+		}
+		deadline := time.Now().Add(c.hub.cfg.WriteTimeout)
+		var err error
+		if it.ping {
+			err = c.ws.WriteControl(websocket.PingMessage, nil, deadline)
+		} else {
+			c.ws.SetWriteDeadline(deadline)
+			err = c.ws.WriteMessage(websocket.TextMessage, frame)
+		}
+		if err != nil {
+			c.Close(websocket.CloseAbnormalClosure, "")
+			return
+		}
+	}
+}
+
+// pull renders the next result of o. It runs on the writer, which is the
+// only caller of o.next; a Wake was counted for every item, so the handler
+// finds one waiting and does not block.
+func (c *Conn) pull(o *op) []byte {
+	c.mu.Lock()
+	ended := o.ended
+	c.mu.Unlock()
+	if ended {
+		return nil
+	}
+	resp := o.next(o.ctx)
+	if resp == nil { // the stream closed: the subscription is over
+		if c.end(o.id, o) {
+			return c.proto.Complete(o.id)
+		}
+		return nil
+	}
+	return c.proto.Next(o.id, resp)
+}
+
+// end removes operation id if it is still o, cancelling it. It reports
+// whether it did.
+func (c *Conn) end(id string, o *op) bool {
+	c.mu.Lock()
+	cur, ok := c.ops[id]
+	if !ok || (o != nil && cur != o) {
+		c.mu.Unlock()
+		return false
+	}
+	delete(c.ops, id)
+	cur.ended = true
+	c.mu.Unlock()
+	cur.cancel()
+	return true
+}
+
+// Stop ends operation id at the client's request. Unknown ids are ignored
+// (both protocols say so). It reports whether the operation was active.
+func (c *Conn) Stop(id string) bool { return c.end(id, nil) }
+
+// ErrTooManyOps is returned by Start when the connection has
+// MaxSubscriptions active operations.
+var ErrTooManyOps = errors.New("realtime: too many operations on this connection")
+
+// ErrDuplicateID is returned by Start when id is already active.
+var ErrDuplicateID = errors.New("realtime: operation id already active")
+
+// Start runs an operation for id. Parse and validation failures, and a
+// subscription refused at subscribe time, are answered with the protocol's
+// Error frame. allowSingle says whether queries and mutations may run
+// (graphql-transport-ws: yes, AppSync: no — then onSingle is answered).
+// ack, when non-nil, is queued once the operation is accepted, before any
+// result (AppSync's start_ack).
+func (c *Conn) Start(id string, params *graphql.RawParams, exec graphql.GraphExecutor, allowSingle bool, ack []byte) error {
+	c.mu.Lock()
+	if _, dup := c.ops[id]; dup {
+		c.mu.Unlock()
+		return ErrDuplicateID
+	}
+	if len(c.ops) >= c.hub.cfg.MaxSubscriptions {
+		c.mu.Unlock()
+		return ErrTooManyOps
+	}
+	ctx, cancel := context.WithCancel(confab.WithIdentity(c.ctx, c.identity))
+	o := &op{id: id, cancel: cancel}
+	c.ops[id] = o
+	c.mu.Unlock()
+
+	params.ReadTime = graphql.TraceTiming{Start: graphql.Now(), End: graphql.Now()}
+	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		c.fail(o, errs)
+		return nil
+	}
+	if opCtx.Operation.Operation != ast.Subscription && !allowSingle {
+		c.fail(o, gqlerror.List{{
+			Message:    "Queries and mutations are not supported on the real-time endpoint; use POST /graphql.",
+			Extensions: map[string]any{"errorType": "UnsupportedOperation", "code": string(confab.CodeInvalid)},
+		}})
+		return nil
+	}
+	if ack != nil {
+		c.Send(ack)
+	}
+	if opCtx.Operation.Operation != ast.Subscription {
+		// A query or mutation: one result, on a short-lived goroutine so
+		// the reader keeps reading.
+		go func() {
+			h, rctx := exec.DispatchOperation(ctx, opCtx)
+			resp := h(rctx)
+			if c.end(id, o) {
+				c.Send(c.proto.Next(id, resp))
+				c.Send(c.proto.Complete(id))
+			}
+		}()
+		return nil
+	}
+
+	ctx = confab.WithStreamHooks(ctx, confab.StreamHooks{
+		Wake:    func() { c.wake(o) },
+		Evict:   func(reason string) { go c.Close(websocket.CloseTryAgainLater, reason) },
+		Started: func() { o.stream = true },
+	})
+	h, rctx := exec.DispatchOperation(ctx, opCtx)
+	c.mu.Lock()
+	o.ctx = rctx
+	o.next = h
+	n := o.pending
+	o.pending = 0
+	c.mu.Unlock()
+	if !o.stream {
+		// Refused at subscribe time: h is gqlgen's one-shot error result.
+		resp := h(rctx)
+		var errs gqlerror.List
+		if resp != nil {
+			errs = resp.Errors
+		}
+		if len(errs) == 0 {
+			errs = gqlerror.List{{Message: "The subscription could not be started."}}
+		}
+		c.fail(o, errs)
+		return nil
+	}
+	for range n {
+		c.enqueue(item{op: o})
+	}
+	return nil
+}
+
+// wake queues one pull of o, or counts it while o is still starting.
+func (c *Conn) wake(o *op) {
+	c.mu.Lock()
+	if o.next == nil {
+		o.pending++
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	c.enqueue(item{op: o})
+}
+
+func (c *Conn) fail(o *op, errs gqlerror.List) {
+	if c.end(o.id, o) {
+		c.Send(c.proto.Error(o.id, errs))
+	}
+}
+
+// keepAlive queues a WebSocket ping and the protocol's keep-alive frame.
+func (c *Conn) keepAlive() {
+	c.enqueue(item{ping: true})
+	if ka := c.proto.KeepAlive(); ka != nil {
+		c.Send(ka)
+	}
+}
+
+// Close ends the connection with a close frame (code and reason, the
+// reason cut to the 123 bytes a close frame allows). The reader then fails
+// and Finish cleans up. Safe to call more than once and from any goroutine.
+func (c *Conn) Close(code int, reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.queue = nil
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.mu.Unlock()
+	if len(reason) > 123 {
+		reason = reason[:123]
+	}
+	if code != websocket.CloseAbnormalClosure {
+		msg := websocket.FormatCloseMessage(code, reason)
+		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	}
+	// Closing the socket unblocks the reader (and a writer stuck in a
+	// write); the close frame above went out first.
+	c.ws.Close()
+}
+
+// Finish is called by the protocol's reader when it returns: it ends every
+// operation, the presence, and the connection.
+func (c *Conn) Finish(err error) {
+	var ce *CloseError
+	switch {
+	case errors.As(err, &ce):
+		c.Close(ce.Code, ce.Reason)
+	case errors.Is(err, websocket.ErrReadLimit):
+		c.Close(websocket.CloseMessageTooBig, "frame too large")
+	default:
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			c.Close(websocket.CloseGoingAway, "idle timeout")
+		} else {
+			c.Close(websocket.CloseNormalClosure, "")
+		}
+	}
+	c.mu.Lock()
+	ops := c.ops
+	c.ops = map[string]*op{}
+	release := c.release
+	c.release = nil
+	c.mu.Unlock()
+	for _, o := range ops {
+		o.cancel()
+	}
+	c.cancel()
+	if release != nil {
+		release()
+	}
+	c.hub.remove(c)
+	close(c.done)
+}
