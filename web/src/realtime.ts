@@ -1,0 +1,213 @@
+// The live connection: GraphQL subscriptions over one WebSocket at /graphql
+// (protocol graphql-transport-ws, via the graphql-ws client).
+//
+// What this adds to graphql-ws:
+// - the token is fetched on every (re)connect, refreshed first after the
+//   server closed with 4403 (token expired);
+// - retries forever, with a capped backoff that ends early when the browser
+//   comes back online;
+// - a dead socket (network drop, laptop sleep) is noticed within seconds: pings
+//   every 10 s expect a pong within 5 s, and going offline or coming back to
+//   the page checks at once;
+// - subscription variables are re-read on every resubscribe, so a resumed
+//   onMessageSent asks for exactly what it has not seen (afterSeq);
+// - subscriptions that graphql-ws gives up on (fatal close codes) are
+//   started again after a pause.
+
+import { createClient, type Client } from 'graphql-ws/client';
+import { session } from './session';
+
+export type ConnState = 'connecting' | 'connected' | 'reconnecting';
+
+export interface GraphQLError {
+  message: string;
+  extensions?: { code?: string; [k: string]: unknown };
+}
+
+export interface SubscriptionHandlers<T> {
+  next(data: T): void;
+  /** GraphQL errors the server sent for this subscription; it has ended. */
+  error?(errors: readonly GraphQLError[]): void;
+}
+
+interface Options {
+  onState(state: ConnState): void;
+  /** Called after the socket came back following a drop. */
+  onReconnected(): void;
+}
+
+const pingEveryMs = 10_000;
+const pongWithinMs = 5_000;
+const restartAfterMs = 3_000;
+
+export class Realtime {
+  private client: Client;
+  private socket: WebSocket | null = null;
+  private pongTimer: ReturnType<typeof setTimeout> | undefined;
+  private wake: (() => void) | null = null;
+  private refreshNext = false;
+  private everConnected = false;
+  private disposed = false;
+  private cleanup: (() => void)[] = [];
+  state: ConnState = 'connecting';
+
+  constructor(private opts: Options) {
+    this.client = createClient({
+      url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
+      connectionParams: async () => {
+        if (this.refreshNext) {
+          this.refreshNext = false;
+          await session.refresh(true).catch(() => {});
+        }
+        let token = session.session?.idToken ?? '';
+        try {
+          token = await session.getIdToken();
+        } catch {
+          /* offline: try the token we have; the server says 4403 if it is stale */
+        }
+        return { Authorization: token };
+      },
+      lazy: true,
+      keepAlive: pingEveryMs,
+      retryAttempts: Infinity,
+      shouldRetry: () => !this.disposed,
+      retryWait: (retries) =>
+        new Promise<void>((resolve) => {
+          const ms = Math.min(500 * 2 ** retries, 8_000) + Math.random() * 700;
+          const done = () => {
+            clearTimeout(t);
+            if (this.wake === done) this.wake = null;
+            resolve();
+          };
+          const t = setTimeout(done, ms);
+          this.wake = done;
+        }),
+      on: {
+        connecting: () => this.setState(this.everConnected ? 'reconnecting' : 'connecting'),
+        connected: (socket) => {
+          this.socket = socket as WebSocket;
+          const again = this.everConnected;
+          this.everConnected = true;
+          this.setState('connected');
+          if (again) this.opts.onReconnected();
+        },
+        closed: (event) => {
+          this.socket = null;
+          clearTimeout(this.pongTimer);
+          if ((event as CloseEvent)?.code === 4403) this.refreshNext = true;
+          if (!this.disposed) this.setState(this.everConnected ? 'reconnecting' : 'connecting');
+        },
+        ping: (received) => {
+          if (!received) this.armPongTimer();
+        },
+        pong: (received) => {
+          if (received) clearTimeout(this.pongTimer);
+        },
+      },
+    });
+
+    const onOffline = () => this.client.terminate();
+    const onOnline = () => this.wake?.();
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') this.check();
+    };
+    window.addEventListener('offline', onOffline);
+    window.addEventListener('online', onOnline);
+    document.addEventListener('visibilitychange', onVisible);
+    // A timer that fires far later than asked means the machine slept.
+    let last = Date.now();
+    const tick = setInterval(() => {
+      const now = Date.now();
+      if (now - last > 15_000) this.check();
+      last = now;
+    }, 5_000);
+    this.cleanup.push(
+      () => window.removeEventListener('offline', onOffline),
+      () => window.removeEventListener('online', onOnline),
+      () => document.removeEventListener('visibilitychange', onVisible),
+      () => clearInterval(tick),
+    );
+  }
+
+  private setState(s: ConnState) {
+    if (this.state === s) return;
+    this.state = s;
+    this.opts.onState(s);
+  }
+
+  private armPongTimer() {
+    clearTimeout(this.pongTimer);
+    this.pongTimer = setTimeout(() => this.client.terminate(), pongWithinMs);
+  }
+
+  /** Makes sure the connection is alive now: pings an open socket, or cuts
+   *  short a wait between retries. */
+  check() {
+    const s = this.socket;
+    if (s && s.readyState === WebSocket.OPEN) {
+      try {
+        s.send(JSON.stringify({ type: 'ping' }));
+        this.armPongTimer();
+      } catch {
+        this.client.terminate();
+      }
+    } else {
+      this.wake?.();
+    }
+  }
+
+  /**
+   * Starts a subscription; returns the function that ends it. variables is
+   * called on every (re)subscribe, so it can name the latest afterSeq.
+   */
+  subscribe<T>(query: string, variables: () => Record<string, unknown>, handlers: SubscriptionHandlers<T>): () => void {
+    let ended = false;
+    let dispose: () => void = () => {};
+    let restartTimer: ReturnType<typeof setTimeout> | undefined;
+    // graphql-ws serialises this payload each time it (re)sends the
+    // subscription; the getter makes it read the variables afresh then.
+    const payload = {
+      query,
+      get variables() {
+        return variables();
+      },
+    };
+    const start = () => {
+      if (ended || this.disposed) return;
+      dispose = this.client.subscribe<T>(payload, {
+        next: (result) => {
+          if (result.errors?.length) {
+            handlers.error?.(result.errors as GraphQLError[]);
+            return;
+          }
+          if (result.data) handlers.next(result.data as T);
+        },
+        error: (err) => {
+          if (ended || this.disposed) return;
+          if (Array.isArray(err)) {
+            ended = true;
+            handlers.error?.(err as GraphQLError[]);
+            return;
+          }
+          // A close graphql-ws treats as final, or a failed connection: try again.
+          restartTimer = setTimeout(start, restartAfterMs);
+        },
+        complete: () => {},
+      });
+    };
+    start();
+    return () => {
+      ended = true;
+      clearTimeout(restartTimer);
+      dispose();
+    };
+  }
+
+  dispose() {
+    this.disposed = true;
+    clearTimeout(this.pongTimer);
+    this.cleanup.forEach((f) => f());
+    this.wake?.();
+    void this.client.dispose();
+  }
+}

@@ -1,0 +1,172 @@
+import { useState } from 'preact/hooks';
+import { session, AuthError } from '../session';
+
+const passwordRule = 'At least 8 characters, with an upper-case letter, a lower-case letter and a digit.';
+
+export function passwordProblem(p: string): string | null {
+  if (p.length < 8 || !/[a-z]/.test(p) || !/[A-Z]/.test(p) || !/[0-9]/.test(p)) return `Password: ${passwordRule.toLowerCase()}`;
+  return null;
+}
+
+function authMessage(e: unknown, mode: 'signin' | 'signup'): string {
+  if (!(e instanceof AuthError)) return e instanceof Error ? e.message : String(e);
+  switch (e.code) {
+    case 'NotAuthorized':
+      return mode === 'signin' ? 'Wrong email, username or password.' : e.message;
+    case 'UsernameExists':
+      return 'An account with that email or username already exists.';
+    case 'TooManyRequests':
+      return 'Too many attempts. Wait a minute, then try again.';
+    default:
+      return e.message;
+  }
+}
+
+export function AuthScreen(props: { notice?: string | null }) {
+  const [mode, setMode] = useState<'signin' | 'signup'>('signin');
+  const [login, setLogin] = useState('');
+  const [email, setEmail] = useState('');
+  const [username, setUsername] = useState('');
+  const [displayName, setDisplayName] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const switchMode = (m: 'signin' | 'signup') => {
+    setMode(m);
+    setError(null);
+    setPassword('');
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (busy) return;
+    setError(null);
+    if (mode === 'signup') {
+      const p = passwordProblem(password);
+      if (p) {
+        setError(p);
+        return;
+      }
+    }
+    setBusy(true);
+    try {
+      if (mode === 'signin') await session.signIn(login, password);
+      else await session.signUp({ email, password, username, displayName });
+    } catch (err) {
+      setError(authMessage(err, mode));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main class="auth">
+      <div class="auth-card">
+        <div class="brand">
+          <span class="brand-mark" aria-hidden="true">
+            c
+          </span>
+          <h1>confab</h1>
+        </div>
+        {props.notice && (
+          <p class="notice" role="status">
+            {props.notice}
+          </p>
+        )}
+        <form onSubmit={submit} aria-labelledby="auth-title">
+          <h2 id="auth-title">{mode === 'signin' ? 'Sign in' : 'Create your account'}</h2>
+          {mode === 'signin' ? (
+            <label class="field">
+              <span>Email or username</span>
+              <input
+                name="login"
+                autocomplete="username"
+                required
+                value={login}
+                onInput={(e) => setLogin(e.currentTarget.value)}
+              />
+            </label>
+          ) : (
+            <>
+              <label class="field">
+                <span>Email</span>
+                <input
+                  type="email"
+                  name="email"
+                  autocomplete="email"
+                  required
+                  value={email}
+                  onInput={(e) => setEmail(e.currentTarget.value)}
+                />
+              </label>
+              <label class="field">
+                <span>
+                  Username <small>(optional; how people find you)</small>
+                </span>
+                <input
+                  name="username"
+                  autocomplete="username"
+                  value={username}
+                  onInput={(e) => setUsername(e.currentTarget.value)}
+                />
+              </label>
+              <label class="field">
+                <span>
+                  Display name <small>(optional)</small>
+                </span>
+                <input
+                  name="displayName"
+                  autocomplete="name"
+                  value={displayName}
+                  onInput={(e) => setDisplayName(e.currentTarget.value)}
+                />
+              </label>
+            </>
+          )}
+          <label class="field">
+            <span>Password</span>
+            <input
+              type="password"
+              name="password"
+              autocomplete={mode === 'signin' ? 'current-password' : 'new-password'}
+              required
+              aria-describedby={mode === 'signup' ? 'password-rule' : undefined}
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+            />
+            {mode === 'signup' && (
+              <small id="password-rule" class="hint">
+                {passwordRule}
+              </small>
+            )}
+          </label>
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
+          <button class="primary wide" type="submit" disabled={busy}>
+            {busy ? (mode === 'signin' ? 'Signing in…' : 'Creating account…') : mode === 'signin' ? 'Sign in' : 'Create account'}
+          </button>
+        </form>
+        <p class="switch">
+          {mode === 'signin' ? (
+            <>
+              New here?{' '}
+              <button type="button" class="link" onClick={() => switchMode('signup')}>
+                Create an account
+              </button>
+            </>
+          ) : (
+            <>
+              Have an account?{' '}
+              <button type="button" class="link" onClick={() => switchMode('signin')}>
+                Sign in
+              </button>
+            </>
+          )}
+        </p>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,109 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { Chat } from '../chat';
+import { session } from '../session';
+import { ChatContext, conversationIdFromPath, navigate, useChat, useChatUpdates, usePath } from './hooks';
+import { Avatar, displayName } from './common';
+import { ConversationList } from './ConversationList';
+import { NewConversationDialog } from './NewConversationDialog';
+import { MessagePane } from './MessagePane';
+import { IconClose, IconPlus, IconSignOut } from './icons';
+
+export function Main(props: { userId: string }) {
+  const chat = useMemo(() => new Chat(props.userId), [props.userId]);
+  useEffect(() => {
+    chat.start();
+    return () => chat.stop();
+  }, [chat]);
+  useChatUpdates(chat);
+
+  const path = usePath();
+  const openId = conversationIdFromPath(path);
+  useEffect(() => {
+    if (path !== '/' && !openId) navigate('/', true);
+    chat.openConversation(openId);
+  }, [chat, path, openId]);
+
+  const [creating, setCreating] = useState(false);
+  const s = chat.state;
+  const me = s.me ?? s.users.get(s.userId);
+
+  return (
+    <ChatContext.Provider value={chat}>
+      <div class={`app ${openId ? 'has-open' : ''}`}>
+        <ConnectionBanner />
+        {s.notice && (
+          <div class="toast" role="alert">
+            <span>{s.notice}</span>
+            <button class="icon-btn" aria-label="Dismiss" onClick={() => chat.setNotice(null)}>
+              <IconClose />
+            </button>
+          </div>
+        )}
+        <div class="layout">
+          <aside class="sidebar" aria-label="Conversations">
+            <header class="sidebar-head">
+              <div class="me">
+                <Avatar name={displayName(me, '?')} seed={s.userId} online={s.conn === 'connected'} />
+                <div class="me-text">
+                  <span class="me-name">{displayName(me, 'You')}</span>
+                  {me && <span class="me-handle">@{me.username}</span>}
+                </div>
+              </div>
+              <button class="icon-btn" aria-label="New conversation" title="New conversation" onClick={() => setCreating(true)}>
+                <IconPlus />
+              </button>
+              <button
+                class="icon-btn"
+                aria-label="Sign out"
+                title="Sign out"
+                onClick={() => {
+                  navigate('/', true);
+                  void session.signOut();
+                }}
+              >
+                <IconSignOut />
+              </button>
+            </header>
+            <ConversationList openId={openId} onNew={() => setCreating(true)} />
+          </aside>
+          <main class="pane">
+            {openId ? (
+              <MessagePane key={openId} conversationId={openId} />
+            ) : (
+              <div class="empty-pane">
+                <p>Pick a conversation, or start a new one.</p>
+                <button class="primary" onClick={() => setCreating(true)}>
+                  New conversation
+                </button>
+              </div>
+            )}
+          </main>
+        </div>
+        {creating && <NewConversationDialog onClose={() => setCreating(false)} />}
+      </div>
+    </ChatContext.Provider>
+  );
+}
+
+/** Offline / reconnecting, announced politely; nothing while all is well. */
+function ConnectionBanner() {
+  const s = useChat().state;
+  // Don't flash "Connecting…" on a normal start.
+  const [grace, setGrace] = useState(true);
+  useEffect(() => {
+    const t = setTimeout(() => setGrace(false), 2000);
+    return () => clearTimeout(t);
+  }, []);
+  let text: string | null = null;
+  let tone = 'warn';
+  if (!s.online) {
+    text = "You're offline. Messages will arrive when the connection is back.";
+    tone = 'bad';
+  } else if (s.conn === 'reconnecting') text = 'Connection lost. Reconnecting…';
+  else if (s.conn === 'connecting' && !grace) text = 'Connecting…';
+  return (
+    <div class={`banner ${text ? `banner-${tone}` : 'banner-hidden'}`} role="status" aria-live="polite">
+      {text}
+    </div>
+  );
+}

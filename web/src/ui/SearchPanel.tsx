@@ -1,0 +1,89 @@
+import { useState } from 'preact/hooks';
+import type { Message } from '../api';
+import { shortTime, fullTime } from '../util';
+import { useChat } from './hooks';
+import { IconClose } from './icons';
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The message text with each search word marked. */
+function Highlighted(props: { text: string; term: string }) {
+  const words = props.term.split(/\s+/).filter(Boolean).map(escapeRegExp);
+  if (!words.length) return <>{props.text}</>;
+  const parts = props.text.split(new RegExp(`(${words.join('|')})`, 'gi'));
+  return <>{parts.map((p, i) => (i % 2 ? <mark key={i}>{p}</mark> : p))}</>;
+}
+
+export function SearchPanel() {
+  const chat = useChat();
+  const s = chat.state.search!;
+  const [term, setTerm] = useState(s.term);
+
+  const open = (m: Message) => void chat.jumpTo(m.seq);
+
+  return (
+    <div class="search" role="search" aria-label="Search this conversation">
+      <form
+        class="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (term.trim()) void chat.search(term);
+        }}
+      >
+        <label for="search-input" class="sr-only">
+          Search messages
+        </label>
+        <input
+          id="search-input"
+          type="search"
+          placeholder="Search this conversation"
+          autoFocus
+          value={term}
+          maxLength={256}
+          onInput={(e) => setTerm(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') chat.closeSearch();
+          }}
+        />
+        <button type="submit" disabled={!term.trim() || s.loading}>
+          Search
+        </button>
+        <button type="button" class="icon-btn" aria-label="Close search" onClick={() => chat.closeSearch()}>
+          <IconClose />
+        </button>
+      </form>
+      <div class="search-body" aria-live="polite">
+        {s.loading && <p class="muted">Searching…</p>}
+        {s.error && (
+          <p class="error" role="alert">
+            Search failed: {s.error}
+          </p>
+        )}
+        {s.results &&
+          (s.results.length ? (
+            <ul class="search-results" aria-label={`${s.results.length} results`}>
+              {s.results.map((m) => (
+                <li key={m.messageId}>
+                  <button class="search-hit" onClick={() => open(m)}>
+                    <span class="search-hit-top">
+                      <strong>{m.userId === chat.state.userId ? 'You' : chat.userName(m.userId)}</strong>
+                      <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
+                        {shortTime(m.createdAt)}
+                      </time>
+                    </span>
+                    <span class="search-hit-text">
+                      <Highlighted text={m.content} term={s.term} />
+                    </span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p class="muted">No messages match “{s.term}”.</p>
+          ))}
+      </div>
+    </div>
+  );
+}

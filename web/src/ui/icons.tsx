@@ -1,0 +1,58 @@
+// Inline icons (no icon font, nothing loaded from elsewhere). Decorative:
+// the button that holds one carries the accessible name.
+
+const base = {
+  width: 20,
+  height: 20,
+  viewBox: '0 0 24 24',
+  fill: 'none',
+  stroke: 'currentColor',
+  'stroke-width': 2,
+  'stroke-linecap': 'round',
+  'stroke-linejoin': 'round',
+  'aria-hidden': 'true',
+  focusable: 'false',
+} as const;
+
+export const IconSend = () => (
+  <svg {...base}>
+    <path d="M22 2 11 13" />
+    <path d="M22 2 15 22l-4-9-9-4 20-7z" />
+  </svg>
+);
+export const IconSearch = () => (
+  <svg {...base}>
+    <circle cx="11" cy="11" r="7" />
+    <path d="m21 21-4.3-4.3" />
+  </svg>
+);
+export const IconBack = () => (
+  <svg {...base}>
+    <path d="M15 18l-6-6 6-6" />
+  </svg>
+);
+export const IconPlus = () => (
+  <svg {...base}>
+    <path d="M12 5v14M5 12h14" />
+  </svg>
+);
+export const IconClose = () => (
+  <svg {...base}>
+    <path d="M18 6 6 18M6 6l12 12" />
+  </svg>
+);
+export const IconTrash = () => (
+  <svg {...base} width={16} height={16}>
+    <path d="M3 6h18M8 6V4h8v2M19 6l-1 14H6L5 6" />
+  </svg>
+);
+export const IconSignOut = () => (
+  <svg {...base}>
+    <path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4M16 17l5-5-5-5M21 12H9" />
+  </svg>
+);
+export const IconDown = () => (
+  <svg {...base} width={16} height={16}>
+    <path d="M12 5v14M19 12l-7 7-7-7" />
+  </svg>
+);
