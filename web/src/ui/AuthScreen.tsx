@@ -134,12 +134,12 @@ export function AuthScreen(props: { notice?: string | null }) {
               value={password}
               onInput={(e) => setPassword(e.currentTarget.value)}
             />
-            {mode === 'signup' && (
-              <small id="password-rule" class="hint">
-                {passwordRule}
-              </small>
-            )}
           </label>
+          {mode === 'signup' && (
+            <small id="password-rule" class="hint field-hint">
+              {passwordRule}
+            </small>
+          )}
           {error && (
             <p class="error" role="alert">
               {error}

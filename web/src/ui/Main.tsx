@@ -29,7 +29,7 @@ export function Main(props: { userId: string }) {
 
   return (
     <ChatContext.Provider value={chat}>
-      <div class={`app ${openId ? 'has-open' : ''}`}>
+      <div class={`app ${openId ? 'has-open' : ''}`} data-conn={s.conn}>
         <ConnectionBanner />
         {s.notice && (
           <div class="toast" role="alert">
@@ -97,7 +97,7 @@ function ConnectionBanner() {
   let text: string | null = null;
   let tone = 'warn';
   if (!s.online) {
-    text = "You're offline. Messages will arrive when the connection is back.";
+    text = "You're offline. Waiting for the network to come back…";
     tone = 'bad';
   } else if (s.conn === 'reconnecting') text = 'Connection lost. Reconnecting…';
   else if (s.conn === 'connecting' && !grace) text = 'Connecting…';

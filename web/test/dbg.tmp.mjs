@@ -1,0 +1,15 @@
+import { launchBrowser, newPage, apiSignUp, newUser, signInUI, apiCreateConversation } from './harness.mjs';
+const base = 'http://127.0.0.1:8090';
+const b = await launchBrowser();
+const A = await newPage(b, base); const B = await newPage(b, base);
+A.page.on('websocket', (ws) => { ws.on('framereceived', f => console.log('A <', String(f.payload).slice(0,160))); });
+const a = await apiSignUp(base, newUser('a')); const bb = await apiSignUp(base, newUser('b'));
+const id = await apiCreateConversation(base, a, [bb.userId]);
+await signInUI(A.page, a.username); await A.page.goto('/c/'+id);
+await signInUI(B.page, bb.username);
+await A.page.waitForTimeout(1500);
+console.log('sub:', await A.page.locator('.thread-sub').innerText());
+await B.page.close();
+await A.page.waitForTimeout(2000);
+console.log('sub:', await A.page.locator('.thread-sub').innerText());
+await b.close();
