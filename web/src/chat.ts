@@ -67,7 +67,9 @@ export interface State {
 }
 
 const pageSize = 30;
-const maxPresenceSubscriptions = 100;
+// The server allows 100 subscriptions per connection (--max-subscriptions);
+// leave room for the conversation list and the open conversation.
+const maxPresenceSubscriptions = 50;
 
 export function activityTime(c: Conversation): number {
   return new Date(c.lastMessageAt || c.createdAt).getTime() || 0;

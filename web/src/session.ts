@@ -112,6 +112,13 @@ function save(s: Session | null) {
   }
 }
 
+/** Whether a token is too close to expiry to send: under 30 s left, or
+ *  under a quarter of its lifetime when tokens live shorter than 2 minutes. */
+function nearExpiry(s: Session): boolean {
+  const margin = Math.min(30_000, (s.expiresAt - s.issuedAt) / 4);
+  return s.expiresAt - Date.now() < margin;
+}
+
 type Why = 'signed-in' | 'refreshed' | 'signed-out' | 'expired';
 type Listener = (s: Session | null, why: Why) => void;
 
@@ -203,7 +210,7 @@ class SessionManager {
   async getIdToken(): Promise<string> {
     const s = this.current;
     if (!s) throw new AuthError('NotAuthorized', 'You are signed out.');
-    if (s.expiresAt - Date.now() > 30_000) return s.idToken;
+    if (!nearExpiry(s)) return s.idToken;
     return (await this.refresh()).idToken;
   }
 
@@ -231,7 +238,7 @@ class SessionManager {
     const stored = load();
     if (stored && stored.userId === before.userId && stored.refreshToken !== before.refreshToken) {
       this.current = stored;
-      if (!force || stored.expiresAt - Date.now() > 30_000) {
+      if (!force || !nearExpiry(stored)) {
         this.schedule();
         this.emit('refreshed');
         return stored;

@@ -19,7 +19,9 @@ import {
   apiSignUp,
   apiCreateConversation,
   apiSend,
+  apiLogin,
   gql,
+  cleanup,
 } from './harness.mjs';
 
 let server;
@@ -38,6 +40,7 @@ after(async () => {
   for (const c of contexts) await c.close().catch(() => {});
   await browser?.close();
   await server?.stop();
+  await cleanup();
 });
 
 async function page(opts) {
@@ -364,4 +367,34 @@ test('sign out returns to sign-in and forgets the session', async () => {
   await p.reload();
   await p.getByRole('heading', { name: 'Sign in' }).waitFor();
   assert.equal(await p.evaluate(() => localStorage.getItem('confab.session.v1')), null);
+});
+
+test('tokens are refreshed before they expire, and the live connection outlives them', async (t) => {
+  if (server.external) return t.skip('needs its own server (E2E_URL is set)');
+  const short = await startServer(['--access-ttl', '8s'], { name: 'server-short-ttl' });
+  try {
+    const a = await apiSignUp(short.url, newUser('alice'));
+    let b = await apiSignUp(short.url, newUser('bob'));
+    const id = await apiCreateConversation(short.url, a, [b.userId]);
+    const context = await browser.newContext({ baseURL: short.url, viewport: { width: 1280, height: 800 } });
+    contexts.push(context);
+    const pa = await context.newPage();
+    await signInUI(pa, a.username);
+    await pa.goto(`/c/${id}`);
+    await connected(pa);
+    const refreshToken = () => pa.evaluate(() => JSON.parse(localStorage.getItem('confab.session.v1') || '{}').refreshToken);
+    const first = await refreshToken();
+
+    await pa.waitForTimeout(20_000); // two and a half token lifetimes
+    assert.notEqual(await refreshToken(), first, 'the refresh token should have rotated');
+    b = await apiLogin(short.url, b);
+    await apiSend(short.url, b, id, 'after expiry');
+    await expectMessagesEndWith(pa, ['after expiry'], 20_000);
+    await sendUI(pa, 'still signed in');
+    await expectMessagesEndWith(pa, ['after expiry', 'still signed in']);
+    assert.equal(await pa.locator('[data-pending]').count(), 0);
+    assert.equal(await pa.getByRole('heading', { name: 'Sign in' }).count(), 0);
+  } finally {
+    await short.stop();
+  }
 });

@@ -46,9 +46,25 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Builds cmd/confab (with web/dist embedded) unless CONFAB_BIN names a binary. */
-export async function buildServer(dir) {
-  if (process.env.CONFAB_BIN) return resolve(process.env.CONFAB_BIN);
+/** Builds cmd/confab (with web/dist embedded) once, unless E2E_CONFAB_BIN
+ *  names a binary. (Not CONFAB_*: confab rejects unknown CONFAB_ variables.) */
+let built = null;
+let binDir = null;
+export function buildServer() {
+  built ??= (async () => {
+    binDir = await mkdtemp(join(tmpdir(), 'confab-bin-'));
+    return doBuild(binDir);
+  })();
+  return built;
+}
+
+/** Removes the built binary. */
+export async function cleanup() {
+  if (binDir) await rm(binDir, { recursive: true, force: true }).catch(() => {});
+}
+
+async function doBuild(dir) {
+  if (process.env.E2E_CONFAB_BIN) return resolve(process.env.E2E_CONFAB_BIN);
   if (!existsSync(join(webDir, 'dist', 'index.html'))) {
     throw new Error('web/dist is not built: run `npm run build` first (npm test does)');
   }
@@ -63,19 +79,21 @@ export async function buildServer(dir) {
 }
 
 /** Starts `confab serve` on 127.0.0.1:<free port> with a fresh data dir and
- *  waits for /healthz to answer 200. With CONFAB_URL set, uses that server. */
-export async function startServer() {
-  if (process.env.CONFAB_URL) {
+ *  waits for /healthz to answer 200. With E2E_URL set, uses that server. */
+export async function startServer(extraArgs = [], { name = 'server' } = {}) {
+  if (process.env.E2E_URL) {
     // an already running server (for working on the client)
-    return { url: process.env.CONFAB_URL.replace(/\/$/, ''), async stop() {} };
+    return { url: process.env.E2E_URL.replace(/\/$/, ''), external: true, async stop() {} };
   }
   const dir = await mkdtemp(join(tmpdir(), 'confab-e2e-'));
-  const bin = await buildServer(dir);
+  const bin = await buildServer();
   const port = await freePort();
   const data = join(dir, 'data');
   await mkdir(resultsDir, { recursive: true });
-  const log = createWriteStream(join(resultsDir, 'server.log'));
-  const proc = spawn(bin, ['serve', '--http', `127.0.0.1:${port}`, '--data', data], {
+  const log = createWriteStream(join(resultsDir, `${name}.log`));
+  // Many sign-ups come from one address here: lift the per-address limit.
+  const args = ['serve', '--http', `127.0.0.1:${port}`, '--data', data, '--signups-per-minute', '1000', ...extraArgs];
+  const proc = spawn(bin, args, {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env },
@@ -87,7 +105,7 @@ export async function startServer() {
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (exited) throw new Error(`confab serve exited early (${JSON.stringify(exited)}); see test-results/server.log`);
+    if (exited) throw new Error(`confab serve exited early (${JSON.stringify(exited)}); see test-results/${name}.log`);
     try {
       const r = await fetch(`${url}/healthz`);
       if (r.status === 200) break;
@@ -131,6 +149,17 @@ export function newUser(prefix = 'user') {
   return { username: n, email: `${n}@example.test`, password, displayName: `${prefix[0].toUpperCase()}${prefix.slice(1)} ${counter}` };
 }
 
+export async function apiLogin(base, u) {
+  const l = await fetch(`${base}/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: u.email, password: u.password }),
+  });
+  if (!l.ok) throw new Error(`login ${l.status}: ${await l.text()}`);
+  const tokens = await l.json();
+  return { ...u, idToken: tokens.idToken };
+}
+
 export async function apiSignUp(base, u) {
   const r = await fetch(`${base}/auth/signup`, {
     method: 'POST',
@@ -139,14 +168,7 @@ export async function apiSignUp(base, u) {
   });
   if (!r.ok) throw new Error(`signup ${r.status}: ${await r.text()}`);
   const body = await r.json();
-  const l = await fetch(`${base}/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: u.email, password: u.password }),
-  });
-  if (!l.ok) throw new Error(`login ${l.status}: ${await l.text()}`);
-  const tokens = await l.json();
-  return { ...u, userId: body.userId, idToken: tokens.idToken };
+  return { ...(await apiLogin(base, u)), userId: body.userId };
 }
 
 export async function gql(base, user, query, variables) {
