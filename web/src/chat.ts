@@ -67,9 +67,11 @@ export interface State {
 }
 
 const pageSize = 30;
-// The server allows 100 subscriptions per connection (--max-subscriptions);
-// leave room for the conversation list and the open conversation.
-const maxPresenceSubscriptions = 50;
+// Presence is followed for the most recently active conversations only: the
+// server allows 100 subscriptions per connection (--max-subscriptions) and
+// meters subscribe messages (20/s, bursts of 40), and a reconnect sends them
+// all again at once.
+const maxPresenceSubscriptions = 25;
 
 export function activityTime(c: Conversation): number {
   return new Date(c.lastMessageAt || c.createdAt).getTime() || 0;
@@ -229,6 +231,8 @@ export class Chat {
       .sort((a, b) => activityTime(b) - activityTime(a))
       .slice(0, maxPresenceSubscriptions)
       .map((c) => c.conversationId);
+    const open = this.state.openId;
+    if (open && this.state.conversations.has(open) && !wanted.includes(open)) wanted.push(open);
     const keep = new Set(wanted);
     for (const [id, stop] of this.presenceSubs) {
       if (!keep.has(id)) {
@@ -345,6 +349,7 @@ export class Chat {
       highlightSeq: null,
     };
     s.thread = t;
+    this.syncPresenceSubscriptions();
     void this.loadThread(t);
   }
 

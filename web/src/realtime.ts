@@ -46,6 +46,7 @@ export class Realtime {
   private pongTimer: ReturnType<typeof setTimeout> | undefined;
   private wake: (() => void) | null = null;
   private refreshNext = false;
+  private socketToken = '';
   private everConnected = false;
   private disposed = false;
   private cleanup: (() => void)[] = [];
@@ -55,16 +56,19 @@ export class Realtime {
     this.client = createClient({
       url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
       connectionParams: async () => {
-        if (this.refreshNext) {
-          this.refreshNext = false;
+        // Closed with 4403 (token expired or refused) and we have no newer
+        // token than the one that socket used: refresh before trying again.
+        if (this.refreshNext && session.session?.idToken === this.socketToken) {
           await session.refresh(true).catch(() => {});
         }
+        this.refreshNext = false;
         let token = session.session?.idToken ?? '';
         try {
           token = await session.getIdToken();
         } catch {
           /* offline: try the token we have; the server says 4403 if it is stale */
         }
+        this.socketToken = token;
         return { Authorization: token };
       },
       lazy: true,
@@ -164,6 +168,7 @@ export class Realtime {
     let ended = false;
     let dispose: () => void = () => {};
     let restartTimer: ReturnType<typeof setTimeout> | undefined;
+    let limited = 0;
     // graphql-ws serialises this payload each time it (re)sends the
     // subscription; the getter makes it read the variables afresh then.
     const payload = {
@@ -176,6 +181,7 @@ export class Realtime {
       if (ended || this.disposed) return;
       dispose = this.client.subscribe<T>(payload, {
         next: (result) => {
+          limited = 0;
           if (result.errors?.length) {
             handlers.error?.(result.errors as GraphQLError[]);
             return;
@@ -185,8 +191,16 @@ export class Realtime {
         error: (err) => {
           if (ended || this.disposed) return;
           if (Array.isArray(err)) {
+            const errors = err as GraphQLError[];
+            if (errors.some((e) => e.extensions?.code === 'RATE_LIMITED')) {
+              // The server meters subscribe messages per connection (a
+              // reconnect resubscribes everything at once): try again soon.
+              limited++;
+              restartTimer = setTimeout(start, Math.min(30_000, 1000 * 2 ** Math.min(limited, 5)) * (0.5 + Math.random()));
+              return;
+            }
             ended = true;
-            handlers.error?.(err as GraphQLError[]);
+            handlers.error?.(errors);
             return;
           }
           // A close graphql-ws treats as final, or a failed connection: try again.
