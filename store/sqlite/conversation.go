@@ -1,0 +1,186 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/confab-chat/confab"
+)
+
+const convColumns = `conversation_id, name, created_by, created_at, updated_at, last_message, last_message_at, message_count, last_seq`
+
+func scanConversation(row scanner) (*confab.Conversation, error) {
+	var c confab.Conversation
+	var name, last sql.NullString
+	var created int64
+	var updated, lastAt sql.NullInt64
+	if err := row.Scan(&c.ConversationID, &name, &c.CreatedBy, &created, &updated, &last, &lastAt, &c.MessageCount, &c.LastSeq); err != nil {
+		return nil, err
+	}
+	c.Name, c.LastMessage = fromNullString(name), fromNullString(last)
+	c.CreatedAt = fromMS(created)
+	c.UpdatedAt, c.LastMessageAt = fromNullMS(updated), fromNullMS(lastAt)
+	return &c, nil
+}
+
+// InsertConversation implements confab.ConversationStore.
+func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr("insert conversation", err)
+	}
+	defer tx.Rollback() // no-op after Commit
+	activity := c.CreatedAt
+	if c.LastMessageAt != nil {
+		activity = *c.LastMessageAt
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO conversations (`+convColumns+`, activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ConversationID, nullString(c.Name), c.CreatedBy, ms(c.CreatedAt), msPtr(c.UpdatedAt), nullString(c.LastMessage),
+		msPtr(c.LastMessageAt), c.MessageCount, c.LastSeq, ms(activity))
+	if err != nil {
+		return mapErr("insert conversation", err)
+	}
+	for _, m := range c.Members {
+		_, err := tx.ExecContext(ctx, `INSERT INTO members (conversation_id, user_id, joined_at, last_read_seq) VALUES (?, ?, ?, ?)`,
+			c.ConversationID, m.UserID, ms(m.JoinedAt), m.LastReadSeq)
+		if err != nil {
+			if confab.ErrorCode(mapErr("", err)) == confab.CodeNotFound {
+				return notFound("User")
+			}
+			return mapErr("insert member", err)
+		}
+	}
+	return mapErr("insert conversation", tx.Commit())
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// GetConversation implements confab.ConversationStore.
+func (s *Store) GetConversation(ctx context.Context, conversationID string) (*confab.Conversation, error) {
+	return getConversation(ctx, s.read, conversationID)
+}
+
+func getConversation(ctx context.Context, q querier, conversationID string) (*confab.Conversation, error) {
+	c, err := scanConversation(q.QueryRowContext(ctx, `SELECT `+convColumns+` FROM conversations WHERE conversation_id = ?`, conversationID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Conversation")
+	}
+	if err != nil {
+		return nil, mapErr("get conversation", err)
+	}
+	if err := loadMembers(ctx, q, []*confab.Conversation{c}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// loadMembers fills Members of every conversation with one query.
+func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) error {
+	if len(convs) == 0 {
+		return nil
+	}
+	byID := make(map[string]*confab.Conversation, len(convs))
+	args := make([]any, len(convs))
+	for i, c := range convs {
+		byID[c.ConversationID] = c
+		args[i] = c.ConversationID
+	}
+	rows, err := q.QueryContext(ctx, `SELECT conversation_id, user_id, joined_at, last_read_seq FROM members
+		WHERE conversation_id IN (`+placeholders(len(convs))+`) ORDER BY joined_at, user_id`, args...)
+	if err != nil {
+		return mapErr("load members", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cid string
+		var m confab.Member
+		var joined int64
+		if err := rows.Scan(&cid, &m.UserID, &joined, &m.LastReadSeq); err != nil {
+			return mapErr("load members", err)
+		}
+		m.JoinedAt = fromMS(joined)
+		byID[cid].Members = append(byID[cid].Members, m)
+	}
+	return mapErr("load members", rows.Err())
+}
+
+// UpdateConversation implements confab.ConversationStore.
+func (s *Store) UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*confab.Conversation, error) {
+	res, err := s.write.ExecContext(ctx, `UPDATE conversations SET name = CASE WHEN ? THEN ? ELSE name END, updated_at = ? WHERE conversation_id = ?`,
+		name != nil, nullString(name), ms(at), conversationID)
+	if err != nil {
+		return nil, mapErr("update conversation", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, notFound("Conversation")
+	}
+	return getConversation(ctx, s.write, conversationID)
+}
+
+// ListConversations implements confab.ConversationStore.
+func (s *Store) ListConversations(ctx context.Context, userID string, p confab.ConversationPage) ([]*confab.Conversation, error) {
+	after := `1`
+	args := []any{userID}
+	if p.After != nil {
+		after = `(c.activity_at < ? OR (c.activity_at = ? AND c.conversation_id > ?))`
+		at := ms(p.After.ActivityAt)
+		args = append(args, at, at, p.After.ConversationID)
+	}
+	args = append(args, p.Limit)
+	rows, err := s.read.QueryContext(ctx, `SELECT c.conversation_id, c.name, c.created_by, c.created_at, c.updated_at, c.last_message, c.last_message_at, c.message_count, c.last_seq
+		FROM members m JOIN conversations c ON c.conversation_id = m.conversation_id
+		WHERE m.user_id = ? AND `+after+`
+		ORDER BY c.activity_at DESC, c.conversation_id ASC LIMIT ?`, args...)
+	if err != nil {
+		return nil, mapErr("list conversations", err)
+	}
+	var convs []*confab.Conversation
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			rows.Close()
+			return nil, mapErr("list conversations", err)
+		}
+		convs = append(convs, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, mapErr("list conversations", err)
+	}
+	return convs, loadMembers(ctx, s.read, convs)
+}
+
+// ListConversationIDs implements confab.ConversationStore.
+func (s *Store) ListConversationIDs(ctx context.Context, userID string, limit int) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT conversation_id FROM members WHERE user_id = ? LIMIT ?`, userID, limit)
+	if err != nil {
+		return nil, mapErr("list conversation ids", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, mapErr("list conversation ids", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, mapErr("list conversation ids", rows.Err())
+}
+
+// MarkRead implements confab.ConversationStore.
+func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE members SET last_read_seq = max(last_read_seq, ?) WHERE conversation_id = ? AND user_id = ?`, seq, conversationID, userID)
+	if err != nil {
+		return mapErr("mark read", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("Membership")
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/confab-chat/confab"
+)
+
+const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(row scanner, extra ...any) (*confab.User, error) {
+	var u confab.User
+	var display, avatar sql.NullString
+	var lastSeen, updated sql.NullInt64
+	var created int64
+	dest := append([]any{&u.UserID, &u.Username, &u.Email, &display, &avatar, &u.IsOnline, &lastSeen, &created, &updated}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	u.DisplayName, u.AvatarURL = fromNullString(display), fromNullString(avatar)
+	u.LastSeen, u.UpdatedAt = fromNullMS(lastSeen), fromNullMS(updated)
+	u.CreatedAt = fromMS(created)
+	return &u, nil
+}
+
+// InsertAccount implements confab.UserStore.
+func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
+	u := a.User
+	_, err := s.write.ExecContext(ctx, `INSERT INTO users (user_id, username, email, email_lower, display_name, avatar_url, is_online, last_seen, created_at, updated_at, password_hash, disabled)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.UserID, u.Username, u.Email, strings.ToLower(u.Email), nullString(u.DisplayName), nullString(u.AvatarURL),
+		u.IsOnline, msPtr(u.LastSeen), ms(u.CreatedAt), msPtr(u.UpdatedAt), a.PasswordHash, a.Disabled)
+	if err := mapErr("insert account", err); err != nil {
+		if confab.ErrorCode(err) == confab.CodeConflict {
+			return &confab.Error{Code: confab.CodeConflict, Message: "A user with this email or username already exists.", Err: err}
+		}
+		return err
+	}
+	return nil
+}
+
+// GetAccountByLogin implements confab.UserStore.
+func (s *Store) GetAccountByLogin(ctx context.Context, login string) (*confab.Account, error) {
+	row := s.read.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash, disabled FROM users
+		WHERE email_lower = ? OR username = ? ORDER BY email_lower = ? DESC LIMIT 1`, strings.ToLower(login), login, strings.ToLower(login))
+	var a confab.Account
+	u, err := scanUser(row, &a.PasswordHash, &a.Disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("User")
+	}
+	if err != nil {
+		return nil, mapErr("get account", err)
+	}
+	a.User = *u
+	return &a, nil
+}
+
+// GetUser implements confab.UserStore.
+func (s *Store) GetUser(ctx context.Context, userID string) (*confab.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE user_id = ?`, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("User")
+	}
+	return u, mapErr("get user", err)
+}
+
+// GetUsers implements confab.UserStore.
+func (s *Store) GetUsers(ctx context.Context, ids []string) ([]*confab.User, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE user_id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return nil, mapErr("get users", err)
+	}
+	defer rows.Close()
+	var users []*confab.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, mapErr("get users", err)
+		}
+		users = append(users, u)
+	}
+	return users, mapErr("get users", rows.Err())
+}
+
+// UpdateUser implements confab.UserStore.
+func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpdate) (*confab.User, error) {
+	var online sql.NullBool
+	if u.IsOnline != nil {
+		online = sql.NullBool{Bool: *u.IsOnline, Valid: true}
+	}
+	row := s.write.QueryRowContext(ctx, `UPDATE users SET
+			display_name = CASE WHEN ?1 THEN ?2 ELSE display_name END,
+			avatar_url   = CASE WHEN ?3 THEN ?4 ELSE avatar_url END,
+			is_online    = coalesce(?5, is_online),
+			last_seen    = coalesce(?6, last_seen),
+			updated_at   = ?7
+		WHERE user_id = ?8 RETURNING `+userColumns,
+		u.DisplayName != nil, nullString(u.DisplayName), u.AvatarURL != nil, nullString(u.AvatarURL),
+		online, msPtr(u.LastSeen), ms(u.UpdatedAt), userID)
+	user, err := scanUser(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("User")
+	}
+	return user, mapErr("update user", err)
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}

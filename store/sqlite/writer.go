@@ -1,0 +1,136 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/confab-chat/confab"
+)
+
+// maxBatch bounds the appends of one group-commit transaction.
+const maxBatch = 256
+
+// writer is the group-commit loop: one goroutine takes every waiting
+// append, runs them in one transaction (a savepoint each, so one failure
+// does not fail its batch-mates), commits once — one fsync for the batch —
+// and only then answers each caller.
+type writer struct {
+	s       *Store
+	reqs    chan *appendReq
+	quit    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	batches atomic.Uint64
+	appends atomic.Uint64
+}
+
+type appendReq struct {
+	ctx     context.Context
+	m       *confab.Message
+	created bool
+	err     error
+	done    chan struct{}
+}
+
+// errClosed answers appends after Close.
+var errClosed = &confab.Error{Code: confab.CodeUnavailable, Message: "The store is closed.", Err: errors.New("sqlite: store closed")}
+
+func startWriter(s *Store) *writer {
+	w := &writer{s: s, reqs: make(chan *appendReq), quit: make(chan struct{}), done: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+func (w *writer) append(ctx context.Context, m *confab.Message) (bool, error) {
+	r := &appendReq{ctx: ctx, m: m, done: make(chan struct{})}
+	select {
+	case w.reqs <- r:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-w.quit:
+		return false, errClosed
+	}
+	<-r.done // once taken, the request is always answered, after commit
+	return r.created, r.err
+}
+
+func (w *writer) loop() {
+	defer close(w.done)
+	batch := make([]*appendReq, 0, maxBatch)
+	for {
+		select {
+		case <-w.quit:
+			return
+		case r := <-w.reqs:
+			batch = append(batch[:0], r)
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-w.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		w.commit(batch)
+		clear(batch)
+	}
+}
+
+func (w *writer) commit(batch []*appendReq) {
+	defer func() {
+		for _, r := range batch {
+			close(r.done)
+		}
+	}()
+	ctx := context.Background() // a caller leaving must not abort its batch-mates
+	tx, err := w.s.write.BeginTx(ctx, nil)
+	if err != nil {
+		failAll(batch, mapErr("append message", err))
+		return
+	}
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		sp := fmt.Sprintf("a%d", i)
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+			tx.Rollback()
+			failAll(batch, mapErr("append message", err))
+			return
+		}
+		r.created, r.err = appendTx(ctx, tx, r.m)
+		stmt := "RELEASE " + sp
+		if r.err != nil {
+			stmt = "ROLLBACK TO " + sp + "; RELEASE " + sp
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			tx.Rollback()
+			failAll(batch, mapErr("append message", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		failAll(batch, mapErr("append message", err))
+		return
+	}
+	w.batches.Add(1)
+	w.appends.Add(uint64(len(batch)))
+}
+
+func failAll(batch []*appendReq, err error) {
+	for _, r := range batch {
+		r.created, r.err = false, err
+	}
+}
+
+// stop ends the loop after the batch in progress.
+func (w *writer) stop() {
+	w.once.Do(func() { close(w.quit) })
+	<-w.done
+}
