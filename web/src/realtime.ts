@@ -206,7 +206,11 @@ export class Realtime {
           // A close graphql-ws treats as final, or a failed connection: try again.
           restartTimer = setTimeout(start, restartAfterMs);
         },
-        complete: () => {},
+        complete: () => {
+          // Ended by the server, not by us (e.g. while it shut down): start
+          // again; a subscription that is no longer allowed errors instead.
+          if (!ended && !this.disposed) restartTimer = setTimeout(start, restartAfterMs);
+        },
       });
     };
     start();
