@@ -5480,14 +5480,14 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) unmarshalNMessageType2githubᚗcomᚋconfabᚑchatᚋconfabᚐMessageType(ctx context.Context, v any) (confab.MessageType, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNMessageType2githubᚗcomᚋconfabᚑchatᚋconfabᚐMessageType[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMessageType2githubᚗcomᚋconfabᚑchatᚋconfabᚐMessageType(ctx context.Context, sel ast.SelectionSet, v confab.MessageType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNMessageType2githubᚗcomᚋconfabᚑchatᚋconfabᚐMessageType[v])
+	res := scalar.MarshalString(marshalNMessageType2githubᚗcomᚋconfabᚑchatᚋconfabᚐMessageType[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "MessageType!")
 	}
@@ -5515,13 +5515,13 @@ func (ec *executionContext) unmarshalNSendMessageInput2githubᚗcomᚋconfabᚑc
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+	res, err := scalar.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := scalar.MarshalString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
@@ -5816,7 +5816,7 @@ func (ec *executionContext) unmarshalOMessageType2ᚖgithubᚗcomᚋconfabᚑcha
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalOMessageType2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessageType[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -5827,7 +5827,7 @@ func (ec *executionContext) marshalOMessageType2ᚖgithubᚗcomᚋconfabᚑchat�
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOMessageType2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessageType[*v])
+	res := scalar.MarshalString(marshalOMessageType2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessageType[*v])
 	return res
 }
 
@@ -5879,7 +5879,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	res, err := scalar.UnmarshalString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -5889,7 +5889,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := scalar.MarshalString(*v)
 	return res
 }
 

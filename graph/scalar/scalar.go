@@ -53,3 +53,17 @@ func UnmarshalAWSEmail(v any) (string, error) {
 	}
 	return s, nil
 }
+
+// MarshalString writes a string.
+func MarshalString(s string) graphql.Marshaler { return graphql.MarshalString(s) }
+
+// UnmarshalString accepts only a JSON string. gqlgen's default also
+// coerces numbers and booleans, which the GraphQL spec's input coercion for
+// String forbids (a 42 sent as content must be an error, not "42").
+func UnmarshalString(v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", confab.Errorf(confab.CodeInvalid, "String value expected.")
+	}
+	return s, nil
+}

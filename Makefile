@@ -1,0 +1,47 @@
+# confab — common tasks. The README's two commands are `make run` and `make test`.
+
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: run build web web-force generate test test-go test-web lint bench clean
+
+## run: build the web client if it is missing, then serve on embedded defaults (http://localhost:8080)
+run: web
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/confab serve --demo
+
+## build: the confab binary (with the web client if built)
+build: web
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/confab ./cmd/confab
+
+## web: build web/dist unless it is already built
+web:
+	@if [ ! -f web/dist/index.html ]; then $(MAKE) web-force; fi
+
+web-force:
+	cd web && npm ci && npm run build
+
+## generate: regenerate gqlgen code (graph/generated, graph/model)
+generate:
+	$(GO) generate ./...
+
+## test: the whole suite: Go tests with -race, then the browser tests
+test: test-go test-web
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+test-web: web
+	cd web && npm test
+
+lint:
+	gofmt -l . | (! grep .)
+	$(GO) vet ./...
+
+## bench: Go benchmarks of the hot paths
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin web/dist/assets web/dist/index.html

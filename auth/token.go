@@ -1,0 +1,275 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/confab-chat/confab"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// loadOrCreateKey reads an RSA key from a PEM file, creating a 2048-bit
+// key (mode 0600) when the file does not exist.
+func loadOrCreateKey(path string) (*rsa.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, fmt.Errorf("auth: generate key: %w", err)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			return nil, fmt.Errorf("auth: encode key: %w", err)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("auth: key directory: %w", err)
+		}
+		data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+		// O_EXCL: when two processes start at once, one key wins.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			return loadOrCreateKey(path)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("auth: write key: %w", err)
+		}
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("auth: write key: %w", err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("auth: write key: %w", err)
+		}
+		return key, f.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: read key: %w", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, fmt.Errorf("auth: %s is not a PEM file", path)
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(blk.Bytes); err == nil {
+		return k, nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("auth: parse key: %w", err)
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("auth: %s is not an RSA key", path)
+	}
+	return rk, nil
+}
+
+// keyID derives a stable kid from the public key.
+func keyID(pub *rsa.PublicKey) string {
+	sum := sha256.Sum256(x509.MarshalPKCS1PublicKey(pub))
+	return hex.EncodeToString(sum[:8])
+}
+
+// claims is the union of Cognito's id and access token claims
+// (protocols.md §4.1).
+type claims struct {
+	jwt.RegisteredClaims
+	TokenUse        string `json:"token_use"`
+	Email           string `json:"email,omitempty"`
+	EmailVerified   *bool  `json:"email_verified,omitempty"`
+	CognitoUsername string `json:"cognito:username,omitempty"`
+	Username        string `json:"username,omitempty"`
+	ClientID        string `json:"client_id,omitempty"`
+	Scope           string `json:"scope,omitempty"`
+	AuthTime        int64  `json:"auth_time"`
+	OriginJTI       string `json:"origin_jti,omitempty"`
+}
+
+func newJTI() string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails (crypto/rand documents it)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// issue signs an id token and an access token for u.
+func (s *Service) issue(u *confab.User, authTime time.Time) (idToken, accessToken string, err error) {
+	now := s.now()
+	exp := jwt.NewNumericDate(now.Add(s.cfg.AccessTTL))
+	origin := newJTI()
+	verified := true
+	id := claims{
+		RegisteredClaims: jwt.RegisteredClaims{Issuer: s.cfg.Issuer, Subject: u.UserID, Audience: jwt.ClaimStrings{s.cfg.ClientID}, ExpiresAt: exp, IssuedAt: jwt.NewNumericDate(now), ID: newJTI()},
+		TokenUse:         "id", Email: u.Email, EmailVerified: &verified, CognitoUsername: u.Username, AuthTime: authTime.Unix(), OriginJTI: origin,
+	}
+	access := claims{
+		RegisteredClaims: jwt.RegisteredClaims{Issuer: s.cfg.Issuer, Subject: u.UserID, ExpiresAt: exp, IssuedAt: jwt.NewNumericDate(now), ID: newJTI()},
+		TokenUse:         "access", ClientID: s.cfg.ClientID, Username: u.Username, Scope: "aws.cognito.signin.user.admin", AuthTime: authTime.Unix(), OriginJTI: origin,
+	}
+	sign := func(c claims) (string, error) {
+		t := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+		t.Header["kid"] = s.kid
+		delete(t.Header, "typ") // Cognito's header is {kid, alg} only
+		return t.SignedString(s.key)
+	}
+	if idToken, err = sign(id); err != nil {
+		return "", "", fmt.Errorf("auth: sign id token: %w", err)
+	}
+	if accessToken, err = sign(access); err != nil {
+		return "", "", fmt.Errorf("auth: sign access token: %w", err)
+	}
+	return idToken, accessToken, nil
+}
+
+// maxTokenBytes bounds a token before any parsing work.
+const maxTokenBytes = 8 << 10
+
+// Verify checks a token (raw or "Bearer <token>"): RS256 only, our kid,
+// issuer, expiry, token_use id or access, and audience or client_id.
+// Verified tokens are cached until they expire, so a request costs one
+// hash and a map lookup instead of an RSA verification. Any failure is
+// CodeUnauthenticated with a short safe message.
+func (s *Service) Verify(token string) (confab.Identity, error) {
+	token = strings.TrimSpace(token)
+	if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
+		token = strings.TrimSpace(token[7:])
+	}
+	if token == "" || len(token) > maxTokenBytes {
+		return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
+	}
+	sum := sha256.Sum256([]byte(token))
+	now := s.now()
+	if id, ok := s.cache.get(sum, now); ok {
+		return id, nil
+	}
+	var c claims
+	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		if kid, _ := t.Header["kid"].(string); kid != s.kid {
+			return nil, errors.New("unknown kid")
+		}
+		return &s.key.PublicKey, nil
+	},
+		jwt.WithValidMethods([]string{"RS256"}),
+		jwt.WithIssuer(s.cfg.Issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(s.now),
+	)
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return confab.Identity{}, errUnauthenticated("Token has expired.")
+	case err != nil:
+		return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
+	}
+	id := confab.Identity{UserID: c.Subject, Email: c.Email, ExpiresAt: c.ExpiresAt.Time}
+	switch c.TokenUse {
+	case "id":
+		if !containsString(c.Audience, s.cfg.ClientID) {
+			return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
+		}
+		id.Username = c.CognitoUsername
+	case "access":
+		if c.ClientID != s.cfg.ClientID {
+			return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
+		}
+		id.Username = c.Username
+	default:
+		return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
+	}
+	if id.UserID == "" {
+		return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
+	}
+	s.cache.put(sum, id, now)
+	return id, nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func errUnauthenticated(msg string) error {
+	return confab.Errorf(confab.CodeUnauthenticated, "%s", msg)
+}
+
+// tokenCache remembers verified tokens until they expire.
+type tokenCache struct {
+	mu      sync.Mutex
+	entries map[[32]byte]confab.Identity // guarded by mu
+	max     int
+}
+
+func (c *tokenCache) get(key [32]byte, now time.Time) (confab.Identity, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.entries[key]
+	if !ok {
+		return confab.Identity{}, false
+	}
+	if !now.Before(id.ExpiresAt) {
+		delete(c.entries, key)
+		return confab.Identity{}, false
+	}
+	return id, true
+}
+
+func (c *tokenCache) put(key [32]byte, id confab.Identity, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.max {
+		for k, v := range c.entries {
+			if !now.Before(v.ExpiresAt) {
+				delete(c.entries, k)
+			}
+		}
+		if len(c.entries) >= c.max {
+			clear(c.entries) // only a cache: the next requests verify again
+		}
+	}
+	c.entries[key] = id
+}
+
+// JWKS returns the JSON Web Key Set with the signing key's public half.
+func (s *Service) JWKS() []byte {
+	pub := s.key.PublicKey
+	b64 := base64.RawURLEncoding
+	doc := map[string]any{"keys": []map[string]string{{
+		"kty": "RSA", "alg": "RS256", "use": "sig", "kid": s.kid,
+		"n": b64.EncodeToString(pub.N.Bytes()),
+		"e": b64.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
+	}}}
+	b, _ := json.Marshal(doc) // maps of strings always marshal
+	return b
+}
+
+// OpenIDConfiguration returns the discovery document.
+func (s *Service) OpenIDConfiguration() []byte {
+	doc := map[string]any{
+		"issuer":                                s.cfg.Issuer,
+		"jwks_uri":                              s.cfg.Issuer + "/.well-known/jwks.json",
+		"token_endpoint":                        s.cfg.Issuer + "/auth/refresh",
+		"response_types_supported":              []string{"token"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"claims_supported":                      []string{"sub", "email", "email_verified", "cognito:username", "token_use", "iss", "aud", "exp", "iat", "auth_time", "jti"},
+	}
+	b, _ := json.Marshal(doc) // plain maps and slices always marshal
+	return b
+}

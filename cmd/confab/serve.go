@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/auth"
+	"github.com/confab-chat/confab/chat"
+	"github.com/confab-chat/confab/graph"
+	"github.com/confab-chat/confab/server"
+	"github.com/confab-chat/confab/server/realtime"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type serveConfig struct {
+	HTTP             string
+	Data             string
+	Store            string
+	Broker           string
+	Demo             bool
+	TLSCert, TLSKey  string
+	KeyFile          string
+	Issuer           string
+	AccessTTL        time.Duration
+	AllowedOrigins   string
+	MaxContentBytes  int
+	MaxBodyBytes     int
+	Introspection    bool
+	KeepAlive        time.Duration
+	MaxSubscriptions int
+	LogLevel         string
+	ShutdownTimeout  time.Duration
+	SignupsPerMinute int
+}
+
+// serveSettings is the table of confab serve's settings.
+func serveSettings(c *serveConfig) []setting {
+	return []setting{
+		{"http", "localhost:8080", "HTTP listen address", str(&c.HTTP)},
+		{"data", "./confab-data", "data directory (embedded store, signing key)", str(&c.Data)},
+		{"store", "sqlite", "store engine: sqlite", str(&c.Store)},
+		{"broker", "inproc", "event broker: inproc", str(&c.Broker)},
+		{"demo", "false", "create the recipe's two test users and a conversation between them if absent", boolean(&c.Demo)},
+		{"tls-cert", "", "TLS certificate file (PEM); with --tls-key the server speaks HTTPS/WSS", str(&c.TLSCert)},
+		{"tls-key", "", "TLS private key file (PEM)", str(&c.TLSKey)},
+		{"key-file", "", "JWT signing key (PEM, RSA); created if missing. Default <data>/jwt-signing-key.pem. Share it between nodes", str(&c.KeyFile)},
+		{"issuer", "", "token issuer (iss) URL. Default http(s)://<http address>", str(&c.Issuer)},
+		{"access-ttl", "1h", "lifetime of id and access tokens", duration(&c.AccessTTL)},
+		{"allowed-origins", "", "comma-separated browser origins allowed by CORS and WebSocket upgrades (* for any); the server's own origin is always allowed", str(&c.AllowedOrigins)},
+		{"max-content-bytes", "16384", "largest message content in bytes", integer(&c.MaxContentBytes)},
+		{"max-body-bytes", "262144", "largest POST /graphql body in bytes", integer(&c.MaxBodyBytes)},
+		{"introspection", "true", "allow GraphQL introspection (turn off in production if you like)", boolean(&c.Introspection)},
+		{"keepalive", "30s", "WebSocket keep-alive interval; silent peers are dropped after 3", duration(&c.KeepAlive)},
+		{"max-subscriptions", "100", "most active subscriptions per WebSocket connection", integer(&c.MaxSubscriptions)},
+		{"log-level", "info", "log level: debug, info, warn, error", str(&c.LogLevel)},
+		{"shutdown-timeout", "10s", "how long a graceful shutdown may take", duration(&c.ShutdownTimeout)},
+		{"signups-per-minute", "0", "sign-ups allowed per client address per minute (0: the auth default)", integer(&c.SignupsPerMinute)},
+	}
+}
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.Usage = usage(fs, "usage: confab serve [flags]")
+	if err := parse(fs, serveSettings(&c), args, m.Getenv, m.Environ); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	logger, err := newLogger(m.Stderr, c.LogLevel)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.Data, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+
+	st, err := openStore(ctx, c.Store, c.Data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	br, err := openBroker(c.Broker)
+	if err != nil {
+		return err
+	}
+	defer br.Close()
+
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	if c.Issuer == "" {
+		c.Issuer = scheme + "://" + c.HTTP
+	}
+	if c.KeyFile == "" {
+		c.KeyFile = filepath.Join(c.Data, "jwt-signing-key.pem")
+	}
+	authSvc, err := auth.New(st, auth.Config{
+		Issuer: c.Issuer, KeyFile: c.KeyFile, AccessTTL: c.AccessTTL, SignupsPerMinute: c.SignupsPerMinute,
+	})
+	if err != nil {
+		return err
+	}
+	cursorKey, err := deriveKey(c.KeyFile, "confab nextToken cursors")
+	if err != nil {
+		return err
+	}
+	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, CursorKey: cursorKey}, chat.WithLogger(logger))
+	if c.Demo {
+		if err := createDemo(ctx, authSvc, chatSvc, st); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+
+	srv := server.New(server.Config{
+		Addr:           c.HTTP,
+		TLSCertFile:    c.TLSCert,
+		TLSKeyFile:     c.TLSKey,
+		MaxBodyBytes:   int64(c.MaxBodyBytes),
+		AllowedOrigins: splitList(c.AllowedOrigins),
+		GraphQL:        graph.Limits{Introspection: c.Introspection},
+		Realtime:       realtime.Config{KeepAlive: c.KeepAlive, MaxSubscriptions: c.MaxSubscriptions},
+		Version:        version,
+	}, chatSvc, authSvc, st, br, prometheus.NewRegistry(), logger)
+	if err := srv.Open(); err != nil {
+		return err
+	}
+	logger.Info("confab serving", "url", srv.URL(), "data", c.Data, "store", c.Store, "broker", c.Broker, "version", version)
+	fmt.Fprintf(m.Stdout, "confab %s listening on %s\n", version, srv.URL())
+	if m.Ready != nil {
+		m.Ready(srv.URL())
+	}
+
+	<-ctx.Done()
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Close(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// deriveKey derives a secret for purpose from the signing key file, so
+// every node that shares the signing key also shares it.
+func deriveKey(keyFile, purpose string) ([]byte, error) {
+	pem, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("read signing key: %w", err)
+	}
+	h := sha256.New()
+	h.Write([]byte(purpose))
+	h.Write([]byte{0})
+	h.Write(pem)
+	return h.Sum(nil), nil
+}
+
+func newLogger(w interface{ Write([]byte) (int, error) }, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Sprintf("invalid --log-level %q", level)}
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// The recipe's test users (seed: admin-create-user + permanent password).
+var demoUsers = []auth.SignUpInput{
+	{Email: "testuser1@example.com", Password: "TestPassword123!", Username: "testuser1", DisplayName: "Test User 1"},
+	{Email: "testuser2@example.com", Password: "TestPassword123!", Username: "testuser2", DisplayName: "Test User 2"},
+}
+
+// createDemo creates the demo users and a conversation between them, each
+// only if absent, so it is safe on every start.
+func createDemo(ctx context.Context, a *auth.Service, c *chat.Service, st confab.Store) error {
+	var ids []string
+	for _, in := range demoUsers {
+		acct, err := st.GetAccountByLogin(ctx, in.Email)
+		if confab.ErrorCode(err) == confab.CodeNotFound {
+			u, err := a.SignUp(ctx, in, "")
+			if err != nil {
+				return err
+			}
+			ids = append(ids, u.UserID)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		ids = append(ids, acct.User.UserID)
+	}
+	owner := confab.Identity{UserID: ids[0]}
+	page, err := c.ListConversations(ctx, owner, ids[0], nil, nil)
+	if err != nil {
+		return err
+	}
+	for _, conv := range page.Items {
+		if conv.Member(ids[1]) != nil {
+			return nil
+		}
+	}
+	name := "Demo conversation"
+	_, err = c.CreateConversation(ctx, owner, &name, ids[1:])
+	return err
+}

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/broker/inproc"
+	"github.com/confab-chat/confab/store/sqlite"
+)
+
+// wire.go is the one place that names concrete implementations: the
+// --store and --broker switches.
+
+// openStore opens the store engine named by name.
+func openStore(ctx context.Context, name, dataDir string) (confab.Store, error) {
+	switch name {
+	case "sqlite":
+		return sqlite.Open(ctx, filepath.Join(dataDir, "confab.db"))
+	}
+	return nil, usageError{fmt.Sprintf("unknown --store %q (want sqlite)", name)}
+}
+
+// openBroker opens the broker named by name.
+func openBroker(name string) (confab.Broker, error) {
+	switch name {
+	case "inproc":
+		return inproc.New(), nil
+	}
+	return nil, usageError{fmt.Sprintf("unknown --broker %q (want inproc)", name)}
+}

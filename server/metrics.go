@@ -1,0 +1,99 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/confab-chat/confab"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// metrics holds the server's Prometheus collectors. It is also a gqlgen
+// extension that counts and times every GraphQL operation.
+type metrics struct {
+	gatherer   prometheus.Gatherer
+	operations *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.ResponseInterceptor
+} = (*metrics)(nil)
+
+// newMetrics registers the server's collectors on reg (a fresh registry
+// when nil), plus the Go runtime and process collectors.
+func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m := &metrics{
+		gatherer: reg,
+		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "confab_graphql_operations_total",
+			Help: "GraphQL operations (and subscription events) by type, root field and outcome code.",
+		}, []string{"type", "field", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "confab_graphql_operation_duration_seconds",
+			Help:    "Time to produce a query or mutation result, by root field.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"field"}),
+	}
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.operations,
+		m.latency,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "confab_realtime_connections",
+			Help:        "Live WebSocket connections by protocol.",
+			ConstLabels: prometheus.Labels{"protocol": "graphql-transport-ws"},
+		}, func() float64 { return float64(s.hub.Len("graphql-transport-ws")) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "confab_realtime_connections",
+			Help:        "Live WebSocket connections by protocol.",
+			ConstLabels: prometheus.Labels{"protocol": "appsync"},
+		}, func() float64 { return float64(s.hub.Len("appsync")) }),
+	)
+	return m
+}
+
+// ExtensionName implements graphql.HandlerExtension.
+func (*metrics) ExtensionName() string { return "ConfabMetrics" }
+
+// Validate implements graphql.HandlerExtension.
+func (*metrics) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptResponse implements graphql.ResponseInterceptor.
+func (m *metrics) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	start := time.Now()
+	resp := next(ctx)
+	if resp == nil || !graphql.HasOperationContext(ctx) {
+		return resp
+	}
+	oc := graphql.GetOperationContext(ctx)
+	typ, field := "unknown", "unknown"
+	if oc.Operation != nil {
+		typ = string(oc.Operation.Operation)
+		if len(oc.Operation.SelectionSet) > 0 {
+			if f, ok := oc.Operation.SelectionSet[0].(*ast.Field); ok {
+				field = f.Name
+			}
+		}
+	}
+	code := "OK"
+	if len(resp.Errors) > 0 {
+		code = string(confab.CodeInternal)
+		if c, ok := resp.Errors[0].Extensions["code"].(string); ok {
+			code = c
+		}
+	}
+	m.operations.WithLabelValues(typ, field, code).Inc()
+	if typ != string(ast.Subscription) {
+		m.latency.WithLabelValues(field).Observe(time.Since(start).Seconds())
+	}
+	return resp
+}

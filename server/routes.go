@@ -1,0 +1,250 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/confab-chat/confab"
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	authHandler := newAuthHandler(s.auth, s.logger)
+	mux.Handle("POST /auth/", authHandler)
+	mux.Handle("GET /.well-known/", authHandler)
+
+	mux.Handle("POST /graphql", s.requireToken(s.gql))
+	mux.HandleFunc("GET /graphql", s.websocketOnly)
+	mux.HandleFunc("GET /graphql/realtime", s.websocketOnly)
+
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{}))
+	mux.Handle("GET /", s.webHandler())
+
+	return s.recoverPanics(s.logRequests(s.cors(mux)))
+}
+
+// websocketOnly hands WebSocket upgrades to the GraphQL transports
+// (graphql-transport-ws on /graphql, AppSync on /graphql/realtime) and
+// answers anything else with a clear 400.
+func (s *Server) websocketOnly(w http.ResponseWriter, r *http.Request) {
+	if !websocket.IsWebSocketUpgrade(r) {
+		writeGraphQLError(w, http.StatusBadRequest, "BadRequest", "Send queries with POST /graphql, or upgrade to a WebSocket for subscriptions.")
+		return
+	}
+	s.gql.ServeHTTP(w, r)
+}
+
+// requireToken guards POST /graphql: content type, body size and a valid
+// token are checked before any resolver runs. Failures answer the way
+// AppSync does (protocols.md §3.2): 401 with x-amzn-ErrorType
+// UnauthorizedException for token problems, 400 for bodies that are not a
+// GraphQL request; never 5xx for bad input.
+func (s *Server) requireToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || (mt != "application/json" && mt != "application/graphql-response+json") {
+			writeGraphQLError(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "Content-Type must be application/json.")
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			writeGraphQLError(w, http.StatusRequestEntityTooLarge, "PayloadTooLarge", "The request body is too large.")
+			return
+		case err != nil:
+			writeGraphQLError(w, http.StatusBadRequest, "MalformedHttpRequestException", "The request body could not be read.")
+			return
+		case len(bytes.TrimSpace(body)) == 0:
+			writeGraphQLError(w, http.StatusBadRequest, "MalformedHttpRequestException", "Request body is empty.")
+			return
+		}
+		token := r.Header.Get("Authorization")
+		if token == "" {
+			writeGraphQLError(w, http.StatusUnauthorized, "UnauthorizedException", "Valid authorization header not provided.")
+			return
+		}
+		id, err := s.auth.Verify(token)
+		if err != nil {
+			writeGraphQLError(w, http.StatusUnauthorized, "UnauthorizedException", confab.ErrorMessage(err))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		ctx := confab.WithIdentity(r.Context(), id)
+		setLogUser(ctx, id.UserID)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// writeGraphQLError writes an AppSync-shaped HTTP error:
+// {"errors":[{"errorType","message"}],"message"} with x-amzn-ErrorType, so
+// Amplify shows the message (protocols.md §3.2).
+func writeGraphQLError(w http.ResponseWriter, status int, errorType, message string) {
+	w.Header().Set("x-amzn-ErrorType", errorType)
+	writeJSON(w, status, map[string]any{
+		"errors":  []map[string]string{{"errorType": errorType, "message": message}},
+		"message": message,
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
+}
+
+// readyz reports whether the store and the broker answer.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status := map[string]string{"store": "ok", "broker": "ok"}
+	code := http.StatusOK
+	if err := s.store.Ping(ctx); err != nil {
+		status["store"] = "unavailable"
+		code = http.StatusServiceUnavailable
+	}
+	if err := s.broker.Ping(ctx); err != nil {
+		status["broker"] = "unavailable"
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, status)
+}
+
+// cors answers preflights and marks responses for allowed origins
+// (protocols.md §3.3).
+func (s *Server) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && s.originAllowed(origin) && !websocket.IsWebSocketUpgrade(r) {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Allow-Methods", "POST, GET, OPTIONS")
+			h.Set("Access-Control-Expose-Headers", "x-amzn-ErrorType, x-amzn-RequestId, Retry-After")
+			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+				h.Set("Access-Control-Allow-Headers", req)
+			}
+			h.Set("Access-Control-Max-Age", "600")
+		}
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) originAllowed(origin string) bool {
+	for _, o := range s.cfg.AllowedOrigins {
+		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// recoverPanics turns a handler panic into a logged 500 (a broken
+// invariant; the server keeps serving).
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.logger.ErrorContext(r.Context(), "panic in handler", "panic", p, "stack", string(debug.Stack()))
+				writeJSON(w, http.StatusInternalServerError, map[string]any{"error": map[string]string{"code": string(confab.CodeInternal), "message": "Internal error."}})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type logFieldsKey struct{}
+
+// logFields collects what a request's log line reports.
+type logFields struct {
+	userID string
+}
+
+func setLogUser(ctx context.Context, userID string) {
+	if f, ok := ctx.Value(logFieldsKey{}).(*logFields); ok {
+		f.userID = userID
+	}
+}
+
+// statusWriter records the status for the access log. It passes through
+// Hijack (WebSocket upgrades) and Flush.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack lets WebSocket upgrades through the logging wrapper.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// logRequests writes one structured line per HTTP request (WebSocket
+// connections log when they end): request id, method, path, status,
+// latency, user id. Never bodies, tokens or passwords.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		var idb [8]byte
+		rand.Read(idb[:])
+		reqID := hex.EncodeToString(idb[:])
+		w.Header().Set("x-amzn-RequestId", reqID)
+		fields := &logFields{}
+		ctx := context.WithValue(r.Context(), logFieldsKey{}, fields)
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(http.ResponseWriter(sw), r.WithContext(ctx))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		// Successful requests log at debug: at thousands of sends per
+		// second an info line each would cost more than the send.
+		level := slog.LevelDebug
+		switch {
+		case sw.status >= 500:
+			level = slog.LevelError
+		case sw.status >= 400:
+			level = slog.LevelInfo
+		}
+		s.logger.LogAttrs(ctx, level, "http request",
+			slog.String("request_id", reqID),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status),
+			slog.Duration("latency", time.Since(start)),
+			slog.String("user_id", fields.userID),
+		)
+	})
+}

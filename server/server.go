@@ -1,0 +1,153 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/auth"
+	"github.com/confab-chat/confab/chat"
+	"github.com/confab-chat/confab/graph"
+	"github.com/confab-chat/confab/server/gqlws"
+	"github.com/confab-chat/confab/server/realtime"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config configures the HTTP server. Zero values mean the defaults given
+// beside each field.
+type Config struct {
+	// Addr is the listen address. Default "localhost:8080".
+	Addr string
+	// TLSCertFile and TLSKeyFile, when both set, make the server speak
+	// HTTPS and WSS itself (Amplify v6 always dials wss://, protocols.md
+	// §1.1).
+	TLSCertFile, TLSKeyFile string
+	// MaxBodyBytes bounds a POST /graphql body; larger is 413. Default
+	// 256 KiB.
+	MaxBodyBytes int64
+	// AllowedOrigins lists browser origins allowed by CORS and on
+	// WebSocket upgrades ("*" allows any). The server's own origin is
+	// always allowed.
+	AllowedOrigins []string
+	// GraphQL limits (depth, complexity, introspection).
+	GraphQL graph.Limits
+	// Realtime configures both WebSocket protocols; Authenticate and
+	// Connect are filled in by New.
+	Realtime realtime.Config
+	// Version is reported by /healthz.
+	Version string
+}
+
+// Server serves confab over HTTP.
+type Server struct {
+	cfg      Config
+	logger   *slog.Logger
+	chat     *chat.Service
+	auth     *auth.Service
+	store    confab.Store
+	broker   confab.Broker
+	hub      *realtime.Hub
+	gql      *handler.Server
+	metrics  *metrics
+	handler  http.Handler
+	http     *http.Server
+	listener net.Listener
+}
+
+// New builds a Server. It starts the realtime hub's keep-alive goroutine,
+// which Close stops.
+func New(cfg Config, chatSvc *chat.Service, authSvc *auth.Service, store confab.Store, broker confab.Broker, reg *prometheus.Registry, logger *slog.Logger) *Server {
+	if cfg.Addr == "" {
+		cfg.Addr = "localhost:8080"
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 256 << 10
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, logger: logger, chat: chatSvc, auth: authSvc, store: store, broker: broker}
+	s.metrics = newMetrics(reg, s)
+
+	rt := cfg.Realtime
+	rt.Logger = logger
+	rt.AllowedOrigins = cfg.AllowedOrigins
+	rt.Authenticate = func(_ context.Context, token string) (confab.Identity, error) { return authSvc.Verify(token) }
+	rt.Connect = chatSvc.Connect
+	s.hub = realtime.NewHub(rt)
+
+	s.gql = graph.NewServer(chatSvc, cfg.GraphQL, logger)
+	s.gql.AddTransport(gqlws.Transport{Hub: s.hub})
+	s.gql.AddTransport(transport.POST{})
+	s.gql.Use(s.metrics)
+
+	s.handler = s.routes()
+	return s
+}
+
+// Handler returns the root HTTP handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Open starts listening and serving in the background.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: listen: %w", err)
+	}
+	s.listener = ln
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	if s.tls() {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("server: load TLS key pair: %w", err)
+		}
+		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, s.http.TLSConfig)
+	}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (s *Server) tls() bool { return s.cfg.TLSCertFile != "" && s.cfg.TLSKeyFile != "" }
+
+// URL returns the base URL the server listens on.
+func (s *Server) URL() string {
+	scheme := "http"
+	if s.tls() {
+		scheme = "https"
+	}
+	if s.listener == nil {
+		return ""
+	}
+	return scheme + "://" + s.listener.Addr().String()
+}
+
+// Close shuts down gracefully: no new connections, every WebSocket closed
+// with 1001 (clients reconnect and resume), in-flight HTTP requests
+// finished, all within ctx.
+func (s *Server) Close(ctx context.Context) error {
+	s.hub.Shutdown(ctx.Done())
+	if s.http == nil {
+		return nil
+	}
+	return s.http.Shutdown(ctx)
+}
