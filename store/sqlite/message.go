@@ -117,7 +117,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 	}
 	// The preview follows the newest live message.
 	_, err = tx.ExecContext(ctx, `UPDATE conversations SET message_count = message_count - 1,
-			last_message = (SELECT substr(content, 1, ?) FROM messages WHERE conversation_id = ?1 AND deleted = 0 ORDER BY seq DESC LIMIT 1),
+			last_message = (SELECT substr(content, 1, ?2) FROM messages WHERE conversation_id = ?1 AND deleted = 0 ORDER BY seq DESC LIMIT 1),
 			last_message_at = (SELECT created_at FROM messages WHERE conversation_id = ?1 AND deleted = 0 ORDER BY seq DESC LIMIT 1)
 		WHERE conversation_id = ?1`, conversationID, confab.MaxLastMessageLength)
 	if err != nil {
