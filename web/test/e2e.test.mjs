@@ -221,17 +221,19 @@ test('messages sent while the browser was offline arrive after reconnect (resume
   await expectMessagesEndWith(pa, ['while offline 3', 'after reconnect']);
 });
 
-test('a message sent while the socket was cut arrives after reconnect (resume)', async () => {
-  const trackSockets = () => {
-    const Native = window.WebSocket;
-    window.__sockets = [];
-    window.WebSocket = class extends Native {
-      constructor(...args) {
-        super(...args);
-        window.__sockets.push(this);
-      }
-    };
+/** Page init script: keeps every WebSocket the page opens in window.__sockets. */
+function trackSockets() {
+  const Native = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      window.__sockets.push(this);
+    }
   };
+}
+
+test('a message sent while the socket was cut arrives after reconnect (resume)', async () => {
   const { pa, b, conversationId } = await pairWithConversation({ seed: ['one'], init: trackSockets });
   await expectMessagesEndWith(pa, ['one']);
 
@@ -378,6 +380,7 @@ test('tokens are refreshed before they expire, and the live connection outlives 
     const id = await apiCreateConversation(short.url, a, [b.userId]);
     const context = await browser.newContext({ baseURL: short.url, viewport: { width: 1280, height: 800 } });
     contexts.push(context);
+    await context.addInitScript(trackSockets);
     const pa = await context.newPage();
     await signInUI(pa, a.username);
     await pa.goto(`/c/${id}`);
@@ -385,8 +388,13 @@ test('tokens are refreshed before they expire, and the live connection outlives 
     const refreshToken = () => pa.evaluate(() => JSON.parse(localStorage.getItem('confab.session.v1') || '{}').refreshToken);
     const first = await refreshToken();
 
+    const socketsBefore = await pa.evaluate(() => window.__sockets.length);
     await pa.waitForTimeout(20_000); // two and a half token lifetimes
     assert.notEqual(await refreshToken(), first, 'the refresh token should have rotated');
+    // The server closes a socket whose token expired (4403); the client came back with a fresh one.
+    const socketsAfter = await pa.evaluate(() => window.__sockets.length);
+    assert.ok(socketsAfter > socketsBefore, `expected reconnects after token expiry (${socketsBefore} → ${socketsAfter} sockets)`);
+    await connected(pa);
     b = await apiLogin(short.url, b);
     await apiSend(short.url, b, id, 'after expiry');
     await expectMessagesEndWith(pa, ['after expiry'], 20_000);
