@@ -16,6 +16,7 @@ import (
 	"github.com/confab-chat/confab/auth"
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph"
+	"github.com/confab-chat/confab/server/appsync"
 	"github.com/confab-chat/confab/server/gqlws"
 	"github.com/confab-chat/confab/server/realtime"
 	"github.com/prometheus/client_golang/prometheus"
@@ -86,6 +87,7 @@ func New(cfg Config, chatSvc *chat.Service, authSvc *auth.Service, store confab.
 
 	s.gql = graph.NewServer(chatSvc, cfg.GraphQL, logger)
 	s.gql.AddTransport(gqlws.Transport{Hub: s.hub})
+	s.gql.AddTransport(appsync.Transport{Hub: s.hub})
 	s.gql.AddTransport(transport.POST{})
 	s.gql.Use(s.metrics)
 

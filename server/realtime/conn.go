@@ -60,6 +60,7 @@ type item struct {
 	frame []byte
 	op    *op
 	ping  bool
+	close *CloseError // close the connection once the frames before it are written
 }
 
 // op is an active operation.
@@ -236,6 +237,10 @@ func (c *Conn) write() {
 		c.queue = c.queue[1:]
 		c.mu.Unlock()
 
+		if it.close != nil {
+			c.Close(it.close.Code, it.close.Reason)
+			return
+		}
 		frame := it.frame
 		if it.op != nil {
 			frame = c.pull(it.op)
@@ -294,6 +299,23 @@ func (c *Conn) end(id string, o *op) bool {
 	return true
 }
 
+// CloseAfterFlush closes the connection once the frames already queued
+// (an error frame, say) have been written.
+func (c *Conn) CloseAfterFlush(code int, reason string) {
+	c.enqueue(item{close: &CloseError{Code: code, Reason: reason}})
+}
+
+// Active returns the ids of the active operations.
+func (c *Conn) Active() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := make([]string, 0, len(c.ops))
+	for id := range c.ops {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // Stop ends operation id at the client's request. Unknown ids are ignored
 // (both protocols say so). It reports whether the operation was active.
 func (c *Conn) Stop(id string) bool { return c.end(id, nil) }
@@ -309,8 +331,8 @@ var ErrDuplicateID = errors.New("realtime: operation id already active")
 // subscription refused at subscribe time, are answered with the protocol's
 // Error frame. allowSingle says whether queries and mutations may run
 // (graphql-transport-ws: yes, AppSync: no — then onSingle is answered).
-// ack, when non-nil, is queued once the operation is accepted, before any
-// result (AppSync's start_ack).
+// ack, when non-nil, is queued once a subscription has started, before any
+// result (AppSync's start_ack); a refused one gets only the Error frame.
 func (c *Conn) Start(id string, params *graphql.RawParams, exec graphql.GraphExecutor, allowSingle bool, ack []byte) error {
 	c.mu.Lock()
 	if _, dup := c.ops[id]; dup {
@@ -339,9 +361,6 @@ func (c *Conn) Start(id string, params *graphql.RawParams, exec graphql.GraphExe
 		}})
 		return nil
 	}
-	if ack != nil {
-		c.Send(ack)
-	}
 	if opCtx.Operation.Operation != ast.Subscription {
 		// A query or mutation: one result, on a short-lived goroutine so
 		// the reader keeps reading.
@@ -362,12 +381,6 @@ func (c *Conn) Start(id string, params *graphql.RawParams, exec graphql.GraphExe
 		Started: func() { o.stream = true },
 	})
 	h, rctx := exec.DispatchOperation(ctx, opCtx)
-	c.mu.Lock()
-	o.ctx = rctx
-	o.next = h
-	n := o.pending
-	o.pending = 0
-	c.mu.Unlock()
 	if !o.stream {
 		// Refused at subscribe time: h is gqlgen's one-shot error result.
 		resp := h(rctx)
@@ -381,6 +394,17 @@ func (c *Conn) Start(id string, params *graphql.RawParams, exec graphql.GraphExe
 		c.fail(o, errs)
 		return nil
 	}
+	if ack != nil {
+		// Queued while o.next is unset, so every result (each waits for
+		// o.next) follows it.
+		c.Send(ack)
+	}
+	c.mu.Lock()
+	o.ctx = rctx
+	o.next = h
+	n := o.pending
+	o.pending = 0
+	c.mu.Unlock()
 	for range n {
 		c.enqueue(item{op: o})
 	}
