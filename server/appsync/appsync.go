@@ -217,7 +217,7 @@ func (s *session) run() error {
 			// No id to answer: a handshake-level error, then close (§1.5:
 			// never an id-less "error").
 			s.connectionError("BadRequestException", "Frames must be JSON objects.", 400)
-			return nil
+			continue // the writer closes once the error is out; the next read fails
 		}
 		if err := s.handle(m); err != nil {
 			return err
