@@ -406,3 +406,40 @@ test('tokens are refreshed before they expire, and the live connection outlives 
     await short.stop();
   }
 });
+
+test('more than 1000 messages behind: the client reloads the newest page instead of resuming', async () => {
+  const { pa, context, b, conversationId } = await pairWithConversation({ seed: ['start'] });
+  await expectMessagesEndWith(pa, ['start']);
+  const errorFrames = [];
+  pa.on('websocket', (ws) =>
+    ws.on('framereceived', (f) => {
+      if (String(f.payload).includes('"type":"error"')) errorFrames.push(String(f.payload));
+    }),
+  );
+  await context.setOffline(true);
+  await pa.getByText("You're offline").waitFor();
+  // 1010 messages while away, 8 at a time
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (n < 1010) {
+        const i = ++n;
+        await apiSend(server.url, b, conversationId, `bulk ${i}`);
+      }
+    }),
+  );
+  await apiSend(server.url, b, conversationId, 'the newest');
+  await context.setOffline(false);
+  await expectMessagesEndWith(pa, ['the newest'], 30_000);
+  await connected(pa);
+  assert.ok(
+    errorFrames.some((f) => f.includes('BAD_USER_INPUT')),
+    `expected the server to refuse the resume; error frames: ${JSON.stringify(errorFrames)}`,
+  );
+  // live again after the reload
+  await apiSend(server.url, b, conversationId, 'live after reload');
+  await expectMessagesEndWith(pa, ['the newest', 'live after reload']);
+  const texts = await shownMessages(pa);
+  assert.equal(new Set(texts).size, texts.length, 'no duplicates');
+  assert.equal(await pa.getByRole('alert').count(), 0);
+});
