@@ -175,7 +175,7 @@ function MessageList(props: { thread: Thread }) {
 
   return (
     <div class="messages-wrap">
-      <div class="messages" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label="Messages">
+      <div class="messages" ref={scroller} onScroll={onScroll} tabIndex={0} role="region" aria-label="Messages">
         <div class="history-edge">
           {t.loading ? (
             <p class="muted">Loading messages…</p>
@@ -237,7 +237,11 @@ function MessageItem(props: { m: Message; mine: boolean; grouped: boolean; highl
     .join(' ');
   return (
     <li class={cls} data-seq={m.seq} data-message-id={m.messageId} tabIndex={-1}>
-      {!mine && !props.grouped && <div class="msg-author">{author}</div>}
+      {!mine && !props.grouped && (
+        <div class="msg-author" aria-hidden="true">
+          {author}
+        </div>
+      )}
       <div class="msg-row">
         <div class="bubble">
           <span class="sr-only">{author}: </span>
@@ -247,9 +251,12 @@ function MessageItem(props: { m: Message; mine: boolean; grouped: boolean; highl
               {clockTime(m.createdAt)}
             </time>
             {mine && (
-              <span class="tick" title="Sent" aria-label="sent">
-                ✓
-              </span>
+              <>
+                <span class="tick" title="Sent" aria-hidden="true">
+                  ✓
+                </span>
+                <span class="sr-only">, sent</span>
+              </>
             )}
           </span>
         </div>
