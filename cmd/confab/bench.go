@@ -3,14 +3,77 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/confab-chat/confab/bench"
 )
 
-type benchConfig struct{}
+type benchConfig struct {
+	bench.Config
+	Embedded bool
+	JSON     bool
+}
 
-func benchSettings(c *benchConfig) []setting { return nil }
+func benchSettings(c *benchConfig) []setting {
+	return []setting{
+		{"url", "http://127.0.0.1:8080", "server base URL", str(&c.URL)},
+		{"protocol", "graphql-ws", "subscriber protocol: graphql-ws (graphql-transport-ws) or appsync", str(&c.Protocol)},
+		{"subscribers", "100", "subscriber WebSocket connections", integer(&c.Subscribers)},
+		{"conversations", "10", "conversations the subscribers are spread over", integer(&c.Conversations)},
+		{"senders", "8", "concurrent HTTP senders", integer(&c.Senders)},
+		{"rate", "0", "total sends per second (0: as fast as possible)", float(&c.Rate)},
+		{"duration", "10s", "how long to send", duration(&c.Duration)},
+		{"size", "100", "message content bytes", integer(&c.Size)},
+		{"users", "20", "accounts the connections share", integer(&c.Users)},
+		{"baseline", "false", "drive a minimal in-process WebSocket broadcaster instead (the ceiling)", boolean(&c.Baseline)},
+		{"embedded", "false", "start a confab server in-process on 127.0.0.1 with a temporary data directory", boolean(&c.Embedded)},
+		{"json", "false", "also print the report as one JSON line", boolean(&c.JSON)},
+	}
+}
 
+// bench runs the load generator (see package bench and BENCHMARKS.md).
 func (m *Main) bench(ctx context.Context, args []string) error {
+	var c benchConfig
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	return usageError{"bench: not wired yet"}
+	fs.Usage = usage(fs, "usage: confab bench [flags]")
+	if err := parse(fs, benchSettings(&c), args, m.Getenv, m.Environ); err != nil {
+		return err
+	}
+	if c.Embedded && !c.Baseline {
+		dir, err := os.MkdirTemp("", "confab-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		sctx, stop := context.WithCancel(ctx)
+		ready := make(chan string, 1)
+		done := make(chan error, 1)
+		srv := &Main{Stdout: io.Discard, Stderr: m.Stderr, Getenv: func(string) string { return "" }, Ready: func(u string) { ready <- u }}
+		go func() {
+			done <- srv.Run(sctx, []string{"serve", "--http", "127.0.0.1:0", "--data", dir, "--log-level", "error", "--signups-per-minute", "-1"})
+		}()
+		select {
+		case c.URL = <-ready:
+		case err := <-done:
+			stop()
+			return fmt.Errorf("bench: embedded server: %w", err)
+		case <-time.After(30 * time.Second):
+			stop()
+			return fmt.Errorf("bench: embedded server did not start")
+		}
+		defer func() { stop(); <-done }()
+	}
+	r, err := bench.Run(ctx, c.Config, m.Stderr)
+	if err != nil {
+		return err
+	}
+	bench.WriteTable(m.Stdout, r)
+	if c.JSON {
+		bench.WriteJSON(m.Stdout, r)
+	}
+	return nil
 }

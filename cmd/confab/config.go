@@ -36,6 +36,13 @@ func duration(p *time.Duration) func(*flag.FlagSet, string, string) {
 	}
 }
 
+func float(p *float64) func(*flag.FlagSet, string, string) {
+	return func(fs *flag.FlagSet, name, def string) {
+		f, _ := strconv.ParseFloat(def, 64) // validated in checkType
+		fs.Float64Var(p, name, f, "")
+	}
+}
+
 func integer(p *int) func(*flag.FlagSet, string, string) {
 	return func(fs *flag.FlagSet, name, def string) {
 		n, _ := strconv.Atoi(def) // validated in envDefaults

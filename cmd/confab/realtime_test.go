@@ -34,7 +34,9 @@ func TestMain_GracefulShutdown(t *testing.T) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Ready: func(u string) { ready <- u }}
-	go func() { done <- m.Run(ctx, []string{"serve", "--http", "127.0.0.1:0", "--data", data, "--log-level", "error"}) }()
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--http", "127.0.0.1:0", "--data", data, "--log-level", "error"})
+	}()
 	a := &app{url: <-ready, data: data}
 	bob := a.signUp(t, "bob")
 	ws := a.dialGQLWS(t, bob.idToken)
