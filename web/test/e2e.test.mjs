@@ -62,6 +62,7 @@ async function pairWithConversation(opts = {}) {
   }
   const { context, page: pa } = await page(opts.context);
   if (opts.init) await context.addInitScript(opts.init);
+  if (opts.setup) await opts.setup(context);
   await signInUI(pa, a.username);
   await pa.goto(`/c/${conversationId}`);
   await connected(pa);
@@ -442,4 +443,26 @@ test('more than 1000 messages behind: the client reloads the newest page instead
   const texts = await shownMessages(pa);
   assert.equal(new Set(texts).size, texts.length, 'no duplicates');
   assert.equal(await pa.getByRole('alert').count(), 0);
+});
+
+test('a socket that silently stops answering (sleep, dead network) is replaced, and nothing is missed', async () => {
+  // The page's WebSockets go through the test, which can turn one into a black hole.
+  let connections = 0;
+  let dead = 0;
+  const setup = (context) =>
+    context.routeWebSocket(/\/graphql$/, (ws) => {
+      const n = ++connections;
+      const server = ws.connectToServer();
+      ws.onMessage((m) => n !== dead && server.send(m));
+      server.onMessage((m) => n !== dead && ws.send(m));
+    });
+  const { pa, b, conversationId } = await pairWithConversation({ seed: ['awake'], setup });
+  await expectMessagesEndWith(pa, ['awake']);
+
+  dead = connections; // the socket in use: from now on nothing passes either way, and nothing closes
+  await apiSend(server.url, b, conversationId, 'sent into the void');
+  // ping every 10 s, pong expected within 5 s: a new socket within ~15 s, then resume
+  await expectMessagesEndWith(pa, ['awake', 'sent into the void'], 30_000);
+  assert.ok(connections > dead, 'a new socket should have replaced the silent one');
+  await connected(pa);
 });
