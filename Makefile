@@ -4,7 +4,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build web web-force generate test test-go test-web lint bench clean
+.PHONY: run build web web-force generate test test-go test-node test-web lint bench clean
 
 ## run: build the web client if it is missing, then serve on embedded defaults (http://localhost:8080)
 run: web
@@ -25,12 +25,15 @@ web-force:
 generate:
 	$(GO) generate ./...
 
-## test: the whole suite: Go tests with -race, then the browser tests
-test: test-go test-web
+## test: the whole suite: Go tests with -race, the graphql-ws client test, the browser tests
+test: test-go test-node test-web
 
 test-go:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+test-node:
+	cd test/graphql-ws && npm ci --no-audit --no-fund && npm test
 
 test-web: web
 	cd web && npm test
