@@ -156,7 +156,10 @@ func (s *Store) ListMessagesAfter(ctx context.Context, conversationID string, af
 	return scanMessages(rows, "list messages after")
 }
 
-// SearchMessages implements confab.MessageStore. terms is plain text: it
+// SearchMessages implements confab.MessageStore. Results come newest
+// first by rowid, which FTS5 walks in order and stops at the limit: rows of
+// a conversation are inserted in seq order, so rowid order is seq order
+// there. terms is plain text: it
 // is split into words, each quoted as an FTS5 string and matched as a
 // prefix, so no character of the input is ever query syntax.
 func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string, limit int) ([]*confab.Message, error) {
@@ -167,7 +170,7 @@ func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string
 	rows, err := s.read.QueryContext(ctx, `SELECT m.conversation_id, m.seq, m.message_id, m.user_id, m.content, m.message_type, m.created_at, m.updated_at, m.deleted, m.client_token
 		FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
 		WHERE messages_fts MATCH ? AND m.conversation_id = ? AND m.deleted = 0
-		ORDER BY m.seq DESC LIMIT ?`, q, conversationID, limit)
+		ORDER BY f.rowid DESC LIMIT ?`, q, conversationID, limit)
 	if err != nil {
 		return nil, mapErr("search messages", err)
 	}
