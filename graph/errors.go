@@ -51,6 +51,11 @@ func NewErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if ce.Code == confab.CodeInternal {
 				logInternal(ctx, logger, err)
 			}
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			// The client left or the request ran out of time: not a fault
+			// of the server, and retryable.
+			gqlErr.Message = "The request was cancelled."
+			setCode(gqlErr, confab.CodeUnavailable)
 		case gqlErr.Extensions["code"] != nil:
 			// A parse or validation error from gqlgen: its message is
 			// about the document the client sent.
