@@ -1,0 +1,130 @@
+// Package postgres is a confab.Store on PostgreSQL through pgx and its
+// connection pool, for deployments with more than one node. It passes
+// store/storetest.
+//
+// Several nodes may share one database. AppendMessage serialises the
+// senders of a conversation on that conversation's row lock (UPDATE …
+// RETURNING last_seq), so seq stays gapless across any number of nodes;
+// migrations take an advisory lock, so nodes starting together do not race.
+//
+// Durability is PostgreSQL's: a call returns after COMMIT, which with the
+// default synchronous_commit=on is flushed to the WAL.
+//
+// Full-text search uses PostgreSQL's tsvector, tsquery and a GIN index. The
+// words are cut and folded in Go (search.go), the same way on both sides,
+// so search needs no extension and no language configuration.
+//
+// Errors are classified by SQLSTATE, never by message text (errors.go).
+// The store holds no business rules and never publishes events.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"time"
+
+	"github.com/confab-chat/confab"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a confab.Store on one PostgreSQL database (or one schema of it,
+// chosen with search_path).
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ confab.Store = (*Store)(nil)
+
+// Open connects to the database at url, a PostgreSQL URL or keyword/value
+// string as pgx accepts it, e.g.
+// "postgres://confab@db:5432/confab?sslmode=verify-full&pool_max_conns=20".
+// Parameters pgx does not know, such as search_path, are sent to the server
+// as run-time parameters. Open applies pending migrations before it
+// returns. A database that cannot be reached is CodeUnavailable.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, mapErr("open", err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close waits for calls in flight to release their connections, then
+// closes the pool. Later calls return CodeUnavailable.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return unavailable("ping", err)
+	}
+	return nil
+}
+
+// querier is what a pool and a transaction have in common.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// inTx runs fn in a transaction, committed when fn returns nil and rolled
+// back otherwise.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return mapErr(op, err)
+	}
+	defer tx.Rollback(ctx) // no-op after Commit; its error adds nothing to fn's
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return mapErr(op, tx.Commit(ctx))
+}
+
+// pageLimit returns n, or def when n is not positive.
+func pageLimit(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
+}
+
+// dbTime is t as stored: millisecond precision (the contract's) in UTC.
+func dbTime(t time.Time) time.Time { return t.Truncate(time.Millisecond).UTC() }
+
+// dbTimePtr is dbTime for an optional time; nil stays NULL.
+func dbTimePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := dbTime(*t)
+	return &v
+}
+
+// utcPtr converts a time read from the database (pgx returns local time)
+// to UTC.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.UTC()
+	return &v
+}

@@ -1,0 +1,106 @@
+package postgres
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Full-text search: words are cut and folded here, in Go, and handed to
+// PostgreSQL as lexemes (array_to_tsvector on insert, a tsquery literal on
+// search), which the GIN index on messages.search matches. Doing it in Go
+// rather than with to_tsvector('simple', …) gives diacritic folding (café
+// matches cafe) without the unaccent extension, and one word rule for
+// content and query, the one the SQLite store uses: a word is a run of
+// letters, digits and combining marks.
+
+const (
+	// maxSearchWords bounds the words of one search; further words are
+	// ignored.
+	maxSearchWords = 16
+	// maxLexemeBytes bounds one word, in bytes (PostgreSQL allows 2046).
+	// Longer words are cut to this length on both sides, so a long word
+	// still matches as a prefix.
+	maxLexemeBytes = 255
+)
+
+// words returns the folded words of s in order, duplicates included.
+func words(s string) []string {
+	f := fold(s)
+	ws := strings.FieldsFunc(f, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.IsMark(r)
+	})
+	for i, w := range ws {
+		ws[i] = cut(w, maxLexemeBytes)
+	}
+	return ws
+}
+
+// fold lowercases s and removes combining diacritical marks (é → e, ñ →
+// n), leaving marks that are letters' vowel signs in other scripts alone.
+func fold(s string) string {
+	s = norm.NFKD.String(strings.ToValidUTF8(s, " "))
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if isDiacritic(r) {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return norm.NFC.String(b.String())
+}
+
+// isDiacritic reports whether r is in one of the Combining Diacritical
+// Marks blocks.
+func isDiacritic(r rune) bool {
+	return (r >= 0x0300 && r <= 0x036F) || (r >= 0x1AB0 && r <= 0x1AFF) ||
+		(r >= 0x1DC0 && r <= 0x1DFF) || (r >= 0x20D0 && r <= 0x20FF) || (r >= 0xFE20 && r <= 0xFE2F)
+}
+
+// cut returns s cut to at most n bytes on a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// lexemes returns the distinct folded words of content, for the message's
+// tsvector.
+func lexemes(content string) []string {
+	ws := words(content)
+	seen := make(map[string]bool, len(ws))
+	out := ws[:0]
+	for _, w := range ws {
+		if !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// tsquery turns plain text into a tsquery literal that matches every word
+// as a prefix: 'w1':* & 'w2':*. Words hold only letters, digits and marks,
+// so there is nothing to escape; quote and backslash are escaped anyway so
+// the literal stays safe if the word rule ever changes. "" when terms has
+// no word.
+func tsquery(terms string) string {
+	ws := words(terms)
+	if len(ws) > maxSearchWords {
+		ws = ws[:maxSearchWords]
+	}
+	parts := make([]string, len(ws))
+	for i, w := range ws {
+		w = strings.ReplaceAll(w, `\`, `\\`)
+		w = strings.ReplaceAll(w, `'`, `''`)
+		parts[i] = `'` + w + `':*`
+	}
+	return strings.Join(parts, " & ")
+}
