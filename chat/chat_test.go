@@ -32,7 +32,9 @@ func newEnv(t *testing.T, cfg chat.Config) *env {
 	t.Cleanup(func() { st.Close() })
 	br := inproc.New()
 	t.Cleanup(func() { br.Close() })
-	return &env{svc: chat.New(st, br, cfg), store: st, broker: br}
+	svc := chat.New(st, br, cfg)
+	t.Cleanup(svc.Close)
+	return &env{svc: svc, store: st, broker: br}
 }
 
 // user creates an account and returns its identity.
@@ -391,7 +393,9 @@ func TestService_OnMessageSent_FillsGapsFromStore(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	br := &lossyBroker{Broker: inproc.New(), drop: map[int64]bool{2: true, 3: true}}
-	e := &env{svc: chat.New(st, br, chat.Config{GapWait: time.Millisecond}), store: st, broker: br}
+	svc := chat.New(st, br, chat.Config{GapWait: time.Millisecond})
+	t.Cleanup(svc.Close)
+	e := &env{svc: svc, store: st, broker: br}
 	alice, bob := e.user(t, "alice"), e.user(t, "bob")
 	c := e.conversation(t, alice, bob)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -157,6 +157,34 @@ func UnreadCount(c *confab.Conversation, userID string) int {
 	return int(c.LastSeq - m.LastReadSeq)
 }
 
+// conversationChanged schedules one onConversationUpdated event for a
+// conversation whose summary changed (new message). Many sends within
+// SummaryDelay share one store read and one event, so a busy conversation
+// costs no extra read per message; the event carries the summary as stored.
+func (s *Service) conversationChanged(conversationID string) {
+	s.dirtyMu.Lock()
+	defer s.dirtyMu.Unlock()
+	if s.dirty[conversationID] {
+		return
+	}
+	s.dirty[conversationID] = true
+	s.flushes.Add(1)
+	time.AfterFunc(s.cfg.SummaryDelay, func() {
+		defer s.flushes.Done()
+		s.dirtyMu.Lock()
+		delete(s.dirty, conversationID)
+		s.dirtyMu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, err := s.store.GetConversation(ctx, conversationID)
+		if err != nil {
+			s.logger.Warn("conversation update not published", "conversation_id", conversationID, "err", err)
+			return
+		}
+		s.publishConversation(ctx, c)
+	})
+}
+
 // publishConversation tells every member that c changed.
 func (s *Service) publishConversation(ctx context.Context, c *confab.Conversation) {
 	ev := &confab.Event{Kind: confab.EventConversationUpdated, ConversationID: c.ConversationID, Conversation: c, At: s.nowUTC()}

@@ -59,11 +59,7 @@ func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in Se
 	s.publish(ctx, confab.ConversationTopic(m.ConversationID), &confab.Event{
 		Kind: confab.EventMessageSent, ConversationID: m.ConversationID, Message: m, At: now,
 	})
-	if c, err := s.store.GetConversation(ctx, m.ConversationID); err == nil {
-		s.publishConversation(ctx, c)
-	} else {
-		s.logger.WarnContext(ctx, "conversation update not published", "conversation_id", m.ConversationID, "err", err)
-	}
+	s.conversationChanged(m.ConversationID)
 	return m, nil
 }
 

@@ -30,6 +30,10 @@ type Config struct {
 	// CursorKey authenticates nextToken cursors. Default: random per
 	// process (cursors then do not survive a restart).
 	CursorKey []byte
+	// SummaryDelay coalesces the onConversationUpdated events that new
+	// messages cause: at most one store read and one event per conversation
+	// per delay. Default 100 ms: conversation lists lag by at most that.
+	SummaryDelay time.Duration
 }
 
 // Service implements every chat operation. It is safe for concurrent use.
@@ -46,6 +50,10 @@ type Service struct {
 
 	presenceMu sync.Mutex
 	conns      map[string]int // guarded by presenceMu: userID → live connections on this node
+
+	dirtyMu sync.Mutex
+	dirty   map[string]bool // guarded by dirtyMu: conversations with a summary event pending
+	flushes sync.WaitGroup  // pending summary flushes; Close waits for them
 }
 
 // Option configures a Service.
@@ -71,6 +79,9 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 	if cfg.GapWait <= 0 {
 		cfg.GapWait = 50 * time.Millisecond
 	}
+	if cfg.SummaryDelay <= 0 {
+		cfg.SummaryDelay = 100 * time.Millisecond
+	}
 	if len(cfg.CursorKey) == 0 {
 		cfg.CursorKey = make([]byte, 32)
 		rand.Read(cfg.CursorKey) // never fails (crypto/rand documents it)
@@ -84,12 +95,17 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 		newID:   func() string { return uuid.Must(uuid.NewV7()).String() },
 		members: make(map[string]map[string]struct{}),
 		conns:   make(map[string]int),
+		dirty:   make(map[string]bool),
 	}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
 }
+
+// Close waits for pending conversation-summary events. Call it before
+// closing the store and the broker.
+func (s *Service) Close() { s.flushes.Wait() }
 
 // Config returns the effective configuration (defaults filled in).
 func (s *Service) Config() Config { return s.cfg }

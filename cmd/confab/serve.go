@@ -40,6 +40,7 @@ type serveConfig struct {
 	LogLevel         string
 	ShutdownTimeout  time.Duration
 	SignupsPerMinute int
+	DebugAddr        string
 }
 
 // serveSettings is the table of confab serve's settings.
@@ -63,7 +64,8 @@ func serveSettings(c *serveConfig) []setting {
 		{"max-subscriptions", "100", "most active subscriptions per WebSocket connection", integer(&c.MaxSubscriptions)},
 		{"log-level", "info", "log level: debug, info, warn, error", str(&c.LogLevel)},
 		{"shutdown-timeout", "10s", "how long a graceful shutdown may take", duration(&c.ShutdownTimeout)},
-		{"signups-per-minute", "0", "sign-ups allowed per client address per minute (0: the auth default)", integer(&c.SignupsPerMinute)},
+		{"signups-per-minute", "0", "sign-ups allowed per client address per minute (0: the auth default of 30; -1: unlimited)", integer(&c.SignupsPerMinute)},
+		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
 	}
 }
 
@@ -118,6 +120,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, CursorKey: cursorKey}, chat.WithLogger(logger))
+	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
 	if c.Demo {
 		if err := createDemo(ctx, authSvc, chatSvc, st); err != nil {
 			return fmt.Errorf("demo data: %w", err)
@@ -136,6 +139,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}, chatSvc, authSvc, st, br, prometheus.NewRegistry(), logger)
 	if err := srv.Open(); err != nil {
 		return err
+	}
+	if c.DebugAddr != "" {
+		stopDebug, err := serveDebug(c.DebugAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
 	}
 	logger.Info("confab serving", "url", srv.URL(), "data", c.Data, "store", c.Store, "broker", c.Broker, "version", version)
 	fmt.Fprintf(m.Stdout, "confab %s listening on %s\n", version, srv.URL())

@@ -70,7 +70,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	s := &Store{write: write, read: read}
-	s.w = startWriter(s)
+	if s.w, err = startWriter(ctx, s); err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	}
 	return s, nil
 }
 

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -19,6 +18,7 @@ const maxBatch = 256
 // and only then answers each caller.
 type writer struct {
 	s       *Store
+	stmts   *appendStmts // prepared on the write connection, used only by loop
 	reqs    chan *appendReq
 	quit    chan struct{}
 	done    chan struct{}
@@ -38,10 +38,14 @@ type appendReq struct {
 // errClosed answers appends after Close.
 var errClosed = &confab.Error{Code: confab.CodeUnavailable, Message: "The store is closed.", Err: errors.New("sqlite: store closed")}
 
-func startWriter(s *Store) *writer {
-	w := &writer{s: s, reqs: make(chan *appendReq), quit: make(chan struct{}), done: make(chan struct{})}
+func startWriter(ctx context.Context, s *Store) (*writer, error) {
+	stmts, err := prepareAppend(ctx, s.write)
+	if err != nil {
+		return nil, err
+	}
+	w := &writer{s: s, stmts: stmts, reqs: make(chan *appendReq), quit: make(chan struct{}), done: make(chan struct{})}
 	go w.loop()
-	return w
+	return w, nil
 }
 
 func (w *writer) append(ctx context.Context, m *confab.Message) (bool, error) {
@@ -93,23 +97,28 @@ func (w *writer) commit(batch []*appendReq) {
 		failAll(batch, mapErr("append message", err))
 		return
 	}
-	for i, r := range batch {
+	st := w.stmts.in(ctx, tx)
+	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
 			continue
 		}
-		sp := fmt.Sprintf("a%d", i)
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+		// One savepoint per request, reusing its name: a failing request
+		// rolls back alone.
+		if _, err := st.savepoint.ExecContext(ctx); err != nil {
 			tx.Rollback()
 			failAll(batch, mapErr("append message", err))
 			return
 		}
-		r.created, r.err = appendTx(ctx, tx, r.m)
-		stmt := "RELEASE " + sp
+		r.created, r.err = st.append(ctx, r.m)
+		var err error
 		if r.err != nil {
-			stmt = "ROLLBACK TO " + sp + "; RELEASE " + sp
+			_, err = st.rollbackTo.ExecContext(ctx)
 		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		if err == nil {
+			_, err = st.release.ExecContext(ctx)
+		}
+		if err != nil {
 			tx.Rollback()
 			failAll(batch, mapErr("append message", err))
 			return
@@ -133,4 +142,5 @@ func failAll(batch []*appendReq, err error) {
 func (w *writer) stop() {
 	w.once.Do(func() { close(w.quit) })
 	<-w.done
+	w.stmts.close()
 }
