@@ -127,6 +127,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 	}
 
+	reg := prometheus.NewRegistry()
+	registerStoreMetrics(reg, st)
 	srv := server.New(server.Config{
 		Addr:           c.HTTP,
 		TLSCertFile:    c.TLSCert,
@@ -136,7 +138,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		GraphQL:        graph.Limits{Introspection: c.Introspection},
 		Realtime:       realtime.Config{KeepAlive: c.KeepAlive, MaxSubscriptions: c.MaxSubscriptions},
 		Version:        version,
-	}, chatSvc, authSvc, st, br, prometheus.NewRegistry(), logger)
+	}, chatSvc, authSvc, st, br, reg, logger)
 	if err := srv.Open(); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/broker/inproc"
 	"github.com/confab-chat/confab/store/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // wire.go is the one place that names concrete implementations: the
@@ -29,4 +30,19 @@ func openBroker(name string) (confab.Broker, error) {
 		return inproc.New(), nil
 	}
 	return nil, usageError{fmt.Sprintf("unknown --broker %q (want inproc)", name)}
+}
+
+// registerStoreMetrics exports the SQLite group-commit counters, when the
+// store is SQLite: appends/batches is the batch size.
+func registerStoreMetrics(reg *prometheus.Registry, st confab.Store) {
+	s, ok := st.(*sqlite.Store)
+	if !ok {
+		return
+	}
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_store_append_batches_total", Help: "Group-commit transactions (one fsync each)."},
+			func() float64 { return float64(s.WriterStats().Batches) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_store_appends_total", Help: "Messages appended by the group-commit writer."},
+			func() float64 { return float64(s.WriterStats().Appends) }),
+	)
 }

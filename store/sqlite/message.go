@@ -48,7 +48,7 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 // appendStmts are the append path's statements, prepared once on the
 // write connection (parsing SQL per append was a third of the writer's CPU).
 type appendStmts struct {
-	savepoint, release, rollbackTo, byToken, bump, insert *sql.Stmt
+	byToken, bump, insert *sql.Stmt
 }
 
 func prepareAppend(ctx context.Context, db *sql.DB) (*appendStmts, error) {
@@ -57,9 +57,6 @@ func prepareAppend(ctx context.Context, db *sql.DB) (*appendStmts, error) {
 		dst **sql.Stmt
 		sql string
 	}{
-		{&st.savepoint, `SAVEPOINT append`},
-		{&st.release, `RELEASE append`},
-		{&st.rollbackTo, `ROLLBACK TO append`},
 		{&st.byToken, `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND user_id = ? AND client_token = ?`},
 		{&st.bump, `UPDATE conversations SET last_seq = last_seq + 1, message_count = message_count + 1,
 			last_message = ?, last_message_at = ?, activity_at = ?
@@ -77,7 +74,7 @@ func prepareAppend(ctx context.Context, db *sql.DB) (*appendStmts, error) {
 }
 
 func (st *appendStmts) close() {
-	for _, s := range []*sql.Stmt{st.savepoint, st.release, st.rollbackTo, st.byToken, st.bump, st.insert} {
+	for _, s := range []*sql.Stmt{st.byToken, st.bump, st.insert} {
 		if s != nil {
 			s.Close()
 		}
@@ -87,11 +84,7 @@ func (st *appendStmts) close() {
 // in binds the statements to tx (the same single connection, so nothing is
 // prepared again).
 func (st *appendStmts) in(ctx context.Context, tx *sql.Tx) *appendStmts {
-	return &appendStmts{
-		savepoint: tx.StmtContext(ctx, st.savepoint), release: tx.StmtContext(ctx, st.release),
-		rollbackTo: tx.StmtContext(ctx, st.rollbackTo), byToken: tx.StmtContext(ctx, st.byToken),
-		bump: tx.StmtContext(ctx, st.bump), insert: tx.StmtContext(ctx, st.insert),
-	}
+	return &appendStmts{byToken: tx.StmtContext(ctx, st.byToken), bump: tx.StmtContext(ctx, st.bump), insert: tx.StmtContext(ctx, st.insert)}
 }
 
 // append is one append inside the writer's transaction.

@@ -85,56 +85,68 @@ func (w *writer) loop() {
 	}
 }
 
+// commit runs batch in one transaction and answers every request after
+// the commit. There is no savepoint per request: releasing a savepoint makes
+// FTS5 flush its pending index to disk, which cost one flush per message.
+// The one expected per-request failure, an unknown conversation, writes
+// nothing (the UPDATE matches no row). Any other failure rolls the batch
+// back and replays each request in a transaction of its own, so a bad
+// request never fails its batch-mates.
 func (w *writer) commit(batch []*appendReq) {
 	defer func() {
 		for _, r := range batch {
 			close(r.done)
 		}
 	}()
+	if w.run(batch) {
+		w.batches.Add(1)
+		w.appends.Add(uint64(len(batch)))
+		return
+	}
+	for _, r := range batch {
+		if w.run([]*appendReq{r}) {
+			w.batches.Add(1)
+			w.appends.Add(1)
+		}
+	}
+}
+
+// run executes reqs in one transaction. It reports false, having rolled
+// back and set no result, when a request failed unexpectedly and the batch
+// must be replayed one by one; a failure of a single request, or of the
+// commit itself, is its answer.
+func (w *writer) run(reqs []*appendReq) bool {
 	ctx := context.Background() // a caller leaving must not abort its batch-mates
 	tx, err := w.s.write.BeginTx(ctx, nil)
 	if err != nil {
-		failAll(batch, mapErr("append message", err))
-		return
+		failAll(reqs, mapErr("append message", err))
+		return true
 	}
 	st := w.stmts.in(ctx, tx)
-	for _, r := range batch {
+	for _, r := range reqs {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
 			continue
 		}
-		// One savepoint per request, reusing its name: a failing request
-		// rolls back alone.
-		if _, err := st.savepoint.ExecContext(ctx); err != nil {
-			tx.Rollback()
-			failAll(batch, mapErr("append message", err))
-			return
-		}
 		r.created, r.err = st.append(ctx, r.m)
-		var err error
-		if r.err != nil {
-			_, err = st.rollbackTo.ExecContext(ctx)
-		}
-		if err == nil {
-			_, err = st.release.ExecContext(ctx)
-		}
-		if err != nil {
+		if r.err != nil && confab.ErrorCode(r.err) != confab.CodeNotFound && len(reqs) > 1 {
 			tx.Rollback()
-			failAll(batch, mapErr("append message", err))
-			return
+			failAll(reqs, nil)
+			return false
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		failAll(batch, mapErr("append message", err))
-		return
+		failAll(reqs, mapErr("append message", err))
 	}
-	w.batches.Add(1)
-	w.appends.Add(uint64(len(batch)))
+	return true
 }
 
 func failAll(batch []*appendReq, err error) {
 	for _, r := range batch {
 		r.created, r.err = false, err
+		if err == nil {
+			r.m.Seq = 0 // assigned by a rolled-back attempt
+		}
 	}
 }
 
