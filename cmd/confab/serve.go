@@ -41,6 +41,7 @@ type serveConfig struct {
 	ShutdownTimeout  time.Duration
 	SignupsPerMinute int
 	DebugAddr        string
+	Postgres         string
 }
 
 // serveSettings is the table of confab serve's settings.
@@ -48,7 +49,8 @@ func serveSettings(c *serveConfig) []setting {
 	return []setting{
 		{"http", "localhost:8080", "HTTP listen address", str(&c.HTTP)},
 		{"data", "./confab-data", "data directory (embedded store, signing key)", str(&c.Data)},
-		{"store", "sqlite", "store engine: sqlite", str(&c.Store)},
+		{"store", "sqlite", "store engine: sqlite (embedded) or postgres", str(&c.Store)},
+		{"postgres", "", "PostgreSQL URL for --store postgres (postgres://user@host:5432/db)", str(&c.Postgres)},
 		{"broker", "inproc", "event broker: inproc", str(&c.Broker)},
 		{"demo", "false", "create the recipe's two test users and a conversation between them if absent", boolean(&c.Demo)},
 		{"tls-cert", "", "TLS certificate file (PEM); with --tls-key the server speaks HTTPS/WSS", str(&c.TLSCert)},
@@ -88,7 +90,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("create data directory: %w", err)
 	}
 
-	st, err := openStore(ctx, c.Store, c.Data)
+	st, err := openStore(ctx, c.Store, c.Data, c.Postgres)
 	if err != nil {
 		return err
 	}

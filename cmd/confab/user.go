@@ -11,14 +11,15 @@ import (
 )
 
 type userConfig struct {
-	Data, Store, KeyFile                   string
+	Data, Store, KeyFile, Postgres         string
 	Email, Password, Username, DisplayName string
 }
 
 func userSettings(c *userConfig) []setting {
 	return []setting{
 		{"data", "./confab-data", "data directory", str(&c.Data)},
-		{"store", "sqlite", "store engine: sqlite", str(&c.Store)},
+		{"store", "sqlite", "store engine: sqlite or postgres", str(&c.Store)},
+		{"postgres", "", "PostgreSQL URL for --store postgres", str(&c.Postgres)},
 		{"key-file", "", "JWT signing key (default <data>/jwt-signing-key.pem)", str(&c.KeyFile)},
 		{"email", "", "email address (required)", str(&c.Email)},
 		{"password", "", "password (required; the password policy applies)", str(&c.Password)},
@@ -47,7 +48,7 @@ func (m *Main) user(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := openStore(ctx, c.Store, c.Data)
+	st, err := openStore(ctx, c.Store, c.Data, c.Postgres)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/broker/inproc"
+	"github.com/confab-chat/confab/store/postgres"
 	"github.com/confab-chat/confab/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -14,13 +15,19 @@ import (
 // wire.go is the one place that names concrete implementations: the
 // --store and --broker switches.
 
-// openStore opens the store engine named by name.
-func openStore(ctx context.Context, name, dataDir string) (confab.Store, error) {
+// openStore opens the store engine named by name: the embedded SQLite
+// file in dataDir, or PostgreSQL at postgresURL.
+func openStore(ctx context.Context, name, dataDir, postgresURL string) (confab.Store, error) {
 	switch name {
 	case "sqlite":
 		return sqlite.Open(ctx, filepath.Join(dataDir, "confab.db"))
+	case "postgres":
+		if postgresURL == "" {
+			return nil, usageError{"--store postgres needs --postgres URL"}
+		}
+		return postgres.Open(ctx, postgresURL)
 	}
-	return nil, usageError{fmt.Sprintf("unknown --store %q (want sqlite)", name)}
+	return nil, usageError{fmt.Sprintf("unknown --store %q (want sqlite or postgres)", name)}
 }
 
 // openBroker opens the broker named by name.
