@@ -1,0 +1,141 @@
+package nats
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/confab-chat/confab"
+)
+
+// wireVersion is the version of the event encoding. A node drops (and
+// logs) an event of another version, so during a rolling upgrade that
+// changes the encoding, subscribers fill the gap from the store. Bump it
+// when a change is not backward compatible; adding an optional field is.
+const wireVersion = 1
+
+// The wire types spell out the JSON every node reads, apart from the
+// domain structs, so renaming a Go field cannot silently change the wire.
+// Message.ClientToken is not sent: it never leaves the node that took it.
+
+type wireEvent struct {
+	V              int               `json:"v"`
+	Kind           string            `json:"kind"`
+	ConversationID string            `json:"conversationId,omitempty"`
+	At             time.Time         `json:"at"`
+	Message        *wireMessage      `json:"message,omitempty"`
+	Conversation   *wireConversation `json:"conversation,omitempty"`
+	User           *wireUser         `json:"user,omitempty"`
+}
+
+type wireMessage struct {
+	MessageID      string     `json:"messageId"`
+	ConversationID string     `json:"conversationId"`
+	Seq            int64      `json:"seq"`
+	UserID         string     `json:"userId"`
+	Content        string     `json:"content"`
+	MessageType    string     `json:"messageType"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	UpdatedAt      *time.Time `json:"updatedAt,omitempty"`
+	Deleted        bool       `json:"deleted,omitempty"`
+}
+
+type wireConversation struct {
+	ConversationID string       `json:"conversationId"`
+	Name           *string      `json:"name,omitempty"`
+	CreatedBy      string       `json:"createdBy"`
+	CreatedAt      time.Time    `json:"createdAt"`
+	UpdatedAt      *time.Time   `json:"updatedAt,omitempty"`
+	LastMessage    *string      `json:"lastMessage,omitempty"`
+	LastMessageAt  *time.Time   `json:"lastMessageAt,omitempty"`
+	MessageCount   int          `json:"messageCount"`
+	LastSeq        int64        `json:"lastSeq"`
+	Members        []wireMember `json:"members"` // null and [] stay apart
+}
+
+type wireMember struct {
+	UserID      string    `json:"userId"`
+	JoinedAt    time.Time `json:"joinedAt"`
+	LastReadSeq int64     `json:"lastReadSeq"`
+}
+
+type wireUser struct {
+	UserID      string     `json:"userId"`
+	Username    string     `json:"username"`
+	Email       string     `json:"email"`
+	DisplayName *string    `json:"displayName,omitempty"`
+	AvatarURL   *string    `json:"avatarUrl,omitempty"`
+	LastSeen    *time.Time `json:"lastSeen,omitempty"`
+	IsOnline    bool       `json:"isOnline"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   *time.Time `json:"updatedAt,omitempty"`
+}
+
+// encodeEvent returns the wire form of ev.
+func encodeEvent(ev *confab.Event) ([]byte, error) {
+	w := wireEvent{V: wireVersion, Kind: string(ev.Kind), ConversationID: ev.ConversationID, At: ev.At}
+	if m := ev.Message; m != nil {
+		w.Message = &wireMessage{MessageID: m.MessageID, ConversationID: m.ConversationID, Seq: m.Seq, UserID: m.UserID,
+			Content: m.Content, MessageType: string(m.MessageType), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Deleted: m.Deleted}
+	}
+	if c := ev.Conversation; c != nil {
+		wc := &wireConversation{ConversationID: c.ConversationID, Name: c.Name, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt,
+			UpdatedAt: c.UpdatedAt, LastMessage: c.LastMessage, LastMessageAt: c.LastMessageAt, MessageCount: c.MessageCount, LastSeq: c.LastSeq}
+		if c.Members != nil {
+			wc.Members = make([]wireMember, len(c.Members))
+			for i, m := range c.Members {
+				wc.Members[i] = wireMember{UserID: m.UserID, JoinedAt: m.JoinedAt, LastReadSeq: m.LastReadSeq}
+			}
+		}
+		w.Conversation = wc
+	}
+	if u := ev.User; u != nil {
+		w.User = &wireUser{UserID: u.UserID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, AvatarURL: u.AvatarURL,
+			LastSeen: u.LastSeen, IsOnline: u.IsOnline, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	}
+	b, err := json.Marshal(&w)
+	if err != nil {
+		return nil, fmt.Errorf("nats: encode event: %w", err)
+	}
+	return b, nil
+}
+
+// decodeEvent parses the wire form of an event. Times come back in UTC.
+func decodeEvent(data []byte) (*confab.Event, error) {
+	var w wireEvent
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, fmt.Errorf("nats: decode event: %w", err)
+	}
+	if w.V != wireVersion {
+		return nil, fmt.Errorf("nats: decode event: version %d, want %d", w.V, wireVersion)
+	}
+	ev := &confab.Event{Kind: confab.EventKind(w.Kind), ConversationID: w.ConversationID, At: w.At.UTC()}
+	if m := w.Message; m != nil {
+		ev.Message = &confab.Message{MessageID: m.MessageID, ConversationID: m.ConversationID, Seq: m.Seq, UserID: m.UserID,
+			Content: m.Content, MessageType: confab.MessageType(m.MessageType), CreatedAt: m.CreatedAt.UTC(), UpdatedAt: utc(m.UpdatedAt), Deleted: m.Deleted}
+	}
+	if c := w.Conversation; c != nil {
+		conv := &confab.Conversation{ConversationID: c.ConversationID, Name: c.Name, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt.UTC(),
+			UpdatedAt: utc(c.UpdatedAt), LastMessage: c.LastMessage, LastMessageAt: utc(c.LastMessageAt), MessageCount: c.MessageCount, LastSeq: c.LastSeq}
+		if c.Members != nil {
+			conv.Members = make([]confab.Member, len(c.Members))
+			for i, m := range c.Members {
+				conv.Members[i] = confab.Member{UserID: m.UserID, JoinedAt: m.JoinedAt.UTC(), LastReadSeq: m.LastReadSeq}
+			}
+		}
+		ev.Conversation = conv
+	}
+	if u := w.User; u != nil {
+		ev.User = &confab.User{UserID: u.UserID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, AvatarURL: u.AvatarURL,
+			LastSeen: utc(u.LastSeen), IsOnline: u.IsOnline, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: utc(u.UpdatedAt)}
+	}
+	return ev, nil
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.UTC()
+	return &v
+}
