@@ -186,11 +186,13 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 				n := seq.Add(1)
 				ci := int(n) % len(convs)
 				t0 := time.Now()
-				err := tgt.send(runCtx, p, convs[ci], content(t0, cfg.Size))
+				// The request outlives runCtx: a send in flight when the
+				// run ends may still commit, so it finishes and is counted.
+				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				err := tgt.send(sctx, p, convs[ci], content(t0, cfg.Size))
+				cancel()
 				if err != nil {
-					if runCtx.Err() == nil {
-						st.sendErrors.Add(1)
-					}
+					st.sendErrors.Add(1)
 					continue
 				}
 				sent[ci].Add(1)
