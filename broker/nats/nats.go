@@ -57,7 +57,7 @@ type topic struct {
 	// subscribes, instead of reaching a subscriber that came later.
 	key     string
 	sub     *natsgo.Subscription
-	refs    int         // guarded by Broker.mu: local subscribers
+	refs    int         // guarded by Broker.mu: local subscribers, and those being added
 	flushed atomic.Bool // the server has the subscription
 }
 
@@ -92,8 +92,9 @@ func WithNATSOptions(opts ...natsgo.Option) Option {
 }
 
 // Open connects to the NATS server(s) at url (comma-separated for a
-// cluster). The connection reconnects forever: while it is down, Publish
-// and Ping return CodeUnavailable and subscriptions resume when it is back
+// cluster). The connection reconnects forever: while it is down, Publish,
+// Ping and Subscribe to a topic this node does not follow yet return
+// CodeUnavailable, and existing subscriptions resume when it is back
 // (events in between are lost; consumers recover from the Store). A server
 // that cannot be reached at Open is CodeUnavailable.
 func Open(url string, opts ...Option) (*Broker, error) {
@@ -151,9 +152,13 @@ func (b *Broker) Publish(ctx context.Context, topicName string, ev *confab.Event
 
 // Subscribe calls deliver for every event published on topic, on any node,
 // after Subscribe returns: it waits until the NATS server has the
-// subscription (one round trip, only for the first local subscriber of a
-// topic). deliver runs on the topic's NATS goroutine and must not block;
+// subscription (one round trip, only while the topic's NATS subscription
+// is new). deliver runs on the topic's NATS goroutine and must not block;
 // the subscription must not be cancelled from inside deliver.
+//
+// The round trip happens before deliver is registered, so a failure is
+// undone without waiting on a delivery (the caller may hold a lock that
+// its deliver takes, as chat does).
 func (b *Broker) Subscribe(topicName string, deliver func(*confab.Event)) (confab.Subscription, error) {
 	b.mu.Lock()
 	if b.closed {
@@ -172,24 +177,38 @@ func (b *Broker) Subscribe(topicName string, deliver func(*confab.Event)) (confa
 		t.sub = sub
 		b.topics[topicName] = t
 	}
-	local, err := b.hub.Subscribe(t.key, deliver)
-	if err != nil { // the hub closes only with the broker, under mu
-		b.mu.Unlock()
-		return nil, fmt.Errorf("nats: subscribe: %w", err)
-	}
-	t.refs++
+	t.refs++ // held while unregistered, so t is not dropped meanwhile
 	b.mu.Unlock()
 
-	s := &subscription{b: b, name: topicName, t: t, local: local}
 	if !t.flushed.Load() {
 		// The round trip covers the SUB whoever created t wrote before it.
 		if err := b.flush(context.Background(), "subscribe"); err != nil {
-			s.Unsubscribe()
+			b.release(topicName, t)
 			return nil, err
 		}
 		t.flushed.Store(true)
 	}
-	return s, nil
+	local, err := b.hub.Subscribe(t.key, deliver)
+	if err != nil { // the hub is closed only by Close
+		b.release(topicName, t)
+		return nil, errClosed("subscribe")
+	}
+	return &subscription{b: b, name: topicName, t: t, local: local}, nil
+}
+
+// release drops one local subscriber of t, and t's NATS subscription with
+// the last one.
+func (b *Broker) release(topicName string, t *topic) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t.refs--
+	if t.refs > 0 || b.topics[topicName] != t {
+		return
+	}
+	delete(b.topics, topicName)
+	// Fails only when the connection is closed, which ends the
+	// subscription anyway.
+	_ = t.sub.Unsubscribe()
 }
 
 // relay returns the NATS handler of a topic: decode once, then fan out to
@@ -220,17 +239,7 @@ type subscription struct {
 func (s *subscription) Unsubscribe() {
 	s.once.Do(func() {
 		s.local.Unsubscribe()
-		b := s.b
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		s.t.refs--
-		if s.t.refs > 0 || b.topics[s.name] != s.t {
-			return
-		}
-		delete(b.topics, s.name)
-		// Fails only when the connection is closed, which ends the
-		// subscription anyway.
-		_ = s.t.sub.Unsubscribe()
+		s.b.release(s.name, s.t)
 	})
 }
 

@@ -221,8 +221,8 @@ func waitLog(t *testing.T, logs logSignal, msg string) {
 }
 
 // TestBroker_Reconnect stops the NATS server under a subscribed broker and
-// starts a new one on the same port: while it is down Publish and Ping are
-// UNAVAILABLE; once the client reconnects, the subscription works again.
+// starts a new one on the same port: while it is down Publish, Ping and a
+// new topic's Subscribe are UNAVAILABLE; once the client reconnects, the subscription works again.
 func TestBroker_Reconnect(t *testing.T) {
 	ns := runServer(t, -1)
 	port := ns.Addr().(*net.TCPAddr).Port
@@ -239,6 +239,9 @@ func TestBroker_Reconnect(t *testing.T) {
 	}
 	if err := b.Ping(ctx); confab.ErrorCode(err) != confab.CodeUnavailable {
 		t.Fatalf("Ping while down: %v, want %s", err, confab.CodeUnavailable)
+	}
+	if _, err := b.Subscribe("conv.new", func(*confab.Event) {}); confab.ErrorCode(err) != confab.CodeUnavailable {
+		t.Fatalf("Subscribe to a new topic while down: %v, want %s", err, confab.CodeUnavailable)
 	}
 
 	runServer(t, port)

@@ -11,6 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// errDuplicate rolls back an append whose client token is already used.
+var errDuplicate = errors.New("postgres: client token already used")
+
 const msgColumns = `conversation_id, seq, message_id, user_id, content, message_type, created_at, updated_at, deleted, client_token`
 
 func scanMessage(row pgx.Row) (*confab.Message, error) {
@@ -55,7 +58,6 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 	const op = "append message"
 	at := dbTime(m.CreatedAt)
 	var stored *confab.Message
-	errDuplicate := errors.New("client token already used") // private sentinel: roll back
 	err := s.inTx(ctx, op, func(tx pgx.Tx) error {
 		if m.ClientToken != "" {
 			prev, err := findByClientToken(ctx, tx, m)
