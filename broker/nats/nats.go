@@ -20,8 +20,11 @@
 // reader, its flusher and one goroutine per subscription (which decodes
 // each event once and hands it to the hub); Close stops them all.
 //
-// Lock order: Broker.mu, then the hub's locks (inproc documents its own).
-// The NATS handlers take only the hub's locks, never Broker.mu.
+// Locks: Broker.mu guards the topic table. Under it the broker only calls
+// the NATS client to add or drop a subscription (which takes the client's
+// own locks and never waits on a handler); the hub (inproc documents its
+// locks) is never called under it. The NATS handlers take only the hub's
+// locks, never Broker.mu.
 package nats
 
 import (
