@@ -348,31 +348,39 @@ func (c *Conn) Start(id string, params *graphql.RawParams, exec graphql.GraphExe
 	c.ops[id] = o
 	c.mu.Unlock()
 
+	// The dispatch (parsing, validation, the resolver's store reads) runs
+	// on a short-lived goroutine: on the reader it would grow the stack
+	// that every idle connection then keeps. The operation is registered
+	// above, so a duplicate id or a "complete" that races it still works.
+	go c.dispatch(ctx, o, params, exec, allowSingle, ack)
+	return nil
+}
+
+// dispatch parses and starts operation o (see Start).
+func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, exec graphql.GraphExecutor, allowSingle bool, ack []byte) {
+	id := o.id
 	params.ReadTime = graphql.TraceTiming{Start: graphql.Now(), End: graphql.Now()}
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		c.fail(o, errs)
-		return nil
+		return
 	}
 	if opCtx.Operation.Operation != ast.Subscription && !allowSingle {
 		c.fail(o, gqlerror.List{{
 			Message:    "Queries and mutations are not supported on the real-time endpoint; use POST /graphql.",
 			Extensions: map[string]any{"errorType": "UnsupportedOperation", "code": string(confab.CodeInvalid)},
 		}})
-		return nil
+		return
 	}
 	if opCtx.Operation.Operation != ast.Subscription {
-		// A query or mutation: one result, on a short-lived goroutine so
-		// the reader keeps reading.
-		go func() {
-			h, rctx := exec.DispatchOperation(ctx, opCtx)
-			resp := h(rctx)
-			if c.end(id, o) {
-				c.Send(c.proto.Next(id, resp))
-				c.Send(c.proto.Complete(id))
-			}
-		}()
-		return nil
+		// A query or mutation: one result, then complete.
+		h, rctx := exec.DispatchOperation(ctx, opCtx)
+		resp := h(rctx)
+		if c.end(id, o) {
+			c.Send(c.proto.Next(id, resp))
+			c.Send(c.proto.Complete(id))
+		}
+		return
 	}
 
 	ctx = confab.WithStreamHooks(ctx, confab.StreamHooks{
@@ -392,7 +400,7 @@ func (c *Conn) Start(id string, params *graphql.RawParams, exec graphql.GraphExe
 			errs = gqlerror.List{{Message: "The subscription could not be started."}}
 		}
 		c.fail(o, errs)
-		return nil
+		return
 	}
 	if ack != nil {
 		// Queued while o.next is unset, so every result (each waits for
@@ -408,7 +416,6 @@ func (c *Conn) Start(id string, params *graphql.RawParams, exec graphql.GraphExe
 	for range n {
 		c.enqueue(item{op: o})
 	}
-	return nil
 }
 
 // wake queues one pull of o, or counts it while o is still starting.
