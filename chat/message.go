@@ -76,8 +76,8 @@ func (s *Service) validateMessage(in *SendMessageInput) error {
 		return confab.Errorf(confab.CodeInvalid, "content must not be empty.")
 	case len(in.Content) > s.cfg.MaxContentBytes:
 		return confab.Errorf(confab.CodeInvalid, "content is larger than %d bytes.", s.cfg.MaxContentBytes)
-	case !utf8.ValidString(in.Content):
-		return confab.Errorf(confab.CodeInvalid, "content must be valid UTF-8.")
+	case !utf8.ValidString(in.Content) || strings.ContainsRune(in.Content, 0):
+		return confab.Errorf(confab.CodeInvalid, "content must be valid UTF-8 without NUL characters.")
 	case len(in.ClientToken) > confab.MaxClientTokenBytes:
 		return confab.Errorf(confab.CodeInvalid, "clientToken is longer than %d bytes.", confab.MaxClientTokenBytes)
 	}

@@ -352,6 +352,7 @@ func TestMain_BadInput(t *testing.T) {
 		{"ErrContentTooLarge", sendMsg, map[string]any{"c": cid, "t": strings.Repeat("x", 16<<10+1)}},
 		{"ErrSystemMessage", `mutation($c:ID!){ sendMessage(input:{conversationId:$c, content:"x", messageType:SYSTEM}){ seq } }`, map[string]any{"c": cid}},
 		{"ErrBadLimit", `query($c:ID!){ listMessages(conversationId:$c, limit:1000){ items { seq } } }`, map[string]any{"c": cid}},
+		{"ErrNULInContent", sendMsg, map[string]any{"c": cid, "t": "a\u0000b"}},
 		{"ErrBadCursor", `query($c:ID!){ listMessages(conversationId:$c, nextToken:"' OR 1=1 --"){ items { seq } } }`, map[string]any{"c": cid}},
 	}
 	for _, tt := range gqlErrs {
@@ -362,7 +363,7 @@ func TestMain_BadInput(t *testing.T) {
 			}
 		})
 	}
-	hostile := []string{`'); DROP TABLE messages; --`, `" OR 1=1 --`, `NEAR(a b)`, `*`, `content:x`, "\u0000nul"}
+	hostile := []string{`'); DROP TABLE messages; --`, `" OR 1=1 --`, `NEAR(a b)`, `*`, `content:x`, "<script>alert(1)</script>"}
 	for _, h := range hostile {
 		a.mustGQL(t, alice.idToken, sendMsg, map[string]any{"c": cid, "t": "hostile " + h})
 		status, body := a.gql(t, alice.idToken, `query($c:ID!,$q:String!){ searchMessages(conversationId:$c, searchTerm:$q){ content } }`, map[string]any{"c": cid, "q": h})

@@ -42,6 +42,7 @@ type serveConfig struct {
 	SignupsPerMinute int
 	DebugAddr        string
 	Postgres         string
+	NATS             string
 }
 
 // serveSettings is the table of confab serve's settings.
@@ -51,7 +52,8 @@ func serveSettings(c *serveConfig) []setting {
 		{"data", "./confab-data", "data directory (embedded store, signing key)", str(&c.Data)},
 		{"store", "sqlite", "store engine: sqlite (embedded) or postgres", str(&c.Store)},
 		{"postgres", "", "PostgreSQL URL for --store postgres (postgres://user@host:5432/db)", str(&c.Postgres)},
-		{"broker", "inproc", "event broker: inproc", str(&c.Broker)},
+		{"broker", "inproc", "event broker: inproc (one node) or nats (several nodes)", str(&c.Broker)},
+		{"nats", "", "NATS URL for --broker nats (nats://127.0.0.1:4222)", str(&c.NATS)},
 		{"demo", "false", "create the recipe's two test users and a conversation between them if absent", boolean(&c.Demo)},
 		{"tls-cert", "", "TLS certificate file (PEM); with --tls-key the server speaks HTTPS/WSS", str(&c.TLSCert)},
 		{"tls-key", "", "TLS private key file (PEM)", str(&c.TLSKey)},
@@ -95,7 +97,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	br, err := openBroker(c.Broker)
+	br, err := openBroker(c.Broker, c.NATS, logger)
 	if err != nil {
 		return err
 	}

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/broker/inproc"
+	"github.com/confab-chat/confab/broker/nats"
 	"github.com/confab-chat/confab/store/postgres"
 	"github.com/confab-chat/confab/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,13 +32,18 @@ func openStore(ctx context.Context, name, dataDir, postgresURL string) (confab.S
 	return nil, usageError{fmt.Sprintf("unknown --store %q (want sqlite or postgres)", name)}
 }
 
-// openBroker opens the broker named by name.
-func openBroker(name string) (confab.Broker, error) {
+// openBroker opens the broker named by name: in-process, or NATS at natsURL.
+func openBroker(name, natsURL string, logger *slog.Logger) (confab.Broker, error) {
 	switch name {
 	case "inproc":
 		return inproc.New(), nil
+	case "nats":
+		if natsURL == "" {
+			return nil, usageError{"--broker nats needs --nats URL"}
+		}
+		return nats.Open(natsURL, nats.WithLogger(logger))
 	}
-	return nil, usageError{fmt.Sprintf("unknown --broker %q (want inproc)", name)}
+	return nil, usageError{fmt.Sprintf("unknown --broker %q (want inproc or nats)", name)}
 }
 
 // registerStoreMetrics exports the SQLite group-commit counters, when the

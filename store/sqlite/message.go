@@ -160,6 +160,12 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 	if err != nil {
 		return nil, nil, mapErr("delete message", err)
 	}
+	// Activity follows the summary, so list cursors built from
+	// LastMessageAt (or CreatedAt) stay consistent with the stored order.
+	_, err = tx.ExecContext(ctx, `UPDATE conversations SET activity_at = coalesce(last_message_at, created_at) WHERE conversation_id = ?`, conversationID)
+	if err != nil {
+		return nil, nil, mapErr("delete message", err)
+	}
 	c, err := getConversation(ctx, tx, conversationID)
 	if err != nil {
 		return nil, nil, err
