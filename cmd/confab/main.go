@@ -3,6 +3,7 @@
 //	confab serve              run the server (embedded store by default)
 //	confab user create …      create an account in the data directory
 //	confab bench …            run the load generator against a server
+//	confab backup --to FILE   take a consistent online copy of the embedded store
 //	confab version            print the version
 //
 // Every flag can also be set as the environment variable CONFAB_<FLAG>.
@@ -70,6 +71,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.user(ctx, args[1:])
 	case "bench":
 		return m.bench(ctx, args[1:])
+	case "backup":
+		return m.backup(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "confab", version)
 		return nil
@@ -87,5 +90,6 @@ commands:
   serve         run the server (flags: confab serve -h)
   user create   create an account: --email --password [--username] [--display-name]
   bench         load-test a running server (confab bench -h)
+  backup        online copy of the embedded store: --to FILE [--data DIR]
   version       print the version
 `
