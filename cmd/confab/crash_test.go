@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -26,38 +24,11 @@ func TestCrash_AcknowledgedSendsSurviveKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "confab")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	data := filepath.Join(dir, "data")
+	bin := buildBinary(t)
+	data := filepath.Join(t.TempDir(), "data")
 	start := func() (*exec.Cmd, *app) {
 		t.Helper()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		cmd := exec.Command(bin, "serve", "--http", addr, "--data", data, "--log-level", "error", "--signups-per-minute", "-1", "--issuer", "http://confab.test")
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		a := &app{url: "http://" + addr, data: data}
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			if resp, err := http.Get(a.url + "/healthz"); err == nil {
-				resp.Body.Close()
-				return cmd, a
-			}
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatal("server did not start")
-			}
-			time.Sleep(20 * time.Millisecond) // polling for the port to open
-		}
+		return startProcess(t, bin, "--data", data)
 	}
 
 	cmd, a := start()
