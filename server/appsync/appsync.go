@@ -293,6 +293,36 @@ func errList(errorType, message string) gqlerror.List {
 	return gqlerror.List{{Message: message, Extensions: map[string]any{"errorType": errorType}}}
 }
 
+// decodeStart reads a start payload: data is a JSON string (or, leniently,
+// an object) holding {query, variables}; extensions.authorization is the
+// optional per-start auth header object (§1.4).
+func decodeStart(raw []byte) (*graphql.RawParams, map[string]any, error) {
+	var payload struct {
+		Data       json.RawMessage `json:"data"`
+		Extensions struct {
+			Authorization map[string]any `json:"authorization"`
+		} `json:"extensions"`
+	}
+	if err := json.Unmarshal(raw, &payload); err != nil {
+		return nil, nil, err
+	}
+	data := []byte(payload.Data)
+	var str string
+	if json.Unmarshal(payload.Data, &str) == nil {
+		data = []byte(str)
+	}
+	var p graphql.RawParams
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&p); err != nil {
+		return nil, nil, err
+	}
+	if p.Query == "" {
+		return nil, nil, errors.New("appsync: start data has no query")
+	}
+	return &p, payload.Extensions.Authorization, nil
+}
+
 // start begins a subscription (§1.9 step 5).
 func (s *session) start(m message) {
 	if m.ID == "" || len(m.ID) > 128 {
@@ -306,35 +336,13 @@ func (s *session) start(m message) {
 		s.c.Send(protocol{}.Error(m.ID, errList("LimitExceededError", "Rate limit exceeded")))
 		return
 	}
-	var payload struct {
-		Data       json.RawMessage `json:"data"`
-		Extensions struct {
-			Authorization map[string]any `json:"authorization"`
-		} `json:"extensions"`
-	}
-	params, err := func() (*graphql.RawParams, error) {
-		if err := json.Unmarshal(m.Payload, &payload); err != nil {
-			return nil, err
-		}
-		data := []byte(payload.Data)
-		var str string
-		if json.Unmarshal(payload.Data, &str) == nil { // data is usually a JSON string
-			data = []byte(str)
-		}
-		var p graphql.RawParams
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.UseNumber()
-		if err := dec.Decode(&p); err != nil || p.Query == "" {
-			return nil, errors.New("no query")
-		}
-		return &p, nil
-	}()
+	params, auth, err := decodeStart(m.Payload)
 	if err != nil {
 		s.c.Send(protocol{}.Error(m.ID, errList("BadRequestException", "start payload must carry data with a query.")))
 		return
 	}
 	// Each start may carry a newer token than the handshake (§1.3).
-	if tok := tokenOf(payload.Extensions.Authorization); tok != "" {
+	if tok := tokenOf(auth); tok != "" {
 		id, err := s.c.Authenticate(tok)
 		if err != nil || id.UserID != s.c.Identity().UserID {
 			s.c.Send(protocol{}.Error(m.ID, errList("UnauthorizedException", "You are not authorized to make this call.")))

@@ -235,10 +235,8 @@ func (s *session) subscribe(m message) error {
 	if m.ID == "" || len(m.ID) > 128 {
 		return closeErr(CloseBadRequest, "subscribe needs an id of 1 to 128 bytes")
 	}
-	var params graphql.RawParams
-	dec := json.NewDecoder(bytes.NewReader(m.Payload))
-	dec.UseNumber()
-	if err := dec.Decode(&params); err != nil || params.Query == "" {
+	params, err := decodeSubscribe(m.Payload)
+	if err != nil {
 		return closeErr(CloseBadRequest, "Invalid subscribe payload")
 	}
 	if s.c.Has(m.ID) {
@@ -248,13 +246,28 @@ func (s *session) subscribe(m message) error {
 		s.c.Send(protocol{}.Error(m.ID, limited("Too many operations on this connection; slow down.")))
 		return nil
 	}
-	switch err := s.c.Start(m.ID, &params, s.exec, true, nil); {
+	switch err := s.c.Start(m.ID, params, s.exec, true, nil); {
 	case errors.Is(err, realtime.ErrDuplicateID):
 		return closeErr(CloseDuplicateID, "Subscriber for "+m.ID+" already exists")
 	case errors.Is(err, realtime.ErrTooManyOps):
 		s.c.Send(protocol{}.Error(m.ID, limited(fmt.Sprintf("At most %d operations may be active on one connection.", s.c.Config().MaxSubscriptions))))
 	}
 	return nil
+}
+
+// decodeSubscribe reads a subscribe payload: {query, variables?,
+// operationName?, extensions?} with a non-empty query.
+func decodeSubscribe(payload []byte) (*graphql.RawParams, error) {
+	var params graphql.RawParams
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	if err := dec.Decode(&params); err != nil {
+		return nil, err
+	}
+	if params.Query == "" {
+		return nil, errors.New("gqlws: subscribe payload has no query")
+	}
+	return &params, nil
 }
 
 func limited(msg string) gqlerror.List {
