@@ -441,6 +441,9 @@ func TestService_OnMessageSent_SlowConsumerEvicted(t *testing.T) {
 	if n != 4 {
 		t.Fatalf("buffered %d messages before the close, want 4", n)
 	}
+	if st := e.svc.Stats(); st.Evicted != 1 || st.Delivered < 4 {
+		t.Fatalf("stats = %+v, want 1 eviction and the 4 deliveries counted", st)
+	}
 }
 
 func TestService_Presence_FromConnections(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/confab-chat/confab"
@@ -50,6 +51,8 @@ type Service struct {
 
 	presenceMu sync.Mutex
 	conns      map[string]int // guarded by presenceMu: userID → live connections on this node
+
+	stats counters
 
 	dirtyMu sync.Mutex
 	dirty   map[string]bool // guarded by dirtyMu: conversations with a summary event pending
@@ -103,6 +106,23 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 	return s
 }
 
+// counters are the service's event statistics (atomic; read with Stats).
+type counters struct {
+	published, delivered, evicted atomic.Uint64
+}
+
+// Stats is a snapshot of event activity since New.
+type Stats struct {
+	Published uint64 // events handed to the broker
+	Delivered uint64 // events queued to a subscriber (after filtering and ordering)
+	Evicted   uint64 // subscribers dropped as too slow
+}
+
+// Stats returns the event counters.
+func (s *Service) Stats() Stats {
+	return Stats{Published: s.stats.published.Load(), Delivered: s.stats.delivered.Load(), Evicted: s.stats.evicted.Load()}
+}
+
 // Close waits for pending conversation-summary events. Call it before
 // closing the store and the broker.
 func (s *Service) Close() { s.flushes.Wait() }
@@ -118,6 +138,7 @@ func (s *Service) nowUTC() time.Time { return s.now().UTC().Truncate(time.Millis
 // the committed work: it is logged, and subscribers recover from the store
 // (message streams fill gaps; lists re-read on reconnect).
 func (s *Service) publish(ctx context.Context, topic string, ev *confab.Event) {
+	s.stats.published.Add(1)
 	if err := s.broker.Publish(ctx, topic, ev); err != nil {
 		s.logger.ErrorContext(ctx, "publish failed", "topic", topic, "kind", string(ev.Kind), "err", err)
 	}

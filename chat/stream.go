@@ -17,6 +17,7 @@ import (
 // client reconnects and resumes (onMessageSent's afterSeq).
 type stream[T any] struct {
 	hooks confab.StreamHooks
+	stats *counters
 
 	mu     sync.Mutex
 	out    chan T              // guarded by mu for send and close
@@ -31,10 +32,12 @@ func (st *stream[T]) push(v T) {
 	}
 	select {
 	case st.out <- v:
+		st.stats.delivered.Add(1)
 		if st.hooks.Wake != nil {
 			st.hooks.Wake()
 		}
 	default:
+		st.stats.evicted.Add(1)
 		if st.hooks.Evict != nil {
 			st.hooks.Evict("slow consumer: too many undelivered events; reconnect and resume")
 		}
@@ -71,7 +74,7 @@ func (st *stream[T]) close() {
 // subscribeSimple starts a stream of the events on topic that pick maps to a
 // value (ok=false skips the event).
 func subscribeSimple[T any](ctx context.Context, s *Service, topic string, pick func(*confab.Event) (T, bool)) (<-chan T, error) {
-	st := &stream[T]{hooks: confab.StreamHooksFrom(ctx), out: make(chan T, s.cfg.StreamQueue)}
+	st := &stream[T]{hooks: confab.StreamHooksFrom(ctx), stats: &s.stats, out: make(chan T, s.cfg.StreamQueue)}
 	st.mu.Lock() // no delivery until sub is set
 	defer st.mu.Unlock()
 	sub, err := s.broker.Subscribe(topic, func(ev *confab.Event) {
@@ -156,6 +159,7 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	}
 	ms := &messageStream{svc: s, conversationID: conversationID, pending: make(map[int64]*confab.Message)}
 	ms.hooks = confab.StreamHooksFrom(ctx)
+	ms.stats = &s.stats
 
 	// Subscribe first, then read the start position: an event committed in
 	// between is both buffered and in the store, and the seq check drops
@@ -265,6 +269,7 @@ func (ms *messageStream) accept(m *confab.Message) {
 // fast enough for this subscriber: evict it. Callers hold mu.
 func (ms *messageStream) hold(m *confab.Message) {
 	if len(ms.pending) >= ms.svc.cfg.StreamQueue {
+		ms.stats.evicted.Add(1)
 		if ms.hooks.Evict != nil {
 			ms.hooks.Evict("slow consumer: too many out-of-order events; reconnect and resume")
 		}

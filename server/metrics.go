@@ -57,6 +57,12 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 			Help:        "Live WebSocket connections by protocol.",
 			ConstLabels: prometheus.Labels{"protocol": "appsync"},
 		}, func() float64 { return float64(s.hub.Len("appsync")) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_events_published_total", Help: "Events handed to the broker after a commit."},
+			func() float64 { return float64(s.chat.Stats().Published) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_events_delivered_total", Help: "Events queued to subscribers, after filtering and ordering."},
+			func() float64 { return float64(s.chat.Stats().Delivered) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_subscribers_evicted_total", Help: "Subscribers disconnected as too slow (they resume with afterSeq)."},
+			func() float64 { return float64(s.chat.Stats().Evicted) }),
 	)
 	return m
 }
