@@ -243,6 +243,7 @@ func (t *confabTarget) serverStats() (float64, float64) {
 }
 
 func (t *confabTarget) closeAll() {
+	t.http.CloseIdleConnections()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, c := range t.conns {
