@@ -27,6 +27,7 @@ import (
 // Config is one run's shape.
 type Config struct {
 	URL           string        // --url: server base URL (http://127.0.0.1:8080)
+	SendURL       string        // --send-url: send through another node (default URL): cross-node delivery
 	Protocol      string        // --protocol: graphql-ws (graphql-transport-ws) or appsync
 	Subscribers   int           // --subscribers S: WebSocket connections, one subscription each
 	Conversations int           // --conversations C: subscribers are spread round-robin over them
@@ -113,7 +114,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 		defer b.close()
 		tgt = b
 	} else {
-		tgt = &confabTarget{base: cfg.URL, protocol: cfg.Protocol, http: newHTTPClient(cfg.Senders)}
+		send := strings.TrimSuffix(cfg.SendURL, "/")
+		if send == "" {
+			send = cfg.URL
+		}
+		tgt = &confabTarget{base: cfg.URL, sendBase: send, protocol: cfg.Protocol, http: newHTTPClient(cfg.Senders)}
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()

@@ -19,7 +19,8 @@ import (
 
 // confabTarget drives a confab server through its public interface.
 type confabTarget struct {
-	base     string
+	base     string // subscriptions, setup and /metrics
+	sendBase string // sends
 	protocol string
 	http     *http.Client
 	users    []benchUser
@@ -35,8 +36,12 @@ type benchUser struct {
 const benchPassword = "Bench-Passw0rd!"
 
 func (t *confabTarget) post(ctx context.Context, path, token string, body any, out any) error {
+	return t.postTo(ctx, t.base, path, token, body, out)
+}
+
+func (t *confabTarget) postTo(ctx context.Context, base, path, token string, body any, out any) error {
 	b, _ := json.Marshal(body) // maps of strings and values always marshal
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.base+path, bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(b))
 	if err != nil {
 		return err
 	}
@@ -58,11 +63,15 @@ func (t *confabTarget) post(ctx context.Context, path, token string, body any, o
 }
 
 func (t *confabTarget) gql(ctx context.Context, token, query string, vars map[string]any, out any) error {
+	return t.gqlAt(ctx, t.base, token, query, vars, out)
+}
+
+func (t *confabTarget) gqlAt(ctx context.Context, base, token, query string, vars map[string]any, out any) error {
 	var resp struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []any           `json:"errors"`
 	}
-	if err := t.post(ctx, "/graphql", token, map[string]any{"query": query, "variables": vars}, &resp); err != nil {
+	if err := t.postTo(ctx, base, "/graphql", token, map[string]any{"query": query, "variables": vars}, &resp); err != nil {
 		return err
 	}
 	if len(resp.Errors) > 0 {
@@ -216,7 +225,7 @@ func parseDelivery(frame []byte) (string, int64, bool) {
 
 func (t *confabTarget) send(ctx context.Context, sender int, conv, content string) error {
 	u := t.users[sender%len(t.users)]
-	return t.gql(ctx, u.token, `mutation($c:ID!,$t:String!){ sendMessage(input:{conversationId:$c, content:$t}){ seq } }`,
+	return t.gqlAt(ctx, t.sendBase, u.token, `mutation($c:ID!,$t:String!){ sendMessage(input:{conversationId:$c, content:$t}){ seq } }`,
 		map[string]any{"c": conv, "t": content}, nil)
 }
 

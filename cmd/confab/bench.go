@@ -19,7 +19,8 @@ type benchConfig struct {
 
 func benchSettings(c *benchConfig) []setting {
 	return []setting{
-		{"url", "http://127.0.0.1:8080", "server base URL", str(&c.URL)},
+		{"url", "http://127.0.0.1:8080", "server base URL (subscribers, setup)", str(&c.URL)},
+		{"send-url", "", "send through this node instead (cross-node delivery); default --url", str(&c.SendURL)},
 		{"protocol", "graphql-ws", "subscriber protocol: graphql-ws (graphql-transport-ws) or appsync", str(&c.Protocol)},
 		{"subscribers", "100", "subscriber WebSocket connections", integer(&c.Subscribers)},
 		{"conversations", "10", "conversations the subscribers are spread over", integer(&c.Conversations)},
