@@ -22,6 +22,7 @@ type Store interface {
 	TokenStore
 	ConversationStore
 	MessageStore
+	PresenceStore
 
 	// Ping reports whether the engine is reachable.
 	Ping(ctx context.Context) error
@@ -44,6 +45,19 @@ type UserStore interface {
 	GetUsers(ctx context.Context, ids []string) ([]*User, error)
 	// UpdateUser applies u and returns the user as stored afterwards.
 	UpdateUser(ctx context.Context, userID string, u UserUpdate) (*User, error)
+}
+
+// PresenceStore counts live connections per user and node, so that a user
+// connected to several nodes is online until the last connection anywhere
+// closes. Each node stamps its counts (a heartbeat); counts of a node whose
+// stamp is older than staleBefore (a node that died) are not counted.
+type PresenceStore interface {
+	// AdjustConnections adds delta to the count of (userID, nodeID), stamps
+	// it with now, and returns the user's total over all nodes stamped at or
+	// after staleBefore. Atomic: concurrent adjustments see consistent totals.
+	AdjustConnections(ctx context.Context, userID, nodeID string, delta int, now, staleBefore time.Time) (int, error)
+	// TouchConnections stamps every count of nodeID with now.
+	TouchConnections(ctx context.Context, nodeID string, now time.Time) error
 }
 
 // TokenStore keeps refresh tokens by their hash.

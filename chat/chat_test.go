@@ -504,3 +504,39 @@ func TestService_ConversationUpdatedOnSend(t *testing.T) {
 		t.Fatal("no conversation update")
 	}
 }
+
+// TestService_Presence_AcrossNodes: two services on one store stand for two
+// nodes; a user connected to both stays online until the last connection
+// anywhere closes.
+func TestService_Presence_AcrossNodes(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, chat.Config{NodeID: "node-a"})
+	nodeB := chat.New(e.store, e.broker, chat.Config{NodeID: "node-b"})
+	t.Cleanup(nodeB.Close)
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	c := e.conversation(t, alice, bob)
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch, err := e.svc.OnUserPresenceUpdated(sctx, alice, c.ConversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaseA := e.svc.Connect(ctx, bob.UserID)
+	releaseB := nodeB.Connect(ctx, bob.UserID)
+	if u := <-ch; !u.IsOnline {
+		t.Fatalf("first connection: %+v", u)
+	}
+	releaseA()
+	if u, err := e.store.GetUser(ctx, bob.UserID); err != nil || !u.IsOnline {
+		t.Fatalf("after node A's connection closed, with one on node B: online=%v (%v), want online", u.IsOnline, err)
+	}
+	releaseB()
+	select {
+	case u := <-ch:
+		if u.IsOnline || u.LastSeen == nil {
+			t.Fatalf("after the last connection anywhere: %+v", u)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no offline event")
+	}
+}

@@ -11,7 +11,7 @@
 // that falls behind by more than its queue is evicted (see stream.go) and
 // recovers with afterSeq.
 //
-// Lock order: Service.presenceMu and Service.membersMu are leaves; a stream's
+// Lock order: Service.membersMu and Service.dirtyMu are leaves; a stream's
 // mu is a leaf too. No lock is held while calling the Store or the Broker,
 // except that a messageStream holds its mu while pushing to its own channel
 // (never blocking) and calling the transport's Wake/Evict hooks, which must not

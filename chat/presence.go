@@ -2,6 +2,8 @@ package chat
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"github.com/confab-chat/confab"
 )
@@ -19,33 +21,54 @@ func (s *Service) UpdateUserPresence(ctx context.Context, caller confab.Identity
 	return s.setPresence(ctx, userID, isOnline)
 }
 
-// Connect records a live connection of userID on this node. The first one
-// makes the user online; calling the returned release (once) ends it, and
-// when the last one ends the user goes offline with lastSeen set. Members of
-// the user's conversations are told either way.
+// Connect records a live connection of userID. The first connection
+// anywhere (on any node) makes the user online; calling the returned
+// release (once) ends it, and when the last connection anywhere ends the
+// user goes offline with lastSeen set. Members of the user's conversations
+// are told either way. Counts live in the store per node (PresenceStore),
+// so presence is right when a user is connected to several nodes.
 func (s *Service) Connect(ctx context.Context, userID string) (release func()) {
-	s.presenceMu.Lock()
-	s.conns[userID]++
-	first := s.conns[userID] == 1
-	s.presenceMu.Unlock()
-	if first {
+	if s.adjustConnections(ctx, userID, +1) == 1 {
 		s.setPresenceLogged(ctx, userID, true)
 	}
-	var released bool
+	var once sync.Once
 	return func() {
-		if released {
+		once.Do(func() {
+			ctx := context.WithoutCancel(ctx)
+			if s.adjustConnections(ctx, userID, -1) == 0 {
+				s.setPresenceLogged(ctx, userID, false)
+			}
+		})
+	}
+}
+
+// adjustConnections changes this node's count for userID and returns the
+// total over live nodes, or -1 (no presence change) when the store fails.
+func (s *Service) adjustConnections(ctx context.Context, userID string, delta int) int {
+	now := s.nowUTC()
+	total, err := s.store.AdjustConnections(ctx, userID, s.cfg.NodeID, delta, now, now.Add(-3*s.cfg.PresenceHeartbeat))
+	if err != nil {
+		s.logger.WarnContext(ctx, "connection count not updated", "user_id", userID, "err", err)
+		return -1
+	}
+	return total
+}
+
+// heartbeat restamps this node's connection counts until Close.
+func (s *Service) heartbeat() {
+	defer close(s.beatDone)
+	t := time.NewTicker(s.cfg.PresenceHeartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopBeat:
 			return
-		}
-		released = true
-		s.presenceMu.Lock()
-		s.conns[userID]--
-		last := s.conns[userID] == 0
-		if last {
-			delete(s.conns, userID)
-		}
-		s.presenceMu.Unlock()
-		if last {
-			s.setPresenceLogged(context.WithoutCancel(ctx), userID, false)
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := s.store.TouchConnections(ctx, s.cfg.NodeID, s.nowUTC()); err != nil {
+				s.logger.Warn("presence heartbeat failed", "node_id", s.cfg.NodeID, "err", err)
+			}
+			cancel()
 		}
 	}
 }

@@ -31,6 +31,13 @@ type Config struct {
 	// CursorKey authenticates nextToken cursors. Default: random per
 	// process (cursors then do not survive a restart).
 	CursorKey []byte
+	// NodeID names this process in the presence counts shared by all
+	// nodes. Default: random.
+	NodeID string
+	// PresenceHeartbeat is how often this node restamps its connection
+	// counts; counts not restamped for 3 heartbeats (a dead node) stop
+	// counting. Default 30 s.
+	PresenceHeartbeat time.Duration
 	// SummaryDelay coalesces the onConversationUpdated events that new
 	// messages cause: at most one store read and one event per conversation
 	// per delay. Default 100 ms: conversation lists lag by at most that.
@@ -49,10 +56,11 @@ type Service struct {
 	membersMu sync.Mutex
 	members   map[string]map[string]struct{} // guarded by membersMu: conversationID → member ids (membership never changes once created)
 
-	presenceMu sync.Mutex
-	conns      map[string]int // guarded by presenceMu: userID → live connections on this node
-
 	stats counters
+
+	closeOnce sync.Once
+	stopBeat  chan struct{} // closed by Close: stops the presence heartbeat
+	beatDone  chan struct{}
 
 	dirtyMu sync.Mutex
 	dirty   map[string]bool // guarded by dirtyMu: conversations with a summary event pending
@@ -68,7 +76,8 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
 
-// New returns a Service over store and broker.
+// New returns a Service over store and broker. It starts the presence
+// heartbeat goroutine, which Close stops.
 func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *Service {
 	if cfg.MaxContentBytes <= 0 {
 		cfg.MaxContentBytes = confab.DefaultMaxContentBytes
@@ -81,6 +90,12 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 	}
 	if cfg.GapWait <= 0 {
 		cfg.GapWait = 50 * time.Millisecond
+	}
+	if cfg.NodeID == "" {
+		cfg.NodeID = uuid.NewString()
+	}
+	if cfg.PresenceHeartbeat <= 0 {
+		cfg.PresenceHeartbeat = 30 * time.Second
 	}
 	if cfg.SummaryDelay <= 0 {
 		cfg.SummaryDelay = 100 * time.Millisecond
@@ -97,12 +112,15 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 		now:     time.Now,
 		newID:   func() string { return uuid.Must(uuid.NewV7()).String() },
 		members: make(map[string]map[string]struct{}),
-		conns:   make(map[string]int),
 		dirty:   make(map[string]bool),
+
+		stopBeat: make(chan struct{}),
+		beatDone: make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	go s.heartbeat()
 	return s
 }
 
@@ -123,9 +141,14 @@ func (s *Service) Stats() Stats {
 	return Stats{Published: s.stats.published.Load(), Delivered: s.stats.delivered.Load(), Evicted: s.stats.evicted.Load()}
 }
 
-// Close waits for pending conversation-summary events. Call it before
-// closing the store and the broker.
-func (s *Service) Close() { s.flushes.Wait() }
+// Close stops the presence heartbeat and waits for pending
+// conversation-summary events. Call it before closing the store and the
+// broker. It is safe to call more than once.
+func (s *Service) Close() {
+	s.closeOnce.Do(func() { close(s.stopBeat) })
+	<-s.beatDone
+	s.flushes.Wait()
+}
 
 // Config returns the effective configuration (defaults filled in).
 func (s *Service) Config() Config { return s.cfg }

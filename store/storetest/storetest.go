@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) confab.Store) {
 		{"SearchMessages/CaseInsensitivePrefix", testSearch},
 		{"SearchMessages/HostileInputSafe", testSearchHostile},
 		{"Times/MillisecondUTC", testTimes},
+		{"AdjustConnections/TotalAcrossNodes", testConnections},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -519,5 +520,40 @@ func testTimes(t *testing.T, s confab.Store) {
 	got, err := s.GetMessage(ctx, c.ConversationID, m.MessageID)
 	if err != nil || !got.CreatedAt.Equal(at) || got.CreatedAt.Location() != time.UTC {
 		t.Fatalf("CreatedAt = %v (%v), want %v in UTC", got.CreatedAt, err, at)
+	}
+}
+
+func testConnections(t *testing.T, s confab.Store) {
+	t0 := now()
+	stale := t0.Add(-time.Minute)
+	adjust := func(node string, delta, want int) {
+		t.Helper()
+		got, err := s.AdjustConnections(ctx, "u1", node, delta, t0, stale)
+		if err != nil || got != want {
+			t.Fatalf("AdjustConnections(%s, %+d) = %d, %v; want %d", node, delta, got, err, want)
+		}
+	}
+	adjust("a", +1, 1)
+	adjust("b", +1, 2)
+	adjust("a", +1, 3)
+	adjust("a", -1, 2)
+	adjust("a", -1, 1) // b still holds one: the user stays online
+	adjust("b", -1, 0)
+	adjust("b", -1, 0) // never below zero
+	// A node whose stamp is stale (it died) no longer counts.
+	if _, err := s.AdjustConnections(ctx, "u2", "dead", +1, t0.Add(-2*time.Minute), stale); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AdjustConnections(ctx, "u2", "alive", +1, t0, stale)
+	if err != nil || got != 1 {
+		t.Fatalf("total with a dead node's count = %d, %v; want 1", got, err)
+	}
+	// A heartbeat keeps a node's counts alive.
+	if err := s.TouchConnections(ctx, "dead", t0); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.AdjustConnections(ctx, "u2", "alive", 0, t0, stale)
+	if got != 2 {
+		t.Fatalf("total after the heartbeat = %d, want 2", got)
 	}
 }
