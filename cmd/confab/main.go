@@ -73,6 +73,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.bench(ctx, args[1:])
 	case "backup":
 		return m.backup(ctx, args[1:])
+	case "migrate":
+		return m.migrate(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "confab", version)
 		return nil
@@ -91,5 +93,6 @@ commands:
   user create   create an account: --email --password [--username] [--display-name]
   bench         load-test a running server (confab bench -h)
   backup        online copy of the embedded store: --to FILE [--data DIR]
+  migrate       copy the embedded store into PostgreSQL: --postgres URL [--data DIR]
   version       print the version
 `
