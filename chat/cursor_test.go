@@ -8,11 +8,14 @@ import (
 
 func TestCursor_RoundTrip(t *testing.T) {
 	s := New(nil, nil, Config{CursorKey: []byte("k")})
+	t.Cleanup(s.Close)
 	tok := s.encodeCursor("messages", "conv-1", cursor{Seq: 42})
 	var got cursor
 	if err := s.decodeCursor(tok, "messages", "conv-1", &got); err != nil || got.Seq != 42 {
 		t.Fatalf("decode = %+v, %v; want seq 42", got, err)
 	}
+	other := New(nil, nil, Config{CursorKey: []byte("other")})
+	t.Cleanup(other.Close)
 	tests := []struct {
 		name, tok, kind, owner string
 	}{
@@ -21,7 +24,7 @@ func TestCursor_RoundTrip(t *testing.T) {
 		{"ErrTruncated", tok[:len(tok)-1], "messages", "conv-1"},
 		{"ErrGarbage", "!!!", "messages", "conv-1"},
 		{"ErrEmpty", "", "messages", "conv-1"},
-		{"ErrOtherKey", New(nil, nil, Config{CursorKey: []byte("other")}).encodeCursor("messages", "conv-1", cursor{Seq: 42}), "messages", "conv-1"},
+		{"ErrOtherKey", other.encodeCursor("messages", "conv-1", cursor{Seq: 42}), "messages", "conv-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,6 +40,7 @@ func TestCursor_RoundTrip(t *testing.T) {
 // refused with BAD_USER_INPUT; it never panics.
 func FuzzDecodeCursor(f *testing.F) {
 	s := New(nil, nil, Config{CursorKey: []byte("fuzz")})
+	f.Cleanup(s.Close)
 	f.Add(s.encodeCursor("messages", "c", cursor{Seq: 7}))
 	f.Add(s.encodeCursor("conversations", "c", cursor{At: 1, ID: "x"}))
 	f.Add("")

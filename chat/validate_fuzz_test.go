@@ -12,6 +12,7 @@ import (
 // message, and refused only with BAD_USER_INPUT.
 func FuzzValidateMessage(f *testing.F) {
 	s := New(nil, nil, Config{MaxContentBytes: 64})
+	f.Cleanup(s.Close)
 	f.Add("hello", "TEXT", "")
 	f.Add("", "", "tok")
 	f.Add("x", "SYSTEM", "")

@@ -170,14 +170,18 @@ func (c *Conn) Authenticated(id confab.Identity, onExpiry func()) {
 		c.timer = time.AfterFunc(time.Until(id.ExpiresAt), onExpiry)
 	}
 	c.mu.Unlock()
-	release := c.hub.cfg.Connect(c.ctx, id.UserID)
-	c.mu.Lock()
-	c.release = release
-	closed := c.closed
-	c.mu.Unlock()
-	if closed { // ended while presence was being recorded
-		release()
-	}
+	// Presence is a store write: record it on a short-lived goroutine so
+	// the reader (and its stack) stays small and the ack is not delayed.
+	go func() {
+		release := c.hub.cfg.Connect(c.ctx, id.UserID)
+		c.mu.Lock()
+		c.release = release
+		closed := c.closed
+		c.mu.Unlock()
+		if closed { // ended while presence was being recorded: Finish found no release
+			release()
+		}
+	}()
 }
 
 // Identity returns the authenticated caller (zero before Authenticated).
