@@ -1,40 +1,57 @@
 // Package appsync serves AWS AppSync's real-time protocol on
 // GET /graphql/realtime, so AWS Amplify v6 and the aws-appsync client connect
 // to confab unchanged. It is a gqlgen Transport on the shared realtime engine
-// (one executor, two protocols). Wire shapes, error types and timeouts follow
+// (one executor, two protocols); the engine owns the connection mechanics
+// (queues, keep-alive timer, slow-consumer eviction, shutdown), this package
+// owns the frames. Wire shapes, error types and timeouts follow
 // protocols.md §1; the checklist in §1.9 is implemented point by point.
 //
-// It never imports auth: the engine's Authenticate verifies tokens.
+// It never imports auth, chat, graph, a store or a broker: the engine's
+// Authenticate verifies tokens, and the executor runs the operations.
 package appsync
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/confab-chat/confab/server/realtime"
 	"github.com/gorilla/websocket"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// Subprotocol is AppSync's (not the legacy Apollo protocol of the same name).
+// Subprotocol is AppSync's (not the legacy Apollo protocol of the same name,
+// which confab does not speak).
 const Subprotocol = "graphql-ws"
 
-// Transport implements graphql.Transport for the AppSync protocol.
+// appsyncConnectionTimeout is the connectionTimeoutMs real AppSync sends
+// in connection_ack (§1.4): Amplify closes and reconnects a socket that
+// has seen no ka or data for that long.
+const appsyncConnectionTimeout = 300 * time.Second
+
+// closeTokenExpired is the close code of a connection whose token expired.
+// Clients do not look at it (Amplify reconnects on any close after the
+// handshake, §1.4); the 4401 of the private range names the reason for
+// logs and tools.
+const closeTokenExpired = 4401
+
+// maxIDBytes bounds a subscription id (Amplify sends a 36-byte UUID); a
+// start with a longer or empty id is ignored, as there is no id to answer.
+const maxIDBytes = 128
+
+// Transport implements graphql.Transport for the AppSync protocol. Add it to
+// the gqlgen server beside gqlws.Transport; both share one Hub.
 type Transport struct {
 	Hub *realtime.Hub
 }
 
 var _ graphql.Transport = Transport{}
 
-// Supports implements graphql.Transport: a WebSocket upgrade offering the
-// graphql-ws subprotocol.
+// Supports implements graphql.Transport: a GET WebSocket upgrade offering
+// the graphql-ws subprotocol.
 func (Transport) Supports(r *http.Request) bool {
 	if r.Method != http.MethodGet || !websocket.IsWebSocketUpgrade(r) {
 		return false
@@ -47,156 +64,40 @@ func (Transport) Supports(r *http.Request) bool {
 	return false
 }
 
-// Do implements graphql.Transport. The upgrade is accepted even with bad
-// credentials, which are reported in-band with connection_error (§1.2 rule 5).
+// Do implements graphql.Transport: it upgrades, selecting graphql-ws (never
+// the header-… token, §1.2 rule 4), and runs the reader until the
+// connection ends. The upgrade is accepted even with bad credentials, which
+// are reported in-band with connection_error (§1.2 rule 5).
 func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	c, err := t.Hub.Upgrade(w, r, protocol{}, Subprotocol)
 	if err != nil {
 		return
 	}
 	s := &session{c: c, exec: exec}
-	s.header, s.headerErr = HandshakeHeader(r)
-	c.SetInitTimeout(func() { s.connectionError("ConnectionTimeoutError", "connection_init was not received in time.", 408) })
+	s.header, s.headerErr = handshakeHeader(r)
+	c.SetInitTimeout(func() {
+		s.connectionError(errInitTimeout, "connection_init was not received in time.", http.StatusRequestTimeout)
+	})
 	c.Finish(s.run())
 }
 
-// HandshakeHeader decodes the auth header object from the subprotocol list
-// ("header-<base64url>", newer Amplify) or the raw ?header= query parameter
-// (std or url base64, padded or not, escaped or raw; §1.2).
-func HandshakeHeader(r *http.Request) (map[string]any, error) {
-	for _, p := range websocket.Subprotocols(r) {
-		if rest, ok := strings.CutPrefix(p, "header-"); ok {
-			return decodeHeader(rest)
-		}
-	}
-	raw := ""
-	for _, kv := range strings.Split(r.URL.RawQuery, "&") {
-		if v, ok := strings.CutPrefix(kv, "header="); ok {
-			raw = v
-		}
-	}
-	if raw == "" {
-		return nil, nil
-	}
-	// Percent-decode without turning '+' into a space (url.QueryUnescape
-	// would): a raw '+' is part of standard base64.
-	unescaped, err := url.PathUnescape(raw)
-	if err != nil {
-		return nil, errors.New("appsync: header parameter is not valid")
-	}
-	return decodeHeader(unescaped)
+// connectionTimeout is the connectionTimeoutMs sent in connection_ack for
+// a keep-alive interval: AppSync's 300 s, or 3 intervals if that is longer,
+// so a client always sees at least two ka frames inside its timeout.
+func connectionTimeout(keepAlive time.Duration) time.Duration {
+	return max(appsyncConnectionTimeout, 3*keepAlive)
 }
 
-// maxHeaderBytes bounds the decoded auth header.
-const maxHeaderBytes = 16 << 10
-
-func decodeHeader(s string) (map[string]any, error) {
-	if len(s) > maxHeaderBytes*2 {
-		return nil, errors.New("appsync: header too large")
-	}
-	s = strings.TrimRight(s, "=")
-	s = strings.NewReplacer("+", "-", "/", "_").Replace(s)
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, errors.New("appsync: header is not base64")
-	}
-	var h map[string]any
-	if err := json.Unmarshal(b, &h); err != nil || h == nil {
-		return nil, errors.New("appsync: header is not a JSON object")
-	}
-	return h, nil
-}
-
-// tokenOf returns the Authorization value of a header object (any case).
-func tokenOf(h map[string]any) string {
-	for k, v := range h {
-		if s, ok := v.(string); ok && strings.EqualFold(k, "authorization") {
-			return s
-		}
-	}
-	return ""
-}
-
-// protocol renders AppSync frames.
-type protocol struct{}
-
-func (protocol) Name() string { return "appsync" }
-
-// Next renders a data frame. Amplify drops data frames whose payload.data is
-// null (§1.4), so an event that failed entirely goes out as an error.
-func (protocol) Next(id string, r *graphql.Response) []byte {
-	if (len(r.Data) == 0 || string(r.Data) == "null") && len(r.Errors) > 0 {
-		return protocol{}.Error(id, r.Errors)
-	}
-	return frame(id, "data", r)
-}
-
-func (protocol) Complete(id string) []byte { return frame(id, "complete", nil) }
-
-// Error renders an "error" frame with AppSync's {"errors":[{errorType,
-// message}]} payload. errorType comes from extensions.errorType.
-func (protocol) Error(id string, errs gqlerror.List) []byte {
-	type appsyncError struct {
-		ErrorType  string         `json:"errorType,omitempty"`
-		Message    string         `json:"message"`
-		Path       any            `json:"path,omitempty"`
-		Locations  any            `json:"locations,omitempty"`
-		Extensions map[string]any `json:"extensions,omitempty"`
-	}
-	out := make([]appsyncError, 0, len(errs))
-	for _, e := range errs {
-		typ, _ := e.Extensions["errorType"].(string)
-		if typ == "" {
-			typ = "BadRequestException" // parse and validation errors of the document
-		}
-		var path any
-		if len(e.Path) > 0 {
-			path = e.Path
-		}
-		var locs any
-		if len(e.Locations) > 0 {
-			locs = e.Locations
-		}
-		out = append(out, appsyncError{ErrorType: typ, Message: e.Message, Path: path, Locations: locs, Extensions: e.Extensions})
-	}
-	if len(out) == 0 {
-		out = append(out, appsyncError{ErrorType: "InternalFailure", Message: "The operation failed."})
-	}
-	return frame(id, "error", map[string]any{"errors": out})
-}
-
-// KeepAlive is AppSync's "ka" frame.
-func (protocol) KeepAlive() []byte { return []byte(`{"type":"ka"}`) }
-
-func frame(id, typ string, payload any) []byte {
-	var buf bytes.Buffer
-	buf.WriteString(`{"type":`)
-	b, _ := json.Marshal(typ)
-	buf.Write(b)
-	if id != "" {
-		buf.WriteString(`,"id":`)
-		b, _ = json.Marshal(id)
-		buf.Write(b)
-	}
-	if payload != nil {
-		buf.WriteString(`,"payload":`)
-		b, err := json.Marshal(payload)
-		if err != nil {
-			b = []byte(`{}`)
-		}
-		buf.Write(b)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes()
-}
-
-// session is the reader's state for one connection.
+// session is the reader's state for one connection. Only the reader
+// goroutine touches it, except that the timers' callbacks read nothing but
+// c.
 type session struct {
 	c         *realtime.Conn
 	exec      graphql.GraphExecutor
-	header    map[string]any
-	headerErr error
-	acked     bool
+	header    map[string]any // the handshake auth header; nil if none
+	headerErr error          // the handshake header was present but malformed
+	acked     bool           // connection_ack sent
+	closing   bool           // connection_error sent: frames are no longer read
 }
 
 // message is a client frame.
@@ -212,90 +113,93 @@ func (s *session) run() error {
 		if err != nil {
 			return err
 		}
+		if s.closing {
+			continue // the writer closes once connection_error is out
+		}
 		var m message
 		if err := json.Unmarshal(data, &m); err != nil {
-			// No id to answer: a handshake-level error, then close (§1.5:
-			// never an id-less "error").
-			s.connectionError("BadRequestException", "Frames must be JSON objects.", 400)
-			continue // the writer closes once the error is out; the next read fails
+			// No id to answer, and never an id-less "error" (§1.5): a
+			// handshake-level error, then close. Clients never send this.
+			s.connectionError(errBadRequest, "Frames must be JSON objects.", http.StatusBadRequest)
+			continue
 		}
-		if err := s.handle(m); err != nil {
-			return err
-		}
+		s.handle(m)
 	}
 }
 
-// connectionError reports a handshake-level failure and closes. errorCode
-// 400/401/403 tell clients not to retry; others are retried (§1.5).
+// connectionError reports a handshake-level failure, then closes once it
+// is written. Reading goes on (frames are dropped) so the close comes from
+// the writer, after the frame.
 func (s *session) connectionError(errorType, message string, code int) {
-	s.c.Send(frame("", "connection_error", map[string]any{"errors": []map[string]any{{"errorType": errorType, "message": message, "errorCode": code}}}))
+	s.closing = true
+	s.c.Send(connectionError(errorType, message, code))
 	s.c.CloseAfterFlush(websocket.CloseNormalClosure, errorType)
 }
 
-func (s *session) handle(m message) error {
+func (s *session) handle(m message) {
 	switch m.Type {
 	case "connection_init":
+		if s.acked {
+			s.ack() // idempotent: a client waiting for an ack gets one
+			return
+		}
 		s.init()
 	case "start":
-		if !s.acked && !s.init() {
-			return nil
+		// connection_init is optional (§1.4): the first start does it.
+		if s.acked || s.init() {
+			s.start(m)
 		}
-		s.start(m)
 	case "stop":
+		// Unknown ids are ignored silently (§1.9 step 7).
 		if m.ID != "" && s.c.Stop(m.ID) {
-			s.c.Send(frame(m.ID, "complete", nil))
+			s.c.Send(protocol{}.Complete(m.ID))
 		}
-	case "ka":
 	default:
-		if m.ID != "" && s.c.Has(m.ID) {
-			s.c.Send(protocol{}.Error(m.ID, errList("UnsupportedOperation", fmt.Sprintf("Unknown message type %.40q.", m.Type))))
-		}
+		// "ka" from a client, AppSync Events' subscribe/publish, anything
+		// else: ignored. An error would need an id the client knows (§1.5).
 	}
-	return nil
 }
 
-// init authenticates with the handshake header and acknowledges; it
+// init authenticates with the handshake header and acknowledges. It
 // reports whether the connection is now acknowledged.
 func (s *session) init() bool {
-	if s.acked {
-		return true
-	}
 	if s.headerErr != nil {
-		s.connectionError("BadRequestException", "The header parameter could not be decoded.", 400)
+		s.connectionError(errBadRequest, "The header parameter could not be decoded.", http.StatusBadRequest)
 		return false
 	}
 	id, err := s.c.Authenticate(tokenOf(s.header))
-	if err != nil {
-		s.connectionError("UnauthorizedException", "You are not authorized to make this call.", 401)
+	if err != nil || id.UserID == "" {
+		s.connectionError(errUnauthorized, unauthorizedMessage, http.StatusUnauthorized)
 		return false
 	}
 	s.c.Authenticated(id, s.expired)
 	s.acked = true
-	timeout := 10 * s.c.Config().KeepAlive.Milliseconds()
-	s.c.Send([]byte(fmt.Sprintf(`{"type":"connection_ack","payload":{"connectionTimeoutMs":%d}}`, timeout)))
-	s.c.Send(protocol{}.KeepAlive()) // right after the ack: Amplify needs it (§1.6)
+	s.ack()
 	return true
 }
 
-// expired ends the connection when its token expires: each subscription
-// gets an auth-typed error, which makes Amplify close the socket and
-// reconnect with fresh tokens (§1.5), and the connection closes.
-func (s *session) expired() {
-	for _, id := range s.c.Active() {
-		if s.c.Stop(id) {
-			s.c.Send(protocol{}.Error(id, errList("UnauthorizedException", "Token has expired.")))
-		}
-	}
-	s.c.CloseAfterFlush(websocket.CloseNormalClosure, "token expired")
+// ack sends connection_ack and, right after it, a ka: Amplify's keep-alive
+// clock survives reconnects, and without a ka soon after the ack it closes
+// a socket opened after a long idle gap (§1.6).
+func (s *session) ack() {
+	s.c.Send(connectionAck(connectionTimeout(s.c.Config().KeepAlive).Milliseconds()))
+	s.c.Send(protocol{}.KeepAlive())
 }
 
-func errList(errorType, message string) gqlerror.List {
-	return gqlerror.List{{Message: message, Extensions: map[string]any{"errorType": errorType}}}
+// expired runs when the connection's token expires. It closes the socket
+// after the frames already queued, and sends no error: Amplify treats any
+// close after the handshake as a disruption, reconnects with a freshly
+// refreshed token 5 s later and re-sends every start with the same ids and
+// variables, so all subscriptions survive (an afterSeq variable replays
+// the gap). An auth-typed error frame would make Amplify reconnect too, but
+// it also errors that subscription to the app for good (§1.5).
+func (s *session) expired() {
+	s.c.CloseAfterFlush(closeTokenExpired, "Token expired")
 }
 
 // decodeStart reads a start payload: data is a JSON string (or, leniently,
-// an object) holding {query, variables}; extensions.authorization is the
-// optional per-start auth header object (§1.4).
+// an object) holding {query, variables, operationName?}; extensions
+// .authorization is the optional per-start auth header object (§1.4).
 func decodeStart(raw []byte) (*graphql.RawParams, map[string]any, error) {
 	var payload struct {
 		Data       json.RawMessage `json:"data"`
@@ -323,37 +227,47 @@ func decodeStart(raw []byte) (*graphql.RawParams, map[string]any, error) {
 	return &p, payload.Extensions.Authorization, nil
 }
 
-// start begins a subscription (§1.9 step 5).
+// start begins a subscription (§1.9 step 5): start_ack then data frames,
+// or one error frame with the start's id.
 func (s *session) start(m message) {
-	if m.ID == "" || len(m.ID) > 128 {
-		return // no usable id to answer: ignore (never an id-less error)
+	if m.ID == "" || len(m.ID) > maxIDBytes {
+		return // no usable id to answer, and never an id-less error
 	}
+	fail := func(errorType, message string) { s.c.Send(protocol{}.Error(m.ID, errList(errorType, message))) }
 	if s.c.Has(m.ID) {
-		s.c.Send(protocol{}.Error(m.ID, errList("DuplicatedOperationError", "Duplicated operation with id "+m.ID)))
+		fail(errDuplicate, "Duplicated operation with id "+m.ID)
 		return
 	}
 	if !s.c.AllowOp() {
-		s.c.Send(protocol{}.Error(m.ID, errList("LimitExceededError", "Rate limit exceeded")))
+		fail(errLimited, "Rate limit exceeded")
 		return
 	}
 	params, auth, err := decodeStart(m.Payload)
 	if err != nil {
-		s.c.Send(protocol{}.Error(m.ID, errList("BadRequestException", "start payload must carry data with a query.")))
+		fail(errBadRequest, "The start payload must carry data with a query.")
 		return
 	}
-	// Each start may carry a newer token than the handshake (§1.3).
+	// Amplify refreshes its session for every start, so a start may carry
+	// a newer token than the handshake (§1.3). A token that does not verify
+	// is a genuine token problem: UnauthorizedException, on which Amplify
+	// reconnects with fresh tokens. A valid token of another user is not:
+	// Forbidden, outside Amplify's auth-typed list.
 	if tok := tokenOf(auth); tok != "" {
 		id, err := s.c.Authenticate(tok)
-		if err != nil || id.UserID != s.c.Identity().UserID {
-			s.c.Send(protocol{}.Error(m.ID, errList("UnauthorizedException", "You are not authorized to make this call.")))
+		switch {
+		case err != nil || id.UserID == "":
+			fail(errUnauthorized, unauthorizedMessage)
+			return
+		case id.UserID != s.c.Identity().UserID:
+			fail(errForbidden, "The subscription's authorization is for another user than the connection's.")
 			return
 		}
 	}
 	ack := frame(m.ID, "start_ack", nil)
 	switch err := s.c.Start(m.ID, params, s.exec, false, ack); {
 	case errors.Is(err, realtime.ErrDuplicateID):
-		s.c.Send(protocol{}.Error(m.ID, errList("DuplicatedOperationError", "Duplicated operation with id "+m.ID)))
+		fail(errDuplicate, "Duplicated operation with id "+m.ID)
 	case errors.Is(err, realtime.ErrTooManyOps):
-		s.c.Send(protocol{}.Error(m.ID, errList("MaxSubscriptionsReachedError", fmt.Sprintf("At most %d subscriptions may be active on one connection.", s.c.Config().MaxSubscriptions))))
+		fail(errMaxSubs, fmt.Sprintf("At most %d subscriptions may be active on one connection.", s.c.Config().MaxSubscriptions))
 	}
 }

@@ -2,7 +2,6 @@ package appsync
 
 import (
 	"encoding/base64"
-	"net/http/httptest"
 	"testing"
 )
 
@@ -33,48 +32,4 @@ func FuzzDecodeStart(f *testing.F) {
 			t.Fatal("accepted a start without a query")
 		}
 	})
-}
-
-func TestHandshakeHeader(t *testing.T) {
-	raw := base64.StdEncoding.EncodeToString([]byte(`{"Authorization":"a+b/c=","host":"h"}`)) // '+' and '/' must survive
-	tests := []struct {
-		name, target, subprotocol, want string
-	}{
-		{"QueryStdBase64", "/graphql/realtime?header=" + raw + "&payload=e30=", "", "a+b/c="},
-		{"QueryEscaped", "/graphql/realtime?header=" + escape(raw), "", "a+b/c="},
-		{"Subprotocol", "/graphql/realtime", "graphql-ws, header-" + base64.RawURLEncoding.EncodeToString([]byte(`{"Authorization":"s"}`)), "s"},
-		{"Missing", "/graphql/realtime", "", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := httptest.NewRequest("GET", tt.target, nil)
-			if tt.subprotocol != "" {
-				r.Header.Set("Sec-WebSocket-Protocol", tt.subprotocol)
-			}
-			h, err := HandshakeHeader(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := tokenOf(h); got != tt.want {
-				t.Fatalf("token = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-func escape(s string) string {
-	out := ""
-	for _, c := range s {
-		switch c {
-		case '+':
-			out += "%2B"
-		case '/':
-			out += "%2F"
-		case '=':
-			out += "%3D"
-		default:
-			out += string(c)
-		}
-	}
-	return out
 }
