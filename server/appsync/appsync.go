@@ -117,7 +117,7 @@ func (s *session) run() error {
 			continue // the writer closes once connection_error is out
 		}
 		var m message
-		if err := json.Unmarshal(data, &m); err != nil {
+		if err := json.Unmarshal(data, &m); err != nil || !isObject(data) {
 			// No id to answer, and never an id-less "error" (§1.5): a
 			// handshake-level error, then close. Clients never send this.
 			s.connectionError(errBadRequest, "Frames must be JSON objects.", http.StatusBadRequest)
@@ -125,6 +125,13 @@ func (s *session) run() error {
 		}
 		s.handle(m)
 	}
+}
+
+// isObject reports whether a valid JSON text is an object (not null, an
+// array or a scalar).
+func isObject(data []byte) bool {
+	data = bytes.TrimLeft(data, " \t\r\n")
+	return len(data) > 0 && data[0] == '{'
 }
 
 // connectionError reports a handshake-level failure, then closes once it

@@ -24,7 +24,8 @@ const (
 	errDuplicate    = "DuplicatedOperationError"     // a start with the id of an active subscription
 	errMaxSubs      = "MaxSubscriptionsReachedError" // more than MaxSubscriptions active
 	errLimited      = "LimitExceededError"           // over the per-connection operation rate
-	errInternal     = "InternalFailure"              // an error list that came out empty
+	errValidation   = "ValidationError"              // a document that does not parse or validate (as the presenter names it)
+	errInternal     = "InternalFailure"              // an error with no type, or an error list that came out empty
 )
 
 // unauthorizedMessage is the text real AppSync sends with
@@ -84,8 +85,14 @@ func toAppSync(errs gqlerror.List) []appsyncError {
 	out := make([]appsyncError, 0, len(errs))
 	for _, e := range errs {
 		typ, _ := e.Extensions["errorType"].(string)
-		if typ == "" {
-			typ = errBadRequest // gqlgen's own parse errors, before the presenter
+		switch {
+		case typ != "":
+		case e.Extensions["code"] != nil:
+			// gqlgen's parse and validation errors reach the engine
+			// without the presenter: name them as it does over HTTP.
+			typ = errValidation
+		default:
+			typ = errInternal
 		}
 		var path any
 		if len(e.Path) > 0 {
