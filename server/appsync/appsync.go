@@ -118,9 +118,10 @@ func (s *session) run() error {
 		}
 		var m message
 		if err := json.Unmarshal(data, &m); err != nil || !isObject(data) {
-			// No id to answer, and never an id-less "error" (§1.5): a
+			// Not JSON, not an object, or a field of the wrong type: no
+			// id to answer, and never an id-less "error" (§1.5), so a
 			// handshake-level error, then close. Clients never send this.
-			s.connectionError(errBadRequest, "Frames must be JSON objects.", http.StatusBadRequest)
+			s.connectionError(errBadRequest, "The frame is not a message of the AppSync real-time protocol.", http.StatusBadRequest)
 			continue
 		}
 		s.handle(m)
