@@ -1,17 +1,23 @@
 package auth
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 )
 
-// limiter counts events per key in a sliding window and refuses a key with
-// too many, with a lockout that doubles on each repeat (up to maxLockout).
-// Memory is bounded: at most maxKeys keys; expired ones are swept as new ones
-// arrive, and when full the oldest half is dropped.
+// limiter counts events per key in a fixed window and locks a key out once
+// it has max events in one window. The lockout lasts one window the first
+// time and doubles on each repeat (capped at maxLockout); the doubling is
+// forgotten once a key has been quiet for maxLockout.
+//
+// Memory is bounded: at most maxLimiterKeys keys. When full, keys that are
+// quiet and not locked are swept first; if that is not enough, an arbitrary
+// half is dropped (an attacker who can fill the table only resets counters,
+// the cost of keeping the process's memory bounded).
 type limiter struct {
-	max    int           // events allowed per window; <= 0 disables
-	window time.Duration // counting window
+	max    int           // events allowed per window; <= 0 disables the limiter
+	window time.Duration // counting window and first lockout
 	now    func() time.Time
 
 	mu   sync.Mutex
@@ -20,22 +26,22 @@ type limiter struct {
 
 type limitEntry struct {
 	first       time.Time // start of the current window
-	count       int
+	count       int       // events in the current window
 	lockedUntil time.Time
-	lockouts    int // consecutive lockouts: the next one lasts window × 2^lockouts
-	seen        time.Time
+	lockouts    int       // lockouts so far: the next lasts window × 2^lockouts
+	seen        time.Time // last event
 }
 
 const (
-	maxLimiterKeys = 100_000
-	maxLockout     = 24 * time.Hour
+	maxLimiterKeys = 100_000        // keys per limiter; about 100 bytes each
+	maxLockout     = 24 * time.Hour // longest lockout, and the quiet time that forgets past ones
 )
 
 func newLimiter(max int, window time.Duration, now func() time.Time) *limiter {
 	return &limiter{max: max, window: window, now: now, keys: make(map[string]*limitEntry)}
 }
 
-// blocked reports whether key is locked out, and for how long.
+// blocked reports whether key is locked out, and for how much longer.
 func (l *limiter) blocked(key string) (bool, time.Duration) {
 	if l.max <= 0 {
 		return false, 0
@@ -50,8 +56,8 @@ func (l *limiter) blocked(key string) (bool, time.Duration) {
 	return true, e.lockedUntil.Sub(now)
 }
 
-// hit counts one event for key; it reports a lockout when this event
-// exceeds the limit.
+// hit counts one event for key. When this is the max-th event of the
+// window, key is locked out and hit reports for how long.
 func (l *limiter) hit(key string) (bool, time.Duration) {
 	if l.max <= 0 {
 		return false, 0
@@ -65,29 +71,33 @@ func (l *limiter) hit(key string) (bool, time.Duration) {
 		e = &limitEntry{first: now}
 		l.keys[key] = e
 	}
+	if now.Sub(e.seen) > maxLockout && !now.Before(e.lockedUntil) {
+		e.lockouts = 0
+	}
 	e.seen = now
-	if now.Sub(e.first) > l.window {
+	if now.Sub(e.first) >= l.window {
 		e.first, e.count = now, 0
 	}
 	e.count++
-	if e.count > l.max {
-		d := l.window << min(e.lockouts, 10)
-		if d > maxLockout {
-			d = maxLockout
-		}
-		e.lockouts++
-		e.lockedUntil = now.Add(d)
-		e.first, e.count = now, 0
-		return true, d
+	if e.count < l.max {
+		return false, 0
 	}
-	return false, 0
+	d := min(l.window<<min(e.lockouts, 16), maxLockout)
+	e.lockouts++
+	e.lockedUntil = now.Add(d)
+	e.first, e.count = now, 0
+	return true, d
 }
 
-// reset forgets key (after a successful login).
+// reset clears key's count (after a successful sign-in). Past lockouts
+// still lengthen the next one until the key has been quiet for maxLockout,
+// so a victim's sign-in between an attacker's rounds does not shorten them.
 func (l *limiter) reset(key string) {
 	l.mu.Lock()
-	delete(l.keys, key)
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	if e, ok := l.keys[key]; ok {
+		e.count = 0
+	}
 }
 
 // makeRoom keeps the map bounded. Callers hold mu.
@@ -96,17 +106,36 @@ func (l *limiter) makeRoom(now time.Time) {
 		return
 	}
 	for k, e := range l.keys {
-		if now.Sub(e.seen) > l.window && !now.Before(e.lockedUntil) {
+		if now.Sub(e.seen) >= l.window && !now.Before(e.lockedUntil) {
 			delete(l.keys, k)
 		}
 	}
-	if len(l.keys) >= maxLimiterKeys {
-		n := 0
-		for k := range l.keys { // map order is random: drop an arbitrary half
-			delete(l.keys, k)
-			if n++; n >= maxLimiterKeys/2 {
-				break
-			}
+	if len(l.keys) < maxLimiterKeys {
+		return
+	}
+	n := 0
+	for k := range l.keys { // map order is random: drop an arbitrary half
+		delete(l.keys, k)
+		if n++; n >= maxLimiterKeys/2 {
+			break
 		}
 	}
+}
+
+// addrKey is the limiter key of a client address. IPv6 addresses count by
+// their /64, the block one subscriber usually holds, so that rotating
+// through it does not reset the count.
+func addrKey(clientAddr string) string {
+	a, err := netip.ParseAddr(clientAddr)
+	if err != nil {
+		return "addr:" + clientAddr
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, err := a.WithZone("").Prefix(64)
+		if err == nil {
+			return "addr:" + p.String()
+		}
+	}
+	return "addr:" + a.String()
 }

@@ -78,22 +78,33 @@ func IsPasswordPolicyError(err error) bool {
 	return ok && e.Op == opPasswordPolicy
 }
 
-// argon2id parameters: OWASP's recommendation (19 MiB, 2 passes, 1 lane).
+// argonParams are the argon2id cost parameters of new hashes. Existing
+// hashes carry their own in the PHC string, so raising these later only
+// affects passwords set afterwards.
+type argonParams struct {
+	time    uint32 // passes
+	memory  uint32 // KiB
+	threads uint8  // lanes
+}
+
+// owaspArgon (never modified) is OWASP's recommendation (19 MiB, 2 passes,
+// 1 lane): some tens of milliseconds of one core per hash.
+var owaspArgon = argonParams{time: 2, memory: 19 * 1024, threads: 1}
+
 const (
-	argonTime    = 2
-	argonMemory  = 19 * 1024 // KiB
-	argonThreads = 1
-	argonKeyLen  = 32
-	argonSaltLen = 16
+	argonKeyLen  = 32 // bytes of derived key
+	argonSaltLen = 16 // bytes of random salt
 )
 
-// hashPassword returns a PHC-format argon2id hash.
-func hashPassword(pw string) string {
+// hashPassword returns a PHC-format argon2id hash with OWASP's parameters.
+func hashPassword(pw string) string { return owaspArgon.hash(pw) }
+
+func (ap argonParams) hash(pw string) string {
 	salt := make([]byte, argonSaltLen)
 	rand.Read(salt) // never fails (crypto/rand documents it)
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(pw), salt, ap.time, ap.memory, ap.threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, ap.memory, ap.time, ap.threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 // checkPassword reports whether pw matches the PHC hash, in constant time.

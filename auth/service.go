@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,59 +28,35 @@ import (
 )
 
 // Config configures the Service. Zero values mean the defaults beside each
-// field, filled in by New.
+// field, filled in by New (the one place defaults live).
 type Config struct {
-	Issuer   string // token iss; default "http://localhost:8080"
-	ClientID string // token aud / client_id; default "confab"
-	// KeyFile is the RSA signing key (PEM); created if missing. Required.
+	Issuer   string // token iss, and the base of jwks_uri; default "http://localhost:8080"
+	ClientID string // token aud (id) and client_id (access); default "confab"
+	// KeyFile is the RSA signing key (PEM, PKCS#1 or PKCS#8, at least 2048
+	// bits). When missing it is created (2048 bits, mode 0600); nodes that
+	// verify each other's tokens share one file. Required.
 	KeyFile    string
 	AccessTTL  time.Duration // id and access tokens; default 1 h
-	RefreshTTL time.Duration // refresh tokens; default 30 days
+	RefreshTTL time.Duration // refresh tokens, renewed on each rotation; default 30 days
 	Policy     PasswordPolicy
 	// LoginFailures is how many failed sign-ins per account, and per client
-	// address, are allowed within LockoutWindow before sign-in is refused
-	// for a lockout that doubles each time (up to a day). Default 5 and 15
-	// minutes; negative disables.
+	// address, lock sign-in for that account or address. The failures count
+	// within LockoutWindow; the lockout lasts one window, doubling on each
+	// repeat up to a day. Default 5 in 15 minutes; negative disables.
 	LoginFailures int
 	LockoutWindow time.Duration
-	// SignupsPerMinute bounds sign-ups per client address. Default 30;
-	// negative disables (load tests).
+	// SignupsPerMinute bounds sign-ups per client address; the next one is
+	// refused with CodeLimited. Default 30; negative disables (load tests,
+	// which sign up thousands of users from one address). Sign-ups with no
+	// client address (the CLI, demo data) are never limited.
 	SignupsPerMinute int
-	Now              func() time.Time
+	// Now is the clock; default time.Now. A clock in the past issues tokens
+	// that are already expired, which is how tests mint them.
+	Now func() time.Time
 }
 
-// Service implements accounts and tokens. It is safe for concurrent use.
-type Service struct {
-	store     confab.Store
-	cfg       Config
-	key       *rsa.PrivateKey
-	kid       string
-	now       func() time.Time
-	cache     *tokenCache
-	failures  *limiter // failed sign-ins, by "acct:<login>" and "addr:<ip>"
-	signups   *limiter // sign-ups by client address
-	dummyHash string   // checked for unknown users so timing reveals nothing
-}
-
-// Tokens is what sign-in and refresh return.
-type Tokens struct {
-	IDToken      string `json:"idToken"`
-	AccessToken  string `json:"accessToken"`
-	RefreshToken string `json:"refreshToken"`
-	ExpiresIn    int    `json:"expiresIn"`
-	TokenType    string `json:"tokenType"`
-}
-
-// SignUpInput is a new account.
-type SignUpInput struct {
-	Email, Password, Username, DisplayName string
-}
-
-// New returns a Service, loading or creating the signing key.
-func New(store confab.Store, cfg Config) (*Service, error) {
-	if cfg.KeyFile == "" {
-		return nil, errors.New("auth: Config.KeyFile is required")
-	}
+// withDefaults returns cfg with every zero value replaced by its default.
+func (cfg Config) withDefaults() Config {
 	if cfg.Issuer == "" {
 		cfg.Issuer = "http://localhost:8080"
 	}
@@ -108,6 +85,46 @@ func New(store confab.Store, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	return cfg
+}
+
+// Service implements accounts and tokens. It is safe for concurrent use and
+// starts no goroutines.
+type Service struct {
+	store     confab.Store
+	cfg       Config
+	key       *rsa.PrivateKey
+	kid       string
+	now       func() time.Time
+	cache     *tokenCache
+	failures  *limiter      // failed sign-ins, by "acct:<userId>", "login:<login>" and addrKey
+	signups   *limiter      // sign-ups, by addrKey
+	argon     argonParams   // cost of new hashes: owaspArgon (tests lower it)
+	hashing   chan struct{} // one slot per password hash in progress (each holds 19 MiB)
+	dummyHash string        // hash with argon's cost, checked for unknown users so timing reveals nothing
+}
+
+// Tokens is what sign-in and refresh return.
+type Tokens struct {
+	IDToken      string `json:"idToken"`
+	AccessToken  string `json:"accessToken"`
+	RefreshToken string `json:"refreshToken"`
+	ExpiresIn    int    `json:"expiresIn"` // seconds
+	TokenType    string `json:"tokenType"` // "Bearer"
+}
+
+// SignUpInput is a new account. Username and DisplayName are optional.
+type SignUpInput struct {
+	Email, Password, Username, DisplayName string
+}
+
+// New returns a Service, loading the signing key from cfg.KeyFile or
+// creating it there.
+func New(store confab.Store, cfg Config) (*Service, error) {
+	if cfg.KeyFile == "" {
+		return nil, errors.New("auth: Config.KeyFile is required")
+	}
+	cfg = cfg.withDefaults()
 	key, err := loadOrCreateKey(cfg.KeyFile)
 	if err != nil {
 		return nil, err
@@ -118,11 +135,42 @@ func New(store confab.Store, cfg Config) (*Service, error) {
 		key:       key,
 		kid:       keyID(&key.PublicKey),
 		now:       cfg.Now,
-		cache:     &tokenCache{entries: make(map[[32]byte]confab.Identity), max: 100_000},
+		cache:     newTokenCache(maxCachedTokens),
 		failures:  newLimiter(cfg.LoginFailures, cfg.LockoutWindow, cfg.Now),
 		signups:   newLimiter(cfg.SignupsPerMinute, time.Minute, cfg.Now),
-		dummyHash: hashPassword("confab-dummy-password"),
+		argon:     owaspArgon,
+		hashing:   make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+		dummyHash: owaspArgon.hash("confab-dummy-password"),
 	}, nil
+}
+
+// hash and check run the password hash with at most cap(s.hashing) at once:
+// argon2id holds 19 MiB for each, so a burst of sign-ins waits here instead
+// of exhausting memory. A caller that gives up while waiting gets
+// CodeUnavailable.
+func (s *Service) hash(ctx context.Context, pw string) (string, error) {
+	if err := s.acquireHashing(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-s.hashing }()
+	return s.argon.hash(pw), nil
+}
+
+func (s *Service) check(ctx context.Context, pw, hash string) (bool, error) {
+	if err := s.acquireHashing(ctx); err != nil {
+		return false, err
+	}
+	defer func() { <-s.hashing }()
+	return checkPassword(pw, hash), nil
+}
+
+func (s *Service) acquireHashing(ctx context.Context) error {
+	select {
+	case s.hashing <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return &confab.Error{Code: confab.CodeUnavailable, Message: "The service is busy. Try again.", Op: "auth.hash", Err: ctx.Err()}
+	}
 }
 
 // RetryAfterError carries how long a rate-limited client should wait.
@@ -143,28 +191,36 @@ func limited(msg string, d time.Duration) error {
 	return &confab.Error{Code: confab.CodeLimited, Message: fmt.Sprintf("%s Try again in %d seconds.", msg, int(d.Seconds()+0.999)), Err: &RetryAfterError{After: d}}
 }
 
-// SignUp creates a confirmed account. The username defaults to the email
-// address; the email is stored lowercased.
+// SignUp creates a confirmed account and its user record (a new UUID as
+// userId). The email is stored lowercased; the username defaults to it. A
+// username may contain "@" only when it is the user's own email, so nobody
+// can take a name that reads as someone else's address. clientAddr, when
+// not empty, counts against Config.SignupsPerMinute.
+//
+// Errors: CodeInvalid (IsPasswordPolicyError tells the password policy
+// apart), CodeConflict when the email or username is taken, CodeLimited
+// (RetryAfter says how long).
 func (s *Service) SignUp(ctx context.Context, in SignUpInput, clientAddr string) (*confab.User, error) {
 	if clientAddr != "" {
-		key := "addr:" + clientAddr
+		key := addrKey(clientAddr)
 		if blocked, d := s.signups.blocked(key); blocked {
 			return nil, limited("Too many sign-ups from this address.", d)
 		}
-		if over, d := s.signups.hit(key); over {
-			return nil, limited("Too many sign-ups from this address.", d)
-		}
+		s.signups.hit(key)
 	}
-	email := strings.ToLower(strings.TrimSpace(in.Email))
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > confab.MaxEmailBytes {
-		return nil, confab.Errorf(confab.CodeInvalid, "A valid email address is required.")
+	email, err := validEmail(in.Email)
+	if err != nil {
+		return nil, err
 	}
 	username := strings.TrimSpace(in.Username)
-	if username == "" {
+	if username == "" || strings.EqualFold(username, email) {
 		username = email
 	}
 	if !validUsername(username) {
 		return nil, confab.Errorf(confab.CodeInvalid, "A username is 1 to %d letters, digits and . _ - @ +.", confab.MaxUsernameBytes)
+	}
+	if strings.Contains(username, "@") && username != email {
+		return nil, confab.Errorf(confab.CodeInvalid, "A username with @ must be your own email address.")
 	}
 	if err := s.cfg.Policy.Check(in.Password); err != nil {
 		return nil, err
@@ -176,16 +232,36 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, clientAddr string)
 		}
 		display = &d
 	}
+	hash, err := s.hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
 	u := confab.User{UserID: uuid.NewString(), Username: username, Email: email, DisplayName: display, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
-	if err := s.store.InsertAccount(ctx, &confab.Account{User: u, PasswordHash: hashPassword(in.Password)}); err != nil {
+	if err := s.store.InsertAccount(ctx, &confab.Account{User: u, PasswordHash: hash}); err != nil {
 		if confab.ErrorCode(err) == confab.CodeConflict {
-			return nil, &confab.Error{Code: confab.CodeConflict, Message: "An account with the given email or username already exists.", Err: err}
+			return nil, &confab.Error{Code: confab.CodeConflict, Message: "An account with the given email or username already exists.", Op: "auth.SignUp", Err: err}
 		}
 		return nil, err
 	}
 	return &u, nil
 }
 
+// validEmail returns the address lowercased, or CodeInvalid: a bare
+// address (no display name, no comments) of at most MaxEmailBytes.
+func validEmail(in string) (string, error) {
+	email := strings.ToLower(strings.TrimSpace(in))
+	if email == "" || len(email) > confab.MaxEmailBytes {
+		return "", confab.Errorf(confab.CodeInvalid, "A valid email address is required.")
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Name != "" || a.Address != email {
+		return "", confab.Errorf(confab.CodeInvalid, "A valid email address is required.")
+	}
+	return email, nil
+}
+
+// validUsername reports whether u is 1 to MaxUsernameBytes ASCII letters,
+// digits and . _ - @ +.
 func validUsername(u string) bool {
 	if u == "" || len(u) > confab.MaxUsernameBytes {
 		return false
@@ -199,42 +275,69 @@ func validUsername(u string) bool {
 	return true
 }
 
+// errBadLogin is the one answer to an unknown user, a wrong password and a
+// disabled account, so accounts cannot be enumerated (Cognito's "prevent
+// user existence errors", protocols.md §4.4).
 var errBadLogin = confab.Errorf(confab.CodeUnauthenticated, "Incorrect username or password.")
 
-// Login checks a password and issues tokens. Unknown users and wrong
-// passwords get the same answer after the same work. Failures count per
-// account and per client address; beyond the limit sign-in is refused with
-// RATE_LIMITED until the lockout ends.
+// maxPasswordBytes bounds the password a sign-in hashes; longer ones cannot
+// match any policy-conforming password anyway.
+const maxPasswordBytes = 1024
+
+// Login checks a password (login is an email address or a username) and
+// issues tokens with a new refresh-token family. Unknown users, wrong
+// passwords and disabled accounts get the same answer after the same work.
+//
+// Failures count per account and per client address (Config.LoginFailures
+// within Config.LockoutWindow). A locked account or address is refused with
+// CodeLimited, before any password check, until the lockout ends; a
+// successful sign-in clears the account's count, not the address's.
 func (s *Service) Login(ctx context.Context, login, password, clientAddr string) (*Tokens, error) {
-	acctKey := "acct:" + strings.ToLower(strings.TrimSpace(login))
-	addrKey := "addr:" + clientAddr
-	for _, k := range []string{acctKey, addrKey} {
-		if blocked, d := s.failures.blocked(k); blocked {
+	login = strings.TrimSpace(login)
+	if login == "" || password == "" {
+		return nil, confab.Errorf(confab.CodeInvalid, "A login and a password are required.")
+	}
+	addr := addrKey(clientAddr)
+	if clientAddr != "" {
+		if blocked, d := s.failures.blocked(addr); blocked {
 			return nil, limited("Too many failed sign-in attempts.", d)
 		}
 	}
-	if login == "" || len(login) > confab.MaxEmailBytes || len(password) > 1024 {
-		return nil, errBadLogin
+	var a *confab.Account
+	if len(login) <= confab.MaxEmailBytes {
+		var err error
+		a, err = s.store.GetAccountByLogin(ctx, login)
+		if err != nil && confab.ErrorCode(err) != confab.CodeNotFound {
+			return nil, err
+		}
 	}
-	a, err := s.store.GetAccountByLogin(ctx, strings.TrimSpace(login))
-	if err != nil && confab.ErrorCode(err) != confab.CodeNotFound {
-		return nil, err
-	}
+	// Count per account, whichever of its names was typed; an unknown
+	// login counts under its own name.
+	acct := "login:" + strings.ToLower(login)
 	hash := s.dummyHash
 	if a != nil {
-		hash = a.PasswordHash
+		acct, hash = "acct:"+a.User.UserID, a.PasswordHash
 	}
-	if !checkPassword(password, hash) || a == nil || a.Disabled {
-		s.failures.hit(acctKey)
+	if blocked, d := s.failures.blocked(acct); blocked {
+		return nil, limited("Too many failed sign-in attempts.", d)
+	}
+	if len(password) > maxPasswordBytes {
+		password = "" // still do the work of a check, which then fails
+	}
+	ok, err := s.check(ctx, password, hash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || password == "" || a == nil || a.Disabled {
+		s.failures.hit(acct)
 		if clientAddr != "" {
-			s.failures.hit(addrKey)
+			s.failures.hit(addr)
 		}
 		return nil, errBadLogin
 	}
-	s.failures.reset(acctKey)
+	s.failures.reset(acct)
 	now := s.now()
-	family := uuid.NewString()
-	refresh, rt := s.newRefreshToken(a.User.UserID, family, now)
+	refresh, rt := s.newRefreshToken(a.User.UserID, uuid.NewString(), now)
 	if err := s.store.InsertRefreshToken(ctx, rt); err != nil {
 		return nil, err
 	}

@@ -15,67 +15,96 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/confab-chat/confab"
 	"github.com/golang-jwt/jwt/v5"
 )
 
+// minKeyBits is the smallest RSA key accepted from a key file.
+const minKeyBits = 2048
+
 // loadOrCreateKey reads an RSA key from a PEM file, creating a 2048-bit
-// key (mode 0600) when the file does not exist.
+// key (mode 0600) when the file does not exist. Creation is atomic: the key
+// is written to a temporary file and linked into place, so of two processes
+// starting at once on one data directory, one key wins and both use it.
 func loadOrCreateKey(path string) (*rsa.PrivateKey, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			return nil, fmt.Errorf("auth: generate key: %w", err)
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			return nil, fmt.Errorf("auth: encode key: %w", err)
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("auth: key directory: %w", err)
-		}
-		data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-		// O_EXCL: when two processes start at once, one key wins.
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
-			return loadOrCreateKey(path)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("auth: write key: %w", err)
-		}
-		if _, err := f.Write(data); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("auth: write key: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("auth: write key: %w", err)
-		}
-		return key, f.Close()
+		return createKey(path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: read key: %w", err)
 	}
+	return parseKey(path, b)
+}
+
+func parseKey(path string, b []byte) (*rsa.PrivateKey, error) {
 	blk, _ := pem.Decode(b)
 	if blk == nil {
 		return nil, fmt.Errorf("auth: %s is not a PEM file", path)
 	}
+	var key *rsa.PrivateKey
 	if k, err := x509.ParsePKCS1PrivateKey(blk.Bytes); err == nil {
-		return k, nil
+		key = k
+	} else {
+		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("auth: parse key %s: %w", path, err)
+		}
+		rk, ok := k.(*rsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("auth: %s is not an RSA key", path)
+		}
+		key = rk
 	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if key.N.BitLen() < minKeyBits {
+		return nil, fmt.Errorf("auth: %s holds a %d-bit RSA key; at least %d bits are required", path, key.N.BitLen(), minKeyBits)
+	}
+	return key, nil
+}
+
+func createKey(path string) (*rsa.PrivateKey, error) {
+	key, err := rsa.GenerateKey(rand.Reader, minKeyBits)
 	if err != nil {
-		return nil, fmt.Errorf("auth: parse key: %w", err)
+		return nil, fmt.Errorf("auth: generate key: %w", err)
 	}
-	rk, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("auth: %s is not an RSA key", path)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("auth: encode key: %w", err)
 	}
-	return rk, nil
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("auth: key directory: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".jwt-key-*.tmp") // mode 0600
+	if err != nil {
+		return nil, fmt.Errorf("auth: write key: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after the link (or a failure) the temporary name goes
+	_, err = f.Write(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: write key: %w", err)
+	}
+	if err := os.Link(tmp, path); errors.Is(err, os.ErrExist) {
+		return loadOrCreateKey(path) // another process won the race: use its key
+	} else if err != nil {
+		return nil, fmt.Errorf("auth: write key: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		// Make the new name durable; a failure here only risks a new key
+		// after a power loss, which signs everyone out once.
+		_ = d.Sync()
+		d.Close()
+	}
+	return key, nil
 }
 
 // keyID derives a stable kid from the public key.
@@ -165,7 +194,6 @@ func (s *Service) Verify(token string) (confab.Identity, error) {
 		jwt.WithValidMethods([]string{"RS256"}),
 		jwt.WithIssuer(s.cfg.Issuer),
 		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(s.now),
 	)
 	switch {
@@ -192,7 +220,7 @@ func (s *Service) Verify(token string) (confab.Identity, error) {
 	if id.UserID == "" {
 		return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
 	}
-	s.cache.put(sum, id, now)
+	s.cache.put(sum, id)
 	return id, nil
 }
 
@@ -207,43 +235,6 @@ func containsString(list []string, s string) bool {
 
 func errUnauthenticated(msg string) error {
 	return confab.Errorf(confab.CodeUnauthenticated, "%s", msg)
-}
-
-// tokenCache remembers verified tokens until they expire.
-type tokenCache struct {
-	mu      sync.Mutex
-	entries map[[32]byte]confab.Identity // guarded by mu
-	max     int
-}
-
-func (c *tokenCache) get(key [32]byte, now time.Time) (confab.Identity, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	id, ok := c.entries[key]
-	if !ok {
-		return confab.Identity{}, false
-	}
-	if !now.Before(id.ExpiresAt) {
-		delete(c.entries, key)
-		return confab.Identity{}, false
-	}
-	return id, true
-}
-
-func (c *tokenCache) put(key [32]byte, id confab.Identity, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		for k, v := range c.entries {
-			if !now.Before(v.ExpiresAt) {
-				delete(c.entries, k)
-			}
-		}
-		if len(c.entries) >= c.max {
-			clear(c.entries) // only a cache: the next requests verify again
-		}
-	}
-	c.entries[key] = id
 }
 
 // JWKS returns the JSON Web Key Set with the signing key's public half.
