@@ -1,36 +1,58 @@
 package server
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"mime"
 	"net"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/auth"
 )
 
-// maxAuthBodyBytes bounds /auth request bodies.
+// maxAuthBodyBytes bounds /auth request bodies; a larger one is answered
+// 413 InvalidParameter before it is parsed.
 const maxAuthBodyBytes = 64 << 10
 
-// authWireCodes names each confab code the Cognito way on /auth
-// (protocols.md §4.4). InvalidPassword is chosen per error below.
-var authWireCodes = map[confab.Code]string{
-	confab.CodeInvalid:         "InvalidParameter",
-	confab.CodeUnauthenticated: "NotAuthorized",
-	confab.CodeForbidden:       "NotAuthorized",
-	confab.CodeNotFound:        "NotAuthorized",
-	confab.CodeConflict:        "UsernameExists",
-	confab.CodeLimited:         "TooManyRequests",
-	confab.CodeUnavailable:     "ServiceUnavailable",
-	confab.CodeInternal:        "InternalError",
+// authErrKind is what decides an /auth error's wire code: its confab code,
+// and for CodeInvalid whether the password policy refused it.
+type authErrKind struct {
+	code           confab.Code
+	passwordPolicy bool
+}
+
+// authWireCodes names each error the Cognito way on /auth (protocols.md
+// §4.4, without the "Exception" suffix). Unauthenticated covers wrong
+// passwords and unknown users alike (NotAuthorized, so accounts cannot be
+// enumerated) and bad refresh tokens. Codes absent here (there are none
+// today) would go out as the confab code.
+var authWireCodes = map[authErrKind]string{
+	{code: confab.CodeInvalid, passwordPolicy: true}: "InvalidPassword",
+	{code: confab.CodeInvalid}:                       "InvalidParameter",
+	{code: confab.CodeUnauthenticated}:               "NotAuthorized",
+	{code: confab.CodeForbidden}:                     "NotAuthorized",
+	{code: confab.CodeNotFound}:                      "NotAuthorized",
+	{code: confab.CodeConflict}:                      "UsernameExists",
+	{code: confab.CodeLimited}:                       "TooManyRequests",
+	{code: confab.CodeUnavailable}:                   "ServiceUnavailable",
+	{code: confab.CodeInternal}:                      "InternalError",
+}
+
+// authWireCode returns the wire code of err on /auth.
+func authWireCode(err error) string {
+	return authWireCodes[authErrKind{code: confab.ErrorCode(err), passwordPolicy: auth.IsPasswordPolicyError(err)}]
 }
 
 // newAuthHandler serves the account endpoints (/auth/*) and token
-// discovery (/.well-known/*).
+// discovery (/.well-known/*). Every answer is JSON; errors have the shape
+// {"error":{"code","message"}} with a Cognito-like code, also sent as
+// x-amzn-ErrorType, and 429s carry Retry-After.
 func newAuthHandler(a *auth.Service, logger *slog.Logger) http.Handler {
 	h := &authHandler{auth: a, logger: logger}
 	mux := http.NewServeMux()
@@ -38,17 +60,19 @@ func newAuthHandler(a *auth.Service, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /auth/login", h.login)
 	mux.HandleFunc("POST /auth/refresh", h.refresh)
 	mux.HandleFunc("POST /auth/logout", h.logout)
-	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		w.Write(a.JWKS())
-	})
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		w.Write(a.OpenIDConfiguration())
-	})
+	mux.HandleFunc("GET /.well-known/jwks.json", discovery(a.JWKS()))
+	mux.HandleFunc("GET /.well-known/openid-configuration", discovery(a.OpenIDConfiguration()))
 	return mux
+}
+
+// discovery serves a fixed JSON document that verifiers may cache.
+func discovery(doc []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		// A write error means the client went away; nothing to report.
+		_, _ = w.Write(doc)
+	}
 }
 
 type authHandler struct {
@@ -56,49 +80,69 @@ type authHandler struct {
 	logger *slog.Logger
 }
 
+// fail answers err through writeError with its /auth wire code.
 func (h *authHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	wire := authWireCodes[confab.ErrorCode(err)]
-	if auth.IsPasswordPolicyError(err) {
-		wire = "InvalidPassword"
-	}
 	if d := auth.RetryAfter(err); d > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(d.Seconds()+0.999)))
+		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 	}
-	writeError(w, r, h.logger, err, wire)
+	writeError(w, r, h.logger, err, authWireCode(err))
 }
 
-// decode reads a JSON body into v: application/json only, at most
-// maxAuthBodyBytes, no unknown fields.
+// failStatus answers a request refused before it reached the service with
+// a status writeError has no code for (413, 415), in the same body shape.
+func failStatus(w http.ResponseWriter, status int, message string) {
+	var b errorBody
+	b.Error.Code, b.Error.Message = "InvalidParameter", message
+	w.Header().Set("x-amzn-ErrorType", b.Error.Code)
+	writeJSON(w, status, b)
+}
+
+var errBadBody = confab.Errorf(confab.CodeInvalid, "The request body must be one JSON object with the documented fields.")
+
+// decode reads a JSON body into v: application/json only (else 415), at
+// most maxAuthBodyBytes (else 413), exactly one object with no unknown
+// fields and the right types (else 400). It reports whether v was filled;
+// when not, the answer has been written.
 func (h *authHandler) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		w.Header().Set("x-amzn-ErrorType", "InvalidParameter")
-		writeJSON(w, http.StatusUnsupportedMediaType, errorJSON("InvalidParameter", "Content-Type must be application/json."))
+		failStatus(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json.")
 		return false
 	}
+	tooLarge := func() bool {
+		failStatus(w, http.StatusRequestEntityTooLarge, "The request body is larger than 64 KiB.")
+		return false
+	}
+	if r.ContentLength > maxAuthBodyBytes {
+		return tooLarge()
+	}
+	var mbe *http.MaxBytesError
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAuthBodyBytes))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			w.Header().Set("x-amzn-ErrorType", "InvalidParameter")
-			writeJSON(w, http.StatusRequestEntityTooLarge, errorJSON("InvalidParameter", "The request body is too large."))
-			return false
+	err = dec.Decode(v)
+	if err == nil {
+		// Nothing may follow the object but white space (read to the end,
+		// so a padded body still meets the size limit).
+		if _, err = dec.Token(); err == io.EOF {
+			return true
+		} else if err == nil {
+			err = errors.New("data after the object")
 		}
-		h.fail(w, r, confab.Errorf(confab.CodeInvalid, "The request body must be a JSON object with the documented fields."))
-		return false
 	}
-	if dec.More() {
-		h.fail(w, r, confab.Errorf(confab.CodeInvalid, "The request body must be one JSON object."))
-		return false
+	if errors.As(err, &mbe) {
+		return tooLarge()
 	}
-	return true
+	h.fail(w, r, errBadBody)
+	return false
 }
 
-func errorJSON(code, message string) errorBody {
-	var b errorBody
-	b.Error.Code, b.Error.Message = code, message
-	return b
+// required answers 400 InvalidParameter when value is empty.
+func (h *authHandler) required(w http.ResponseWriter, r *http.Request, name, value string) bool {
+	if value != "" {
+		return true
+	}
+	h.fail(w, r, confab.Errorf(confab.CodeInvalid, "%s is required.", name))
+	return false
 }
 
 // clientAddr is the peer's IP address (proxies' forwarding headers are not
@@ -139,12 +183,9 @@ func (h *authHandler) login(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &in) {
 		return
 	}
-	login := in.Email
-	if login == "" {
-		login = in.Username
-	}
-	if login == "" {
-		login = in.Login
+	login := cmp.Or(in.Email, in.Username, in.Login)
+	if !h.required(w, r, "email, username or login", login) || !h.required(w, r, "password", in.Password) {
+		return
 	}
 	tokens, err := h.auth.Login(r.Context(), login, in.Password, clientAddr(r))
 	if err != nil {
@@ -158,7 +199,7 @@ func (h *authHandler) refresh(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		RefreshToken string `json:"refreshToken"`
 	}
-	if !h.decode(w, r, &in) {
+	if !h.decode(w, r, &in) || !h.required(w, r, "refreshToken", in.RefreshToken) {
 		return
 	}
 	tokens, err := h.auth.Refresh(r.Context(), in.RefreshToken, clientAddr(r))
@@ -173,7 +214,7 @@ func (h *authHandler) logout(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		RefreshToken string `json:"refreshToken"`
 	}
-	if !h.decode(w, r, &in) {
+	if !h.decode(w, r, &in) || !h.required(w, r, "refreshToken", in.RefreshToken) {
 		return
 	}
 	if err := h.auth.Logout(r.Context(), in.RefreshToken); err != nil {
