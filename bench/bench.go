@@ -1,88 +1,108 @@
-// Package bench is the load generator behind `confab bench`: it signs up
-// its own users against a running confab server, opens subscriber
-// WebSocket connections on either protocol, sends messages over HTTP at a
-// given rate, and measures send latency, send-to-deliver latency (the send
-// time travels inside the content), throughput, and lost or duplicated
-// deliveries. Baseline mode drives a minimal WebSocket broadcaster with the
-// same shape, the machine's ceiling to compare against.
+// Package bench is the load generator behind `confab bench`. Against a
+// running confab server, through its public interface only, it signs up its
+// own users, creates conversations, opens subscriber WebSocket connections
+// on either protocol (graphql-transport-ws or AppSync real-time), sends
+// messages over HTTP at a given rate, and measures send latency,
+// send-to-deliver latency (the send time travels inside the content),
+// throughput, and deliveries lost, duplicated or out of order. Baseline
+// mode drives a minimal in-process WebSocket broadcaster with the same
+// shape: the machine's ceiling to compare confab with.
 //
-// Every loop is bounded in count and time; everything stops when the
-// context ends. Targets are loopback addresses only.
+// Goroutines: Run owns all it starts (one reader per connection, the
+// senders, a progress ticker, and in baseline mode the broadcaster) and
+// they have all finished when it returns. Every loop is bounded in count
+// and time; cancelling ctx stops the run early. Connections are closed at
+// the end. It holds no business rules and imports nothing of confab's:
+// it is a client like any other.
 package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Config is one run's shape.
+// Protocols a subscriber can speak (Config.Protocol).
+const (
+	ProtocolGraphQLWS = "graphql-ws" // graphql-transport-ws at /graphql (protocols.md §2)
+	ProtocolAppSync   = "appsync"    // AppSync real-time at /graphql/realtime (protocols.md §1)
+)
+
+// Config is one run's shape. The comments name the `confab bench` flag of
+// each field; a zero value means the default given. The --json flag is the
+// caller's: it prints WriteJSON of the Report.
 type Config struct {
-	URL           string        // --url: server base URL (http://127.0.0.1:8080)
-	SendURL       string        // --send-url: send through another node (default URL): cross-node delivery
-	Protocol      string        // --protocol: graphql-ws (graphql-transport-ws) or appsync
-	Subscribers   int           // --subscribers S: WebSocket connections, one subscription each
-	Conversations int           // --conversations C: subscribers are spread round-robin over them
-	Senders       int           // --senders P: concurrent HTTP senders
-	Rate          float64       // --rate R: total sends per second; 0 = as fast as possible
-	Duration      time.Duration // --duration D: how long to send
-	Size          int           // --size B: content bytes per message
-	Users         int           // --users: accounts created (connections share them); default 20
-	Baseline      bool          // --baseline: drive the in-process broadcast baseline instead
+	URL           string        // --url: server base URL; default http://127.0.0.1:8080
+	SendURL       string        // --send-url: send through this node instead (cross-node delivery); default URL
+	Protocol      string        // --protocol: ProtocolGraphQLWS (default) or ProtocolAppSync
+	Subscribers   int           // --subscribers S: WebSocket connections, one subscription each; 0 = none (send-only)
+	Conversations int           // --conversations C: subscribers are spread round-robin over them; default 1
+	Senders       int           // --senders P: concurrent HTTP senders; default 1
+	Rate          float64       // --rate R: total sends per second over all senders; 0 = as fast as possible
+	Duration      time.Duration // --duration D: how long to send; default 10 s
+	Size          int           // --size B: content bytes per message; default and minimum 32 (room for the send time)
+	Users         int           // --users N: accounts the senders and connections share; default 20, at most 100 (MaxParticipants)
+	Baseline      bool          // --baseline: drive the in-process broadcast baseline instead of a server
 	Drain         time.Duration // how long to wait for deliveries after the last send; default 5 s
 }
 
+// Limits and defaults of Config.
+const (
+	DefaultURL      = "http://127.0.0.1:8080"
+	minSize         = 32  // "t=" + 19 digits + ";" and some padding
+	maxUsers        = 100 // confab.MaxParticipants: every user is in every conversation
+	connectParallel = 64  // WebSocket handshakes in flight during setup
+	setupTimeout    = 5 * time.Minute
+	sendTimeout     = 30 * time.Second // one send, including one in flight when the run ends
+	maxSendsPerLoop = 1 << 40          // bounds a sender's loop; the duration ends it first
+)
+
 func (c *Config) defaults() {
 	if c.URL == "" {
-		c.URL = "http://127.0.0.1:8080"
+		c.URL = DefaultURL
 	}
 	c.URL = strings.TrimSuffix(c.URL, "/")
 	if c.Protocol == "" {
-		c.Protocol = "graphql-ws"
+		c.Protocol = ProtocolGraphQLWS
 	}
-	if c.Subscribers < 0 {
-		c.Subscribers = 0
-	}
+	c.Subscribers = max(c.Subscribers, 0)
 	if c.Conversations <= 0 {
 		c.Conversations = 1
 	}
 	if c.Senders <= 0 {
 		c.Senders = 1
 	}
+	c.Rate = max(c.Rate, 0)
 	if c.Duration <= 0 {
 		c.Duration = 10 * time.Second
 	}
-	if c.Size < 32 {
-		c.Size = 32
-	}
+	c.Size = max(c.Size, minSize)
 	if c.Users <= 0 {
 		c.Users = 20
 	}
-	if c.Users > 99 {
-		c.Users = 99 // a conversation holds at most 100 participants
-	}
+	c.Users = min(c.Users, maxUsers)
 	if c.Drain <= 0 {
 		c.Drain = 5 * time.Second
 	}
 }
 
-// Report is a run's result. Latencies are in milliseconds.
+// Report is a run's result. Latencies are in milliseconds; rates are per
+// second of the sending phase.
 type Report struct {
-	Mode          string  `json:"mode"`
-	Protocol      string  `json:"protocol"`
+	Mode          string  `json:"mode"`     // "confab" or "baseline"
+	Protocol      string  `json:"protocol"` // Config.Protocol, or "raw-ws" for the baseline
 	Subscribers   int     `json:"subscribers"`
 	Conversations int     `json:"conversations"`
 	Senders       int     `json:"senders"`
-	Rate          float64 `json:"rate"`
-	Seconds       float64 `json:"seconds"`
+	Rate          float64 `json:"rate"` // asked for; 0 = unlimited
+	Size          int     `json:"size"`
+	Seconds       float64 `json:"seconds"` // the sending phase
 	SendsOK       int64   `json:"sends_ok"`
 	SendErrors    int64   `json:"send_errors"`
 	SendsPerSec   float64 `json:"sends_per_sec"`
@@ -92,305 +112,402 @@ type Report struct {
 	DeliverP95    float64 `json:"deliver_p95_ms"`
 	DeliverP99    float64 `json:"deliver_p99_ms"`
 	DeliverMax    float64 `json:"deliver_max_ms"`
-	Deliveries    int64   `json:"deliveries"`
-	DeliveriesSec float64 `json:"deliveries_per_sec"`
-	Expected      int64   `json:"expected_deliveries"`
-	Lost          int64   `json:"lost"`
-	Duplicated    int64   `json:"duplicated"`
-	Disconnected  int64   `json:"disconnected"`
-	ServerRSSMiB  float64 `json:"server_rss_mib"`
-	Goroutines    float64 `json:"server_goroutines"`
+	Deliveries    int64   `json:"deliveries"`          // distinct messages received, over all subscribers
+	DeliveriesSec float64 `json:"deliveries_per_sec"`  // Deliveries / Seconds
+	Expected      int64   `json:"expected_deliveries"` // acknowledged sends × subscribers of their conversation
+	Lost          int64   `json:"lost"`                // expected but not received by the end of the drain
+	Duplicated    int64   `json:"duplicated"`          // received again with a seq already seen
+	OutOfOrder    int64   `json:"out_of_order"`        // received after a higher seq
+	Disconnected  int64   `json:"disconnected"`        // subscriptions the server ended (closed or errored) during the run
+	// Server figures scraped from /metrics at the end (before closing);
+	// null when the server does not export them. Baseline: this process,
+	// load tool included.
+	ServerRSSMiB *float64 `json:"server_rss_mib"`
+	Goroutines   *float64 `json:"server_goroutines"`
 }
 
-// Run runs one load test and writes a progress line per second to out.
+// target is what a run drives: a confab server, or the baseline.
+type target interface {
+	setup(ctx context.Context, cfg Config) (convs []string, err error)
+	subscribe(ctx context.Context, i int, conv string, s *subscriber) error
+	send(ctx context.Context, sender int, conv, content string) error
+	serverStats(ctx context.Context) (rssMiB, goroutines *float64)
+	closeAll() // closes every connection (WebSocket and idle HTTP)
+	close()    // releases the target itself
+}
+
+// Run runs one load test and returns its report, writing a progress line
+// per second to out. It needs a running server at cfg.URL unless
+// cfg.Baseline is set. If ctx ends first, Run stops sending, closes
+// everything and returns the partial report together with ctx's error.
 func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	cfg.defaults()
 	var tgt target
 	if cfg.Baseline {
-		b, err := startBaseline()
+		b, err := startBaseline(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("bench: baseline: %w", err)
+		}
+		tgt = b
+	} else {
+		t, err := newConfabTarget(cfg)
 		if err != nil {
 			return nil, err
 		}
-		defer b.close()
-		tgt = b
-	} else {
-		send := strings.TrimSuffix(cfg.SendURL, "/")
-		if send == "" {
-			send = cfg.URL
-		}
-		tgt = &confabTarget{base: cfg.URL, sendBase: send, protocol: cfg.Protocol, http: newHTTPClient(cfg.Senders)}
+		tgt = t
 	}
-	setupCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer tgt.close()
+	defer tgt.closeAll()
+
+	setupCtx, cancel := context.WithTimeout(ctx, setupTimeout)
 	defer cancel()
 	convs, err := tgt.setup(setupCtx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("bench: setup: %w", err)
 	}
-
-	st := &stats{}
-	subs := make([]*subscriber, cfg.Subscribers)
-	var wg sync.WaitGroup
-	for i := range subs {
-		subs[i] = &subscriber{conv: i % len(convs), last: -1}
-	}
-	// Connect in bounded parallel batches.
-	sem := make(chan struct{}, 64)
-	var connErr atomic.Value
-	for i, s := range subs {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := tgt.subscribe(setupCtx, i, convs[s.conv], s); err != nil {
-				connErr.Store(err)
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := connErr.Load().(error); err != nil {
-		tgt.closeAll()
+	subs, err := connect(setupCtx, tgt, cfg, convs, out)
+	if err != nil {
 		return nil, fmt.Errorf("bench: subscribe: %w", err)
 	}
+
+	var deliveries atomic.Int64
+	var readers sync.WaitGroup
 	for _, s := range subs {
-		s := s
-		wg.Add(1)
-		go func() { defer wg.Done(); s.read(st) }()
+		readers.Go(func() { s.read(&deliveries) })
+	}
+	// The readers end when their connections close; closing comes first
+	// on every path out of here.
+	defer readers.Wait()
+	defer tgt.closeAll()
+
+	if err := warmUp(setupCtx, tgt, cfg, convs, subs, out); err != nil {
+		return nil, fmt.Errorf("bench: warm-up: %w", err)
 	}
 
-	runCtx, stop := context.WithTimeout(ctx, cfg.Duration)
+	r := &sendState{sent: make([]atomic.Int64, len(convs)), lat: make([][]float64, cfg.Senders)}
+	elapsed := r.run(ctx, tgt, cfg, convs, subs, &deliveries, out)
+
+	// Every acknowledged send should reach every subscriber of its
+	// conversation: wait for them, at most Drain, but not for subscribers
+	// the server has ended.
+	drain(ctx, cfg.Drain, subs, r.sent)
+	rss, gor := tgt.serverStats(ctx)
+	var disconnected int64 // before closing: our own close is not a disconnect
+	for _, s := range subs {
+		if s.ended.Load() {
+			disconnected++
+		}
+	}
+	tgt.closeAll()
+	readers.Wait()
+
+	rep := report(cfg, convs, subs, r, elapsed)
+	rep.Disconnected = disconnected
+	rep.ServerRSSMiB, rep.Goroutines = rss, gor
+	if err := ctx.Err(); err != nil {
+		return rep, fmt.Errorf("bench: interrupted: %w", err)
+	}
+	return rep, nil
+}
+
+// connect opens the subscribers, spread round-robin over convs, at most
+// connectParallel handshakes at a time, with a progress line per second.
+func connect(ctx context.Context, tgt target, cfg Config, convs []string, out io.Writer) ([]*subscriber, error) {
+	subs := make([]*subscriber, cfg.Subscribers)
+	errs := make([]error, len(subs))
+	var done atomic.Int64
+	stop := progress(out, func(elapsed time.Duration) string {
+		return fmt.Sprintf("… connecting %d/%d", done.Load(), len(subs))
+	})
 	defer stop()
-	sent := make([]atomic.Int64, len(convs)) // successful sends per conversation
-	start := time.Now()
-	var sendLat [][]float64 = make([][]float64, cfg.Senders)
-	var swg sync.WaitGroup
-	var seq atomic.Int64
-	for p := range cfg.Senders {
-		swg.Add(1)
-		go func() {
-			defer swg.Done()
-			var interval time.Duration
-			if cfg.Rate > 0 {
-				interval = time.Duration(float64(time.Second) * float64(cfg.Senders) / cfg.Rate)
+	sem := make(chan struct{}, connectParallel)
+	var wg sync.WaitGroup
+	for i := range subs {
+		subs[i] = &subscriber{conv: i % len(convs)}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			errs[i] = ctx.Err()
+		}
+		if errs[i] != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = tgt.subscribe(ctx, i, convs[subs[i].conv], subs[i])
+			done.Add(1)
+		})
+	}
+	wg.Wait()
+	if err := firstError(errs); err != nil {
+		return nil, err // Run's deferred closeAll closes those that opened
+	}
+	return subs, nil
+}
+
+// warmUpTimeout bounds the wait for every subscription to go live.
+const warmUpTimeout = 2 * time.Minute
+
+// warmUp sends one unmeasured message to each conversation that has
+// subscribers and waits until every subscriber has received it. Only then
+// is every subscription live on the server (graphql-transport-ws has no
+// subscribe acknowledgement, and a server may still be working through a
+// backlog of subscribes), so the timed phase measures steady state, not
+// setup. Subscribers the server ended do not hold it up.
+func warmUp(ctx context.Context, tgt target, cfg Config, convs []string, subs []*subscriber, out io.Writer) error {
+	if len(subs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, warmUpTimeout)
+	defer cancel()
+	var live atomic.Int64
+	stop := progress(out, func(time.Duration) string {
+		return fmt.Sprintf("… warming up: %d/%d subscriptions live", live.Load(), len(subs))
+	})
+	defer stop()
+	errs := make([]error, min(len(convs), len(subs)))
+	sem := make(chan struct{}, setupParallel)
+	var wg sync.WaitGroup
+	for ci := range errs { // conversations beyond len(subs) have no subscriber
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[ci] = tgt.send(ctx, ci, convs[ci], warmUpContent(cfg.Size))
+		})
+	}
+	wg.Wait()
+	if err := firstError(errs); err != nil {
+		return err
+	}
+	tick := time.NewTicker(drainPoll)
+	defer tick.Stop()
+	for range int(warmUpTimeout/drainPoll) + 1 {
+		n := int64(0)
+		for _, s := range subs {
+			if s.warmed.Load() || s.ended.Load() {
+				n++
 			}
-			next := time.Now()
-			for k := 0; ; k++ {
+		}
+		live.Store(n)
+		if n == int64(len(subs)) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d subscriptions live: %w", n, len(subs), ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return fmt.Errorf("%d of %d subscriptions live", live.Load(), len(subs))
+}
+
+func firstError(errs []error) error {
+	n := 0
+	var first error
+	for _, err := range errs {
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			n++
+		}
+	}
+	if n > 1 {
+		return fmt.Errorf("%w (and %d more failures)", first, n-1)
+	}
+	return first
+}
+
+// sendState is the senders' accounting.
+type sendState struct {
+	sent       []atomic.Int64 // acknowledged sends per conversation
+	ok, errors atomic.Int64
+	lat        [][]float64 // per sender: send latencies, ms (each sender owns its slice)
+}
+
+// run sends for cfg.Duration (or until ctx ends) and returns the length of
+// the sending phase. A send in flight when the phase ends finishes and is
+// counted, since it may have committed.
+func (st *sendState) run(ctx context.Context, tgt target, cfg Config, convs []string, subs []*subscriber, deliveries *atomic.Int64, out io.Writer) time.Duration {
+	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	start := time.Now()
+	var prevSends, prevDeliveries int64
+	stop := progress(out, func(elapsed time.Duration) string {
+		s, d := st.ok.Load(), deliveries.Load()
+		line := fmt.Sprintf("… %3.0fs  sends %d (%d/s, %d errors)  deliveries %d (%d/s)  disconnected %d",
+			elapsed.Seconds(), s, s-prevSends, st.errors.Load(), d, d-prevDeliveries, countEnded(subs))
+		prevSends, prevDeliveries = s, d
+		return line
+	})
+	defer stop()
+
+	var interval time.Duration // per sender
+	if cfg.Rate > 0 {
+		interval = time.Duration(float64(time.Second) * float64(cfg.Senders) / cfg.Rate)
+	}
+	var next atomic.Int64 // picks the conversation of each send, round-robin
+	var wg sync.WaitGroup
+	for p := range cfg.Senders {
+		wg.Go(func() {
+			// Stagger the senders over one interval so that a low rate
+			// is smooth rather than bursts of cfg.Senders.
+			due := start.Add(interval * time.Duration(p) / time.Duration(cfg.Senders))
+			timer := time.NewTimer(time.Hour)
+			defer timer.Stop()
+			for range maxSendsPerLoop {
 				if interval > 0 {
-					next = next.Add(interval)
-					if d := time.Until(next); d > 0 {
+					if d := time.Until(due); d > 0 {
+						timer.Reset(d)
 						select {
 						case <-runCtx.Done():
 							return
-						case <-time.After(d):
+						case <-timer.C:
 						}
+					}
+					due = due.Add(interval)
+					if time.Since(due) > time.Second {
+						due = time.Now() // fell behind (a stall): resume the rate, no burst
 					}
 				}
 				if runCtx.Err() != nil {
 					return
 				}
-				n := seq.Add(1)
-				ci := int(n) % len(convs)
+				ci := int(next.Add(1)-1) % len(convs)
 				t0 := time.Now()
-				// The request outlives runCtx: a send in flight when the
-				// run ends may still commit, so it finishes and is counted.
-				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 				err := tgt.send(sctx, p, convs[ci], content(t0, cfg.Size))
 				cancel()
 				if err != nil {
-					st.sendErrors.Add(1)
+					st.errors.Add(1)
 					continue
 				}
-				sent[ci].Add(1)
-				st.sendsOK.Add(1)
-				sendLat[p] = append(sendLat[p], ms(time.Since(t0)))
+				st.sent[ci].Add(1)
+				st.ok.Add(1)
+				st.lat[p] = append(st.lat[p], float64(time.Since(t0).Microseconds())/1000)
 			}
-		}()
+		})
 	}
-	progress := time.NewTicker(time.Second)
-	defer progress.Stop()
-	done := make(chan struct{})
-	go func() { swg.Wait(); close(done) }()
-loop:
-	for {
-		select {
-		case <-done:
-			break loop
-		case <-progress.C:
-			fmt.Fprintf(out, "… %4.0fs sends %d (errors %d) deliveries %d\n", time.Since(start).Seconds(), st.sendsOK.Load(), st.sendErrors.Load(), st.deliveries.Load())
-		}
-	}
-	elapsed := time.Since(start)
-
-	// Expected deliveries: every acknowledged send to a subscriber's
-	// conversation. Wait for them, bounded by Drain.
-	var expected int64
-	for _, s := range subs {
-		expected += sent[s.conv].Load()
-	}
-	drainEnd := time.Now().Add(cfg.Drain)
-	for st.deliveries.Load()+st.disconnectedMissing(subs, sent) < expected && time.Now().Before(drainEnd) {
-		time.Sleep(20 * time.Millisecond) // polling a counter until the bounded drain ends
-	}
-	rss, gor := tgt.serverStats()
-	var disc int64 // before closing: the clients' own close is not a disconnect
-	for _, s := range subs {
-		if s.disconnected.Load() {
-			disc++
-		}
-	}
-	tgt.closeAll()
 	wg.Wait()
-
-	var sl, dl []float64
-	for _, l := range sendLat {
-		sl = append(sl, l...)
-	}
-	var dups int64
-	for _, s := range subs {
-		dl = append(dl, s.lat...)
-		dups += s.dups
-	}
-	sort.Float64s(sl)
-	sort.Float64s(dl)
-	r := &Report{
-		Mode: "confab", Protocol: cfg.Protocol, Subscribers: cfg.Subscribers, Conversations: len(convs), Senders: cfg.Senders, Rate: cfg.Rate,
-		Seconds: elapsed.Seconds(), SendsOK: st.sendsOK.Load(), SendErrors: st.sendErrors.Load(),
-		SendP50: pct(sl, 50), SendP99: pct(sl, 99), DeliverP50: pct(dl, 50), DeliverP95: pct(dl, 95), DeliverP99: pct(dl, 99), DeliverMax: pct(dl, 100),
-		Deliveries: st.deliveries.Load(), Expected: expected, Duplicated: dups, Disconnected: disc, ServerRSSMiB: rss, Goroutines: gor,
-	}
-	if cfg.Baseline {
-		r.Mode, r.Protocol = "baseline", "raw-ws"
-	}
-	r.SendsPerSec = float64(r.SendsOK) / elapsed.Seconds()
-	r.DeliveriesSec = float64(r.Deliveries) / elapsed.Seconds()
-	if lost := expected - r.Deliveries; lost > 0 {
-		r.Lost = lost
-	}
-	return r, nil
+	return time.Since(start)
 }
 
-type stats struct {
-	sendsOK, sendErrors, deliveries atomic.Int64
-}
-
-// disconnectedMissing is what disconnected subscribers can no longer
-// receive (they are counted as disconnected, not waited for).
-func (st *stats) disconnectedMissing(subs []*subscriber, sent []atomic.Int64) int64 {
+func countEnded(subs []*subscriber) int64 {
 	var n int64
 	for _, s := range subs {
-		if s.disconnected.Load() {
-			if miss := sent[s.conv].Load() - s.count.Load(); miss > 0 {
-				n += miss
-			}
+		if s.ended.Load() {
+			n++
 		}
 	}
 	return n
 }
 
-// subscriber is one subscription's receiving end.
-type subscriber struct {
-	conv         int
-	next         func() ([]byte, error) // reads the next delivery's content and seq
-	closeFn      func()
-	parse        func([]byte) (content string, seq int64, ok bool)
-	last         int64
-	lat          []float64
-	dups         int64
-	count        atomic.Int64
-	disconnected atomic.Bool
-}
+// drainPoll is how often drain checks the delivery counters.
+const drainPoll = 20 * time.Millisecond
 
-func (s *subscriber) read(st *stats) {
-	for {
-		frame, err := s.next()
-		if err != nil {
-			s.disconnected.Store(true)
+// drain waits until every live subscriber has as many messages as were
+// acknowledged to its conversation, or until limit passes or ctx ends.
+func drain(ctx context.Context, limit time.Duration, subs []*subscriber, sent []atomic.Int64) {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(drainPoll)
+	defer tick.Stop()
+	for range int(limit/drainPoll) + 2 {
+		if drained(subs, sent) {
 			return
 		}
-		content, seq, ok := s.parse(frame)
-		if !ok {
-			continue
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			return
+		case <-tick.C:
 		}
-		now := time.Now()
-		if seq >= 0 {
-			if seq <= s.last {
-				s.dups++
-				continue
+	}
+}
+
+func drained(subs []*subscriber, sent []atomic.Int64) bool {
+	for _, s := range subs {
+		if !s.ended.Load() && s.count.Load() < sent[s.conv].Load() {
+			return false
+		}
+	}
+	return true
+}
+
+// progress calls line once a second and writes its result to out, until
+// the returned stop is called; stop waits for the writer to finish.
+func progress(out io.Writer, line func(elapsed time.Duration) string) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+				fmt.Fprintln(out, line(time.Since(start))) // progress is best effort
 			}
-			s.last = seq
 		}
-		if t, ok := sentAt(content); ok {
-			s.lat = append(s.lat, ms(now.Sub(t)))
-		}
-		s.count.Add(1)
-		st.deliveries.Add(1)
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(quit) })
+		<-done
 	}
 }
 
-// content embeds the send time: "t=<unixnano>;" padded with 'x'.
-func content(t time.Time, size int) string {
-	s := "t=" + strconv.FormatInt(t.UnixNano(), 10) + ";"
-	if len(s) < size {
-		s += strings.Repeat("x", size-len(s))
+// report assembles the Report once the readers have finished.
+func report(cfg Config, convs []string, subs []*subscriber, st *sendState, elapsed time.Duration) *Report {
+	r := &Report{
+		Mode: "confab", Protocol: cfg.Protocol,
+		Subscribers: cfg.Subscribers, Conversations: len(convs), Senders: cfg.Senders, Rate: cfg.Rate, Size: cfg.Size,
+		Seconds: elapsed.Seconds(), SendsOK: st.ok.Load(), SendErrors: st.errors.Load(),
 	}
-	return s
+	if cfg.Baseline {
+		r.Mode, r.Protocol = "baseline", "raw-ws"
+	}
+	var sl, dl []float64
+	for _, l := range st.lat {
+		sl = append(sl, l...)
+	}
+	for _, s := range subs {
+		dl = append(dl, s.lat...)
+		got := s.count.Load()
+		want := st.sent[s.conv].Load()
+		r.Deliveries += got
+		r.Expected += want
+		r.Lost += max(want-got, 0)
+		r.Duplicated += s.dups
+		r.OutOfOrder += s.outOfOrder
+	}
+	slices.Sort(sl)
+	slices.Sort(dl)
+	r.SendP50, r.SendP99 = percentile(sl, 50), percentile(sl, 99)
+	r.DeliverP50, r.DeliverP95, r.DeliverP99, r.DeliverMax = percentile(dl, 50), percentile(dl, 95), percentile(dl, 99), percentile(dl, 100)
+	if s := elapsed.Seconds(); s > 0 {
+		r.SendsPerSec = float64(r.SendsOK) / s
+		r.DeliveriesSec = float64(r.Deliveries) / s
+	}
+	return r
 }
 
-func sentAt(content string) (time.Time, bool) {
-	rest, ok := strings.CutPrefix(content, "t=")
-	if !ok {
-		return time.Time{}, false
-	}
-	num, _, ok := strings.Cut(rest, ";")
-	if !ok {
-		return time.Time{}, false
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(0, n), true
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// pct returns the p-th percentile of sorted values (p=100: max).
-func pct(sorted []float64, p float64) float64 {
+// percentile returns the p-th percentile (nearest rank) of sorted values;
+// p = 100 is the maximum. It is 0 for no values.
+func percentile(sorted []float64, p float64) float64 {
 	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(float64(len(sorted)-1) * p / 100)
-	return sorted[i]
-}
-
-// WriteTable writes r as a human-readable table.
-func WriteTable(w io.Writer, r *Report) {
-	fmt.Fprintf(w, "mode %s  protocol %s  subscribers %d  conversations %d  senders %d  rate %.0f/s  %.1fs\n",
-		r.Mode, r.Protocol, r.Subscribers, r.Conversations, r.Senders, r.Rate, r.Seconds)
-	fmt.Fprintf(w, "  sends        %8d ok  %6d errors  %9.0f /s   latency p50 %.2f ms  p99 %.2f ms\n", r.SendsOK, r.SendErrors, r.SendsPerSec, r.SendP50, r.SendP99)
-	fmt.Fprintf(w, "  deliveries   %8d of %d expected  %9.0f /s   lost %d  duplicated %d  disconnected %d\n", r.Deliveries, r.Expected, r.DeliveriesSec, r.Lost, r.Duplicated, r.Disconnected)
-	fmt.Fprintf(w, "  send→deliver p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n", r.DeliverP50, r.DeliverP95, r.DeliverP99, r.DeliverMax)
-	fmt.Fprintf(w, "  server       rss %.1f MiB  goroutines %.0f\n", r.ServerRSSMiB, r.Goroutines)
-}
-
-// WriteJSON writes r as one JSON line.
-func WriteJSON(w io.Writer, r *Report) {
-	b, _ := json.Marshal(r) // a struct of numbers and strings always marshals
-	fmt.Fprintln(w, string(b))
+	i := int(float64(len(sorted))*p/100+0.999999) - 1 // ceil(n·p/100) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 func newHTTPClient(conns int) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = conns + 4
 	t.MaxConnsPerHost = conns + 4
-	return &http.Client{Transport: t, Timeout: 30 * time.Second}
-}
-
-// target is what a run drives: confab, or the baseline broadcaster.
-type target interface {
-	setup(ctx context.Context, cfg Config) (convs []string, err error)
-	subscribe(ctx context.Context, i int, conv string, s *subscriber) error
-	send(ctx context.Context, sender int, conv, content string) error
-	serverStats() (rssMiB, goroutines float64)
-	closeAll()
+	return &http.Client{Transport: t, Timeout: sendTimeout}
 }
