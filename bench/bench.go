@@ -44,7 +44,7 @@ type Config struct {
 	Subscribers   int           // --subscribers S: WebSocket connections, one subscription each; 0 = none (send-only)
 	Conversations int           // --conversations C: subscribers are spread round-robin over them; default 1
 	Senders       int           // --senders P: concurrent HTTP senders; default 1
-	Rate          float64       // --rate R: total sends per second over all senders; 0 = as fast as possible
+	Rate          float64       // --rate R: total sends per second over all senders; 0 = as fast as possible. Each sender waits for its response, so R needs P ≥ R × send latency
 	Duration      time.Duration // --duration D: how long to send; default 10 s
 	Size          int           // --size B: content bytes per message; default and minimum 32 (room for the send time)
 	Users         int           // --users N: accounts the senders and connections share; default 20, at most 100 (MaxParticipants)

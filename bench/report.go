@@ -12,6 +12,10 @@ func WriteTable(w io.Writer, r *Report) {
 		r.Mode, r.Protocol, r.Subscribers, r.Conversations, r.Senders, rate(r.Rate), r.Size, r.Seconds)
 	fmt.Fprintf(w, "  sends         %9d ok  %6d errors  %9.0f /s   latency p50 %.2f ms  p99 %.2f ms\n",
 		r.SendsOK, r.SendErrors, r.SendsPerSec, r.SendP50, r.SendP99)
+	if r.Rate > 0 && r.SendsPerSec < 0.9*r.Rate {
+		// Each sender waits for its response before the next send.
+		fmt.Fprintf(w, "  note: %.0f sends/s of the %.0f asked: the senders were too few for the send latency; raise --senders\n", r.SendsPerSec, r.Rate)
+	}
 	fmt.Fprintf(w, "  deliveries    %9d of %d expected  %9.0f /s   lost %d  duplicated %d  out of order %d  disconnected %d\n",
 		r.Deliveries, r.Expected, r.DeliveriesSec, r.Lost, r.Duplicated, r.OutOfOrder, r.Disconnected)
 	fmt.Fprintf(w, "  send→deliver  p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n",
