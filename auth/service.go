@@ -366,9 +366,15 @@ func hashToken(tok string) string {
 
 var errBadRefresh = confab.Errorf(confab.CodeUnauthenticated, "Invalid refresh token.")
 
-// Refresh exchanges a refresh token for new tokens and a new refresh
-// token. A token that was already used means it was stolen or replayed: its
-// whole family is revoked.
+// Refresh exchanges a refresh token for new id and access tokens and a new
+// refresh token of the same family (rotation; the new one lives RefreshTTL
+// from now). A token that was already rotated means it was stolen or
+// replayed: its whole family is revoked, and the answer is the same
+// CodeUnauthenticated as for an unknown, expired or revoked token. Of two
+// concurrent uses of one token exactly one succeeds (the store's
+// RotateRefreshToken decides), and the other revokes the family.
+// clientAddr is accepted for a future per-address limit; refresh tokens
+// have 256 bits of entropy, so guessing them needs none today.
 func (s *Service) Refresh(ctx context.Context, refreshToken, clientAddr string) (*Tokens, error) {
 	if refreshToken == "" || len(refreshToken) > 256 {
 		return nil, errBadRefresh
