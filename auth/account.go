@@ -1,0 +1,165 @@
+package auth
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/confab-chat/confab"
+	"github.com/google/uuid"
+)
+
+// SignUp creates a confirmed account and its user record (a new UUID as
+// userId). The email is stored lowercased; the username defaults to it. A
+// username may contain "@" only when it is the user's own email, so nobody
+// can take a name that reads as someone else's address. clientAddr, when
+// not empty, counts against Config.SignupsPerMinute.
+//
+// Errors: CodeInvalid (IsPasswordPolicyError tells the password policy
+// apart), CodeConflict when the email or username is taken, CodeLimited
+// (RetryAfter says how long).
+func (s *Service) SignUp(ctx context.Context, in SignUpInput, clientAddr string) (*confab.User, error) {
+	if clientAddr != "" {
+		key := addrKey(clientAddr)
+		if blocked, d := s.signups.blocked(key); blocked {
+			return nil, limited("Too many sign-ups from this address.", d)
+		}
+		s.signups.hit(key)
+	}
+	email, err := validEmail(in.Email)
+	if err != nil {
+		return nil, err
+	}
+	username := strings.TrimSpace(in.Username)
+	if username == "" || strings.EqualFold(username, email) {
+		username = email
+	}
+	if !validUsername(username) {
+		return nil, confab.Errorf(confab.CodeInvalid, "A username is 1 to %d letters, digits and . _ - @ +.", confab.MaxUsernameBytes)
+	}
+	if strings.Contains(username, "@") && username != email {
+		return nil, confab.Errorf(confab.CodeInvalid, "A username with @ must be your own email address.")
+	}
+	if err := s.cfg.Policy.Check(in.Password); err != nil {
+		return nil, err
+	}
+	var display *string
+	if d := strings.TrimSpace(in.DisplayName); d != "" {
+		if !utf8.ValidString(d) || len(d) > confab.MaxDisplayNameBytes {
+			return nil, confab.Errorf(confab.CodeInvalid, "displayName is valid UTF-8 of at most %d bytes.", confab.MaxDisplayNameBytes)
+		}
+		display = &d
+	}
+	hash, err := s.hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := confab.User{UserID: uuid.NewString(), Username: username, Email: email, DisplayName: display, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+	if err := s.store.InsertAccount(ctx, &confab.Account{User: u, PasswordHash: hash}); err != nil {
+		if confab.ErrorCode(err) == confab.CodeConflict {
+			return nil, &confab.Error{Code: confab.CodeConflict, Message: "An account with the given email or username already exists.", Op: "auth.SignUp", Err: err}
+		}
+		return nil, err
+	}
+	return &u, nil
+}
+
+// validEmail returns the address lowercased, or CodeInvalid: a bare
+// address (no display name, no comments) of at most MaxEmailBytes.
+func validEmail(in string) (string, error) {
+	email := strings.ToLower(strings.TrimSpace(in))
+	if email == "" || len(email) > confab.MaxEmailBytes {
+		return "", confab.Errorf(confab.CodeInvalid, "A valid email address is required.")
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Name != "" || a.Address != email {
+		return "", confab.Errorf(confab.CodeInvalid, "A valid email address is required.")
+	}
+	return email, nil
+}
+
+// validUsername reports whether u is 1 to MaxUsernameBytes ASCII letters,
+// digits and . _ - @ +.
+func validUsername(u string) bool {
+	if u == "" || len(u) > confab.MaxUsernameBytes {
+		return false
+	}
+	for _, r := range u {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-@+", r)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// errBadLogin is the one answer to an unknown user, a wrong password and a
+// disabled account, so accounts cannot be enumerated (Cognito's "prevent
+// user existence errors", protocols.md §4.4).
+var errBadLogin = confab.Errorf(confab.CodeUnauthenticated, "Incorrect username or password.")
+
+// maxPasswordBytes bounds the password a sign-in hashes; longer ones cannot
+// match any policy-conforming password anyway.
+const maxPasswordBytes = 1024
+
+// Login checks a password (login is an email address or a username) and
+// issues tokens with a new refresh-token family. Unknown users, wrong
+// passwords and disabled accounts get the same answer after the same work.
+//
+// Failures count per account and per client address (Config.LoginFailures
+// within Config.LockoutWindow). A locked account or address is refused with
+// CodeLimited, before any password check, until the lockout ends; a
+// successful sign-in clears the account's count, not the address's.
+func (s *Service) Login(ctx context.Context, login, password, clientAddr string) (*Tokens, error) {
+	login = strings.TrimSpace(login)
+	if login == "" || password == "" {
+		return nil, confab.Errorf(confab.CodeInvalid, "A login and a password are required.")
+	}
+	addr := addrKey(clientAddr)
+	if clientAddr != "" {
+		if blocked, d := s.failures.blocked(addr); blocked {
+			return nil, limited("Too many failed sign-in attempts.", d)
+		}
+	}
+	var a *confab.Account
+	if len(login) <= confab.MaxEmailBytes {
+		var err error
+		a, err = s.store.GetAccountByLogin(ctx, login)
+		if err != nil && confab.ErrorCode(err) != confab.CodeNotFound {
+			return nil, err
+		}
+	}
+	// Count per account, whichever of its names was typed; an unknown
+	// login counts under its own name.
+	acct := "login:" + strings.ToLower(login)
+	hash := s.dummyHash
+	if a != nil {
+		acct, hash = "acct:"+a.User.UserID, a.PasswordHash
+	}
+	if blocked, d := s.failures.blocked(acct); blocked {
+		return nil, limited("Too many failed sign-in attempts.", d)
+	}
+	if len(password) > maxPasswordBytes {
+		password = "" // still do the work of a check, which then fails
+	}
+	ok, err := s.check(ctx, password, hash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || password == "" || a == nil || a.Disabled {
+		s.failures.hit(acct)
+		if clientAddr != "" {
+			s.failures.hit(addr)
+		}
+		return nil, errBadLogin
+	}
+	s.failures.reset(acct)
+	now := s.now()
+	refresh, rt := s.newRefreshToken(a.User.UserID, uuid.NewString(), now)
+	if err := s.store.InsertRefreshToken(ctx, rt); err != nil {
+		return nil, err
+	}
+	return s.tokens(&a.User, now, refresh)
+}
