@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/confab-chat/confab"
+	sqlite3lib "modernc.org/sqlite/lib"
 )
 
 const convColumns = `conversation_id, name, created_by, created_at, updated_at, last_message, last_message_at, message_count, last_seq`
@@ -45,11 +46,11 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 	for _, m := range c.Members {
 		_, err := tx.ExecContext(ctx, `INSERT INTO members (conversation_id, user_id, joined_at, last_read_seq) VALUES (?, ?, ?, ?)`,
 			c.ConversationID, m.UserID, ms(m.JoinedAt), m.LastReadSeq)
+		if errCode(err) == sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY {
+			return notFound("insert conversation", "User")
+		}
 		if err != nil {
-			if confab.ErrorCode(mapErr("", err)) == confab.CodeNotFound {
-				return notFound("User")
-			}
-			return mapErr("insert member", err)
+			return mapErr("insert conversation", err)
 		}
 	}
 	return mapErr("insert conversation", tx.Commit())
@@ -68,7 +69,7 @@ func (s *Store) GetConversation(ctx context.Context, conversationID string) (*co
 func getConversation(ctx context.Context, q querier, conversationID string) (*confab.Conversation, error) {
 	c, err := scanConversation(q.QueryRowContext(ctx, `SELECT `+convColumns+` FROM conversations WHERE conversation_id = ?`, conversationID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("Conversation")
+		return nil, notFound("get conversation", "Conversation")
 	}
 	if err != nil {
 		return nil, mapErr("get conversation", err)
@@ -109,20 +110,39 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) e
 	return mapErr("load members", rows.Err())
 }
 
-// UpdateConversation implements confab.ConversationStore.
+// UpdateConversation implements confab.ConversationStore. The update and
+// the read back share one transaction.
 func (s *Store) UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*confab.Conversation, error) {
-	res, err := s.write.ExecContext(ctx, `UPDATE conversations SET name = CASE WHEN ? THEN ? ELSE name END, updated_at = ? WHERE conversation_id = ?`,
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, mapErr("update conversation", err)
+	}
+	defer tx.Rollback() // a no-op after Commit; any failure is returned below
+	res, err := tx.ExecContext(ctx, `UPDATE conversations SET name = CASE WHEN ? THEN ? ELSE name END, updated_at = ? WHERE conversation_id = ?`,
 		name != nil, nullString(name), ms(at), conversationID)
 	if err != nil {
 		return nil, mapErr("update conversation", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, notFound("Conversation")
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return nil, notFound("update conversation", "Conversation")
 	}
-	return getConversation(ctx, s.write, conversationID)
+	c, err := getConversation(ctx, tx, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, mapErr("update conversation", err)
+	}
+	return c, nil
 }
 
-// ListConversations implements confab.ConversationStore.
+// ListConversations implements confab.ConversationStore with keyset
+// pagination on (activity_at DESC, conversation_id ASC): the page after p.After
+// holds the conversations strictly after it in that order, so a page never
+// repeats an item of an earlier page. A conversation whose activity moves
+// past the cursor while a client pages (a new message) is not listed again;
+// it is at the top of the next first page. Members of the whole page come
+// from one query.
 func (s *Store) ListConversations(ctx context.Context, userID string, p confab.ConversationPage) ([]*confab.Conversation, error) {
 	after := `1`
 	args := []any{userID}
@@ -131,7 +151,7 @@ func (s *Store) ListConversations(ctx context.Context, userID string, p confab.C
 		at := ms(p.After.ActivityAt)
 		args = append(args, at, at, p.After.ConversationID)
 	}
-	args = append(args, p.Limit)
+	args = append(args, max(p.Limit, 0))
 	rows, err := s.read.QueryContext(ctx, `SELECT c.conversation_id, c.name, c.created_by, c.created_at, c.updated_at, c.last_message, c.last_message_at, c.message_count, c.last_seq
 		FROM members m JOIN conversations c ON c.conversation_id = m.conversation_id
 		WHERE m.user_id = ? AND `+after+`
@@ -157,7 +177,7 @@ func (s *Store) ListConversations(ctx context.Context, userID string, p confab.C
 
 // ListConversationIDs implements confab.ConversationStore.
 func (s *Store) ListConversationIDs(ctx context.Context, userID string, limit int) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT conversation_id FROM members WHERE user_id = ? LIMIT ?`, userID, limit)
+	rows, err := s.read.QueryContext(ctx, `SELECT conversation_id FROM members WHERE user_id = ? ORDER BY conversation_id LIMIT ?`, userID, max(limit, 0))
 	if err != nil {
 		return nil, mapErr("list conversation ids", err)
 	}
@@ -179,8 +199,8 @@ func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq
 	if err != nil {
 		return mapErr("mark read", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("Membership")
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return notFound("mark read", "Membership")
 	}
 	return nil
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/confab-chat/confab"
 )
@@ -39,44 +37,54 @@ func scanMessages(rows *sql.Rows, op string) ([]*confab.Message, error) {
 	return msgs, mapErr(op, rows.Err())
 }
 
-// AppendMessage implements confab.MessageStore through the group-commit
-// writer: it returns once the batch holding m is durable.
+// AppendMessage implements confab.MessageStore. It hands m to the
+// group-commit writer (writer.go) and blocks until the transaction holding
+// it is durable; concurrent appends share that transaction and its fsync.
+// A ctx that ends before the writer took m returns ctx.Err() with nothing
+// written. After Close it returns CodeUnavailable.
 func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, error) {
 	return s.w.append(ctx, m)
 }
 
-// appendStmts are the append path's statements, prepared once on the
-// write connection (parsing SQL per append was a third of the writer's CPU).
+// appendStmts are the append path's statements, prepared once on the write
+// connection (parsing SQL per append was a third of the writer's CPU).
 type appendStmts struct {
-	byToken, bump, insert *sql.Stmt
+	byToken, bump, insert, index *sql.Stmt
+	sp, spRollback, spRelease    *sql.Stmt
+}
+
+func (st *appendStmts) all() []**sql.Stmt {
+	return []**sql.Stmt{&st.byToken, &st.bump, &st.insert, &st.index, &st.sp, &st.spRollback, &st.spRelease}
 }
 
 func prepareAppend(ctx context.Context, db *sql.DB) (*appendStmts, error) {
 	var st appendStmts
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&st.byToken, `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND user_id = ? AND client_token = ?`},
-		{&st.bump, `UPDATE conversations SET last_seq = last_seq + 1, message_count = message_count + 1,
+	queries := []string{
+		`SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND user_id = ? AND client_token = ?`,
+		`UPDATE conversations SET last_seq = last_seq + 1, message_count = message_count + 1,
 			last_message = ?, last_message_at = ?, activity_at = ?
-		WHERE conversation_id = ? RETURNING last_seq`},
-		{&st.insert, `INSERT INTO messages (` + msgColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`},
-	} {
-		stmt, err := db.PrepareContext(ctx, p.sql)
+		WHERE conversation_id = ? RETURNING last_seq`,
+		`INSERT INTO messages (` + msgColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+		`INSERT INTO messages_fts (rowid, content) VALUES (?, ?)`,
+		`SAVEPOINT append_one`,
+		`ROLLBACK TO append_one`,
+		`RELEASE append_one`,
+	}
+	for i, dst := range st.all() {
+		stmt, err := db.PrepareContext(ctx, queries[i])
 		if err != nil {
 			st.close()
 			return nil, err
 		}
-		*p.dst = stmt
+		*dst = stmt
 	}
 	return &st, nil
 }
 
 func (st *appendStmts) close() {
-	for _, s := range []*sql.Stmt{st.byToken, st.bump, st.insert} {
-		if s != nil {
-			s.Close()
+	for _, s := range st.all() {
+		if *s != nil {
+			(*s).Close() // closing a statement of a closing store; nothing to do on error
 		}
 	}
 }
@@ -84,37 +92,64 @@ func (st *appendStmts) close() {
 // in binds the statements to tx (the same single connection, so nothing is
 // prepared again).
 func (st *appendStmts) in(ctx context.Context, tx *sql.Tx) *appendStmts {
-	return &appendStmts{byToken: tx.StmtContext(ctx, st.byToken), bump: tx.StmtContext(ctx, st.bump), insert: tx.StmtContext(ctx, st.insert)}
+	var b appendStmts
+	src := st.all()
+	for i, dst := range b.all() {
+		*dst = tx.StmtContext(ctx, *src[i])
+	}
+	return &b
 }
 
-// append is one append inside the writer's transaction.
-func (st *appendStmts) append(ctx context.Context, m *confab.Message) (bool, error) {
+func (st *appendStmts) savepoint(ctx context.Context) error {
+	_, err := st.sp.ExecContext(ctx)
+	return err
+}
+
+func (st *appendStmts) rollbackSavepoint(ctx context.Context) error {
+	_, err := st.spRollback.ExecContext(ctx)
+	return err
+}
+
+func (st *appendStmts) releaseSavepoint(ctx context.Context) error {
+	_, err := st.spRelease.ExecContext(ctx)
+	return err
+}
+
+// append is one append inside the writer's transaction. It returns the
+// rowid of the new message, which the writer indexes for search once the
+// whole batch is in.
+func (st *appendStmts) append(ctx context.Context, m *confab.Message) (created bool, rowid int64, err error) {
 	if m.ClientToken != "" {
 		prev, err := scanMessage(st.byToken.QueryRowContext(ctx, m.ConversationID, m.UserID, m.ClientToken))
 		if err == nil {
 			*m = *prev
-			return false, nil
+			return false, 0, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return false, mapErr("append message", err)
+			return false, 0, mapErr("append message", err)
 		}
 	}
 	at := ms(m.CreatedAt)
-	err := st.bump.QueryRowContext(ctx, preview(m.Content), at, at, m.ConversationID).Scan(&m.Seq)
+	err = st.bump.QueryRowContext(ctx, preview(m.Content), at, at, m.ConversationID).Scan(&m.Seq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, notFound("Conversation")
+		return false, 0, notFound("append message", "Conversation")
 	}
 	if err != nil {
-		return false, mapErr("append message", err)
+		return false, 0, mapErr("append message", err)
 	}
-	_, err = st.insert.ExecContext(ctx, m.ConversationID, m.Seq, m.MessageID, m.UserID, m.Content, string(m.MessageType), at, msPtr(m.UpdatedAt), m.ClientToken)
+	res, err := st.insert.ExecContext(ctx, m.ConversationID, m.Seq, m.MessageID, m.UserID, m.Content, string(m.MessageType), at, msPtr(m.UpdatedAt), m.ClientToken)
 	if err != nil {
-		return false, mapErr("append message", err)
+		return false, 0, mapErr("append message", err)
 	}
-	return true, nil
+	rowid, err = res.LastInsertId()
+	if err != nil {
+		return false, 0, mapErr("append message", err)
+	}
+	return true, rowid, nil
 }
 
-// preview cuts content to the conversation's lastMessage length.
+// preview cuts content to the conversation's lastMessage length, in runes
+// (as SQLite's substr counts them, which DeleteMessage uses).
 func preview(content string) string {
 	n := 0
 	for i := range content {
@@ -130,21 +165,27 @@ func preview(content string) string {
 func (s *Store) GetMessage(ctx context.Context, conversationID, messageID string) (*confab.Message, error) {
 	m, err := scanMessage(s.read.QueryRowContext(ctx, `SELECT `+msgColumns+` FROM messages WHERE message_id = ? AND conversation_id = ? AND deleted = 0`, messageID, conversationID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("Message")
+		return nil, notFound("get message", "Message")
 	}
-	return m, mapErr("get message", err)
+	if err != nil {
+		return nil, mapErr("get message", err)
+	}
+	return m, nil
 }
 
-// DeleteMessage implements confab.MessageStore.
+// DeleteMessage implements confab.MessageStore. The row stays (its seq is
+// never reused and resume shows it as deleted); the update fires the
+// messages_fts_delete trigger, which removes it from the search index in the
+// same transaction.
 func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, mapErr("delete message", err)
 	}
-	defer tx.Rollback() // no-op after Commit
+	defer tx.Rollback() // a no-op after Commit; any failure is returned below
 	m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+msgColumns+` FROM messages WHERE message_id = ? AND conversation_id = ? AND deleted = 0`, messageID, conversationID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, notFound("Message")
+		return nil, nil, notFound("delete message", "Message")
 	}
 	if err != nil {
 		return nil, nil, mapErr("delete message", err)
@@ -152,18 +193,20 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 	if _, err := tx.ExecContext(ctx, `UPDATE messages SET deleted = 1, updated_at = ? WHERE conversation_id = ? AND seq = ?`, ms(at), conversationID, m.Seq); err != nil {
 		return nil, nil, mapErr("delete message", err)
 	}
-	// The preview follows the newest live message.
-	_, err = tx.ExecContext(ctx, `UPDATE conversations SET message_count = message_count - 1,
-			last_message = (SELECT substr(content, 1, ?2) FROM messages WHERE conversation_id = ?1 AND deleted = 0 ORDER BY seq DESC LIMIT 1),
-			last_message_at = (SELECT created_at FROM messages WHERE conversation_id = ?1 AND deleted = 0 ORDER BY seq DESC LIMIT 1)
-		WHERE conversation_id = ?1`, conversationID, confab.MaxLastMessageLength)
-	if err != nil {
+	// When m was the newest live message, the preview moves to the one
+	// before it (NULL when none is left), and activity follows the preview,
+	// so list cursors built from LastMessageAt (or CreatedAt) match the
+	// stored order.
+	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET message_count = message_count - 1 WHERE conversation_id = ?`, conversationID); err != nil {
 		return nil, nil, mapErr("delete message", err)
 	}
-	// Activity follows the summary, so list cursors built from
-	// LastMessageAt (or CreatedAt) stay consistent with the stored order.
-	_, err = tx.ExecContext(ctx, `UPDATE conversations SET activity_at = coalesce(last_message_at, created_at) WHERE conversation_id = ?`, conversationID)
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET
+			(last_message, last_message_at) = (SELECT substr(content, 1, ?3), created_at FROM messages
+				WHERE conversation_id = ?1 AND deleted = 0 ORDER BY seq DESC LIMIT 1),
+			activity_at = coalesce((SELECT created_at FROM messages
+				WHERE conversation_id = ?1 AND deleted = 0 ORDER BY seq DESC LIMIT 1), created_at)
+		WHERE conversation_id = ?1 AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?1 AND seq > ?2 AND deleted = 0)`,
+		conversationID, m.Seq, confab.MaxLastMessageLength); err != nil {
 		return nil, nil, mapErr("delete message", err)
 	}
 	c, err := getConversation(ctx, tx, conversationID)
@@ -176,13 +219,15 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 	return m, c, nil
 }
 
-// ListMessages implements confab.MessageStore.
+// ListMessages implements confab.MessageStore. It walks the primary key
+// (conversation_id, seq) backwards from beforeSeq, so a page costs the same
+// at any depth and appends never shift it.
 func (s *Store) ListMessages(ctx context.Context, conversationID string, beforeSeq int64, limit int) ([]*confab.Message, error) {
 	if beforeSeq <= 0 {
 		beforeSeq = 1<<63 - 1
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+msgColumns+` FROM messages WHERE conversation_id = ? AND seq < ? AND deleted = 0 ORDER BY seq DESC LIMIT ?`,
-		conversationID, beforeSeq, limit)
+		conversationID, beforeSeq, max(limit, 0))
 	if err != nil {
 		return nil, mapErr("list messages", err)
 	}
@@ -192,46 +237,9 @@ func (s *Store) ListMessages(ctx context.Context, conversationID string, beforeS
 // ListMessagesAfter implements confab.MessageStore.
 func (s *Store) ListMessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]*confab.Message, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+msgColumns+` FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
-		conversationID, afterSeq, limit)
+		conversationID, afterSeq, max(limit, 0))
 	if err != nil {
 		return nil, mapErr("list messages after", err)
 	}
 	return scanMessages(rows, "list messages after")
-}
-
-// SearchMessages implements confab.MessageStore. Results come newest
-// first by rowid, which FTS5 walks in order and stops at the limit: rows of
-// a conversation are inserted in seq order, so rowid order is seq order
-// there. terms is plain text: it
-// is split into words, each quoted as an FTS5 string and matched as a
-// prefix, so no character of the input is ever query syntax.
-func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string, limit int) ([]*confab.Message, error) {
-	q := ftsQuery(terms)
-	if q == "" {
-		return nil, nil
-	}
-	rows, err := s.read.QueryContext(ctx, `SELECT m.conversation_id, m.seq, m.message_id, m.user_id, m.content, m.message_type, m.created_at, m.updated_at, m.deleted, m.client_token
-		FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
-		WHERE messages_fts MATCH ? AND m.conversation_id = ? AND m.deleted = 0
-		ORDER BY f.rowid DESC LIMIT ?`, q, conversationID, limit)
-	if err != nil {
-		return nil, mapErr("search messages", err)
-	}
-	return scanMessages(rows, "search messages")
-}
-
-// maxSearchWords bounds the words of one search.
-const maxSearchWords = 16
-
-// ftsQuery turns plain text into an FTS5 query: "w1"* AND "w2"* …
-func ftsQuery(terms string) string {
-	words := strings.FieldsFunc(terms, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
-	if len(words) > maxSearchWords {
-		words = words[:maxSearchWords]
-	}
-	parts := make([]string, len(words))
-	for i, w := range words {
-		parts[i] = `"` + w + `"*` // words hold only letters and digits: no quote to escape
-	}
-	return strings.Join(parts, " AND ")
 }

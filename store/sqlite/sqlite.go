@@ -1,17 +1,3 @@
-// Package sqlite is the embedded confab.Store on SQLite, the default engine.
-// It passes store/storetest.
-//
-// Driver: modernc.org/sqlite, a pure-Go SQLite with FTS5 compiled in, so a
-// plain `go build` (no cgo, no build tags) gives full-text search, and the
-// binary cross-compiles. Commit throughput is bound by fsync, not by the
-// driver: group commit (writer.go) batches concurrent appends into one
-// transaction, which is what makes durable sends fast.
-//
-// Durability: WAL with synchronous=FULL, so a call that returned success
-// survives kill -9 and power loss. All writes go through one connection (SQLite
-// has one writer anyway); reads use a separate pool and run concurrently.
-//
-// The store holds no business rules and never publishes events.
 package sqlite
 
 import (
@@ -32,22 +18,34 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is a confab.Store on one SQLite database file.
+// Store is a confab.Store on one SQLite database file. It is safe for
+// concurrent use.
 type Store struct {
-	write *sql.DB // one connection: every write
-	read  *sql.DB // a pool: every read
-	w     *writer // group commit of AppendMessage
+	write *sql.DB // one connection (SQLite has one writer anyway): every write
+	read  *sql.DB // a pool of readReaders connections: every read
+	w     *writer // group commit of AppendMessage; owns its goroutine
 }
+
+// busyTimeout is how long, in milliseconds, a connection waits for a lock
+// held by another process (confab backup, a second confab on the same
+// file) before the call fails with CodeUnavailable.
+const busyTimeout = 10_000
+
+// readReaders bounds the read pool: readers run concurrently under WAL, and
+// more of them than cores only adds memory.
+const readReaders = 8
 
 var _ confab.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the database at path, applies
-// migrations, and starts the group-commit writer goroutine, which Close
-// stops.
+// Open opens the database file at path, creating it if needed, applies
+// the migrations not yet applied (migrations/*.sql, embedded), and starts the
+// group-commit writer goroutine. Close stops it; a Store that Open returned
+// must be closed.
 func Open(ctx context.Context, path string) (*Store, error) {
+	// Every connection of both pools runs these pragmas when it opens.
 	dsn := func(extra string) string {
 		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeout), "foreign_keys(1)"} {
 			q.Add("_pragma", p)
 		}
 		return "file:" + path + "?" + q.Encode() + extra
@@ -58,7 +56,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	if err := sqlmigrate.Apply(ctx, write, migrations, "migrations"); err != nil {
+	// BEGIN IMMEDIATE (_txlock) takes the write lock at once, so a
+	// transaction never fails halfway upgrading a read lock.
+	if _, err := sqlmigrate.Apply(ctx, write, migrations, "migrations"); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: migrate: %w", err)
 	}
@@ -67,10 +67,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	read.SetMaxOpenConns(8)
-	read.SetMaxIdleConns(8)
+	read.SetMaxOpenConns(readReaders)
+	read.SetMaxIdleConns(readReaders)
 	s := &Store{write: write, read: read}
-	if s.w, err = startWriter(ctx, s); err != nil {
+	if s.w, err = startWriter(ctx, write); err != nil {
 		read.Close()
 		write.Close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
@@ -78,8 +78,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// Close stops the writer (appends in flight finish first) and closes the
-// database.
+// Close stops the writer, after answering every append already queued,
+// and closes the database; calls in flight finish first. Appends after Close
+// return CodeUnavailable; other calls return a wrapped error.
 func (s *Store) Close() error {
 	s.w.stop()
 	return errors.Join(s.read.Close(), s.write.Close())
@@ -93,13 +94,15 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// WriterStats reports group-commit activity.
+// WriterStats reports group-commit activity; Appends/Batches is the
+// average batch size.
 type WriterStats struct {
 	Batches uint64 // transactions committed by the writer
-	Appends uint64 // appends they carried
+	Appends uint64 // append requests those transactions answered, failed ones included
 }
 
-// WriterStats returns the group-commit counters since Open.
+// WriterStats returns the group-commit counters since Open. It is safe to
+// call at any time, also after Close.
 func (s *Store) WriterStats() WriterStats {
 	return WriterStats{Batches: s.w.batches.Load(), Appends: s.w.appends.Load()}
 }
@@ -113,24 +116,31 @@ func errCode(err error) int {
 	return 0
 }
 
-// mapErr classifies a driver error by its result code (never its text).
+// mapErr classifies a driver error by its extended result code, never by
+// its text: a uniqueness violation is CodeConflict, a missing referenced row
+// CodeNotFound, a lock not obtained within busyTimeout CodeUnavailable. Any
+// other error is wrapped as "sqlite: op: …".
 func mapErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	switch errCode(err) {
+	code := errCode(err)
+	switch code {
 	case sqlite3lib.SQLITE_CONSTRAINT_UNIQUE, sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY:
-		return &confab.Error{Code: confab.CodeConflict, Message: "Already exists.", Op: op, Err: err}
+		return &confab.Error{Code: confab.CodeConflict, Message: "It already exists.", Op: "sqlite: " + op, Err: err}
 	case sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY:
-		return &confab.Error{Code: confab.CodeNotFound, Message: "Not found.", Op: op, Err: err}
+		return &confab.Error{Code: confab.CodeNotFound, Message: "Not found.", Op: "sqlite: " + op, Err: err}
+	}
+	switch code & 0xff { // the primary code: SQLITE_BUSY_SNAPSHOT and friends are busy too
 	case sqlite3lib.SQLITE_BUSY, sqlite3lib.SQLITE_LOCKED:
-		return &confab.Error{Code: confab.CodeUnavailable, Message: "The store is busy; retry.", Op: op, Err: err}
+		return &confab.Error{Code: confab.CodeUnavailable, Message: "The store is busy; retry.", Op: "sqlite: " + op, Err: err}
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
 }
 
-func notFound(what string) error {
-	return confab.Errorf(confab.CodeNotFound, "%s not found.", what)
+// notFound is the CodeNotFound error of op for a missing what ("Message").
+func notFound(op, what string) error {
+	return &confab.Error{Code: confab.CodeNotFound, Message: what + " not found.", Op: "sqlite: " + op}
 }
 
 // ms converts a time to stored Unix milliseconds.

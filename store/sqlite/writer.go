@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -9,150 +10,216 @@ import (
 	"github.com/confab-chat/confab"
 )
 
-// maxBatch bounds the appends of one group-commit transaction.
+// maxBatch bounds the appends of one group-commit transaction, and the
+// queue of appends waiting for the writer (a caller beyond it waits to
+// enqueue, or leaves when its context ends).
 const maxBatch = 256
 
-// writer is the group-commit loop: one goroutine takes every waiting
-// append, runs them in one transaction (a savepoint each, so one failure
-// does not fail its batch-mates), commits once — one fsync for the batch —
-// and only then answers each caller.
+// writer is the group-commit loop. Its goroutine, started by Open and
+// stopped by Close, is the only user of stmts. It takes every append that is
+// waiting (up to maxBatch) and runs them in one transaction, each inside a
+// savepoint of its own so that one failing append (an unknown conversation, a
+// duplicate message id) is rolled back alone. It then indexes the batch's
+// messages for search, commits once (one fsync for the batch: the database
+// is in WAL mode with synchronous=FULL) and only then answers each caller.
 type writer struct {
-	s       *Store
-	stmts   *appendStmts // prepared on the write connection, used only by loop
-	reqs    chan *appendReq
-	quit    chan struct{}
-	done    chan struct{}
-	once    sync.Once
+	db    *sql.DB      // the single write connection, shared with other writes
+	stmts *appendStmts // prepared on db; used only by loop
+
+	// mu guards closed; append holds it for reading while it enqueues, so
+	// that stop, holding it for writing, closes reqs only when no send is in
+	// progress.
+	mu     sync.RWMutex
+	closed bool
+	reqs   chan *appendReq // buffered (maxBatch); loop is the only receiver
+	done   chan struct{}   // closed when loop has returned
+
 	batches atomic.Uint64
 	appends atomic.Uint64
 }
 
+// The states of an appendReq. The writer takes a request, or its caller
+// abandons it, by a compare-and-swap from reqWaiting, so exactly one of them
+// decides its fate.
+const (
+	reqWaiting int32 = iota
+	reqTaken
+	reqAbandoned
+)
+
 type appendReq struct {
-	ctx     context.Context
-	m       *confab.Message
+	m     *confab.Message
+	state atomic.Int32
+	done  chan struct{} // closed by the writer once created and err are set
+
 	created bool
 	err     error
-	done    chan struct{}
 }
 
 // errClosed answers appends after Close.
 var errClosed = &confab.Error{Code: confab.CodeUnavailable, Message: "The store is closed.", Err: errors.New("sqlite: store closed")}
 
-func startWriter(ctx context.Context, s *Store) (*writer, error) {
-	stmts, err := prepareAppend(ctx, s.write)
+func startWriter(ctx context.Context, db *sql.DB) (*writer, error) {
+	stmts, err := prepareAppend(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{s: s, stmts: stmts, reqs: make(chan *appendReq), quit: make(chan struct{}), done: make(chan struct{})}
+	w := &writer{db: db, stmts: stmts, reqs: make(chan *appendReq, maxBatch), done: make(chan struct{})}
 	go w.loop()
 	return w, nil
 }
 
+// append queues m and waits for its answer, which comes only after the
+// transaction holding it committed. A caller whose ctx ends before the
+// writer took its request gets ctx.Err() and nothing is written; once taken,
+// the request is always carried out and answered.
 func (w *writer) append(ctx context.Context, m *confab.Message) (bool, error) {
-	r := &appendReq{ctx: ctx, m: m, done: make(chan struct{})}
-	select {
-	case w.reqs <- r:
-	case <-ctx.Done():
-		return false, ctx.Err()
-	case <-w.quit:
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	r := &appendReq{m: m, done: make(chan struct{})}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
 		return false, errClosed
 	}
-	<-r.done // once taken, the request is always answered, after commit
+	select {
+	case w.reqs <- r:
+		w.mu.RUnlock()
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return false, ctx.Err()
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(reqWaiting, reqAbandoned) {
+			return false, ctx.Err()
+		}
+		<-r.done
+	}
 	return r.created, r.err
 }
 
+// loop runs until stop closes reqs and every queued request is answered.
 func (w *writer) loop() {
 	defer close(w.done)
 	batch := make([]*appendReq, 0, maxBatch)
-	for {
-		select {
-		case <-w.quit:
-			return
-		case r := <-w.reqs:
-			batch = append(batch[:0], r)
-		}
+	for r := range w.reqs {
+		batch = take(batch[:0], r)
 	fill:
 		for len(batch) < maxBatch {
 			select {
-			case r := <-w.reqs:
-				batch = append(batch, r)
+			case r, ok := <-w.reqs:
+				if !ok {
+					break fill
+				}
+				batch = take(batch, r)
 			default:
 				break fill
 			}
 		}
-		w.commit(batch)
+		if len(batch) > 0 {
+			w.commit(batch)
+		}
 		clear(batch)
 	}
 }
 
-// commit runs batch in one transaction and answers every request after
-// the commit. There is no savepoint per request: releasing a savepoint makes
-// FTS5 flush its pending index to disk, which cost one flush per message.
-// The one expected per-request failure, an unknown conversation, writes
-// nothing (the UPDATE matches no row). Any other failure rolls the batch
-// back and replays each request in a transaction of its own, so a bad
-// request never fails its batch-mates.
+// take appends r to batch unless its caller has left.
+func take(batch []*appendReq, r *appendReq) []*appendReq {
+	if r.state.CompareAndSwap(reqWaiting, reqTaken) {
+		return append(batch, r)
+	}
+	return batch
+}
+
+// commit runs batch and answers every request. If indexing for search
+// failed, which no single request can be blamed for from inside the batch,
+// it replays each request in a transaction of its own, so that one bad
+// message never fails its batch-mates.
 func (w *writer) commit(batch []*appendReq) {
 	defer func() {
 		for _, r := range batch {
 			close(r.done)
 		}
 	}()
-	if w.run(batch) {
-		w.batches.Add(1)
-		w.appends.Add(uint64(len(batch)))
+	if !w.run(batch) || len(batch) == 1 {
 		return
 	}
 	for _, r := range batch {
-		if w.run([]*appendReq{r}) {
-			w.batches.Add(1)
-			w.appends.Add(1)
-		}
+		w.run([]*appendReq{r})
 	}
 }
 
-// run executes reqs in one transaction. It reports false, having rolled
-// back and set no result, when a request failed unexpectedly and the batch
-// must be replayed one by one; a failure of a single request, or of the
-// commit itself, is its answer.
-func (w *writer) run(reqs []*appendReq) bool {
+// run executes reqs in one transaction and sets every answer. It reports
+// whether indexing for search failed (the batch was rolled back and may be
+// replayed). Messages of failed requests are left as the callers passed them.
+func (w *writer) run(reqs []*appendReq) (indexFailed bool) {
 	ctx := context.Background() // a caller leaving must not abort its batch-mates
-	tx, err := w.s.write.BeginTx(ctx, nil)
-	if err != nil {
-		failAll(reqs, mapErr("append message", err))
-		return true
+	saved := make([]confab.Message, len(reqs))
+	for i, r := range reqs {
+		saved[i] = *r.m
 	}
-	st := w.stmts.in(ctx, tx)
-	for _, r := range reqs {
-		if err := r.ctx.Err(); err != nil {
-			r.err = err
-			continue
+	failAll := func(err error) {
+		for i, r := range reqs {
+			*r.m = saved[i]
+			r.created, r.err = false, err
 		}
-		r.created, r.err = st.append(ctx, r.m)
-		if r.err != nil && confab.ErrorCode(r.err) != confab.CodeNotFound && len(reqs) > 1 {
-			tx.Rollback()
-			failAll(reqs, nil)
+	}
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		failAll(mapErr("append message", err))
+		return false
+	}
+	defer tx.Rollback() // a no-op after Commit; any failure is answered below
+	st := w.stmts.in(ctx, tx)
+	rowids := make([]int64, len(reqs))
+	for i, r := range reqs {
+		if err := st.savepoint(ctx); err != nil {
+			failAll(mapErr("append message", err))
+			return false
+		}
+		r.created, rowids[i], r.err = st.append(ctx, r.m)
+		if r.err != nil {
+			*r.m = saved[i]
+			if err := st.rollbackSavepoint(ctx); err != nil {
+				failAll(mapErr("append message", err))
+				return false
+			}
+		}
+		if err := st.releaseSavepoint(ctx); err != nil {
+			failAll(mapErr("append message", err))
 			return false
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		failAll(reqs, mapErr("append message", err))
-	}
-	return true
-}
-
-func failAll(batch []*appendReq, err error) {
-	for _, r := range batch {
-		r.created, r.err = false, err
-		if err == nil {
-			r.m.Seq = 0 // assigned by a rolled-back attempt
+	for i, r := range reqs {
+		if !r.created {
+			continue
+		}
+		if _, err := st.index.ExecContext(ctx, rowids[i], r.m.Content); err != nil {
+			failAll(mapErr("append message: index", err))
+			return true
 		}
 	}
+	if err := tx.Commit(); err != nil {
+		failAll(mapErr("append message", err))
+		return false
+	}
+	w.batches.Add(1)
+	w.appends.Add(uint64(len(reqs)))
+	return false
 }
 
-// stop ends the loop after the batch in progress.
+// stop answers every queued append, stops the loop and waits for it.
+// Appends that arrive afterwards get errClosed. It is idempotent.
 func (w *writer) stop() {
-	w.once.Do(func() { close(w.quit) })
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.reqs)
+	}
+	w.mu.Unlock()
 	<-w.done
 	w.stmts.close()
 }

@@ -1,0 +1,38 @@
+// Package sqlite is confab.Store on SQLite, the embedded default engine. It
+// passes the contract suite store/storetest.
+//
+// Driver: modernc.org/sqlite, a pure-Go SQLite with FTS5 compiled in, so a
+// plain `go build` (CGO_ENABLED=0, no build tags) gives full-text search and
+// the binary cross-compiles.
+//
+// Durability: every connection runs journal_mode=WAL, synchronous=FULL,
+// foreign_keys=ON and a busy_timeout. A call that returned success survives
+// kill -9 and power loss.
+//
+// Connections: one write connection (a *sql.DB limited to one connection;
+// SQLite has one writer anyway) carries every write, with BEGIN IMMEDIATE; a
+// separate pool carries reads, which run concurrently under WAL and see
+// committed data only.
+//
+// Group commit: AppendMessage goes through the writer (writer.go), one
+// goroutine, started by Open and stopped by Close, that puts every append
+// waiting at the time into one transaction with a savepoint each, indexes
+// the batch for search, commits once and then answers each caller. Commit
+// throughput is bound by fsync, so this is what makes durable sends fast.
+// Other writes go straight to the write connection, between batches.
+//
+// Schema: migrations/*.sql, embedded and applied by internal/sqlmigrate on
+// Open. Times are stored as integer Unix milliseconds and returned in UTC.
+// Messages are kept forever (deletion is a flag), and a conversation's
+// messages are inserted in seq order, so their rowids increase with seq;
+// SearchMessages relies on it.
+//
+// Errors: driver errors are classified by SQLite's extended result code
+// (mapErr), never by their text.
+//
+// Locks: writer.mu is the package's only mutex; no other lock is taken
+// while it is held.
+//
+// The store holds no business rules (authorisation, validation, hashing)
+// and never publishes events.
+package sqlite
