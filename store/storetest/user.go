@@ -1,0 +1,166 @@
+package storetest
+
+import (
+	"strings"
+	"time"
+
+	"github.com/confab-chat/confab"
+	"github.com/google/go-cmp/cmp"
+)
+
+var userTests = []test{
+	{"InsertAccount/RoundTrip", testInsertAccountRoundTrip},
+	{"InsertAccount/EmailConflictCaseInsensitive", testInsertAccountEmailConflict},
+	{"InsertAccount/UsernameConflict", testInsertAccountUsernameConflict},
+	{"GetAccountByLogin/EmailAnyCase", testGetAccountByLoginEmail},
+	{"GetAccountByLogin/Username", testGetAccountByLoginUsername},
+	{"GetAccountByLogin/NotFound", testGetAccountByLoginNotFound},
+	{"GetUser/NotFound", testGetUserNotFound},
+	{"GetUsers/SkipsMissing", testGetUsersSkipsMissing},
+	{"UpdateUser/Partial", testUpdateUserPartial},
+	{"UpdateUser/NotFound", testUpdateUserNotFound},
+}
+
+func testInsertAccountRoundTrip(f *fixture) {
+	// Times come back at millisecond precision, in UTC, whatever went in.
+	local := time.FixedZone("UTC+5", 5*3600)
+	created := time.Date(2026, 1, 2, 3, 4, 5, 678_901_234, local)
+	seen := created.Add(time.Minute)
+	u := confab.User{UserID: f.id("u"), Username: "ann", Email: "Ann@Example.com", DisplayName: ptr("Ann"),
+		AvatarURL: ptr("https://example.com/a.png"), LastSeen: &seen, IsOnline: true, CreatedAt: created, UpdatedAt: &seen}
+	if err := f.s.InsertAccount(f.ctx, &confab.Account{User: u, PasswordHash: "argon2id$x", Disabled: true}); err != nil {
+		f.t.Fatal(err)
+	}
+	want := u
+	want.CreatedAt = created.Truncate(time.Millisecond).UTC()
+	want.LastSeen = ptr(seen.Truncate(time.Millisecond).UTC())
+	want.UpdatedAt = want.LastSeen
+
+	got, err := f.s.GetUser(f.ctx, u.UserID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if diff := cmp.Diff(&want, got); diff != "" {
+		f.t.Fatalf("GetUser mismatch (-want +got):\n%s", diff)
+	}
+	if got.CreatedAt.Location() != time.UTC || got.LastSeen.Location() != time.UTC {
+		f.t.Fatalf("times in %v and %v, want UTC", got.CreatedAt.Location(), got.LastSeen.Location())
+	}
+	a, err := f.s.GetAccountByLogin(f.ctx, "ann")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if diff := cmp.Diff(&confab.Account{User: want, PasswordHash: "argon2id$x", Disabled: true}, a); diff != "" {
+		f.t.Fatalf("GetAccountByLogin mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func testInsertAccountEmailConflict(f *fixture) {
+	u := f.user("ann")
+	dup := f.newUser("other")
+	dup.Email = strings.ToUpper(u.Email)
+	f.wantCode(f.s.InsertAccount(f.ctx, &confab.Account{User: dup, PasswordHash: "h"}), confab.CodeConflict)
+	_, err := f.s.GetUser(f.ctx, dup.UserID)
+	f.wantCode(err, confab.CodeNotFound) // nothing written
+}
+
+func testInsertAccountUsernameConflict(f *fixture) {
+	u := f.user("ann")
+	dup := f.newUser("other")
+	dup.Username = u.Username
+	f.wantCode(f.s.InsertAccount(f.ctx, &confab.Account{User: dup, PasswordHash: "h"}), confab.CodeConflict)
+	_, err := f.s.GetUser(f.ctx, dup.UserID)
+	f.wantCode(err, confab.CodeNotFound)
+}
+
+func testGetAccountByLoginEmail(f *fixture) {
+	u := f.user("ann")
+	for _, login := range []string{u.Email, strings.ToLower(u.Email), strings.ToUpper(u.Email)} {
+		a, err := f.s.GetAccountByLogin(f.ctx, login)
+		if err != nil || a.User.UserID != u.UserID || a.PasswordHash != "hash-of-ann" {
+			f.t.Fatalf("GetAccountByLogin(%q) = %+v, %v; want %s", login, a, err, u.UserID)
+		}
+	}
+}
+
+func testGetAccountByLoginUsername(f *fixture) {
+	u := f.user("ann")
+	f.user("bo")
+	a, err := f.s.GetAccountByLogin(f.ctx, u.Username)
+	if err != nil || a.User.UserID != u.UserID {
+		f.t.Fatalf("GetAccountByLogin(%q) = %+v, %v; want %s", u.Username, a, err, u.UserID)
+	}
+}
+
+func testGetAccountByLoginNotFound(f *fixture) {
+	f.user("ann")
+	for _, login := range []string{"nobody@example.com", "nobody", ""} {
+		_, err := f.s.GetAccountByLogin(f.ctx, login)
+		f.wantCode(err, confab.CodeNotFound)
+	}
+}
+
+func testGetUserNotFound(f *fixture) {
+	_, err := f.s.GetUser(f.ctx, "missing")
+	f.wantCode(err, confab.CodeNotFound)
+}
+
+func testGetUsersSkipsMissing(f *fixture) {
+	a, b := f.user("a"), f.user("b")
+	f.user("c")
+	users, err := f.s.GetUsers(f.ctx, []string{b.UserID, "missing", a.UserID})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, u := range users {
+		got[u.UserID] = u.Username
+	}
+	want := map[string]string{a.UserID: a.Username, b.UserID: b.Username}
+	if diff := cmp.Diff(want, got); diff != "" {
+		f.t.Fatalf("GetUsers mismatch (-want +got):\n%s", diff)
+	}
+	users, err = f.s.GetUsers(f.ctx, nil)
+	if err != nil || len(users) != 0 {
+		f.t.Fatalf("GetUsers(nil) = %v, %v; want none", users, err)
+	}
+}
+
+func testUpdateUserPartial(f *fixture) {
+	u := f.user("ann")
+	at1 := f.now()
+	got, err := f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{DisplayName: ptr("Ann"), AvatarURL: ptr("https://a"), UpdatedAt: at1})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	want := *u
+	want.DisplayName, want.AvatarURL, want.UpdatedAt = ptr("Ann"), ptr("https://a"), &at1
+	if diff := cmp.Diff(&want, got); diff != "" {
+		f.t.Fatalf("after the first update (-want +got):\n%s", diff)
+	}
+	at2, seen := f.now(), f.now()
+	got, err = f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{IsOnline: ptr(true), LastSeen: &seen, UpdatedAt: at2})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	want.IsOnline, want.LastSeen, want.UpdatedAt = true, &seen, &at2
+	if diff := cmp.Diff(&want, got); diff != "" {
+		f.t.Fatalf("after the second update: nil fields must stay (-want +got):\n%s", diff)
+	}
+	got, err = f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{IsOnline: ptr(false), UpdatedAt: at2})
+	if err != nil || got.IsOnline || got.DisplayName == nil {
+		f.t.Fatalf("going offline = %+v, %v", got, err)
+	}
+	stored, err := f.s.GetUser(f.ctx, u.UserID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if diff := cmp.Diff(got, stored); diff != "" {
+		f.t.Fatalf("UpdateUser's result is not what GetUser reads (-update +get):\n%s", diff)
+	}
+}
+
+func testUpdateUserNotFound(f *fixture) {
+	_, err := f.s.UpdateUser(f.ctx, "missing", confab.UserUpdate{DisplayName: ptr("x"), UpdatedAt: f.now()})
+	f.wantCode(err, confab.CodeNotFound)
+}
