@@ -51,7 +51,7 @@ func (s *Store) GetAccountByLogin(ctx context.Context, login string) (*confab.Ac
 	var a confab.Account
 	u, err := scanUser(row, &a.PasswordHash, &a.Disabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("User")
+		return nil, notFound("get account", "User")
 	}
 	if err != nil {
 		return nil, mapErr("get account", err)
@@ -64,7 +64,7 @@ func (s *Store) GetAccountByLogin(ctx context.Context, login string) (*confab.Ac
 func (s *Store) GetUser(ctx context.Context, userID string) (*confab.User, error) {
 	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE user_id = ?`, userID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("User")
+		return nil, notFound("get user", "User")
 	}
 	return u, mapErr("get user", err)
 }
@@ -111,7 +111,7 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpda
 		online, msPtr(u.LastSeen), ms(u.UpdatedAt), userID)
 	user, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("User")
+		return nil, notFound("update user", "User")
 	}
 	return user, mapErr("update user", err)
 }
