@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -74,8 +75,8 @@ const opPasswordPolicy = "auth.PasswordPolicy"
 
 // IsPasswordPolicyError reports whether err is a password-policy refusal.
 func IsPasswordPolicyError(err error) bool {
-	e, ok := err.(*confab.Error)
-	return ok && e.Op == opPasswordPolicy
+	var e *confab.Error
+	return errors.As(err, &e) && e.Op == opPasswordPolicy
 }
 
 // argonParams are the argon2id cost parameters of new hashes. Existing

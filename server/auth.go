@@ -50,7 +50,8 @@ func authWireCode(err error) string {
 }
 
 // newAuthHandler serves the account endpoints (/auth/*) and token
-// discovery (/.well-known/*). Every answer is JSON; errors have the shape
+// discovery (/.well-known/*). Every answer of these routes is JSON (other
+// paths and methods get the mux's plain 404 and 405); errors have the shape
 // {"error":{"code","message"}} with a Cognito-like code, also sent as
 // x-amzn-ErrorType, and 429s carry Retry-After.
 func newAuthHandler(a *auth.Service, logger *slog.Logger) http.Handler {

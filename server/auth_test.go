@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/auth"
 	"github.com/confab-chat/confab/store/sqlite"
 )
@@ -345,5 +348,30 @@ func TestAuthHandler_Discovery(t *testing.T) {
 	oidc := get("/.well-known/openid-configuration")
 	if oidc.str("issuer") != "https://chat.example" || oidc.str("jwks_uri") != "https://chat.example/.well-known/jwks.json" {
 		t.Errorf("openid-configuration = %s", oidc.raw)
+	}
+}
+
+func TestAuthWireCode(t *testing.T) {
+	policy := auth.DefaultPasswordPolicy.Check("weak")
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"PasswordPolicy", policy, "InvalidPassword"},
+		{"PasswordPolicyWrapped", fmt.Errorf("signup: %w", policy), "InvalidPassword"},
+		{"Invalid", confab.Errorf(confab.CodeInvalid, "bad"), "InvalidParameter"},
+		{"Unauthenticated", confab.Errorf(confab.CodeUnauthenticated, "no"), "NotAuthorized"},
+		{"Conflict", confab.Errorf(confab.CodeConflict, "taken"), "UsernameExists"},
+		{"Limited", confab.Errorf(confab.CodeLimited, "slow down"), "TooManyRequests"},
+		{"Unavailable", confab.Errorf(confab.CodeUnavailable, "down"), "ServiceUnavailable"},
+		{"Internal", errors.New("disk on fire"), "InternalError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := authWireCode(tt.err); got != tt.want {
+				t.Errorf("authWireCode(%v) = %q, want %q", tt.err, got, tt.want)
+			}
+		})
 	}
 }
