@@ -76,7 +76,9 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	s := &session{c: c, exec: exec}
 	s.header, s.headerErr = handshakeHeader(r)
 	c.SetInitTimeout(func() {
-		s.connectionError(errInitTimeout, "connection_init was not received in time.", http.StatusRequestTimeout)
+		// On the timer's goroutine: c only, never the reader's session.
+		c.Send(connectionError(errInitTimeout, "connection_init was not received in time.", http.StatusRequestTimeout))
+		c.CloseAfterFlush(websocket.CloseNormalClosure, errInitTimeout)
 	})
 	c.Finish(s.run())
 }
@@ -89,8 +91,8 @@ func connectionTimeout(keepAlive time.Duration) time.Duration {
 }
 
 // session is the reader's state for one connection. Only the reader
-// goroutine touches it, except that the timers' callbacks read nothing but
-// c.
+// goroutine touches it; the timers' callbacks (init timeout, token expiry)
+// use nothing but c.
 type session struct {
 	c         *realtime.Conn
 	exec      graphql.GraphExecutor

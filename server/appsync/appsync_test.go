@@ -2,13 +2,16 @@ package appsync_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/server/appsync"
 	"github.com/confab-chat/confab/server/realtime"
@@ -375,5 +378,77 @@ func TestTransport_StartAuthorization(t *testing.T) {
 	e.send(t, alice, conv, "still here")
 	if f := c.readSkippingKA(); f.ID != "live" || f.message(t)["content"] != "still here" {
 		t.Fatalf("sibling after refusals: %s", f.raw)
+	}
+}
+
+// A subscriber that does not read is evicted by the engine (slow
+// consumer) instead of holding up the publisher; the socket closes, and
+// a client that reconnects with afterSeq = the last seq it saw gets the
+// rest with no gap, as Amplify does with the same variables.
+func TestTransport_SlowConsumer(t *testing.T) {
+	e := newEnvChat(t, realtime.Config{}, chat.Config{StreamQueue: 8})
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	conv := e.conversation(t, alice, bob)
+
+	// The client stops reading once subscribed: the loopback socket's
+	// buffers fill, the server's writer blocks, events pile up.
+	c := e.connect(t, "tok-bob")
+	c.start("s", "", onMessageResume, map[string]any{"conversationId": conv})
+	if f := c.read(); f.Type != "start_ack" {
+		t.Fatalf("after start: %s", f.raw)
+	}
+
+	// Send until the stream is evicted; the publisher never blocks.
+	content := strings.Repeat("x", confab.DefaultMaxContentBytes)
+	sent := 0
+	for e.svc.Stats().Evicted == 0 {
+		if sent == 5000 {
+			t.Fatal("no eviction after 5000 messages to a subscriber that does not read")
+		}
+		e.send(t, alice, conv, content)
+		sent++
+	}
+
+	// Drain: data in order, then the close.
+	last := 0
+	for {
+		f, err := c.next()
+		if err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) {
+				t.Fatalf("after eviction: %v, want the connection closed", err)
+			}
+			break
+		}
+		if f.Type == "ka" {
+			continue
+		}
+		if f.Type == "complete" && f.ID == "s" {
+			continue // the evicted stream ended; clients ignore complete
+		}
+		var p struct {
+			Data struct {
+				OnMessageSent struct{ Seq int } `json:"onMessageSent"`
+			} `json:"data"`
+		}
+		if f.Type != "data" || json.Unmarshal(f.Payload, &p) != nil || p.Data.OnMessageSent.Seq != last+1 {
+			t.Fatalf("frame %.200s after seq %d", f.raw, last)
+		}
+		last++
+	}
+	if last >= sent {
+		t.Fatalf("all %d messages were delivered before the close: no eviction seen by the client", sent)
+	}
+
+	// Reconnect and resume.
+	r := e.connect(t, "tok-bob")
+	r.start("s", "", onMessageResume, map[string]any{"conversationId": conv, "afterSeq": last})
+	if f := r.readSkippingKA(); f.Type != "start_ack" {
+		t.Fatalf("resume start: %.200s", f.raw)
+	}
+	for seq := last + 1; seq <= sent; seq++ {
+		if m := r.readSkippingKA().message(t); m["seq"] != float64(seq) {
+			t.Fatalf("resumed seq %v, want %d", m["seq"], seq)
+		}
 	}
 }

@@ -49,6 +49,12 @@ type env struct {
 // newEnv starts the server; cfg.Authenticate and cfg.Connect are filled in.
 func newEnv(t *testing.T, cfg realtime.Config) *env {
 	t.Helper()
+	return newEnvChat(t, cfg, chat.Config{})
+}
+
+// newEnvChat is newEnv with a chat service configuration.
+func newEnvChat(t *testing.T, cfg realtime.Config, chatCfg chat.Config) *env {
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "confab.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +62,7 @@ func newEnv(t *testing.T, cfg realtime.Config) *env {
 	t.Cleanup(func() { st.Close() })
 	br := inproc.New()
 	t.Cleanup(func() { br.Close() })
-	svc := chat.New(st, br, chat.Config{})
+	svc := chat.New(st, br, chatCfg)
 	t.Cleanup(svc.Close)
 
 	e := &env{svc: svc, store: st, tokens: map[string]confab.Identity{}}
