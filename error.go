@@ -3,6 +3,7 @@ package confab
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an Error. Codes are strings that go on the wire
@@ -29,6 +30,12 @@ type Error struct {
 	Message string
 	Op      string // e.g. "chat.SendMessage"
 	Err     error  // underlying cause, for logs
+
+	// RetryAfter, for CodeLimited, is how long the client should wait
+	// before trying again (0: unknown). It reaches clients as the
+	// Retry-After header on /auth and extensions.retryAfterSeconds in
+	// GraphQL errors.
+	RetryAfter time.Duration
 }
 
 // Error implements error for logs: it includes Op and the wrapped cause.
@@ -49,6 +56,33 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errorf returns an *Error with the given code and a user-safe message.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Limited returns a CodeLimited error that asks the client to wait d. The
+// message gets the wait appended in whole seconds.
+func Limited(d time.Duration, format string, args ...any) *Error {
+	msg := fmt.Sprintf(format, args...)
+	unit := "seconds"
+	if RetryAfterSeconds(d) == 1 {
+		unit = "second"
+	}
+	return &Error{Code: CodeLimited, Message: fmt.Sprintf("%s Try again in %d %s.", msg, RetryAfterSeconds(d), unit), RetryAfter: d}
+}
+
+// RetryAfterSeconds rounds d up to whole seconds, at least 1: the unit of
+// the Retry-After header.
+func RetryAfterSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
+}
+
+// RetryAfter returns the wait the first *Error in err's chain asks for,
+// or 0.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, "" for a

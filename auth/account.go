@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/internal/ratelimit"
 	"github.com/google/uuid"
 )
 
@@ -22,7 +23,7 @@ import (
 // (RetryAfter says how long).
 func (s *Service) SignUp(ctx context.Context, in SignUpInput, clientAddr string) (*confab.User, error) {
 	if clientAddr != "" {
-		key := addrKey(clientAddr)
+		key := "addr:" + ratelimit.AddrKey(clientAddr)
 		if blocked, d := s.signups.blocked(key); blocked {
 			return nil, limited("Too many sign-ups from this address.", d)
 		}
@@ -117,7 +118,7 @@ func (s *Service) Login(ctx context.Context, login, password, clientAddr string)
 	if login == "" || password == "" {
 		return nil, confab.Errorf(confab.CodeInvalid, "A login and a password are required.")
 	}
-	addr := addrKey(clientAddr)
+	addr := "addr:" + ratelimit.AddrKey(clientAddr)
 	if clientAddr != "" {
 		if blocked, d := s.failures.blocked(addr); blocked {
 			return nil, limited("Too many failed sign-in attempts.", d)

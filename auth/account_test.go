@@ -86,7 +86,7 @@ func TestService_SignUp_RateLimit(t *testing.T) {
 	}
 	err := signUp(3, "10.0.0.1")
 	wantCode(t, err, confab.CodeLimited)
-	if d := RetryAfter(err); d <= 0 || d > time.Minute {
+	if d := confab.RetryAfter(err); d <= 0 || d > time.Minute {
 		t.Errorf("RetryAfter = %v, want within a minute", d)
 	}
 	if err := signUp(4, "10.0.0.2"); err != nil {
@@ -172,7 +172,7 @@ func TestService_Login_Lockout(t *testing.T) {
 		}
 		_, err := s.Login(ctx, "ann@example.com", testPassword, "10.9.9.9")
 		wantCode(t, err, confab.CodeLimited)
-		if d := RetryAfter(err); d != 15*time.Minute {
+		if d := confab.RetryAfter(err); d != 15*time.Minute {
 			t.Errorf("RetryAfter = %v, want 15m", d)
 		}
 		clk.add(15 * time.Minute)
@@ -184,7 +184,7 @@ func TestService_Login_Lockout(t *testing.T) {
 			s.Login(ctx, "ann", "Wrong0000", "10.2.0.1")
 		}
 		_, err = s.Login(ctx, "ann", testPassword, "10.9.9.9")
-		if d := RetryAfter(err); d != 30*time.Minute {
+		if d := confab.RetryAfter(err); d != 30*time.Minute {
 			t.Errorf("second lockout RetryAfter = %v, want 30m", d)
 		}
 	})

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"net/netip"
 	"sync"
 	"time"
 )
@@ -120,22 +119,4 @@ func (l *limiter) makeRoom(now time.Time) {
 			break
 		}
 	}
-}
-
-// addrKey is the limiter key of a client address. IPv6 addresses count by
-// their /64, the block one subscriber usually holds, so that rotating
-// through it does not reset the count.
-func addrKey(clientAddr string) string {
-	a, err := netip.ParseAddr(clientAddr)
-	if err != nil {
-		return "addr:" + clientAddr
-	}
-	a = a.Unmap()
-	if a.Is6() {
-		p, err := a.WithZone("").Prefix(64)
-		if err == nil {
-			return "addr:" + p.String()
-		}
-	}
-	return "addr:" + a.String()
 }

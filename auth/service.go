@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rsa"
 	"errors"
-	"fmt"
 	"runtime"
 	"strings"
 	"time"
@@ -82,8 +81,8 @@ type Service struct {
 	kid       string
 	now       func() time.Time
 	cache     *tokenCache
-	failures  *limiter      // failed sign-ins, by "acct:<userId>", "login:<login>" and addrKey
-	signups   *limiter      // sign-ups, by addrKey
+	failures  *limiter      // failed sign-ins, by "acct:<userId>", "login:<login>" and "addr:"+ratelimit.AddrKey
+	signups   *limiter      // sign-ups, by "addr:"+ratelimit.AddrKey
 	argon     argonParams   // cost of new hashes: owaspArgon (tests lower it)
 	hashing   chan struct{} // one slot per password hash in progress (each holds 19 MiB)
 	dummyHash string        // hash with argon's cost, checked for unknown users so timing reveals nothing
@@ -158,20 +157,6 @@ func (s *Service) acquireHashing(ctx context.Context) error {
 	}
 }
 
-// RetryAfterError carries how long a rate-limited client should wait.
-type RetryAfterError struct{ After time.Duration }
-
-func (e *RetryAfterError) Error() string { return fmt.Sprintf("retry after %s", e.After) }
-
-// RetryAfter returns the wait a CodeLimited error asks for, or 0.
-func RetryAfter(err error) time.Duration {
-	var e *RetryAfterError
-	if errors.As(err, &e) {
-		return e.After
-	}
-	return 0
-}
-
 func limited(msg string, d time.Duration) error {
-	return &confab.Error{Code: confab.CodeLimited, Message: fmt.Sprintf("%s Try again in %d seconds.", msg, int(d.Seconds()+0.999)), Err: &RetryAfterError{After: d}}
+	return confab.Limited(d, "%s", msg)
 }

@@ -37,7 +37,8 @@ func ErrorType(code confab.Code) string {
 
 // NewErrorPresenter returns gqlgen's error presenter: the one place a
 // GraphQL error gets its wire form. A *confab.Error shows its safe message,
-// extensions.code and errorType; gqlgen's own parse and validation errors
+// extensions.code and errorType (and retryAfterSeconds when it asks the
+// client to wait); gqlgen's own parse and validation errors
 // keep their message and code; anything else is logged once and shown as
 // "Internal error.".
 func NewErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
@@ -48,6 +49,9 @@ func NewErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.As(err, &ce):
 			gqlErr.Message = confab.ErrorMessage(ce)
 			setCode(gqlErr, ce.Code)
+			if ce.RetryAfter > 0 {
+				gqlErr.Extensions["retryAfterSeconds"] = confab.RetryAfterSeconds(ce.RetryAfter)
+			}
 			if ce.Code == confab.CodeInternal {
 				logInternal(ctx, logger, err)
 			}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/auth"
@@ -83,8 +82,8 @@ type authHandler struct {
 
 // fail answers err through writeError with its /auth wire code.
 func (h *authHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if d := auth.RetryAfter(err); d > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+	if d := confab.RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(confab.RetryAfterSeconds(d)))
 	}
 	writeError(w, r, h.logger, err, authWireCode(err))
 }
