@@ -23,8 +23,13 @@ type env struct {
 	broker confab.Broker
 }
 
+// newEnv starts the service. Sends are unlimited unless cfg sets a rate:
+// most tests send as fast as they can.
 func newEnv(t *testing.T, cfg chat.Config) *env {
 	t.Helper()
+	if cfg.SendsPerSecond == 0 {
+		cfg.SendsPerSecond = -1
+	}
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "confab.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -237,6 +242,76 @@ func TestService_SendMessage(t *testing.T) {
 		_, err = e.svc.SendMessage(ctx, alice, in)
 		wantCode(t, err, confab.CodeConflict)
 	})
+}
+
+// TestService_SendMessage_RateLimited: each user has a bucket of
+// SendBurst sends refilled at SendsPerSecond; over it the send is refused
+// with RATE_LIMITED and the wait, stores nothing, and leaves other users'
+// budgets alone.
+func TestService_SendMessage_RateLimited(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "confab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	br := inproc.New()
+	t.Cleanup(func() { br.Close() })
+	svc := chat.New(st, br, chat.Config{SendsPerSecond: 2, SendBurst: 3}, chat.WithClock(clock))
+	t.Cleanup(svc.Close)
+	e := &env{svc: svc, store: st, broker: br}
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	c := e.conversation(t, alice, bob)
+	send := func(who confab.Identity) error {
+		_, err := svc.SendMessage(ctx, who, chat.SendMessageInput{ConversationID: c.ConversationID, Content: "x"})
+		return err
+	}
+
+	for i := range 3 {
+		if err := send(alice); err != nil {
+			t.Fatalf("send %d of the burst: %v", i+1, err)
+		}
+	}
+	err = send(alice)
+	wantCode(t, err, confab.CodeLimited)
+	if d := confab.RetryAfter(err); d != 500*time.Millisecond {
+		t.Errorf("RetryAfter = %v, want 500ms (one send at 2/s)", d)
+	}
+	if !strings.Contains(confab.ErrorMessage(err), "Try again in 1 second.") {
+		t.Errorf("message %q does not say when to retry", confab.ErrorMessage(err))
+	}
+	if err := send(bob); err != nil {
+		t.Errorf("bob refused because of alice: %v", err)
+	}
+	got, err := svc.GetConversation(ctx, alice, c.ConversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MessageCount != 4 || got.LastSeq != 4 {
+		t.Errorf("count %d, last seq %d after 4 accepted sends and 1 refused: want 4, 4", got.MessageCount, got.LastSeq)
+	}
+
+	mu.Lock()
+	now = now.Add(500 * time.Millisecond)
+	mu.Unlock()
+	if err := send(alice); err != nil {
+		t.Errorf("send after the advertised wait: %v", err)
+	}
+	wantCode(t, send(alice), confab.CodeLimited)
+}
+
+// TestService_SendMessage_Unlimited: a negative SendsPerSecond turns the
+// limit off.
+func TestService_SendMessage_Unlimited(t *testing.T) {
+	e := newEnv(t, chat.Config{SendsPerSecond: -1}) // explicit: the point of the test
+	alice := e.user(t, "alice")
+	c := e.conversation(t, alice)
+	for i := range 200 {
+		e.send(t, alice, c.ConversationID, fmt.Sprint("m", i))
+	}
 }
 
 func TestService_ListMessages_Cursor(t *testing.T) {

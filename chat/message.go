@@ -25,13 +25,17 @@ type MessagePage struct {
 // SendMessage appends a message by the caller to a conversation of theirs,
 // durably, and then publishes it. A retry with the same ClientToken returns
 // the original message and publishes nothing; the same token with other
-// content is CONFLICT.
+// content is CONFLICT. Each user has a budget of SendsPerSecond (retries
+// included); over it is RATE_LIMITED with the wait.
 func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in SendMessageInput) (*confab.Message, error) {
 	if err := s.requireMember(ctx, caller, in.ConversationID); err != nil {
 		return nil, err
 	}
 	if err := s.validateMessage(&in); err != nil {
 		return nil, err
+	}
+	if ok, wait := s.sends.Allow(caller.UserID); !ok {
+		return nil, confab.Limited(wait, "Too many messages: at most %g per second.", s.cfg.SendsPerSecond)
 	}
 	now := s.nowUTC()
 	m := &confab.Message{
@@ -56,6 +60,7 @@ func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in Se
 		}
 		return m, nil
 	}
+	s.stats.stored.Add(1)
 	s.publish(ctx, confab.ConversationTopic(m.ConversationID), &confab.Event{
 		Kind: confab.EventMessageSent, ConversationID: m.ConversationID, Message: m, At: now,
 	})

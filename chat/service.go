@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/internal/ratelimit"
 	"github.com/google/uuid"
 )
 
@@ -42,6 +43,13 @@ type Config struct {
 	// messages cause: at most one store read and one event per conversation
 	// per delay. Default 100 ms: conversation lists lag by at most that.
 	SummaryDelay time.Duration
+	// SendsPerSecond bounds each user's sendMessage calls (a token bucket
+	// per user holding SendBurst); over it is RATE_LIMITED with a retry
+	// hint. Default 20; negative means unlimited (load tests).
+	SendsPerSecond float64
+	// SendBurst is how many sends a user may make at once. Default twice
+	// SendsPerSecond.
+	SendBurst int
 }
 
 // Service implements every chat operation. It is safe for concurrent use.
@@ -56,7 +64,9 @@ type Service struct {
 	membersMu sync.Mutex
 	members   map[string]map[string]struct{} // guarded by membersMu: conversationID → member ids (membership never changes once created)
 
-	stats counters
+	stats      counters
+	observeLag func(time.Duration) // WithLagObserver; nil when unset
+	sends      *ratelimit.Keyed    // per-user send budget; nil when unlimited
 
 	closeOnce sync.Once
 	stopBeat  chan struct{} // closed by Close: stops the presence heartbeat
@@ -72,6 +82,13 @@ type Option func(*Service)
 
 // WithClock sets the time source (tests).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithLagObserver sets a function called with the delivery lag of each
+// live message queued to a subscriber: the time since the message was
+// created, just before its commit. It must be cheap and not block.
+func WithLagObserver(observe func(time.Duration)) Option {
+	return func(s *Service) { s.observeLag = observe }
+}
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
@@ -100,6 +117,12 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 	if cfg.SummaryDelay <= 0 {
 		cfg.SummaryDelay = 100 * time.Millisecond
 	}
+	if cfg.SendsPerSecond == 0 {
+		cfg.SendsPerSecond = 20
+	}
+	if cfg.SendBurst <= 0 {
+		cfg.SendBurst = max(1, int(2*cfg.SendsPerSecond))
+	}
 	if len(cfg.CursorKey) == 0 {
 		cfg.CursorKey = make([]byte, 32)
 		rand.Read(cfg.CursorKey) // never fails (crypto/rand documents it)
@@ -113,6 +136,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 		newID:   func() string { return uuid.Must(uuid.NewV7()).String() },
 		members: make(map[string]map[string]struct{}),
 		dirty:   make(map[string]bool),
+		sends:   ratelimit.New(cfg.SendsPerSecond, cfg.SendBurst),
 
 		stopBeat: make(chan struct{}),
 		beatDone: make(chan struct{}),
@@ -120,25 +144,34 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 	for _, o := range opts {
 		o(s)
 	}
+	s.sends.WithClock(s.now)
 	go s.heartbeat()
 	return s
 }
 
 // counters are the service's event statistics (atomic; read with Stats).
 type counters struct {
-	published, delivered, evicted atomic.Uint64
+	stored, published, delivered, evicted, brokerErrors atomic.Uint64
 }
 
-// Stats is a snapshot of event activity since New.
+// Stats is a snapshot of activity since New.
 type Stats struct {
-	Published uint64 // events handed to the broker
-	Delivered uint64 // events queued to a subscriber (after filtering and ordering)
-	Evicted   uint64 // subscribers dropped as too slow
+	Stored       uint64 // messages stored by sendMessage (idempotent retries not counted)
+	Published    uint64 // events handed to the broker
+	Delivered    uint64 // events queued to a subscriber (after filtering and ordering)
+	Evicted      uint64 // subscribers dropped as too slow
+	BrokerErrors uint64 // failed publishes and subscribes
 }
 
-// Stats returns the event counters.
+// Stats returns the counters.
 func (s *Service) Stats() Stats {
-	return Stats{Published: s.stats.published.Load(), Delivered: s.stats.delivered.Load(), Evicted: s.stats.evicted.Load()}
+	return Stats{
+		Stored:       s.stats.stored.Load(),
+		Published:    s.stats.published.Load(),
+		Delivered:    s.stats.delivered.Load(),
+		Evicted:      s.stats.evicted.Load(),
+		BrokerErrors: s.stats.brokerErrors.Load(),
+	}
 }
 
 // Close stops the presence heartbeat and waits for pending
@@ -163,6 +196,7 @@ func (s *Service) nowUTC() time.Time { return s.now().UTC().Truncate(time.Millis
 func (s *Service) publish(ctx context.Context, topic string, ev *confab.Event) {
 	s.stats.published.Add(1)
 	if err := s.broker.Publish(ctx, topic, ev); err != nil {
+		s.stats.brokerErrors.Add(1)
 		s.logger.ErrorContext(ctx, "publish failed", "topic", topic, "kind", string(ev.Kind), "err", err)
 	}
 }

@@ -52,9 +52,13 @@ func newEnv(t *testing.T, cfg realtime.Config) *env {
 	return newEnvChat(t, cfg, chat.Config{})
 }
 
-// newEnvChat is newEnv with a chat service configuration.
+// newEnvChat is newEnv with a chat service configuration. Sends are
+// unlimited unless chatCfg sets a rate: the tests send as fast as they can.
 func newEnvChat(t *testing.T, cfg realtime.Config, chatCfg chat.Config) *env {
 	t.Helper()
+	if chatCfg.SendsPerSecond == 0 {
+		chatCfg.SendsPerSecond = -1
+	}
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "confab.db"))
 	if err != nil {
 		t.Fatal(err)
