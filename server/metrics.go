@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -14,15 +15,20 @@ import (
 // metrics holds the server's Prometheus collectors. It is also a gqlgen
 // extension that counts and times every GraphQL operation.
 type metrics struct {
-	gatherer   prometheus.Gatherer
-	operations *prometheus.CounterVec
-	latency    *prometheus.HistogramVec
+	gatherer     prometheus.Gatherer
+	operations   *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	httpRequests *prometheus.CounterVec
+	httpLatency  *prometheus.HistogramVec
 }
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.ResponseInterceptor
 } = (*metrics)(nil)
+
+// LatencyBuckets spans a cached read (0.5 ms) to a stalled request (2.5 s).
+var LatencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
 // newMetrics registers the server's collectors on reg (a fresh registry
 // when nil), plus the Go runtime and process collectors.
@@ -39,11 +45,23 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "confab_graphql_operation_duration_seconds",
 			Help:    "Time to produce a query or mutation result, by root field.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+			Buckets: LatencyBuckets,
 		}, []string{"field"}),
 	}
+	m.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "confab_http_requests_total",
+		Help: "HTTP requests (not WebSocket upgrades) by route pattern and status.",
+	}, []string{"route", "status"})
+	m.httpLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "confab_http_request_duration_seconds",
+		Help:    "Time to answer an HTTP request (not WebSocket upgrades), by route pattern.",
+		Buckets: LatencyBuckets,
+	}, []string{"route"})
 	reg.MustRegister(
 		collectors.NewGoCollector(),
+		m.httpRequests,
+		m.httpLatency,
+		subscriptionsCollector{s},
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.operations,
 		m.latency,
@@ -57,6 +75,10 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 			Help:        "Live WebSocket connections by protocol.",
 			ConstLabels: prometheus.Labels{"protocol": "appsync"},
 		}, func() float64 { return float64(s.hub.Len("appsync")) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_messages_stored_total", Help: "Messages stored by sendMessage (idempotent retries not counted)."},
+			func() float64 { return float64(s.chat.Stats().Stored) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_broker_errors_total", Help: "Failed broker publishes and subscribes."},
+			func() float64 { return float64(s.chat.Stats().BrokerErrors) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_events_published_total", Help: "Events handed to the broker after a commit."},
 			func() float64 { return float64(s.chat.Stats().Published) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_events_delivered_total", Help: "Events queued to subscribers, after filtering and ordering."},
@@ -98,8 +120,36 @@ func (m *metrics) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 		}
 	}
 	m.operations.WithLabelValues(typ, field, code).Inc()
+	setLogOperation(ctx, typ+" "+field, code)
 	if typ != string(ast.Subscription) {
 		m.latency.WithLabelValues(field).Observe(time.Since(start).Seconds())
 	}
 	return resp
+}
+
+// observeHTTP counts one answered request. pattern is the mux's route
+// ("" when none matched), so the label set stays bounded.
+func (m *metrics) observeHTTP(pattern string, status int, took time.Duration) {
+	if pattern == "" {
+		pattern = "unmatched"
+	}
+	m.httpRequests.WithLabelValues(pattern, strconv.Itoa(status)).Inc()
+	m.httpLatency.WithLabelValues(pattern).Observe(took.Seconds())
+}
+
+// subscriptionsCollector reports the hub's live subscriptions by root field
+// at scrape time.
+type subscriptionsCollector struct{ s *Server }
+
+var subscriptionsDesc = prometheus.NewDesc("confab_realtime_subscriptions",
+	"Live subscriptions on WebSocket connections, by root field.", []string{"field"}, nil)
+
+// Describe implements prometheus.Collector.
+func (subscriptionsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- subscriptionsDesc }
+
+// Collect implements prometheus.Collector.
+func (c subscriptionsCollector) Collect(ch chan<- prometheus.Metric) {
+	for field, n := range c.s.hub.Subscriptions() {
+		ch <- prometheus.MustNewConstMetric(subscriptionsDesc, prometheus.GaugeValue, float64(n), field)
+	}
 }

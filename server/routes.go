@@ -179,7 +179,15 @@ type logFieldsKey struct{}
 
 // logFields collects what a request's log line reports.
 type logFields struct {
-	userID string
+	userID    string
+	operation string // GraphQL: type and root field, e.g. "mutation sendMessage"
+	code      string // GraphQL: outcome code (OK or the first error's code)
+}
+
+func setLogOperation(ctx context.Context, operation, code string) {
+	if f, ok := ctx.Value(logFieldsKey{}).(*logFields); ok {
+		f.operation, f.code = operation, code
+	}
 }
 
 func setLogUser(ctx context.Context, userID string) {
@@ -214,7 +222,8 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // logRequests writes one structured line per HTTP request (WebSocket
 // connections log when they end): request id, method, path, status,
-// latency, user id. Never bodies, tokens or passwords.
+// latency, user id, and for GraphQL the operation and its outcome code.
+// Never bodies, tokens or passwords. It also feeds the HTTP metrics.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -225,9 +234,14 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		fields := &logFields{}
 		ctx := context.WithValue(r.Context(), logFieldsKey{}, fields)
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(http.ResponseWriter(sw), r.WithContext(ctx))
+		r = r.WithContext(ctx)
+		next.ServeHTTP(http.ResponseWriter(sw), r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
+		}
+		took := time.Since(start)
+		if sw.status != http.StatusSwitchingProtocols { // WebSockets count as connections
+			s.metrics.observeHTTP(r.Pattern, sw.status, took) // the mux set r.Pattern
 		}
 		// Successful requests log at debug: at thousands of sends per
 		// second an info line each would cost more than the send.
@@ -238,13 +252,17 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		case sw.status >= 400:
 			level = slog.LevelInfo
 		}
-		s.logger.LogAttrs(ctx, level, "http request",
+		attrs := []slog.Attr{
 			slog.String("request_id", reqID),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),
-			slog.Duration("latency", time.Since(start)),
+			slog.Duration("latency", took),
 			slog.String("user_id", fields.userID),
-		)
+		}
+		if fields.operation != "" {
+			attrs = append(attrs, slog.String("operation", fields.operation), slog.String("code", fields.code))
+		}
+		s.logger.LogAttrs(ctx, level, "http request", attrs...)
 	})
 }

@@ -182,7 +182,10 @@ func (s *session) init() bool {
 		s.connectionError(errUnauthorized, unauthorizedMessage, http.StatusUnauthorized)
 		return false
 	}
-	s.c.Authenticated(id, s.expired)
+	if err := s.c.Authenticated(id, s.expired); err != nil {
+		s.connectionError(errLimited, "Too many connections for this user.", http.StatusTooManyRequests)
+		return false
+	}
 	s.acked = true
 	s.ack()
 	return true

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -451,4 +453,73 @@ func TestTransport_SlowConsumer(t *testing.T) {
 			t.Fatalf("resumed seq %v, want %d", m["seq"], seq)
 		}
 	}
+}
+
+// waitLive spins until the hub holds n connections: a client's close
+// reaches the hub's counts when the server's reader ends, which no frame
+// announces.
+func (e *env) waitLive(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(readTimeout)
+	for e.hub.Len("") != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d live connections, want %d", e.hub.Len(""), n)
+		}
+		runtime.Gosched()
+	}
+}
+
+// A user over MaxConnsPerUser is refused at connection_init with a
+// retryable connection_error (LimitExceededError, 429); other users are
+// not, and a closed connection frees its place.
+func TestConnectionsPerUser(t *testing.T) {
+	e := newEnv(t, realtime.Config{MaxConnsPerUser: 2})
+	e.user(t, "ann")
+	e.user(t, "bo")
+	first := e.connect(t, "tok-ann")
+	e.connect(t, "tok-ann")
+
+	c := e.dial(t, "tok-ann", viaQuery, "")
+	c.send(map[string]any{"type": "connection_init"})
+	f := c.read()
+	if f.Type != "connection_error" {
+		t.Fatalf("third connection of one user: %s, want connection_error", f.raw)
+	}
+	if e := f.firstError(t); e["errorType"] != "LimitExceededError" || e["errorCode"] != float64(429) {
+		t.Fatalf("third connection of one user: %s, want LimitExceededError 429", f.raw)
+	}
+	if code := c.waitClose(); code != websocket.CloseNormalClosure {
+		t.Errorf("refused connection closed with %d, want 1000 after the connection_error", code)
+	}
+	e.connect(t, "tok-bo") // another user is not affected
+
+	first.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	first.waitClose()
+	e.waitLive(t, 2) // ann's second, bo's
+	e.connect(t, "tok-ann")
+}
+
+// An address over MaxConnsPerAddress is refused before the upgrade with
+// HTTP 429 and Retry-After; a closed connection frees its place.
+func TestConnectionsPerAddress(t *testing.T) {
+	e := newEnv(t, realtime.Config{MaxConnsPerAddress: 2})
+	e.user(t, "ann")
+	e.user(t, "bo")
+	first := e.connect(t, "tok-ann")
+	e.connect(t, "tok-bo")
+
+	d := websocket.Dialer{HandshakeTimeout: readTimeout, Subprotocols: []string{"graphql-ws"}}
+	ws, resp, err := d.Dial(e.url, nil)
+	if err == nil {
+		ws.Close()
+		t.Fatal("third connection from one address was upgraded")
+	}
+	if resp == nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("third connection from one address: %v (response %+v), want 429 with Retry-After", err, resp)
+	}
+
+	first.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	first.waitClose()
+	e.waitLive(t, 1)
+	e.connect(t, "tok-ann")
 }

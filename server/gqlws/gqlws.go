@@ -197,7 +197,10 @@ func (s *session) init(m message) error {
 	if err != nil {
 		return closeErr(CloseForbidden, "Forbidden: "+confab.ErrorMessage(err))
 	}
-	s.c.Authenticated(id, func() { s.c.Close(CloseForbidden, "Forbidden: token expired") })
+	if err := s.c.Authenticated(id, func() { s.c.Close(CloseForbidden, "Forbidden: token expired") }); err != nil {
+		// 1013 (try again later): graphql-ws clients retry with backoff.
+		return closeErr(websocket.CloseTryAgainLater, "Too many connections for this user")
+	}
 	s.acked = true
 	s.c.Send([]byte(`{"type":"connection_ack"}`))
 	return nil

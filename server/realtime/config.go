@@ -41,6 +41,15 @@ type Config struct {
 	// OpsPerSecond bounds subscribe/stop messages per connection (token
 	// bucket with a burst of 2×). Default 20.
 	OpsPerSecond float64
+	// MaxConnsPerUser bounds one user's live connections on this node;
+	// more are refused at connection_init (graphql-transport-ws: close
+	// 1013, AppSync: connection_error LimitExceededError). Default 100;
+	// negative means unlimited.
+	MaxConnsPerUser int
+	// MaxConnsPerAddress bounds the live connections from one client
+	// address (IPv6 by /64) on this node; more are refused before the
+	// upgrade with HTTP 429. Default 1000; negative means unlimited.
+	MaxConnsPerAddress int
 	// WriteTimeout bounds one network write. Default 10 s.
 	WriteTimeout time.Duration
 	// AllowedOrigins lists the Origins accepted on browser upgrades
@@ -69,6 +78,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.OpsPerSecond <= 0 {
 		c.OpsPerSecond = 20
+	}
+	if c.MaxConnsPerUser == 0 {
+		c.MaxConnsPerUser = 100
+	}
+	if c.MaxConnsPerAddress == 0 {
+		c.MaxConnsPerAddress = 1000
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second

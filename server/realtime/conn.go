@@ -39,6 +39,7 @@ type Conn struct {
 	ws      *websocket.Conn
 	proto   Protocol
 	request *http.Request
+	addr    string          // the client's ratelimit.AddrKey, counted by the hub
 	ctx     context.Context // cancelled when the connection ends
 	cancel  context.CancelFunc
 	limiter *rate.Limiter // used only by the reader
@@ -69,18 +70,20 @@ type op struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	stream  bool                    // set by the Started hook
+	field   string                  // guarded by Conn.mu: the root field, once counted as a live subscription
 	next    graphql.ResponseHandler // guarded by Conn.mu until set; then read by the writer only
 	pending int                     // guarded by Conn.mu: wakes before next was set
 	ended   bool                    // guarded by Conn.mu
 }
 
-func newConn(h *Hub, ws *websocket.Conn, proto Protocol, r *http.Request) *Conn {
+func newConn(h *Hub, ws *websocket.Conn, proto Protocol, r *http.Request, addr string) *Conn {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	c := &Conn{
 		hub:     h,
 		ws:      ws,
 		proto:   proto,
 		request: r,
+		addr:    addr,
 		ctx:     ctx,
 		cancel:  cancel,
 		limiter: rate.NewLimiter(rate.Limit(h.cfg.OpsPerSecond), int(2*h.cfg.OpsPerSecond)),
@@ -156,11 +159,18 @@ func (c *Conn) Authenticate(token string) (confab.Identity, error) {
 // Authenticated records the caller, starts their presence and arms the
 // token-expiry timer: when the token expires, onExpiry runs (it closes
 // with the protocol's auth code so the client reconnects with a fresh token).
-func (c *Conn) Authenticated(id confab.Identity, onExpiry func()) {
+// It returns ErrTooManyConns, and records nothing, when the user already
+// has MaxConnsPerUser connections; the protocol then refuses the
+// connection.
+func (c *Conn) Authenticated(id confab.Identity, onExpiry func()) error {
 	c.mu.Lock()
 	if c.closed || c.identity.UserID != "" {
 		c.mu.Unlock()
-		return
+		return nil
+	}
+	if !c.hub.reserveUser(id.UserID) {
+		c.mu.Unlock()
+		return ErrTooManyConns
 	}
 	c.identity = id
 	if c.timer != nil {
@@ -182,6 +192,7 @@ func (c *Conn) Authenticated(id confab.Identity, onExpiry func()) {
 			release()
 		}
 	}()
+	return nil
 }
 
 // Identity returns the authenticated caller (zero before Authenticated).
@@ -298,7 +309,11 @@ func (c *Conn) end(id string, o *op) bool {
 	}
 	delete(c.ops, id)
 	cur.ended = true
+	field := cur.field
 	c.mu.Unlock()
+	if field != "" {
+		c.hub.countSub(field, -1)
+	}
 	cur.cancel()
 	return true
 }
@@ -416,10 +431,25 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 	o.next = h
 	n := o.pending
 	o.pending = 0
+	if !o.ended {
+		o.field = rootField(opCtx.Operation)
+		c.hub.countSub(o.field, 1)
+	}
 	c.mu.Unlock()
 	for range n {
 		c.enqueue(item{op: o})
 	}
+}
+
+// rootField names an operation by its first root field ("unknown" when it
+// has none: validation refuses such documents before this point).
+func rootField(op *ast.OperationDefinition) string {
+	if len(op.SelectionSet) > 0 {
+		if f, ok := op.SelectionSet[0].(*ast.Field); ok {
+			return f.Name
+		}
+	}
+	return "unknown"
 }
 
 // wake queues one pull of o, or counts it while o is still starting.
@@ -495,9 +525,20 @@ func (c *Conn) Finish(err error) {
 	c.mu.Lock()
 	ops := c.ops
 	c.ops = map[string]*op{}
+	var counted []string // root fields of the live subscriptions ending here
+	for _, o := range ops {
+		o.ended = true
+		if o.field != "" {
+			counted = append(counted, o.field)
+		}
+	}
 	release := c.release
 	c.release = nil
+	userID := c.identity.UserID
 	c.mu.Unlock()
+	for _, f := range counted {
+		c.hub.countSub(f, -1)
+	}
 	for _, o := range ops {
 		o.cancel()
 	}
@@ -505,6 +546,6 @@ func (c *Conn) Finish(err error) {
 	if release != nil {
 		release()
 	}
-	c.hub.remove(c)
+	c.hub.remove(c, userID)
 	close(c.done)
 }

@@ -1,10 +1,12 @@
 package realtime
 
 import (
+	"errors"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/confab-chat/confab/internal/ratelimit"
 	"github.com/gorilla/websocket"
 )
 
@@ -16,6 +18,9 @@ type Hub struct {
 
 	mu     sync.Mutex
 	conns  map[*Conn]struct{} // guarded by mu
+	byAddr map[string]int     // guarded by mu: live connections by ratelimit.AddrKey
+	byUser map[string]int     // guarded by mu: authenticated connections by user id
+	subs   map[string]int     // guarded by mu: live subscriptions by root field
 	closed bool               // guarded by mu
 
 	stop chan struct{}
@@ -27,10 +32,13 @@ type Hub struct {
 func NewHub(cfg Config) *Hub {
 	cfg.setDefaults()
 	h := &Hub{
-		cfg:   cfg,
-		conns: make(map[*Conn]struct{}),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		cfg:    cfg,
+		conns:  make(map[*Conn]struct{}),
+		byAddr: make(map[string]int),
+		byUser: make(map[string]int),
+		subs:   make(map[string]int),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
 	}
 	h.upgrader = websocket.Upgrader{
 		// ReadBufferSize 0 reuses the HTTP server's 4 KiB reader; the write
@@ -64,6 +72,73 @@ func (h *Hub) Len(proto string) int {
 	return n
 }
 
+// ErrTooManyConns is returned by Conn.Authenticated when the user already
+// has MaxConnsPerUser live connections.
+var ErrTooManyConns = errors.New("realtime: too many connections for this user")
+
+// reserveAddr counts one more connection from addr, unless addr has
+// MaxConnsPerAddress already.
+func (h *Hub) reserveAddr(addr string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if limit := h.cfg.MaxConnsPerAddress; limit > 0 && h.byAddr[addr] >= limit {
+		return false
+	}
+	h.byAddr[addr]++
+	return true
+}
+
+func (h *Hub) releaseAddr(addr string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.decr(h.byAddr, addr)
+}
+
+// reserveUser counts one more connection of userID, unless the user has
+// MaxConnsPerUser already.
+func (h *Hub) reserveUser(userID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if limit := h.cfg.MaxConnsPerUser; limit > 0 && h.byUser[userID] >= limit {
+		return false
+	}
+	h.byUser[userID]++
+	return true
+}
+
+// decr lowers m[key], deleting it at zero so the maps hold only live keys.
+// Callers hold mu.
+func (*Hub) decr(m map[string]int, key string) {
+	if m[key] <= 1 {
+		delete(m, key)
+		return
+	}
+	m[key]--
+}
+
+// Subscriptions returns the live subscriptions of every connection by root
+// field (onMessageSent, …).
+func (h *Hub) Subscriptions() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := make(map[string]int, len(h.subs))
+	for f, n := range h.subs {
+		m[f] = n
+	}
+	return m
+}
+
+// countSub adds delta to the subscriptions of field.
+func (h *Hub) countSub(field string, delta int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if delta < 0 {
+		h.decr(h.subs, field)
+		return
+	}
+	h.subs[field] += delta
+}
+
 func (h *Hub) add(c *Conn) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -74,10 +149,15 @@ func (h *Hub) add(c *Conn) bool {
 	return true
 }
 
-func (h *Hub) remove(c *Conn) {
+// remove forgets c and releases its address and user counts.
+func (h *Hub) remove(c *Conn, userID string) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	delete(h.conns, c)
-	h.mu.Unlock()
+	h.decr(h.byAddr, c.addr)
+	if userID != "" {
+		h.decr(h.byUser, userID)
+	}
 }
 
 func (h *Hub) snapshot() []*Conn {
@@ -130,19 +210,30 @@ func (h *Hub) Shutdown(ctxDone <-chan struct{}) {
 	}
 }
 
+// ErrTooManyFromAddr is returned by Upgrade when the client's address has
+// MaxConnsPerAddress live connections (answered with HTTP 429).
+var ErrTooManyFromAddr = errors.New("realtime: too many connections from this address")
+
 // Upgrade upgrades r to a WebSocket connection speaking proto, with the
 // subprotocol chosen by the protocol. On failure it has already answered
 // the request.
 func (h *Hub) Upgrade(w http.ResponseWriter, r *http.Request, proto Protocol, subprotocol string) (*Conn, error) {
+	addr := ratelimit.AddrKey(r.RemoteAddr)
+	if !h.reserveAddr(addr) {
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "Too many connections from this address.", http.StatusTooManyRequests)
+		return nil, ErrTooManyFromAddr
+	}
 	var hdr http.Header
 	if subprotocol != "" {
 		hdr = http.Header{"Sec-Websocket-Protocol": {subprotocol}}
 	}
 	ws, err := h.upgrader.Upgrade(w, r, hdr)
 	if err != nil {
+		h.releaseAddr(addr)
 		return nil, err
 	}
-	c := newConn(h, ws, proto, r)
+	c := newConn(h, ws, proto, r, addr)
 	if !h.add(c) {
 		c.Close(websocket.CloseGoingAway, "server shutting down")
 	}
