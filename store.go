@@ -143,4 +143,21 @@ type MessageStore interface {
 	// matched as whole tokens or prefixes), newest first. terms is plain
 	// text, never query syntax: any character is safe.
 	SearchMessages(ctx context.Context, conversationID, terms string, limit int) ([]*Message, error)
+	// PurgeMessages deletes for good up to limit of the oldest messages
+	// (by CreatedAt, across every conversation) created before before,
+	// deleted ones included, and returns how many it removed; fewer than
+	// limit means none older was left (unless another purge ran at the same
+	// time). It is for retention: rows, previews and search index entries
+	// are gone, not marked.
+	//
+	// One transaction: in it, each affected conversation's MessageCount
+	// drops by the live messages removed, and LastMessage becomes the
+	// preview of the newest live message left, nil when none is left (so
+	// it changes only when the message it copied was removed). LastSeq and
+	// LastMessageAt are kept: seqs are never reused and the conversation
+	// list keeps its order. Purged messages are gone from every read,
+	// search included; ListMessagesAfter then skips their seqs. Keep limit
+	// small (hundreds): writers of the affected conversations wait for
+	// the transaction.
+	PurgeMessages(ctx context.Context, before time.Time, limit int) (int, error)
 }

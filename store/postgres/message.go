@@ -100,8 +100,8 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 				return false, err
 			}
 			if stored == nil {
-				// ON CONFLICT saw a committed row, and messages are never
-				// removed: this cannot happen.
+				// ON CONFLICT saw a committed row, which only a purge
+				// (retention) can have removed since.
 				return false, fmt.Errorf("postgres: %s: message with the conflicting client token not found", op)
 			}
 		}
@@ -230,4 +230,95 @@ func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string
 	return queryMessages(ctx, s.pool, "search messages", `SELECT `+msgColumns+` FROM messages
 		WHERE conversation_id = $1 AND NOT deleted AND search @@ $2::tsquery ORDER BY seq DESC LIMIT $3`,
 		conversationID, q, pageLimit(limit, confab.DefaultSearchLimit))
+}
+
+// PurgeMessages implements confab.MessageStore in one transaction:
+//
+//  1. Read the keys (conversation_id, seq) of the oldest limit messages,
+//     walking messages_created_at.
+//  2. Lock their conversations' rows, in id order. AppendMessage and
+//     DeleteMessage lock a conversation's row before touching its
+//     messages, so taking the rows first cannot deadlock with them, and the
+//     one order keeps purges on several nodes from deadlocking each other.
+//  3. DELETE those keys (seqs are never reused, so a key names one message
+//     for good; one another node purged meanwhile is just not found),
+//     RETURNING whether each was live. A row's search tsvector goes with it.
+//  4. UPDATE each conversation's count and preview, in a statement of its
+//     own so that it sees the deletion.
+func (s *Store) PurgeMessages(ctx context.Context, before time.Time, limit int) (int, error) {
+	const op = "purge messages"
+	if limit <= 0 {
+		return 0, nil
+	}
+	cut := msCeil(before)
+	removed := 0
+	err := s.inTx(ctx, op, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT conversation_id, seq FROM messages WHERE created_at < $1
+			ORDER BY created_at, conversation_id, seq LIMIT $2`, cut, limit)
+		if err != nil {
+			return mapErr(op, err)
+		}
+		var convIDs []string
+		var seqs []int64
+		var id string
+		var seq int64
+		if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
+			convIDs, seqs = append(convIDs, id), append(seqs, seq)
+			return nil
+		}); err != nil {
+			return mapErr(op, err)
+		}
+		if len(convIDs) == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM conversations WHERE conversation_id = ANY($1)
+			ORDER BY conversation_id FOR UPDATE`, convIDs); err != nil {
+			return mapErr(op, err)
+		}
+		rows, err = tx.Query(ctx, `DELETE FROM messages m USING unnest($1::text[], $2::bigint[]) AS k (conversation_id, seq)
+			WHERE m.conversation_id = k.conversation_id AND m.seq = k.seq
+			RETURNING m.conversation_id, m.deleted`, convIDs, seqs)
+		if err != nil {
+			return mapErr(op, err)
+		}
+		live := make(map[string]int)
+		var deleted bool
+		_, err = pgx.ForEachRow(rows, []any{&id, &deleted}, func() error {
+			removed++
+			n := live[id] // every conversation touched is updated, even with tombstones only
+			if !deleted {
+				n++
+			}
+			live[id] = n
+			return nil
+		})
+		if err != nil {
+			return mapErr(op, err)
+		}
+		ids := make([]string, 0, len(live))
+		counts := make([]int, 0, len(live))
+		for id, n := range live {
+			ids, counts = append(ids, id), append(counts, n)
+		}
+		_, err = tx.Exec(ctx, `UPDATE conversations c SET message_count = c.message_count - d.live,
+				last_message = (SELECT left(m.content, $3) FROM messages m
+					WHERE m.conversation_id = c.conversation_id AND NOT m.deleted ORDER BY m.seq DESC LIMIT 1)
+			FROM unnest($1::text[], $2::int[]) AS d (conversation_id, live)
+			WHERE c.conversation_id = d.conversation_id`, ids, counts, confab.MaxLastMessageLength)
+		return mapErr(op, err)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return removed, nil
+}
+
+// msCeil rounds a bound up to the stored millisecond precision, so that
+// created_at < msCeil(t) holds exactly for the stored times before t.
+func msCeil(t time.Time) time.Time {
+	c := t.Truncate(time.Millisecond)
+	if c.Before(t) {
+		c = c.Add(time.Millisecond)
+	}
+	return c.UTC()
 }

@@ -23,9 +23,11 @@
 //
 // Schema: migrations/*.sql, embedded and applied by internal/sqlmigrate on
 // Open. Times are stored as integer Unix milliseconds and returned in UTC.
-// Messages are kept forever (deletion is a flag), and a conversation's
-// messages are inserted in seq order, so their rowids increase with seq;
-// SearchMessages relies on it.
+// Deletion is a flag; only retention (PurgeMessages) removes rows, and it
+// takes the oldest. A conversation's messages are inserted in seq order and
+// SQLite gives a new row a rowid above every row present, so rowids
+// increase with seq within a conversation, purges or not; SearchMessages
+// relies on it.
 //
 // Errors: driver errors are classified by SQLite's extended result code
 // (mapErr), never by their text.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/confab-chat/confab"
@@ -242,4 +243,87 @@ func (s *Store) ListMessagesAfter(ctx context.Context, conversationID string, af
 		return nil, mapErr("list messages after", err)
 	}
 	return scanMessages(rows, "list messages after")
+}
+
+// purgeBatch selects the rowids of a purge batch (?1 the bound, ?2 the
+// limit) from the messages_created_at index, in its order.
+const purgeBatch = `SELECT rowid FROM messages WHERE created_at < ?1 ORDER BY created_at, rowid LIMIT ?2`
+
+// PurgeMessages implements confab.MessageStore. It runs on the write
+// connection, the one the group-commit writer uses, so it takes its turn
+// between batches and never meets SQLITE_BUSY from this process; appends
+// queue meanwhile and go out together in the next batch. The batch is
+// chosen by walking messages_created_at from its start and is read three
+// times in one transaction: nothing else writes in between.
+//
+// A live row's search entry is removed with FTS5's 'delete' command and the
+// content as indexed; a deleted row's entry is already gone (the
+// messages_fts_delete trigger), and deleting it twice would corrupt the
+// external-content index.
+func (s *Store) PurgeMessages(ctx context.Context, before time.Time, limit int) (int, error) {
+	const op = "purge messages"
+	if limit <= 0 {
+		return 0, nil
+	}
+	cut := msCeil(before)
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, mapErr(op, err)
+	}
+	defer tx.Rollback() // a no-op after Commit; any failure is returned below
+	type purged struct {
+		conversationID string
+		rows, live     int64
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT conversation_id, count(*), sum(deleted = 0) FROM messages
+		WHERE rowid IN (`+purgeBatch+`) GROUP BY conversation_id`, cut, limit)
+	if err != nil {
+		return 0, mapErr(op, err)
+	}
+	var convs []purged
+	var total int64
+	for rows.Next() {
+		var p purged
+		if err := rows.Scan(&p.conversationID, &p.rows, &p.live); err != nil {
+			rows.Close()
+			return 0, mapErr(op, err)
+		}
+		convs = append(convs, p)
+		total += p.rows
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, mapErr(op, err)
+	}
+	if total == 0 {
+		return 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (messages_fts, rowid, content)
+		SELECT 'delete', rowid, content FROM messages WHERE rowid IN (`+purgeBatch+`) AND deleted = 0`, cut, limit); err != nil {
+		return 0, mapErr(op+": index", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE rowid IN (`+purgeBatch+`)`, cut, limit)
+	if err != nil {
+		return 0, mapErr(op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != total {
+		return 0, fmt.Errorf("sqlite: %s: deleted %d rows of a batch of %d (%v)", op, n, total, err)
+	}
+	update, err := tx.PrepareContext(ctx, `UPDATE conversations SET message_count = message_count - ?2,
+			last_message = (SELECT substr(content, 1, ?3) FROM messages
+				WHERE conversation_id = ?1 AND deleted = 0 ORDER BY seq DESC LIMIT 1)
+		WHERE conversation_id = ?1`)
+	if err != nil {
+		return 0, mapErr(op, err)
+	}
+	defer update.Close() // closed with the transaction anyway
+	for _, p := range convs {
+		if _, err := update.ExecContext(ctx, p.conversationID, p.live, confab.MaxLastMessageLength); err != nil {
+			return 0, mapErr(op, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, mapErr(op, err)
+	}
+	return int(total), nil
 }

@@ -18,9 +18,9 @@ const maxSearchWords = 16
 //
 // Results come newest first by rowid, which FTS5 walks in order and stops
 // at the limit instead of sorting every match. Within a conversation rowid
-// order is seq order: rows are never physically deleted and the writer
-// inserts a conversation's messages in seq order, so each new row gets
-// the largest rowid yet.
+// order is seq order: the writer inserts a conversation's messages in seq
+// order, and SQLite gives each new row a rowid above every row present
+// (the largest plus one), which holds after PurgeMessages removed rows too.
 func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string, limit int) ([]*confab.Message, error) {
 	q := ftsQuery(terms)
 	if q == "" || limit <= 0 {

@@ -146,6 +146,16 @@ func notFound(op, what string) error {
 // ms converts a time to stored Unix milliseconds.
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
+// msCeil converts a bound to Unix milliseconds, rounding up, so that
+// created_at < msCeil(t) holds exactly for the stored times before t.
+func msCeil(t time.Time) int64 {
+	v := t.UnixMilli()
+	if time.UnixMilli(v).Before(t) {
+		v++
+	}
+	return v
+}
+
 // msPtr converts an optional time; nil stays NULL.
 func msPtr(t *time.Time) sql.NullInt64 {
 	if t == nil {
