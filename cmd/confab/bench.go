@@ -55,7 +55,8 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		done := make(chan error, 1)
 		srv := &Main{Stdout: io.Discard, Stderr: m.Stderr, Getenv: func(string) string { return "" }, Ready: func(u string) { ready <- u }}
 		go func() {
-			done <- srv.Run(sctx, []string{"serve", "--http", "127.0.0.1:0", "--data", dir, "--log-level", "error", "--signups-per-minute", "-1"})
+			args := append([]string{"serve", "--http", "127.0.0.1:0", "--data", dir, "--log-level", "error"}, unlimitedFlags...)
+			done <- srv.Run(sctx, args)
 		}()
 		select {
 		case c.URL = <-ready:

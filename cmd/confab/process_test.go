@@ -48,7 +48,8 @@ func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, *app) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, append([]string{"serve", "--http", addr, "--log-level", "error", "--signups-per-minute", "-1", "--issuer", "http://confab.test"}, args...)...)
+	base := append([]string{"serve", "--http", addr, "--log-level", "error", "--issuer", "http://confab.test"}, unlimitedFlags...)
+	cmd := exec.Command(bin, append(base, args...)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

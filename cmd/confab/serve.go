@@ -40,9 +40,19 @@ type serveConfig struct {
 	LogLevel         string
 	ShutdownTimeout  time.Duration
 	SignupsPerMinute int
+	SendsPerSecond   float64
+	ConnsPerUser     int
+	ConnsPerAddress  int
 	DebugAddr        string
 	Postgres         string
 	NATS             string
+}
+
+// unlimitedFlags turn off every per-user and per-address limit: the load
+// tool's clients all come from one address and share a few accounts.
+var unlimitedFlags = []string{
+	"--signups-per-minute", "-1", "--sends-per-second", "-1",
+	"--max-conns-per-user", "-1", "--max-conns-per-address", "-1",
 }
 
 // serveSettings is the table of confab serve's settings.
@@ -69,6 +79,9 @@ func serveSettings(c *serveConfig) []setting {
 		{"log-level", "info", "log level: debug, info, warn, error", str(&c.LogLevel)},
 		{"shutdown-timeout", "10s", "how long a graceful shutdown may take", duration(&c.ShutdownTimeout)},
 		{"signups-per-minute", "0", "sign-ups allowed per client address per minute (0: the auth default of 30; -1: unlimited)", integer(&c.SignupsPerMinute)},
+		{"sends-per-second", "20", "sendMessage calls allowed per user per second, bursts of twice that (-1: unlimited)", float(&c.SendsPerSecond)},
+		{"max-conns-per-user", "100", "live WebSocket connections per user on this node (-1: unlimited)", integer(&c.ConnsPerUser)},
+		{"max-conns-per-address", "1000", "live WebSocket connections per client address (IPv6: per /64) on this node (-1: unlimited)", integer(&c.ConnsPerAddress)},
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
 	}
 }
@@ -92,11 +105,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("create data directory: %w", err)
 	}
 
+	reg := prometheus.NewRegistry()
 	st, err := openStore(ctx, c.Store, c.Data, c.Postgres)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	st = meterStore(reg, st)
 	br, err := openBroker(c.Broker, c.NATS, logger)
 	if err != nil {
 		return err
@@ -123,7 +138,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, CursorKey: cursorKey}, chat.WithLogger(logger))
+	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond},
+		chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
 	if c.Demo {
 		if err := createDemo(ctx, authSvc, chatSvc, st); err != nil {
@@ -131,8 +147,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 	}
 
-	reg := prometheus.NewRegistry()
-	registerStoreMetrics(reg, st)
 	srv := server.New(server.Config{
 		Addr:           c.HTTP,
 		TLSCertFile:    c.TLSCert,
@@ -140,8 +154,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		MaxBodyBytes:   int64(c.MaxBodyBytes),
 		AllowedOrigins: splitList(c.AllowedOrigins),
 		GraphQL:        graph.Limits{Introspection: c.Introspection},
-		Realtime:       realtime.Config{KeepAlive: c.KeepAlive, MaxSubscriptions: c.MaxSubscriptions},
-		Version:        version,
+		Realtime: realtime.Config{KeepAlive: c.KeepAlive, MaxSubscriptions: c.MaxSubscriptions,
+			MaxConnsPerUser: c.ConnsPerUser, MaxConnsPerAddress: c.ConnsPerAddress},
+		Version: version,
 	}, chatSvc, authSvc, st, br, reg, logger)
 	if err := srv.Open(); err != nil {
 		return err

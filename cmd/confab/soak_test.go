@@ -17,7 +17,7 @@ func TestSoak_ResourcesReturnToBaseline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak")
 	}
-	a := runMain(t, "--signups-per-minute", "-1")
+	a := runMain(t, unlimitedFlags...)
 	measure := func() (int, uint64) {
 		runtime.GC()
 		var m runtime.MemStats

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/broker/inproc"
 	"github.com/confab-chat/confab/broker/nats"
+	"github.com/confab-chat/confab/server"
+	"github.com/confab-chat/confab/store/metered"
 	"github.com/confab-chat/confab/store/postgres"
 	"github.com/confab-chat/confab/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,17 +49,45 @@ func openBroker(name, natsURL string, logger *slog.Logger) (confab.Broker, error
 	return nil, usageError{fmt.Sprintf("unknown --broker %q (want inproc or nats)", name)}
 }
 
-// registerStoreMetrics exports the SQLite group-commit counters, when the
-// store is SQLite: appends/batches is the batch size.
-func registerStoreMetrics(reg *prometheus.Registry, st confab.Store) {
-	s, ok := st.(*sqlite.Store)
-	if !ok {
-		return
+// meterStore registers the store metrics on reg and returns st wrapped
+// to feed them: latency and failures by operation for any engine, plus
+// the group-commit counters when the store is SQLite (appends ÷ batches is
+// the batch size).
+func meterStore(reg *prometheus.Registry, st confab.Store) confab.Store {
+	if s, ok := st.(*sqlite.Store); ok {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_store_append_batches_total", Help: "Group-commit transactions (one fsync each)."},
+				func() float64 { return float64(s.WriterStats().Batches) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_store_appends_total", Help: "Messages appended by the group-commit writer."},
+				func() float64 { return float64(s.WriterStats().Appends) }),
+		)
 	}
-	reg.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_store_append_batches_total", Help: "Group-commit transactions (one fsync each)."},
-			func() float64 { return float64(s.WriterStats().Batches) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_store_appends_total", Help: "Messages appended by the group-commit writer."},
-			func() float64 { return float64(s.WriterStats().Appends) }),
-	)
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "confab_store_operation_duration_seconds",
+		Help:    "Store calls by operation (AppendMessage includes waiting for its group commit).",
+		Buckets: server.LatencyBuckets,
+	}, []string{"op"})
+	failures := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "confab_store_errors_total",
+		Help: "Store calls that failed (not counting not-found, conflict and invalid-input answers, or callers that gave up).",
+	}, []string{"op"})
+	reg.MustRegister(latency, failures)
+	return metered.Wrap(st, func(op string, took time.Duration, err error) {
+		latency.WithLabelValues(op).Observe(took.Seconds())
+		if metered.Failed(err) {
+			failures.WithLabelValues(op).Inc()
+		}
+	})
+}
+
+// lagObserver registers the delivery-lag histogram on reg and returns the
+// function that feeds it (chat.WithLagObserver).
+func lagObserver(reg *prometheus.Registry) func(time.Duration) {
+	lag := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "confab_delivery_lag_seconds",
+		Help:    "Time from a message's creation (just before its commit) to its queueing for a live subscriber, on this node.",
+		Buckets: server.LatencyBuckets,
+	})
+	reg.MustRegister(lag)
+	return func(d time.Duration) { lag.Observe(d.Seconds()) }
 }
