@@ -11,6 +11,10 @@
 // that falls behind by more than its queue is evicted (see stream.go) and
 // recovers with afterSeq.
 //
+// Retention (retention.go), when a deployment sets one, purges old messages
+// in the background and publishes nothing: purged seqs simply never come
+// back, and streams skip them.
+//
 // Lock order: Service.membersMu and Service.dirtyMu are leaves; a stream's
 // mu is a leaf too. No lock is held while calling the Store or the Broker,
 // except that a messageStream holds its mu while pushing to its own channel
