@@ -2,6 +2,8 @@ package chat
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -135,6 +137,9 @@ func (s *Service) OnMessageDeleted(ctx context.Context, caller confab.Identity, 
 // senders publish independently; other nodes relay through NATS): an early
 // event waits in pending, and a gap not filled within GapWait is read from
 // the store.
+//
+// Seqs that retention purged never arrive: the store reads tell them apart
+// from late ones, and the stream jumps over them (see jump).
 type messageStream struct {
 	stream[*confab.Message]
 	svc            *Service
@@ -173,7 +178,7 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	ms.sub = sub
 	ms.mu.Unlock()
 
-	backlog, next, err := s.resumePoint(ctx, conversationID, afterSeq)
+	backlog, next, lastSeq, err := s.resumePoint(ctx, conversationID, afterSeq)
 	if err != nil {
 		sub.Unsubscribe()
 		return nil, err
@@ -189,8 +194,10 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	early := ms.pending
 	ms.pending = make(map[int64]*confab.Message)
 	for _, m := range backlog {
+		ms.jump(m.Seq) // over seqs purged since afterSeq
 		ms.accept(m)
 	}
+	ms.jump(lastSeq + 1) // every seq up to LastSeq that the backlog lacks was purged
 	for _, m := range early {
 		ms.accept(m)
 	}
@@ -202,26 +209,28 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	return ms.out, nil
 }
 
-// resumePoint returns the messages to replay and the seq that follows them.
-func (s *Service) resumePoint(ctx context.Context, conversationID string, afterSeq *int64) ([]*confab.Message, int64, error) {
+// resumePoint returns the messages to replay, the seq that follows them,
+// and the conversation's LastSeq read before them: the backlog holds every
+// message up to it that still exists.
+func (s *Service) resumePoint(ctx context.Context, conversationID string, afterSeq *int64) (backlog []*confab.Message, next, lastSeq int64, err error) {
 	c, err := s.store.GetConversation(ctx, conversationID)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	if afterSeq == nil {
-		return nil, c.LastSeq + 1, nil
+		return nil, c.LastSeq + 1, c.LastSeq, nil
 	}
 	if *afterSeq > c.LastSeq {
-		return nil, 0, confab.Errorf(confab.CodeInvalid, "afterSeq is beyond the newest message (seq %d).", c.LastSeq)
+		return nil, 0, 0, confab.Errorf(confab.CodeInvalid, "afterSeq is beyond the newest message (seq %d).", c.LastSeq)
 	}
 	if c.LastSeq-*afterSeq > int64(s.cfg.MaxResume) {
-		return nil, 0, confab.Errorf(confab.CodeInvalid, "More than %d messages were sent after afterSeq; page with listMessages, then subscribe with a newer afterSeq.", s.cfg.MaxResume)
+		return nil, 0, 0, confab.Errorf(confab.CodeInvalid, "More than %d messages were sent after afterSeq; page with listMessages, then subscribe with a newer afterSeq.", s.cfg.MaxResume)
 	}
-	backlog, err := s.store.ListMessagesAfter(ctx, conversationID, *afterSeq, s.cfg.MaxResume)
+	backlog, err = s.store.ListMessagesAfter(ctx, conversationID, *afterSeq, s.cfg.MaxResume)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
-	return backlog, *afterSeq + 1, nil
+	return backlog, *afterSeq + 1, c.LastSeq, nil
 }
 
 func (ms *messageStream) onEvent(ev *confab.Event) {
@@ -251,6 +260,12 @@ func (ms *messageStream) accept(m *confab.Message) {
 		return
 	}
 	ms.emit(m)
+	ms.drain()
+}
+
+// drain delivers the held messages that follow on from next, and stops the
+// gap timer once nothing is held. Callers hold mu.
+func (ms *messageStream) drain() {
 	for !ms.closed {
 		p, ok := ms.pending[ms.next]
 		if !ok {
@@ -263,6 +278,29 @@ func (ms *messageStream) accept(m *confab.Message) {
 		ms.gapTimer.Stop()
 		ms.gapTimer = nil
 	}
+}
+
+// jump moves next up to seq, over seqs that are gone for good (purged by
+// retention), drops what is held below seq and delivers what is held from
+// seq on. Callers hold mu.
+//
+// Only a store read proves a seq gone. Seqs are committed in order (a
+// conversation's appends are serialised) and a read sees every commit that
+// came before it, so a seq a read did not return is gone when it lies
+// below a seq that read returned, below the LastSeq read before it, or
+// below a held one (committed before it was published) when the read began
+// after holding it and came back complete.
+func (ms *messageStream) jump(seq int64) {
+	if ms.closed || seq <= ms.next {
+		return
+	}
+	for p := range ms.pending {
+		if p < seq {
+			delete(ms.pending, p)
+		}
+	}
+	ms.next = seq
+	ms.drain()
 }
 
 // hold keeps m until its turn. Too many held means the gap is not closing
@@ -299,7 +337,8 @@ func (ms *messageStream) armGapTimer() {
 	}
 }
 
-// fillGap reads the messages missing before the held ones from the store.
+// fillGap reads the messages missing before the held ones from the store,
+// and jumps over the seqs the read shows were purged (see jump).
 func (ms *messageStream) fillGap() {
 	ms.mu.Lock()
 	ms.gapTimer = nil
@@ -308,10 +347,12 @@ func (ms *messageStream) fillGap() {
 		return
 	}
 	after := ms.next - 1
+	held := slices.Sorted(maps.Keys(ms.pending))
 	ms.mu.Unlock()
 
+	limit := ms.svc.cfg.StreamQueue
 	ctx, cancel := context.WithTimeout(context.Background(), gapFillTimeout)
-	msgs, err := ms.svc.store.ListMessagesAfter(ctx, ms.conversationID, after, ms.svc.cfg.StreamQueue)
+	msgs, err := ms.svc.store.ListMessagesAfter(ctx, ms.conversationID, after, limit)
 	cancel()
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
@@ -319,7 +360,15 @@ func (ms *messageStream) fillGap() {
 		ms.svc.logger.Warn("gap fill failed", "conversation_id", ms.conversationID, "err", err)
 	}
 	for _, m := range msgs {
+		ms.jump(m.Seq)
 		ms.accept(m)
+	}
+	if err == nil && len(msgs) < limit {
+		// The read was complete, and every held seq was committed before
+		// it began: whatever it lacked below a held seq was purged.
+		for _, seq := range held {
+			ms.jump(seq)
+		}
 	}
 	if !ms.closed && len(ms.pending) > 0 {
 		ms.armGapTimer()

@@ -1,0 +1,177 @@
+package chat_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/broker/inproc"
+	"github.com/confab-chat/confab/chat"
+	"github.com/confab-chat/confab/store/sqlite"
+)
+
+// These tests cover subscriptions across messages that retention purged:
+// the seqs never come back, and a stream must skip them rather than wait.
+
+// purgeBefore purges every message created before before.
+func purgeBefore(t *testing.T, st confab.Store, before time.Time) {
+	t.Helper()
+	if _, err := st.PurgeMessages(context.Background(), before, 1000); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// seqsOf returns the seqs of msgs.
+func seqsOf(msgs []*confab.Message) []int64 {
+	s := make([]int64, len(msgs))
+	for i, m := range msgs {
+		s[i] = m.Seq
+	}
+	return s
+}
+
+// TestService_OnMessageSent_ResumeAcrossPurged resumes from a seq at or
+// inside a purged range: the stream replays what survives, then goes live,
+// with nothing stuck on the seqs that are gone.
+func TestService_OnMessageSent_ResumeAcrossPurged(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	const h = time.Hour // messages created at t0 are purged, at t0+h kept
+	tests := []struct {
+		name  string
+		sent  []time.Duration // creation times (after t0) of seqs 1, 2, …
+		after int64
+		live  int // messages sent after subscribing
+		want  []int64
+	}{
+		{"SurvivorsThenLive", []time.Duration{0, 0, 0, 0, 0, 0, h, h, h}, 2, 2, []int64{7, 8, 9, 10, 11}},
+		{"EverythingPurged", []time.Duration{0, 0, 0, 0, 0, 0, 0, 0, 0}, 3, 5, []int64{10, 11, 12, 13, 14}},
+		{"HoleInTheMiddle", []time.Duration{h, h, 0, 0, h}, 1, 1, []int64{2, 5, 6}},
+		{"AfterThePurgedRange", []time.Duration{0, 0, 0, h, h, h}, 4, 2, []int64{5, 6, 7, 8}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := &fakeClock{t: t0}
+			e := newClockEnv(t, chat.Config{MaxResume: 20}, clock)
+			alice, bob := e.user(t, "alice"), e.user(t, "bob")
+			c := e.conversation(t, alice, bob)
+			for i, at := range tt.sent {
+				clock.Set(t0.Add(at))
+				e.send(t, alice, c.ConversationID, fmt.Sprint("before ", i))
+			}
+			purgeBefore(t, e.store, t0.Add(time.Minute))
+			clock.Set(t0.Add(2 * h))
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ch, err := e.svc.OnMessageSent(ctx, bob, c.ConversationID, &tt.after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range tt.live {
+				e.send(t, alice, c.ConversationID, fmt.Sprint("live ", i))
+			}
+			if got := seqsOf(collect(t, ch, len(tt.want))); !slices.Equal(got, tt.want) {
+				t.Fatalf("stream = %v, want %v (survivors, then live)", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestService_OnMessageSent_GapPurged loses the event of a message that is
+// then purged: the next live message opens a gap that only the store can
+// close, and the store's read shows the missing seq is gone.
+func TestService_OnMessageSent_GapPurged(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: t0}
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "confab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	br := &lossyBroker{Broker: inproc.New(), drop: map[int64]bool{2: true}}
+	t.Cleanup(func() { br.Close() })
+	svc := chat.New(st, br, chat.Config{GapWait: time.Millisecond}, chat.WithClock(clock.Now))
+	t.Cleanup(svc.Close)
+	e := &env{svc: svc, store: st, broker: br}
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	c := e.conversation(t, alice, bob)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, err := svc.OnMessageSent(ctx, bob, c.ConversationID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.send(t, alice, c.ConversationID, "one")
+	e.send(t, alice, c.ConversationID, "two, its event lost")
+	purgeBefore(t, st, t0.Add(time.Minute))
+	clock.Set(t0.Add(time.Hour))
+	e.send(t, alice, c.ConversationID, "three")
+	e.send(t, alice, c.ConversationID, "four")
+	if got := seqsOf(collect(t, ch, 3)); !slices.Equal(got, []int64{1, 3, 4}) {
+		t.Fatalf("stream = %v, want [1 3 4] (seq 2 purged: skipped, not awaited)", got)
+	}
+}
+
+// gatedGapReads holds the first ListMessagesAfter back until the test
+// releases it, so that a purge can land between a gap opening and the
+// store read that fills it.
+type gatedGapReads struct {
+	confab.Store
+	reading chan struct{} // one signal, when the first read begins
+	release chan struct{} // closed by the test
+}
+
+func (g *gatedGapReads) ListMessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]*confab.Message, error) {
+	select {
+	case g.reading <- struct{}{}:
+		<-g.release
+	default:
+	}
+	return g.Store.ListMessagesAfter(ctx, conversationID, afterSeq, limit)
+}
+
+// TestService_OnMessageSent_GapAndHeldPurged has a held message purged too,
+// after it was published and before the gap read: the read returns
+// nothing, and being complete it still proves the missing seq is gone.
+func TestService_OnMessageSent_GapAndHeldPurged(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: t0}
+	sqliteStore, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "confab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sqliteStore.Close() })
+	st := &gatedGapReads{Store: sqliteStore, reading: make(chan struct{}, 1), release: make(chan struct{})}
+	br := &lossyBroker{Broker: inproc.New(), drop: map[int64]bool{2: true}}
+	t.Cleanup(func() { br.Close() })
+	svc := chat.New(st, br, chat.Config{GapWait: time.Millisecond}, chat.WithClock(clock.Now))
+	t.Cleanup(svc.Close)
+	e := &env{svc: svc, store: st, broker: br}
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	c := e.conversation(t, alice, bob)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, err := svc.OnMessageSent(ctx, bob, c.ConversationID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.send(t, alice, c.ConversationID, "one")
+	e.send(t, alice, c.ConversationID, "two, its event lost")
+	e.send(t, alice, c.ConversationID, "three, held for two")
+	select {
+	case <-st.reading:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the gap was not read from the store")
+	}
+	purgeBefore(t, st, t0.Add(time.Minute)) // seqs 1 to 3: the store has nothing after 1
+	close(st.release)
+	clock.Set(t0.Add(time.Hour))
+	e.send(t, alice, c.ConversationID, "four")
+	if got := seqsOf(collect(t, ch, 3)); !slices.Equal(got, []int64{1, 3, 4}) {
+		t.Fatalf("stream = %v, want [1 3 4] (seq 2 purged: skipped; 3 delivered as held)", got)
+	}
+}
