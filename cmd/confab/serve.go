@@ -27,6 +27,7 @@ type serveConfig struct {
 	Store            string
 	Broker           string
 	Demo             bool
+	Retention        time.Duration
 	TLSCert, TLSKey  string
 	KeyFile          string
 	Issuer           string
@@ -65,6 +66,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"broker", "inproc", "event broker: inproc (one node) or nats (several nodes)", str(&c.Broker)},
 		{"nats", "", "NATS URL for --broker nats (nats://127.0.0.1:4222)", str(&c.NATS)},
 		{"demo", "false", "create the recipe's two test users and a conversation between them if absent", boolean(&c.Demo)},
+		{"retention", "0", "delete messages older than this for good, in the background (e.g. 2160h for 90 days); 0 keeps them forever", duration(&c.Retention)},
 		{"tls-cert", "", "TLS certificate file (PEM); with --tls-key the server speaks HTTPS/WSS", str(&c.TLSCert)},
 		{"tls-key", "", "TLS private key file (PEM)", str(&c.TLSKey)},
 		{"key-file", "", "JWT signing key (PEM, RSA); created if missing. Default <data>/jwt-signing-key.pem. Share it between nodes", str(&c.KeyFile)},
@@ -141,6 +143,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond},
 		chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
+	stopRetention := startRetention(ctx, c.Retention, st, reg, logger)
+	defer stopRetention() // before the store closes
 	if c.Demo {
 		if err := createDemo(ctx, authSvc, chatSvc, st); err != nil {
 			return fmt.Errorf("demo data: %w", err)
