@@ -615,3 +615,57 @@ func TestService_Presence_AcrossNodes(t *testing.T) {
 		t.Fatal("no offline event")
 	}
 }
+
+// TestService_LagObserver: each live message queued to a subscriber is
+// observed once with its delivery lag; a replayed one (afterSeq) is not.
+func TestService_LagObserver(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { // every reading is 3 ms later than the last
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(3 * time.Millisecond)
+		return now
+	}
+	var lags []time.Duration
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "confab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	br := inproc.New()
+	t.Cleanup(func() { br.Close() })
+	svc := chat.New(st, br, chat.Config{SendsPerSecond: -1}, chat.WithClock(clock),
+		chat.WithLagObserver(func(d time.Duration) { mu.Lock(); lags = append(lags, d); mu.Unlock() }))
+	t.Cleanup(svc.Close)
+	e := &env{svc: svc, store: st, broker: br}
+	alice := e.user(t, "alice")
+	c := e.conversation(t, alice)
+	e.send(t, alice, c.ConversationID, "before")
+
+	after := int64(0)
+	ch, err := svc.OnMessageSent(ctx, alice, c.ConversationID, &after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := <-ch; m.Content != "before" {
+		t.Fatalf("replay = %q", m.Content)
+	}
+	e.send(t, alice, c.ConversationID, "live 1")
+	e.send(t, alice, c.ConversationID, "live 2")
+	for range 2 {
+		<-ch
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lags) != 2 {
+		t.Fatalf("%d lags observed (%v), want 2: the replayed message is not live", len(lags), lags)
+	}
+	for _, d := range lags {
+		if d <= 0 || d > time.Second {
+			t.Errorf("lag %v: want the clock's few steps between send and delivery", d)
+		}
+	}
+}

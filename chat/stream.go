@@ -89,6 +89,7 @@ func subscribeSimple[T any](ctx context.Context, s *Service, topic string, pick 
 		st.mu.Unlock()
 	})
 	if err != nil {
+		s.stats.brokerErrors.Add(1)
 		return nil, err
 	}
 	st.sub = sub
@@ -145,6 +146,7 @@ type messageStream struct {
 	svc            *Service
 	conversationID string
 
+	since    time.Time                 // when the stream started: messages created since are live (their lag is observed)
 	next     int64                     // guarded by mu: seq to deliver next
 	ready    bool                      // guarded by mu: start position known; events flow
 	pending  map[int64]*confab.Message // guarded by mu: arrived ahead of next
@@ -162,7 +164,7 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	if afterSeq != nil && *afterSeq < 0 {
 		return nil, confab.Errorf(confab.CodeInvalid, "afterSeq must not be negative.")
 	}
-	ms := &messageStream{svc: s, conversationID: conversationID, pending: make(map[int64]*confab.Message)}
+	ms := &messageStream{svc: s, conversationID: conversationID, since: s.nowUTC(), pending: make(map[int64]*confab.Message)}
 	ms.hooks = confab.StreamHooksFrom(ctx)
 	ms.stats = &s.stats
 
@@ -173,6 +175,7 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	sub, err := s.broker.Subscribe(confab.ConversationTopic(conversationID), ms.onEvent)
 	if err != nil {
 		ms.mu.Unlock()
+		s.stats.brokerErrors.Add(1)
 		return nil, err
 	}
 	ms.sub = sub
@@ -323,6 +326,9 @@ func (ms *messageStream) hold(m *confab.Message) {
 func (ms *messageStream) emit(m *confab.Message) {
 	ms.next = m.Seq + 1
 	if !m.Deleted {
+		if observe := ms.svc.observeLag; observe != nil && !m.CreatedAt.Before(ms.since) {
+			observe(ms.svc.now().Sub(m.CreatedAt))
+		}
 		ms.push(m)
 	}
 }
