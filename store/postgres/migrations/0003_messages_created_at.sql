@@ -3,4 +3,8 @@
 -- batch costs its own rows rather than a scan of the table; the price is
 -- one index entry per message, kept up by every append. A purged row's
 -- search tsvector goes with it.
-CREATE INDEX messages_created_at ON messages (created_at);
+--
+-- Building it takes a lock that holds writes back. On a large table, build
+-- it beforehand with CREATE INDEX CONCURRENTLY messages_created_at ON
+-- messages (created_at); this file then finds it there.
+CREATE INDEX IF NOT EXISTS messages_created_at ON messages (created_at);

@@ -6,4 +6,4 @@
 -- Rows it removes leave the search index through PurgeMessages itself
 -- (FTS5 'delete' for live rows only; messages_fts_delete already removed a
 -- deleted row's entry), not through a trigger.
-CREATE INDEX messages_created_at ON messages (created_at);
+CREATE INDEX IF NOT EXISTS messages_created_at ON messages (created_at);
