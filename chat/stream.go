@@ -146,7 +146,7 @@ type messageStream struct {
 	svc            *Service
 	conversationID string
 
-	since    time.Time                 // when the stream started: messages created since are live (their lag is observed)
+	liveFrom int64                     // guarded by mu: seqs from here on were sent after the stream started (their lag is observed)
 	next     int64                     // guarded by mu: seq to deliver next
 	ready    bool                      // guarded by mu: start position known; events flow
 	pending  map[int64]*confab.Message // guarded by mu: arrived ahead of next
@@ -164,7 +164,7 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	if afterSeq != nil && *afterSeq < 0 {
 		return nil, confab.Errorf(confab.CodeInvalid, "afterSeq must not be negative.")
 	}
-	ms := &messageStream{svc: s, conversationID: conversationID, since: s.nowUTC(), pending: make(map[int64]*confab.Message)}
+	ms := &messageStream{svc: s, conversationID: conversationID, pending: make(map[int64]*confab.Message)}
 	ms.hooks = confab.StreamHooksFrom(ctx)
 	ms.stats = &s.stats
 
@@ -193,6 +193,7 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	}
 	ms.out = make(chan *confab.Message, len(backlog)+s.cfg.StreamQueue)
 	ms.next = next
+	ms.liveFrom = lastSeq + 1
 	ms.ready = true
 	early := ms.pending
 	ms.pending = make(map[int64]*confab.Message)
@@ -326,7 +327,7 @@ func (ms *messageStream) hold(m *confab.Message) {
 func (ms *messageStream) emit(m *confab.Message) {
 	ms.next = m.Seq + 1
 	if !m.Deleted {
-		if observe := ms.svc.observeLag; observe != nil && !m.CreatedAt.Before(ms.since) {
+		if observe := ms.svc.observeLag; observe != nil && m.Seq >= ms.liveFrom {
 			observe(ms.svc.now().Sub(m.CreatedAt))
 		}
 		ms.push(m)
