@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// TestMain_Limits: over the per-user send budget a send is RATE_LIMITED
+// with a retry hint and stores nothing; a user's second connection over
+// --max-conns-per-user is closed with 1013 (retry later).
+func TestMain_Limits(t *testing.T) {
+	a := runMain(t, "--sends-per-second", "2", "--max-conns-per-user", "1")
+	ann, bo := a.signUp(t, "ann"), a.signUp(t, "bo")
+	cid := a.mustGQL(t, ann.idToken, createConv, map[string]any{"p": []string{bo.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+
+	for range 4 { // the burst: twice the rate
+		a.mustGQL(t, ann.idToken, sendMsg, map[string]any{"c": cid, "t": "hi"})
+	}
+	status, body := a.gql(t, ann.idToken, sendMsg, map[string]any{"c": cid, "t": "one too many"})
+	if status != http.StatusOK || errCode(body) != "RATE_LIMITED" {
+		t.Fatalf("fifth send: status %d, body %v; want 200 with RATE_LIMITED", status, body)
+	}
+	ext := body["errors"].([]any)[0].(map[string]any)["extensions"].(map[string]any)
+	if s, _ := ext["retryAfterSeconds"].(float64); s < 1 {
+		t.Errorf("extensions %v: want retryAfterSeconds >= 1", ext)
+	}
+	a.mustGQL(t, bo.idToken, sendMsg, map[string]any{"c": cid, "t": "bo is not limited by ann"})
+	last := a.mustGQL(t, bo.idToken, `query($c:ID!){ getConversation(conversationId:$c){ messageCount } }`, map[string]any{"c": cid})
+	if n := last["getConversation"].(map[string]any)["messageCount"].(float64); n != 5 {
+		t.Errorf("messageCount = %v, want 5 (the refused send stored nothing)", n)
+	}
+
+	a.dialGQLWS(t, ann.idToken)
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 5 * time.Second}
+	conn, _, err := d.Dial(strings.Replace(a.url, "http", "ws", 1)+"/graphql", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": ann.idToken}})
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _, err = conn.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseTryAgainLater {
+		t.Fatalf("second connection of one user: %v, want close 1013", err)
+	}
+}
+
+// TestMain_Metrics: /metrics reports what the operations section of the
+// README lists, with the values the requests above it imply.
+func TestMain_Metrics(t *testing.T) {
+	a := runMain(t, "--retention", "720h")
+	ann, bo := a.signUp(t, "ann"), a.signUp(t, "bo")
+	cid := a.mustGQL(t, ann.idToken, createConv, map[string]any{"p": []string{bo.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	ws := a.dialGQLWS(t, bo.idToken)
+	ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+		"query": `subscription($c:ID!){ onMessageSent(conversationId:$c){ seq } }`, "variables": map[string]any{"c": cid}}})
+	for i := range 3 {
+		a.mustGQL(t, ann.idToken, sendMsg, map[string]any{"c": cid, "t": "hello"})
+		if m := ws.read(); m["type"] != "next" {
+			t.Fatalf("event %d: %v", i+1, m)
+		}
+	}
+	if status, body := a.gql(t, ann.idToken, sendMsg, map[string]any{"c": "no-such-conversation", "t": "x"}); errCode(body) != "NOT_FOUND" {
+		t.Fatalf("send to a missing conversation: %d %v", status, body)
+	}
+
+	resp, err := http.Get(a.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	for _, want := range []string{
+		`confab_graphql_operations_total{code="OK",field="sendMessage",type="mutation"} 3`,
+		`confab_graphql_operations_total{code="NOT_FOUND",field="sendMessage",type="mutation"} 1`,
+		`confab_graphql_operations_total{code="OK",field="onMessageSent",type="subscription"} 3`,
+		`confab_graphql_operation_duration_seconds_count{field="sendMessage"} 4`,
+		`confab_http_requests_total{route="POST /graphql",status="200"} 5`, // createConversation and 4 sends
+		`confab_http_requests_total{route="POST /auth/signup",status="200"} 2`,
+		`confab_http_requests_total{route="POST /auth/login",status="200"} 2`,
+		`confab_http_request_duration_seconds_count{route="POST /graphql"} 5`,
+		`confab_realtime_connections{protocol="graphql-transport-ws"} 1`,
+		`confab_realtime_connections{protocol="appsync"} 0`,
+		`confab_realtime_subscriptions{field="onMessageSent"} 1`,
+		`confab_messages_stored_total 3`,
+		`confab_store_operation_duration_seconds_count{op="AppendMessage"} 3`,
+		`confab_store_appends_total 3`,
+		`confab_delivery_lag_seconds_count 3`,
+		`confab_broker_errors_total 0`,
+		`confab_subscribers_evicted_total 0`,
+		`confab_retention_purged_total 0`,
+		`process_resident_memory_bytes`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	checkDashboard(t, text)
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", grepLines(text, "confab_"))
+	}
+}
+
+// checkDashboard checks that every confab metric the sample Grafana
+// dashboard charts is in the scraped text (a renamed metric would
+// otherwise leave an empty panel).
+func checkDashboard(t *testing.T, scraped string) {
+	t.Helper()
+	dash, err := os.ReadFile("../../deploy/grafana/confab.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(dash, &d); err != nil {
+		t.Fatalf("dashboard is not JSON: %v", err)
+	}
+	// A vector without a series yet (no store call has failed) has no
+	// HELP line; it is registered all the same (see meterStore).
+	noSeriesYet := map[string]bool{"confab_store_errors_total": true}
+	name := regexp.MustCompile(`\b(confab_[a-z_]+?)(_bucket|_count|_sum)?\b`)
+	for _, p := range d.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("dashboard panel %q has no query", p.Title)
+		}
+		for _, tg := range p.Targets {
+			for _, m := range name.FindAllStringSubmatch(tg.Expr, -1) {
+				if !noSeriesYet[m[1]] && !strings.Contains(scraped, "# HELP "+m[1]+" ") {
+					t.Errorf("dashboard panel %q charts %s, which /metrics does not serve", p.Title, m[1])
+				}
+			}
+		}
+	}
+}
+
+// grepLines returns the lines of text that start with prefix.
+func grepLines(text, prefix string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
