@@ -80,7 +80,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		c.Send(connectionError(errInitTimeout, "connection_init was not received in time.", http.StatusRequestTimeout))
 		c.CloseAfterFlush(websocket.CloseNormalClosure, errInitTimeout)
 	})
-	c.Finish(s.run())
+	c.Run(s.run)
 }
 
 // connectionTimeout is the connectionTimeoutMs sent in connection_ack for

@@ -126,7 +126,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	}
 	s := &session{c: c, exec: exec}
 	c.SetInitTimeout(func() { c.Close(CloseInitTimeout, "Connection initialisation timeout") })
-	c.Finish(s.run())
+	c.Run(s.run)
 }
 
 // session is the reader's state for one connection.

@@ -505,6 +505,16 @@ func (c *Conn) Close(code int, reason string) {
 	c.ws.Close()
 }
 
+// Run starts the protocol's reader, read, on a goroutine of its own and
+// returns at once; when read returns, Finish ends the connection with its
+// error. The upgrade handler calls Run and returns: net/http then drops its
+// per-request state (a 4 KiB write buffer, the response's 2 KiB buffer,
+// the handler goroutine's grown stack), which an idle connection would
+// otherwise keep for its whole life.
+func (c *Conn) Run(read func() error) {
+	go func() { c.Finish(read()) }()
+}
+
 // Finish is called by the protocol's reader when it returns: it ends every
 // operation, the presence, and the connection.
 func (c *Conn) Finish(err error) {

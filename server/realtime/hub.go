@@ -41,8 +41,11 @@ func NewHub(cfg Config) *Hub {
 		done:   make(chan struct{}),
 	}
 	h.upgrader = websocket.Upgrader{
-		// ReadBufferSize 0 reuses the HTTP server's 4 KiB reader; the write
-		// buffer comes from a pool only while a frame is being written.
+		// A 1 KiB read buffer of its own (a larger frame takes a few more
+		// reads): the HTTP server's 4 KiB reader is then freed with the
+		// request. The write buffer comes from a pool
+		// only while a frame is being written.
+		ReadBufferSize:    1024,
 		WriteBufferPool:   &sync.Pool{},
 		CheckOrigin:       h.cfg.checkOrigin,
 		HandshakeTimeout:  10 * time.Second,
