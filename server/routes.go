@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/confab-chat/confab"
@@ -177,22 +178,40 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 
 type logFieldsKey struct{}
 
-// logFields collects what a request's log line reports.
+// logFields collects what a request's log line reports. A WebSocket's
+// operations run on other goroutines with the upgrade request's context,
+// and may set them after the line is written: hence the mutex.
 type logFields struct {
-	userID    string
-	operation string // GraphQL: type and root field, e.g. "mutation sendMessage"
-	code      string // GraphQL: outcome code (OK or the first error's code)
+	mu        sync.Mutex
+	userID    string // guarded by mu
+	operation string // guarded by mu: GraphQL type and root field, e.g. "mutation sendMessage"
+	code      string // guarded by mu: GraphQL outcome code (OK or the first error's code)
+}
+
+// attrs returns the fields as log attributes.
+func (f *logFields) attrs() []slog.Attr {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a := []slog.Attr{slog.String("user_id", f.userID)}
+	if f.operation != "" {
+		a = append(a, slog.String("operation", f.operation), slog.String("code", f.code))
+	}
+	return a
 }
 
 func setLogOperation(ctx context.Context, operation, code string) {
 	if f, ok := ctx.Value(logFieldsKey{}).(*logFields); ok {
+		f.mu.Lock()
 		f.operation, f.code = operation, code
+		f.mu.Unlock()
 	}
 }
 
 func setLogUser(ctx context.Context, userID string) {
 	if f, ok := ctx.Value(logFieldsKey{}).(*logFields); ok {
+		f.mu.Lock()
 		f.userID = userID
+		f.mu.Unlock()
 	}
 }
 
@@ -220,8 +239,8 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
-// logRequests writes one structured line per HTTP request (WebSocket
-// connections log when they end): request id, method, path, status,
+// logRequests writes one structured line per HTTP request (a WebSocket
+// when it is upgraded): request id, method, path, status,
 // latency, user id, and for GraphQL the operation and its outcome code.
 // Never bodies, tokens or passwords. It also feeds the HTTP metrics.
 func (s *Server) logRequests(next http.Handler) http.Handler {
@@ -258,11 +277,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),
 			slog.Duration("latency", took),
-			slog.String("user_id", fields.userID),
 		}
-		if fields.operation != "" {
-			attrs = append(attrs, slog.String("operation", fields.operation), slog.String("code", fields.code))
-		}
-		s.logger.LogAttrs(ctx, level, "http request", attrs...)
+		s.logger.LogAttrs(ctx, level, "http request", append(attrs, fields.attrs()...)...)
 	})
 }
