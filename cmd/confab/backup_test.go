@@ -15,7 +15,7 @@ import (
 // copy opens as a store and holds a consistent prefix of the conversation
 // (gapless seqs, summary matching the rows); restoring it serves the data.
 func TestMain_BackupOnline(t *testing.T) {
-	a := runMain(t)
+	a := runMain(t, "--sends-per-second", "-1") // writes run flat out during the backup
 	alice := a.signUp(t, "alice")
 	cid := a.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{}})["createConversation"].(map[string]any)["conversationId"].(string)
 	for i := range 20 {

@@ -420,7 +420,7 @@ func (c *wsClient) read() map[string]any {
 // POST /graphql reach a graphql-transport-ws subscriber in seq order; a
 // subscriber that reconnects with afterSeq misses nothing.
 func TestMain_SubscriptionOrderAndResume(t *testing.T) {
-	a := runMain(t)
+	a := runMain(t, "--sends-per-second", "-1") // 44 sends by one user as fast as they go
 	alice, bob := a.signUp(t, "alice"), a.signUp(t, "bob")
 	cid := a.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{bob.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
 	sub := `subscription($c:ID!,$a:Int){ onMessageSent(conversationId:$c, afterSeq:$a){ seq content } }`

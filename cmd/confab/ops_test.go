@@ -162,3 +162,44 @@ func grepLines(text, prefix string) string {
 	}
 	return b.String()
 }
+
+// TestMain_BadSettings: a bad flag or CONFAB_ variable stops serve before
+// it opens anything, with an error that names the setting.
+func TestMain_BadSettings(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		environ []string
+		want    string
+	}{
+		{"NegativeRetention", []string{"--retention", "-1h"}, nil, "--retention"},
+		{"RetentionNotADuration", []string{"--retention", "30 days"}, nil, "retention"},
+		{"SendsNotANumber", []string{"--sends-per-second", "lots"}, nil, "sends-per-second"},
+		{"ConnsNotANumber", []string{"--max-conns-per-user", "ten"}, nil, "max-conns-per-user"},
+		{"UnknownFlag", []string{"--max-connections", "5"}, nil, "max-connections"},
+		{"UnknownEnv", nil, []string{"CONFAB_MAX_CONNECTIONS=5"}, "CONFAB_MAX_CONNECTIONS"},
+		{"BadEnvValue", nil, []string{"CONFAB_SENDS_PER_SECOND=fast"}, "CONFAB_SENDS_PER_SECOND"},
+		{"StrayArgument", []string{"now"}, nil, `"now"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for _, kv := range tt.environ {
+				k, v, _ := strings.Cut(kv, "=")
+				env[k] = v
+			}
+			var stderr strings.Builder
+			m := &Main{Stdout: io.Discard, Stderr: &stderr, Environ: tt.environ,
+				Getenv: func(k string) string { return env[k] },
+				Ready:  func(string) { t.Error("serve started") }}
+			args := append([]string{"serve", "--http", "127.0.0.1:0", "--data", t.TempDir()}, tt.args...)
+			err := m.Run(t.Context(), args)
+			if err == nil {
+				t.Fatal("serve accepted the setting")
+			}
+			if msg := err.Error() + stderr.String(); !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q (stderr %q) does not name %s", err, stderr.String(), tt.want)
+			}
+		})
+	}
+}

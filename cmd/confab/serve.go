@@ -99,6 +99,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
+	if c.Retention < 0 {
+		return usageError{fmt.Sprintf("serve: --retention %s is negative (0 keeps messages forever)", c.Retention)}
+	}
 	logger, err := newLogger(m.Stderr, c.LogLevel)
 	if err != nil {
 		return err
