@@ -36,16 +36,25 @@ func UserTopic(userID string) string { return "user." + userID }
 type hooksKey struct{}
 
 // StreamHooks let a WebSocket transport drive subscription streams without
-// parking a goroutine on each: a stream producer calls Wake (without
-// blocking) each time it has put one item on, or closed, a channel it
-// returned, and Evict when its bounded queue overflowed (the subscriber is too
-// slow and should reconnect and resume), and Started once when the stream
-// was created successfully (so a transport can tell a live stream from an
-// operation that failed at subscribe time). Any may be nil.
+// parking a goroutine on each. A stream producer calls:
+//   - Wake (without blocking) each time it has put one item on the channel
+//     it returned, with that item, and once with nil when it closed the
+//     channel: the transport learns what each pull will produce, in order;
+//   - Evict when its bounded queue overflowed (the subscriber is too slow
+//     and should reconnect and resume);
+//   - Started once when the stream was created successfully (so a transport
+//     can tell a live stream from an operation that failed at subscribe
+//     time), with skip, which takes the oldest item off the channel without
+//     it being rendered: a transport that already holds the rendering of
+//     that very item (the same pointer, for another subscriber with the same
+//     document) uses it instead. skip must only be called for an item Wake
+//     announced and nobody has taken.
+//
+// Any may be nil.
 type StreamHooks struct {
-	Wake    func()
+	Wake    func(item any)
 	Evict   func(reason string)
-	Started func()
+	Started func(skip func())
 }
 
 // WithStreamHooks returns a context carrying h for the stream producers

@@ -36,7 +36,7 @@ func (st *stream[T]) push(v T) {
 	case st.out <- v:
 		st.stats.delivered.Add(1)
 		if st.hooks.Wake != nil {
-			st.hooks.Wake()
+			st.hooks.Wake(v)
 		}
 	default:
 		st.stats.evicted.Add(1)
@@ -61,7 +61,16 @@ func (st *stream[T]) closeLocked() {
 		close(st.out)
 	}
 	if st.hooks.Wake != nil {
-		st.hooks.Wake() // the transport reads the close and completes
+		st.hooks.Wake(nil) // the transport reads the close and completes
+	}
+}
+
+// skip takes the oldest item off the channel (StreamHooks.Started). It
+// does not block: the caller knows an item is there.
+func (st *stream[T]) skip() {
+	select {
+	case <-st.out:
+	default:
 	}
 }
 
@@ -95,7 +104,7 @@ func subscribeSimple[T any](ctx context.Context, s *Service, topic string, pick 
 	st.sub = sub
 	context.AfterFunc(ctx, st.close)
 	if st.hooks.Started != nil {
-		st.hooks.Started()
+		st.hooks.Started(st.skip)
 	}
 	return st.out, nil
 }
@@ -208,7 +217,7 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	ms.mu.Unlock()
 	context.AfterFunc(ctx, ms.stop)
 	if ms.hooks.Started != nil {
-		ms.hooks.Started()
+		ms.hooks.Started(ms.skip)
 	}
 	return ms.out, nil
 }

@@ -9,6 +9,15 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
+// SharedSubscriptions are the subscription root fields whose results are
+// the same for every subscriber with the same document and variables:
+// they return Message, and no field of Message (or of User, its author)
+// depends on who asks. The WebSocket transports render each of their
+// events once for all such subscribers (realtime.Config.SharedFields).
+// TestSharedSubscriptions_CallerIndependent pins the fields this relies on:
+// a field that depends on the caller must leave this list.
+var SharedSubscriptions = map[string]bool{"onMessageSent": true, "onMessageDeleted": true}
+
 // DepthLimit refuses operations whose selections nest deeper than Max
 // levels (fragments expanded), before any resolver runs.
 type DepthLimit struct{ Max int }

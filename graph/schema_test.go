@@ -3,8 +3,11 @@ package graph_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/confab-chat/confab/graph"
 	"github.com/confab-chat/confab/graph/generated"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -83,6 +86,43 @@ directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION`
 	for _, root := range []string{"Query", "Mutation", "Subscription"} {
 		if served.Types[root] == nil {
 			t.Errorf("root type %s is not served", root)
+		}
+	}
+}
+
+// TestSharedSubscriptions_CallerIndependent: graph.SharedSubscriptions
+// share one rendering between subscribers, which is right only while
+// nothing reachable from their result type depends on the caller. This
+// pins those types' fields: adding one fails here, to be checked (and the
+// list below extended, or the subscription taken out of
+// SharedSubscriptions).
+func TestSharedSubscriptions_CallerIndependent(t *testing.T) {
+	served := generated.NewExecutableSchema(generated.Config{}).Schema()
+	reviewed := map[string][]string{
+		"Message": {"messageId", "conversationId", "userId", "content", "messageType", "createdAt", "updatedAt", "author", "seq"},
+		"User":    {"userId", "username", "email", "displayName", "avatarUrl", "lastSeen", "isOnline", "createdAt", "updatedAt"},
+	}
+	for field := range graph.SharedSubscriptions {
+		f := served.Subscription.Fields.ForName(field)
+		if f == nil {
+			t.Errorf("SharedSubscriptions names %s, which is not a subscription", field)
+			continue
+		}
+		if f.Type.Name() != "Message" {
+			t.Errorf("%s returns %s; only Message has been reviewed", field, f.Type.Name())
+		}
+	}
+	for typ, fields := range reviewed {
+		var got []string
+		for _, f := range served.Types[typ].Fields {
+			if !strings.HasPrefix(f.Name, "__") {
+				got = append(got, f.Name)
+			}
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(fields))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s fields = %v, reviewed %v: check the new ones do not depend on the caller", typ, got, want)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 // extension that counts and times every GraphQL operation.
 type metrics struct {
 	gatherer     prometheus.Gatherer
+	shared       prometheus.Counter
 	operations   *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	httpRequests *prometheus.CounterVec
@@ -57,8 +58,13 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 		Help:    "Time to answer an HTTP request (not WebSocket upgrades), by route pattern.",
 		Buckets: LatencyBuckets,
 	}, []string{"route"})
+	m.shared = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "confab_realtime_shared_results_total",
+		Help: "Subscription results served from another subscription's rendering of the same event (same document and variables).",
+	})
 	reg.MustRegister(
 		collectors.NewGoCollector(),
+		m.shared,
 		m.httpRequests,
 		m.httpLatency,
 		subscriptionsCollector{s},
@@ -152,4 +158,12 @@ func (c subscriptionsCollector) Collect(ch chan<- prometheus.Metric) {
 	for field, n := range c.s.hub.Subscriptions() {
 		ch <- prometheus.MustNewConstMetric(subscriptionsDesc, prometheus.GaugeValue, float64(n), field)
 	}
+}
+
+// observeShared counts a subscription result served from another
+// subscription's rendering (realtime.Config.OnShared): as an operation
+// event, like the ones the executor renders, and as a shared one.
+func (m *metrics) observeShared(field string) {
+	m.operations.WithLabelValues(string(ast.Subscription), field, "OK").Inc()
+	m.shared.Inc()
 }

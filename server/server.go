@@ -83,6 +83,8 @@ func New(cfg Config, chatSvc *chat.Service, authSvc *auth.Service, store confab.
 	rt.AllowedOrigins = cfg.AllowedOrigins
 	rt.Authenticate = func(_ context.Context, token string) (confab.Identity, error) { return authSvc.Verify(token) }
 	rt.Connect = chatSvc.Connect
+	rt.SharedFields = graph.SharedSubscriptions
+	rt.OnShared = s.metrics.observeShared
 	s.hub = realtime.NewHub(rt)
 
 	s.gql = graph.NewServer(chatSvc, cfg.GraphQL, logger)

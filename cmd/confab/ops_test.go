@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -201,5 +202,98 @@ func TestMain_BadSettings(t *testing.T) {
 				t.Errorf("error %q (stderr %q) does not name %s", err, stderr.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestMain_SharedRendering: subscribers with the same document and
+// variables share one rendering of each event; each still gets every
+// message once, in order, under its own operation id, and a subscriber
+// with another selection set gets its own fields.
+func TestMain_SharedRendering(t *testing.T) {
+	a := runMain(t, "--sends-per-second", "-1")
+	ann, bo := a.signUp(t, "ann"), a.signUp(t, "bo")
+	cid := a.mustGQL(t, ann.idToken, createConv, map[string]any{"p": []string{bo.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	full := `subscription($c:ID!){ onMessageSent(conversationId:$c){ seq content author { username } } }`
+	slim := `subscription($c:ID!){ onMessageSent(conversationId:$c){ seq } }`
+	subs := []struct {
+		ws    *wsClient
+		id    string
+		query string
+	}{
+		{a.dialGQLWS(t, bo.idToken), "a", full},
+		{a.dialGQLWS(t, ann.idToken), "b", full},
+		{a.dialGQLWS(t, bo.idToken), "c", slim},
+	}
+	for _, s := range subs {
+		s.ws.send(map[string]any{"id": s.id, "type": "subscribe", "payload": map[string]any{"query": s.query, "variables": map[string]any{"c": cid}}})
+	}
+	// Live once a message sent now reaches all three.
+	a.mustGQL(t, ann.idToken, sendMsg, map[string]any{"c": cid, "t": "warm-up"})
+	for _, s := range subs {
+		if m := s.ws.read(); m["type"] != "next" {
+			t.Fatalf("subscriber %s: first frame %v", s.id, m)
+		}
+	}
+
+	const senders, each = 4, 25
+	errs := make(chan error, senders)
+	for s := range senders {
+		go func() {
+			for i := range each {
+				if status, body := a.gql(t, ann.idToken, sendMsg, map[string]any{"c": cid, "t": fmt.Sprint("m", s, "-", i)}); status != http.StatusOK || body["errors"] != nil {
+					errs <- fmt.Errorf("send: %d %v", status, body)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range senders {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range subs {
+		for want := 2; want <= 1+senders*each; want++ {
+			m := s.ws.read()
+			if m["type"] != "next" || m["id"] != s.id {
+				t.Fatalf("subscriber %s: frame %v, want next for %s", s.id, m, s.id)
+			}
+			msg := m["payload"].(map[string]any)["data"].(map[string]any)["onMessageSent"].(map[string]any)
+			if int(msg["seq"].(float64)) != want {
+				t.Fatalf("subscriber %s: seq %v, want %d", s.id, msg["seq"], want)
+			}
+			_, hasContent := msg["content"]
+			if hasContent != (s.query == full) {
+				t.Fatalf("subscriber %s got %v for its own selection set %q", s.id, msg, s.query)
+			}
+			if s.query == full {
+				if author, _ := msg["author"].(map[string]any); author == nil || !strings.HasPrefix(fmt.Sprint(author["username"]), "ann") {
+					t.Fatalf("subscriber %s: author %v", s.id, msg["author"])
+				}
+			}
+		}
+	}
+
+	resp, err := http.Get(a.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var shared float64
+	for _, l := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(l, "confab_realtime_shared_results_total "); ok {
+			fmt.Sscan(v, &shared)
+		}
+	}
+	// Two of the three subscribers share a document: at most one of them
+	// per message is served from the other's rendering (none when both
+	// render at the same moment).
+	if shared < 1 || shared > 1+senders*each {
+		t.Errorf("confab_realtime_shared_results_total = %v, want 1..%d", shared, 1+senders*each)
+	}
+	if want := fmt.Sprintf(`confab_graphql_operations_total{code="OK",field="onMessageSent",type="subscription"} %d`, 3*(1+senders*each)); !strings.Contains(string(raw), want) {
+		t.Errorf("/metrics lacks %s (shared results count as events too)", want)
 	}
 }

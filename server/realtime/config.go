@@ -50,6 +50,15 @@ type Config struct {
 	// address (IPv6 by /64) on this node; more are refused before the
 	// upgrade with HTTP 429. Default 1000; negative means unlimited.
 	MaxConnsPerAddress int
+	// SharedFields names the subscription root fields whose results do not
+	// depend on the subscriber: an item of such a stream is rendered (by
+	// the executor) once for all the subscriptions with the same document
+	// and variables, and the result reused for the rest. None by default.
+	SharedFields map[string]bool
+	// OnShared, when set, is called for each result served from another
+	// subscription's rendering (those skip the executor and its
+	// extensions, so metrics count them here).
+	OnShared func(field string)
 	// WriteTimeout bounds one network write. Default 10 s.
 	WriteTimeout time.Duration
 	// AllowedOrigins lists the Origins accepted on browser upgrades

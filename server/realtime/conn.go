@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -74,6 +75,9 @@ type op struct {
 	next    graphql.ResponseHandler // guarded by Conn.mu until set; then read by the writer only
 	pending int                     // guarded by Conn.mu: wakes before next was set
 	ended   bool                    // guarded by Conn.mu
+	queued  []any                   // guarded by Conn.mu: the items Wake announced and no pull has taken, oldest first (nil: the close)
+	skip    func()                  // set by the Started hook: takes the oldest item without rendering it
+	share   string                  // set before next: the key under which this subscription's results are shared ("" for none)
 }
 
 func newConn(h *Hub, ws *websocket.Conn, proto Protocol, r *http.Request, addr string) *Conn {
@@ -281,12 +285,33 @@ func (c *Conn) write() {
 // pull renders the next result of o. It runs on the writer, which is the
 // only caller of o.next; a Wake was counted for every item, so the handler
 // finds one waiting and does not block.
+//
+// A shared subscription (see Config.SharedFields) first looks for the item
+// it is about to render in the hub's renders: another subscription with the
+// same document and variables may have rendered that very item already;
+// then the item is skipped on the channel and that result is used.
 func (c *Conn) pull(o *op) []byte {
 	c.mu.Lock()
 	ended := o.ended
+	var it any
+	if len(o.queued) > 0 {
+		it = o.queued[0]
+		o.queued[0] = nil
+		o.queued = o.queued[1:]
+	}
 	c.mu.Unlock()
 	if ended {
 		return nil
+	}
+	shared := o.share != "" && it != nil
+	if shared {
+		if resp := c.hub.renders.get(it, o.share); resp != nil {
+			o.skip()
+			if c.hub.cfg.OnShared != nil {
+				c.hub.cfg.OnShared(o.field)
+			}
+			return c.proto.Next(o.id, resp)
+		}
 	}
 	resp := o.next(o.ctx)
 	if resp == nil { // the stream closed: the subscription is over
@@ -294,6 +319,9 @@ func (c *Conn) pull(o *op) []byte {
 			return c.proto.Complete(o.id)
 		}
 		return nil
+	}
+	if shared && len(resp.Errors) == 0 {
+		c.hub.renders.put(it, o.share, resp)
 	}
 	return c.proto.Next(o.id, resp)
 }
@@ -403,9 +431,9 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 	}
 
 	ctx = confab.WithStreamHooks(ctx, confab.StreamHooks{
-		Wake:    func() { c.wake(o) },
+		Wake:    func(it any) { c.wake(o, it) },
 		Evict:   func(reason string) { go c.Close(websocket.CloseTryAgainLater, reason) },
-		Started: func() { o.stream = true },
+		Started: func(skip func()) { o.stream, o.skip = true, skip },
 	})
 	h, rctx := exec.DispatchOperation(ctx, opCtx)
 	if !o.stream {
@@ -434,11 +462,25 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 	if !o.ended {
 		o.field = rootField(opCtx.Operation)
 		c.hub.countSub(o.field, 1)
+		if c.hub.cfg.SharedFields[o.field] {
+			o.share = shareKey(c.proto.Name(), params)
+		}
 	}
 	c.mu.Unlock()
 	for range n {
 		c.enqueue(item{op: o})
 	}
+}
+
+// shareKey is what two subscriptions must have in common to share their
+// rendered results: the protocol, the document, the operation name and the
+// variables (json.Marshal sorts map keys, so equal variables encode alike).
+func shareKey(proto string, params *graphql.RawParams) string {
+	vars, err := json.Marshal(params.Variables)
+	if err != nil {
+		return "" // cannot happen for decoded JSON; then nothing is shared
+	}
+	return proto + "\x00" + params.OperationName + "\x00" + params.Query + "\x00" + string(vars)
 }
 
 // rootField names an operation by its first root field ("unknown" when it
@@ -453,8 +495,9 @@ func rootField(op *ast.OperationDefinition) string {
 }
 
 // wake queues one pull of o, or counts it while o is still starting.
-func (c *Conn) wake(o *op) {
+func (c *Conn) wake(o *op, it any) {
 	c.mu.Lock()
+	o.queued = append(o.queued, it)
 	if o.next == nil {
 		o.pending++
 		c.mu.Unlock()

@@ -21,7 +21,9 @@ type Hub struct {
 	byAddr map[string]int     // guarded by mu: live connections by ratelimit.AddrKey
 	byUser map[string]int     // guarded by mu: authenticated connections by user id
 	subs   map[string]int     // guarded by mu: live subscriptions by root field
-	closed bool               // guarded by mu
+
+	renders *renders // results shared between subscriptions (Config.SharedFields)
+	closed  bool     // guarded by mu
 
 	stop chan struct{}
 	done chan struct{}
@@ -37,8 +39,10 @@ func NewHub(cfg Config) *Hub {
 		byAddr: make(map[string]int),
 		byUser: make(map[string]int),
 		subs:   make(map[string]int),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+
+		renders: newRenders(maxRenders),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 	h.upgrader = websocket.Upgrader{
 		// A 1 KiB read buffer of its own (a larger frame takes a few more
