@@ -44,7 +44,10 @@ func (protocol) Name() string { return "appsync" }
 // payload.data is null, §1.4). An event is never rendered as an "error"
 // frame: that would end the subscription on the client while the server
 // kept it running.
-func (protocol) Next(id string, r *graphql.Response) []byte {
+func (p protocol) Next(id string, r *graphql.Response) []byte { return p.NextFrame(id, p.Payload(r)) }
+
+// Payload renders a result as a data frame's payload, {"data", "errors"}.
+func (protocol) Payload(r *graphql.Response) []byte {
 	type payload struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []appsyncError  `json:"errors,omitempty"`
@@ -56,8 +59,11 @@ func (protocol) Next(id string, r *graphql.Response) []byte {
 	if len(r.Errors) > 0 {
 		p.Errors = toAppSync(r.Errors)
 	}
-	return frame(id, "data", p)
+	return marshal(p, `{}`)
 }
+
+// NextFrame renders a data frame around a payload from Payload.
+func (protocol) NextFrame(id string, payload []byte) []byte { return rawFrame(id, "data", payload) }
 
 // Complete renders the reply to stop (and the end of a stream).
 func (protocol) Complete(id string) []byte { return frame(id, "complete", nil) }
@@ -135,25 +141,36 @@ func connectionError(errorType, message string, code int) []byte {
 // frame renders {"type", "id"?, "payload"?}: always one JSON object, even
 // if the payload could not be marshalled (clients JSON.parse every frame).
 func frame(id, typ string, payload any) []byte {
+	var p []byte
+	if payload != nil {
+		p = marshal(payload, `{}`)
+	}
+	return rawFrame(id, typ, p)
+}
+
+// rawFrame renders a frame around a payload already encoded (nil for none).
+func rawFrame(id, typ string, payload []byte) []byte {
 	var buf bytes.Buffer
+	buf.Grow(len(payload) + len(id) + 40)
 	buf.WriteString(`{"type":`)
-	writeJSON(&buf, typ, `""`)
+	buf.Write(marshal(typ, `""`))
 	if id != "" {
 		buf.WriteString(`,"id":`)
-		writeJSON(&buf, id, `""`)
+		buf.Write(marshal(id, `""`))
 	}
 	if payload != nil {
 		buf.WriteString(`,"payload":`)
-		writeJSON(&buf, payload, `{}`)
+		buf.Write(payload)
 	}
 	buf.WriteByte('}')
 	return buf.Bytes()
 }
 
-func writeJSON(buf *bytes.Buffer, v any, fallback string) {
+// marshal encodes v, or returns fallback if it cannot.
+func marshal(v any, fallback string) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		b = []byte(fallback)
+		return []byte(fallback)
 	}
-	buf.Write(b)
+	return b
 }

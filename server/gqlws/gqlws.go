@@ -68,9 +68,14 @@ type protocol struct{}
 
 func (protocol) Name() string { return "graphql-transport-ws" }
 
-func (protocol) Next(id string, r *graphql.Response) []byte {
-	return frame(id, "next", r)
-}
+// Next renders one result as a "next" frame.
+func (p protocol) Next(id string, r *graphql.Response) []byte { return p.NextFrame(id, p.Payload(r)) }
+
+// Payload renders a result: the GraphQL response object.
+func (protocol) Payload(r *graphql.Response) []byte { return marshal(r) }
+
+// NextFrame renders a "next" frame around a payload from Payload.
+func (protocol) NextFrame(id string, payload []byte) []byte { return rawFrame(id, "next", payload) }
 
 func (protocol) Complete(id string) []byte { return frame(id, "complete", nil) }
 
@@ -88,27 +93,37 @@ func (protocol) Error(id string, errs gqlerror.List) []byte {
 func (protocol) KeepAlive() []byte { return nil }
 
 func frame(id, typ string, payload any) []byte {
+	var p []byte
+	if payload != nil {
+		p = marshal(payload)
+	}
+	return rawFrame(id, typ, p)
+}
+
+// rawFrame renders a frame around a payload already encoded (nil for none).
+func rawFrame(id, typ string, payload []byte) []byte {
 	var buf bytes.Buffer
+	buf.Grow(len(payload) + len(id) + 40)
 	buf.WriteString(`{"type":`)
-	writeJSON(&buf, typ)
+	buf.Write(marshal(typ))
 	if id != "" {
 		buf.WriteString(`,"id":`)
-		writeJSON(&buf, id)
+		buf.Write(marshal(id))
 	}
 	if payload != nil {
 		buf.WriteString(`,"payload":`)
-		writeJSON(&buf, payload)
+		buf.Write(payload)
 	}
 	buf.WriteByte('}')
 	return buf.Bytes()
 }
 
-func writeJSON(buf *bytes.Buffer, v any) {
+func marshal(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		b = []byte(`null`)
+		return []byte(`null`)
 	}
-	buf.Write(b)
+	return b
 }
 
 // Do implements graphql.Transport: it upgrades and runs the reader loop.

@@ -21,8 +21,13 @@ import (
 type Protocol interface {
 	// Name identifies the protocol in metrics and logs.
 	Name() string
-	// Next renders one result of operation id.
-	Next(id string, r *graphql.Response) []byte
+	// Payload renders one result as the payload of a result frame. It is
+	// the same for every operation, so subscriptions that share a rendering
+	// (Config.SharedFields) share it.
+	Payload(r *graphql.Response) []byte
+	// NextFrame renders the result frame of operation id around a payload
+	// from Payload.
+	NextFrame(id string, payload []byte) []byte
 	// Complete renders the end of operation id.
 	Complete(id string) []byte
 	// Error renders the failure of operation id; no Complete follows.
@@ -289,7 +294,7 @@ func (c *Conn) write() {
 // A shared subscription (see Config.SharedFields) first looks for the item
 // it is about to render in the hub's renders: another subscription with the
 // same document and variables may have rendered that very item already;
-// then the item is skipped on the channel and that result is used.
+// then the item is skipped on the channel and that payload is framed.
 func (c *Conn) pull(o *op) []byte {
 	c.mu.Lock()
 	ended := o.ended
@@ -305,12 +310,12 @@ func (c *Conn) pull(o *op) []byte {
 	}
 	shared := o.share != "" && it != nil
 	if shared {
-		if resp := c.hub.renders.get(it, o.share); resp != nil {
+		if payload := c.hub.renders.get(it, o.share); payload != nil {
 			o.skip()
 			if c.hub.cfg.OnShared != nil {
 				c.hub.cfg.OnShared(o.field)
 			}
-			return c.proto.Next(o.id, resp)
+			return c.proto.NextFrame(o.id, payload)
 		}
 	}
 	resp := o.next(o.ctx)
@@ -320,10 +325,11 @@ func (c *Conn) pull(o *op) []byte {
 		}
 		return nil
 	}
+	payload := c.proto.Payload(resp)
 	if shared && len(resp.Errors) == 0 {
-		c.hub.renders.put(it, o.share, resp)
+		c.hub.renders.put(it, o.share, payload)
 	}
-	return c.proto.Next(o.id, resp)
+	return c.proto.NextFrame(o.id, payload)
 }
 
 // end removes operation id if it is still o, cancelling it. It reports
@@ -424,7 +430,7 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 		h, rctx := exec.DispatchOperation(ctx, opCtx)
 		resp := h(rctx)
 		if c.end(id, o) {
-			c.Send(c.proto.Next(id, resp))
+			c.Send(c.proto.NextFrame(id, c.proto.Payload(resp)))
 			c.Send(c.proto.Complete(id))
 		}
 		return

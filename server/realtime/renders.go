@@ -1,15 +1,11 @@
 package realtime
 
-import (
-	"bytes"
-	"sync"
+import "sync"
 
-	"github.com/99designs/gqlgen/graphql"
-)
-
-// renders keeps the latest results rendered for shared subscriptions, by
+// renders keeps the payloads last rendered for shared subscriptions, by
 // (item, share key), so the other subscriptions with the same document and
-// variables reuse them instead of executing the document again. The item
+// variables reuse them instead of executing the document and encoding the
+// result again. The item
 // is the pointer the stream queued (one *confab.Message for every
 // subscriber of the conversation), so equal keys mean the very same event.
 //
@@ -18,9 +14,9 @@ import (
 // an item pointer is not reused while the table holds it.
 type renders struct {
 	mu    sync.Mutex
-	m     map[renderKey]*graphql.Response // guarded by mu
-	order []renderKey                     // guarded by mu: insertion ring
-	next  int                             // guarded by mu: the ring slot to fill (and evict) next
+	m     map[renderKey][]byte // guarded by mu
+	order []renderKey          // guarded by mu: insertion ring
+	next  int                  // guarded by mu: the ring slot to fill (and evict) next
 }
 
 type renderKey struct {
@@ -33,23 +29,21 @@ type renderKey struct {
 const maxRenders = 4096
 
 func newRenders(size int) *renders {
-	return &renders{m: make(map[renderKey]*graphql.Response, size), order: make([]renderKey, size)}
+	return &renders{m: make(map[renderKey][]byte, size), order: make([]renderKey, size)}
 }
 
-// get returns the result rendered for item under share, or nil. The
-// result is shared: read only.
-func (r *renders) get(item any, share string) *graphql.Response {
+// get returns the payload rendered for item under share, or nil. The
+// payload is shared: read only.
+func (r *renders) get(item any, share string) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.m[renderKey{item, share}]
 }
 
-// put records a copy of resp as the rendering of item under share. A copy:
-// gqlgen's subscription handler reuses its buffer for the next result, so
-// resp.Data is overwritten by the operation's next event.
-func (r *renders) put(item any, share string, resp *graphql.Response) {
-	kept := *resp
-	kept.Data = bytes.Clone(resp.Data)
+// put records payload as the rendering of item under share. The payload
+// must not change afterwards (Protocol.Payload returns a fresh slice, not
+// gqlgen's buffer, which it reuses for the operation's next result).
+func (r *renders) put(item any, share string, payload []byte) {
 	k := renderKey{item, share}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -61,5 +55,5 @@ func (r *renders) put(item any, share string, resp *graphql.Response) {
 	}
 	r.order[r.next] = k
 	r.next = (r.next + 1) % len(r.order)
-	r.m[k] = &kept
+	r.m[k] = payload
 }
