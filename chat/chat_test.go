@@ -25,7 +25,7 @@ type env struct {
 
 // newEnv starts the service. Sends are unlimited unless cfg sets a rate:
 // most tests send as fast as they can.
-func newEnv(t *testing.T, cfg chat.Config) *env {
+func newEnv(t *testing.T, cfg chat.Config, opts ...chat.Option) *env {
 	t.Helper()
 	if cfg.SendsPerSecond == 0 {
 		cfg.SendsPerSecond = -1
@@ -37,7 +37,7 @@ func newEnv(t *testing.T, cfg chat.Config) *env {
 	t.Cleanup(func() { st.Close() })
 	br := inproc.New()
 	t.Cleanup(func() { br.Close() })
-	svc := chat.New(st, br, cfg)
+	svc := chat.New(st, br, cfg, opts...)
 	t.Cleanup(svc.Close)
 	return &env{svc: svc, store: st, broker: br}
 }
@@ -253,16 +253,8 @@ func TestService_SendMessage_RateLimited(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "confab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	br := inproc.New()
-	t.Cleanup(func() { br.Close() })
-	svc := chat.New(st, br, chat.Config{SendsPerSecond: 2, SendBurst: 3}, chat.WithClock(clock))
-	t.Cleanup(svc.Close)
-	e := &env{svc: svc, store: st, broker: br}
+	e := newEnv(t, chat.Config{SendsPerSecond: 2, SendBurst: 3}, chat.WithClock(clock))
+	svc := e.svc
 	alice, bob := e.user(t, "alice"), e.user(t, "bob")
 	c := e.conversation(t, alice, bob)
 	send := func(who confab.Identity) error {
@@ -275,7 +267,7 @@ func TestService_SendMessage_RateLimited(t *testing.T) {
 			t.Fatalf("send %d of the burst: %v", i+1, err)
 		}
 	}
-	err = send(alice)
+	err := send(alice)
 	wantCode(t, err, confab.CodeLimited)
 	if d := confab.RetryAfter(err); d != 500*time.Millisecond {
 		t.Errorf("RetryAfter = %v, want 500ms (one send at 2/s)", d)
@@ -630,17 +622,9 @@ func TestService_LagObserver(t *testing.T) {
 		return now
 	}
 	var lags []time.Duration
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "confab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	br := inproc.New()
-	t.Cleanup(func() { br.Close() })
-	svc := chat.New(st, br, chat.Config{SendsPerSecond: -1}, chat.WithClock(clock),
+	e := newEnv(t, chat.Config{}, chat.WithClock(clock),
 		chat.WithLagObserver(func(d time.Duration) { mu.Lock(); lags = append(lags, d); mu.Unlock() }))
-	t.Cleanup(svc.Close)
-	e := &env{svc: svc, store: st, broker: br}
+	svc := e.svc
 	alice := e.user(t, "alice")
 	c := e.conversation(t, alice)
 	e.send(t, alice, c.ConversationID, "before")
