@@ -109,6 +109,7 @@ const maxPasswordBytes = 1024
 // issues tokens with a new refresh-token family. Unknown users, wrong
 // passwords and disabled accounts get the same answer after the same work.
 //
+// Attempts from one client address are bounded by Config.LoginsPerMinute.
 // Failures count per account and per client address (Config.LoginFailures
 // within Config.LockoutWindow). A locked account or address is refused with
 // CodeLimited, before any password check, until the lockout ends; a
@@ -122,6 +123,9 @@ func (s *Service) Login(ctx context.Context, login, password, clientAddr string)
 	if clientAddr != "" {
 		if blocked, d := s.failures.blocked(addr); blocked {
 			return nil, limited("Too many failed sign-in attempts.", d)
+		}
+		if ok, d := s.logins.Allow(addr); !ok {
+			return nil, limited("Too many sign-in attempts from this address.", d)
 		}
 	}
 	var a *confab.Account

@@ -238,3 +238,37 @@ func TestService_Login_Lockout(t *testing.T) {
 		}
 	})
 }
+
+// TestService_Login_RateLimit: sign-in attempts, successful ones included,
+// are bounded per address by a token bucket of LoginsPerMinute; other
+// addresses and sign-ins without an address (the CLI) are not affected.
+func TestService_Login_RateLimit(t *testing.T) {
+	s, clk := newService(t, Config{LoginsPerMinute: 3})
+	if _, err := s.SignUp(ctx, SignUpInput{Email: "ann@example.com", Password: testPassword}, ""); err != nil {
+		t.Fatal(err)
+	}
+	login := func(addr string) error {
+		_, err := s.Login(ctx, "ann@example.com", testPassword, addr)
+		return err
+	}
+	for i := range 3 {
+		if err := login("10.0.0.1"); err != nil {
+			t.Fatalf("sign-in %d: %v", i+1, err)
+		}
+	}
+	err := login("10.0.0.1")
+	wantCode(t, err, confab.CodeLimited)
+	if d := confab.RetryAfter(err); d != 20*time.Second {
+		t.Errorf("RetryAfter = %v, want 20s (3 per minute)", d)
+	}
+	if err := login("10.0.0.2"); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+	if err := login(""); err != nil {
+		t.Errorf("no address: %v", err)
+	}
+	clk.add(20 * time.Second)
+	if err := login("10.0.0.1"); err != nil {
+		t.Errorf("after the advertised wait: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/internal/ratelimit"
 )
 
 // Config configures the Service. Zero values mean the defaults beside each
@@ -34,6 +35,11 @@ type Config struct {
 	// which sign up thousands of users from one address). Sign-ups with no
 	// client address (the CLI, demo data) are never limited.
 	SignupsPerMinute int
+	// LoginsPerMinute bounds sign-in attempts, successful or not, per
+	// client address (a token bucket holding a minute's worth): each costs
+	// a password hash, so this bounds the CPU one address can take.
+	// Default 60; negative disables. Over it is CodeLimited with the wait.
+	LoginsPerMinute int
 	// Now is the clock; default time.Now. A clock in the past issues tokens
 	// that are already expired, which is how tests mint them.
 	Now func() time.Time
@@ -66,6 +72,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.SignupsPerMinute == 0 {
 		cfg.SignupsPerMinute = 30
 	}
+	if cfg.LoginsPerMinute == 0 {
+		cfg.LoginsPerMinute = 60
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -81,11 +90,12 @@ type Service struct {
 	kid       string
 	now       func() time.Time
 	cache     *tokenCache
-	failures  *limiter      // failed sign-ins, by "acct:<userId>", "login:<login>" and "addr:"+ratelimit.AddrKey
-	signups   *limiter      // sign-ups, by "addr:"+ratelimit.AddrKey
-	argon     argonParams   // cost of new hashes: owaspArgon (tests lower it)
-	hashing   chan struct{} // one slot per password hash in progress (each holds 19 MiB)
-	dummyHash string        // hash with argon's cost, checked for unknown users so timing reveals nothing
+	failures  *limiter         // failed sign-ins, by "acct:<userId>", "login:<login>" and "addr:"+ratelimit.AddrKey
+	signups   *limiter         // sign-ups, by "addr:"+ratelimit.AddrKey
+	logins    *ratelimit.Keyed // sign-in attempts, by ratelimit.AddrKey; nil when unlimited
+	argon     argonParams      // cost of new hashes: owaspArgon (tests lower it)
+	hashing   chan struct{}    // one slot per password hash in progress (each holds 19 MiB)
+	dummyHash string           // hash with argon's cost, checked for unknown users so timing reveals nothing
 }
 
 // Tokens is what sign-in and refresh return.
@@ -122,6 +132,7 @@ func New(store confab.Store, cfg Config) (*Service, error) {
 		cache:     newTokenCache(maxCachedTokens),
 		failures:  newLimiter(cfg.LoginFailures, cfg.LockoutWindow, cfg.Now),
 		signups:   newLimiter(cfg.SignupsPerMinute, time.Minute, cfg.Now),
+		logins:    ratelimit.New(float64(cfg.LoginsPerMinute)/60, cfg.LoginsPerMinute).WithClock(cfg.Now),
 		argon:     owaspArgon,
 		hashing:   make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 		dummyHash: owaspArgon.hash("confab-dummy-password"),

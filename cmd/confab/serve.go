@@ -41,6 +41,7 @@ type serveConfig struct {
 	LogLevel         string
 	ShutdownTimeout  time.Duration
 	SignupsPerMinute int
+	LoginsPerMinute  int
 	SendsPerSecond   float64
 	ConnsPerUser     int
 	ConnsPerAddress  int
@@ -52,7 +53,7 @@ type serveConfig struct {
 // unlimitedFlags turn off every per-user and per-address limit: the load
 // tool's clients all come from one address and share a few accounts.
 var unlimitedFlags = []string{
-	"--signups-per-minute", "-1", "--sends-per-second", "-1",
+	"--signups-per-minute", "-1", "--logins-per-minute", "-1", "--sends-per-second", "-1",
 	"--max-conns-per-user", "-1", "--max-conns-per-address", "-1",
 }
 
@@ -81,6 +82,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"log-level", "info", "log level: debug, info, warn, error", str(&c.LogLevel)},
 		{"shutdown-timeout", "10s", "how long a graceful shutdown may take", duration(&c.ShutdownTimeout)},
 		{"signups-per-minute", "0", "sign-ups allowed per client address per minute (0: the auth default of 30; -1: unlimited)", integer(&c.SignupsPerMinute)},
+		{"logins-per-minute", "60", "sign-in attempts allowed per client address per minute, successful or not (-1: unlimited)", integer(&c.LoginsPerMinute)},
 		{"sends-per-second", "20", "sendMessage calls allowed per user per second, bursts of twice that (-1: unlimited)", float(&c.SendsPerSecond)},
 		{"max-conns-per-user", "100", "live WebSocket connections per user on this node (-1: unlimited)", integer(&c.ConnsPerUser)},
 		{"max-conns-per-address", "1000", "live WebSocket connections per client address (IPv6: per /64) on this node (-1: unlimited)", integer(&c.ConnsPerAddress)},
@@ -134,7 +136,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		c.KeyFile = filepath.Join(c.Data, "jwt-signing-key.pem")
 	}
 	authSvc, err := auth.New(st, auth.Config{
-		Issuer: c.Issuer, KeyFile: c.KeyFile, AccessTTL: c.AccessTTL, SignupsPerMinute: c.SignupsPerMinute,
+		Issuer: c.Issuer, KeyFile: c.KeyFile, AccessTTL: c.AccessTTL, SignupsPerMinute: c.SignupsPerMinute, LoginsPerMinute: c.LoginsPerMinute,
 	})
 	if err != nil {
 		return err

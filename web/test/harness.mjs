@@ -91,10 +91,10 @@ export async function startServer(extraArgs = [], { name = 'server' } = {}) {
   const data = join(dir, 'data');
   await mkdir(resultsDir, { recursive: true });
   const log = createWriteStream(join(resultsDir, `${name}.log`));
-  // Many sign-ups come from one address here, and some tests seed
-  // thousands of messages through the API: lift those two limits.
+  // Many sign-ups and sign-ins come from one address here, and some tests
+  // seed thousands of messages through the API: lift those limits.
   const args = ['serve', '--http', `127.0.0.1:${port}`, '--data', data, '--signups-per-minute', '1000',
-    '--sends-per-second', '-1', ...extraArgs];
+    '--logins-per-minute', '-1', '--sends-per-second', '-1', ...extraArgs];
   const proc = spawn(bin, args, {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
