@@ -63,7 +63,10 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 		Help: "Subscription results served from another subscription's rendering of the same event (same document and variables).",
 	})
 	reg.MustRegister(
-		collectors.NewGoCollector(),
+		// The Go collector's defaults plus the scheduler's: run-queue
+		// latency (go_sched_latencies_seconds) is what a CPU-starved node
+		// shows first.
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)),
 		m.shared,
 		m.httpRequests,
 		m.httpLatency,
