@@ -426,8 +426,9 @@ func TestMain_SubscriptionOrderAndResume(t *testing.T) {
 	sub := `subscription($c:ID!,$a:Int){ onMessageSent(conversationId:$c, afterSeq:$a){ seq content } }`
 
 	ws := a.dialGQLWS(t, bob.idToken)
-	ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": sub, "variables": map[string]any{"c": cid}}})
-	// The subscription is live once a message sent now arrives.
+	// afterSeq 0: the warm-up arrives whether it is committed before or
+	// after the subscription goes live (subscribing is asynchronous).
+	ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": sub, "variables": map[string]any{"c": cid, "a": 0}}})
 	a.mustGQL(t, alice.idToken, sendMsg, map[string]any{"c": cid, "t": "warm-up"})
 	if m := ws.read(); m["type"] != "next" {
 		t.Fatalf("first frame %v", m)

@@ -65,6 +65,7 @@ func TestMain_Metrics(t *testing.T) {
 	ws := a.dialGQLWS(t, bo.idToken)
 	ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
 		"query": `subscription($c:ID!){ onMessageSent(conversationId:$c){ seq } }`, "variables": map[string]any{"c": cid}}})
+	a.waitMetric(t, `confab_realtime_subscriptions{field="onMessageSent"} 1`) // live: every send below is a live event
 	for i := range 3 {
 		a.mustGQL(t, ann.idToken, sendMsg, map[string]any{"c": cid, "t": "hello"})
 		if m := ws.read(); m["type"] != "next" {
@@ -75,16 +76,7 @@ func TestMain_Metrics(t *testing.T) {
 		t.Fatalf("send to a missing conversation: %d %v", status, body)
 	}
 
-	resp, err := http.Get(a.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(raw)
+	text := a.scrape(t)
 	for _, want := range []string{
 		`confab_graphql_operations_total{code="OK",field="sendMessage",type="mutation"} 3`,
 		`confab_graphql_operations_total{code="NOT_FOUND",field="sendMessage",type="mutation"} 1`,
@@ -153,6 +145,35 @@ func checkDashboard(t *testing.T, scraped string) {
 	}
 }
 
+// scrape returns the text of /metrics.
+func (a *app) scrape(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get(a.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+// waitMetric polls /metrics until it has line: for states only the
+// metrics announce (a subscription going live happens after the subscribe
+// frame is answered by nothing).
+func (a *app) waitMetric(t *testing.T, line string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(a.scrape(t), line) {
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never showed %s", line)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a state, not synchronising with an event
+	}
+}
+
 // grepLines returns the lines of text that start with prefix.
 func grepLines(text, prefix string) string {
 	var b strings.Builder
@@ -213,8 +234,10 @@ func TestMain_SharedRendering(t *testing.T) {
 	a := runMain(t, "--sends-per-second", "-1")
 	ann, bo := a.signUp(t, "ann"), a.signUp(t, "bo")
 	cid := a.mustGQL(t, ann.idToken, createConv, map[string]any{"p": []string{bo.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
-	full := `subscription($c:ID!){ onMessageSent(conversationId:$c){ seq content author { username } } }`
-	slim := `subscription($c:ID!){ onMessageSent(conversationId:$c){ seq } }`
+	// afterSeq 0: every message arrives whether it was committed before or
+	// after the subscription went live (subscribing is asynchronous).
+	full := `subscription($c:ID!){ onMessageSent(conversationId:$c, afterSeq:0){ seq content author { username } } }`
+	slim := `subscription($c:ID!){ onMessageSent(conversationId:$c, afterSeq:0){ seq } }`
 	subs := []struct {
 		ws    *wsClient
 		id    string
@@ -227,7 +250,6 @@ func TestMain_SharedRendering(t *testing.T) {
 	for _, s := range subs {
 		s.ws.send(map[string]any{"id": s.id, "type": "subscribe", "payload": map[string]any{"query": s.query, "variables": map[string]any{"c": cid}}})
 	}
-	// Live once a message sent now reaches all three.
 	a.mustGQL(t, ann.idToken, sendMsg, map[string]any{"c": cid, "t": "warm-up"})
 	for _, s := range subs {
 		if m := s.ws.read(); m["type"] != "next" {
@@ -275,14 +297,9 @@ func TestMain_SharedRendering(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Get(a.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	raw := a.scrape(t)
 	var shared float64
-	for _, l := range strings.Split(string(raw), "\n") {
+	for _, l := range strings.Split(raw, "\n") {
 		if v, ok := strings.CutPrefix(l, "confab_realtime_shared_results_total "); ok {
 			fmt.Sscan(v, &shared)
 		}
@@ -293,7 +310,7 @@ func TestMain_SharedRendering(t *testing.T) {
 	if shared < 1 || shared > 1+senders*each {
 		t.Errorf("confab_realtime_shared_results_total = %v, want 1..%d", shared, 1+senders*each)
 	}
-	if want := fmt.Sprintf(`confab_graphql_operations_total{code="OK",field="onMessageSent",type="subscription"} %d`, 3*(1+senders*each)); !strings.Contains(string(raw), want) {
+	if want := fmt.Sprintf(`confab_graphql_operations_total{code="OK",field="onMessageSent",type="subscription"} %d`, 3*(1+senders*each)); !strings.Contains(raw, want) {
 		t.Errorf("/metrics lacks %s (shared results count as events too)", want)
 	}
 }
