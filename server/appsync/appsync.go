@@ -118,15 +118,18 @@ func (s *session) run() error {
 		if s.closing {
 			continue // the writer closes once connection_error is out
 		}
-		var m message
-		if err := json.Unmarshal(data, &m); err != nil || !isObject(data) {
-			// Not JSON, not an object, or a field of the wrong type: no
-			// id to answer, and never an id-less "error" (§1.5), so a
-			// handshake-level error, then close. Clients never send this.
-			s.connectionError(errBadRequest, "The frame is not a message of the AppSync real-time protocol.", http.StatusBadRequest)
-			continue
-		}
-		s.handle(m)
+		s.c.Handle(func() error { // the reader waits: the session is still only its own
+			var m message
+			if err := json.Unmarshal(data, &m); err != nil || !isObject(data) {
+				// Not JSON, not an object, or a field of the wrong type: no
+				// id to answer, and never an id-less "error" (§1.5), so a
+				// handshake-level error, then close. Clients never send this.
+				s.connectionError(errBadRequest, "The frame is not a message of the AppSync real-time protocol.", http.StatusBadRequest)
+				return nil
+			}
+			s.handle(m)
+			return nil
+		})
 	}
 }
 

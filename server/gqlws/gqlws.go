@@ -160,11 +160,13 @@ func (s *session) run() error {
 		if err != nil {
 			return err
 		}
-		var m message
-		if err := json.Unmarshal(data, &m); err != nil {
-			return closeErr(CloseBadRequest, "Invalid message received")
-		}
-		if err := s.handle(m); err != nil {
+		if err := s.c.Handle(func() error {
+			var m message
+			if err := json.Unmarshal(data, &m); err != nil {
+				return closeErr(CloseBadRequest, "Invalid message received")
+			}
+			return s.handle(m)
+		}); err != nil {
 			return err
 		}
 	}

@@ -57,8 +57,9 @@ type Conn struct {
 	closed   bool           // guarded by mu: Close was called
 	ops      map[string]*op // guarded by mu: active operations by id
 	identity confab.Identity
-	release  func()      // guarded by mu: ends the presence of identity
-	timer    *time.Timer // guarded by mu: init timeout, then token expiry
+	release  func()        // set by the presence goroutine: ends the presence of identity
+	presence chan struct{} // guarded by mu: closed when the presence goroutine has set release
+	timer    *time.Timer   // guarded by mu: init timeout, then token expiry
 }
 
 // item is one unit of work for the writer: a ready frame, or a pull of the
@@ -188,18 +189,15 @@ func (c *Conn) Authenticated(id confab.Identity, onExpiry func()) error {
 	if !id.ExpiresAt.IsZero() {
 		c.timer = time.AfterFunc(time.Until(id.ExpiresAt), onExpiry)
 	}
+	presence := make(chan struct{})
+	c.presence = presence
 	c.mu.Unlock()
 	// Presence is a store write: record it on a short-lived goroutine so
 	// the reader (and its stack) stays small and the ack is not delayed.
+	// Finish waits for it, so no presence write outlives the connection.
 	go func() {
-		release := c.hub.cfg.Connect(c.ctx, id.UserID)
-		c.mu.Lock()
-		c.release = release
-		closed := c.closed
-		c.mu.Unlock()
-		if closed { // ended while presence was being recorded: Finish found no release
-			release()
-		}
+		defer close(presence)
+		c.release = c.hub.cfg.Connect(c.ctx, id.UserID)
 	}()
 	return nil
 }
@@ -564,6 +562,17 @@ func (c *Conn) Run(read func() error) {
 	go func() { c.Finish(read()) }()
 }
 
+// Handle runs one frame's handling, fn, on a short-lived goroutine and
+// waits for it. Decoding and handling a frame (JSON, token verification,
+// GraphQL parsing) needs several KiB of stack; on the reader, which parks
+// between frames for the connection's whole life, that stack would stay.
+// The reader keeps only what reading needs.
+func (c *Conn) Handle(fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	return <-done
+}
+
 // Finish is called by the protocol's reader when it returns: it ends every
 // operation, the presence, and the connection.
 func (c *Conn) Finish(err error) {
@@ -591,8 +600,7 @@ func (c *Conn) Finish(err error) {
 			counted = append(counted, o.field)
 		}
 	}
-	release := c.release
-	c.release = nil
+	presence := c.presence
 	userID := c.identity.UserID
 	c.mu.Unlock()
 	for _, f := range counted {
@@ -601,10 +609,11 @@ func (c *Conn) Finish(err error) {
 	for _, o := range ops {
 		o.cancel()
 	}
-	c.cancel()
-	if release != nil {
-		release()
+	if presence != nil {
+		<-presence // the presence goroutine has set c.release
+		c.release()
 	}
+	c.cancel()
 	c.hub.remove(c, userID)
 	close(c.done)
 }
