@@ -5,16 +5,27 @@
 //
 // Memory per idle connection is kept low on purpose (the load target is
 // 15,000 connections in one process): a connection has exactly one
-// goroutine while idle, the protocol's reader. A writer goroutine exists only
-// while the connection's queue is non-empty. Subscriptions have no goroutine:
-// the chat service's stream calls the Wake hook for each event, which queues
-// a pull; the writer then calls the operation's gqlgen ResponseHandler,
-// which cannot block because an item is known to be waiting. Keep-alives are
-// sent by one Hub goroutine for all connections, and timers (init timeout,
-// token expiry) are time.AfterFunc, which hold no goroutine until they fire.
+// goroutine while idle, the protocol's reader, started by Conn.Run so the
+// upgrade handler (and net/http's per-request state) goes away. Each frame
+// the reader gets is handled on a short-lived goroutine (Conn.Handle), so
+// the parked reader keeps a small stack. A writer goroutine exists only
+// while the connection's queue is non-empty. Subscriptions have no
+// goroutine: the chat service's stream calls the Wake hook with each item
+// it queues, which queues a pull; the writer then calls the operation's
+// gqlgen ResponseHandler, which cannot block because an item is known to
+// be waiting. Keep-alives are sent by one Hub goroutine for all
+// connections, and timers (init timeout, token expiry) are time.AfterFunc,
+// which hold no goroutine until they fire.
 //
-// Lock order: Hub.mu, then Conn.mu. Neither is held while writing to the
-// network or calling into the executor.
+// Fan-out: for subscriptions whose result does not depend on the
+// subscriber (Config.SharedFields), the payload rendered for an item is
+// kept in the Hub (renders), and the other subscriptions with the same
+// document and variables frame it instead of executing the document again.
+//
+// Lock order: Conn.mu, then Hub.mu (the hub's counts change with a
+// connection's state); Hub.mu is never held while taking a Conn's, and the
+// renders' lock is taken alone. None is held while writing to the network
+// or calling into the executor.
 //
 // This package never imports auth, a store or a broker: authentication and
 // presence come in as functions.
