@@ -81,8 +81,9 @@ func benchMessages(b *testing.B) int {
 
 var benchWords = []string{"lunch", "pizza", "deploy", "meeting", "review", "coffee", "release", "bug", "design", "weekend"}
 
-// benchContent is message seq's content: two of benchWords (each word in
-// about a tenth of the messages), and "rare" in one message of 1000.
+// benchContent is message seq's content: two of benchWords, each slot
+// picking a word for a tenth of the messages (so a word is in about a fifth
+// of them), and "rare" in one message of 1000.
 func benchContent(seq int) string {
 	s := fmt.Sprintf("message %d about %s and %s", seq, benchWords[seq%len(benchWords)], benchWords[(seq/7)%len(benchWords)])
 	if seq%1000 == 0 {
