@@ -271,6 +271,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		case sw.status >= 400:
 			level = slog.LevelInfo
 		}
+		if !s.logger.Enabled(ctx, level) {
+			return // the common case at info level: build no line
+		}
 		attrs := []slog.Attr{
 			slog.String("request_id", reqID),
 			slog.String("method", r.Method),
