@@ -470,6 +470,44 @@ func TestMain_SubscriptionOrderAndResume(t *testing.T) {
 	}
 }
 
+// TestMain_WebSocketHeaderToken: a graphql-transport-ws client that cannot
+// put the token in connection_init (a server-side client) may send it as
+// the upgrade request's Authorization header; the connection keeps only
+// that header, not the request.
+func TestMain_WebSocketHeaderToken(t *testing.T) {
+	a := runMain(t)
+	alice := a.signUp(t, "alice")
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 5 * time.Second}
+	for _, tc := range []struct {
+		name, header string
+		want         string // "connection_ack", or the close code
+	}{
+		{"Valid", alice.idToken, "connection_ack"},
+		{"Forged", "forged", "4403"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, _, err := d.Dial(strings.Replace(a.url, "http", "ws", 1)+"/graphql", http.Header{"Authorization": {tc.header}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.WriteJSON(map[string]any{"type": "connection_init"})
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			var m map[string]any
+			err = conn.ReadJSON(&m)
+			got := fmt.Sprint(m["type"])
+			if ce, ok := err.(*websocket.CloseError); ok {
+				got = fmt.Sprint(ce.Code)
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Fatalf("connection_init with the token in the upgrade header: %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestMain_WebSocketRefusals: bad tokens close with 4403; a non-member's
 // subscription gets an error frame and the connection stays usable.
 func TestMain_WebSocketRefusals(t *testing.T) {

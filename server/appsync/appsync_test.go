@@ -169,6 +169,55 @@ func TestTransport_KeepAlive(t *testing.T) {
 	}
 }
 
+// A quiet client that answers the keep-alive pings stays connected past
+// the idle limit (three intervals), and its pongs are consumed by the
+// reader itself (realtime.Conn.skipPong): no server goroutine stays parked
+// inside the WebSocket frame reader, which would hold a deep stack for as
+// long as the client says nothing. Its subscription still delivers.
+func TestTransport_IdleClientAnswersPings(t *testing.T) {
+	e := newEnv(t, realtime.Config{KeepAlive: 50 * time.Millisecond})
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	conv := e.conversation(t, alice, bob)
+	c := e.connect(t, "tok-bob")
+	c.start("1", "", onMessageSent, map[string]any{"conversationId": conv})
+	if f := c.readSkippingKA(); f.Type != "start_ack" {
+		t.Fatalf("after start: %s, want start_ack", f.raw)
+	}
+	for range 8 { // 400 ms, over twice the 150 ms idle limit; a ping comes with each ka
+		if f := c.read(); f.Type != "ka" {
+			t.Fatalf("while idle: %s, want ka", f.raw)
+		}
+	}
+	const frameReader = "realtime.(*Conn).ReadFrame.func1("
+	if n := goroutinesIn(frameReader); n != 0 {
+		t.Errorf("%d goroutines wait in the frame reader of an idle connection, want 0", n)
+	}
+	e.send(t, alice, conv, "still here")
+	if m := c.readSkippingKA().message(t); m["content"] != "still here" {
+		t.Fatalf("delivered %v, want the new message", m)
+	}
+}
+
+// goroutinesIn counts the goroutines whose stack has a frame containing fn.
+func goroutinesIn(fn string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, fn) {
+			count++
+		}
+	}
+	return count
+}
+
 // No connection_init in time: connection_error 408 (retryable), then close.
 func TestTransport_InitTimeout(t *testing.T) {
 	e := newEnv(t, realtime.Config{InitTimeout: 50 * time.Millisecond})

@@ -208,7 +208,7 @@ func (s *session) init(m message) error {
 	}
 	token := TokenFrom(payload)
 	if token == "" {
-		token = s.c.Request().Header.Get("Authorization")
+		token = s.c.Authorization()
 	}
 	id, err := s.c.Authenticate(token)
 	if err != nil {

@@ -1,12 +1,14 @@
 package realtime
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -43,8 +45,10 @@ type Protocol interface {
 type Conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
+	br      *bufio.Reader   // ws reads through it; see awaitInput
+	raw     syscall.RawConn // the socket, for awaitInput; nil if it is not one (TLS)
 	proto   Protocol
-	request *http.Request
+	auth    string          // the upgrade request's Authorization header
 	addr    string          // the client's ratelimit.AddrKey, counted by the hub
 	ctx     context.Context // cancelled when the connection ends
 	cancel  context.CancelFunc
@@ -86,13 +90,14 @@ type op struct {
 	share   string                  // set before next: the key under which this subscription's results are shared ("" for none)
 }
 
-func newConn(h *Hub, ws *websocket.Conn, proto Protocol, r *http.Request, addr string) *Conn {
+func newConn(h *Hub, ws *websocket.Conn, br *bufio.Reader, proto Protocol, r *http.Request, addr string) *Conn {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	c := &Conn{
 		hub:     h,
 		ws:      ws,
+		br:      br,
 		proto:   proto,
-		request: r,
+		auth:    r.Header.Get("Authorization"),
 		addr:    addr,
 		ctx:     ctx,
 		cancel:  cancel,
@@ -104,11 +109,16 @@ func newConn(h *Hub, ws *websocket.Conn, proto Protocol, r *http.Request, addr s
 	idle := 3 * h.cfg.KeepAlive
 	ws.SetReadDeadline(time.Now().Add(idle))
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(idle)) })
+	if sc, ok := ws.NetConn().(syscall.Conn); ok && br != nil {
+		c.raw, _ = sc.SyscallConn() // on error raw stays nil: reads just park deeper
+	}
 	return c
 }
 
-// Request returns the upgrade request (for its query parameters and headers).
-func (c *Conn) Request() *http.Request { return c.request }
+// Authorization returns the upgrade request's Authorization header. The
+// request itself is not kept: an idle connection would hold its headers,
+// URL and context for its whole life.
+func (c *Conn) Authorization() string { return c.auth }
 
 // Done is closed when the connection has ended and its reader finished.
 func (c *Conn) Done() <-chan struct{} { return c.done }
@@ -119,19 +129,81 @@ func (c *Conn) Config() Config { return c.hub.cfg }
 // ReadFrame returns the next text frame from the client. It refreshes the
 // idle deadline. Any error ends the connection: the caller returns and
 // calls Finish.
+//
+// The reader parks in awaitInput, a few frames deep, and reads the frame on
+// a short-lived goroutine: the WebSocket frame reader needs more than 4 KiB
+// of stack, which a reader parked inside it would keep for the
+// connection's whole life.
 func (c *Conn) ReadFrame() ([]byte, error) {
 	for {
-		kind, data, err := c.ws.ReadMessage()
+		if err := c.awaitInput(); err != nil {
+			return nil, err
+		}
+		pong, err := c.skipPong()
 		if err != nil {
 			return nil, err
 		}
-		c.ws.SetReadDeadline(time.Now().Add(3 * c.hub.cfg.KeepAlive))
-		if kind == websocket.TextMessage {
-			return data, nil
+		if !pong {
+			break
 		}
+	}
+	type frame struct {
+		kind int
+		data []byte
+		err  error
+	}
+	done := make(chan frame, 1)
+	go func() {
+		var f frame
+		f.kind, f.data, f.err = c.ws.ReadMessage()
+		done <- f
+	}()
+	f := <-done
+	if f.err != nil {
+		return nil, f.err
+	}
+	c.ws.SetReadDeadline(time.Now().Add(3 * c.hub.cfg.KeepAlive))
+	if f.kind != websocket.TextMessage {
 		// Binary frames carry nothing in either protocol.
 		return nil, &CloseError{Code: websocket.CloseUnsupportedData, Reason: "binary frames are not supported"}
 	}
+	return f.data, nil
+}
+
+// skipPong consumes the next frame if it is a pong (the client's answer to
+// the keep-alive ping) and refreshes the idle deadline, as the frame
+// reader's pong handler would. The frame reader would go on to wait for
+// the next data frame, parked deep, for as long as the client stays
+// silent. Anything else, or a malformed pong, is left to the frame reader.
+func (c *Conn) skipPong() (bool, error) {
+	if c.raw == nil {
+		return false, nil
+	}
+	const finPong, masked = 0x80 | websocket.PongMessage, 0x80
+	h, err := c.br.Peek(2)
+	if err != nil {
+		return false, err
+	}
+	if h[0] != finPong || h[1]&masked == 0 || int(h[1]&^masked) > 125 {
+		return false, nil
+	}
+	n := 2 + 4 + int(h[1]&^masked) // header, mask key, payload (unread: pongs carry nothing we use)
+	if _, err := c.br.Peek(n); err != nil {
+		return false, err
+	}
+	c.br.Discard(n)
+	return true, c.ws.SetReadDeadline(time.Now().Add(3 * c.hub.cfg.KeepAlive))
+}
+
+// awaitInput returns once the client has sent something the frame reader
+// has not read yet, or with the read deadline's error. It waits on the
+// socket (peekReady) without reading, so the frame reader sees every byte.
+// On a connection that is not a plain socket it returns at once.
+func (c *Conn) awaitInput() error {
+	if c.raw == nil || c.br.Buffered() > 0 {
+		return nil
+	}
+	return c.raw.Read(peekReady) // a timeout is a net.Error, as from a read
 }
 
 // CloseError asks the reader loop to close with a code and reason.

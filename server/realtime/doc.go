@@ -6,9 +6,15 @@
 // Memory per idle connection is kept low on purpose (the load target is
 // 15,000 connections in one process): a connection has exactly one
 // goroutine while idle, the protocol's reader, started by Conn.Run so the
-// upgrade handler (and net/http's per-request state) goes away. Each frame
-// the reader gets is handled on a short-lived goroutine (Conn.Handle), so
-// the parked reader keeps a small stack. A writer goroutine exists only
+// upgrade handler (and net/http's per-request state) goes away. The reader
+// parks a few frames deep, waiting for the socket to become readable
+// without reading (Conn.awaitInput, MSG_PEEK); the client's pongs are
+// consumed right there, and every other frame is read and then handled on
+// short-lived goroutines (Conn.ReadFrame, Conn.Handle), so the parked
+// reader never needs more than the minimum stack. (Whether it gets only
+// that is the runtime's choice: GODEBUG=adaptivestackstart=0, see the
+// README.) The upgrade request is not kept, only its Authorization
+// header. A writer goroutine exists only
 // while the connection's queue is non-empty. Subscriptions have no
 // goroutine: the chat service's stream calls the Wake hook with each item
 // it queues, which queues a pull; the writer then calls the operation's

@@ -1,7 +1,9 @@
 package realtime
 
 import (
+	"bufio"
 	"errors"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -45,11 +47,11 @@ func NewHub(cfg Config) *Hub {
 		done:    make(chan struct{}),
 	}
 	h.upgrader = websocket.Upgrader{
-		// A 1 KiB read buffer of its own (a larger frame takes a few more
-		// reads): the HTTP server's 4 KiB reader is then freed with the
-		// request. The write buffer comes from a pool
-		// only while a frame is being written.
-		ReadBufferSize:    1024,
+		// ReadBufferSize 0: the connection reads through the bufio.Reader
+		// that Upgrade hands over at the hijack (readBufferSize bytes, see
+		// Conn.awaitInput); the HTTP server's 4 KiB reader is then freed
+		// with the request. The write buffer comes from a pool only while a
+		// frame is being written.
 		WriteBufferPool:   &sync.Pool{},
 		CheckOrigin:       h.cfg.checkOrigin,
 		HandshakeTimeout:  10 * time.Second,
@@ -235,14 +237,35 @@ func (h *Hub) Upgrade(w http.ResponseWriter, r *http.Request, proto Protocol, su
 	if subprotocol != "" {
 		hdr = http.Header{"Sec-Websocket-Protocol": {subprotocol}}
 	}
-	ws, err := h.upgrader.Upgrade(w, r, hdr)
+	hw := &hijacker{ResponseWriter: w}
+	ws, err := h.upgrader.Upgrade(hw, r, hdr)
 	if err != nil {
 		h.releaseAddr(addr)
 		return nil, err
 	}
-	c := newConn(h, ws, proto, r, addr)
+	c := newConn(h, ws, hw.br, proto, r, addr)
 	if !h.add(c) {
 		c.Close(websocket.CloseGoingAway, "server shutting down")
 	}
 	return c, nil
+}
+
+// readBufferSize is each connection's read buffer. Client frames are small
+// (an operation, a ping); a larger one takes a few more reads.
+const readBufferSize = 512
+
+// hijacker hands the WebSocket upgrader a read buffer of readBufferSize
+// that Conn can inspect (awaitInput), in place of the HTTP server's.
+type hijacker struct {
+	http.ResponseWriter
+	br *bufio.Reader // set by Hijack
+}
+
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil || brw.Reader.Buffered() > 0 {
+		return conn, brw, err // the upgrader refuses a client that sent early
+	}
+	h.br = bufio.NewReaderSize(conn, readBufferSize)
+	return conn, bufio.NewReadWriter(h.br, brw.Writer), nil
 }
