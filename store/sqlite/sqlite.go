@@ -21,9 +21,9 @@ var migrations embed.FS
 // Store is a confab.Store on one SQLite database file. It is safe for
 // concurrent use.
 type Store struct {
-	write *sql.DB // one connection (SQLite has one writer anyway): every write
-	read  *sql.DB // a pool of readReaders connections: every read
-	w     *writer // group commit of AppendMessage; owns its goroutine
+	write *sql.DB   // one connection (SQLite has one writer anyway): every write
+	read  *readPool // a pool of readReaders connections: every read
+	w     *writer   // group commit of AppendMessage; owns its goroutine
 }
 
 // busyTimeout is how long, in milliseconds, a connection waits for a lock
@@ -69,7 +69,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(readReaders)
 	read.SetMaxIdleConns(readReaders)
-	s := &Store{write: write, read: read}
+	s := &Store{write: write, read: newReadPool(read)}
 	if s.w, err = startWriter(ctx, write); err != nil {
 		read.Close()
 		write.Close()
