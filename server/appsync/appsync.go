@@ -80,7 +80,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		c.Send(connectionError(errInitTimeout, "connection_init was not received in time.", http.StatusRequestTimeout))
 		c.CloseAfterFlush(websocket.CloseNormalClosure, errInitTimeout)
 	})
-	c.Run(s.run)
+	c.Run(s.frame)
 }
 
 // connectionTimeout is the connectionTimeoutMs sent in connection_ack for
@@ -90,8 +90,8 @@ func connectionTimeout(keepAlive time.Duration) time.Duration {
 	return max(appsyncConnectionTimeout, 3*keepAlive)
 }
 
-// session is the reader's state for one connection. Only the reader
-// goroutine touches it; the timers' callbacks (init timeout, token expiry)
+// session is the reader's state for one connection. Only frame, one
+// call at a time, touches it; the timers' callbacks (init timeout, token expiry)
 // use nothing but c.
 type session struct {
 	c         *realtime.Conn
@@ -109,28 +109,22 @@ type message struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
-func (s *session) run() error {
-	for {
-		data, err := s.c.ReadFrame()
-		if err != nil {
-			return err
-		}
-		if s.closing {
-			continue // the writer closes once connection_error is out
-		}
-		s.c.Handle(func() error { // the reader waits: the session is still only its own
-			var m message
-			if err := json.Unmarshal(data, &m); err != nil || !isObject(data) {
-				// Not JSON, not an object, or a field of the wrong type: no
-				// id to answer, and never an id-less "error" (§1.5), so a
-				// handshake-level error, then close. Clients never send this.
-				s.connectionError(errBadRequest, "The frame is not a message of the AppSync real-time protocol.", http.StatusBadRequest)
-				return nil
-			}
-			s.handle(m)
-			return nil
-		})
+// frame handles one client frame. realtime calls it for each frame in
+// order, never two at once, so the session is only its own.
+func (s *session) frame(data []byte) error {
+	if s.closing {
+		return nil // the writer closes once connection_error is out
 	}
+	var m message
+	if err := json.Unmarshal(data, &m); err != nil || !isObject(data) {
+		// Not JSON, not an object, or a field of the wrong type: no id to
+		// answer, and never an id-less "error" (§1.5), so a handshake-level
+		// error, then close. Clients never send this.
+		s.connectionError(errBadRequest, "The frame is not a message of the AppSync real-time protocol.", http.StatusBadRequest)
+		return nil
+	}
+	s.handle(m)
+	return nil
 }
 
 // isObject reports whether a valid JSON text is an object (not null, an

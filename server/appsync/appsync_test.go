@@ -1,6 +1,7 @@
 package appsync_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -188,14 +189,102 @@ func TestTransport_IdleClientAnswersPings(t *testing.T) {
 			t.Fatalf("while idle: %s, want ka", f.raw)
 		}
 	}
-	const frameReader = "realtime.(*Conn).ReadFrame.func1("
-	if n := goroutinesIn(frameReader); n != 0 {
+	if n := goroutinesIn("realtime.(*Conn).readMessage("); n != 0 {
 		t.Errorf("%d goroutines wait in the frame reader of an idle connection, want 0", n)
+	}
+	if n := goroutinesIn("realtime.(*Conn).readLoop("); runtime.GOOS == "linux" && n != 0 {
+		t.Errorf("%d reader goroutines for an idle connection, want 0 (the hub's poller watches it)", n)
 	}
 	e.send(t, alice, conv, "still here")
 	if m := c.readSkippingKA().message(t); m["content"] != "still here" {
 		t.Fatalf("delivered %v, want the new message", m)
 	}
+}
+
+// A client that stops answering the keep-alive pings (a peer that went
+// away without closing) is closed with 1001 once it has been silent for
+// three intervals, although it still reads.
+func TestTransport_SilentClientClosed(t *testing.T) {
+	e := newEnv(t, realtime.Config{KeepAlive: 50 * time.Millisecond})
+	e.user(t, "bob")
+	start := time.Now() // before connection_init, the last frame the server hears
+	c := e.connect(t, "tok-bob")
+	c.ws.SetPingHandler(func(string) error { return nil }) // no pong
+	if code := c.waitClose(); code != websocket.CloseGoingAway {
+		t.Fatalf("silent client closed with %d, want %d", code, websocket.CloseGoingAway)
+	}
+	if took := time.Since(start); took < 150*time.Millisecond {
+		t.Fatalf("closed after %v, before the 150 ms idle limit", took)
+	}
+}
+
+// Pongs and frames arrive however TCP cuts them: several pongs and a
+// start in one segment, a pong split across segments, pongs alone. The
+// server takes whole pongs straight from the socket only when they are
+// all there is (realtime's takePongs); everything else goes through the
+// frame reader, and no byte is lost or read twice.
+func TestTransport_PongsAmongFrames(t *testing.T) {
+	e := newEnv(t, realtime.Config{})
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	conv := e.conversation(t, alice, bob)
+	c := e.connect(t, "tok-bob")
+	query, err := json.Marshal(map[string]any{"query": onMessageSent, "variables": map[string]any{"conversationId": conv}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(id string) []byte {
+		b, err := json.Marshal(map[string]any{"id": id, "type": "start", "payload": map[string]any{"data": string(query)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return clientFrame(websocket.TextMessage, b)
+	}
+	pong := clientFrame(websocket.PongMessage, []byte("pong"))
+	join := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	for _, step := range []struct {
+		name   string
+		writes [][]byte
+		id     string
+	}{
+		{"pongs and a start in one write", [][]byte{join(pong, pong, start("1"))}, "1"},
+		{"a pong split across writes", [][]byte{pong[:3], join(pong[3:], start("2"))}, "2"},
+		{"pongs alone, then a start", [][]byte{join(pong, pong, pong), start("3")}, "3"},
+	} {
+		for _, w := range step.writes {
+			if _, err := c.ws.NetConn().Write(w); err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+		}
+		if f := c.readSkippingKA(); f.Type != "start_ack" || f.ID != step.id {
+			t.Fatalf("%s: got %s, want start_ack for %s", step.name, f.raw, step.id)
+		}
+	}
+	e.send(t, alice, conv, "after the pongs")
+	for range 3 {
+		if m := c.readSkippingKA().message(t); m["content"] != "after the pongs" {
+			t.Fatalf("delivered %v, want the new message", m)
+		}
+	}
+}
+
+// clientFrame is a whole, final WebSocket frame as a client sends it
+// (masked), for writing to the socket directly.
+func clientFrame(opcode int, payload []byte) []byte {
+	b := []byte{0x80 | byte(opcode)}
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, 0x80|byte(n))
+	case n < 1<<16:
+		b = append(b, 0x80|126, byte(n>>8), byte(n))
+	default:
+		panic("clientFrame: payload too large for this test helper")
+	}
+	mask := [4]byte{0x12, 0x34, 0x56, 0x78}
+	b = append(b, mask[:]...)
+	for i, c := range payload {
+		b = append(b, c^mask[i%4])
+	}
+	return b
 }
 
 // goroutinesIn counts the goroutines whose stack has a frame containing fn.

@@ -141,7 +141,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	}
 	s := &session{c: c, exec: exec}
 	c.SetInitTimeout(func() { c.Close(CloseInitTimeout, "Connection initialisation timeout") })
-	c.Run(s.run)
+	c.Run(s.frame)
 }
 
 // session is the reader's state for one connection.
@@ -154,22 +154,14 @@ type session struct {
 
 func closeErr(code int, reason string) error { return &realtime.CloseError{Code: code, Reason: reason} }
 
-func (s *session) run() error {
-	for {
-		data, err := s.c.ReadFrame()
-		if err != nil {
-			return err
-		}
-		if err := s.c.Handle(func() error {
-			var m message
-			if err := json.Unmarshal(data, &m); err != nil {
-				return closeErr(CloseBadRequest, "Invalid message received")
-			}
-			return s.handle(m)
-		}); err != nil {
-			return err
-		}
+// frame handles one client frame. realtime calls it for each frame in
+// order, never two at once; an error closes the connection.
+func (s *session) frame(data []byte) error {
+	var m message
+	if err := json.Unmarshal(data, &m); err != nil {
+		return closeErr(CloseBadRequest, "Invalid message received")
 	}
+	return s.handle(m)
 }
 
 func (s *session) handle(m message) error {

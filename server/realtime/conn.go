@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,8 +46,12 @@ type Protocol interface {
 type Conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
-	br      *bufio.Reader   // ws reads through it; see awaitInput
+	br      *bufio.Reader   // ws reads through it; see reader.go
 	raw     syscall.RawConn // the socket, for awaitInput; nil if it is not one (TLS)
+	fd      int32           // raw's descriptor, for the poller
+	handle  func(frame []byte) error
+	heard   atomic.Int64 // when the client last sent a frame or a pong, in Unix ns
+	reading atomic.Bool  // polled: a drain runs, or Finish has been claimed
 	proto   Protocol
 	auth    string          // the upgrade request's Authorization header
 	addr    string          // the client's ratelimit.AddrKey, counted by the hub
@@ -60,6 +65,7 @@ type Conn struct {
 	writing  bool           // guarded by mu: a writer goroutine is running
 	closed   bool           // guarded by mu: Close was called
 	ops      map[string]*op // guarded by mu: active operations by id
+	polled   bool           // guarded by mu: registered with the Hub's poller
 	identity confab.Identity
 	release  func()        // set by the presence goroutine: ends the presence of identity
 	presence chan struct{} // guarded by mu: closed when the presence goroutine has set release
@@ -106,11 +112,13 @@ func newConn(h *Hub, ws *websocket.Conn, br *bufio.Reader, proto Protocol, r *ht
 		ops:     make(map[string]*op),
 	}
 	ws.SetReadLimit(h.cfg.MaxFrameBytes)
-	idle := 3 * h.cfg.KeepAlive
-	ws.SetReadDeadline(time.Now().Add(idle))
-	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(idle)) })
+	ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
+	ws.SetPongHandler(func(string) error { return c.heardNow() })
 	if sc, ok := ws.NetConn().(syscall.Conn); ok && br != nil {
-		c.raw, _ = sc.SyscallConn() // on error raw stays nil: reads just park deeper
+		if raw, err := sc.SyscallConn(); err == nil { // else raw stays nil: reads just park deeper
+			raw.Control(func(fd uintptr) { c.fd = int32(fd) })
+			c.raw = raw
+		}
 	}
 	return c
 }
@@ -125,86 +133,6 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Config returns the engine's configuration.
 func (c *Conn) Config() Config { return c.hub.cfg }
-
-// ReadFrame returns the next text frame from the client. It refreshes the
-// idle deadline. Any error ends the connection: the caller returns and
-// calls Finish.
-//
-// The reader parks in awaitInput, a few frames deep, and reads the frame on
-// a short-lived goroutine: the WebSocket frame reader needs more than 4 KiB
-// of stack, which a reader parked inside it would keep for the
-// connection's whole life.
-func (c *Conn) ReadFrame() ([]byte, error) {
-	for {
-		if err := c.awaitInput(); err != nil {
-			return nil, err
-		}
-		pong, err := c.skipPong()
-		if err != nil {
-			return nil, err
-		}
-		if !pong {
-			break
-		}
-	}
-	type frame struct {
-		kind int
-		data []byte
-		err  error
-	}
-	done := make(chan frame, 1)
-	go func() {
-		var f frame
-		f.kind, f.data, f.err = c.ws.ReadMessage()
-		done <- f
-	}()
-	f := <-done
-	if f.err != nil {
-		return nil, f.err
-	}
-	c.ws.SetReadDeadline(time.Now().Add(3 * c.hub.cfg.KeepAlive))
-	if f.kind != websocket.TextMessage {
-		// Binary frames carry nothing in either protocol.
-		return nil, &CloseError{Code: websocket.CloseUnsupportedData, Reason: "binary frames are not supported"}
-	}
-	return f.data, nil
-}
-
-// skipPong consumes the next frame if it is a pong (the client's answer to
-// the keep-alive ping) and refreshes the idle deadline, as the frame
-// reader's pong handler would. The frame reader would go on to wait for
-// the next data frame, parked deep, for as long as the client stays
-// silent. Anything else, or a malformed pong, is left to the frame reader.
-func (c *Conn) skipPong() (bool, error) {
-	if c.raw == nil {
-		return false, nil
-	}
-	const finPong, masked = 0x80 | websocket.PongMessage, 0x80
-	h, err := c.br.Peek(2)
-	if err != nil {
-		return false, err
-	}
-	if h[0] != finPong || h[1]&masked == 0 || int(h[1]&^masked) > 125 {
-		return false, nil
-	}
-	n := 2 + 4 + int(h[1]&^masked) // header, mask key, payload (unread: pongs carry nothing we use)
-	if _, err := c.br.Peek(n); err != nil {
-		return false, err
-	}
-	c.br.Discard(n)
-	return true, c.ws.SetReadDeadline(time.Now().Add(3 * c.hub.cfg.KeepAlive))
-}
-
-// awaitInput returns once the client has sent something the frame reader
-// has not read yet, or with the read deadline's error. It waits on the
-// socket (peekReady) without reading, so the frame reader sees every byte.
-// On a connection that is not a plain socket it returns at once.
-func (c *Conn) awaitInput() error {
-	if c.raw == nil || c.br.Buffered() > 0 {
-		return nil
-	}
-	return c.raw.Read(peekReady) // a timeout is a net.Error, as from a read
-}
 
 // CloseError asks the reader loop to close with a code and reason.
 type CloseError struct {
@@ -591,6 +519,10 @@ func (c *Conn) fail(o *op, errs gqlerror.List) {
 
 // keepAlive queues a WebSocket ping and the protocol's keep-alive frame.
 func (c *Conn) keepAlive() {
+	if c.silent() {
+		c.Close(websocket.CloseGoingAway, "idle timeout")
+		return
+	}
 	c.enqueue(item{ping: true})
 	if ka := c.proto.KeepAlive(); ka != nil {
 		c.Send(ka)
@@ -607,6 +539,7 @@ func (c *Conn) Close(code int, reason string) {
 		return
 	}
 	c.closed = true
+	polled := c.polled
 	c.queue = nil
 	if c.timer != nil {
 		c.timer.Stop()
@@ -620,33 +553,21 @@ func (c *Conn) Close(code int, reason string) {
 		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 	}
 	// Closing the socket unblocks the reader (and a writer stuck in a
-	// write); the close frame above went out first.
+	// write); the close frame above went out first. A polled socket leaves
+	// the poller first, before its descriptor can be reused.
+	if polled {
+		c.hub.poll.remove(c)
+	}
 	c.ws.Close()
+	if polled {
+		c.closePolled()
+	}
 }
 
-// Run starts the protocol's reader, read, on a goroutine of its own and
-// returns at once; when read returns, Finish ends the connection with its
-// error. The upgrade handler calls Run and returns: net/http then drops its
-// per-request state (a 4 KiB write buffer, the response's 2 KiB buffer,
-// the handler goroutine's grown stack), which an idle connection would
-// otherwise keep for its whole life.
-func (c *Conn) Run(read func() error) {
-	go func() { c.Finish(read()) }()
-}
-
-// Handle runs one frame's handling, fn, on a short-lived goroutine and
-// waits for it. Decoding and handling a frame (JSON, token verification,
-// GraphQL parsing) needs several KiB of stack; on the reader, which parks
-// between frames for the connection's whole life, that stack would stay.
-// The reader keeps only what reading needs.
-func (c *Conn) Handle(fn func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	return <-done
-}
-
-// Finish is called by the protocol's reader when it returns: it ends every
-// operation, the presence, and the connection.
+// Finish ends the connection once reading has failed with err (see
+// reader.go: exactly one reader loop, drain or closePolled calls it): it
+// closes the socket with a code that fits err, and ends every operation
+// and the presence.
 func (c *Conn) Finish(err error) {
 	var ce *CloseError
 	switch {

@@ -25,6 +25,7 @@ type Hub struct {
 	subs   map[string]int     // guarded by mu: live subscriptions by root field
 
 	renders *renders // results shared between subscriptions (Config.SharedFields)
+	poll    *poller  // idle connections' sockets (nil: each has a reader goroutine)
 	closed  bool     // guarded by mu
 
 	stop chan struct{}
@@ -43,6 +44,7 @@ func NewHub(cfg Config) *Hub {
 		subs:   make(map[string]int),
 
 		renders: newRenders(maxRenders),
+		poll:    newPoller(),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -209,6 +211,9 @@ func (h *Hub) Shutdown(ctxDone <-chan struct{}) {
 	<-h.done
 	for _, c := range h.snapshot() {
 		c.Close(websocket.CloseGoingAway, "server shutting down")
+	}
+	if h.poll != nil {
+		h.poll.stop() // every polled connection has left it (Close)
 	}
 	for _, c := range h.snapshot() {
 		select {

@@ -21,3 +21,24 @@ func peekReady(fd uintptr) bool {
 		return true
 	}
 }
+
+// recv reads from the socket without waiting; peek leaves the bytes
+// queued.
+func (c *Conn) recv(b []byte, peek bool) (n int, err error) {
+	flags := syscall.MSG_DONTWAIT
+	if peek {
+		flags |= syscall.MSG_PEEK
+	}
+	rerr := c.raw.Read(func(fd uintptr) bool {
+		for {
+			n, _, err = syscall.Recvfrom(int(fd), b, flags)
+			if err != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	if rerr != nil {
+		return 0, rerr
+	}
+	return n, err
+}
