@@ -172,7 +172,7 @@ func TestTransport_KeepAlive(t *testing.T) {
 
 // A quiet client that answers the keep-alive pings stays connected past
 // the idle limit (three intervals), and its pongs are consumed by the
-// reader itself (realtime.Conn.skipPong): no server goroutine stays parked
+// reader itself (realtime.Conn.skipControl): no server goroutine stays parked
 // inside the WebSocket frame reader, which would hold a deep stack for as
 // long as the client says nothing. Its subscription still delivers.
 func TestTransport_IdleClientAnswersPings(t *testing.T) {
@@ -198,6 +198,39 @@ func TestTransport_IdleClientAnswersPings(t *testing.T) {
 	e.send(t, alice, conv, "still here")
 	if m := c.readSkippingKA().message(t); m["content"] != "still here" {
 		t.Fatalf("delivered %v, want the new message", m)
+	}
+}
+
+// A client's own pings (OkHttp's pingInterval, Go clients) are answered
+// with a pong carrying their payload, without the WebSocket frame reader:
+// after a ping it would wait for the next data frame, parked deep, for as
+// long as the client says nothing else.
+func TestTransport_ClientPingAnswered(t *testing.T) {
+	e := newEnv(t, realtime.Config{KeepAlive: 50 * time.Millisecond})
+	e.user(t, "bob")
+	c := e.connect(t, "tok-bob")
+	pong := make(chan string, 1)
+	c.ws.SetPongHandler(func(data string) error {
+		pong <- data
+		return nil
+	})
+	if err := c.ws.WriteControl(websocket.PingMessage, []byte("are you there"), time.Now().Add(readTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	for got := ""; got == ""; {
+		if f := c.read(); f.Type != "ka" { // the pong handler runs inside the read
+			t.Fatalf("while waiting for the pong: %s, want ka", f.raw)
+		}
+		select {
+		case got = <-pong:
+			if got != "are you there" {
+				t.Fatalf("pong payload %q, want the ping's", got)
+			}
+		default:
+		}
+	}
+	if n := goroutinesIn("realtime.(*Conn).readMessage("); n != 0 {
+		t.Errorf("%d goroutines wait in the frame reader after a client ping, want 0", n)
 	}
 }
 

@@ -12,11 +12,11 @@
 // for TLS, the connection keeps one reader goroutine, parked a few frames
 // deep on the socket without reading (awaitInput, MSG_PEEK), which reads
 // and handles each frame on short-lived goroutines so its own stack stays
-// minimal. Either way the client's pongs are consumed without the WebSocket
-// frame reader (skipPong), and Conn.Run is called by the upgrade handler,
-// which then returns, so net/http's per-request state goes away. The
-// upgrade request is not kept, only its Authorization header. A writer
-// goroutine exists only while the connection's queue is non-empty.
+// minimal. Either way the client's pongs and pings are consumed without the
+// WebSocket frame reader (skipControl), and Conn.Run is called by the
+// upgrade handler, which then returns, so net/http's per-request state goes
+// away. The upgrade request is not kept, only its Authorization header. A
+// writer goroutine exists only while the connection's queue is non-empty.
 // Subscriptions have no goroutine: the chat service's stream calls the Wake
 // hook with each item it queues, which queues a pull; the writer then calls
 // the operation's gqlgen ResponseHandler, which cannot block because an

@@ -19,10 +19,10 @@ import (
 // socket (awaitInput) and reads and handles each frame on short-lived
 // goroutines.
 //
-// Either way the client's pongs, the only thing an idle client sends, are
-// consumed without the frame reader (skipPong): after a pong it would wait
-// for the next data frame, parked deep, for as long as the client is
-// silent.
+// Either way the client's pongs, the only thing an idle client sends, and
+// its pings are consumed without the frame reader (skipControl): after a
+// control frame it would wait for the next data frame, parked deep, for as
+// long as the client is silent.
 
 // errPollClosed is the end of a polled connection whose socket was
 // deregistered (Close) while its drain was finishing.
@@ -82,8 +82,8 @@ func (c *Conn) drain() {
 				break
 			}
 		}
-		pong, err := c.skipPong()
-		if err == nil && !pong {
+		control, err := c.skipControl()
+		if err == nil && !control {
 			var frame []byte
 			if frame, err = c.readMessage(); err == nil {
 				err = c.handle(frame)
@@ -129,17 +129,17 @@ func (c *Conn) readLoop() {
 }
 
 // readFrame waits for the next text frame from the client (awaitInput,
-// skipPong) and reads it on a short-lived goroutine.
+// skipControl) and reads it on a short-lived goroutine.
 func (c *Conn) readFrame() ([]byte, error) {
 	for {
 		if err := c.awaitInput(); err != nil {
 			return nil, err
 		}
-		pong, err := c.skipPong()
+		control, err := c.skipControl()
 		if err != nil {
 			return nil, err
 		}
-		if !pong {
+		if !control {
 			break
 		}
 	}
@@ -194,11 +194,14 @@ func (c *Conn) silent() bool {
 	return polled && time.Since(time.Unix(0, c.heard.Load())) > c.idleLimit()
 }
 
-// skipPong consumes the next frame if it is a pong (the client's answer to
-// the keep-alive ping), as the frame reader's pong handler would. Anything
-// else, or a malformed pong, is left to the frame reader. It blocks only
-// for the rest of a frame that has begun to arrive.
-func (c *Conn) skipPong() (bool, error) {
+// skipControl consumes the next frame if it is a ping or a pong, as the
+// frame reader's handlers would: a pong (the client's answer to the
+// keep-alive ping) is dropped, a ping is answered with a pong carrying its
+// payload. After a control frame the frame reader would wait for the next
+// data frame, parked deep, for as long as the client says nothing else.
+// Anything else, or a malformed control frame, is left to the frame
+// reader. It blocks only for the rest of a frame that has begun to arrive.
+func (c *Conn) skipControl() (bool, error) {
 	if c.raw == nil {
 		return false, nil
 	}
@@ -206,12 +209,22 @@ func (c *Conn) skipPong() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	n, ok := pongLen(h)
+	opcode, n, ok := controlFrame(h)
 	if !ok {
 		return false, nil
 	}
-	if _, err := c.br.Peek(n); err != nil {
+	f, err := c.br.Peek(n)
+	if err != nil {
 		return false, err
+	}
+	if opcode == websocket.PingMessage {
+		payload := make([]byte, n-6)
+		for i := range payload {
+			payload[i] = f[6+i] ^ f[2+i%4] // unmask
+		}
+		// As gorilla's default ping handler: a failed write is the
+		// writer's to notice.
+		c.ws.WriteControl(websocket.PongMessage, payload, time.Now().Add(c.hub.cfg.WriteTimeout))
 	}
 	c.br.Discard(n)
 	return true, c.heardNow()
@@ -228,9 +241,9 @@ func (c *Conn) takePongs() (bool, error) {
 		return false, nil // the drain reads the error or the end
 	}
 	for i := 0; i < n; {
-		size, ok := pongLen(buf[i:n])
-		if !ok || i+size > n {
-			return false, nil
+		opcode, size, ok := controlFrame(buf[i:n])
+		if !ok || opcode != websocket.PongMessage || i+size > n {
+			return false, nil // pings are answered by a drain: a write could block the poller
 		}
 		i += size
 	}
@@ -242,15 +255,20 @@ func (c *Conn) takePongs() (bool, error) {
 	return true, c.heardNow()
 }
 
-// pongLen reports whether h begins with the header of a pong from a
-// client (masked, final, a control frame's at most 125 bytes of payload)
-// and if so the frame's whole length.
-func pongLen(h []byte) (int, bool) {
-	const finPong, masked = 0x80 | websocket.PongMessage, 0x80
-	if len(h) < 2 || h[0] != finPong || h[1]&masked == 0 || int(h[1]&^masked) > 125 {
-		return 0, false
+// controlFrame reports whether h begins with the header of a ping or a
+// pong from a client (final, masked, a control frame's at most 125 bytes
+// of payload) and if so its opcode and the frame's whole length: header,
+// mask key and payload.
+func controlFrame(h []byte) (opcode, n int, ok bool) {
+	const fin, masked = 0x80, 0x80
+	if len(h) < 2 || h[1]&masked == 0 || int(h[1]&^masked) > 125 {
+		return 0, 0, false
 	}
-	return 2 + 4 + int(h[1]&^masked), true // header, mask key, payload (unread: pongs carry nothing we use)
+	switch h[0] {
+	case fin | websocket.PingMessage, fin | websocket.PongMessage:
+		return int(h[0] &^ fin), 2 + 4 + int(h[1]&^masked), true
+	}
+	return 0, 0, false
 }
 
 // awaitInput returns once the client has sent something the frame reader
