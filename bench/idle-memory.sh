@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# idle-memory.sh: server memory per idle subscriber (BENCHMARKS.md, "15,000 idle subscribers").
+#
+#   bench/idle-memory.sh [BINARY] [PORT] [SUBSCRIBERS]
+#
+# Starts `confab serve` on 127.0.0.1:PORT (a fresh data directory, keep-alive every 5 s, the
+# per-user and per-address limits off), reads its RSS, connects SUBSCRIBERS idle subscribers
+# with `confab bench` for 70 s (one send a second), samples the server's RSS every 5 s from
+# 30 s on, and prints (RSS − idle RSS) / SUBSCRIBERS: min, median and max, and the server's
+# CPU time over the sampled 40 s. Environment for the server (GOMEMLIMIT=…, GODEBUG=…) is
+# passed through SERVER_ENV. Linux only (/proc). The server and the load tool each hold
+# SUBSCRIBERS sockets, so the descriptor limit must allow that.
+set -euo pipefail
+
+bin=${1:-}
+port=${2:-18090}
+subs=${3:-15000}
+if [[ -z $bin ]]; then
+	bin=$(mktemp -d)/confab
+	go build -o "$bin" ./cmd/confab
+fi
+ulimit -n "$(ulimit -Hn)"
+
+data=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data"' EXIT
+env ${SERVER_ENV:-} "$bin" serve --http "127.0.0.1:$port" --data "$data" --log-level warn --keepalive 5s \
+	--signups-per-minute -1 --logins-per-minute -1 --sends-per-second -1 \
+	--max-conns-per-user -1 --max-conns-per-address -1 >"$data/server.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do
+	curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+	sleep 0.1
+done
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$server/status"; }       # KiB
+cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }           # clock ticks
+idle=$(rss)
+
+"$bin" bench --url "http://127.0.0.1:$port" --subscribers "$subs" --conversations $((subs / 100)) \
+	--senders 1 --rate 1 --duration 70s >"$data/bench.log" 2>&1 &
+load=$!
+sleep 30
+cpu0=$(cpu)
+samples=()
+for _ in $(seq 8); do
+	samples+=("$(rss)")
+	sleep 5
+done
+cpu1=$(cpu)
+wait "$load"
+grep -E '^  (deliveries|server)' "$data/bench.log"
+
+printf '%s\n' "${samples[@]}" | sort -n | awk -v idle="$idle" -v n="$subs" -v ticks=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" '
+	{ s[NR] = $1 }
+	END {
+		printf "idle RSS %.1f MiB; with %d subscribers, per subscriber: min %.1f  median %.1f  max %.1f KiB\n",
+			idle / 1024, n, (s[1] - idle) / n, (s[int((NR + 1) / 2)] - idle) / n, (s[NR] - idle) / n
+		printf "server CPU over the 40 s sampled: %.2f s\n", ticks / hz
+	}'
