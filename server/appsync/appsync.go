@@ -65,8 +65,8 @@ func (Transport) Supports(r *http.Request) bool {
 }
 
 // Do implements graphql.Transport: it upgrades, selecting graphql-ws (never
-// the header-… token, §1.2 rule 4), and runs the reader until the
-// connection ends. The upgrade is accepted even with bad credentials, which
+// the header-… token, §1.2 rule 4), and hands the connection's frames to
+// a session (Conn.Run) before returning. The upgrade is accepted even with bad credentials, which
 // are reported in-band with connection_error (§1.2 rule 5).
 func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	c, err := t.Hub.Upgrade(w, r, protocol{}, Subprotocol)
@@ -76,7 +76,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	s := &session{c: c, exec: exec}
 	s.header, s.headerErr = handshakeHeader(r)
 	c.SetInitTimeout(func() {
-		// On the timer's goroutine: c only, never the reader's session.
+		// On the timer's goroutine: c only, never the session.
 		c.Send(connectionError(errInitTimeout, "connection_init was not received in time.", http.StatusRequestTimeout))
 		c.CloseAfterFlush(websocket.CloseNormalClosure, errInitTimeout)
 	})
@@ -90,9 +90,9 @@ func connectionTimeout(keepAlive time.Duration) time.Duration {
 	return max(appsyncConnectionTimeout, 3*keepAlive)
 }
 
-// session is the reader's state for one connection. Only frame, one
-// call at a time, touches it; the timers' callbacks (init timeout, token expiry)
-// use nothing but c.
+// session is the protocol state of one connection. Only frame, one call
+// at a time, touches it; the timers' callbacks (init timeout, token
+// expiry) use nothing but c.
 type session struct {
 	c         *realtime.Conn
 	exec      graphql.GraphExecutor

@@ -126,7 +126,8 @@ func marshal(v any) []byte {
 	return b
 }
 
-// Do implements graphql.Transport: it upgrades and runs the reader loop.
+// Do implements graphql.Transport: it upgrades and hands the connection's
+// frames to a session (Conn.Run) before returning.
 func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	if !offers(r, Subprotocol) {
 		c, err := t.Hub.Upgrade(w, r, protocol{}, "")
@@ -144,7 +145,8 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	c.Run(s.frame)
 }
 
-// session is the reader's state for one connection.
+// session is the protocol state of one connection; frame, one call at a
+// time, is its only user.
 type session struct {
 	c        *realtime.Conn
 	exec     graphql.GraphExecutor

@@ -40,9 +40,9 @@ type Protocol interface {
 	KeepAlive() []byte
 }
 
-// Conn is one WebSocket connection. Its reader is the protocol's goroutine
-// (the one that called Hub.Upgrade); Conn's methods may be called from any
-// goroutine.
+// Conn is one WebSocket connection. It reads the client's frames itself
+// (Run, reader.go) and hands each to the protocol's handler; its methods
+// may be called from any goroutine.
 type Conn struct {
 	hub     *Hub
 	ws      *websocket.Conn

@@ -59,6 +59,10 @@ func (p *poller) run() {
 			continue
 		}
 		if err != nil {
+			// Cannot happen short of a bug. New connections then get a
+			// reader goroutine each (add fails); the registered ones hear
+			// nothing more, so their pongs stop and the keep-alive tick
+			// closes them as silent, and their clients reconnect.
 			return
 		}
 		for _, ev := range events[:n] {
