@@ -115,8 +115,8 @@ func newConn(h *Hub, ws *websocket.Conn, br *bufio.Reader, proto Protocol, r *ht
 	ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
 	ws.SetPongHandler(func(string) error { return c.heardNow() })
 	if sc, ok := ws.NetConn().(syscall.Conn); ok && br != nil {
-		if raw, err := sc.SyscallConn(); err == nil { // else raw stays nil: reads just park deeper
-			raw.Control(func(fd uintptr) { c.fd = int32(fd) })
+		// On an error raw stays nil: no poller, and reads park deeper.
+		if raw, err := sc.SyscallConn(); err == nil && raw.Control(func(fd uintptr) { c.fd = int32(fd) }) == nil {
 			c.raw = raw
 		}
 	}
