@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # idle-memory.sh: server memory per idle subscriber (BENCHMARKS.md, "15,000 idle subscribers").
 #
-#   bench/idle-memory.sh [BINARY] [PORT] [SUBSCRIBERS]
+#   bench/idle-memory.sh [BINARY] [PORT] [SUBSCRIBERS]     (from the repository root; no BINARY: build one)
 #
 # Starts `confab serve` on 127.0.0.1:PORT (a fresh data directory, keep-alive every 5 s, the
 # per-user and per-address limits off), reads its RSS, connects SUBSCRIBERS idle subscribers
@@ -15,14 +15,14 @@ set -euo pipefail
 bin=${1:-}
 port=${2:-18090}
 subs=${3:-15000}
+data=$(mktemp -d)
+server=
+trap 'if [[ -n $server ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi; rm -rf "$data"' EXIT
 if [[ -z $bin ]]; then
-	bin=$(mktemp -d)/confab
+	bin=$data/confab
 	go build -o "$bin" ./cmd/confab
 fi
 ulimit -n "$(ulimit -Hn)"
-
-data=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data"' EXIT
 env ${SERVER_ENV:-} "$bin" serve --http "127.0.0.1:$port" --data "$data" --log-level warn --keepalive 5s \
 	--signups-per-minute -1 --logins-per-minute -1 --sends-per-second -1 \
 	--max-conns-per-user -1 --max-conns-per-address -1 >"$data/server.log" 2>&1 &
