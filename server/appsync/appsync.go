@@ -66,8 +66,9 @@ func (Transport) Supports(r *http.Request) bool {
 
 // Do implements graphql.Transport: it upgrades, selecting graphql-ws (never
 // the header-… token, §1.2 rule 4), and hands the connection's frames to
-// a session (Conn.Run) before returning. The upgrade is accepted even with bad credentials, which
-// are reported in-band with connection_error (§1.2 rule 5).
+// a session (Conn.Run) before returning. The upgrade is accepted even with
+// bad credentials, which are reported in-band with connection_error (§1.2
+// rule 5).
 func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	c, err := t.Hub.Upgrade(w, r, protocol{}, Subprotocol)
 	if err != nil {

@@ -47,7 +47,7 @@ type Conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
 	br      *bufio.Reader   // ws reads through it; see reader.go
-	raw     syscall.RawConn // the socket, for awaitInput; nil if it is not one (TLS)
+	raw     syscall.RawConn // the socket, read directly (reader.go); nil if it is not one (TLS)
 	fd      int32           // raw's descriptor, for the poller
 	handle  func(frame []byte) error
 	heard   atomic.Int64 // when the client last sent a frame or a pong, in Unix ns

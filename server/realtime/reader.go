@@ -177,8 +177,9 @@ func (c *Conn) readMessage() ([]byte, error) {
 // heardNow notes that the client spoke: the idle deadline (a reader
 // blocked mid-frame) and the idle check of polled connections move on.
 func (c *Conn) heardNow() error {
-	c.heard.Store(time.Now().UnixNano())
-	return c.ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
+	now := time.Now()
+	c.heard.Store(now.UnixNano())
+	return c.ws.SetReadDeadline(now.Add(c.idleLimit()))
 }
 
 // idleLimit is how long a client may stay silent, pongs included.
