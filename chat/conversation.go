@@ -20,7 +20,7 @@ type ConversationPage struct {
 // must exist (otherwise BAD_USER_INPUT, naming no one). Members are told
 // through onConversationUpdated.
 func (s *Service) CreateConversation(ctx context.Context, caller confab.Identity, name *string, participants []string) (*confab.Conversation, error) {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return nil, err
 	}
 	name, err := cleanName(name)
@@ -88,7 +88,7 @@ func (s *Service) UpdateConversation(ctx context.Context, caller confab.Identity
 
 // GetConversation returns a conversation of the caller.
 func (s *Service) GetConversation(ctx context.Context, caller confab.Identity, conversationID string) (*confab.Conversation, error) {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return nil, err
 	}
 	c, err := s.store.GetConversation(ctx, conversationID)
@@ -164,8 +164,8 @@ func UnreadCount(c *confab.Conversation, userID string) int {
 func (s *Service) conversationChanged(conversationID string) {
 	s.dirtyMu.Lock()
 	defer s.dirtyMu.Unlock()
-	if s.dirty[conversationID] {
-		return
+	if s.closed.Load() || s.dirty[conversationID] {
+		return // closed: Close may be waiting for flushes; schedule none
 	}
 	s.dirty[conversationID] = true
 	s.flushes.Add(1)
@@ -196,7 +196,7 @@ func (s *Service) publishConversation(ctx context.Context, c *confab.Conversatio
 // requireMember checks that the caller is a member of the conversation. The
 // member set is cached: membership never changes once a conversation exists.
 func (s *Service) requireMember(ctx context.Context, caller confab.Identity, conversationID string) error {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return err
 	}
 	if conversationID == "" || len(conversationID) > 64 {
@@ -241,7 +241,7 @@ func (s *Service) rememberMembers(c *confab.Conversation) map[string]struct{} {
 
 // requireSelf refuses acting as another user.
 func (s *Service) requireSelf(caller confab.Identity, userID string) error {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return err
 	}
 	if userID != caller.UserID {

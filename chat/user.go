@@ -19,7 +19,7 @@ type ProfileUpdate struct {
 // GetUser returns one user's public profile. Any signed-in user may look
 // up a user by id; ids are not guessable and no operation lists users.
 func (s *Service) GetUser(ctx context.Context, caller confab.Identity, userID string) (*confab.User, error) {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return nil, err
 	}
 	u, err := s.store.GetUser(ctx, userID)
@@ -31,7 +31,7 @@ func (s *Service) GetUser(ctx context.Context, caller confab.Identity, userID st
 
 // GetUsers returns the users among ids that exist (for batching authors).
 func (s *Service) GetUsers(ctx context.Context, caller confab.Identity, ids []string) ([]*confab.User, error) {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return nil, err
 	}
 	return s.store.GetUsers(ctx, ids)
@@ -41,7 +41,7 @@ func (s *Service) GetUsers(ctx context.Context, caller confab.Identity, ids []st
 // NOT_FOUND. It finds one person someone already knows how to address; there
 // is no operation that lists users.
 func (s *Service) FindUser(ctx context.Context, caller confab.Identity, q string) (*confab.User, error) {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return nil, err
 	}
 	q = strings.TrimSpace(q)
