@@ -196,9 +196,10 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 		return nil, err
 	}
 	ms.mu.Lock()
-	if ms.closed { // evicted while starting: more live events than the queue
+	if ms.closed { // overflowed while starting: more live events than the queue
 		ms.mu.Unlock()
-		return nil, confab.Errorf(confab.CodeLimited, "The conversation is too busy to subscribe right now; retry.")
+		sub.Unsubscribe()
+		return nil, errBusy()
 	}
 	ms.out = make(chan *confab.Message, len(backlog)+s.cfg.StreamQueue)
 	ms.next = next
@@ -220,6 +221,15 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 		ms.hooks.Started(ms.skip)
 	}
 	return ms.out, nil
+}
+
+// busyRetry is the wait suggested to a subscriber refused as too busy.
+const busyRetry = time.Second
+
+// errBusy refuses a subscription whose conversation sent more events while
+// it started than its queue holds. Retryable: the burst passes.
+func errBusy() error {
+	return confab.Limited(busyRetry, "The conversation is too busy to subscribe right now.")
 }
 
 // resumePoint returns the messages to replay, the seq that follows them,
@@ -317,8 +327,17 @@ func (ms *messageStream) jump(seq int64) {
 }
 
 // hold keeps m until its turn. Too many held means the gap is not closing
-// fast enough for this subscriber: evict it. Callers hold mu.
+// fast enough for this subscriber: evict it. While the stream starts there
+// is nothing to evict yet: it is only marked closed, and OnMessageSent
+// refuses this one subscription (the transport must not drop the client's
+// whole connection for it). Callers hold mu.
 func (ms *messageStream) hold(m *confab.Message) {
+	if len(ms.pending) >= ms.svc.cfg.StreamQueue && !ms.ready {
+		ms.stats.evicted.Add(1)
+		ms.closed = true
+		clear(ms.pending)
+		return
+	}
 	if len(ms.pending) >= ms.svc.cfg.StreamQueue {
 		ms.stats.evicted.Add(1)
 		if ms.hooks.Evict != nil {
