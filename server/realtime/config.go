@@ -67,6 +67,11 @@ type Config struct {
 	AllowedOrigins []string
 
 	Logger *slog.Logger
+
+	// closeTimeout bounds writing a close frame (Conn.Close): a peer that
+	// does not read holds its Close this long. Always 1 s but in this
+	// package's tests, which hold a wedged close longer.
+	closeTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -96,6 +101,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second
+	}
+	if c.closeTimeout <= 0 {
+		c.closeTimeout = time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -519,14 +519,17 @@ func (c *Conn) fail(o *op, errs gqlerror.List) {
 
 // keepAlive queues a WebSocket ping and the protocol's keep-alive frame.
 func (c *Conn) keepAlive() {
-	if c.silent() {
-		c.Close(websocket.CloseGoingAway, "idle timeout")
-		return
-	}
 	c.enqueue(item{ping: true})
 	if ka := c.proto.KeepAlive(); ka != nil {
 		c.Send(ka)
 	}
+}
+
+// closing reports whether Close has begun.
+func (c *Conn) closing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // Close ends the connection with a close frame (code and reason, the
@@ -550,7 +553,7 @@ func (c *Conn) Close(code int, reason string) {
 	}
 	if code != websocket.CloseAbnormalClosure {
 		msg := websocket.FormatCloseMessage(code, reason)
-		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.hub.cfg.closeTimeout))
 	}
 	// Closing the socket unblocks the reader (and a writer stuck in a
 	// write); the close frame above went out first. A polled socket leaves

@@ -1,0 +1,88 @@
+package realtime
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// wedgedDialer dials with a tiny receive buffer: a client that then never
+// reads soon stops the server's writes to it.
+func wedgedDialer() *websocket.Dialer {
+	nd := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+		return errors.Join(err, serr)
+	}}
+	return &websocket.Dialer{NetDialContext: nd.DialContext}
+}
+
+// wedge makes c's writer block on the network: a small send buffer, a
+// peer that does not read, and a frame far larger than both buffers.
+func wedge(t *testing.T, c *Conn) {
+	t.Helper()
+	tcp, ok := c.ws.NetConn().(*net.TCPConn)
+	if !ok {
+		t.Fatalf("server side is %T, want *net.TCPConn", c.ws.NetConn())
+	}
+	if err := tcp.SetWriteBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	c.Send(bytes.Repeat([]byte("x"), 4<<20))
+}
+
+// TestHub_KeepAlive_WedgedPeers has peers that went silent with a write
+// stuck in the network: closing each takes as long as its close frame's
+// deadline (here a minute). Those closes run off the keep-alive goroutine,
+// so a healthy connection keeps getting its pings meanwhile.
+func TestHub_KeepAlive_WedgedPeers(t *testing.T) {
+	const tick = 50 * time.Millisecond // silent after 3 ticks
+	th := newTestHub(t, Config{KeepAlive: tick, WriteTimeout: time.Minute, closeTimeout: time.Minute}, nil)
+
+	healthy, _ := th.dial(t, nil)
+	pings := make(chan struct{}, 1024)
+	healthy.SetPingHandler(func(data string) error {
+		pings <- struct{}{}
+		return healthy.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(waitTimeout))
+	})
+	ended := make(chan error, 1)
+	go func() { // answers pings until the connection ends
+		for {
+			if _, _, err := healthy.ReadMessage(); err != nil {
+				ended <- err
+				return
+			}
+		}
+	}()
+
+	var wedged []*Conn
+	for range 3 {
+		ws, c := th.dial(t, wedgedDialer())
+		t.Cleanup(func() { ws.Close() }) // unwedges: the stuck write fails
+		wedge(t, c)
+		wedged = append(wedged, c)
+	}
+	// The wedged peers are silent after 3 ticks; 20 more pings show that
+	// closing them did not hold the keep-alive goroutine.
+	for i := range 20 {
+		select {
+		case <-pings:
+		case err := <-ended:
+			t.Fatalf("healthy connection ended after %d pings: %v", i, err)
+		case <-time.After(waitTimeout):
+			t.Fatalf("healthy connection got %d pings after the wedged peers went silent, want 20: the keep-alive tick is blocked", i)
+		}
+	}
+	for i, c := range wedged {
+		if !c.closing() {
+			t.Errorf("wedged connection %d is not being closed, want it closed as silent", i)
+		}
+	}
+}
