@@ -149,7 +149,7 @@ func (s *Store) ListConversations(ctx context.Context, userID string, p confab.C
 		WHERE m.user_id = $1
 		  AND ($2::timestamptz IS NULL OR c.activity_at < $2 OR (c.activity_at = $2 AND c.conversation_id > $3))
 		ORDER BY c.activity_at DESC, c.conversation_id ASC LIMIT $4`,
-		userID, afterAt, afterID, pageLimit(p.Limit, confab.DefaultPageLimit))
+		userID, afterAt, afterID, max(p.Limit, 0))
 	if err != nil {
 		return nil, mapErr(op, err)
 	}
@@ -176,7 +176,7 @@ func (s *Store) ListConversations(ctx context.Context, userID string, p confab.C
 func (s *Store) ListConversationIDs(ctx context.Context, userID string, limit int) ([]string, error) {
 	const op = "list conversation ids"
 	rows, err := s.pool.Query(ctx, `SELECT conversation_id FROM members WHERE user_id = $1 ORDER BY conversation_id LIMIT $2`,
-		userID, pageLimit(limit, confab.DefaultPageLimit))
+		userID, max(limit, 0))
 	if err != nil {
 		return nil, mapErr(op, err)
 	}

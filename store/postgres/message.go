@@ -209,14 +209,14 @@ func (s *Store) ListMessages(ctx context.Context, conversationID string, beforeS
 	}
 	return queryMessages(ctx, s.pool, "list messages", `SELECT `+msgColumns+` FROM messages
 		WHERE conversation_id = $1 AND seq < $2 AND NOT deleted ORDER BY seq DESC LIMIT $3`,
-		conversationID, beforeSeq, pageLimit(limit, confab.DefaultPageLimit))
+		conversationID, beforeSeq, max(limit, 0))
 }
 
 // ListMessagesAfter implements confab.MessageStore.
 func (s *Store) ListMessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]*confab.Message, error) {
 	return queryMessages(ctx, s.pool, "list messages after", `SELECT `+msgColumns+` FROM messages
 		WHERE conversation_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
-		conversationID, afterSeq, pageLimit(limit, confab.DefaultPageLimit))
+		conversationID, afterSeq, max(limit, 0))
 }
 
 // SearchMessages implements confab.MessageStore. terms is cut into words
@@ -229,7 +229,7 @@ func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string
 	}
 	return queryMessages(ctx, s.pool, "search messages", `SELECT `+msgColumns+` FROM messages
 		WHERE conversation_id = $1 AND NOT deleted AND search @@ $2::tsquery ORDER BY seq DESC LIMIT $3`,
-		conversationID, q, pageLimit(limit, confab.DefaultSearchLimit))
+		conversationID, q, max(limit, 0))
 }
 
 // PurgeMessages implements confab.MessageStore in one transaction:

@@ -99,14 +99,6 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) e
 	return mapErr(op, tx.Commit(ctx))
 }
 
-// pageLimit returns n, or def when n is not positive.
-func pageLimit(n, def int) int {
-	if n <= 0 {
-		return def
-	}
-	return n
-}
-
 // dbTime is t as stored: millisecond precision (the contract's) in UTC.
 func dbTime(t time.Time) time.Time { return t.Truncate(time.Millisecond).UTC() }
 
