@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/confab-chat/confab"
 )
@@ -30,8 +29,8 @@ func (s *Service) CreateConversation(ctx context.Context, caller confab.Identity
 	ids := []string{caller.UserID}
 	seen := map[string]bool{caller.UserID: true}
 	for _, p := range participants {
-		if p == "" || len(p) > 64 {
-			return nil, confab.Errorf(confab.CodeInvalid, "Participant ids must be non-empty user ids.")
+		if !confab.ValidID(p) {
+			return nil, confab.Errorf(confab.CodeInvalid, "Participant ids must be user ids.")
 		}
 		if !seen[p] {
 			seen[p] = true
@@ -91,6 +90,9 @@ func (s *Service) GetConversation(ctx context.Context, caller confab.Identity, c
 	if err := requireCaller(caller); err != nil {
 		return nil, err
 	}
+	if !confab.ValidID(conversationID) {
+		return nil, errConversationNotFound()
+	}
 	c, err := s.store.GetConversation(ctx, conversationID)
 	if confab.ErrorCode(err) == confab.CodeNotFound || (err == nil && c.Member(caller.UserID) == nil) {
 		return nil, errConversationNotFound()
@@ -128,7 +130,7 @@ func (s *Service) ListConversations(ctx context.Context, caller confab.Identity,
 	if len(items) > n {
 		out.Items = items[:n]
 		last := items[n-1]
-		tok := s.encodeCursor("conversations", userID, cursor{At: activityAt(last).UnixMilli(), ID: last.ConversationID})
+		tok := s.encodeCursor("conversations", userID, cursor{At: last.ActivityAt().UnixMilli(), ID: last.ConversationID})
 		out.NextToken = &tok
 	}
 	return out, nil
@@ -213,7 +215,7 @@ func (s *Service) requireMember(ctx context.Context, caller confab.Identity, con
 	if err := requireCaller(caller); err != nil {
 		return err
 	}
-	if conversationID == "" || len(conversationID) > 64 {
+	if !confab.ValidID(conversationID) {
 		return errConversationNotFound()
 	}
 	s.membersMu.Lock()
@@ -264,25 +266,20 @@ func (s *Service) requireSelf(caller confab.Identity, userID string) error {
 	return nil
 }
 
+// cleanName trims a conversation name and checks it (confab.CheckText); a
+// blank name is no name.
 func cleanName(name *string) (*string, error) {
 	if name == nil {
 		return nil, nil
 	}
 	n := strings.TrimSpace(*name)
-	if !utf8.ValidString(n) || len(n) > confab.MaxConversationName {
-		return nil, confab.Errorf(confab.CodeInvalid, "A conversation name is valid UTF-8 of at most %d bytes.", confab.MaxConversationName)
+	if err := confab.CheckText("A conversation name", n, confab.MaxConversationName); err != nil {
+		return nil, err
 	}
 	if n == "" {
 		return nil, nil
 	}
 	return &n, nil
-}
-
-func activityAt(c *confab.Conversation) time.Time {
-	if c.LastMessageAt != nil {
-		return *c.LastMessageAt
-	}
-	return c.CreatedAt
 }
 
 func pageLimit(limit *int) (int, error) {
