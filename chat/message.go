@@ -7,6 +7,10 @@ import (
 	"github.com/confab-chat/confab"
 )
 
+// DefaultSendsPerSecond is Config.SendsPerSecond when it is zero: each
+// user's sendMessage calls per second, in bursts of twice that.
+const DefaultSendsPerSecond = 20
+
 // SendMessageInput is what a client sends.
 type SendMessageInput struct {
 	ConversationID string
