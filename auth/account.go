@@ -5,7 +5,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/internal/ratelimit"
@@ -48,8 +47,8 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, clientAddr string)
 	}
 	var display *string
 	if d := strings.TrimSpace(in.DisplayName); d != "" {
-		if !utf8.ValidString(d) || len(d) > confab.MaxDisplayNameBytes {
-			return nil, confab.Errorf(confab.CodeInvalid, "displayName is valid UTF-8 of at most %d bytes.", confab.MaxDisplayNameBytes)
+		if err := confab.CheckText("displayName", d, confab.MaxDisplayNameBytes); err != nil {
+			return nil, err
 		}
 		display = &d
 	}
@@ -71,7 +70,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, clientAddr string)
 // address (no display name, no comments) of at most MaxEmailBytes.
 func validEmail(in string) (string, error) {
 	email := strings.ToLower(strings.TrimSpace(in))
-	if email == "" || len(email) > confab.MaxEmailBytes {
+	if email == "" || !confab.ValidText(email, confab.MaxEmailBytes) {
 		return "", confab.Errorf(confab.CodeInvalid, "A valid email address is required.")
 	}
 	a, err := mail.ParseAddress(email)
@@ -129,7 +128,7 @@ func (s *Service) Login(ctx context.Context, login, password, clientAddr string)
 		}
 	}
 	var a *confab.Account
-	if len(login) <= confab.MaxEmailBytes {
+	if confab.ValidText(login, confab.MaxEmailBytes) { // no account has another name
 		var err error
 		a, err = s.store.GetAccountByLogin(ctx, login)
 		if err != nil && confab.ErrorCode(err) != confab.CodeNotFound {

@@ -45,7 +45,8 @@ type Config struct {
 	SummaryDelay time.Duration
 	// SendsPerSecond bounds each user's sendMessage calls (a token bucket
 	// per user holding SendBurst); over it is RATE_LIMITED with a retry
-	// hint. Default 20; negative means unlimited (load tests).
+	// hint. Default DefaultSendsPerSecond; negative means unlimited (load
+	// tests).
 	SendsPerSecond float64
 	// SendBurst is how many sends a user may make at once. Default twice
 	// SendsPerSecond.
@@ -122,7 +123,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 		cfg.SummaryDelay = 100 * time.Millisecond
 	}
 	if cfg.SendsPerSecond == 0 {
-		cfg.SendsPerSecond = 20
+		cfg.SendsPerSecond = DefaultSendsPerSecond
 	}
 	if cfg.SendBurst <= 0 {
 		cfg.SendBurst = max(1, int(2*cfg.SendsPerSecond))

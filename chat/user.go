@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/confab-chat/confab"
 )
@@ -21,6 +20,9 @@ type ProfileUpdate struct {
 func (s *Service) GetUser(ctx context.Context, caller confab.Identity, userID string) (*confab.User, error) {
 	if err := s.requireCaller(caller); err != nil {
 		return nil, err
+	}
+	if !confab.ValidID(userID) {
+		return nil, confab.Errorf(confab.CodeNotFound, "User not found.")
 	}
 	u, err := s.store.GetUser(ctx, userID)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
@@ -45,8 +47,11 @@ func (s *Service) FindUser(ctx context.Context, caller confab.Identity, q string
 		return nil, err
 	}
 	q = strings.TrimSpace(q)
-	if q == "" || len(q) > confab.MaxEmailBytes {
+	if q == "" {
 		return nil, confab.Errorf(confab.CodeInvalid, "Give a username or an email address.")
+	}
+	if !confab.ValidText(q, confab.MaxEmailBytes) { // no stored name is like it
+		return nil, confab.Errorf(confab.CodeNotFound, "User not found.")
 	}
 	a, err := s.store.GetAccountByLogin(ctx, q)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
@@ -65,14 +70,14 @@ func (s *Service) UpdateUserProfile(ctx context.Context, caller confab.Identity,
 	}
 	if in.DisplayName != nil {
 		n := strings.TrimSpace(*in.DisplayName)
-		if !utf8.ValidString(n) || len(n) > confab.MaxDisplayNameBytes {
-			return nil, confab.Errorf(confab.CodeInvalid, "displayName is valid UTF-8 of at most %d bytes.", confab.MaxDisplayNameBytes)
+		if err := confab.CheckText("displayName", n, confab.MaxDisplayNameBytes); err != nil {
+			return nil, err
 		}
 		in.DisplayName = &n
 	}
 	if in.AvatarURL != nil && *in.AvatarURL != "" {
 		u, err := url.Parse(*in.AvatarURL)
-		if err != nil || len(*in.AvatarURL) > confab.MaxAvatarURLBytes || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if err != nil || !confab.ValidText(*in.AvatarURL, confab.MaxAvatarURLBytes) || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return nil, confab.Errorf(confab.CodeInvalid, "avatarUrl must be an http(s) URL of at most %d bytes.", confab.MaxAvatarURLBytes)
 		}
 	}
