@@ -14,21 +14,17 @@ import {
 } from './api';
 import { Realtime, type ConnState, type GraphQLError } from './realtime';
 import { randomToken } from './util';
+import * as outbox from './chat/outbox';
+import type { Outbox, Pending } from './chat/outbox';
 
-export interface Pending {
-  clientToken: string;
-  content: string;
-  createdAt: string;
-  status: 'sending' | 'failed';
-  error?: string;
-}
+export type { Pending } from './chat/outbox';
 
 /** The open conversation's messages. */
 export interface Thread {
   conversationId: string;
   /** Confirmed messages, oldest first, by seq. */
   messages: Message[];
-  /** Own messages not yet confirmed (shared with pendingByConversation). */
+  /** Own messages not yet confirmed, as shown (outbox.visible). */
   pending: Pending[];
   nextToken: string | null;
   loading: boolean;
@@ -84,14 +80,12 @@ export class Chat {
   private rt: Realtime;
   private threadSubs: (() => void)[] = [];
   private presenceSubs = new Map<string, () => void>();
-  private pendingByConversation = new Map<string, Pending[]>();
+  /** Own sends not yet answered, by conversation; empty ones are dropped. */
+  private outboxes = new Map<string, Outbox>();
   private userFetches = new Set<string>();
   private readTimer: ReturnType<typeof setTimeout> | undefined;
   private readSent = new Map<string, number>();
   private lastResumeReload = 0;
-  /** Ids of own messages whose sendMessage answered (so the stream's copy
-   *  does not stand in for another pending message with the same text). */
-  private acked = new Set<string>();
   private stopped = false;
   private cleanup: (() => void)[] = [];
 
@@ -339,7 +333,7 @@ export class Chat {
     const t: Thread = {
       conversationId: id,
       messages: [],
-      pending: this.pendingFor(id),
+      pending: outbox.visible(this.outboxFor(id)),
       nextToken: null,
       loading: true,
       loadingOlder: false,
@@ -353,10 +347,17 @@ export class Chat {
     void this.loadThread(t);
   }
 
-  private pendingFor(id: string): Pending[] {
-    let p = this.pendingByConversation.get(id);
-    if (!p) this.pendingByConversation.set(id, (p = []));
-    return p;
+  private outboxFor(id: string): Outbox {
+    return this.outboxes.get(id) ?? outbox.emptyOutbox;
+  }
+
+  /** Replaces a conversation's outbox, and what the open thread shows of it. */
+  private setOutbox(id: string, o: Outbox) {
+    if (outbox.isEmpty(o)) this.outboxes.delete(id);
+    else this.outboxes.set(id, o);
+    const t = this.state.thread;
+    if (t && t.conversationId === id) t.pending = outbox.visible(o);
+    this.changed();
   }
 
   private isOpen(t: Thread): boolean {
@@ -420,9 +421,13 @@ export class Chat {
         () => ({ c: id, after: t.lastSeq }),
         {
           next: (d) => {
-            if (!d.onMessageSent || !this.isOpen(t)) return;
-            this.addMessages(t, [d.onMessageSent]);
-            this.bumpConversation(d.onMessageSent);
+            const m = d.onMessageSent;
+            if (!m || !this.isOpen(t)) return;
+            // Our own message may come back before its send answered.
+            const known = t.messages.some((x) => x.seq === m.seq);
+            if (!known && m.userId === this.state.userId) this.setOutbox(id, outbox.noteEarly(this.outboxFor(id), m));
+            this.addMessages(t, [m]);
+            this.bumpConversation(m);
             this.scheduleMarkRead();
           },
           error: (errs) => this.onResumeError(t, errs),
@@ -491,15 +496,8 @@ export class Chat {
     if (!msgs.length) return;
     const bySeq = new Map(t.messages.map((m) => [m.seq, m]));
     for (const m of msgs) {
-      const known = bySeq.has(m.seq);
       bySeq.set(m.seq, m);
       t.lastSeq = Math.max(t.lastSeq, m.seq);
-      // Our own message came back on the stream before its mutation answered:
-      // it replaces the oldest pending copy with the same text.
-      if (!known && m.userId === this.state.userId && !this.acked.has(m.messageId)) {
-        const i = t.pending.findIndex((p) => p.status === 'sending' && p.content === m.content);
-        if (i >= 0) t.pending.splice(i, 1);
-      }
     }
     t.messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
     this.changed();
@@ -542,45 +540,38 @@ export class Chat {
       createdAt: new Date().toISOString(),
       status: 'sending',
     };
-    t.pending.push(p);
-    this.changed();
+    this.setOutbox(t.conversationId, outbox.enqueue(this.outboxFor(t.conversationId), p));
     void this.deliver(t.conversationId, p);
   }
 
-  /** Sends (or re-sends: the clientToken makes that safe) a pending message. */
+  /** Sends (or re-sends: the clientToken makes that safe) a pending message.
+   *  Only this send's own answer settles or fails its entry. */
   private async deliver(conversationId: string, p: Pending) {
-    const list = this.pendingFor(conversationId);
     try {
       const m = await api.sendMessage(conversationId, p.content, p.clientToken);
-      this.acked.add(m.messageId);
-      const i = list.indexOf(p);
-      if (i >= 0) list.splice(i, 1);
+      if (this.stopped) return;
+      this.setOutbox(conversationId, outbox.settle(this.outboxFor(conversationId), p.clientToken, m));
       const t = this.state.thread;
-      if (t && t.conversationId === conversationId && !this.stopped) this.addMessages(t, [m]);
+      if (t && t.conversationId === conversationId) this.addMessages(t, [m]);
       this.bumpConversation(m);
     } catch (e) {
-      p.status = 'failed';
-      p.error = describeError(e);
+      if (this.stopped) return;
+      this.setOutbox(conversationId, outbox.fail(this.outboxFor(conversationId), p.clientToken, describeError(e)));
     }
-    this.changed();
   }
 
   retrySend(clientToken: string) {
     const t = this.state.thread;
     const p = t?.pending.find((x) => x.clientToken === clientToken);
     if (!t || !p || p.status !== 'failed') return;
-    p.status = 'sending';
-    p.error = undefined;
-    this.changed();
+    this.setOutbox(t.conversationId, outbox.retry(this.outboxFor(t.conversationId), clientToken));
     void this.deliver(t.conversationId, p);
   }
 
   discardPending(clientToken: string) {
     const t = this.state.thread;
     if (!t) return;
-    const i = t.pending.findIndex((x) => x.clientToken === clientToken && x.status === 'failed');
-    if (i >= 0) t.pending.splice(i, 1);
-    this.changed();
+    this.setOutbox(t.conversationId, outbox.discard(this.outboxFor(t.conversationId), clientToken));
   }
 
   async deleteMessage(m: Message) {
