@@ -14,9 +14,11 @@
 // of one text than entries of that text still sending, and dropped once the
 // answers have come.
 //
-// All functions are pure: they return a new Outbox and never change theirs.
+// The functions are pure: they return a new Outbox and never change theirs.
+// Outboxes holds one Outbox per conversation and does the sending.
 
 import type { Message } from '../api';
+import { randomToken } from '../util';
 
 export interface Pending {
   clientToken: string;
@@ -118,4 +120,85 @@ function trim(o: Outbox): Outbox {
     return n > 0;
   });
   return early.length === o.early.length ? o : { ...o, early };
+}
+
+/** What Outboxes needs from its owner. */
+export interface OutboxHooks {
+  /** Sends p (again, on retry: p.clientToken makes that safe); resolves with
+   *  the stored message. */
+  send(conversationId: string, p: Pending): Promise<Message>;
+  /** A send was answered with its message. */
+  answered(m: Message): void;
+  /** What a conversation shows of its outbox changed. */
+  changed(conversationId: string): void;
+  /** Why a send failed, for a person. */
+  describe(e: unknown): string;
+}
+
+/** The outboxes of all conversations (empty ones are not kept). Only a
+ *  send's own answer settles or fails its entry. */
+export class Outboxes {
+  private byConversation = new Map<string, Outbox>();
+  private closed = false;
+
+  constructor(private hooks: OutboxHooks) {}
+
+  /** The entries of a conversation to show, oldest first. */
+  visible(conversationId: string): Pending[] {
+    return visible(this.get(conversationId));
+  }
+
+  /** Queues content and sends it. */
+  send(conversationId: string, content: string) {
+    const p: Pending = { clientToken: randomToken(), content, createdAt: new Date().toISOString(), status: 'sending' };
+    this.set(conversationId, enqueue(this.get(conversationId), p));
+    void this.deliver(conversationId, p);
+  }
+
+  /** Sends a failed entry again. */
+  retry(conversationId: string, clientToken: string) {
+    const p = this.get(conversationId).pending.find((x) => x.clientToken === clientToken);
+    if (!p || p.status !== 'failed') return;
+    this.set(conversationId, retry(this.get(conversationId), clientToken));
+    void this.deliver(conversationId, p);
+  }
+
+  /** Forgets a failed entry. */
+  discard(conversationId: string, clientToken: string) {
+    this.set(conversationId, discard(this.get(conversationId), clientToken));
+  }
+
+  /** An own message arrived on the stream, not shown before (see noteEarly). */
+  noteEarly(conversationId: string, m: Message) {
+    this.set(conversationId, noteEarly(this.get(conversationId), m));
+  }
+
+  /** Ignores answers from now on. */
+  close() {
+    this.closed = true;
+  }
+
+  private get(conversationId: string): Outbox {
+    return this.byConversation.get(conversationId) ?? emptyOutbox;
+  }
+
+  private set(conversationId: string, o: Outbox) {
+    if (o === this.get(conversationId)) return;
+    if (isEmpty(o)) this.byConversation.delete(conversationId);
+    else this.byConversation.set(conversationId, o);
+    this.hooks.changed(conversationId);
+  }
+
+  private async deliver(conversationId: string, p: Pending) {
+    let m: Message;
+    try {
+      m = await this.hooks.send(conversationId, p);
+    } catch (e) {
+      if (!this.closed) this.set(conversationId, fail(this.get(conversationId), p.clientToken, this.hooks.describe(e)));
+      return;
+    }
+    if (this.closed) return;
+    this.set(conversationId, settle(this.get(conversationId), p.clientToken, m));
+    this.hooks.answered(m);
+  }
 }

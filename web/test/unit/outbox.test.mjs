@@ -1,17 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptyOutbox, enqueue, settle, fail, retry, discard, noteEarly, visible, isEmpty } from '../../src/chat/outbox.ts';
+import { emptyOutbox, enqueue, settle, fail, retry, discard, noteEarly, visible, isEmpty, Outboxes } from '../../src/chat/outbox.ts';
+import { message, deepFreeze } from './fixtures.mjs';
 
 const entry = (clientToken, content) => ({ clientToken, content, createdAt: '2026-01-01T00:00:00Z', status: 'sending' });
-const message = (messageId, content, seq = 1) => ({
-  messageId,
-  conversationId: 'c1',
-  userId: 'me',
-  content,
-  messageType: 'TEXT',
-  createdAt: '2026-01-01T00:00:00Z',
-  seq,
-});
 const shown = (o) => visible(o).map((p) => `${p.clientToken}:${p.status}`);
 
 test('an answer settles its own entry only', () => {
@@ -86,11 +78,6 @@ test('retry and discard act on failed entries only', () => {
   assert.deepEqual(shown(o), ['b:sending']);
 });
 
-const deepFreeze = (x) => {
-  for (const v of Object.values(x)) if (v && typeof v === 'object') deepFreeze(v);
-  return Object.freeze(x);
-};
-
 test('functions do not change their argument', () => {
   const o = deepFreeze(noteEarly(enqueue(emptyOutbox, entry('a', 'hi')), message('mx', 'hi')));
   retry(o, 'a');
@@ -100,4 +87,66 @@ test('functions do not change their argument', () => {
   noteEarly(o, message('ma', 'hi'));
   enqueue(o, entry('b', 'hi'));
   assert.equal(o.pending.length, 1);
+});
+
+/** Outboxes with a send that waits until the test answers it. */
+function harness() {
+  const sends = [];
+  const answered = [];
+  let changes = 0;
+  const boxes = new Outboxes({
+    send: (conversationId, p) =>
+      new Promise((resolve, reject) => sends.push({ conversationId, p, resolve, reject })),
+    answered: (m) => answered.push(m.messageId),
+    changed: () => changes++,
+    describe: (e) => e.message,
+  });
+  const settled = () => new Promise((r) => setTimeout(r, 0)); // let the awaited answers run
+  return { boxes, sends, answered, settled, changes: () => changes };
+}
+
+test('Outboxes: two identical texts in flight, the second echoed and answered first, the first failing: the failure is shown', async () => {
+  const h = harness();
+  h.boxes.send('c1', 'same text');
+  h.boxes.send('c1', 'same text');
+  assert.equal(h.sends.length, 2);
+  const [first, second] = h.sends;
+  assert.notEqual(first.p.clientToken, second.p.clientToken);
+
+  h.boxes.noteEarly('c1', message('m2', 'same text', 2)); // the second, from the stream
+  assert.equal(h.boxes.visible('c1').length, 1);
+  second.resolve(message('m2', 'same text', 2));
+  await h.settled();
+  first.reject(new Error('offline'));
+  await h.settled();
+
+  const shown = h.boxes.visible('c1');
+  assert.deepEqual(
+    shown.map((p) => [p.clientToken, p.status, p.error]),
+    [[first.p.clientToken, 'failed', 'offline']],
+  );
+  assert.deepEqual(h.answered, ['m2']);
+
+  h.boxes.retry('c1', first.p.clientToken);
+  assert.equal(h.sends.length, 3);
+  assert.equal(h.sends[2].p.clientToken, first.p.clientToken, 'a retry reuses the clientToken');
+  h.sends[2].resolve(message('m1', 'same text', 3));
+  await h.settled();
+  assert.deepEqual(h.boxes.visible('c1'), []);
+  assert.deepEqual(h.answered, ['m2', 'm1']);
+});
+
+test('Outboxes: conversations are apart, and an answer after close changes nothing', async () => {
+  const h = harness();
+  h.boxes.send('c1', 'to one');
+  h.boxes.send('c2', 'to two');
+  assert.deepEqual(h.boxes.visible('c1').map((p) => p.content), ['to one']);
+  assert.deepEqual(h.boxes.visible('c2').map((p) => p.content), ['to two']);
+  h.boxes.close();
+  const before = h.changes();
+  h.sends[0].resolve(message('m1', 'to one'));
+  h.sends[1].reject(new Error('x'));
+  await h.settled();
+  assert.equal(h.changes(), before);
+  assert.deepEqual(h.answered, []);
 });
