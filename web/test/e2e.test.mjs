@@ -311,6 +311,16 @@ test('search within a conversation finds and shows messages', async () => {
   await search.getByLabel('Search messages').fill('zebra');
   await search.getByLabel('Search messages').press('Enter');
   await search.getByText('No messages match').waitFor();
+
+  // The server's limits, told before or with the answer: words beyond the
+  // 16th are not searched; a term over 256 bytes (not characters) is refused.
+  const many = Array.from({ length: 18 }, (_, i) => `w${i}`).join(' ');
+  await search.getByLabel('Search messages').fill(many);
+  await search.getByLabel('Search messages').press('Enter');
+  await search.getByText('Only the first 16 of 18 words are searched.').waitFor();
+  await search.getByLabel('Search messages').fill('é'.repeat(129));
+  await search.getByLabel('Search messages').press('Enter');
+  assert.match(await search.getByRole('alert').innerText(), /longer than 256 bytes/);
 });
 
 test('the list orders by latest activity and counts unread, live', async () => {

@@ -20,8 +20,8 @@ export function searchWords(term: string): string[] {
 /** Why the server would refuse term (already trimmed), or null if it takes
  *  it (a term without words is taken, and matches nothing). */
 export function searchTermProblem(term: string): string | null {
-  if (!term) return 'Type something to search for.';
-  if (utf8Bytes(term) > maxSearchTermBytes) return `Search for at most ${maxSearchTermBytes} bytes of text.`;
+  if (!term) return 'there is nothing to search for.';
+  if (utf8Bytes(term) > maxSearchTermBytes) return `the search term is longer than ${maxSearchTermBytes} bytes.`;
   return null;
 }
 
