@@ -26,7 +26,8 @@ type importRule struct {
 // or one another (an adapter is one dependency; NATS reusing the in-process
 // hub is the one exception); graph and server never name a concrete store or
 // broker; only cmd/confab chooses implementations; the contract suites
-// (storetest, brokertest) are imported by tests only.
+// (storetest, brokertest) are imported by tests only; internal packages are
+// leaves that any layer may use, so they import none of the layers.
 var importRules = []importRule{
 	{pkg: "", stdlib: true},
 	{pkg: "chat", bans: []string{"store/", "broker/", "graph", "server", "web", "auth"}},
@@ -39,6 +40,7 @@ var importRules = []importRule{
 	{pkg: "server/realtime", bans: []string{"auth", "chat", "graph"}},
 	{pkg: "server/appsync", bans: []string{"auth", "chat", "graph", "store/", "broker/"}},
 	{pkg: "server/gqlws", bans: []string{"auth", "chat", "graph", "store/", "broker/"}},
+	{pkg: "internal/", bans: []string{"chat", "auth", "graph", "server", "store/", "broker/", "web", "cmd"}},
 	{pkg: "/", bans: []string{"store/storetest", "broker/brokertest"}},
 }
 
@@ -97,6 +99,8 @@ func TestImports_RulesCanFail(t *testing.T) {
 		{"GraphImportsChat", "graph", path("chat"), false},
 		{"ServerImportsStore", "server/appsync", path("store/sqlite"), true},
 		{"CmdImportsStore", "cmd/confab", path("store/sqlite"), false},
+		{"InternalImportsChat", "internal/errortype", path("chat"), true},
+		{"InternalImportsRoot", "internal/errortype", module, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,7 +47,7 @@ func (s *Service) FindUser(ctx context.Context, caller confab.Identity, q string
 		return nil, err
 	}
 	q = strings.TrimSpace(q)
-	if q == "" {
+	if q == "" || len(q) > confab.MaxEmailBytes {
 		return nil, confab.Errorf(confab.CodeInvalid, "Give a username or an email address.")
 	}
 	if !confab.ValidText(q, confab.MaxEmailBytes) { // no stored name is like it
