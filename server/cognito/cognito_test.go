@@ -251,3 +251,5 @@ func secretHash(secret, username string) string {
 	m.Write([]byte(username + clientID))
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
