@@ -89,7 +89,7 @@ func TestHandler_AdminUsers(t *testing.T) {
 	e := newEnv(t, withAdmin)
 	// The recipe's setup, as its CLI commands send it.
 	r := e.admin("AdminCreateUser", obj{"UserPoolId": poolID, "Username": "testuser1",
-		"UserAttributes": []obj{{"Name": "email", "Value": "testuser1@example.com"}, {"Name": "email_verified", "Value": "true"}},
+		"UserAttributes":    []obj{{"Name": "email", "Value": "testuser1@example.com"}, {"Name": "email_verified", "Value": "true"}},
 		"TemporaryPassword": "TempPassword123!", "MessageAction": "SUPPRESS"})
 	r.wantOK(t)
 	if r.str("User", "UserStatus") != "FORCE_CHANGE_PASSWORD" || r.str("User", "Username") != "testuser1" {
