@@ -35,27 +35,27 @@ var limitLine = regexp.MustCompile(`^export const (\w+) = (\d+); // (.+)$`)
 // the server's limits, differs from the Go values it names, or when a limit is
 // on one side only.
 func TestLimits_MirrorServer(t *testing.T) {
+	searchWords := unexportedConst(t, "../store/sqlite/search.go", "maxSearchWords")
+	// The PostgreSQL store cuts search terms the same way.
+	if pg := unexportedConst(t, "../store/postgres/search.go", "maxSearchWords"); pg != searchWords {
+		t.Errorf("store/postgres maxSearchWords = %d, store/sqlite has %d", pg, searchWords)
+	}
 	want := []struct {
 		ts, goName string
 		value      int64
 	}{
 		{"maxContentBytes", "confab.DefaultMaxContentBytes", confab.DefaultMaxContentBytes},
 		{"maxConversationNameBytes", "confab.MaxConversationName", confab.MaxConversationName},
+		{"maxPreviewLength", "confab.MaxLastMessageLength", confab.MaxLastMessageLength},
 		{"maxParticipants", "confab.MaxParticipants", confab.MaxParticipants},
 		{"maxSearchTermBytes", "confab.MaxSearchTermBytes", confab.MaxSearchTermBytes},
-		{"maxSearchWords", "store/sqlite maxSearchWords", unexportedConst(t, "../store/sqlite/search.go", "maxSearchWords")},
-		{"maxPageLimit", "confab.MaxPageLimit", confab.MaxPageLimit},
+		{"maxSearchWords", "store/sqlite maxSearchWords", searchWords},
 		{"maxUsernameBytes", "confab.MaxUsernameBytes", confab.MaxUsernameBytes},
 		{"maxEmailBytes", "confab.MaxEmailBytes", confab.MaxEmailBytes},
 		{"maxDisplayNameBytes", "confab.MaxDisplayNameBytes", confab.MaxDisplayNameBytes},
 		{"minPasswordLength", "auth.DefaultPasswordPolicy.MinLength", int64(auth.DefaultPasswordPolicy.MinLength)},
 		{"maxPasswordLength", "auth.DefaultPasswordPolicy.MaxLength", int64(auth.DefaultPasswordPolicy.MaxLength)},
 	}
-	// The PostgreSQL store cuts search terms the same way.
-	if pg := unexportedConst(t, "../store/postgres/search.go", "maxSearchWords"); pg != want[4].value {
-		t.Errorf("store/postgres maxSearchWords = %d, store/sqlite has %d", pg, want[4].value)
-	}
-
 	got := readLimits(t, "src/limits.ts")
 	for _, w := range want {
 		g, ok := got[w.ts]

@@ -20,7 +20,7 @@ import { Outboxes } from './chat/outbox';
 import { mergeUser, presenceTargets } from './chat/presence';
 import { ReadMarks } from './chat/readmarks';
 import { newSearch, searchTermProblem, withoutResult } from './chat/search';
-import type { State, Thread } from './chat/state';
+import { initialState, type State, type Thread } from './chat/state';
 import { highestSeq, mergeMessages, newThread, reconcileWithPage, withoutMessage } from './chat/timeline';
 
 export type { Pending } from './chat/outbox';
@@ -29,6 +29,10 @@ export { activityTime } from './chat/conversations';
 
 /** Messages per page of history. */
 const pageSize = 30;
+/** Users asked for in one request (aliased getUser fields). */
+const usersPerRequest = 50;
+/** Known users refreshed after a reconnect, at most. */
+const usersRefreshed = 200;
 /** Least time between two reloads of a thread whose stream could not resume, in ms. */
 const resumeReloadGapMs = 5_000;
 const notMember = 'This conversation does not exist, or you are not in it.';
@@ -49,22 +53,7 @@ export class Chat {
   private cleanup: (() => void)[] = [];
 
   constructor(userId: string) {
-    this.state = {
-      userId,
-      me: null,
-      conn: 'connecting',
-      online: navigator.onLine,
-      conversations: new Map(),
-      convsLoading: true,
-      convsError: null,
-      convsNextToken: null,
-      users: new Map(),
-      openId: null,
-      openError: null,
-      thread: null,
-      search: null,
-      notice: null,
-    };
+    this.state = initialState(userId, navigator.onLine);
     this.rt = new Realtime({
       onState: (s) => {
         this.state.conn = s;
@@ -160,9 +149,9 @@ export class Chat {
   private async reconcile() {
     void this.loadMe();
     void this.loadConversations();
-    const ids = [...this.state.users.keys()].slice(0, 200);
+    const ids = [...this.state.users.keys()].slice(0, usersRefreshed);
     try {
-      for (let i = 0; i < ids.length; i += 50) this.mergeUsers(await api.getUsers(ids.slice(i, i + 50)));
+      for (let i = 0; i < ids.length; i += usersPerRequest) this.mergeUsers(await api.getUsers(ids.slice(i, i + usersPerRequest)));
     } catch {
       /* best effort */
     }
@@ -199,8 +188,8 @@ export class Chat {
     if (!missing.length) return;
     missing.forEach((id) => this.userFetches.add(id));
     try {
-      for (let i = 0; i < missing.length; i += 50) {
-        this.mergeUsers(await api.getUsers(missing.slice(i, i + 50)));
+      for (let i = 0; i < missing.length; i += usersPerRequest) {
+        this.mergeUsers(await api.getUsers(missing.slice(i, i + usersPerRequest)));
       }
     } catch {
       /* names show as "…" until the next reconcile */

@@ -9,14 +9,14 @@
 export const maxContentBytes = 16384; // confab.DefaultMaxContentBytes
 /** Largest conversation name, in bytes of UTF-8. */
 export const maxConversationNameBytes = 256; // confab.MaxConversationName
+/** Characters (code points) of a message kept as its conversation's preview. */
+export const maxPreviewLength = 200; // confab.MaxLastMessageLength
 /** Most members of one conversation, its creator included. */
 export const maxParticipants = 100; // confab.MaxParticipants
 /** Largest search term, in bytes of UTF-8. */
 export const maxSearchTermBytes = 256; // confab.MaxSearchTermBytes
 /** Words of a search term the server uses; later words are ignored. */
 export const maxSearchWords = 16; // store/sqlite maxSearchWords
-/** Largest page of messages or conversations the server returns. */
-export const maxPageLimit = 100; // confab.MaxPageLimit
 /** Longest username, in bytes (ASCII letters, digits and . _ - @ +). */
 export const maxUsernameBytes = 64; // confab.MaxUsernameBytes
 /** Longest email address, in bytes. */

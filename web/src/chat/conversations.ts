@@ -3,6 +3,7 @@
 // order the list shows. Pure functions; the caller stores the result.
 
 import type { Conversation, Message } from '../api';
+import { maxPreviewLength } from '../limits';
 
 /** When a conversation was last active (ms): its last message, else its
  *  creation. 0 when neither parses. */
@@ -33,7 +34,14 @@ export function mergeConversation(old: Conversation | undefined, c: Conversation
  *  server's update says so; null when m is not newer than what c shows. */
 export function bumpConversation(c: Conversation, m: Message): Conversation | null {
   if (m.seq <= c.lastSeq) return null;
-  return { ...c, lastSeq: m.seq, lastMessage: m.content, lastMessageAt: m.createdAt };
+  return { ...c, lastSeq: m.seq, lastMessage: preview(m.content), lastMessageAt: m.createdAt };
+}
+
+/** A message's content cut as the server cuts a conversation's preview: its
+ *  first maxPreviewLength code points (Go runes). */
+export function preview(content: string): string {
+  const cps = [...content];
+  return cps.length > maxPreviewLength ? cps.slice(0, maxPreviewLength).join('') : content;
 }
 
 /** The list's next-page token after loading a page: a "load more" page

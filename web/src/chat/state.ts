@@ -47,3 +47,23 @@ export interface State {
   /** A transient message for the whole app (role=alert). */
   notice: string | null;
 }
+
+/** The state right after sign-in: nothing loaded yet. */
+export function initialState(userId: string, online: boolean): State {
+  return {
+    userId,
+    me: null,
+    conn: 'connecting',
+    online,
+    conversations: new Map(),
+    convsLoading: true,
+    convsError: null,
+    convsNextToken: null,
+    users: new Map(),
+    openId: null,
+    openError: null,
+    thread: null,
+    search: null,
+    notice: null,
+  };
+}

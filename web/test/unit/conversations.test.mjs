@@ -6,8 +6,10 @@ import {
   bumpConversation,
   mergeConversation,
   nextListToken,
+  preview,
   unreadElsewhere,
 } from '../../src/chat/conversations.ts';
+import { maxPreviewLength } from '../../src/limits.ts';
 import { conversation, message, deepFreeze } from './fixtures.mjs';
 
 test('activity is the last message time, else the creation time, else 0', () => {
@@ -61,6 +63,15 @@ test('a known message moves the preview on only if it is newer', () => {
   assert.equal(bumpConversation(c, message('m4', 'four', 4)), null);
   const got = bumpConversation(c, message('m6', 'six', 6, { createdAt: '2026-01-06T00:00:00Z' }));
   assert.deepEqual([got.lastSeq, got.lastMessage, got.lastMessageAt], [6, 'six', '2026-01-06T00:00:00Z']);
+});
+
+test('the preview is cut as the server cuts it, in code points', () => {
+  assert.equal(preview('short'), 'short');
+  const emoji = '🚲'.repeat(maxPreviewLength + 5); // two UTF-16 units each
+  assert.equal([...preview(emoji)].length, maxPreviewLength);
+  assert.equal(preview(emoji), '🚲'.repeat(maxPreviewLength));
+  const c = conversation('c1');
+  assert.equal(bumpConversation(c, message('m1', 'x'.repeat(300), 1)).lastMessage, 'x'.repeat(maxPreviewLength));
 });
 
 test('the list token: more pages move it on, a first-page reload keeps it', () => {

@@ -101,7 +101,9 @@ function harness() {
     changed: () => changes++,
     describe: (e) => e.message,
   });
-  const settled = () => new Promise((r) => setTimeout(r, 0)); // let the awaited answers run
+  // Resolves after the promise reactions queued so far (the sends' awaits) have run:
+  // a macrotask starts only once the microtask queue is empty.
+  const settled = () => new Promise((r) => setImmediate(r));
   return { boxes, sends, answered, settled, changes: () => changes };
 }
 
