@@ -2,10 +2,6 @@ package web
 
 import (
 	"bufio"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"go/types"
 	"io/fs"
 	"os"
 	"regexp"
@@ -35,11 +31,6 @@ var limitLine = regexp.MustCompile(`^export const (\w+) = (\d+); // (.+)$`)
 // the server's limits, differs from the Go values it names, or when a limit is
 // on one side only.
 func TestLimits_MirrorServer(t *testing.T) {
-	searchWords := unexportedConst(t, "../store/sqlite/search.go", "maxSearchWords")
-	// The PostgreSQL store cuts search terms the same way.
-	if pg := unexportedConst(t, "../store/postgres/search.go", "maxSearchWords"); pg != searchWords {
-		t.Errorf("store/postgres maxSearchWords = %d, store/sqlite has %d", pg, searchWords)
-	}
 	want := []struct {
 		ts, goName string
 		value      int64
@@ -49,7 +40,7 @@ func TestLimits_MirrorServer(t *testing.T) {
 		{"maxPreviewLength", "confab.MaxLastMessageLength", confab.MaxLastMessageLength},
 		{"maxParticipants", "confab.MaxParticipants", confab.MaxParticipants},
 		{"maxSearchTermBytes", "confab.MaxSearchTermBytes", confab.MaxSearchTermBytes},
-		{"maxSearchWords", "store/sqlite maxSearchWords", searchWords},
+		{"maxSearchWords", "confab.MaxSearchWords", confab.MaxSearchWords},
 		{"maxUsernameBytes", "confab.MaxUsernameBytes", confab.MaxUsernameBytes},
 		{"maxEmailBytes", "confab.MaxEmailBytes", confab.MaxEmailBytes},
 		{"maxDisplayNameBytes", "confab.MaxDisplayNameBytes", confab.MaxDisplayNameBytes},
@@ -118,40 +109,4 @@ func readLimits(t *testing.T, path string) map[string]limit {
 		t.Fatalf("%s: no limits found", path)
 	}
 	return out
-}
-
-// unexportedConst evaluates the package-level integer constant name declared
-// in the Go file at path (its expression may use literals and operators only).
-func unexportedConst(t *testing.T, path, name string) int64 {
-	t.Helper()
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, path, nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range f.Decls {
-		gd, ok := d.(*ast.GenDecl)
-		if !ok || gd.Tok != token.CONST {
-			continue
-		}
-		for _, s := range gd.Specs {
-			vs := s.(*ast.ValueSpec)
-			for i, id := range vs.Names {
-				if id.Name != name || i >= len(vs.Values) {
-					continue
-				}
-				tv, err := types.Eval(fset, nil, vs.Values[i].Pos(), types.ExprString(vs.Values[i]))
-				if err != nil {
-					t.Fatalf("%s: %s: %v", path, name, err)
-				}
-				v, err := strconv.ParseInt(tv.Value.ExactString(), 10, 64)
-				if err != nil {
-					t.Fatalf("%s: %s = %s is not an integer", path, name, tv.Value)
-				}
-				return v
-			}
-		}
-	}
-	t.Fatalf("%s: no constant %s", path, name)
-	return 0
 }

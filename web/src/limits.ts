@@ -16,7 +16,7 @@ export const maxParticipants = 100; // confab.MaxParticipants
 /** Largest search term, in bytes of UTF-8. */
 export const maxSearchTermBytes = 256; // confab.MaxSearchTermBytes
 /** Words of a search term the server uses; later words are ignored. */
-export const maxSearchWords = 16; // store/sqlite maxSearchWords
+export const maxSearchWords = 16; // confab.MaxSearchWords
 /** Longest username, in bytes (ASCII letters, digits and . _ - @ +). */
 export const maxUsernameBytes = 64; // confab.MaxUsernameBytes
 /** Longest email address, in bytes. */
