@@ -214,6 +214,25 @@ func (c *client) subscribe(id, query string, vars map[string]any) {
 	}})
 }
 
+// waitAck reads until AppSync's start_ack of subscription id; any other
+// frame fails the test.
+func (c *client) waitAck(id string) {
+	c.t.Helper()
+	for {
+		f, err := c.next()
+		if err != nil {
+			c.t.Fatalf("waiting for start_ack %s: %v", id, err)
+		}
+		switch {
+		case f.Type == "ka":
+		case f.Type == "start_ack" && f.ID == id:
+			return
+		default:
+			c.t.Fatalf("waiting for start_ack %s: got %s", id, f.raw)
+		}
+	}
+}
+
 // frame is a frame from the server with its type normalised: "next" for a
 // result (AppSync's "data"), "error", "complete", "connection_ack".
 type frame struct {

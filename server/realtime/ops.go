@@ -133,26 +133,34 @@ var ErrDuplicateID = errors.New("realtime: operation id already active")
 // ack, when non-nil, is queued once a subscription has started, before any
 // result (AppSync's start_ack); a refused one gets only the Error frame.
 func (c *Conn) Start(id string, params *graphql.RawParams, exec graphql.GraphExecutor, allowSingle bool, ack []byte) error {
+	o, ctx, err := c.register(id)
+	if err != nil {
+		return err
+	}
+	// The dispatch (parsing, validation, the resolver's store reads) runs
+	// on a short-lived goroutine: on the reader it would grow the stack
+	// that every idle connection then keeps. The operation is registered
+	// first, so a duplicate id or a "complete" that races it still works.
+	go c.dispatch(ctx, o, params, exec, allowSingle, ack)
+	return nil
+}
+
+// register adds operation id, unless it is active already or the
+// connection has MaxSubscriptions, and returns it with its context (the
+// caller's identity; cancelled when the operation ends).
+func (c *Conn) register(id string) (*op, context.Context, error) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if _, dup := c.ops[id]; dup {
-		c.mu.Unlock()
-		return ErrDuplicateID
+		return nil, nil, ErrDuplicateID
 	}
 	if len(c.ops) >= c.hub.cfg.MaxSubscriptions {
-		c.mu.Unlock()
-		return ErrTooManyOps
+		return nil, nil, ErrTooManyOps
 	}
 	ctx, cancel := context.WithCancel(confab.WithIdentity(c.ctx, c.identity))
 	o := &op{id: id, cancel: cancel}
 	c.ops[id] = o
-	c.mu.Unlock()
-
-	// The dispatch (parsing, validation, the resolver's store reads) runs
-	// on a short-lived goroutine: on the reader it would grow the stack
-	// that every idle connection then keeps. The operation is registered
-	// above, so a duplicate id or a "complete" that races it still works.
-	go c.dispatch(ctx, o, params, exec, allowSingle, ack)
-	return nil
+	return o, ctx, nil
 }
 
 // dispatch parses and starts operation o (see Start).
