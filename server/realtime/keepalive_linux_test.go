@@ -43,7 +43,7 @@ func wedge(t *testing.T, c *Conn) {
 // deadline (here a minute). Those closes run off the keep-alive goroutine,
 // so a healthy connection keeps getting its pings meanwhile.
 func TestHub_KeepAlive_WedgedPeers(t *testing.T) {
-	const tick = 50 * time.Millisecond // silent after 3 ticks
+	const tick = 100 * time.Millisecond // silent after 3 ticks
 	th := newTestHub(t, Config{KeepAlive: tick, WriteTimeout: time.Minute, closeTimeout: time.Minute}, nil)
 
 	healthy, _ := th.dial(t, nil)
@@ -52,6 +52,23 @@ func TestHub_KeepAlive_WedgedPeers(t *testing.T) {
 		pings <- struct{}{}
 		return healthy.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(waitTimeout))
 	})
+	// The healthy client also sends a pong of its own every quarter
+	// interval (RFC 6455 allows unsolicited pongs), so a busy test machine
+	// cannot make it look silent.
+	stopBeat := make(chan struct{})
+	defer close(stopBeat)
+	go func() {
+		t := time.NewTicker(tick / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopBeat:
+				return
+			case <-t.C:
+				healthy.WriteControl(websocket.PongMessage, nil, time.Now().Add(waitTimeout))
+			}
+		}
+	}()
 	ended := make(chan error, 1)
 	go func() { // answers pings until the connection ends
 		for {
