@@ -80,8 +80,9 @@ func TestConn_BusySubscription(t *testing.T) {
 			if f.Type != "error" || f.ID != "busy" {
 				t.Fatalf("first frame = %s, want the busy subscription's error", f.raw)
 			}
-			if got := f.errorType(t); got != "LimitExceededError" {
-				t.Fatalf("errorType = %q, want LimitExceededError (retryable)", got)
+			typ, ext := f.firstError(t)
+			if typ != "LimitExceededError" || ext["code"] != "RATE_LIMITED" || ext["retryAfterSeconds"] != 1.0 {
+				t.Fatalf("error %s, want LimitExceededError, RATE_LIMITED and retryAfterSeconds 1 (retryable)", f.raw)
 			}
 			e.send(t, alice, calm, "still here")
 			f = c.read()

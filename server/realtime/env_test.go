@@ -290,15 +290,14 @@ func (c *client) waitClose() int {
 	}
 }
 
-// errorType returns the AppSync errorType of the first error of an error
-// frame (graphql-transport-ws carries it in extensions).
-func (f frame) errorType(t *testing.T) string {
+// firstError returns the first error of an error frame: its AppSync
+// errorType (graphql-transport-ws carries it in extensions) and its
+// extensions.
+func (f frame) firstError(t *testing.T) (errorType string, ext map[string]any) {
 	t.Helper()
 	var errs []struct {
-		ErrorType  string `json:"errorType"`
-		Extensions struct {
-			ErrorType string `json:"errorType"`
-		} `json:"extensions"`
+		ErrorType  string         `json:"errorType"`
+		Extensions map[string]any `json:"extensions"`
 	}
 	var wrapped struct {
 		Errors json.RawMessage `json:"errors"`
@@ -310,10 +309,11 @@ func (f frame) errorType(t *testing.T) string {
 	if f.Type != "error" || json.Unmarshal(raw, &errs) != nil || len(errs) == 0 {
 		t.Fatalf("frame %s is not an error frame with errors", f.raw)
 	}
-	if errs[0].ErrorType != "" {
-		return errs[0].ErrorType
+	errorType = errs[0].ErrorType
+	if errorType == "" {
+		errorType, _ = errs[0].Extensions["errorType"].(string)
 	}
-	return errs[0].Extensions.ErrorType
+	return errorType, errs[0].Extensions
 }
 
 // content returns onMessageSent.content of a result frame.
