@@ -39,11 +39,12 @@ func (*streamExec) DispatchError(_ context.Context, errs gqlerror.List) *graphql
 
 // TestConn_StopRacingDispatch ends an operation with Stop before, after
 // and while its dispatch runs: whatever the order, the operation is gone,
-// its context cancelled (its stream stops), and it is not counted as a
-// live subscription.
+// its context cancelled (its stream stops), it is not counted as a live
+// subscription, and its start ack (AppSync's start_ack) never follows the
+// Complete that answered the stop.
 func TestConn_StopRacingDispatch(t *testing.T) {
 	th := newTestHub(t, Config{}, nil)
-	_, c := th.dial(t, nil)
+	ws, c := th.dial(t, nil)
 	exec := &streamExec{}
 	params := &graphql.RawParams{Query: "subscription { onTest }"}
 	tests := []struct {
@@ -68,8 +69,13 @@ func TestConn_StopRacingDispatch(t *testing.T) {
 				}
 				stopped := false
 				tt.run(
-					func() { c.dispatch(ctx, o, params, exec, false, nil) },
-					func() { stopped = c.Stop("s") },
+					func() { c.dispatch(ctx, o, params, exec, false, []byte("s ack")) },
+					func() {
+						// As the protocols answer a stop.
+						if stopped = c.Stop("s"); stopped {
+							c.Send(textProto{}.Complete("s"))
+						}
+					},
 				)
 				if !stopped {
 					t.Fatalf("run %d: Stop = false for an active operation", i)
@@ -82,6 +88,26 @@ func TestConn_StopRacingDispatch(t *testing.T) {
 				}
 				if n := th.Subscriptions()["onTest"]; n != 0 {
 					t.Fatalf("run %d: live onTest subscriptions = %d, want 0", i, n)
+				}
+				c.Send([]byte("end of run"))
+				completed := false
+				for {
+					ws.SetReadDeadline(time.Now().Add(waitTimeout))
+					_, f, err := ws.ReadMessage()
+					if err != nil {
+						t.Fatalf("run %d: read: %v", i, err)
+					}
+					switch string(f) {
+					case "s complete":
+						completed = true
+					case "s ack":
+						if completed {
+							t.Fatalf("run %d: start ack after the Complete of a stopped operation", i)
+						}
+					}
+					if string(f) == "end of run" {
+						break
+					}
 				}
 			}
 		})
