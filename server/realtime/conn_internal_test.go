@@ -16,9 +16,7 @@ import (
 
 // streamExec is a GraphExecutor whose every operation is a subscription
 // to the root field "onTest" that starts at once and never produces.
-type streamExec struct {
-	dispatched atomic.Int64
-}
+type streamExec struct{}
 
 func (*streamExec) CreateOperationContext(context.Context, *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
 	return &graphql.OperationContext{Operation: &ast.OperationDefinition{
@@ -27,8 +25,7 @@ func (*streamExec) CreateOperationContext(context.Context, *graphql.RawParams) (
 	}}, nil
 }
 
-func (e *streamExec) DispatchOperation(ctx context.Context, _ *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
-	e.dispatched.Add(1)
+func (*streamExec) DispatchOperation(ctx context.Context, _ *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
 	confab.StreamHooksFrom(ctx).Started(func() {})
 	return func(context.Context) *graphql.Response { return nil }, ctx
 }

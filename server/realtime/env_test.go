@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
@@ -272,22 +271,6 @@ func (c *client) next() (frame, error) {
 	}
 	f.raw = data
 	return f, nil
-}
-
-// waitClose reads until the server closes and returns the close code;
-// frames before it are ignored.
-func (c *client) waitClose() int {
-	c.t.Helper()
-	for {
-		_, err := c.next()
-		var ce *websocket.CloseError
-		switch {
-		case errors.As(err, &ce):
-			return ce.Code
-		case err != nil:
-			c.t.Fatalf("waiting for a close frame: %v", err)
-		}
-	}
 }
 
 // firstError returns the first error of an error frame: its AppSync
