@@ -3,6 +3,7 @@ package realtime_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,8 +80,9 @@ func TestConn_BusySubscription(t *testing.T) {
 			if f.Type != "error" || f.ID != "busy" {
 				t.Fatalf("first frame = %s, want the busy subscription's error", f.raw)
 			}
-			if got := f.errorType(t); got != "LimitExceededError" {
-				t.Fatalf("errorType = %q, want LimitExceededError (retryable)", got)
+			typ, ext := f.firstError(t)
+			if typ != "LimitExceededError" || ext["code"] != "RATE_LIMITED" || ext["retryAfterSeconds"] != 1.0 {
+				t.Fatalf("error %s, want LimitExceededError, RATE_LIMITED and retryAfterSeconds 1 (retryable)", f.raw)
 			}
 			e.send(t, alice, calm, "still here")
 			f = c.read()
@@ -88,5 +90,48 @@ func TestConn_BusySubscription(t *testing.T) {
 				t.Fatalf("after the refusal: %s, want the calm subscription's message", f.raw)
 			}
 		})
+	}
+}
+
+// TestConn_SharedRenders: subscriptions with the same document and
+// variables of a shared field (Config.SharedFields) render a message once;
+// the others frame that rendering (OnShared counts them). Another
+// document renders its own.
+func TestConn_SharedRenders(t *testing.T) {
+	var shared atomic.Int64
+	e := newEnv(t, realtime.Config{
+		SharedFields: map[string]bool{"onMessageSent": true},
+		OnShared:     func(string) { shared.Add(1) },
+	}, chat.Config{}, nil)
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	conv := e.conversation(t, alice, bob)
+	const other = `subscription S($conversationId: ID!) { onMessageSent(conversationId: $conversationId) { content } }`
+
+	// AppSync acknowledges each start once its stream is live, so the
+	// message below reaches all three.
+	c := e.connect(t, "appsync", "tok-bob")
+	vars := map[string]any{"conversationId": conv}
+	for _, id := range []string{"a", "b", "other"} {
+		q := onMessageSent
+		if id == "other" {
+			q = other
+		}
+		c.subscribe(id, q, vars)
+		c.waitAck(id)
+	}
+	e.send(t, alice, conv, "once")
+	payloads := map[string]string{}
+	for range 3 {
+		f := c.read()
+		if f.content(t) != "once" {
+			t.Fatalf("frame %s, want the message", f.raw)
+		}
+		payloads[f.ID] = string(f.Payload)
+	}
+	if payloads["a"] != payloads["b"] {
+		t.Fatalf("shared payloads differ: %s and %s", payloads["a"], payloads["b"])
+	}
+	if got := shared.Load(); got != 1 {
+		t.Fatalf("results served from another subscription's rendering = %d, want 1 (a and b share; other does not)", got)
 	}
 }

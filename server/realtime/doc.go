@@ -21,7 +21,8 @@
 // hook with each item it queues, which queues a pull; the writer then calls
 // the operation's gqlgen ResponseHandler, which cannot block because an
 // item is known to be waiting. Keep-alives are sent by one Hub goroutine
-// for all connections, and timers (init timeout, token expiry) are
+// for all connections, which closes silent ones on short-lived goroutines
+// (a wedged peer holds its close frame for a second), and timers (init timeout, token expiry) are
 // time.AfterFunc, which hold no goroutine until they fire.
 //
 // Fan-out: for subscriptions whose result does not depend on the subscriber

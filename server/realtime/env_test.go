@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
@@ -214,6 +213,25 @@ func (c *client) subscribe(id, query string, vars map[string]any) {
 	}})
 }
 
+// waitAck reads until AppSync's start_ack of subscription id; any other
+// frame fails the test.
+func (c *client) waitAck(id string) {
+	c.t.Helper()
+	for {
+		f, err := c.next()
+		if err != nil {
+			c.t.Fatalf("waiting for start_ack %s: %v", id, err)
+		}
+		switch {
+		case f.Type == "ka":
+		case f.Type == "start_ack" && f.ID == id:
+			return
+		default:
+			c.t.Fatalf("waiting for start_ack %s: got %s", id, f.raw)
+		}
+	}
+}
+
 // frame is a frame from the server with its type normalised: "next" for a
 // result (AppSync's "data"), "error", "complete", "connection_ack".
 type frame struct {
@@ -255,31 +273,14 @@ func (c *client) next() (frame, error) {
 	return f, nil
 }
 
-// waitClose reads until the server closes and returns the close code;
-// frames before it are ignored.
-func (c *client) waitClose() int {
-	c.t.Helper()
-	for {
-		_, err := c.next()
-		var ce *websocket.CloseError
-		switch {
-		case errors.As(err, &ce):
-			return ce.Code
-		case err != nil:
-			c.t.Fatalf("waiting for a close frame: %v", err)
-		}
-	}
-}
-
-// errorType returns the AppSync errorType of the first error of an error
-// frame (graphql-transport-ws carries it in extensions).
-func (f frame) errorType(t *testing.T) string {
+// firstError returns the first error of an error frame: its AppSync
+// errorType (graphql-transport-ws carries it in extensions) and its
+// extensions.
+func (f frame) firstError(t *testing.T) (errorType string, ext map[string]any) {
 	t.Helper()
 	var errs []struct {
-		ErrorType  string `json:"errorType"`
-		Extensions struct {
-			ErrorType string `json:"errorType"`
-		} `json:"extensions"`
+		ErrorType  string         `json:"errorType"`
+		Extensions map[string]any `json:"extensions"`
 	}
 	var wrapped struct {
 		Errors json.RawMessage `json:"errors"`
@@ -291,10 +292,11 @@ func (f frame) errorType(t *testing.T) string {
 	if f.Type != "error" || json.Unmarshal(raw, &errs) != nil || len(errs) == 0 {
 		t.Fatalf("frame %s is not an error frame with errors", f.raw)
 	}
-	if errs[0].ErrorType != "" {
-		return errs[0].ErrorType
+	errorType = errs[0].ErrorType
+	if errorType == "" {
+		errorType, _ = errs[0].Extensions["errorType"].(string)
 	}
-	return errs[0].Extensions.ErrorType
+	return errorType, errs[0].Extensions
 }
 
 // content returns onMessageSent.content of a result frame.

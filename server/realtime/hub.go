@@ -14,6 +14,9 @@ import (
 
 // Hub tracks the live connections of both protocols: it sends keep-alives
 // for all of them from one goroutine and closes them all on Shutdown.
+//
+// cfg, upgrader, renders, poll, stop, done and closing are set by NewHub
+// and never change; the rest is guarded as written beside each field.
 type Hub struct {
 	cfg      Config
 	upgrader websocket.Upgrader
@@ -28,8 +31,8 @@ type Hub struct {
 	poll    *poller  // idle connections' sockets (nil: each has a reader goroutine)
 	closed  bool     // guarded by mu
 
-	stop chan struct{}
-	done chan struct{}
+	stop chan struct{} // closed by Shutdown: ends keepAlive
+	done chan struct{} // closed when keepAlive has returned
 
 	closing chan struct{}  // a semaphore of maxClosing: closes in flight off the keep-alive goroutine and in Shutdown
 	closers sync.WaitGroup // the keep-alive goroutine's closes (closeSilent); Add only on that goroutine

@@ -43,7 +43,7 @@ func wedge(t *testing.T, c *Conn) {
 // deadline (here a minute). Those closes run off the keep-alive goroutine,
 // so a healthy connection keeps getting its pings meanwhile.
 func TestHub_KeepAlive_WedgedPeers(t *testing.T) {
-	const tick = 50 * time.Millisecond // silent after 3 ticks
+	const tick = 100 * time.Millisecond // silent after 3 ticks
 	th := newTestHub(t, Config{KeepAlive: tick, WriteTimeout: time.Minute, closeTimeout: time.Minute}, nil)
 
 	healthy, _ := th.dial(t, nil)
@@ -52,6 +52,23 @@ func TestHub_KeepAlive_WedgedPeers(t *testing.T) {
 		pings <- struct{}{}
 		return healthy.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(waitTimeout))
 	})
+	// The healthy client also sends a pong of its own every quarter
+	// interval (RFC 6455 allows unsolicited pongs), so a busy test machine
+	// cannot make it look silent.
+	stopBeat := make(chan struct{})
+	defer close(stopBeat)
+	go func() {
+		t := time.NewTicker(tick / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopBeat:
+				return
+			case <-t.C:
+				healthy.WriteControl(websocket.PongMessage, nil, time.Now().Add(waitTimeout))
+			}
+		}
+	}()
 	ended := make(chan error, 1)
 	go func() { // answers pings until the connection ends
 		for {
@@ -84,5 +101,60 @@ func TestHub_KeepAlive_WedgedPeers(t *testing.T) {
 		if !c.closing() {
 			t.Errorf("wedged connection %d is not being closed, want it closed as silent", i)
 		}
+	}
+}
+
+// TestHub_KeepAlive_SilentClosed: a client that reads but answers no ping
+// (and sends nothing) is closed after 3 intervals with 1001, idle timeout.
+func TestHub_KeepAlive_SilentClosed(t *testing.T) {
+	th := newTestHub(t, Config{KeepAlive: 20 * time.Millisecond}, nil)
+	ws, c := th.dial(t, nil)
+	ws.SetPingHandler(func(string) error { return nil }) // silent: no pong
+	ws.SetReadDeadline(time.Now().Add(waitTimeout))
+	_, _, err := ws.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway || ce.Text != "idle timeout" {
+		t.Fatalf("read = %v, want close 1001 (idle timeout)", err)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(waitTimeout):
+		t.Fatal("the silent connection did not finish")
+	}
+}
+
+// TestConn_QueueOverflow: a client that reads too slowly lets its queue
+// fill (MaxQueuedFrames) while a write is stuck; the connection is then
+// closed with 1013 (try again later: reconnect and resume) once the frame
+// being written has gone, and the queued frames are dropped.
+func TestConn_QueueOverflow(t *testing.T) {
+	const queue = 4
+	th := newTestHub(t, Config{MaxQueuedFrames: queue, WriteTimeout: time.Minute, closeTimeout: time.Minute}, nil)
+	ws, c := th.dial(t, wedgedDialer())
+	wedge(t, c)
+	for range queue + 1 { // the big frame may still be queued: one more
+		c.Send([]byte("small"))
+	}
+	ws.SetReadDeadline(time.Now().Add(waitTimeout))
+	for {
+		_, frame, err := ws.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != websocket.CloseTryAgainLater {
+				t.Fatalf("close code = %d (%s), want 1013", ce.Code, ce.Text)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("read: %v, want close 1013", err)
+		}
+		if string(frame) == "small" {
+			t.Fatal("a queued frame was written after the queue overflowed")
+		}
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(waitTimeout):
+		t.Fatal("the overflowed connection did not finish")
 	}
 }

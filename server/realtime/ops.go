@@ -131,28 +131,38 @@ var ErrDuplicateID = errors.New("realtime: operation id already active")
 // Error frame. allowSingle says whether queries and mutations may run
 // (graphql-transport-ws: yes, AppSync: no — then onSingle is answered).
 // ack, when non-nil, is queued once a subscription has started, before any
-// result (AppSync's start_ack); a refused one gets only the Error frame.
+// result (AppSync's start_ack); a refused one gets only the Error frame,
+// and one stopped while it started gets no ack (never one after the
+// Complete that answered the stop).
 func (c *Conn) Start(id string, params *graphql.RawParams, exec graphql.GraphExecutor, allowSingle bool, ack []byte) error {
+	o, ctx, err := c.register(id)
+	if err != nil {
+		return err
+	}
+	// The dispatch (parsing, validation, the resolver's store reads) runs
+	// on a short-lived goroutine: on the reader it would grow the stack
+	// that every idle connection then keeps. The operation is registered
+	// first, so a duplicate id or a "complete" that races it still works.
+	go c.dispatch(ctx, o, params, exec, allowSingle, ack)
+	return nil
+}
+
+// register adds operation id, unless it is active already or the
+// connection has MaxSubscriptions, and returns it with its context (the
+// caller's identity; cancelled when the operation ends).
+func (c *Conn) register(id string) (*op, context.Context, error) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if _, dup := c.ops[id]; dup {
-		c.mu.Unlock()
-		return ErrDuplicateID
+		return nil, nil, ErrDuplicateID
 	}
 	if len(c.ops) >= c.hub.cfg.MaxSubscriptions {
-		c.mu.Unlock()
-		return ErrTooManyOps
+		return nil, nil, ErrTooManyOps
 	}
 	ctx, cancel := context.WithCancel(confab.WithIdentity(c.ctx, c.identity))
 	o := &op{id: id, cancel: cancel}
 	c.ops[id] = o
-	c.mu.Unlock()
-
-	// The dispatch (parsing, validation, the resolver's store reads) runs
-	// on a short-lived goroutine: on the reader it would grow the stack
-	// that every idle connection then keeps. The operation is registered
-	// above, so a duplicate id or a "complete" that races it still works.
-	go c.dispatch(ctx, o, params, exec, allowSingle, ack)
-	return nil
+	return o, ctx, nil
 }
 
 // dispatch parses and starts operation o (see Start).
@@ -201,17 +211,19 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 		c.fail(o, errs)
 		return
 	}
-	if ack != nil {
-		// Queued while o.next is unset, so every result (each waits for
-		// o.next) follows it.
-		c.Send(ack)
-	}
 	c.mu.Lock()
 	o.ctx = rctx
 	o.next = h
 	n := o.pending
 	o.pending = 0
+	startWriter := false
 	if !o.ended {
+		if ack != nil {
+			// Queued in the same critical section that sets o.next and
+			// checks o.ended: every result follows it, and a stop's
+			// Complete (queued after end) cannot precede it.
+			startWriter = c.queueLocked(item{frame: ack})
+		}
 		o.field = rootField(opCtx.Operation)
 		c.hub.countSub(o.field, 1)
 		if c.hub.cfg.SharedFields[o.field] {
@@ -219,6 +231,9 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 		}
 	}
 	c.mu.Unlock()
+	if startWriter {
+		go c.write()
+	}
 	for range n {
 		c.enqueue(item{op: o})
 	}

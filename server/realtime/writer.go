@@ -28,24 +28,31 @@ func (c *Conn) Send(frame []byte) { c.enqueue(item{frame: frame}) }
 
 func (c *Conn) enqueue(it item) {
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
-	}
-	if len(c.queue) >= c.hub.cfg.MaxQueuedFrames {
-		c.mu.Unlock()
-		// Not on this goroutine: it may be a publisher's, which must not
-		// wait for a close frame to be written.
-		go c.Close(websocket.CloseTryAgainLater, "slow consumer: reconnect and resume")
-		return
-	}
-	c.queue = append(c.queue, it)
-	start := !c.writing
-	c.writing = true
+	start := c.queueLocked(it)
 	c.mu.Unlock()
 	if start {
 		go c.write()
 	}
+}
+
+// queueLocked appends it to the queue and reports whether the caller must
+// start the writer (go c.write(), once c.mu is released). A closed
+// connection drops it; a full queue closes the connection as too slow.
+// Callers hold c.mu.
+func (c *Conn) queueLocked(it item) (startWriter bool) {
+	if c.closed {
+		return false
+	}
+	if len(c.queue) >= c.hub.cfg.MaxQueuedFrames {
+		// Not on this goroutine: it may be a publisher's, which must not
+		// wait for a close frame to be written.
+		go c.Close(websocket.CloseTryAgainLater, "slow consumer: reconnect and resume")
+		return false
+	}
+	c.queue = append(c.queue, it)
+	start := !c.writing
+	c.writing = true
+	return start
 }
 
 // write drains the queue, then exits: the writer exists only while there
