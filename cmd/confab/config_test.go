@@ -32,7 +32,9 @@ func TestMain_Help(t *testing.T) {
 		fmt.Sprintf("(env CONFAB_MAX_CONTENT_BYTES; default 0 (= %d, chat's default))", confab.DefaultMaxContentBytes),
 		fmt.Sprintf("(env CONFAB_SENDS_PER_SECOND = 5; built-in default 0 (= %d, chat's default))", chat.DefaultSendsPerSecond),
 		"(env CONFAB_TLS_KEY; default \"\")",
-		"(env CONFAB_ACCESS_TTL; default 1h0m0s)",
+		"(env CONFAB_ACCESS_TTL; default 0s (= 1h0m0s, auth's default))",
+		"(env CONFAB_MAX_CONNS_PER_ADDRESS; default 0 (= 1000, realtime's default))",
+		"(env CONFAB_MAX_BODY_BYTES; default 0 (= 262144, server's default))",
 	} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("serve -h lacks %q:\n%s", want, stderr.String())
