@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/internal/errortype"
 	"github.com/gorilla/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -177,7 +178,7 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 	if opCtx.Operation.Operation != ast.Subscription && !allowSingle {
 		c.fail(o, gqlerror.List{{
 			Message:    "Queries and mutations are not supported on the real-time endpoint; use POST /graphql.",
-			Extensions: map[string]any{"errorType": "UnsupportedOperation", "code": string(confab.CodeInvalid)},
+			Extensions: map[string]any{"errorType": errortype.UnsupportedOperation, "code": string(confab.CodeInvalid)},
 		}})
 		return
 	}
