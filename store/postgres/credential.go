@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/confab-chat/confab"
 	"github.com/jackc/pgx/v5"
@@ -68,9 +69,6 @@ func (s *Store) UpdateCredentials(ctx context.Context, userID string, u confab.C
 			WHERE user_id = $5`, u.PasswordHash, u.Email, u.Disabled, dbTime(u.UpdatedAt), userID)
 		if err != nil {
 			err = mapErr(op, err)
-			if confab.ErrorCode(err) == confab.CodeConflict {
-				return &confab.Error{Code: confab.CodeConflict, Message: "A user with this email already exists.", Op: op, Err: err}
-			}
 			return err
 		}
 		if tag.RowsAffected() != 1 {
@@ -125,13 +123,13 @@ var accountFilterColumns = map[string]string{"email": "lower(email)", "username"
 func (s *Store) ListAccounts(ctx context.Context, f confab.AccountFilter) ([]*confab.Account, error) {
 	const op = "list accounts"
 	if f.Limit < 1 || f.Limit > confab.MaxPageLimit {
-		return nil, confab.Errorf(confab.CodeInvalid, "The limit must be between 1 and %d.", confab.MaxPageLimit)
+		return nil, &confab.Error{Code: confab.CodeInvalid, Op: op, Err: fmt.Errorf("limit %d is not between 1 and %d", f.Limit, confab.MaxPageLimit)}
 	}
 	where, args := `user_id > $1`, []any{f.After, f.Limit}
 	if f.Field != "" {
 		col, ok := accountFilterColumns[f.Field]
 		if !ok {
-			return nil, confab.Errorf(confab.CodeInvalid, "Accounts cannot be filtered on %q.", f.Field)
+			return nil, &confab.Error{Code: confab.CodeInvalid, Op: op, Err: fmt.Errorf("accounts cannot be filtered on %q", f.Field)}
 		}
 		cmpOp, arg := "=", "$3"
 		if f.Prefix {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/confab-chat/confab"
@@ -97,9 +98,6 @@ func (s *Store) UpdateCredentials(ctx context.Context, userID string, u confab.C
 			updated_at    = ?5
 		WHERE user_id = ?6`, hash, email, emailLower, nullBool(u.Disabled), ms(u.UpdatedAt), userID)
 	if err := mapErr(op, err); err != nil {
-		if confab.ErrorCode(err) == confab.CodeConflict {
-			return &confab.Error{Code: confab.CodeConflict, Message: "A user with this email already exists.", Op: op, Err: err}
-		}
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
@@ -166,13 +164,13 @@ var accountFilterColumns = map[string]string{"email": "email_lower", "username":
 func (s *Store) ListAccounts(ctx context.Context, f confab.AccountFilter) ([]*confab.Account, error) {
 	const op = "list accounts"
 	if f.Limit < 1 || f.Limit > confab.MaxPageLimit {
-		return nil, confab.Errorf(confab.CodeInvalid, "The limit must be between 1 and %d.", confab.MaxPageLimit)
+		return nil, &confab.Error{Code: confab.CodeInvalid, Op: op, Err: fmt.Errorf("limit %d is not between 1 and %d", f.Limit, confab.MaxPageLimit)}
 	}
 	where, args := `user_id > ?`, []any{f.After}
 	if f.Field != "" {
 		col, ok := accountFilterColumns[f.Field]
 		if !ok {
-			return nil, confab.Errorf(confab.CodeInvalid, "Accounts cannot be filtered on %q.", f.Field)
+			return nil, &confab.Error{Code: confab.CodeInvalid, Op: op, Err: fmt.Errorf("accounts cannot be filtered on %q", f.Field)}
 		}
 		v := f.Value
 		if f.Field == "email" {
