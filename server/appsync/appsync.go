@@ -195,6 +195,7 @@ func (s *session) init() bool {
 func (s *session) ack() {
 	s.c.Send(connectionAck(connectionTimeout(s.c.Config().KeepAlive).Milliseconds()))
 	s.c.Send(protocol{}.KeepAlive())
+	s.c.Acknowledged()
 }
 
 // expired runs when the connection's token expires. It closes the socket

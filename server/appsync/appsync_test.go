@@ -170,6 +170,32 @@ func TestTransport_KeepAlive(t *testing.T) {
 	}
 }
 
+// No keep-alive frame before the ack: a client whose connection_init comes
+// after a few keep-alive ticks (a slow network, a loaded client) still
+// reads connection_ack first, as from AppSync. WebSocket pings go out from
+// the start.
+func TestTransport_NoKeepAliveBeforeAck(t *testing.T) {
+	e := newEnv(t, realtime.Config{KeepAlive: 20 * time.Millisecond})
+	e.user(t, "alice")
+	c := e.dial(t, "tok-alice", viaSubprotocol, "")
+	pings := 0
+	c.ws.SetPingHandler(func(data string) error {
+		if err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(readTimeout)); err != nil {
+			return err
+		}
+		if pings++; pings == 2 { // two ticks have passed: now say hello
+			return c.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"connection_init"}`))
+		}
+		return nil
+	})
+	if f := c.read(); f.Type != "connection_ack" {
+		t.Fatalf("first frame %s after %d pings, want connection_ack", f.raw, pings)
+	}
+	if f := c.read(); f.Type != "ka" {
+		t.Fatalf("frame after the ack %s, want ka", f.raw)
+	}
+}
+
 // A quiet client that answers the keep-alive pings stays connected past
 // the idle limit (three intervals), and its pongs are consumed by the
 // reader itself (realtime.Conn.skipControl): no server goroutine stays parked

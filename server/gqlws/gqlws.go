@@ -215,6 +215,7 @@ func (s *session) init(m message) error {
 	}
 	s.acked = true
 	s.c.Send([]byte(`{"type":"connection_ack"}`))
+	s.c.Acknowledged()
 	return nil
 }
 

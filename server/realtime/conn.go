@@ -71,6 +71,7 @@ type Conn struct {
 	ops      map[string]*op  // guarded by mu: active operations by id
 	polled   bool            // guarded by mu: registered with the Hub's poller
 	identity confab.Identity // guarded by mu: zero until Authenticated
+	acked    bool            // guarded by mu: the protocol queued its ack (Acknowledged); keep-alive frames follow it
 	release  func()          // set by the presence goroutine before it closes presence: ends the presence of identity
 	presence chan struct{}   // guarded by mu: closed when the presence goroutine has set release
 	timer    *time.Timer     // guarded by mu: init timeout, then token expiry
@@ -180,6 +181,17 @@ func (c *Conn) Authenticated(id confab.Identity, onExpiry func()) error {
 		c.release = c.hub.cfg.Connect(c.ctx, id.UserID)
 	}()
 	return nil
+}
+
+// Acknowledged tells the connection that the protocol has queued its
+// connection acknowledgement: from now on the keep-alive tick also queues
+// the protocol's keep-alive frame. Before it only WebSocket pings go out,
+// so a client never reads a keep-alive ahead of the ack (AppSync sends ka
+// only after connection_ack).
+func (c *Conn) Acknowledged() {
+	c.mu.Lock()
+	c.acked = true
+	c.mu.Unlock()
 }
 
 // Identity returns the authenticated caller (zero before Authenticated).

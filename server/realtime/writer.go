@@ -103,10 +103,14 @@ func (c *Conn) CloseAfterFlush(code int, reason string) {
 	c.enqueue(item{close: &CloseError{Code: code, Reason: reason}})
 }
 
-// keepAlive queues a WebSocket ping and the protocol's keep-alive frame.
+// keepAlive queues a WebSocket ping and, once the protocol has acknowledged
+// the connection, its keep-alive frame.
 func (c *Conn) keepAlive() {
 	c.enqueue(item{ping: true})
-	if ka := c.proto.KeepAlive(); ka != nil {
+	c.mu.Lock()
+	acked := c.acked
+	c.mu.Unlock()
+	if ka := c.proto.KeepAlive(); ka != nil && acked {
 		c.Send(ka)
 	}
 }
