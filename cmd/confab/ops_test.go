@@ -202,6 +202,10 @@ func TestMain_BadSettings(t *testing.T) {
 		{"UnknownEnv", nil, []string{"CONFAB_MAX_CONNECTIONS=5"}, "CONFAB_MAX_CONNECTIONS"},
 		{"BadEnvValue", nil, []string{"CONFAB_SENDS_PER_SECOND=fast"}, "CONFAB_SENDS_PER_SECOND"},
 		{"StrayArgument", []string{"now"}, nil, `"now"`},
+		{"PublicURLNotAURL", []string{"--public-url", "chat.example.com"}, nil, "--public-url"},
+		{"PublicURLWithQuery", []string{"--public-url", "https://chat.example.com/?a=1"}, nil, "--public-url"},
+		{"SelfSignedAndCert", []string{"--tls-self-signed", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, nil, "--tls-self-signed"},
+		{"CertWithoutKey", []string{"--tls-cert", "c.pem"}, nil, "--tls-key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,6 +29,8 @@ type serveConfig struct {
 	Demo             bool
 	Retention        time.Duration
 	TLSCert, TLSKey  string
+	TLSSelfSigned    bool
+	PublicURL        string
 	KeyFile          string
 	Issuer           string
 	AccessTTL        time.Duration
@@ -70,8 +72,10 @@ func serveSettings(c *serveConfig) []setting {
 		{"retention", "0", "delete messages older than this for good, in the background (e.g. 2160h for 90 days); 0 keeps them forever", duration(&c.Retention)},
 		{"tls-cert", "", "TLS certificate file (PEM); with --tls-key the server speaks HTTPS/WSS", str(&c.TLSCert)},
 		{"tls-key", "", "TLS private key file (PEM)", str(&c.TLSKey)},
+		{"tls-self-signed", "false", "serve HTTPS/WSS with a self-signed certificate for localhost, 127.0.0.1, ::1 and the --public-url host, made once in <data>/tls (development)", boolean(&c.TLSSelfSigned)},
+		{"public-url", "", "the base URL clients use (https://chat.example.com): the token issuer and the host of the self-signed certificate", str(&c.PublicURL)},
 		{"key-file", "", "JWT signing key (PEM, RSA); created if missing. Default <data>/jwt-signing-key.pem. Share it between nodes", str(&c.KeyFile)},
-		{"issuer", "", "token issuer (iss) URL. Default http(s)://<http address>", str(&c.Issuer)},
+		{"issuer", "", "token issuer (iss), overriding the default: --public-url if set, else urn:confab:<hash of the signing key file>, the same on every node sharing --key-file", str(&c.Issuer)},
 		{"access-ttl", "1h", "lifetime of id and access tokens", duration(&c.AccessTTL)},
 		{"allowed-origins", "", "comma-separated browser origins allowed by CORS and WebSocket upgrades (* for any); the server's own origin is always allowed", str(&c.AllowedOrigins)},
 		{"max-content-bytes", "16384", "largest message content in bytes", integer(&c.MaxContentBytes)},
@@ -104,6 +108,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if c.Retention < 0 {
 		return usageError{fmt.Sprintf("serve: --retention %s is negative (0 keeps messages forever)", c.Retention)}
 	}
+	if c.TLSSelfSigned && (c.TLSCert != "" || c.TLSKey != "") {
+		return usageError{"serve: --tls-self-signed and --tls-cert/--tls-key exclude each other"}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return usageError{"serve: --tls-cert and --tls-key go together"}
+	}
+	publicURL, err := checkPublicURL(c.PublicURL)
+	if err != nil {
+		return err
+	}
+	c.PublicURL = publicURL
 	logger, err := newLogger(m.Stderr, c.LogLevel)
 	if err != nil {
 		return err
@@ -125,15 +140,20 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer br.Close()
 
-	scheme := "http"
-	if c.TLSCert != "" {
-		scheme = "https"
-	}
-	if c.Issuer == "" {
-		c.Issuer = scheme + "://" + c.HTTP
-	}
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.Data, "jwt-signing-key.pem")
+	}
+	if c.Issuer, err = chooseIssuer(ctx, st, c.Issuer, c.PublicURL, c.KeyFile); err != nil {
+		return err
+	}
+	if c.TLSSelfSigned {
+		var made bool
+		c.TLSCert, c.TLSKey, made, err = ensureSelfSigned(c.Data, selfSignedHosts(c.HTTP, c.PublicURL), time.Now())
+		if err != nil {
+			return err
+		}
+		logger.Info("self-signed TLS certificate", "cert", c.TLSCert, "made", made)
+		fmt.Fprint(m.Stdout, trustHint(c.TLSCert))
 	}
 	authSvc, err := auth.New(st, auth.Config{
 		Issuer: c.Issuer, KeyFile: c.KeyFile, AccessTTL: c.AccessTTL, SignupsPerMinute: c.SignupsPerMinute, LoginsPerMinute: c.LoginsPerMinute,
