@@ -102,8 +102,11 @@ func makeSelfSigned(hosts []string, now time.Time) (certPEM, keyPEM []byte, err 
 		return nil, nil, fmt.Errorf("tls: %w", err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{Organization: []string{"confab development"}, CommonName: hosts[0]},
+		SerialNumber: serial,
+		// A subject of its own: clients that trust certificates of two data
+		// directories look issuers up by subject, and would check one
+		// certificate against the other's key.
+		Subject:               pkix.Name{Organization: []string{"confab development"}, CommonName: "confab self-signed " + fmt.Sprintf("%032x", serial)[:16]},
 		NotBefore:             now.Add(-time.Hour), // tolerate a little clock skew
 		NotAfter:              now.Add(selfSignedValidity),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,

@@ -99,3 +99,27 @@ func TestEnsureSelfSigned_Renews(t *testing.T) {
 	step(append(hosts, "chat.example.com"), now, true)
 	step(append(hosts, "chat.example.com"), now.Add(selfSignedValidity-selfSignedRenew+time.Hour), true)
 }
+
+// TestEnsureSelfSigned_DistinctSubjects: certificates of two data
+// directories have different subjects, so a client trusting both (as the
+// Amplify tests do) finds the right one for each server.
+func TestEnsureSelfSigned_DistinctSubjects(t *testing.T) {
+	subject := func() string {
+		certFile, _, _, err := ensureSelfSigned(t.TempDir(), []string{"localhost"}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pair, err := tls.LoadX509KeyPair(certFile, strings.Replace(certFile, "cert", "key", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := x509.ParseCertificate(pair.Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cert.Subject.String()
+	}
+	if a, b := subject(), subject(); a == b {
+		t.Errorf("both certificates are %q", a)
+	}
+}
