@@ -20,6 +20,7 @@ import (
 type Store interface {
 	UserStore
 	TokenStore
+	CredentialStore
 	ConversationStore
 	MessageStore
 	PresenceStore
@@ -72,6 +73,48 @@ type TokenStore interface {
 	RotateRefreshToken(ctx context.Context, oldHash string, next *RefreshToken) error
 	// RevokeRefreshFamily revokes every token of the family.
 	RevokeRefreshFamily(ctx context.Context, familyID string) error
+	// GetRefreshFamily summarises the family's tokens: its user, the
+	// CreatedAt of its oldest token, and whether it is revoked.
+	// CodeNotFound when no token has the family.
+	GetRefreshFamily(ctx context.Context, familyID string) (*RefreshFamily, error)
+	// RevokeUserRefreshTokens revokes every refresh token of the user
+	// (every family), and returns the ids of the families that had a token
+	// not yet revoked.
+	RevokeUserRefreshTokens(ctx context.Context, userID string) ([]string, error)
+}
+
+// CredentialStore keeps what proves an account and the one-time codes
+// sent to it. The rules (hashing, expiry, attempt limits) live in auth.
+type CredentialStore interface {
+	// GetCredentials returns the account's credentials; an account with
+	// none beyond its password hash gets the zero values. CodeNotFound when
+	// the user does not exist.
+	GetCredentials(ctx context.Context, userID string) (*Credentials, error)
+	// UpdateCredentials applies u atomically (see CredentialsUpdate) and
+	// sets the user's UpdatedAt. CodeNotFound when the user does not exist,
+	// CodeConflict when the new email is another account's.
+	UpdateCredentials(ctx context.Context, userID string, u CredentialsUpdate) error
+	// DeleteAccount removes the user, its credentials, refresh tokens,
+	// codes and memberships in one transaction. Messages and conversations
+	// it created stay. CodeNotFound when the user does not exist.
+	DeleteAccount(ctx context.Context, userID string) error
+	// ListAccounts returns up to f.Limit accounts matching f, in UserID
+	// order. CodeInvalid when f.Field is unknown or f.Limit is outside
+	// 1..MaxPageLimit.
+	ListAccounts(ctx context.Context, f AccountFilter) ([]*Account, error)
+
+	// InsertVerificationCode stores c, replacing the user's code for the
+	// same purpose (a new code invalidates the old one). CodeNotFound when
+	// the user does not exist.
+	InsertVerificationCode(ctx context.Context, c *VerificationCode) error
+	// GetVerificationCode returns the user's code for purpose.
+	GetVerificationCode(ctx context.Context, userID, purpose string) (*VerificationCode, error)
+	// AddVerificationCodeAttempt increments the code's Attempts atomically
+	// and returns the new count. CodeNotFound when there is no code.
+	AddVerificationCodeAttempt(ctx context.Context, userID, purpose string) (int, error)
+	// DeleteVerificationCode removes the code. CodeNotFound when there is
+	// none, so of two concurrent uses of one code exactly one succeeds.
+	DeleteVerificationCode(ctx context.Context, userID, purpose string) error
 }
 
 // ConversationStore keeps conversations and their members.

@@ -22,6 +22,12 @@ import (
 // apart), CodeConflict when the email or username is taken, CodeLimited
 // (RetryAfter says how long).
 func (s *Service) SignUp(ctx context.Context, in SignUpInput, clientAddr string) (*confab.User, error) {
+	return s.signUp(ctx, in, clientAddr, false)
+}
+
+// signUp creates the account, unconfirmed when asked, with its SRP
+// verifier when SRP is on.
+func (s *Service) signUp(ctx context.Context, in SignUpInput, clientAddr string, unconfirmed bool) (*confab.User, error) {
 	if clientAddr != "" {
 		key := "addr:" + ratelimit.AddrKey(clientAddr)
 		if blocked, d := s.signups.blocked(key); blocked {
@@ -64,7 +70,35 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, clientAddr string)
 		}
 		return nil, err
 	}
+	// A second write: should it fail, the account is there without a
+	// verifier, and gets one at its next password sign-in.
+	up := confab.CredentialsUpdate{UpdatedAt: u.CreatedAt}
+	if unconfirmed {
+		up.Unconfirmed = &unconfirmed
+	}
+	if s.SRPEnabled() {
+		up.SRP = s.srpVerifier(u.UserID, in.Password)
+	}
+	if up.Unconfirmed != nil || up.SRP != nil {
+		if err := s.store.UpdateCredentials(ctx, u.UserID, up); err != nil {
+			return nil, err
+		}
+	}
 	return &u, nil
+}
+
+// CurrentUser returns the user an access token was issued to (Cognito's
+// GetUser).
+func (s *Service) CurrentUser(ctx context.Context, accessToken string) (*confab.User, error) {
+	id, err := s.VerifyAccess(accessToken)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.GetUser(ctx, id.UserID)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, errRevoked
+	}
+	return u, err
 }
 
 // validEmail returns the address lowercased, or CodeInvalid: a bare
@@ -106,35 +140,41 @@ var errBadLogin = confab.Errorf(confab.CodeUnauthenticated, "Incorrect username 
 const maxPasswordBytes = 1024
 
 // Login checks a password (login is an email address or a username) and
-// issues tokens with a new refresh-token family. Unknown users, wrong
-// passwords and disabled accounts get the same answer after the same work.
+// issues tokens with a new refresh-token family: SignIn for clients that
+// cannot answer a challenge (the /auth REST API). An account that must
+// choose a new password first is refused (ReasonPasswordResetRequired).
+func (s *Service) Login(ctx context.Context, login, password, clientAddr string) (*Tokens, error) {
+	r, err := s.SignIn(ctx, login, password, clientAddr)
+	if err != nil {
+		return nil, err
+	}
+	if r.Tokens == nil {
+		return nil, reasonError(confab.CodeUnauthenticated, ReasonPasswordResetRequired, "A new password must be set before signing in.")
+	}
+	return r.Tokens, nil
+}
+
+// checkLogin checks a password the way every password sign-in does, and
+// returns the account. Unknown users, wrong passwords and disabled
+// accounts get the same answer after the same work.
 //
 // Attempts from one client address are bounded by Config.LoginsPerMinute.
 // Failures count per account and per client address (Config.LoginFailures
 // within Config.LockoutWindow). A locked account or address is refused with
 // CodeLimited, before any password check, until the lockout ends; a
-// successful sign-in clears the account's count, not the address's.
-func (s *Service) Login(ctx context.Context, login, password, clientAddr string) (*Tokens, error) {
+// successful check clears the account's count, not the address's.
+func (s *Service) checkLogin(ctx context.Context, login, password, clientAddr string) (*confab.Account, *confab.Credentials, error) {
 	login = strings.TrimSpace(login)
 	if login == "" || password == "" {
-		return nil, confab.Errorf(confab.CodeInvalid, "A login and a password are required.")
+		return nil, nil, confab.Errorf(confab.CodeInvalid, "A login and a password are required.")
 	}
 	addr := "addr:" + ratelimit.AddrKey(clientAddr)
-	if clientAddr != "" {
-		if blocked, d := s.failures.blocked(addr); blocked {
-			return nil, limited("Too many failed sign-in attempts.", d)
-		}
-		if ok, d := s.logins.Allow(addr); !ok {
-			return nil, limited("Too many sign-in attempts from this address.", d)
-		}
+	if err := s.allowAttempt(addr, clientAddr); err != nil {
+		return nil, nil, err
 	}
-	var a *confab.Account
-	if len(login) <= confab.MaxEmailBytes {
-		var err error
-		a, err = s.store.GetAccountByLogin(ctx, login)
-		if err != nil && confab.ErrorCode(err) != confab.CodeNotFound {
-			return nil, err
-		}
+	a, err := s.lookup(ctx, login)
+	if err != nil {
+		return nil, nil, err
 	}
 	// Count per account, whichever of its names was typed; an unknown
 	// login counts under its own name.
@@ -144,27 +184,83 @@ func (s *Service) Login(ctx context.Context, login, password, clientAddr string)
 		acct, hash = "acct:"+a.User.UserID, a.PasswordHash
 	}
 	if blocked, d := s.failures.blocked(acct); blocked {
-		return nil, limited("Too many failed sign-in attempts.", d)
+		return nil, nil, limited("Too many failed sign-in attempts.", d)
 	}
 	if len(password) > maxPasswordBytes {
 		password = "" // still do the work of a check, which then fails
 	}
 	ok, err := s.check(ctx, password, hash)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !ok || password == "" || a == nil || a.Disabled {
-		s.failures.hit(acct)
-		if clientAddr != "" {
-			s.failures.hit(addr)
-		}
-		return nil, errBadLogin
+		s.failed(acct, addr, clientAddr)
+		return nil, nil, errBadLogin
 	}
 	s.failures.reset(acct)
-	now := s.now()
-	refresh, rt := s.newRefreshToken(a.User.UserID, uuid.NewString(), now)
-	if err := s.store.InsertRefreshToken(ctx, rt); err != nil {
+	cred, err := s.store.GetCredentials(ctx, a.User.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, cred, nil
+}
+
+// allowAttempt refuses a sign-in attempt from a locked or too busy client
+// address (none when clientAddr is empty: the CLI).
+func (s *Service) allowAttempt(addr, clientAddr string) error {
+	if clientAddr == "" {
+		return nil
+	}
+	if blocked, d := s.failures.blocked(addr); blocked {
+		return limited("Too many failed sign-in attempts.", d)
+	}
+	if ok, d := s.logins.Allow(addr); !ok {
+		return limited("Too many sign-in attempts from this address.", d)
+	}
+	return nil
+}
+
+// failed counts a failed sign-in against the account key and the address.
+func (s *Service) failed(acct, addr, clientAddr string) {
+	s.failures.hit(acct)
+	if clientAddr != "" {
+		s.failures.hit(addr)
+	}
+}
+
+// lookup finds the account a login names: a user id, an email address or
+// a username, in that order. A missing account is (nil, nil).
+func (s *Service) lookup(ctx context.Context, login string) (*confab.Account, error) {
+	if len(login) > confab.MaxEmailBytes {
+		return nil, nil
+	}
+	if uuid.Validate(login) == nil {
+		if a, err := s.accountByID(ctx, login); err != nil || a != nil {
+			return a, err
+		}
+	}
+	a, err := s.store.GetAccountByLogin(ctx, login)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, nil
+	}
+	return a, err
+}
+
+// accountByID returns the account of a user id, (nil, nil) if none.
+func (s *Service) accountByID(ctx context.Context, userID string) (*confab.Account, error) {
+	u, err := s.store.GetUser(ctx, userID)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
-	return s.tokens(&a.User, now, refresh)
+	cred, err := s.store.GetCredentials(ctx, userID)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &confab.Account{User: *u, PasswordHash: cred.PasswordHash, Disabled: cred.Disabled}, nil
 }

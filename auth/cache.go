@@ -7,9 +7,17 @@ import (
 	"github.com/confab-chat/confab"
 )
 
-// maxCachedTokens bounds the verified-token cache: about 150 bytes an
-// entry, so 100k tokens take some 15 MB. Beyond it the oldest entries go.
+// maxCachedTokens bounds the verified-token cache: about 200 bytes an
+// entry, so 100k tokens take some 20 MB. Beyond it the oldest entries go.
 const maxCachedTokens = 100_000
+
+// cacheEntry is what a verified token proved.
+type cacheEntry struct {
+	id      confab.Identity
+	origin  string    // origin_jti: the refresh-token family it was minted from
+	use     string    // token_use: "id" or "access"
+	checked time.Time // when the family was last found not revoked
+}
 
 // tokenCache remembers verified tokens, keyed by the SHA-256 of the token,
 // until they expire, so that a request costs a hash and a map lookup rather
@@ -20,33 +28,33 @@ const maxCachedTokens = 100_000
 // the first to expire).
 type tokenCache struct {
 	mu      sync.Mutex
-	entries map[[32]byte]confab.Identity // guarded by mu
-	ring    [][32]byte                   // guarded by mu; insertion order, len = capacity
-	next    int                          // guarded by mu; ring slot of the next insertion
-	full    bool                         // guarded by mu; the ring has wrapped
+	entries map[[32]byte]cacheEntry // guarded by mu
+	ring    [][32]byte              // guarded by mu; insertion order, len = capacity
+	next    int                     // guarded by mu; ring slot of the next insertion
+	full    bool                    // guarded by mu; the ring has wrapped
 }
 
 func newTokenCache(capacity int) *tokenCache {
-	return &tokenCache{entries: make(map[[32]byte]confab.Identity), ring: make([][32]byte, capacity)}
+	return &tokenCache{entries: make(map[[32]byte]cacheEntry), ring: make([][32]byte, capacity)}
 }
 
-// get returns the identity cached for key, if it has not expired at now.
-func (c *tokenCache) get(key [32]byte, now time.Time) (confab.Identity, bool) {
+// get returns the entry cached for key, if its token has not expired at now.
+func (c *tokenCache) get(key [32]byte, now time.Time) (cacheEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	id, ok := c.entries[key]
+	e, ok := c.entries[key]
 	if !ok {
-		return confab.Identity{}, false
+		return cacheEntry{}, false
 	}
-	if !now.Before(id.ExpiresAt) {
+	if !now.Before(e.id.ExpiresAt) {
 		delete(c.entries, key)
-		return confab.Identity{}, false
+		return cacheEntry{}, false
 	}
-	return id, true
+	return e, true
 }
 
-// put caches id under key, evicting the oldest entry when full.
-func (c *tokenCache) put(key [32]byte, id confab.Identity) {
+// put caches e under key, evicting the oldest entry when full.
+func (c *tokenCache) put(key [32]byte, e cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[key]; ok {
@@ -56,9 +64,32 @@ func (c *tokenCache) put(key [32]byte, id confab.Identity) {
 		delete(c.entries, c.ring[c.next])
 	}
 	c.ring[c.next] = key
-	c.entries[key] = id
+	c.entries[key] = e
 	if c.next++; c.next == len(c.ring) {
 		c.next, c.full = 0, true
+	}
+}
+
+// update replaces the entry of key if it is still cached.
+func (c *tokenCache) update(key [32]byte, e cacheEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[key]; ok {
+		c.entries[key] = e
+	}
+}
+
+// drop removes every entry for which match is true: the tokens of a
+// revoked sign-in or user, which must be verified (and refused) afresh. It
+// scans the whole cache, which revocations, being rare, can afford. Their
+// ring slots stay and are reused in turn.
+func (c *tokenCache) drop(match func(cacheEntry) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.entries {
+		if match(e) {
+			delete(c.entries, k)
+		}
 	}
 }
 

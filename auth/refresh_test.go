@@ -71,6 +71,56 @@ func TestService_Refresh(t *testing.T) {
 			}
 		}
 	})
+	// Issue 17, defect 5: a disabled account kept refreshing for 30 days.
+	t.Run("ErrDisabled", func(t *testing.T) {
+		s, _ := newService(t)
+		tok := signUpAndLogin(t, s, "ann@example.com")
+		id, err := s.Verify(tok.AccessToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.store.UpdateCredentials(ctx, id.UserID, confab.CredentialsUpdate{Disabled: ptr(true), UpdatedAt: s.now()}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Refresh(ctx, tok.RefreshToken, "")
+		wantCode(t, err, confab.CodeUnauthenticated)
+		_, err = s.RefreshKeep(ctx, tok.RefreshToken, "")
+		wantCode(t, err, confab.CodeUnauthenticated)
+	})
+	// Issue 17, defect 5: refreshed tokens claimed a sign-in at refresh time.
+	t.Run("OKKeepsAuthTime", func(t *testing.T) {
+		s, clk := newService(t)
+		tok := signUpAndLogin(t, s, "ann@example.com")
+		signedIn := clk.now()
+		clk.add(2 * time.Hour)
+		next, err := s.Refresh(ctx, tok.RefreshToken, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		clk.add(2 * time.Hour)
+		kept, err := s.RefreshKeep(ctx, next.RefreshToken, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range []string{next.IDToken, next.AccessToken, kept.IDToken, kept.AccessToken} {
+			if got := claimsOf(t, tk)["auth_time"]; got != float64(signedIn.Unix()) {
+				t.Errorf("auth_time = %v, want the sign-in's %d", got, signedIn.Unix())
+			}
+		}
+	})
+	t.Run("OKKeepDoesNotRotate", func(t *testing.T) {
+		s, _ := newService(t)
+		tok := signUpAndLogin(t, s, "ann@example.com")
+		for range 2 {
+			got, err := s.RefreshKeep(ctx, tok.RefreshToken, "")
+			if err != nil || got.RefreshToken != "" || got.AccessToken == "" {
+				t.Fatalf("RefreshKeep = %+v, %v; want new tokens and no refresh token", got, err)
+			}
+		}
+		if _, err := s.Refresh(ctx, tok.RefreshToken, ""); err != nil {
+			t.Fatalf("Refresh after RefreshKeep = %v; the token must still be unused", err)
+		}
+	})
 	t.Run("ErrUnknown", func(t *testing.T) {
 		s, _ := newService(t)
 		for _, tok := range []string{"", "made-up"} {
@@ -79,3 +129,5 @@ func TestService_Refresh(t *testing.T) {
 		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/confab-chat/confab"
@@ -40,6 +42,29 @@ type Config struct {
 	// a password hash, so this bounds the CPU one address can take.
 	// Default 60; negative disables. Over it is CodeLimited with the wait.
 	LoginsPerMinute int
+	// RevocationCheck is how long a verified token is trusted from the
+	// cache before its sign-in is looked up again in the store: a sign-out
+	// on another node reaches this one within it (on this node at once).
+	// Default 1 minute.
+	RevocationCheck time.Duration
+	// UserPoolID names the Cognito user pool confab stands in for, like
+	// "local_confab": the part after "_" is the SRP pool name, part of
+	// every SRP verifier, so it must stay fixed once verifiers exist
+	// (protocols.md §4.5, §4.6). Default "local_confab".
+	UserPoolID string
+	// DisableSRP turns SRP sign-in off: no verifiers are stored (a new
+	// password removes the old one) and USER_SRP_AUTH is refused. An SRP
+	// verifier is a fast salted hash of the password, weaker against
+	// offline guessing than argon2id (protocols.md §4.6).
+	DisableSRP bool
+	// Mailer sends confirmation and password-reset codes. Nil: sign-ups
+	// are confirmed at once and ForgotPassword sends nothing.
+	Mailer Mailer
+	// CodeTTL is how long an e-mailed code stays valid; default 1 hour.
+	CodeTTL time.Duration
+	// CodeAttempts is how many wrong entries a code survives; the next
+	// wrong one destroys it. Default 5.
+	CodeAttempts int
 	// Now is the clock; default time.Now. A clock in the past issues tokens
 	// that are already expired, which is how tests mint them.
 	Now func() time.Time
@@ -75,6 +100,18 @@ func (cfg Config) withDefaults() Config {
 	if cfg.LoginsPerMinute == 0 {
 		cfg.LoginsPerMinute = 60
 	}
+	if cfg.RevocationCheck <= 0 {
+		cfg.RevocationCheck = time.Minute
+	}
+	if cfg.UserPoolID == "" {
+		cfg.UserPoolID = "local_confab"
+	}
+	if cfg.CodeTTL <= 0 {
+		cfg.CodeTTL = time.Hour
+	}
+	if cfg.CodeAttempts <= 0 {
+		cfg.CodeAttempts = 5
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -92,10 +129,48 @@ type Service struct {
 	cache     *tokenCache
 	failures  *limiter         // failed sign-ins, by "acct:<userId>", "login:<login>" and "addr:"+ratelimit.AddrKey
 	signups   *limiter         // sign-ups, by "addr:"+ratelimit.AddrKey
+	mails     *limiter         // codes mailed, by "mail:<userId>"
 	logins    *ratelimit.Keyed // sign-in attempts, by ratelimit.AddrKey; nil when unlimited
 	argon     argonParams      // cost of new hashes: owaspArgon (tests lower it)
 	hashing   chan struct{}    // one slot per password hash in progress (each holds 19 MiB)
 	dummyHash string           // hash with argon's cost, checked for unknown users so timing reveals nothing
+	sealKey   []byte           // AEAD key of sessions and SRP secret blocks, derived from the signing key
+
+	hooksMu  sync.Mutex
+	onRevoke []func(userID string) // guarded by hooksMu; see OnRevoke
+}
+
+// ClientID returns the app client id tokens are issued for.
+func (s *Service) ClientID() string { return s.cfg.ClientID }
+
+// UserPoolID returns the user pool id (Config.UserPoolID).
+func (s *Service) UserPoolID() string { return s.cfg.UserPoolID }
+
+// SRPEnabled reports whether SRP sign-in is on (Config.DisableSRP).
+func (s *Service) SRPEnabled() bool { return !s.cfg.DisableSRP }
+
+// MailEnabled reports whether codes are e-mailed (Config.Mailer), that is
+// whether sign-ups wait for a confirmation code.
+func (s *Service) MailEnabled() bool { return s.cfg.Mailer != nil }
+
+// OnRevoke registers f to run after a user's sign-ins were revoked
+// (sign-out everywhere, a revoked refresh token, a disabled or deleted
+// account), with that user's id: the server closes the user's live
+// WebSockets with it. f runs on the revoking caller's goroutine and must
+// not block.
+func (s *Service) OnRevoke(f func(userID string)) {
+	s.hooksMu.Lock()
+	defer s.hooksMu.Unlock()
+	s.onRevoke = append(s.onRevoke, f)
+}
+
+func (s *Service) revoked(userID string) {
+	s.hooksMu.Lock()
+	hooks := s.onRevoke
+	s.hooksMu.Unlock()
+	for _, f := range hooks {
+		f(userID)
+	}
 }
 
 // Tokens is what sign-in and refresh return.
@@ -119,6 +194,9 @@ func New(store confab.Store, cfg Config) (*Service, error) {
 		return nil, errors.New("auth: Config.KeyFile is required")
 	}
 	cfg = cfg.withDefaults()
+	if i := strings.IndexByte(cfg.UserPoolID, '_'); i < 0 || i == len(cfg.UserPoolID)-1 {
+		return nil, fmt.Errorf("auth: Config.UserPoolID %q must be <region>_<name>", cfg.UserPoolID)
+	}
 	key, err := loadOrCreateKey(cfg.KeyFile)
 	if err != nil {
 		return nil, err
@@ -132,10 +210,12 @@ func New(store confab.Store, cfg Config) (*Service, error) {
 		cache:     newTokenCache(maxCachedTokens),
 		failures:  newLimiter(cfg.LoginFailures, cfg.LockoutWindow, cfg.Now),
 		signups:   newLimiter(cfg.SignupsPerMinute, time.Minute, cfg.Now),
+		mails:     newLimiter(mailsPerHour, time.Hour, cfg.Now),
 		logins:    ratelimit.New(float64(cfg.LoginsPerMinute)/60, cfg.LoginsPerMinute).WithClock(cfg.Now),
 		argon:     owaspArgon,
 		hashing:   make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 		dummyHash: owaspArgon.hash("confab-dummy-password"),
+		sealKey:   deriveSealKey(key),
 	}, nil
 }
 

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/confab-chat/confab"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 )
 
 // minKeyBits is the smallest RSA key accepted from a key file.
@@ -126,6 +128,7 @@ type claims struct {
 	Scope           string `json:"scope,omitempty"`
 	AuthTime        int64  `json:"auth_time"`
 	OriginJTI       string `json:"origin_jti,omitempty"`
+	EventID         string `json:"event_id,omitempty"`
 }
 
 func newJTI() string {
@@ -134,19 +137,22 @@ func newJTI() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// issue signs an id token and an access token for u.
-func (s *Service) issue(u *confab.User, authTime time.Time) (idToken, accessToken string, err error) {
+// issue signs an id token and an access token for u. origin is the
+// refresh-token family they are minted from: it goes out as origin_jti, so
+// revoking the family revokes them (protocols.md §4.1, §4.3 RevokeToken),
+// and Amplify's signOut() calls RevokeToken only when it is present.
+func (s *Service) issue(u *confab.User, authTime time.Time, origin string) (idToken, accessToken string, err error) {
 	now := s.now()
 	exp := jwt.NewNumericDate(now.Add(s.cfg.AccessTTL))
-	origin := newJTI()
+	event := uuid.NewString()
 	verified := true
 	id := claims{
 		RegisteredClaims: jwt.RegisteredClaims{Issuer: s.cfg.Issuer, Subject: u.UserID, Audience: jwt.ClaimStrings{s.cfg.ClientID}, ExpiresAt: exp, IssuedAt: jwt.NewNumericDate(now), ID: newJTI()},
-		TokenUse:         "id", Email: u.Email, EmailVerified: &verified, CognitoUsername: u.Username, AuthTime: authTime.Unix(), OriginJTI: origin,
+		TokenUse:         "id", Email: u.Email, EmailVerified: &verified, CognitoUsername: u.Username, AuthTime: authTime.Unix(), OriginJTI: origin, EventID: event,
 	}
 	access := claims{
 		RegisteredClaims: jwt.RegisteredClaims{Issuer: s.cfg.Issuer, Subject: u.UserID, ExpiresAt: exp, IssuedAt: jwt.NewNumericDate(now), ID: newJTI()},
-		TokenUse:         "access", ClientID: s.cfg.ClientID, Username: u.Username, Scope: "aws.cognito.signin.user.admin", AuthTime: authTime.Unix(), OriginJTI: origin,
+		TokenUse:         "access", ClientID: s.cfg.ClientID, Username: u.Username, Scope: "aws.cognito.signin.user.admin", AuthTime: authTime.Unix(), OriginJTI: origin, EventID: event,
 	}
 	sign := func(c claims) (string, error) {
 		t := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
@@ -167,23 +173,65 @@ func (s *Service) issue(u *confab.User, authTime time.Time) (idToken, accessToke
 const maxTokenBytes = 8 << 10
 
 // Verify checks a token (raw or "Bearer <token>"): RS256 only, our kid,
-// issuer, expiry, token_use id or access, and audience or client_id.
-// Verified tokens are cached until they expire, so a request costs one
-// hash and a map lookup instead of an RSA verification. Any failure is
-// CodeUnauthenticated with a short safe message.
+// issuer, expiry, token_use id or access, audience or client_id, and that
+// the sign-in it was minted from (origin_jti) is not revoked. Verified
+// tokens are cached until they expire, so a request costs one hash and a
+// map lookup instead of an RSA verification; a cached token's sign-in is
+// looked up again after Config.RevocationCheck, so a sign-out on another
+// node takes effect here within that time (on this node, at once). Any
+// failure is CodeUnauthenticated with a short safe message, but for a
+// store that cannot answer (CodeUnavailable).
 func (s *Service) Verify(token string) (confab.Identity, error) {
+	e, err := s.verify(token)
+	return e.id, err
+}
+
+// VerifyAccess is Verify for access tokens only: the Cognito operations
+// that act on the signed-in user take an access token (protocols.md §4.3).
+func (s *Service) VerifyAccess(token string) (confab.Identity, error) {
+	e, err := s.verify(token)
+	if err == nil && e.use != "access" {
+		return confab.Identity{}, errUnauthenticated("Invalid Access Token")
+	}
+	return e.id, err
+}
+
+func (s *Service) verify(token string) (cacheEntry, error) {
 	token = strings.TrimSpace(token)
 	if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
 		token = strings.TrimSpace(token[7:])
 	}
 	if token == "" || len(token) > maxTokenBytes {
-		return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
+		return cacheEntry{}, errUnauthenticated("Valid authorization header not provided.")
 	}
 	sum := tokenHash(token)
 	now := s.now()
-	if id, ok := s.cache.get(sum, now); ok {
-		return id, nil
+	if e, ok := s.cache.get(sum, now); ok {
+		if now.Sub(e.checked) < s.cfg.RevocationCheck {
+			return e, nil
+		}
+		if err := s.checkOrigin(e.origin); err != nil {
+			s.cache.drop(func(c cacheEntry) bool { return c.origin == e.origin })
+			return cacheEntry{}, err
+		}
+		e.checked = now
+		s.cache.update(sum, e)
+		return e, nil
 	}
+	e, err := s.parse(token)
+	if err != nil {
+		return cacheEntry{}, err
+	}
+	if err := s.checkOrigin(e.origin); err != nil {
+		return cacheEntry{}, err
+	}
+	e.checked = now
+	s.cache.put(sum, e)
+	return e, nil
+}
+
+// parse checks a token's signature and claims.
+func (s *Service) parse(token string) (cacheEntry, error) {
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
 		if kid, _ := t.Header["kid"].(string); kid != s.kid {
@@ -198,31 +246,53 @@ func (s *Service) Verify(token string) (confab.Identity, error) {
 	)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return confab.Identity{}, errUnauthenticated("Token has expired.")
+		return cacheEntry{}, errUnauthenticated("Token has expired.")
 	case err != nil:
-		return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
+		return cacheEntry{}, errUnauthenticated("Valid authorization header not provided.")
 	}
 	id := confab.Identity{UserID: c.Subject, Email: c.Email, ExpiresAt: c.ExpiresAt.Time}
 	switch c.TokenUse {
 	case "id":
 		if !containsString(c.Audience, s.cfg.ClientID) {
-			return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
+			return cacheEntry{}, errUnauthenticated("Valid authorization header not provided.")
 		}
 		id.Username = c.CognitoUsername
 	case "access":
 		if c.ClientID != s.cfg.ClientID {
-			return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
+			return cacheEntry{}, errUnauthenticated("Valid authorization header not provided.")
 		}
 		id.Username = c.Username
 	default:
-		return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
+		return cacheEntry{}, errUnauthenticated("Valid authorization header not provided.")
 	}
-	if id.UserID == "" {
-		return confab.Identity{}, errUnauthenticated("Valid authorization header not provided.")
+	if id.UserID == "" || c.OriginJTI == "" {
+		return cacheEntry{}, errUnauthenticated("Valid authorization header not provided.")
 	}
-	s.cache.put(sum, id)
-	return id, nil
+	return cacheEntry{id: id, origin: c.OriginJTI, use: c.TokenUse}, nil
 }
+
+// revocationLookupTimeout bounds the store lookup of Verify, which has no
+// context of its own.
+const revocationLookupTimeout = 5 * time.Second
+
+// checkOrigin refuses tokens whose refresh-token family (origin_jti) is
+// revoked or unknown: every token confab issues is minted from a family.
+func (s *Service) checkOrigin(origin string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), revocationLookupTimeout)
+	defer cancel()
+	f, err := s.store.GetRefreshFamily(ctx, origin)
+	switch {
+	case confab.ErrorCode(err) == confab.CodeNotFound:
+		return errRevoked
+	case err != nil:
+		return &confab.Error{Code: confab.CodeUnavailable, Message: "The service is unavailable; retry.", Op: "auth.Verify", Err: err}
+	case f.Revoked:
+		return errRevoked
+	}
+	return nil
+}
+
+var errRevoked = reasonError(confab.CodeUnauthenticated, ReasonTokenRevoked, "Access Token has been revoked")
 
 // tokenHash is the cache key of a token. Our tokens are about 1 KiB, so
 // they are hashed through a stack buffer (converting the string would

@@ -190,17 +190,17 @@ func TestService_Verify_Cache(t *testing.T) {
 		exp := time.Now().Add(time.Hour)
 		keys := [][32]byte{{1}, {2}, {3}}
 		for i, k := range keys {
-			c.put(k, confab.Identity{UserID: string(rune('a' + i)), ExpiresAt: exp})
+			c.put(k, cacheEntry{id: confab.Identity{UserID: string(rune('a' + i)), ExpiresAt: exp}})
 		}
-		c.put(keys[2], confab.Identity{UserID: "dup", ExpiresAt: exp})
+		c.put(keys[2], cacheEntry{id: confab.Identity{UserID: "dup", ExpiresAt: exp}})
 		if n := c.len(); n != 2 {
 			t.Fatalf("entries = %d, want 2", n)
 		}
 		if _, ok := c.get(keys[0], time.Now()); ok {
 			t.Error("the oldest entry survived")
 		}
-		if id, ok := c.get(keys[2], time.Now()); !ok || id.UserID != "c" {
-			t.Errorf("newest entry = %+v, %v", id, ok)
+		if e, ok := c.get(keys[2], time.Now()); !ok || e.id.UserID != "c" {
+			t.Errorf("newest entry = %+v, %v", e, ok)
 		}
 	})
 }
@@ -212,8 +212,8 @@ func TestService_TokenClaims(t *testing.T) {
 		name, token, use string
 		want, absent     []string
 	}{
-		{"ID", tok.IDToken, "id", []string{"sub", "email", "email_verified", "cognito:username", "aud", "iss", "exp", "iat", "auth_time", "jti", "origin_jti"}, []string{"client_id"}},
-		{"Access", tok.AccessToken, "access", []string{"sub", "username", "client_id", "scope", "iss", "exp", "iat", "auth_time", "jti", "origin_jti"}, []string{"aud", "email"}},
+		{"ID", tok.IDToken, "id", []string{"sub", "email", "email_verified", "cognito:username", "aud", "iss", "exp", "iat", "auth_time", "jti", "origin_jti", "event_id"}, []string{"client_id"}},
+		{"Access", tok.AccessToken, "access", []string{"sub", "username", "client_id", "scope", "iss", "exp", "iat", "auth_time", "jti", "origin_jti", "event_id"}, []string{"aud", "email"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tk, _, err := jwt.NewParser().ParseUnverified(tt.token, jwt.MapClaims{})

@@ -27,6 +27,13 @@ func (s *Server) routes() http.Handler {
 	authHandler := newAuthHandler(s.auth, s.logger)
 	mux.Handle("POST /auth/", authHandler)
 	mux.Handle("GET /.well-known/", authHandler)
+	// Amplify posts to its userPoolEndpoint exactly; the AWS SDKs and CLI
+	// append "/" (protocols.md §4.2). Every method, so that each answer is
+	// the API's JSON.
+	for _, m := range []string{"POST", "GET", "PUT", "DELETE", "PATCH"} {
+		mux.Handle(m+" /cognito", s.cfg.Cognito)
+		mux.Handle(m+" /cognito/", s.cfg.Cognito)
+	}
 
 	mux.Handle("POST /graphql", s.requireToken(s.gql))
 	mux.HandleFunc("GET /graphql", s.websocketOnly)

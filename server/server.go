@@ -17,6 +17,7 @@ import (
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph"
 	"github.com/confab-chat/confab/server/appsync"
+	"github.com/confab-chat/confab/server/cognito"
 	"github.com/confab-chat/confab/server/gqlws"
 	"github.com/confab-chat/confab/server/realtime"
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,10 @@ type Config struct {
 	// Realtime configures both WebSocket protocols; Authenticate and
 	// Connect are filled in by New.
 	Realtime realtime.Config
+	// Cognito serves the Cognito Identity Provider API at /cognito and
+	// /cognito/ (server/cognito). Nil: one with the accounts service's
+	// pool and client, no client secret and no admin key.
+	Cognito http.Handler
 	// Version is reported by /healthz.
 	Version string
 }
@@ -86,6 +91,14 @@ func New(cfg Config, chatSvc *chat.Service, authSvc *auth.Service, store confab.
 	rt.SharedFields = graph.SharedSubscriptions
 	rt.OnShared = s.metrics.observeShared
 	s.hub = realtime.NewHub(rt)
+	authSvc.OnRevoke(s.hub.CloseUser)
+	if s.cfg.Cognito == nil {
+		h, err := cognito.New(cognito.Config{}, authSvc, logger)
+		if err != nil {
+			panic("server: the default Cognito configuration is the accounts service's own: " + err.Error())
+		}
+		s.cfg.Cognito = h
+	}
 
 	s.gql = graph.NewServer(chatSvc, cfg.GraphQL, logger)
 	s.gql.AddTransport(gqlws.Transport{Hub: s.hub})

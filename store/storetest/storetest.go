@@ -22,7 +22,7 @@ import (
 // its own cleanup (t.Cleanup); each subtest calls it once.
 func Run(t *testing.T, open func(t *testing.T) confab.Store) {
 	var tests []test
-	for _, group := range [][]test{userTests, tokenTests, conversationTests, messageTests, searchTests, purgeTests, presenceTests} {
+	for _, group := range [][]test{userTests, tokenTests, credentialTests, conversationTests, messageTests, searchTests, purgeTests, presenceTests} {
 		tests = append(tests, group...)
 	}
 	for _, tt := range tests {
