@@ -17,6 +17,7 @@ import (
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph"
 	"github.com/confab-chat/confab/server"
+	"github.com/confab-chat/confab/server/cognito"
 	"github.com/confab-chat/confab/server/realtime"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -31,6 +32,7 @@ type serveConfig struct {
 	TLSCert, TLSKey  string
 	TLSSelfSigned    bool
 	PublicURL        string
+	Cognito          cognitoConfig
 	KeyFile          string
 	Issuer           string
 	AccessTTL        time.Duration
@@ -61,7 +63,7 @@ var unlimitedFlags = []string{
 
 // serveSettings is the table of confab serve's settings.
 func serveSettings(c *serveConfig) []setting {
-	return []setting{
+	return append([]setting{
 		{"http", "localhost:8080", "HTTP listen address", str(&c.HTTP)},
 		{"data", "./confab-data", "data directory (embedded store, signing key)", str(&c.Data)},
 		{"store", "sqlite", "store engine: sqlite (embedded) or postgres", str(&c.Store)},
@@ -91,7 +93,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"max-conns-per-user", "100", "live WebSocket connections per user on this node (-1: unlimited)", integer(&c.ConnsPerUser)},
 		{"max-conns-per-address", "1000", "live WebSocket connections per client address (IPv6: per /64) on this node (-1: unlimited)", integer(&c.ConnsPerAddress)},
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
-	}
+	}, cognitoSettings(&c.Cognito)...)
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -119,6 +121,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	c.PublicURL = publicURL
+	if err := c.Cognito.check(); err != nil {
+		return err
+	}
 	logger, err := newLogger(m.Stderr, c.LogLevel)
 	if err != nil {
 		return err
@@ -155,9 +160,20 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		logger.Info("self-signed TLS certificate", "cert", c.TLSCert, "made", made)
 		fmt.Fprint(m.Stdout, trustHint(c.TLSCert))
 	}
+	mailer, err := openMailer(c.Cognito.SMTPURL, c.Cognito.MailFrom)
+	if err != nil {
+		return err
+	}
 	authSvc, err := auth.New(st, auth.Config{
 		Issuer: c.Issuer, KeyFile: c.KeyFile, AccessTTL: c.AccessTTL, SignupsPerMinute: c.SignupsPerMinute, LoginsPerMinute: c.LoginsPerMinute,
+		UserPoolID: c.Cognito.UserPoolID, ClientID: c.Cognito.ClientID, DisableSRP: !c.Cognito.SRP, Mailer: mailer,
 	})
+	if err != nil {
+		return err
+	}
+	cognitoAPI, err := cognito.New(cognito.Config{
+		ClientSecret: c.Cognito.ClientSecret, AdminAccessKeyID: c.Cognito.AdminKeyID, AdminSecretAccessKey: c.Cognito.AdminSecret,
+	}, authSvc, logger)
 	if err != nil {
 		return err
 	}
@@ -185,6 +201,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		GraphQL:        graph.Limits{Introspection: c.Introspection},
 		Realtime: realtime.Config{KeepAlive: c.KeepAlive, MaxSubscriptions: c.MaxSubscriptions,
 			MaxConnsPerUser: c.ConnsPerUser, MaxConnsPerAddress: c.ConnsPerAddress},
+		Cognito: cognitoAPI,
 		Version: version,
 	}, chatSvc, authSvc, st, br, reg, logger)
 	if err := srv.Open(); err != nil {

@@ -21,15 +21,16 @@ import { adminKey, build, clientId, codeIn, httpsAgent, startConfab, startSMTP, 
 
 let tmp, plain, mailing, smtp;
 
-// storage is Amplify's token store, kept in a Map so the test can read the
-// refresh token Amplify holds (it never hands it out otherwise).
+// store is Amplify's token storage, a Map so the test can read the refresh
+// token Amplify holds (it never hands it out otherwise). Amplify.configure
+// resets the storage, so use() sets it after each configuration.
 const store = new Map();
-cognitoUserPoolsTokenProvider.setKeyValueStorage({
+const storage = {
   setItem: async (k, v) => { store.set(k, v); },
   getItem: async (k) => store.get(k) ?? null,
   removeItem: async (k) => { store.delete(k); },
   clear: async () => { store.clear(); },
-});
+};
 const refreshTokenHeld = () => [...store].find(([k]) => k.endsWith('.refreshToken'))?.[1];
 
 before(async () => {
@@ -53,6 +54,7 @@ function use(server) {
   Amplify.configure(outputs);
   const config = Amplify.getConfig();
   Amplify.configure({ ...config, Auth: { Cognito: { ...config.Auth.Cognito, userPoolEndpoint: `${server.base}/cognito` } } });
+  cognitoUserPoolsTokenProvider.setKeyValueStorage(storage);
 }
 
 // cognito is the AWS SDK v3 client for server, for checks Amplify cannot make.
@@ -101,7 +103,10 @@ test('signUp with --smtp-url: the e-mailed code confirms the account', async () 
   const r = await signUp({ username: email, password: PASSWORD, options: { userAttributes: { email } } });
   assert.equal(r.nextStep.signUpStep, 'CONFIRM_SIGN_UP', JSON.stringify(r));
   assert.equal(r.nextStep.codeDeliveryDetails.deliveryMedium, 'EMAIL');
-  await assert.rejects(signIn({ username: email, password: PASSWORD }), { name: 'UserNotConfirmedException' });
+  // Amplify turns UserNotConfirmedException into this next step.
+  const early = await signIn({ username: email, password: PASSWORD });
+  assert.equal(early.isSignedIn, false);
+  assert.equal(early.nextStep.signInStep, 'CONFIRM_SIGN_UP', JSON.stringify(early));
   await assert.rejects(confirmSignUp({ username: email, confirmationCode: '000000' }), { name: 'CodeMismatchException' });
   const code = codeIn(await smtp.mail(email));
   const done = await confirmSignUp({ username: email, confirmationCode: code });
@@ -211,6 +216,7 @@ test('signOut() revokes the refresh token Amplify held', async () => {
 test('signOut({global:true}) revokes every session of the user', async () => {
   await freshSignIn(plain, 'global');
   const refreshToken = refreshTokenHeld();
+  assert.ok(refreshToken, 'Amplify keeps a refresh token');
   const { accessToken } = (await fetchAuthSession()).tokens;
   await signOut({ global: true });
   await refreshRefused(refreshToken);
