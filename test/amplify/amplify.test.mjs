@@ -16,7 +16,7 @@ import {
 import { cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito';
 import { generateClient } from 'aws-amplify/api';
 import { Hub } from 'aws-amplify/utils';
-import { CognitoIdentityProviderClient, AdminCreateUserCommand, InitiateAuthCommand, GetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient, AdminCreateUserCommand, InitiateAuthCommand, GetUserCommand, GlobalSignOutCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { adminKey, build, clientId, codeIn, httpsAgent, startConfab, startSMTP, tempDir, trust, userPoolId } from './harness.mjs';
 
 let tmp, plain, mailing, smtp;
@@ -275,4 +275,32 @@ test('generateClient with the signed-in session: send, list, and a subscription 
   });
   assert.deepEqual(list.data.listMessages.items.map((m) => m.seq).sort(), [1, 2, 3, 4, 5]);
   await signOut();
+});
+
+test('a global sign-out closes the live subscription of that user', async () => {
+  await freshSignIn(plain, 'live');
+  const client = generateClient();
+  const conv = await client.graphql({ query: 'mutation { createConversation(input: { name: "live", participants: [] }) { conversationId } }' });
+  const { accessToken } = (await fetchAuthSession()).tokens;
+  const events = [];
+  let acked;
+  const ack = new Promise((r) => { acked = r; });
+  let disrupted;
+  const closed = new Promise((r) => { disrupted = r; });
+  const stop = Hub.listen('api', ({ payload }) => {
+    events.push(payload.event === 'ConnectionStateChange' ? payload.data.connectionState : payload.event);
+    if (payload.event === 'Subscription ack') acked();
+    if (payload.event === 'ConnectionStateChange' && payload.data.connectionState !== 'Connected' && events.includes('Subscription ack')) disrupted('state ' + payload.data.connectionState);
+  });
+  const sub = client.graphql({
+    query: 'subscription S($c: ID!) { onMessageSent(conversationId: $c) { seq } }',
+    variables: { c: conv.data.createConversation.conversationId },
+  }).subscribe({ next: () => {}, error: (e) => disrupted('error ' + JSON.stringify(e)) });
+  await ack;
+  await cognito(plain).send(new GlobalSignOutCommand({ AccessToken: accessToken.toString() }));
+  const why = await Promise.race([closed, new Promise((r) => setTimeout(() => r(null), 15_000))]);
+  stop();
+  sub.unsubscribe();
+  assert.ok(why, `the subscription stayed connected after the global sign-out (events: ${events.join(', ')})`);
+  await signOut().catch(() => {});
 });
