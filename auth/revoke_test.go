@@ -1,12 +1,14 @@
 package auth
 
 import (
+	"encoding/base64"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/auth/srp"
 )
 
 // hookCalls records the user ids OnRevoke reports.
@@ -131,4 +133,54 @@ func TestService_VerifyAccess(t *testing.T) {
 	}
 	_, err := s.VerifyAccess(tok.IDToken)
 	wantCode(t, err, confab.CodeUnauthenticated)
+}
+
+// Accounts made before SRP existed (or while it was off) get a verifier at
+// their next password sign-in, and SRP works from then on.
+func TestService_SRPVerifierAtNextSignIn(t *testing.T) {
+	s, _ := newService(t)
+	s.cfg.DisableSRP = true
+	if _, err := s.SignUp(ctx, SignUpInput{Email: "ann@example.com", Password: testPassword}, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.cfg.DisableSRP = false
+	a, err := s.store.GetAccountByLogin(ctx, "ann@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.store.GetCredentials(ctx, a.User.UserID); c == nil || c.SRP != nil {
+		t.Fatalf("credentials = %+v, want no verifier yet", c)
+	}
+	if _, err := s.SignIn(ctx, "ann@example.com", testPassword, ""); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.store.GetCredentials(ctx, a.User.UserID)
+	if err != nil || c.SRP == nil {
+		t.Fatalf("credentials after a password sign-in = %+v, %v; want a verifier", c, err)
+	}
+	if _, err := srpSignIn(t, s, "ann@example.com", testPassword); err != nil {
+		t.Fatalf("SRP sign-in after the password sign-in: %v", err)
+	}
+	if _, err := srpSignIn(t, s, "ann@example.com", "Wrong-Passw0rd"); confab.ErrorCode(err) != confab.CodeUnauthenticated {
+		t.Fatalf("SRP sign-in with a wrong password: %v, want CodeUnauthenticated", err)
+	}
+}
+
+// srpSignIn runs both SRP steps with the client's side computed by
+// srp.ClientKey.
+func srpSignIn(t *testing.T, s *Service, login, password string) (*SignInResult, error) {
+	t.Helper()
+	a, A := srp.ClientA()
+	ch, err := s.StartSRP(ctx, login, A.Text(16), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ch.Parameters
+	salt, _ := srp.ParseHex(p["SALT"])
+	B, _ := srp.ParseHex(p["SRP_B"])
+	block, _ := base64.StdEncoding.DecodeString(p["SECRET_BLOCK"])
+	ts := s.now().UTC().Format("Mon Jan 2 15:04:05 UTC 2006")
+	key := srp.ClientKey("confab", p["USER_ID_FOR_SRP"], password, salt, a, A, B)
+	return s.RespondSRP(ctx, SRPAnswer{UserID: p["USERNAME"], SecretBlock: p["SECRET_BLOCK"], Timestamp: ts,
+		Signature: base64.StdEncoding.EncodeToString(srp.Signature(key, "confab", p["USER_ID_FOR_SRP"], block, ts))}, "")
 }

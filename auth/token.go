@@ -119,6 +119,10 @@ func keyID(pub *rsa.PublicKey) string {
 // (protocols.md §4.1).
 type claims struct {
 	jwt.RegisteredClaims
+	// Aud is the id token's audience, a single string as in Cognito's
+	// tokens; it shadows RegisteredClaims.Audience, which the JWT library
+	// would write as an array.
+	Aud             string `json:"aud,omitempty"`
 	TokenUse        string `json:"token_use"`
 	Email           string `json:"email,omitempty"`
 	EmailVerified   *bool  `json:"email_verified,omitempty"`
@@ -147,8 +151,8 @@ func (s *Service) issue(u *confab.User, authTime time.Time, origin string) (idTo
 	event := uuid.NewString()
 	verified := true
 	id := claims{
-		RegisteredClaims: jwt.RegisteredClaims{Issuer: s.cfg.Issuer, Subject: u.UserID, Audience: jwt.ClaimStrings{s.cfg.ClientID}, ExpiresAt: exp, IssuedAt: jwt.NewNumericDate(now), ID: newJTI()},
-		TokenUse:         "id", Email: u.Email, EmailVerified: &verified, CognitoUsername: u.Username, AuthTime: authTime.Unix(), OriginJTI: origin, EventID: event,
+		RegisteredClaims: jwt.RegisteredClaims{Issuer: s.cfg.Issuer, Subject: u.UserID, ExpiresAt: exp, IssuedAt: jwt.NewNumericDate(now), ID: newJTI()},
+		Aud:              s.cfg.ClientID, TokenUse: "id", Email: u.Email, EmailVerified: &verified, CognitoUsername: u.Username, AuthTime: authTime.Unix(), OriginJTI: origin, EventID: event,
 	}
 	access := claims{
 		RegisteredClaims: jwt.RegisteredClaims{Issuer: s.cfg.Issuer, Subject: u.UserID, ExpiresAt: exp, IssuedAt: jwt.NewNumericDate(now), ID: newJTI()},
@@ -253,7 +257,7 @@ func (s *Service) parse(token string) (cacheEntry, error) {
 	id := confab.Identity{UserID: c.Subject, Email: c.Email, ExpiresAt: c.ExpiresAt.Time}
 	switch c.TokenUse {
 	case "id":
-		if !containsString(c.Audience, s.cfg.ClientID) {
+		if c.Aud != s.cfg.ClientID {
 			return cacheEntry{}, errUnauthenticated("Valid authorization header not provided.")
 		}
 		id.Username = c.CognitoUsername
@@ -303,15 +307,6 @@ func tokenHash(token string) [32]byte {
 		return sha256.Sum256(buf[:copy(buf[:], token)])
 	}
 	return sha256.Sum256([]byte(token))
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func errUnauthenticated(msg string) error {

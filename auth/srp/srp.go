@@ -152,3 +152,33 @@ func Signature(key []byte, pool, user string, secretBlock []byte, timestamp stri
 	m.Write([]byte(timestamp))
 	return m.Sum(nil)
 }
+
+// The client's side, as Amplify computes it: for Go clients and for tests
+// of the server against an independent computation.
+
+// ClientA returns a random client secret a and its public value
+// A = g^a mod N.
+func ClientA() (a, A *big.Int) {
+	raw := make([]byte, 128)
+	rand.Read(raw) // never fails (crypto/rand documents it)
+	a = new(big.Int).SetBytes(raw)
+	return a, new(big.Int).Exp(g, a, n)
+}
+
+// ClientKey derives the client's key from the password and the server's
+// salt and B: S = (B - k·g^x)^(a + u·x) mod N, then the HKDF written out
+// as its two HMACs.
+func ClientKey(pool, user, password string, salt, a, A, B *big.Int) []byte {
+	x := X(pool, user, password, salt)
+	u := new(big.Int).SetBytes(hashHex(PadHex(A) + PadHex(B)))
+	base := new(big.Int).Sub(B, new(big.Int).Mul(k, new(big.Int).Exp(g, x, n)))
+	base.Mod(base, n)
+	s := new(big.Int).Exp(base, new(big.Int).Add(a, new(big.Int).Mul(u, x)), n)
+	uBytes, _ := hex.DecodeString(PadHex(u)) // PadHex is always even-length hex
+	sBytes, _ := hex.DecodeString(PadHex(s))
+	prk := hmac.New(sha256.New, uBytes)
+	prk.Write(sBytes)
+	t := hmac.New(sha256.New, prk.Sum(nil))
+	t.Write(append([]byte("Caldera Derived Key"), 1))
+	return t.Sum(nil)[:16]
+}

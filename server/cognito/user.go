@@ -20,6 +20,13 @@ func (h *Handler) operations() map[string]operation {
 		"GetUser":                   user(h.getUser),
 		"GlobalSignOut":             user(h.globalSignOut),
 		"RevokeToken":               user(h.revokeToken),
+		"ConfirmSignUp":             user(h.confirmSignUp),
+		"ResendConfirmationCode":    user(h.resendConfirmationCode),
+		"ForgotPassword":            user(h.forgotPassword),
+		"ConfirmForgotPassword":     user(h.confirmForgotPassword),
+		"ChangePassword":            user(h.changePassword),
+		"UpdateUserAttributes":      user(h.updateUserAttributes),
+		"DeleteUser":                user(h.deleteUser),
 
 		"AdminCreateUser":        admin(h.adminCreateUser),
 		"AdminSetUserPassword":   admin(h.adminSetUserPassword),
