@@ -18,6 +18,8 @@ import {
 import { adminKey, clientId, httpsAgent, startConfab, tempDir, trust, userPoolId } from './harness.mjs';
 
 const run = promisify(execFile);
+// Debian's awscli (not a pyenv or pip shim that may stand earlier on PATH).
+const awsCLI = process.env.CONFAB_TEST_AWS_CLI || '/usr/bin/aws';
 let tmp, server, credsFile;
 
 before(async () => {
@@ -148,13 +150,22 @@ test('wire format: errors are 400 with x-amzn-ErrorType and {__type, message}, a
   assert.equal(wrongClient.type, 'ResourceNotFoundException');
 });
 
-test("AWS CLI: the recipe's admin-create-user and admin-set-user-password, as written, with --endpoint-url", async () => {
+test("AWS CLI: the recipe's admin-create-user and admin-set-user-password, as written, with --endpoint-url", async (t) => {
+  // A server of its own: the sign-in failures of the tests above count
+  // against this address (auth's per-address lockout).
+  const server = await startConfab(tmp.dir, 'cli', ['--admin-credentials-file', credsFile]);
+  t.after(() => server.stop());
+  const passwordSignIn = async (username, password) => {
+    const c = new CognitoIdentityProviderClient({ region: 'local', endpoint: `${server.base}/cognito`, credentials: adminKey, requestHandler: { httpsAgent: httpsAgent([server.ca]) } });
+    const r = await c.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: clientId, AuthParameters: { USERNAME: username, PASSWORD: password } }));
+    assert.ok(r.AuthenticationResult?.AccessToken, JSON.stringify(r));
+  };
   const env = {
     PATH: process.env.PATH, HOME: tmp.dir,
     AWS_SHARED_CREDENTIALS_FILE: credsFile, AWS_CONFIG_FILE: join(tmp.dir, 'no-config'),
     AWS_DEFAULT_REGION: 'local', AWS_CA_BUNDLE: server.certFile, AWS_PAGER: '',
   };
-  const aws = (...args) => run('/usr/bin/aws', ['cognito-idp', ...args, '--endpoint-url', `${server.base}/cognito`], { env });
+  const aws = (...args) => run(awsCLI, ['cognito-idp', ...args, '--endpoint-url', `${server.base}/cognito`], { env });
   const USER_POOL_ID = userPoolId;
   for (const n of [1, 2]) {
     await aws('admin-create-user',
@@ -180,7 +191,7 @@ test("AWS CLI: the recipe's admin-create-user and admin-set-user-password, as wr
   const wrongCreds = join(tmp.dir, 'wrong-credentials');
   writeFileSync(wrongCreds, `[default]\naws_access_key_id = ${adminKey.accessKeyId}\naws_secret_access_key = wrong\n`);
   await assert.rejects(
-    run('/usr/bin/aws', ['cognito-idp', 'admin-get-user', '--user-pool-id', USER_POOL_ID, '--username', 'testuser1', '--endpoint-url', `${server.base}/cognito`],
+    run(awsCLI, ['cognito-idp', 'admin-get-user', '--user-pool-id', USER_POOL_ID, '--username', 'testuser1', '--endpoint-url', `${server.base}/cognito`],
       { env: { ...env, AWS_SHARED_CREDENTIALS_FILE: wrongCreds } }),
     (e) => /NotAuthorizedException|AccessDeniedException/.test(e.stderr),
   );
