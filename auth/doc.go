@@ -1,16 +1,34 @@
 // Package auth is confab's account service, the part of the recipe that
 // Cognito played: sign-up with a password policy, sign-in with argon2id
-// hashes and lockout, RS256 id and access tokens shaped like Cognito's
-// (protocols.md §4.1) with a JWKS, and opaque refresh tokens that rotate on
-// use and revoke their family when an old one is replayed.
+// hashes and lockout, or with SRP (USER_SRP_AUTH, auth/srp) against a
+// verifier kept beside the hash; administrators' temporary passwords
+// (NEW_PASSWORD_REQUIRED); one-time codes sent through a Mailer to confirm
+// sign-ups and reset passwords; RS256 id and access tokens shaped like
+// Cognito's (protocols.md §4.1) with a JWKS; and opaque refresh tokens
+// that rotate on use and revoke their family when an old one is replayed.
+//
+// Every id and access token carries its refresh-token family as
+// origin_jti. Signing out (one family, or every family of a user) revokes
+// the family in the store, drops the tokens from this node's verification
+// cache at once, and calls the OnRevoke hooks (the server closes the
+// user's WebSockets); other nodes notice within Config.RevocationCheck.
+//
+// The wire formats (server's /auth REST API and server/cognito's Cognito
+// API) call the same methods, so every rule lives here once. Refusals are
+// *confab.Error values; ReasonOf tells apart the ones Cognito names
+// differently.
 //
 // It stores through confab.Store and never imports a concrete store, the
 // chat service, graph or server.
 //
-// Locks: the Service holds three independent mutexes (the verified-token
-// cache and the two limiters). None is held while another is taken, or
-// while calling the store or hashing a password.
+// Locks: the Service holds independent mutexes (the verified-token cache,
+// the three limiters, the revocation hooks). None is held while another
+// is taken, or while calling the store, hashing a password or running a
+// hook.
 //
 // The Service starts no goroutines; password hashes run on the caller's
-// goroutine, at most GOMAXPROCS (at least 2) at once.
+// goroutine, at most GOMAXPROCS (at least 2) at once. Sealed values (SRP
+// secret blocks, challenge sessions) are encrypted with a key derived from
+// the signing key, so nodes sharing the key file share them and keep no
+// session state.
 package auth

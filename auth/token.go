@@ -335,7 +335,7 @@ func (s *Service) OpenIDConfiguration() []byte {
 		"response_types_supported":              []string{"token"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"claims_supported":                      []string{"sub", "email", "email_verified", "cognito:username", "token_use", "iss", "aud", "exp", "iat", "auth_time", "jti"},
+		"claims_supported":                      []string{"sub", "email", "email_verified", "cognito:username", "username", "client_id", "scope", "token_use", "iss", "aud", "exp", "iat", "auth_time", "jti", "origin_jti", "event_id"},
 	}
 	b, _ := json.Marshal(doc) // plain maps and slices always marshal
 	return b

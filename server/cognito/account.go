@@ -2,7 +2,6 @@ package cognito
 
 import (
 	"context"
-	"strings"
 
 	"github.com/confab-chat/confab/auth"
 )
@@ -131,5 +130,5 @@ func (h *Handler) deleteUser(ctx context.Context, r *request) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	return nil, h.accounts.DeleteUser(ctx, strings.TrimSpace(in.AccessToken))
+	return nil, h.accounts.DeleteUser(ctx, in.AccessToken)
 }

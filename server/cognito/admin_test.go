@@ -95,6 +95,15 @@ func TestHandler_AdminUsers(t *testing.T) {
 	if r.str("User", "UserStatus") != "FORCE_CHANGE_PASSWORD" || r.str("User", "Username") != "testuser1" {
 		t.Fatalf("AdminCreateUser = %v", r.body)
 	}
+	t.Run("SRPFirstSignInNewPasswordRequired", func(t *testing.T) {
+		// Amplify's default sign-in is SRP: the temporary password's
+		// verifier answers, and the challenge follows.
+		r := e.srpSignIn("testuser1@example.com", "TempPassword123!")
+		r.wantOK(t)
+		if r.str("ChallengeName") != "NEW_PASSWORD_REQUIRED" || r.str("Session") == "" || r.str("ChallengeParameters", "userAttributes") == "" {
+			t.Fatalf("SRP first sign-in = %v, want NEW_PASSWORD_REQUIRED", r.body)
+		}
+	})
 	t.Run("NewPasswordRequired", func(t *testing.T) {
 		r := e.call("InitiateAuth", obj{"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": clientID,
 			"AuthParameters": obj{"USERNAME": "testuser1", "PASSWORD": "TempPassword123!"}})

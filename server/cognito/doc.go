@@ -17,6 +17,14 @@
 // recomputed with the AWS SDK's signer, never by hand. Without a
 // configured key they are refused.
 //
+// Limits: a request body of at most Config.MaxBodyBytes (64 KiB); SRP
+// values of at most 2048 hex digits; sealed sessions and secret blocks of
+// at most 8 KiB and 3 minutes; ListUsers pages of at most 60. What it does
+// not do: device tracking (never NewDeviceMetadata), MFA, custom
+// attributes, USER_AUTH and CUSTOM_AUTH flows, SECRET_HASH on
+// REFRESH_TOKEN_AUTH (the refresh token itself is the secret there), and
+// verification of a changed email (it is taken as verified).
+//
 // The package holds no state of its own beyond its configuration and
 // starts no goroutines.
 package cognito
