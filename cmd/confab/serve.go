@@ -107,24 +107,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
-	if c.Retention < 0 {
-		return usageError{fmt.Sprintf("serve: --retention %s is negative (0 keeps messages forever)", c.Retention)}
-	}
-	if c.TLSSelfSigned && (c.TLSCert != "" || c.TLSKey != "") {
-		return usageError{"serve: --tls-self-signed and --tls-cert/--tls-key exclude each other"}
-	}
-	if (c.TLSCert == "") != (c.TLSKey == "") {
-		return usageError{"serve: --tls-cert and --tls-key go together"}
-	}
-	publicURL, err := checkPublicURL(c.PublicURL)
-	if err != nil {
-		return err
-	}
-	c.PublicURL = publicURL
-	if err := c.Cognito.check(); err != nil {
+	if err := c.check(); err != nil {
 		return err
 	}
 	logger, err := newLogger(m.Stderr, c.LogLevel)
+	if err != nil {
+		return err
+	}
+	mailer, err := openMailer(c.Cognito.SMTPURL, c.Cognito.MailFrom)
 	if err != nil {
 		return err
 	}
@@ -159,10 +149,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		logger.Info("self-signed TLS certificate", "cert", c.TLSCert, "made", made)
 		fmt.Fprint(m.Stdout, trustHint(c.TLSCert))
-	}
-	mailer, err := openMailer(c.Cognito.SMTPURL, c.Cognito.MailFrom)
-	if err != nil {
-		return err
 	}
 	authSvc, err := auth.New(st, auth.Config{
 		Issuer: c.Issuer, KeyFile: c.KeyFile, AccessTTL: c.AccessTTL, SignupsPerMinute: c.SignupsPerMinute, LoginsPerMinute: c.LoginsPerMinute,
@@ -228,6 +214,25 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// check validates what can be checked before anything is opened.
+func (c *serveConfig) check() error {
+	if c.Retention < 0 {
+		return usageError{fmt.Sprintf("serve: --retention %s is negative (0 keeps messages forever)", c.Retention)}
+	}
+	if c.TLSSelfSigned && (c.TLSCert != "" || c.TLSKey != "") {
+		return usageError{"serve: --tls-self-signed and --tls-cert/--tls-key exclude each other"}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return usageError{"serve: --tls-cert and --tls-key go together"}
+	}
+	publicURL, err := checkPublicURL(c.PublicURL)
+	if err != nil {
+		return err
+	}
+	c.PublicURL = publicURL
+	return c.Cognito.check()
 }
 
 // deriveKey derives a secret for purpose from the signing key file, so
