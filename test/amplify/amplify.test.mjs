@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Amplify } from 'aws-amplify';
 import {
   signUp, confirmSignUp, signIn, confirmSignIn, signOut, getCurrentUser, fetchAuthSession,
@@ -303,4 +304,19 @@ test('a global sign-out closes the live subscription of that user', async () => 
   sub.unsubscribe();
   assert.ok(why, `the subscription stayed connected after the global sign-out (events: ${events.join(', ')})`);
   await signOut().catch(() => {});
+});
+
+test("the demo users and a user from `confab user create` sign in with Amplify's default SRP", async (t) => {
+  await signOut().catch(() => {});
+  const data = 'demo';
+  execFileSync(build(tmp.dir), ['user', 'create', '--data', join(tmp.dir, data), '--email', 'cli@example.com', '--password', 'CliPassw0rd!'], { encoding: 'utf8' });
+  const demo = await startConfab(tmp.dir, data, ['--demo']);
+  t.after(() => demo.stop());
+  trust([plain.ca, mailing.ca, demo.ca]);
+  use(demo);
+  for (const [username, password] of [['testuser1@example.com', 'TestPassword123!'], ['testuser2', 'TestPassword123!'], ['cli@example.com', 'CliPassw0rd!']]) {
+    const r = await signIn({ username, password });
+    assert.equal(r.isSignedIn, true, `${username}: ${JSON.stringify(r)}`);
+    await signOut();
+  }
 });
