@@ -2,6 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log"
@@ -15,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/emersion/go-smtp"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -24,10 +31,34 @@ import (
 // success) and the decoded body.
 func (a *app) cognitoCall(t *testing.T, op string, body any) (int, string, map[string]any) {
 	t.Helper()
+	return a.cognitoDo(t, a.cognitoRequest(op, body))
+}
+
+// cognitoAdmin posts an admin operation signed with the AWS SDK's SigV4
+// signer and the key pair, as the AWS CLI signs it.
+func (a *app) cognitoAdmin(t *testing.T, op string, body any, keyID, secret string) (int, string, map[string]any) {
+	t.Helper()
+	req := a.cognitoRequest(op, body)
 	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, a.url+"/cognito", bytes.NewReader(b))
+	sum := sha256.Sum256(b)
+	creds := aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "cognito-idp", "local", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return a.cognitoDo(t, req)
+}
+
+func (a *app) cognitoRequest(op string, body any) *http.Request {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, a.url+"/cognito/", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService."+op)
+	return req
+}
+
+func (a *app) cognitoDo(t *testing.T, req *http.Request) (int, string, map[string]any) {
+	t.Helper()
+	op := strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "AWSCognitoIdentityProviderService.")
 	client := a.client
 	if client == nil {
 		client = http.DefaultClient
@@ -163,7 +194,8 @@ func TestMain_SMTPConfirmation(t *testing.T) {
 }
 
 // TestMain_AdminCredentialsFile: the admin key pair can come from an AWS
-// shared-credentials file; a file without one stops serve.
+// shared-credentials file, and admin calls signed with it are served; a
+// file without one stops serve.
 func TestMain_AdminCredentialsFile(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good")
@@ -172,11 +204,43 @@ func TestMain_AdminCredentialsFile(t *testing.T) {
 	if err != nil || id != "AKIDCONFAB" || secret != "s3cret" {
 		t.Errorf("read %q %q %v", id, secret, err)
 	}
+	a := runMain(t, "--admin-credentials-file", good)
+	if _, errName, out := a.cognitoAdmin(t, "ListUsers", map[string]any{"UserPoolId": defaultUserPoolID}, "AKIDCONFAB", "s3cret"); errName != "" {
+		t.Errorf("ListUsers signed with the file's key: %s %v", errName, out)
+	}
+	if _, errName, _ := a.cognitoAdmin(t, "ListUsers", map[string]any{"UserPoolId": defaultUserPoolID}, "AKIDCONFAB", "other"); errName == "" {
+		t.Error("ListUsers signed with another secret was accepted")
+	}
+
 	bad := filepath.Join(dir, "bad")
 	os.WriteFile(bad, []byte("[other]\naws_access_key_id = X\n[more]\n"), 0o600)
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Ready: func(string) { t.Error("serve started") }}
 	err = m.Run(t.Context(), []string{"serve", "--http", "127.0.0.1:0", "--data", t.TempDir(), "--admin-credentials-file", bad})
 	if err == nil || !strings.Contains(err.Error(), "--admin-credentials-file") {
 		t.Errorf("bad credentials file: %v", err)
+	}
+}
+
+// TestMain_AdminKeyAndClientSecret: the admin key pair given as flags signs
+// admin calls, and --client-secret makes Cognito calls carry SECRET_HASH.
+func TestMain_AdminKeyAndClientSecret(t *testing.T) {
+	a := runMain(t, "--admin-access-key-id", "AKIDFLAGS", "--admin-secret-access-key", "flag-secret", "--client-secret", "app-secret")
+	if _, errName, out := a.cognitoAdmin(t, "AdminCreateUser", map[string]any{"UserPoolId": defaultUserPoolID, "Username": "dave@example.com",
+		"TemporaryPassword": "TempPassword123!", "MessageAction": "SUPPRESS"}, "AKIDFLAGS", "flag-secret"); errName != "" {
+		t.Fatalf("AdminCreateUser: %s %v", errName, out)
+	}
+	if _, errName, out := a.cognitoAdmin(t, "AdminSetUserPassword", map[string]any{"UserPoolId": defaultUserPoolID, "Username": "dave@example.com",
+		"Password": "Passw0rd!x", "Permanent": true}, "AKIDFLAGS", "flag-secret"); errName != "" {
+		t.Fatalf("AdminSetUserPassword: %s %v", errName, out)
+	}
+	if _, errName, _ := a.cognitoCall(t, "InitiateAuth", passwordAuth(defaultClientID, "dave@example.com")); errName == "" {
+		t.Error("InitiateAuth without SECRET_HASH was accepted by a client with a secret")
+	}
+	mac := hmac.New(sha256.New, []byte("app-secret"))
+	mac.Write([]byte("dave@example.com" + defaultClientID))
+	in := passwordAuth(defaultClientID, "dave@example.com")
+	in["AuthParameters"].(map[string]string)["SECRET_HASH"] = base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	if _, errName, out := a.cognitoCall(t, "InitiateAuth", in); errName != "" {
+		t.Errorf("InitiateAuth with SECRET_HASH: %s %v", errName, out)
 	}
 }
