@@ -38,9 +38,11 @@ test-node:
 test-web: web
 	cd web && npm test
 
+## lint: gofmt, go vet and staticcheck (pinned in go.mod as a tool, like gqlgen)
 lint:
 	gofmt -l . | (! grep .)
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 ## bench: Go benchmarks of the hot paths
 bench:

@@ -18,6 +18,16 @@ type Conversation struct {
 	Members        []Member // ordered by JoinedAt, then UserID
 }
 
+// ActivityAt is when the conversation was last active: its LastMessageAt,
+// or CreatedAt before any message. Conversation lists are ordered by it,
+// newest first.
+func (c *Conversation) ActivityAt() time.Time {
+	if c.LastMessageAt != nil {
+		return *c.LastMessageAt
+	}
+	return c.CreatedAt
+}
+
 // Participants returns the members' user ids in Members order.
 func (c *Conversation) Participants() []string {
 	ids := make([]string, len(c.Members))
@@ -44,13 +54,16 @@ type Member struct {
 	LastReadSeq int64
 }
 
-// Limits on conversations.
+// Limits on conversations. The service refuses input beyond them with
+// CodeInvalid; stores rely on it.
 const (
 	MaxParticipants      = 100 // members of one conversation, creator included
 	MaxConversationName  = 256 // bytes
+	MaxIDBytes           = 64  // bytes of any id a client sends (conversation, message, user)
 	DefaultPageLimit     = 50  // listMessages and listConversations when limit is absent
 	MaxPageLimit         = 100 // largest limit accepted; larger is BAD_USER_INPUT
-	MaxSearchTermBytes   = 256
-	DefaultSearchLimit   = 20
-	MaxLastMessageLength = 200 // runes of content kept as a conversation's preview
+	MaxSearchTermBytes   = 256 // bytes of a searchTerm
+	MaxSearchWords       = 16  // words of a searchTerm that count; later ones are ignored
+	DefaultSearchLimit   = 20  // searchMessages when limit is absent
+	MaxLastMessageLength = 200 // runes of content kept as a conversation's preview (Preview)
 )

@@ -24,7 +24,9 @@ const (
 )
 
 // Error is the one error type of confab. Message is safe to show any user;
-// Op and Err are for logs only and never reach a client.
+// Op and Err are for logs only and never reach a client. Stores leave
+// Message empty (the service words what users see); an empty Message
+// reaches users as the code's generic text (ErrorMessage).
 type Error struct {
 	Code    Code
 	Message string
@@ -40,7 +42,10 @@ type Error struct {
 
 // Error implements error for logs: it includes Op and the wrapped cause.
 func (e *Error) Error() string {
-	s := string(e.Code) + ": " + e.Message
+	s := string(e.Code)
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
 	if e.Op != "" {
 		s = e.Op + ": " + s
 	}
@@ -99,14 +104,30 @@ func ErrorCode(err error) Code {
 }
 
 // ErrorMessage returns the user-safe message of the first *Error in err's
-// chain, or "Internal error." for any other error.
+// chain (the code's generic text when it has none), or "Internal error."
+// for any other error.
 func ErrorMessage(err error) string {
 	if err == nil {
 		return ""
 	}
 	var e *Error
-	if errors.As(err, &e) && e.Code != CodeInternal {
-		return e.Message
+	if !errors.As(err, &e) || e.Code == CodeInternal {
+		return genericMessages[CodeInternal]
 	}
-	return "Internal error."
+	if e.Message == "" {
+		return genericMessages[e.Code]
+	}
+	return e.Message
+}
+
+// genericMessages is what users see of an Error without a Message.
+var genericMessages = map[Code]string{
+	CodeInvalid:         "The input is not valid.",
+	CodeUnauthenticated: "Not signed in.",
+	CodeForbidden:       "Not allowed.",
+	CodeNotFound:        "Not found.",
+	CodeConflict:        "It already exists.",
+	CodeLimited:         "Too many requests; retry later.",
+	CodeUnavailable:     "The service is unavailable; retry.",
+	CodeInternal:        "Internal error.",
 }

@@ -13,8 +13,17 @@ import (
 // Errors: GetX returns a *Error with CodeNotFound when the item is missing
 // (never a nil item with a nil error); uniqueness violations are CodeConflict;
 // a temporarily unreachable engine is CodeUnavailable. Anything else is a
-// wrapped driver error. Time values are stored with millisecond precision
-// and returned in UTC.
+// wrapped driver error. A store's errors carry a code and no user-facing
+// Message: the service that called it words what the user sees (and
+// ErrorMessage falls back on the code's generic text). Time values are
+// stored with millisecond precision and returned in UTC.
+//
+// Input: the services (chat, auth) validate everything before it reaches
+// a store, so a store receives valid values and enforces no limit of its
+// own: every string is ValidText (no NUL, valid UTF-8) and within its
+// Max… limit, and every limit is the service's, already defaulted. A limit
+// that is not positive returns nothing (and PurgeMessages removes nothing),
+// without an error, on every store alike.
 //
 // store/storetest checks this contract for every implementation.
 type Store interface {
@@ -128,8 +137,8 @@ type ConversationStore interface {
 	// and returns the conversation as stored afterwards.
 	UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*Conversation, error)
 	// ListConversations returns a page of the conversations userID is a
-	// member of, most recent activity first (activity = LastMessageAt, or
-	// CreatedAt before any message), ties broken by ConversationID. Each
+	// member of, most recent activity first (Conversation.ActivityAt), ties
+	// broken by ConversationID. Each
 	// conversation includes its members.
 	ListConversations(ctx context.Context, userID string, p ConversationPage) ([]*Conversation, error)
 	// ListConversationIDs returns the ids of every conversation userID is a
@@ -157,7 +166,7 @@ type ActivityCursor struct {
 type MessageStore interface {
 	// AppendMessage assigns m.Seq = the conversation's LastSeq+1 and inserts
 	// m, and in the same transaction sets the conversation's LastSeq,
-	// LastMessage (m.Content cut to MaxLastMessageLength runes),
+	// LastMessage (Preview(m.Content)),
 	// LastMessageAt (m.CreatedAt) and MessageCount+1. Seq is gapless and
 	// strictly increasing per conversation under any concurrency. It
 	// returns after the transaction is durable.
@@ -182,9 +191,10 @@ type MessageStore interface {
 	// oldest first, deleted ones included (Deleted set, for resume).
 	ListMessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]*Message, error)
 	// SearchMessages returns up to limit live messages of the conversation
-	// whose content matches every word of terms (case-insensitive, words
-	// matched as whole tokens or prefixes), newest first. terms is plain
-	// text, never query syntax: any character is safe.
+	// whose content matches every word of SearchWords(terms) as a word of
+	// Words(content) or its prefix (case-insensitive), newest first; nothing
+	// when terms has no word. terms is plain text, never query syntax: any
+	// character is safe.
 	SearchMessages(ctx context.Context, conversationID, terms string, limit int) ([]*Message, error)
 	// PurgeMessages deletes for good up to limit of the oldest messages
 	// (by CreatedAt, across every conversation) created before before,

@@ -5,7 +5,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/internal/ratelimit"
@@ -54,8 +53,8 @@ func (s *Service) signUp(ctx context.Context, in SignUpInput, clientAddr string,
 	}
 	var display *string
 	if d := strings.TrimSpace(in.DisplayName); d != "" {
-		if !utf8.ValidString(d) || len(d) > confab.MaxDisplayNameBytes {
-			return nil, confab.Errorf(confab.CodeInvalid, "displayName is valid UTF-8 of at most %d bytes.", confab.MaxDisplayNameBytes)
+		if err := confab.CheckText("displayName", d, confab.MaxDisplayNameBytes); err != nil {
+			return nil, err
 		}
 		display = &d
 	}
@@ -105,7 +104,7 @@ func (s *Service) CurrentUser(ctx context.Context, accessToken string) (*confab.
 // address (no display name, no comments) of at most MaxEmailBytes.
 func validEmail(in string) (string, error) {
 	email := strings.ToLower(strings.TrimSpace(in))
-	if email == "" || len(email) > confab.MaxEmailBytes {
+	if email == "" || !confab.ValidText(email, confab.MaxEmailBytes) {
 		return "", confab.Errorf(confab.CodeInvalid, "A valid email address is required.")
 	}
 	a, err := mail.ParseAddress(email)
@@ -231,8 +230,8 @@ func (s *Service) failed(acct, addr, clientAddr string) {
 // lookup finds the account a login names: a user id, an email address or
 // a username, in that order. A missing account is (nil, nil).
 func (s *Service) lookup(ctx context.Context, login string) (*confab.Account, error) {
-	if len(login) > confab.MaxEmailBytes {
-		return nil, nil
+	if !confab.ValidText(login, confab.MaxEmailBytes) {
+		return nil, nil // no account has such a name
 	}
 	if uuid.Validate(login) == nil {
 		if a, err := s.accountByID(ctx, login); err != nil || a != nil {

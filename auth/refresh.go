@@ -169,3 +169,25 @@ func (s *Service) SignOutUser(ctx context.Context, userID string) error {
 	s.revoked(userID)
 	return nil
 }
+
+// RefreshTokenOwner returns the user a refresh token belongs to, without
+// using it, for wire formats that check a proof tied to the user before
+// refreshing (Cognito's SECRET_HASH on REFRESH_TOKEN_AUTH). An unknown
+// token is errBadRefresh.
+func (s *Service) RefreshTokenOwner(ctx context.Context, refreshToken string) (*confab.User, error) {
+	if refreshToken == "" || len(refreshToken) > 256 {
+		return nil, errBadRefresh
+	}
+	t, err := s.store.GetRefreshToken(ctx, hashToken(refreshToken))
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, errBadRefresh
+	}
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.GetUser(ctx, t.UserID)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, errBadRefresh
+	}
+	return u, err
+}

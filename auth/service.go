@@ -14,6 +14,14 @@ import (
 	"github.com/confab-chat/confab/internal/ratelimit"
 )
 
+// The defaults of the settings an operator may change (cmd/confab's flags
+// show them); a zero Config field stands for its default.
+const (
+	DefaultAccessTTL        = time.Hour
+	DefaultSignupsPerMinute = 30
+	DefaultLoginsPerMinute  = 60
+)
+
 // Config configures the Service. Zero values mean the defaults beside each
 // field, filled in by New (the one place defaults live).
 type Config struct {
@@ -80,7 +88,7 @@ func (cfg Config) withDefaults() Config {
 		cfg.ClientID = "confab"
 	}
 	if cfg.AccessTTL <= 0 {
-		cfg.AccessTTL = time.Hour
+		cfg.AccessTTL = DefaultAccessTTL
 	}
 	if cfg.RefreshTTL <= 0 {
 		cfg.RefreshTTL = 30 * 24 * time.Hour
@@ -95,10 +103,10 @@ func (cfg Config) withDefaults() Config {
 		cfg.LockoutWindow = 15 * time.Minute
 	}
 	if cfg.SignupsPerMinute == 0 {
-		cfg.SignupsPerMinute = 30
+		cfg.SignupsPerMinute = DefaultSignupsPerMinute
 	}
 	if cfg.LoginsPerMinute == 0 {
-		cfg.LoginsPerMinute = 60
+		cfg.LoginsPerMinute = DefaultLoginsPerMinute
 	}
 	if cfg.RevocationCheck <= 0 {
 		cfg.RevocationCheck = time.Minute

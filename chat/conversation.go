@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/confab-chat/confab"
 )
@@ -20,7 +19,7 @@ type ConversationPage struct {
 // must exist (otherwise BAD_USER_INPUT, naming no one). Members are told
 // through onConversationUpdated.
 func (s *Service) CreateConversation(ctx context.Context, caller confab.Identity, name *string, participants []string) (*confab.Conversation, error) {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return nil, err
 	}
 	name, err := cleanName(name)
@@ -30,8 +29,8 @@ func (s *Service) CreateConversation(ctx context.Context, caller confab.Identity
 	ids := []string{caller.UserID}
 	seen := map[string]bool{caller.UserID: true}
 	for _, p := range participants {
-		if p == "" || len(p) > 64 {
-			return nil, confab.Errorf(confab.CodeInvalid, "Participant ids must be non-empty user ids.")
+		if !confab.ValidID(p) {
+			return nil, confab.Errorf(confab.CodeInvalid, "Participant ids must be user ids.")
 		}
 		if !seen[p] {
 			seen[p] = true
@@ -88,8 +87,11 @@ func (s *Service) UpdateConversation(ctx context.Context, caller confab.Identity
 
 // GetConversation returns a conversation of the caller.
 func (s *Service) GetConversation(ctx context.Context, caller confab.Identity, conversationID string) (*confab.Conversation, error) {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return nil, err
+	}
+	if !confab.ValidID(conversationID) {
+		return nil, errConversationNotFound()
 	}
 	c, err := s.store.GetConversation(ctx, conversationID)
 	if confab.ErrorCode(err) == confab.CodeNotFound || (err == nil && c.Member(caller.UserID) == nil) {
@@ -128,13 +130,17 @@ func (s *Service) ListConversations(ctx context.Context, caller confab.Identity,
 	if len(items) > n {
 		out.Items = items[:n]
 		last := items[n-1]
-		tok := s.encodeCursor("conversations", userID, cursor{At: activityAt(last).UnixMilli(), ID: last.ConversationID})
+		tok := s.encodeCursor("conversations", userID, cursor{At: last.ActivityAt().UnixMilli(), ID: last.ConversationID})
 		out.NextToken = &tok
 	}
 	return out, nil
 }
 
-// MarkConversationRead records that the caller has read up to seq.
+// MarkConversationRead records that the caller has read up to seq. A seq
+// beyond the conversation's LastSeq is clamped to it rather than refused:
+// a client marking what it has shown often races a send, and a mark past
+// LastSeq would hide the messages that take those seqs. The mark never
+// moves back (the store keeps the higher one).
 func (s *Service) MarkConversationRead(ctx context.Context, caller confab.Identity, conversationID string, seq int64) (*confab.Conversation, error) {
 	if err := s.requireMember(ctx, caller, conversationID); err != nil {
 		return nil, err
@@ -142,10 +148,20 @@ func (s *Service) MarkConversationRead(ctx context.Context, caller confab.Identi
 	if seq < 0 {
 		return nil, confab.Errorf(confab.CodeInvalid, "seq must not be negative.")
 	}
+	c, err := s.store.GetConversation(ctx, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	// LastSeq only grows, so the mark clamped to the value read here never
+	// passes the LastSeq of any later read.
+	seq = min(seq, c.LastSeq)
 	if err := s.store.MarkRead(ctx, conversationID, caller.UserID, seq); err != nil {
 		return nil, err
 	}
-	return s.store.GetConversation(ctx, conversationID)
+	if m := c.Member(caller.UserID); m != nil {
+		m.LastReadSeq = max(m.LastReadSeq, seq)
+	}
+	return c, nil
 }
 
 // UnreadCount is the number of messages after the caller's read mark.
@@ -164,8 +180,8 @@ func UnreadCount(c *confab.Conversation, userID string) int {
 func (s *Service) conversationChanged(conversationID string) {
 	s.dirtyMu.Lock()
 	defer s.dirtyMu.Unlock()
-	if s.dirty[conversationID] {
-		return
+	if s.closed.Load() || s.dirty[conversationID] {
+		return // closed: Close may be waiting for flushes; schedule none
 	}
 	s.dirty[conversationID] = true
 	s.flushes.Add(1)
@@ -196,10 +212,10 @@ func (s *Service) publishConversation(ctx context.Context, c *confab.Conversatio
 // requireMember checks that the caller is a member of the conversation. The
 // member set is cached: membership never changes once a conversation exists.
 func (s *Service) requireMember(ctx context.Context, caller confab.Identity, conversationID string) error {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return err
 	}
-	if conversationID == "" || len(conversationID) > 64 {
+	if !confab.ValidID(conversationID) {
 		return errConversationNotFound()
 	}
 	s.membersMu.Lock()
@@ -241,7 +257,7 @@ func (s *Service) rememberMembers(c *confab.Conversation) map[string]struct{} {
 
 // requireSelf refuses acting as another user.
 func (s *Service) requireSelf(caller confab.Identity, userID string) error {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return err
 	}
 	if userID != caller.UserID {
@@ -250,25 +266,20 @@ func (s *Service) requireSelf(caller confab.Identity, userID string) error {
 	return nil
 }
 
+// cleanName trims a conversation name and checks it (confab.CheckText); a
+// blank name is no name.
 func cleanName(name *string) (*string, error) {
 	if name == nil {
 		return nil, nil
 	}
 	n := strings.TrimSpace(*name)
-	if !utf8.ValidString(n) || len(n) > confab.MaxConversationName {
-		return nil, confab.Errorf(confab.CodeInvalid, "A conversation name is valid UTF-8 of at most %d bytes.", confab.MaxConversationName)
+	if err := confab.CheckText("A conversation name", n, confab.MaxConversationName); err != nil {
+		return nil, err
 	}
 	if n == "" {
 		return nil, nil
 	}
 	return &n, nil
-}
-
-func activityAt(c *confab.Conversation) time.Time {
-	if c.LastMessageAt != nil {
-		return *c.LastMessageAt
-	}
-	return c.CreatedAt
 }
 
 func pageLimit(limit *int) (int, error) {

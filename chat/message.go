@@ -3,10 +3,13 @@ package chat
 import (
 	"context"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/confab-chat/confab"
 )
+
+// DefaultSendsPerSecond is Config.SendsPerSecond when it is zero: each
+// user's sendMessage calls per second, in bursts of twice that.
+const DefaultSendsPerSecond = 20
 
 // SendMessageInput is what a client sends.
 type SendMessageInput struct {
@@ -81,18 +84,20 @@ func (s *Service) validateMessage(in *SendMessageInput) error {
 		return confab.Errorf(confab.CodeInvalid, "content must not be empty.")
 	case len(in.Content) > s.cfg.MaxContentBytes:
 		return confab.Errorf(confab.CodeInvalid, "content is larger than %d bytes.", s.cfg.MaxContentBytes)
-	case !utf8.ValidString(in.Content) || strings.ContainsRune(in.Content, 0):
-		return confab.Errorf(confab.CodeInvalid, "content must be valid UTF-8 without NUL characters.")
-	case len(in.ClientToken) > confab.MaxClientTokenBytes:
-		return confab.Errorf(confab.CodeInvalid, "clientToken is longer than %d bytes.", confab.MaxClientTokenBytes)
 	}
-	return nil
+	if err := confab.CheckText("content", in.Content, s.cfg.MaxContentBytes); err != nil {
+		return err
+	}
+	return confab.CheckText("clientToken", in.ClientToken, confab.MaxClientTokenBytes)
 }
 
 // GetMessage returns a live message of a conversation of the caller.
 func (s *Service) GetMessage(ctx context.Context, caller confab.Identity, conversationID, messageID string) (*confab.Message, error) {
 	if err := s.requireMember(ctx, caller, conversationID); err != nil {
 		return nil, err
+	}
+	if !confab.ValidID(messageID) {
+		return nil, confab.Errorf(confab.CodeNotFound, "Message not found.")
 	}
 	m, err := s.store.GetMessage(ctx, conversationID, messageID)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
@@ -160,14 +165,16 @@ func (s *Service) DeleteMessage(ctx context.Context, caller confab.Identity, con
 }
 
 // SearchMessages finds live messages of a conversation of the caller whose
-// content contains every word of term (case-insensitive), newest first.
+// content contains every word of term (confab.SearchWords: words as
+// prefixes, case-insensitive, at most MaxSearchWords of them), newest
+// first.
 func (s *Service) SearchMessages(ctx context.Context, caller confab.Identity, conversationID, term string, limit *int) ([]*confab.Message, error) {
 	if err := s.requireMember(ctx, caller, conversationID); err != nil {
 		return nil, err
 	}
 	term = strings.TrimSpace(term)
-	if term == "" || len(term) > confab.MaxSearchTermBytes || !utf8.ValidString(term) {
-		return nil, confab.Errorf(confab.CodeInvalid, "searchTerm must be 1 to %d bytes of text.", confab.MaxSearchTermBytes)
+	if term == "" || !confab.ValidText(term, confab.MaxSearchTermBytes) {
+		return nil, confab.Errorf(confab.CodeInvalid, "searchTerm must be 1 to %d bytes of text, without NUL characters.", confab.MaxSearchTermBytes)
 	}
 	n := confab.DefaultSearchLimit
 	if limit != nil {

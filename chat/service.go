@@ -45,7 +45,8 @@ type Config struct {
 	SummaryDelay time.Duration
 	// SendsPerSecond bounds each user's sendMessage calls (a token bucket
 	// per user holding SendBurst); over it is RATE_LIMITED with a retry
-	// hint. Default 20; negative means unlimited (load tests).
+	// hint. Default DefaultSendsPerSecond; negative means unlimited (load
+	// tests).
 	SendsPerSecond float64
 	// SendBurst is how many sends a user may make at once. Default twice
 	// SendsPerSecond.
@@ -72,9 +73,13 @@ type Service struct {
 	stopBeat  chan struct{} // closed by Close: stops the presence heartbeat
 	beatDone  chan struct{}
 
+	// closed is set by Close, under dirtyMu: operations check it without
+	// the lock (requireCaller), conversationChanged under it, so no flush
+	// is scheduled once Close waits for flushes.
+	closed  atomic.Bool
 	dirtyMu sync.Mutex
 	dirty   map[string]bool // guarded by dirtyMu: conversations with a summary event pending
-	flushes sync.WaitGroup  // pending summary flushes; Close waits for them
+	flushes sync.WaitGroup  // pending summary flushes; Add only under dirtyMu while !closed; Close waits for them
 }
 
 // Option configures a Service.
@@ -118,7 +123,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 		cfg.SummaryDelay = 100 * time.Millisecond
 	}
 	if cfg.SendsPerSecond == 0 {
-		cfg.SendsPerSecond = 20
+		cfg.SendsPerSecond = DefaultSendsPerSecond
 	}
 	if cfg.SendBurst <= 0 {
 		cfg.SendBurst = max(1, int(2*cfg.SendsPerSecond))
@@ -175,9 +180,16 @@ func (s *Service) Stats() Stats {
 }
 
 // Close stops the presence heartbeat and waits for pending
-// conversation-summary events. Call it before closing the store and the
-// broker. It is safe to call more than once.
+// conversation-summary events. From then on every operation is
+// UNAVAILABLE (the service is going away; clients retry elsewhere) and
+// nothing more is scheduled; an operation already past its checks
+// finishes, but schedules no summary event. Call it before closing the
+// store and the broker. It is safe to call more than once and
+// concurrently with operations.
 func (s *Service) Close() {
+	s.dirtyMu.Lock()
+	s.closed.Store(true)
+	s.dirtyMu.Unlock()
 	s.closeOnce.Do(func() { close(s.stopBeat) })
 	<-s.beatDone
 	s.flushes.Wait()
@@ -207,8 +219,19 @@ func errConversationNotFound() error {
 	return confab.Errorf(confab.CodeNotFound, "Conversation not found.")
 }
 
-// requireCaller refuses an empty identity: every operation needs a caller.
-func requireCaller(caller confab.Identity) error {
+// errClosed is the answer of a closed service: retryable, since another
+// node (or this one, restarted) will serve the retry.
+func errClosed() error {
+	return confab.Errorf(confab.CodeUnavailable, "The service is shutting down; retry.")
+}
+
+// requireCaller refuses an empty identity (every operation needs a
+// caller) and any operation after Close. Every operation calls it first,
+// directly or through requireMember or requireSelf.
+func (s *Service) requireCaller(caller confab.Identity) error {
+	if s.closed.Load() {
+		return errClosed()
+	}
 	if caller.UserID == "" {
 		return confab.Errorf(confab.CodeUnauthenticated, "Authentication required.")
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,5 +175,95 @@ func TestService_OnMessageSent_GapAndHeldPurged(t *testing.T) {
 	e.send(t, alice, c.ConversationID, "four")
 	if got := seqsOf(collect(t, ch, 3)); !slices.Equal(got, []int64{1, 3, 4}) {
 		t.Fatalf("stream = %v, want [1 3 4] (seq 2 purged: skipped; 3 delivered as held)", got)
+	}
+}
+
+// gatedStart holds the first GetConversation of one conversation back
+// until the test releases it: that read is the start position of a
+// message stream that has already subscribed, so the test can publish
+// while the stream starts.
+type gatedStart struct {
+	confab.Store
+	conversationID string
+	reading        chan struct{} // closed when the gated read begins
+	release        chan struct{} // closed by the test
+	once           sync.Once
+}
+
+func (g *gatedStart) GetConversation(ctx context.Context, id string) (*confab.Conversation, error) {
+	if id == g.conversationID {
+		g.once.Do(func() {
+			close(g.reading)
+			<-g.release
+		})
+	}
+	return g.Store.GetConversation(ctx, id)
+}
+
+// TestService_OnMessageSent_BusyAtStart overflows a message stream while
+// it starts (more events held than StreamQueue before its start position
+// is known): that one subscription is refused with a retryable
+// RATE_LIMITED, and the transport is not asked to evict (which would drop
+// the client's whole connection, its other subscriptions included).
+func TestService_OnMessageSent_BusyAtStart(t *testing.T) {
+	const queue = 2
+	sqliteStore, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "confab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sqliteStore.Close() })
+	st := &gatedStart{Store: sqliteStore, reading: make(chan struct{}), release: make(chan struct{})}
+	br := inproc.New()
+	t.Cleanup(func() { br.Close() })
+	svc := chat.New(st, br, chat.Config{StreamQueue: queue, SendsPerSecond: -1})
+	t.Cleanup(svc.Close)
+	e := &env{svc: svc, store: st, broker: br}
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	c := e.conversation(t, alice, bob) // remembers the members: the only gated read is the start's
+	st.conversationID = c.ConversationID
+
+	var evictions, wakes atomic.Int64
+	ctx, cancel := context.WithCancel(confab.WithStreamHooks(context.Background(), confab.StreamHooks{
+		Evict: func(string) { evictions.Add(1) },
+		Wake:  func(any) { wakes.Add(1) },
+	}))
+	defer cancel()
+	type result struct {
+		ch  <-chan *confab.Message
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ch, err := svc.OnMessageSent(ctx, bob, c.ConversationID, nil)
+		done <- result{ch, err}
+	}()
+	select {
+	case <-st.reading:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream did not read its start position")
+	}
+	for seq := range int64(queue + 1) { // ahead of any start: all held
+		ev := &confab.Event{Kind: confab.EventMessageSent, ConversationID: c.ConversationID,
+			Message: &confab.Message{ConversationID: c.ConversationID, Seq: 10 + seq}}
+		if err := br.Publish(context.Background(), confab.ConversationTopic(c.ConversationID), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(st.release)
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnMessageSent did not return")
+	}
+	wantCode(t, r.err, confab.CodeLimited)
+	if confab.RetryAfter(r.err) <= 0 {
+		t.Errorf("RetryAfter(%v) = 0, want a retry hint", r.err)
+	}
+	if n := evictions.Load(); n != 0 {
+		t.Errorf("Evict called %d times, want 0: only this subscription is refused", n)
+	}
+	if n := wakes.Load(); n != 0 {
+		t.Errorf("Wake called %d times for a stream that never started, want 0", n)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/confab-chat/confab"
 )
@@ -19,8 +18,11 @@ type ProfileUpdate struct {
 // GetUser returns one user's public profile. Any signed-in user may look
 // up a user by id; ids are not guessable and no operation lists users.
 func (s *Service) GetUser(ctx context.Context, caller confab.Identity, userID string) (*confab.User, error) {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return nil, err
+	}
+	if !confab.ValidID(userID) {
+		return nil, confab.Errorf(confab.CodeNotFound, "User not found.")
 	}
 	u, err := s.store.GetUser(ctx, userID)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
@@ -31,7 +33,7 @@ func (s *Service) GetUser(ctx context.Context, caller confab.Identity, userID st
 
 // GetUsers returns the users among ids that exist (for batching authors).
 func (s *Service) GetUsers(ctx context.Context, caller confab.Identity, ids []string) ([]*confab.User, error) {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return nil, err
 	}
 	return s.store.GetUsers(ctx, ids)
@@ -41,12 +43,15 @@ func (s *Service) GetUsers(ctx context.Context, caller confab.Identity, ids []st
 // NOT_FOUND. It finds one person someone already knows how to address; there
 // is no operation that lists users.
 func (s *Service) FindUser(ctx context.Context, caller confab.Identity, q string) (*confab.User, error) {
-	if err := requireCaller(caller); err != nil {
+	if err := s.requireCaller(caller); err != nil {
 		return nil, err
 	}
 	q = strings.TrimSpace(q)
 	if q == "" || len(q) > confab.MaxEmailBytes {
 		return nil, confab.Errorf(confab.CodeInvalid, "Give a username or an email address.")
+	}
+	if !confab.ValidText(q, confab.MaxEmailBytes) { // no stored name is like it
+		return nil, confab.Errorf(confab.CodeNotFound, "User not found.")
 	}
 	a, err := s.store.GetAccountByLogin(ctx, q)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
@@ -65,14 +70,14 @@ func (s *Service) UpdateUserProfile(ctx context.Context, caller confab.Identity,
 	}
 	if in.DisplayName != nil {
 		n := strings.TrimSpace(*in.DisplayName)
-		if !utf8.ValidString(n) || len(n) > confab.MaxDisplayNameBytes {
-			return nil, confab.Errorf(confab.CodeInvalid, "displayName is valid UTF-8 of at most %d bytes.", confab.MaxDisplayNameBytes)
+		if err := confab.CheckText("displayName", n, confab.MaxDisplayNameBytes); err != nil {
+			return nil, err
 		}
 		in.DisplayName = &n
 	}
 	if in.AvatarURL != nil && *in.AvatarURL != "" {
 		u, err := url.Parse(*in.AvatarURL)
-		if err != nil || len(*in.AvatarURL) > confab.MaxAvatarURLBytes || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if err != nil || !confab.ValidText(*in.AvatarURL, confab.MaxAvatarURLBytes) || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return nil, confab.Errorf(confab.CodeInvalid, "avatarUrl must be an http(s) URL of at most %d bytes.", confab.MaxAvatarURLBytes)
 		}
 	}

@@ -9,35 +9,14 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/internal/errortype"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// errorTypes gives each code the errorType AppSync clients read next to
-// extensions.code (protocols.md §1.5, §3.2). None of them is one of the
-// auth-typed names that make Amplify tear down its socket, except
-// UNAUTHENTICATED, which is a genuine token problem.
-var errorTypes = map[confab.Code]string{
-	confab.CodeInvalid:         "BadUserInput",
-	confab.CodeUnauthenticated: "UnauthorizedException",
-	confab.CodeForbidden:       "Forbidden",
-	confab.CodeNotFound:        "NotFound",
-	confab.CodeConflict:        "Conflict",
-	confab.CodeLimited:         "LimitExceededError",
-	confab.CodeUnavailable:     "ServiceUnavailable",
-	confab.CodeInternal:        "InternalFailure",
-}
-
-// ErrorType returns the AppSync errorType of a code.
-func ErrorType(code confab.Code) string {
-	if t, ok := errorTypes[code]; ok {
-		return t
-	}
-	return errorTypes[confab.CodeInternal]
-}
-
 // NewErrorPresenter returns gqlgen's error presenter: the one place a
 // GraphQL error gets its wire form. A *confab.Error shows its safe message,
-// extensions.code and errorType (and retryAfterSeconds when it asks the
+// extensions.code and errorType (internal/errortype: the one table of
+// AppSync errorTypes) and retryAfterSeconds when it asks the
 // client to wait); gqlgen's own parse and validation errors
 // keep their message and code; anything else is logged once and shown as
 // "Internal error.".
@@ -63,7 +42,7 @@ func NewErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		case gqlErr.Extensions["code"] != nil:
 			// A parse or validation error from gqlgen: its message is
 			// about the document the client sent.
-			gqlErr.Extensions["errorType"] = "ValidationError"
+			gqlErr.Extensions["errorType"] = errortype.Validation
 		default:
 			logInternal(ctx, logger, err)
 			gqlErr.Message = confab.ErrorMessage(err)
@@ -78,7 +57,7 @@ func setCode(e *gqlerror.Error, code confab.Code) {
 		e.Extensions = map[string]any{}
 	}
 	e.Extensions["code"] = string(code)
-	e.Extensions["errorType"] = ErrorType(code)
+	e.Extensions["errorType"] = errortype.Of(code)
 }
 
 func logInternal(ctx context.Context, logger *slog.Logger, err error) {

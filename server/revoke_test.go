@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,4 +162,38 @@ func openTestStore(t *testing.T, path string) *sqlite.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// When the store cannot say whether a token's sign-in was revoked, POST
+// /graphql answers 503 (retryable), not 401 (sign in again).
+func TestServer_VerifyStoreUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	st := openTestStore(t, filepath.Join(dir, "confab.db"))
+	br := inproc.New()
+	t.Cleanup(func() { br.Close() })
+	keyFile := filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(keyFile, authTestKeyPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.New(st, auth.Config{KeyFile: keyFile, LoginsPerMinute: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := chat.New(st, br, chat.Config{})
+	t.Cleanup(svc.Close)
+	srv := httptest.NewServer(New(Config{}, svc, a, st, br, prometheus.NewRegistry(), nil).Handler())
+	t.Cleanup(srv.Close)
+	token := signInCognito(t, srv.URL, "ann@example.com")
+	st.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("x-amzn-ErrorType") != "ServiceUnavailableException" {
+		t.Fatalf("POST /graphql with the store down = %d %q, want 503 ServiceUnavailableException", res.StatusCode, res.Header.Get("x-amzn-ErrorType"))
+	}
 }

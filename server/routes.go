@@ -89,6 +89,12 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 			return
 		}
 		id, err := s.auth.Verify(token)
+		if confab.ErrorCode(err) == confab.CodeUnavailable {
+			// The revocation lookup could not be made: retryable, and
+			// Amplify retries 503 (protocols.md §3.2).
+			writeGraphQLError(w, http.StatusServiceUnavailable, "ServiceUnavailableException", confab.ErrorMessage(err))
+			return
+		}
 		if err != nil {
 			writeGraphQLError(w, http.StatusUnauthorized, "UnauthorizedException", confab.ErrorMessage(err))
 			return

@@ -23,6 +23,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// DefaultMaxBodyBytes bounds a POST /graphql body when Config.MaxBodyBytes
+// is zero.
+const DefaultMaxBodyBytes = 256 << 10
+
 // Config configures the HTTP server. Zero values mean the defaults given
 // beside each field.
 type Config struct {
@@ -75,7 +79,7 @@ func New(cfg Config, chatSvc *chat.Service, authSvc *auth.Service, store confab.
 		cfg.Addr = "localhost:8080"
 	}
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 256 << 10
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

@@ -28,7 +28,6 @@ package inproc
 
 import (
 	"context"
-	"errors"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -41,8 +40,11 @@ import (
 // probability.
 const shardCount = 64
 
-// ErrClosed is returned by Publish, Subscribe and Ping after Close.
-var ErrClosed = errors.New("inproc: broker closed")
+// ErrClosed is returned by Publish, Subscribe and Ping after Close. It is
+// a *confab.Error with CodeUnavailable, the answer broker/nats gives too
+// (brokertest pins it), so a closed broker reaches a client as a retryable
+// UNAVAILABLE, never as INTERNAL.
+var ErrClosed error = &confab.Error{Code: confab.CodeUnavailable, Message: "The event broker is closed.", Op: "inproc"}
 
 // Broker is an in-process confab.Broker. Its zero value is not usable; call
 // New.

@@ -11,11 +11,40 @@ import (
 
 // setting is one row of the configuration table: a flag, its environment
 // variable CONFAB_<FLAG> (dashes become underscores), its default and help.
+// A numeric limit that a package defaults has the default "0" and its apply
+// wrapped in pkgDefault: the package's value is then written once, in the
+// package, and -h shows it.
 type setting struct {
 	name  string
 	def   string
 	help  string
 	apply func(*flag.FlagSet, string, string) // registers the flag with the effective default
+}
+
+// pkgDefault wraps a numeric flag's apply so that -h shows what 0 stands
+// for: the default of the package that fills it in (owner, e.g. "chat"),
+// value as that package has it.
+func pkgDefault(apply func(*flag.FlagSet, string, string), owner string, value any) func(*flag.FlagSet, string, string) {
+	return func(fs *flag.FlagSet, name, def string) {
+		apply(fs, name, def)
+		f := fs.Lookup(name)
+		f.Value = zeroMeans{Value: f.Value, means: fmt.Sprintf("%v, %s's default", value, owner)}
+	}
+}
+
+// zeroMeans is a flag value whose zero stands for a package's default; its
+// String says which.
+type zeroMeans struct {
+	flag.Value
+	means string
+}
+
+func (z zeroMeans) String() string {
+	s := z.Value.String()
+	if n, err := strconv.ParseFloat(strings.TrimSuffix(s, "s"), 64); err == nil && n == 0 {
+		return s + " (= " + z.means + ")"
+	}
+	return s
 }
 
 func str(p *string) func(*flag.FlagSet, string, string) {
@@ -24,28 +53,28 @@ func str(p *string) func(*flag.FlagSet, string, string) {
 
 func boolean(p *bool) func(*flag.FlagSet, string, string) {
 	return func(fs *flag.FlagSet, name, def string) {
-		b, _ := strconv.ParseBool(def) // validated in envDefaults
+		b, _ := strconv.ParseBool(def) // validated by checkType
 		fs.BoolVar(p, name, b, "")
 	}
 }
 
 func duration(p *time.Duration) func(*flag.FlagSet, string, string) {
 	return func(fs *flag.FlagSet, name, def string) {
-		d, _ := time.ParseDuration(def) // validated in envDefaults
+		d, _ := time.ParseDuration(def) // validated by checkType
 		fs.DurationVar(p, name, d, "")
 	}
 }
 
 func float(p *float64) func(*flag.FlagSet, string, string) {
 	return func(fs *flag.FlagSet, name, def string) {
-		f, _ := strconv.ParseFloat(def, 64) // validated in checkType
+		f, _ := strconv.ParseFloat(def, 64) // validated by checkType
 		fs.Float64Var(p, name, f, "")
 	}
 }
 
 func integer(p *int) func(*flag.FlagSet, string, string) {
 	return func(fs *flag.FlagSet, name, def string) {
-		n, _ := strconv.Atoi(def) // validated in envDefaults
+		n, _ := strconv.Atoi(def) // validated by checkType
 		fs.IntVar(p, name, n, "")
 	}
 }
@@ -59,7 +88,8 @@ func envName(flagName string) string {
 // (flags win over env, env over built-in defaults), and parses args. An
 // environment value of the wrong type is an error, as is an unknown
 // CONFAB_ variable among known ones (a typo would otherwise be ignored
-// silently).
+// silently). Each flag's usage shows its effective default: the
+// environment's value when set, and what a 0 stands for (pkgDefault).
 func parse(fs *flag.FlagSet, settings []setting, args []string, getenv func(string) string, environ []string) error {
 	for _, s := range settings {
 		def := s.def
@@ -70,7 +100,10 @@ func parse(fs *flag.FlagSet, settings []setting, args []string, getenv func(stri
 			return fmt.Errorf("%s: %w", envName(s.name), err)
 		}
 		s.apply(fs, s.name, def)
-		fs.Lookup(s.name).Usage = fmt.Sprintf("%s (env %s, default %q)", s.help, envName(s.name), s.def)
+		fs.Lookup(s.name).Usage = fmt.Sprintf("%s (env %s; default %s)", s.help, envName(s.name), shown(s, s.def))
+		if def != s.def {
+			fs.Lookup(s.name).Usage = fmt.Sprintf("%s (env %s = %s; built-in default %s)", s.help, envName(s.name), shown(s, def), shown(s, s.def))
+		}
 	}
 	known := knownEnv()
 	for _, kv := range environ {
@@ -91,6 +124,17 @@ func checkType(s setting, v string) error {
 		return fmt.Errorf("invalid value %q", v)
 	}
 	return nil
+}
+
+// shown is the value v of setting s as -h prints it: as the flag holds it
+// (1h0m0s for 1h), with what a 0 stands for (pkgDefault), "" when empty.
+func shown(s setting, v string) string {
+	fs := flag.NewFlagSet("shown", flag.ContinueOnError)
+	s.apply(fs, s.name, v)
+	if out := fs.Lookup(s.name).Value.String(); out != "" {
+		return out
+	}
+	return `""`
 }
 
 type devNull struct{}

@@ -839,7 +839,7 @@ extend type Query {
 }
 
 extend type Mutation {
-    "Record that the caller has read the conversation up to seq."
+    "Record that the caller has read the conversation up to seq. A seq beyond lastSeq is taken as lastSeq (a send may race the mark); the mark never moves back."
     markConversationRead(conversationId: ID!, seq: Int!): Conversation
 }
 

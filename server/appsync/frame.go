@@ -5,27 +5,25 @@ import (
 	"encoding/json"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/confab-chat/confab/internal/errortype"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // The errorType values this package puts on the wire itself (protocols.md
-// §1.5). Errors of operations carry the errorType the GraphQL error
-// presenter gave them (extensions.errorType).
-//
-// Amplify closes its whole socket on an error whose errorType is
-// UnauthorizedException, Unauthorized or NotAuthorizedException (or whose
-// message contains "Token expired"), so errUnauthorized is used only for a
-// token that does not verify; everything else uses a type outside that list.
+// §1.5), from the one table in internal/errortype. Errors of operations
+// carry the errorType the GraphQL error presenter gave them
+// (extensions.errorType). errUnauthorized, on which Amplify drops its
+// socket, is used only for a token that does not verify.
 const (
-	errBadRequest   = "BadRequestException"          // connection_error 400 (not retried); a malformed start
-	errUnauthorized = "UnauthorizedException"        // connection_error 401 (not retried); a start token that does not verify
-	errInitTimeout  = "ConnectionTimeoutError"       // connection_error 408 (retried): no connection_init in time
-	errForbidden    = "Forbidden"                    // a start authorised as another user than the connection
-	errDuplicate    = "DuplicatedOperationError"     // a start with the id of an active subscription
-	errMaxSubs      = "MaxSubscriptionsReachedError" // more than MaxSubscriptions active
-	errLimited      = "LimitExceededError"           // over the per-connection operation rate
-	errValidation   = "ValidationError"              // a document that does not parse or validate (as the presenter names it)
-	errInternal     = "InternalFailure"              // an error with no type, or an error list that came out empty
+	errBadRequest   = errortype.BadRequest          // connection_error 400 (not retried); a malformed start
+	errUnauthorized = errortype.Unauthorized        // connection_error 401 (not retried); a start token that does not verify
+	errInitTimeout  = errortype.ConnectionTimeout   // connection_error 408 (retried): no connection_init in time
+	errForbidden    = errortype.Forbidden           // a start authorised as another user than the connection
+	errDuplicate    = errortype.DuplicatedOperation // a start with the id of an active subscription
+	errMaxSubs      = errortype.MaxSubscriptions    // more than MaxSubscriptions active
+	errLimited      = errortype.LimitExceeded       // over the per-connection operation rate
+	errValidation   = errortype.Validation          // a document that does not parse or validate (as the presenter names it)
+	errInternal     = errortype.InternalFailure     // an error with no type, or an error list that came out empty
 )
 
 // unauthorizedMessage is the text real AppSync sends with

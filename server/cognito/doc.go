@@ -21,9 +21,7 @@
 // values of at most 2048 hex digits; sealed sessions and secret blocks of
 // at most 8 KiB and 3 minutes; ListUsers pages of at most 60. What it does
 // not do: device tracking (never NewDeviceMetadata), MFA, custom
-// attributes, USER_AUTH and CUSTOM_AUTH flows, SECRET_HASH on
-// REFRESH_TOKEN_AUTH (the refresh token itself is the secret there), and
-// verification of a changed email (it is taken as verified).
+// attributes, USER_AUTH and CUSTOM_AUTH flows, and verification of a changed email (it is taken as verified).
 //
 // The package holds no state of its own beyond its configuration and
 // starts no goroutines.

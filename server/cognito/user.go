@@ -180,6 +180,9 @@ func (h *Handler) initiateAuth(ctx context.Context, r *request) (any, error) {
 		}
 		return signInAnswer(res), nil
 	case "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN":
+		if err := h.checkRefreshSecretHash(ctx, p["REFRESH_TOKEN"], p["SECRET_HASH"]); err != nil {
+			return nil, err
+		}
 		t, err := h.accounts.RefreshKeep(ctx, p["REFRESH_TOKEN"], r.clientAddr)
 		if err != nil {
 			return nil, err
@@ -189,6 +192,23 @@ func (h *Handler) initiateAuth(ctx context.Context, r *request) (any, error) {
 		return nil, errorf("InvalidParameterException", "AuthFlow is required.")
 	}
 	return nil, errorf("InvalidParameterException", "Auth flow "+clip(in.AuthFlow)+" is not supported: use USER_SRP_AUTH, USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH.")
+}
+
+// checkRefreshSecretHash enforces SECRET_HASH on REFRESH_TOKEN_AUTH when
+// the client has a secret. Clients compute it with the user's sub (the
+// internal username of an email pool) or username; either is accepted.
+func (h *Handler) checkRefreshSecretHash(ctx context.Context, refreshToken, secretHash string) error {
+	if h.cfg.ClientSecret == "" {
+		return nil
+	}
+	u, err := h.accounts.RefreshTokenOwner(ctx, refreshToken)
+	if err != nil {
+		return err
+	}
+	if h.checkSecretHash(u.UserID, secretHash) == nil {
+		return nil
+	}
+	return h.checkSecretHash(u.Username, secretHash)
 }
 
 func (h *Handler) respondToAuthChallenge(ctx context.Context, r *request) (any, error) {

@@ -215,6 +215,11 @@ func TestHandler_ClientSecret(t *testing.T) {
 		"AuthParameters": obj{"USERNAME": "ann@example.com", "PASSWORD": password, "SECRET_HASH": hash}})
 	r.wantOK(t)
 	refresh := r.str("AuthenticationResult", "RefreshToken")
+	sub := claims(t, r.str("AuthenticationResult", "IdToken"))["sub"].(string)
+	e.call("InitiateAuth", obj{"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": clientID,
+		"AuthParameters": obj{"REFRESH_TOKEN": refresh}}).wantError(t, "NotAuthorizedException")
+	e.call("InitiateAuth", obj{"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": clientID,
+		"AuthParameters": obj{"REFRESH_TOKEN": refresh, "SECRET_HASH": secretHash(secret, sub)}}).wantOK(t)
 	e.call("GetTokensFromRefreshToken", obj{"ClientId": clientID, "RefreshToken": refresh}).wantError(t, "NotAuthorizedException")
 	e.call("GetTokensFromRefreshToken", obj{"ClientId": clientID, "RefreshToken": refresh, "ClientSecret": secret}).wantOK(t)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/internal/errortype"
 	"github.com/confab-chat/confab/server/realtime"
 	"github.com/gorilla/websocket"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -285,5 +286,5 @@ func decodeSubscribe(payload []byte) (*graphql.RawParams, error) {
 }
 
 func limited(msg string) gqlerror.List {
-	return gqlerror.List{{Message: msg, Extensions: map[string]any{"code": string(confab.CodeLimited), "errorType": "LimitExceededError"}}}
+	return gqlerror.List{{Message: msg, Extensions: map[string]any{"code": string(confab.CodeLimited), "errorType": errortype.Of(confab.CodeLimited)}}}
 }

@@ -67,17 +67,31 @@ type Config struct {
 	AllowedOrigins []string
 
 	Logger *slog.Logger
+
+	// closeTimeout bounds writing a close frame (Conn.Close): a peer that
+	// does not read holds its Close this long. Always 1 s but in this
+	// package's tests, which hold a wedged close longer.
+	closeTimeout time.Duration
 }
+
+// The defaults of the limits an operator may set (cmd/confab's flags show
+// them); a zero Config field stands for its default.
+const (
+	DefaultKeepAlive          = 30 * time.Second
+	DefaultMaxSubscriptions   = 100
+	DefaultMaxConnsPerUser    = 100
+	DefaultMaxConnsPerAddress = 1000
+)
 
 func (c *Config) setDefaults() {
 	if c.KeepAlive <= 0 {
-		c.KeepAlive = 30 * time.Second
+		c.KeepAlive = DefaultKeepAlive
 	}
 	if c.InitTimeout <= 0 {
 		c.InitTimeout = 10 * time.Second
 	}
 	if c.MaxSubscriptions <= 0 {
-		c.MaxSubscriptions = 100
+		c.MaxSubscriptions = DefaultMaxSubscriptions
 	}
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 64 << 10
@@ -89,13 +103,16 @@ func (c *Config) setDefaults() {
 		c.OpsPerSecond = 20
 	}
 	if c.MaxConnsPerUser == 0 {
-		c.MaxConnsPerUser = 100
+		c.MaxConnsPerUser = DefaultMaxConnsPerUser
 	}
 	if c.MaxConnsPerAddress == 0 {
-		c.MaxConnsPerAddress = 1000
+		c.MaxConnsPerAddress = DefaultMaxConnsPerAddress
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second
+	}
+	if c.closeTimeout <= 0 {
+		c.closeTimeout = time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

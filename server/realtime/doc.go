@@ -21,7 +21,8 @@
 // hook with each item it queues, which queues a pull; the writer then calls
 // the operation's gqlgen ResponseHandler, which cannot block because an
 // item is known to be waiting. Keep-alives are sent by one Hub goroutine
-// for all connections, and timers (init timeout, token expiry) are
+// for all connections, which closes silent ones on short-lived goroutines
+// (a wedged peer holds its close frame for a second), and timers (init timeout, token expiry) are
 // time.AfterFunc, which hold no goroutine until they fire.
 //
 // Fan-out: for subscriptions whose result does not depend on the subscriber
@@ -29,10 +30,57 @@
 // Hub (renders), and the other subscriptions with the same document and
 // variables frame it instead of executing the document again.
 //
-// Lock order: Conn.mu, then Hub.mu (the hub's counts change with a
-// connection's state) or the poller's (registering a socket); Hub.mu is
-// never held while taking a Conn's, and the renders' lock is taken alone.
-// None is held while writing to the network or calling into the executor.
+// # Goroutines
+//
+// Every goroutine the engine runs, who starts it, what stops it, and the
+// locks it may take (besides those of the callbacks it calls: Config's
+// functions, the protocol's handler, the executor):
+//
+//	goroutine          started by                    stopped by                         locks
+//	keep-alive (1/Hub) NewHub                        Shutdown (Hub.stop)                Hub.mu, then Conn.mu; never writes to the network
+//	poller (1/Hub)     NewHub (Linux)                Shutdown (poller.stop)             poller.mu; takes pongs off sockets without blocking
+//	drain              poller, on input (readable)   socket empty (rest re-arms), or    Conn.mu, Hub.mu, poller.mu (handler: Start, Authenticated, …)
+//	                                                 an error (it then runs Finish)
+//	reader             Run, when not polled (TLS,    a read error; it then runs Finish  as drain; each frame is read and handled on a
+//	                   not Linux)                                                       short-lived goroutine (onGoroutine)
+//	writer             enqueue, when the queue       queue empty, or Close              Conn.mu, renders.mu, Hub.mu (end); the only one
+//	                   becomes non-empty                                                that writes data frames and calls ResponseHandlers
+//	dispatch           Start, one per operation      the operation started or failed    Conn.mu, Hub.mu; the executor (resolvers, chat)
+//	presence           Authenticated                 Config.Connect returned;           none here (Config.Connect)
+//	                                                 Finish waits for it
+//	closer             keep-alive (silent, at most   Close returned                     Conn.mu, poller.mu; writes the close frame
+//	                   maxClosing), Shutdown (same
+//	                   bound), enqueue (queue full),
+//	                   the Evict hook
+//	finisher           poller (readable, rest,       Finish returned                    Conn.mu, Hub.mu, poller.mu
+//	                   closePolled): exactly one
+//	                   Finish per connection
+//	timers             SetInitTimeout, Authenticated Close stops them                   Conn.mu; the protocol's onTimeout, onExpiry
+//	                   (time.AfterFunc)
+//
+// A subscription has no goroutine here: its stream (package chat) queues an
+// item and calls the Wake hook on the publisher's goroutine.
+//
+// # Lock order
+//
+// One order across packages; a goroutine holding a lock may take only the
+// ones below it (nats-server's locksordering.txt, kept next to the code):
+//
+//	inproc sub.mu       broker/inproc: one subscription, held while delivering to it
+//	chat stream mu      chat: one subscription's stream, held while it queues an item
+//	                    and calls Wake (or, for a start overflow, nothing)
+//	realtime Conn.mu    one connection: wake, enqueue, operations, state
+//	realtime Hub.mu     counts by subscription field, user and address
+//	  or poller.mu      socket registration (never both)
+//
+// renders.mu is taken with no other lock held. No lock is held while
+// writing to the network (but Close's close frame, which holds none of
+// these) or calling into the executor. chat holds a new stream's mu while
+// subscribing it, which takes inproc's shard lock: no delivery can wait on
+// that stream's mu, as its subscription does not exist yet.
+//
+// Which lock guards each field is written on its struct (Conn, op, Hub,
+// poller, renders).
 //
 // This package never imports auth, a store or a broker: authentication and
 // presence come in as functions.

@@ -14,6 +14,9 @@ import (
 
 // Hub tracks the live connections of both protocols: it sends keep-alives
 // for all of them from one goroutine and closes them all on Shutdown.
+//
+// cfg, upgrader, renders, poll, stop, done and closing are set by NewHub
+// and never change; the rest is guarded as written beside each field.
 type Hub struct {
 	cfg      Config
 	upgrader websocket.Upgrader
@@ -28,9 +31,19 @@ type Hub struct {
 	poll    *poller  // idle connections' sockets (nil: each has a reader goroutine)
 	closed  bool     // guarded by mu
 
-	stop chan struct{}
-	done chan struct{}
+	stop chan struct{} // closed by Shutdown: ends keepAlive
+	done chan struct{} // closed when keepAlive has returned
+
+	closing chan struct{}  // a semaphore of maxClosing: closes in flight off the keep-alive goroutine and in Shutdown
+	closers sync.WaitGroup // the keep-alive goroutine's closes (closeSilent); Add only on that goroutine
 }
+
+// maxClosing bounds the connections closed at once on their own
+// goroutines (silent ones by the keep-alive tick, all of them by
+// Shutdown). Each close writes a close frame, which a wedged peer holds for
+// up to Config.closeTimeout; beyond the bound a silent connection waits for
+// the next tick, and Shutdown for a free slot.
+const maxClosing = 64
 
 // NewHub returns a Hub and starts its keep-alive goroutine, which Shutdown
 // stops.
@@ -47,6 +60,7 @@ func NewHub(cfg Config) *Hub {
 		poll:    newPoller(),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
+		closing: make(chan struct{}, maxClosing),
 	}
 	h.upgrader = websocket.Upgrader{
 		// ReadBufferSize 0: the connection reads through the bufio.Reader
@@ -181,6 +195,8 @@ func (h *Hub) snapshot() []*Conn {
 	return list
 }
 
+// keepAlive is the Hub's goroutine: every KeepAlive interval it pings each
+// connection and closes the silent ones, until Shutdown.
 func (h *Hub) keepAlive() {
 	defer close(h.done)
 	t := time.NewTicker(h.cfg.KeepAlive)
@@ -190,17 +206,50 @@ func (h *Hub) keepAlive() {
 		case <-h.stop:
 			return
 		case <-t.C:
-			for _, c := range h.snapshot() {
-				c.keepAlive()
-			}
+			h.tick()
 		}
 	}
 }
 
+// tick queues a ping to every connection and closes the silent ones. It
+// never writes to the network itself: one wedged peer must not delay the
+// others' pings.
+func (h *Hub) tick() {
+	for _, c := range h.snapshot() {
+		if c.silent() {
+			h.closeSilent(c)
+			continue
+		}
+		c.keepAlive()
+	}
+}
+
+// closeSilent closes c (1001, idle timeout) on a goroutine of its own, if
+// one of the maxClosing slots is free; otherwise c, still silent, is
+// closed at a later tick. Only the keep-alive goroutine calls it.
+func (h *Hub) closeSilent(c *Conn) {
+	if c.closing() {
+		return
+	}
+	select {
+	case h.closing <- struct{}{}:
+	default:
+		return
+	}
+	h.closers.Add(1)
+	go func() {
+		defer h.closers.Done()
+		defer func() { <-h.closing }()
+		c.Close(websocket.CloseGoingAway, "idle timeout")
+	}()
+}
+
 // Shutdown refuses new connections, closes every live one with 1001
 // (going away; clients reconnect elsewhere and resume) and stops the
-// keep-alive goroutine. It waits until the connections' readers have
-// finished or ctxDone is closed.
+// keep-alive goroutine. The closes run maxClosing at a time, so wedged
+// peers hold Shutdown up for about one close frame's deadline, not one
+// each. It waits until the connections' readers have finished or ctxDone
+// is closed.
 func (h *Hub) Shutdown(ctxDone <-chan struct{}) {
 	h.mu.Lock()
 	if !h.closed {
@@ -209,9 +258,16 @@ func (h *Hub) Shutdown(ctxDone <-chan struct{}) {
 	}
 	h.mu.Unlock()
 	<-h.done
+	var closes sync.WaitGroup
 	for _, c := range h.snapshot() {
-		c.Close(websocket.CloseGoingAway, "server shutting down")
+		h.closing <- struct{}{}
+		closes.Go(func() {
+			defer func() { <-h.closing }()
+			c.Close(websocket.CloseGoingAway, "server shutting down")
+		})
 	}
+	closes.Wait()
+	h.closers.Wait() // the tick's closes, started before h.done
 	if h.poll != nil {
 		h.poll.stop() // every polled connection has left it (Close)
 	}

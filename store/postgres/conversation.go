@@ -29,10 +29,6 @@ func scanConversation(row pgx.Row) (*confab.Conversation, error) {
 // violates the foreign key, which is CodeNotFound.
 func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) error {
 	const op = "insert conversation"
-	activity := c.CreatedAt
-	if c.LastMessageAt != nil {
-		activity = *c.LastMessageAt
-	}
 	users := make([]string, len(c.Members))
 	joined := make([]time.Time, len(c.Members))
 	lastRead := make([]int64, len(c.Members))
@@ -42,7 +38,7 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 	return s.inTx(ctx, op, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO conversations (`+convColumns+`, activity_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 			c.ConversationID, c.Name, c.CreatedBy, dbTime(c.CreatedAt), dbTimePtr(c.UpdatedAt), c.LastMessage,
-			dbTimePtr(c.LastMessageAt), c.MessageCount, c.LastSeq, dbTime(activity))
+			dbTimePtr(c.LastMessageAt), c.MessageCount, c.LastSeq, dbTime(c.ActivityAt()))
 		if err != nil {
 			return mapErr(op, err)
 		}
@@ -51,7 +47,7 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 			c.ConversationID, users, joined, lastRead)
 		if err := mapErr("insert members", err); err != nil {
 			if confab.ErrorCode(err) == confab.CodeNotFound {
-				return &confab.Error{Code: confab.CodeNotFound, Message: "User not found.", Op: op, Err: err}
+				return &confab.Error{Code: confab.CodeNotFound, Op: op, Err: err}
 			}
 			return err
 		}
@@ -67,7 +63,7 @@ func (s *Store) GetConversation(ctx context.Context, conversationID string) (*co
 func getConversation(ctx context.Context, q querier, conversationID string) (*confab.Conversation, error) {
 	c, err := scanConversation(q.QueryRow(ctx, `SELECT `+convColumns+` FROM conversations WHERE conversation_id = $1`, conversationID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("Conversation")
+		return nil, notFound("conversation")
 	}
 	if err != nil {
 		return nil, mapErr("get conversation", err)
@@ -119,7 +115,7 @@ func (s *Store) UpdateConversation(ctx context.Context, conversationID string, n
 			WHERE conversation_id = $4 RETURNING `+convColumns,
 			name != nil, name, dbTime(at), conversationID))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("Conversation")
+			return notFound("conversation")
 		}
 		if err != nil {
 			return mapErr(op, err)
@@ -149,7 +145,7 @@ func (s *Store) ListConversations(ctx context.Context, userID string, p confab.C
 		WHERE m.user_id = $1
 		  AND ($2::timestamptz IS NULL OR c.activity_at < $2 OR (c.activity_at = $2 AND c.conversation_id > $3))
 		ORDER BY c.activity_at DESC, c.conversation_id ASC LIMIT $4`,
-		userID, afterAt, afterID, pageLimit(p.Limit, confab.DefaultPageLimit))
+		userID, afterAt, afterID, max(p.Limit, 0))
 	if err != nil {
 		return nil, mapErr(op, err)
 	}
@@ -176,7 +172,7 @@ func (s *Store) ListConversations(ctx context.Context, userID string, p confab.C
 func (s *Store) ListConversationIDs(ctx context.Context, userID string, limit int) ([]string, error) {
 	const op = "list conversation ids"
 	rows, err := s.pool.Query(ctx, `SELECT conversation_id FROM members WHERE user_id = $1 ORDER BY conversation_id LIMIT $2`,
-		userID, pageLimit(limit, confab.DefaultPageLimit))
+		userID, max(limit, 0))
 	if err != nil {
 		return nil, mapErr(op, err)
 	}
@@ -195,7 +191,7 @@ func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq
 		return mapErr("mark read", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return notFound("Membership")
+		return notFound("membership")
 	}
 	return nil
 }

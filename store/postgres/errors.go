@@ -43,13 +43,14 @@ func mapErr(op string, err error) error {
 	if errors.As(err, &pgErr) {
 		switch code := pgErr.Code; {
 		case code == sqlstateUniqueViolation:
-			return &confab.Error{Code: confab.CodeConflict, Message: "Already exists.", Op: op, Err: err}
+			return &confab.Error{Code: confab.CodeConflict, Op: op, Err: err}
 		case code == sqlstateForeignKeyViolation:
-			return &confab.Error{Code: confab.CodeNotFound, Message: "Not found.", Op: op, Err: err}
+			return &confab.Error{Code: confab.CodeNotFound, Op: op, Err: err}
 		case code == sqlstateCharacterNotInRepert, code == sqlstateUntranslatableChar:
-			// PostgreSQL text cannot hold NUL; SQLite can. Bad input, not
-			// a server fault.
-			return &confab.Error{Code: confab.CodeInvalid, Message: "Text must not contain NUL characters.", Op: op, Err: err}
+			// PostgreSQL text cannot hold NUL. The services refuse such
+			// text before it gets here (confab.ValidText); should a check
+			// be missed, it stays a client's error, never a retried 500.
+			return &confab.Error{Code: confab.CodeInvalid, Op: op, Err: err}
 		case code == sqlstateSerializationFailure, code == sqlstateDeadlockDetected,
 			code == sqlstateTooManyConnections, code == sqlstateAdminShutdown,
 			code == sqlstateCrashShutdown, code == sqlstateCannotConnectNow,
@@ -73,9 +74,10 @@ func mapErr(op string, err error) error {
 }
 
 func unavailable(op string, err error) error {
-	return &confab.Error{Code: confab.CodeUnavailable, Message: "The store is unavailable; retry.", Op: op, Err: err}
+	return &confab.Error{Code: confab.CodeUnavailable, Op: op, Err: err}
 }
 
+// notFound is the CodeNotFound error for a missing what ("message").
 func notFound(what string) error {
-	return confab.Errorf(confab.CodeNotFound, "%s not found.", what)
+	return &confab.Error{Code: confab.CodeNotFound, Err: errors.New("postgres: " + what + " not found")}
 }

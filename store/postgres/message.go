@@ -73,9 +73,9 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 		err := tx.QueryRow(ctx, `UPDATE conversations SET last_seq = last_seq + 1, message_count = message_count + 1,
 				last_message = $1, last_message_at = $2, activity_at = $2
 			WHERE conversation_id = $3 RETURNING last_seq`,
-			preview(m.Content), at, m.ConversationID).Scan(&seq)
+			confab.Preview(m.Content), at, m.ConversationID).Scan(&seq)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("Conversation")
+			return notFound("conversation")
 		}
 		if err != nil {
 			return mapErr(op, err)
@@ -129,24 +129,12 @@ func findByClientToken(ctx context.Context, q querier, m *confab.Message) (*conf
 	return prev, nil
 }
 
-// preview cuts content to the conversation's lastMessage length, in runes.
-func preview(content string) string {
-	n := 0
-	for i := range content {
-		if n == confab.MaxLastMessageLength {
-			return content[:i]
-		}
-		n++
-	}
-	return content
-}
-
 // GetMessage implements confab.MessageStore.
 func (s *Store) GetMessage(ctx context.Context, conversationID, messageID string) (*confab.Message, error) {
 	m, err := scanMessage(s.pool.QueryRow(ctx, `SELECT `+msgColumns+` FROM messages
 		WHERE message_id = $1 AND conversation_id = $2 AND NOT deleted`, messageID, conversationID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("Message")
+		return nil, notFound("message")
 	}
 	if err != nil {
 		return nil, mapErr("get message", err)
@@ -167,7 +155,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 		var one int
 		err := tx.QueryRow(ctx, `SELECT 1 FROM conversations WHERE conversation_id = $1 FOR UPDATE`, conversationID).Scan(&one)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("Message")
+			return notFound("message")
 		}
 		if err != nil {
 			return mapErr(op, err)
@@ -175,7 +163,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 		m, err = scanMessage(tx.QueryRow(ctx, `SELECT `+msgColumns+` FROM messages
 			WHERE message_id = $1 AND conversation_id = $2 AND NOT deleted`, messageID, conversationID))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("Message")
+			return notFound("message")
 		}
 		if err != nil {
 			return mapErr(op, err)
@@ -209,14 +197,14 @@ func (s *Store) ListMessages(ctx context.Context, conversationID string, beforeS
 	}
 	return queryMessages(ctx, s.pool, "list messages", `SELECT `+msgColumns+` FROM messages
 		WHERE conversation_id = $1 AND seq < $2 AND NOT deleted ORDER BY seq DESC LIMIT $3`,
-		conversationID, beforeSeq, pageLimit(limit, confab.DefaultPageLimit))
+		conversationID, beforeSeq, max(limit, 0))
 }
 
 // ListMessagesAfter implements confab.MessageStore.
 func (s *Store) ListMessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]*confab.Message, error) {
 	return queryMessages(ctx, s.pool, "list messages after", `SELECT `+msgColumns+` FROM messages
 		WHERE conversation_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
-		conversationID, afterSeq, pageLimit(limit, confab.DefaultPageLimit))
+		conversationID, afterSeq, max(limit, 0))
 }
 
 // SearchMessages implements confab.MessageStore. terms is cut into words
@@ -229,7 +217,7 @@ func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string
 	}
 	return queryMessages(ctx, s.pool, "search messages", `SELECT `+msgColumns+` FROM messages
 		WHERE conversation_id = $1 AND NOT deleted AND search @@ $2::tsquery ORDER BY seq DESC LIMIT $3`,
-		conversationID, q, pageLimit(limit, confab.DefaultSearchLimit))
+		conversationID, q, max(limit, 0))
 }
 
 // PurgeMessages implements confab.MessageStore in one transaction:

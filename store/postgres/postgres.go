@@ -11,11 +11,14 @@
 // default synchronous_commit=on is flushed to the WAL.
 //
 // Full-text search uses PostgreSQL's tsvector, tsquery and a GIN index. The
-// words are cut and folded in Go (search.go), the same way on both sides,
-// so search needs no extension and no language configuration.
+// words are cut by confab.Words and folded in Go (search.go), the same way
+// on both sides, so search needs no extension and no language
+// configuration.
 //
-// Errors are classified by SQLSTATE, never by message text (errors.go).
-// The store holds no business rules and never publishes events.
+// Errors are classified by SQLSTATE, never by message text (errors.go), and
+// carry a code and no user-facing message. The store holds no business
+// rules, enforces no limit of its own (the services validate input) and
+// never publishes events.
 package postgres
 
 import (
@@ -97,14 +100,6 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) e
 		return err
 	}
 	return mapErr(op, tx.Commit(ctx))
-}
-
-// pageLimit returns n, or def when n is not positive.
-func pageLimit(n, def int) int {
-	if n <= 0 {
-		return def
-	}
-	return n
 }
 
 // dbTime is t as stored: millisecond precision (the contract's) in UTC.

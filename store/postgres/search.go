@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/confab-chat/confab"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -13,25 +14,20 @@ import (
 // search), which the GIN index on messages.search matches. Doing it in Go
 // rather than with to_tsvector('simple', …) gives diacritic folding (café
 // matches cafe) without the unaccent extension, and one word rule for
-// content and query, the one the SQLite store uses: a word is a run of
-// letters, digits and combining marks.
+// content and query, confab.Words, the one the SQLite store uses.
 
-const (
-	// maxSearchWords bounds the words of one search; further words are
-	// ignored.
-	maxSearchWords = 16
-	// maxLexemeBytes bounds one word, in bytes (PostgreSQL allows 2046).
-	// Longer words are cut to this length on both sides, so a long word
-	// still matches as a prefix.
-	maxLexemeBytes = 255
-)
+// maxLexemeBytes bounds one word, in bytes (PostgreSQL allows 2046). Longer
+// words are cut to this length on both sides, so a long word still matches
+// as a prefix.
+const maxLexemeBytes = 255
 
-// words returns the folded words of s in order, duplicates included.
+// words returns the folded words of s in order, duplicates included, each
+// cut to maxLexemeBytes.
 func words(s string) []string {
-	f := fold(s)
-	ws := strings.FieldsFunc(f, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.IsMark(r)
-	})
+	return cutAll(confab.Words(fold(s)))
+}
+
+func cutAll(ws []string) []string {
 	for i, w := range ws {
 		ws[i] = cut(w, maxLexemeBytes)
 	}
@@ -92,10 +88,7 @@ func lexemes(content string) []string {
 // the literal stays safe if the word rule ever changes. "" when terms has
 // no word.
 func tsquery(terms string) string {
-	ws := words(terms)
-	if len(ws) > maxSearchWords {
-		ws = ws[:maxSearchWords]
-	}
+	ws := cutAll(confab.SearchWords(fold(terms)))
 	parts := make([]string, len(ws))
 	for i, w := range ws {
 		w = strings.ReplaceAll(w, `\`, `\\`)

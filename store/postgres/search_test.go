@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/confab-chat/confab"
 )
 
 func TestTSQuery(t *testing.T) {
@@ -25,7 +27,7 @@ func TestTSQuery(t *testing.T) {
 		{"OtherScripts", "Привет мир", `'привет':* & 'мир':*`},
 		{"MarksStayInWords", "हिन्दी", `'हिन्दी':*`},
 		{"Ligature", "ﬁle", `'file':*`},
-		{"TooManyWords", strings.Repeat("w ", 40), strings.TrimSuffix(strings.Repeat(`'w':* & `, maxSearchWords), " & ")},
+		{"TooManyWords", strings.Repeat("w ", 40), strings.TrimSuffix(strings.Repeat(`'w':* & `, confab.MaxSearchWords), " & ")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,7 +27,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (*confab.Refre
 		FROM refresh_tokens WHERE hash = $1`, hash).
 		Scan(&t.Hash, &t.UserID, &t.FamilyID, &t.CreatedAt, &t.ExpiresAt, &t.Used, &t.Revoked)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("Refresh token")
+		return nil, notFound("refresh token")
 	}
 	if err != nil {
 		return nil, mapErr("get refresh token", err)
@@ -47,7 +47,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *co
 			return mapErr(op, err)
 		}
 		if tag.RowsAffected() != 1 {
-			return confab.Errorf(confab.CodeConflict, "The refresh token was already used.")
+			return &confab.Error{Code: confab.CodeConflict, Err: errors.New("postgres: refresh token already used")}
 		}
 		return insertToken(ctx, tx, next)
 	})

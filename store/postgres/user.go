@@ -31,7 +31,7 @@ func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 		dbTime(u.CreatedAt), dbTimePtr(u.UpdatedAt), a.PasswordHash, a.Disabled)
 	err = mapErr("insert account", err)
 	if confab.ErrorCode(err) == confab.CodeConflict {
-		return &confab.Error{Code: confab.CodeConflict, Message: "A user with this email or username already exists.", Op: "insert account", Err: err}
+		return &confab.Error{Code: confab.CodeConflict, Op: "insert account", Err: err}
 	}
 	return err
 }
@@ -45,7 +45,7 @@ func (s *Store) GetAccountByLogin(ctx context.Context, login string) (*confab.Ac
 	var a confab.Account
 	u, err := scanUser(row, &a.PasswordHash, &a.Disabled)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("User")
+		return nil, notFound("user")
 	}
 	if err != nil {
 		return nil, mapErr("get account", err)
@@ -58,7 +58,7 @@ func (s *Store) GetAccountByLogin(ctx context.Context, login string) (*confab.Ac
 func (s *Store) GetUser(ctx context.Context, userID string) (*confab.User, error) {
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE user_id = $1`, userID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("User")
+		return nil, notFound("user")
 	}
 	if err != nil {
 		return nil, mapErr("get user", err)
@@ -100,7 +100,7 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpda
 		u.IsOnline, dbTimePtr(u.LastSeen), dbTime(u.UpdatedAt), userID)
 	user, err := scanUser(row)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("User")
+		return nil, notFound("user")
 	}
 	if err != nil {
 		return nil, mapErr("update user", err)

@@ -132,7 +132,7 @@ func fill(b *testing.B, s *Store, n int) {
 		ins.Close()
 		idx.Close()
 		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET last_seq = ?1, message_count = ?1, last_message = ?2, last_message_at = ?1, activity_at = ?1 WHERE conversation_id = 'c1'`,
-			end, preview(last)); err != nil {
+			end, confab.Preview(last)); err != nil {
 			b.Fatal(err)
 		}
 		if err := tx.Commit(); err != nil {

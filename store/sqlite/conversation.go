@@ -33,13 +33,9 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 		return mapErr("insert conversation", err)
 	}
 	defer tx.Rollback() // no-op after Commit
-	activity := c.CreatedAt
-	if c.LastMessageAt != nil {
-		activity = *c.LastMessageAt
-	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO conversations (`+convColumns+`, activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ConversationID, nullString(c.Name), c.CreatedBy, ms(c.CreatedAt), msPtr(c.UpdatedAt), nullString(c.LastMessage),
-		msPtr(c.LastMessageAt), c.MessageCount, c.LastSeq, ms(activity))
+		msPtr(c.LastMessageAt), c.MessageCount, c.LastSeq, ms(c.ActivityAt()))
 	if err != nil {
 		return mapErr("insert conversation", err)
 	}
@@ -47,7 +43,7 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 		_, err := tx.ExecContext(ctx, `INSERT INTO members (conversation_id, user_id, joined_at, last_read_seq) VALUES (?, ?, ?, ?)`,
 			c.ConversationID, m.UserID, ms(m.JoinedAt), m.LastReadSeq)
 		if errCode(err) == sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY {
-			return notFound("insert conversation", "User")
+			return notFound("insert conversation", "user")
 		}
 		if err != nil {
 			return mapErr("insert conversation", err)
@@ -69,7 +65,7 @@ func (s *Store) GetConversation(ctx context.Context, conversationID string) (*co
 func getConversation(ctx context.Context, q querier, conversationID string) (*confab.Conversation, error) {
 	c, err := scanConversation(q.QueryRowContext(ctx, `SELECT `+convColumns+` FROM conversations WHERE conversation_id = ?`, conversationID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("get conversation", "Conversation")
+		return nil, notFound("get conversation", "conversation")
 	}
 	if err != nil {
 		return nil, mapErr("get conversation", err)
@@ -124,7 +120,7 @@ func (s *Store) UpdateConversation(ctx context.Context, conversationID string, n
 		return nil, mapErr("update conversation", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return nil, notFound("update conversation", "Conversation")
+		return nil, notFound("update conversation", "conversation")
 	}
 	c, err := getConversation(ctx, tx, conversationID)
 	if err != nil {
@@ -200,7 +196,7 @@ func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq
 		return mapErr("mark read", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return notFound("mark read", "Membership")
+		return notFound("mark read", "membership")
 	}
 	return nil
 }

@@ -30,11 +30,21 @@
 // relies on it.
 //
 // Errors: driver errors are classified by SQLite's extended result code
-// (mapErr), never by their text.
+// (mapErr), never by their text. Like every store's, they carry a code and
+// no user-facing message.
 //
-// Locks: writer.mu is the package's only mutex; no other lock is taken
-// while it is held.
+// Locks: two mutexes, never held together and never held across a call
+// into the database. writer.mu guards the writer's closed state; an append
+// holds it for reading while it queues its request (which may wait for room
+// in the queue, not for I/O). readPool.mu guards the prepared-statement
+// cache; it is held for a map lookup or insert only, never while a query
+// is prepared, so one slow prepare holds up no other read.
 //
 // The store holds no business rules (authorisation, validation, hashing)
-// and never publishes events.
+// and never publishes events. SQLite would keep NUL and invalid UTF-8 in
+// text where PostgreSQL refuses them; the services refuse such input
+// (confab.ValidText) before it gets here, so both stores keep the same
+// text. The preview cut, activity order and the search word rule are the
+// root package's (confab.Preview, Conversation.ActivityAt,
+// confab.SearchWords).
 package sqlite

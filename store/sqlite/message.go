@@ -131,9 +131,9 @@ func (st *appendStmts) append(ctx context.Context, m *confab.Message) (created b
 		}
 	}
 	at := ms(m.CreatedAt)
-	err = st.bump.QueryRowContext(ctx, preview(m.Content), at, at, m.ConversationID).Scan(&m.Seq)
+	err = st.bump.QueryRowContext(ctx, confab.Preview(m.Content), at, at, m.ConversationID).Scan(&m.Seq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, 0, notFound("append message", "Conversation")
+		return false, 0, notFound("append message", "conversation")
 	}
 	if err != nil {
 		return false, 0, mapErr("append message", err)
@@ -149,24 +149,11 @@ func (st *appendStmts) append(ctx context.Context, m *confab.Message) (created b
 	return true, rowid, nil
 }
 
-// preview cuts content to the conversation's lastMessage length, in runes
-// (as SQLite's substr counts them, which DeleteMessage uses).
-func preview(content string) string {
-	n := 0
-	for i := range content {
-		if n == confab.MaxLastMessageLength {
-			return content[:i]
-		}
-		n++
-	}
-	return content
-}
-
 // GetMessage implements confab.MessageStore.
 func (s *Store) GetMessage(ctx context.Context, conversationID, messageID string) (*confab.Message, error) {
 	m, err := scanMessage(s.read.QueryRowContext(ctx, `SELECT `+msgColumns+` FROM messages WHERE message_id = ? AND conversation_id = ? AND deleted = 0`, messageID, conversationID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("get message", "Message")
+		return nil, notFound("get message", "message")
 	}
 	if err != nil {
 		return nil, mapErr("get message", err)
@@ -186,7 +173,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 	defer tx.Rollback() // a no-op after Commit; any failure is returned below
 	m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+msgColumns+` FROM messages WHERE message_id = ? AND conversation_id = ? AND deleted = 0`, messageID, conversationID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, notFound("delete message", "Message")
+		return nil, nil, notFound("delete message", "message")
 	}
 	if err != nil {
 		return nil, nil, mapErr("delete message", err)

@@ -19,28 +19,45 @@ const maxReadStmts = 64
 type readPool struct {
 	*sql.DB
 
+	prepare func(context.Context, string) (*sql.Stmt, error) // DB.PrepareContext; tests slow it down
+
 	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // guarded by mu
+	stmts map[string]*sql.Stmt // guarded by mu; nil after Close
 }
 
 func newReadPool(db *sql.DB) *readPool {
-	return &readPool{DB: db, stmts: make(map[string]*sql.Stmt)}
+	return &readPool{DB: db, prepare: db.PrepareContext, stmts: make(map[string]*sql.Stmt)}
 }
 
 // stmt returns query prepared, or nil if the cache is full or preparing
 // failed (the caller then runs the query directly, which reports the
-// error).
+// error). The lock is not held while preparing: a prepare waits for a
+// connection and parses, and every read would wait with it. Two callers
+// may then prepare the same query at once; the first to finish is kept
+// and the other's statement closed.
 func (p *readPool) stmt(ctx context.Context, query string) *sql.Stmt {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if st, ok := p.stmts[query]; ok {
+	st, ok := p.stmts[query]
+	full := len(p.stmts) >= maxReadStmts
+	p.mu.Unlock()
+	if ok {
 		return st
 	}
-	if len(p.stmts) >= maxReadStmts {
+	if full {
 		return nil
 	}
-	st, err := p.DB.PrepareContext(ctx, query)
+	st, err := p.prepare(ctx, query)
 	if err != nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if kept, ok := p.stmts[query]; ok {
+		st.Close()
+		return kept
+	}
+	if p.stmts == nil || len(p.stmts) >= maxReadStmts { // closed, or filled meanwhile
+		st.Close()
 		return nil
 	}
 	p.stmts[query] = st
@@ -66,9 +83,9 @@ func (p *readPool) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var errs []error
-	for q, st := range p.stmts {
+	for _, st := range p.stmts {
 		errs = append(errs, st.Close())
-		delete(p.stmts, q)
 	}
+	p.stmts = nil // a prepare finishing after Close closes its statement
 	return errors.Join(append(errs, p.DB.Close())...)
 }

@@ -3,14 +3,9 @@ package sqlite
 import (
 	"context"
 	"strings"
-	"unicode"
 
 	"github.com/confab-chat/confab"
 )
-
-// maxSearchWords bounds the words of one search; later words are ignored.
-// confab.MaxSearchTermBytes already bounds the text.
-const maxSearchWords = 16
 
 // SearchMessages implements confab.MessageStore on the messages_fts index
 // (FTS5, unicode61 tokenizer with diacritics removed: case- and
@@ -36,21 +31,14 @@ func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string
 	return scanMessages(rows, "search messages")
 }
 
-// ftsQuery turns plain text into an FTS5 query that matches every word as
-// a token or a token prefix: `"w1"* AND "w2"*`. A word is a run of letters,
-// digits and combining marks; everything else separates words, so no
-// character of terms is ever query syntax (a word holds no quote to escape,
-// and AND, NEAR or col: inside quotes are plain strings). It returns "" when
-// terms has no word.
+// ftsQuery turns plain text into an FTS5 query that matches every word of
+// confab.SearchWords as a token or a token prefix: `"w1"* AND "w2"*`. A
+// word holds no quote to escape, and AND, NEAR or col: inside quotes are
+// plain strings, so no character of terms is ever query syntax. It
+// returns "" when terms has no word.
 func ftsQuery(terms string) string {
-	words := strings.FieldsFunc(terms, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.IsMark(r)
-	})
-	if len(words) > maxSearchWords {
-		words = words[:maxSearchWords]
-	}
 	var b strings.Builder
-	for i, w := range words {
+	for i, w := range confab.SearchWords(terms) {
 		if i > 0 {
 			b.WriteString(" AND ")
 		}

@@ -89,7 +89,7 @@ func (s *Store) Close() error {
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.read.PingContext(ctx); err != nil {
-		return &confab.Error{Code: confab.CodeUnavailable, Message: "The store is unavailable.", Err: err}
+		return &confab.Error{Code: confab.CodeUnavailable, Op: "sqlite: ping", Err: err}
 	}
 	return nil
 }
@@ -127,20 +127,20 @@ func mapErr(op string, err error) error {
 	code := errCode(err)
 	switch code {
 	case sqlite3lib.SQLITE_CONSTRAINT_UNIQUE, sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY:
-		return &confab.Error{Code: confab.CodeConflict, Message: "It already exists.", Op: "sqlite: " + op, Err: err}
+		return &confab.Error{Code: confab.CodeConflict, Op: "sqlite: " + op, Err: err}
 	case sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY:
-		return &confab.Error{Code: confab.CodeNotFound, Message: "Not found.", Op: "sqlite: " + op, Err: err}
+		return &confab.Error{Code: confab.CodeNotFound, Op: "sqlite: " + op, Err: err}
 	}
 	switch code & 0xff { // the primary code: SQLITE_BUSY_SNAPSHOT and friends are busy too
 	case sqlite3lib.SQLITE_BUSY, sqlite3lib.SQLITE_LOCKED:
-		return &confab.Error{Code: confab.CodeUnavailable, Message: "The store is busy; retry.", Op: "sqlite: " + op, Err: err}
+		return &confab.Error{Code: confab.CodeUnavailable, Op: "sqlite: " + op, Err: err}
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
 }
 
-// notFound is the CodeNotFound error of op for a missing what ("Message").
+// notFound is the CodeNotFound error of op for a missing what ("message").
 func notFound(op, what string) error {
-	return &confab.Error{Code: confab.CodeNotFound, Message: what + " not found.", Op: "sqlite: " + op}
+	return &confab.Error{Code: confab.CodeNotFound, Op: "sqlite: " + op, Err: errors.New(what + " not found")}
 }
 
 // ms converts a time to stored Unix milliseconds.

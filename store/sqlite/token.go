@@ -30,7 +30,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (*confab.Refre
 	err := s.read.QueryRowContext(ctx, `SELECT hash, user_id, family_id, created_at, expires_at, used, revoked FROM refresh_tokens WHERE hash = ?`, hash).
 		Scan(&t.Hash, &t.UserID, &t.FamilyID, &created, &expires, &t.Used, &t.Revoked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("get refresh token", "Refresh token")
+		return nil, notFound("get refresh token", "refresh token")
 	}
 	if err != nil {
 		return nil, mapErr("get refresh token", err)
@@ -51,7 +51,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *co
 		return mapErr("rotate refresh token", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return confab.Errorf(confab.CodeConflict, "The refresh token was already used.")
+		return &confab.Error{Code: confab.CodeConflict, Err: errors.New("sqlite: refresh token already used")}
 	}
 	if err := insertToken(ctx, tx, next); err != nil {
 		return err

@@ -37,7 +37,7 @@ func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 		u.IsOnline, msPtr(u.LastSeen), ms(u.CreatedAt), msPtr(u.UpdatedAt), a.PasswordHash, a.Disabled)
 	if err := mapErr("insert account", err); err != nil {
 		if confab.ErrorCode(err) == confab.CodeConflict {
-			return &confab.Error{Code: confab.CodeConflict, Message: "A user with this email or username already exists.", Err: err}
+			return &confab.Error{Code: confab.CodeConflict, Err: err}
 		}
 		return err
 	}
@@ -51,7 +51,7 @@ func (s *Store) GetAccountByLogin(ctx context.Context, login string) (*confab.Ac
 	var a confab.Account
 	u, err := scanUser(row, &a.PasswordHash, &a.Disabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("get account", "User")
+		return nil, notFound("get account", "user")
 	}
 	if err != nil {
 		return nil, mapErr("get account", err)
@@ -64,7 +64,7 @@ func (s *Store) GetAccountByLogin(ctx context.Context, login string) (*confab.Ac
 func (s *Store) GetUser(ctx context.Context, userID string) (*confab.User, error) {
 	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE user_id = ?`, userID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("get user", "User")
+		return nil, notFound("get user", "user")
 	}
 	return u, mapErr("get user", err)
 }
@@ -111,7 +111,7 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpda
 		online, msPtr(u.LastSeen), ms(u.UpdatedAt), userID)
 	user, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("update user", "User")
+		return nil, notFound("update user", "user")
 	}
 	return user, mapErr("update user", err)
 }

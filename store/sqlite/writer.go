@@ -57,7 +57,7 @@ type appendReq struct {
 }
 
 // errClosed answers appends after Close.
-var errClosed = &confab.Error{Code: confab.CodeUnavailable, Message: "The store is closed.", Err: errors.New("sqlite: store closed")}
+var errClosed = &confab.Error{Code: confab.CodeUnavailable, Err: errors.New("sqlite: store closed")}
 
 func startWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 	stmts, err := prepareAppend(ctx, db)

@@ -117,11 +117,7 @@ func (f *fixture) listAll(userID string, n int, between func()) []*confab.Conver
 			return all
 		}
 		last := page[len(page)-1]
-		at := last.CreatedAt
-		if last.LastMessageAt != nil {
-			at = *last.LastMessageAt
-		}
-		p.After = &confab.ActivityCursor{ActivityAt: at, ConversationID: last.ConversationID}
+		p.After = &confab.ActivityCursor{ActivityAt: last.ActivityAt(), ConversationID: last.ConversationID}
 		if between != nil {
 			between()
 		}

@@ -9,6 +9,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -22,7 +23,7 @@ import (
 // its own cleanup (t.Cleanup); each subtest calls it once.
 func Run(t *testing.T, open func(t *testing.T) confab.Store) {
 	var tests []test
-	for _, group := range [][]test{userTests, tokenTests, credentialTests, conversationTests, messageTests, searchTests, purgeTests, presenceTests} {
+	for _, group := range [][]test{userTests, tokenTests, credentialTests, conversationTests, messageTests, searchTests, purgeTests, presenceTests, limitTests, previewTests} {
 		tests = append(tests, group...)
 	}
 	for _, tt := range tests {
@@ -73,10 +74,16 @@ func (f *fixture) id(prefix string) string {
 	return fmt.Sprintf("%s-%06d", prefix, f.n)
 }
 
+// wantCode fails unless err has the code want. A store words nothing for
+// users (the services do), so its *confab.Error carries no Message.
 func (f *fixture) wantCode(err error, want confab.Code) {
 	f.t.Helper()
 	if got := confab.ErrorCode(err); got != want {
 		f.t.Fatalf("error code = %q (%v), want %q", got, err, want)
+	}
+	var e *confab.Error
+	if errors.As(err, &e) && e.Message != "" {
+		f.t.Fatalf("error %v has the user-facing message %q; a store leaves it to the service", err, e.Message)
 	}
 }
 

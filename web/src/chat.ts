@@ -1,117 +1,59 @@
 // The signed-in app's state and everything that changes it. Components read
 // `chat.state` and re-render when it changes (see useChat in ui/hooks.ts).
+//
+// Chat is the one facade: it talks to the server (api, realtime) and stores
+// what comes back. How things merge is decided by pure functions, one module
+// per concern, unit-tested on their own (test/unit):
+//   chat/conversations.ts  the list: merging updates, order, previews
+//   chat/timeline.ts       the open conversation's messages, by seq
+//   chat/outbox.ts         own sends until their answer
+//   chat/presence.ts       users, and which conversations' presence to follow
+//   chat/readmarks.ts      when to send markConversationRead
+//   chat/search.ts         search terms and results
+// and chat/live.ts holds the subscriptions.
 
-import {
-  api,
-  ApiError,
-  describeError,
-  messageFields,
-  conversationFields,
-  userFields,
-  type Conversation,
-  type Message,
-  type User,
-} from './api';
-import { Realtime, type ConnState, type GraphQLError } from './realtime';
-import { randomToken } from './util';
+import { api, ApiError, describeError, type Conversation, type Message, type User } from './api';
+import { Realtime, type GraphQLError } from './realtime';
+import { byActivity, bumpConversation, mergeConversation, nextListToken, unreadElsewhere } from './chat/conversations';
+import { followConversations, followThread, PresenceSubscriptions } from './chat/live';
+import { Outboxes } from './chat/outbox';
+import { mergeUser, presenceTargets } from './chat/presence';
+import { ReadMarks } from './chat/readmarks';
+import { newSearch, searchTermProblem, withoutResult } from './chat/search';
+import { initialState, type State, type Thread } from './chat/state';
+import { highestSeq, mergeMessages, newThread, reconcileWithPage, withoutMessage } from './chat/timeline';
 
-export interface Pending {
-  clientToken: string;
-  content: string;
-  createdAt: string;
-  status: 'sending' | 'failed';
-  error?: string;
-}
+export type { Pending } from './chat/outbox';
+export type { SearchState, State, Thread } from './chat/state';
+export { activityTime } from './chat/conversations';
 
-/** The open conversation's messages. */
-export interface Thread {
-  conversationId: string;
-  /** Confirmed messages, oldest first, by seq. */
-  messages: Message[];
-  /** Own messages not yet confirmed (shared with pendingByConversation). */
-  pending: Pending[];
-  nextToken: string | null;
-  loading: boolean;
-  loadingOlder: boolean;
-  error: string | null;
-  olderError: string | null;
-  /** Highest seq seen: what a resumed subscription asks to start after. */
-  lastSeq: number;
-  /** A message to scroll to and highlight (from search). */
-  highlightSeq: number | null;
-}
-
-export interface SearchState {
-  term: string;
-  loading: boolean;
-  results: Message[] | null;
-  error: string | null;
-}
-
-export interface State {
-  userId: string;
-  me: User | null;
-  conn: ConnState;
-  online: boolean;
-  conversations: Map<string, Conversation>;
-  convsLoading: boolean;
-  convsError: string | null;
-  convsNextToken: string | null;
-  users: Map<string, User>;
-  openId: string | null;
-  openError: string | null;
-  thread: Thread | null;
-  search: SearchState | null;
-  /** A transient message for the whole app (role=alert). */
-  notice: string | null;
-}
-
+/** Messages per page of history. */
 const pageSize = 30;
-// Presence is followed for the most recently active conversations only: the
-// server allows 100 subscriptions per connection (--max-subscriptions) and
-// meters subscribe messages (20/s, bursts of 40), and a reconnect sends them
-// all again at once.
-const maxPresenceSubscriptions = 25;
-
-export function activityTime(c: Conversation): number {
-  return new Date(c.lastMessageAt || c.createdAt).getTime() || 0;
-}
+/** Users asked for in one request (aliased getUser fields). */
+const usersPerRequest = 50;
+/** Known users refreshed after a reconnect, at most. */
+const usersRefreshed = 200;
+/** Least time between two reloads of a thread whose stream could not resume, in ms. */
+const resumeReloadGapMs = 5_000;
+const notMember = 'This conversation does not exist, or you are not in it.';
 
 export class Chat {
   state: State;
   private listeners = new Set<() => void>();
   private notifyQueued = false;
   private rt: Realtime;
-  private threadSubs: (() => void)[] = [];
-  private presenceSubs = new Map<string, () => void>();
-  private pendingByConversation = new Map<string, Pending[]>();
+  /** Stops the open thread's subscriptions, while it has some. */
+  private threadStop: (() => void) | null = null;
+  private presence: PresenceSubscriptions;
+  private outboxes: Outboxes;
   private userFetches = new Set<string>();
-  private readTimer: ReturnType<typeof setTimeout> | undefined;
-  private readSent = new Map<string, number>();
+  private readMarks = new ReadMarks(() => void this.markRead());
   private lastResumeReload = 0;
-  /** Ids of own messages whose sendMessage answered (so the stream's copy
-   *  does not stand in for another pending message with the same text). */
-  private acked = new Set<string>();
   private stopped = false;
   private cleanup: (() => void)[] = [];
 
   constructor(userId: string) {
-    this.state = {
-      userId,
-      me: null,
-      conn: 'connecting',
-      online: navigator.onLine,
-      conversations: new Map(),
-      convsLoading: true,
-      convsError: null,
-      convsNextToken: null,
-      users: new Map(),
-      openId: null,
-      openError: null,
-      thread: null,
-      search: null,
-      notice: null,
-    };
+    this.state = initialState(userId, navigator.onLine);
     this.rt = new Realtime({
       onState: (s) => {
         this.state.conn = s;
@@ -119,12 +61,27 @@ export class Chat {
       },
       onReconnected: () => void this.reconcile(),
     });
+    this.presence = new PresenceSubscriptions(this.rt, (u) => this.mergeUsers([u]));
+    this.outboxes = new Outboxes({
+      send: (id, p) => api.sendMessage(id, p.content, p.clientToken),
+      answered: (m) => {
+        const t = this.state.thread;
+        if (t && t.conversationId === m.conversationId) this.addMessages(t, [m]);
+        this.bump(m);
+      },
+      changed: (id) => {
+        const t = this.state.thread;
+        if (t && t.conversationId === id) t.pending = this.outboxes.visible(id);
+        this.changed();
+      },
+      describe: describeError,
+    });
     const online = () => {
       this.state.online = navigator.onLine;
       this.changed();
     };
     const visible = () => {
-      if (document.visibilityState === 'visible') this.scheduleMarkRead();
+      if (document.visibilityState === 'visible') this.readMarks.schedule();
     };
     window.addEventListener('online', online);
     window.addEventListener('offline', online);
@@ -149,35 +106,27 @@ export class Chat {
     this.notifyQueued = true;
     queueMicrotask(() => {
       this.notifyQueued = false;
-      this.updateTitle();
+      const unread = unreadElsewhere(this.state.conversations.values(), this.state.openId);
+      document.title = unread > 0 ? `(${unread}) confab` : 'confab';
       for (const l of [...this.listeners]) l();
     });
-  }
-
-  private updateTitle() {
-    let unread = 0;
-    for (const c of this.state.conversations.values()) unread += c.conversationId === this.state.openId ? 0 : c.unreadCount;
-    document.title = unread > 0 ? `(${unread}) confab` : 'confab';
   }
 
   // ---- lifecycle ----
 
   start() {
-    this.rt.subscribe<{ onConversationUpdated: Conversation | null }>(
-      `subscription ConversationUpdated($userId: ID!) { onConversationUpdated(userId: $userId) { ${conversationFields} } }`,
-      () => ({ userId: this.state.userId }),
-      { next: (d) => d.onConversationUpdated && this.upsertConversation(d.onConversationUpdated) },
-    );
+    followConversations(this.rt, this.state.userId, (c) => this.upsertConversation(c));
     void this.loadMe();
     void this.loadConversations();
   }
 
   stop() {
     this.stopped = true;
-    this.threadSubs.forEach((f) => f());
-    this.presenceSubs.forEach((f) => f());
+    this.stopThread();
+    this.presence.stop();
+    this.outboxes.close();
     this.cleanup.forEach((f) => f());
-    clearTimeout(this.readTimer);
+    this.readMarks.stop();
     this.rt.dispose();
     this.listeners.clear();
     document.title = 'confab';
@@ -195,6 +144,30 @@ export class Chat {
     }
   }
 
+  /** After a reconnect: refresh what has no resume (the list, presence,
+   *  deletions). New messages come through the resumed subscription. */
+  private async reconcile() {
+    void this.loadMe();
+    void this.loadConversations();
+    const ids = [...this.state.users.keys()].slice(0, usersRefreshed);
+    try {
+      for (let i = 0; i < ids.length; i += usersPerRequest) this.mergeUsers(await api.getUsers(ids.slice(i, i + usersPerRequest)));
+    } catch {
+      /* best effort */
+    }
+    const t = this.state.thread;
+    if (!t || t.loading || !t.messages.length) return;
+    try {
+      const page = await api.listMessages(t.conversationId, null, pageSize);
+      if (!this.isOpen(t) || !page.items.length) return;
+      t.messages = reconcileWithPage(t.messages, page.items);
+      t.lastSeq = highestSeq(t.lastSeq, page.items);
+      this.changed();
+    } catch {
+      /* best effort */
+    }
+  }
+
   // ---- users and presence ----
 
   userName(userId: string): string {
@@ -204,8 +177,7 @@ export class Chat {
 
   private mergeUsers(users: User[]) {
     for (const u of users) {
-      const old = this.state.users.get(u.userId);
-      this.state.users.set(u.userId, { ...old, ...u });
+      this.state.users.set(u.userId, mergeUser(this.state.users.get(u.userId), u));
       if (u.userId === this.state.userId) this.state.me = { ...this.state.me, ...u };
     }
     this.changed();
@@ -216,8 +188,8 @@ export class Chat {
     if (!missing.length) return;
     missing.forEach((id) => this.userFetches.add(id));
     try {
-      for (let i = 0; i < missing.length; i += 50) {
-        this.mergeUsers(await api.getUsers(missing.slice(i, i + 50)));
+      for (let i = 0; i < missing.length; i += usersPerRequest) {
+        this.mergeUsers(await api.getUsers(missing.slice(i, i + usersPerRequest)));
       }
     } catch {
       /* names show as "…" until the next reconcile */
@@ -226,31 +198,8 @@ export class Chat {
     }
   }
 
-  private syncPresenceSubscriptions() {
-    const wanted = [...this.state.conversations.values()]
-      .sort((a, b) => activityTime(b) - activityTime(a))
-      .slice(0, maxPresenceSubscriptions)
-      .map((c) => c.conversationId);
-    const open = this.state.openId;
-    if (open && this.state.conversations.has(open) && !wanted.includes(open)) wanted.push(open);
-    const keep = new Set(wanted);
-    for (const [id, stop] of this.presenceSubs) {
-      if (!keep.has(id)) {
-        stop();
-        this.presenceSubs.delete(id);
-      }
-    }
-    for (const id of wanted) {
-      if (this.presenceSubs.has(id)) continue;
-      this.presenceSubs.set(
-        id,
-        this.rt.subscribe<{ onUserPresenceUpdated: User | null }>(
-          `subscription Presence($c: ID!) { onUserPresenceUpdated(conversationId: $c) { ${userFields} } }`,
-          () => ({ c: id }),
-          { next: (d) => d.onUserPresenceUpdated && this.mergeUsers([d.onUserPresenceUpdated]) },
-        ),
-      );
-    }
+  private followPresence() {
+    this.presence.follow(presenceTargets(this.state.conversations, this.state.openId));
   }
 
   async findUser(q: string): Promise<User | null> {
@@ -262,7 +211,7 @@ export class Chat {
   // ---- conversations ----
 
   sortedConversations(): Conversation[] {
-    return [...this.state.conversations.values()].sort((a, b) => activityTime(b) - activityTime(a));
+    return byActivity(this.state.conversations.values());
   }
 
   async loadConversations(more = false) {
@@ -274,9 +223,9 @@ export class Chat {
       const page = await api.listConversations(s.userId, more ? s.convsNextToken : null);
       if (this.stopped) return;
       page.items.forEach((c) => this.upsertConversation(c, false));
-      if (more || !s.convsNextToken || !page.nextToken) s.convsNextToken = page.nextToken;
+      s.convsNextToken = nextListToken(more, s.convsNextToken, page.nextToken);
       void this.ensureUsers(page.items.flatMap((c) => c.participants));
-      this.syncPresenceSubscriptions();
+      this.followPresence();
     } catch (e) {
       s.convsError = describeError(e);
     } finally {
@@ -287,33 +236,25 @@ export class Chat {
 
   private upsertConversation(c: Conversation, sync = true) {
     const s = this.state;
-    const old = s.conversations.get(c.conversationId);
-    const next = { ...old, ...c };
-    // Never move a conversation's activity backwards (events may cross).
-    if (old && activityTime(old) > activityTime(next)) {
-      next.lastMessageAt = old.lastMessageAt;
-      next.lastMessage = old.lastMessage;
-    }
-    if (old) next.lastSeq = Math.max(old.lastSeq, c.lastSeq);
+    const next = mergeConversation(s.conversations.get(c.conversationId), c);
     if (c.conversationId === s.openId && document.visibilityState === 'visible') {
       next.unreadCount = 0;
-      this.scheduleMarkRead();
+      this.readMarks.schedule();
     }
     s.conversations.set(c.conversationId, next);
     if (sync) {
       void this.ensureUsers(c.participants);
-      this.syncPresenceSubscriptions();
+      this.followPresence();
     }
     this.changed();
   }
 
   /** The list preview follows a message we know of before the server's update does. */
-  private bumpConversation(m: Message) {
+  private bump(m: Message) {
     const c = this.state.conversations.get(m.conversationId);
-    if (!c || m.seq <= c.lastSeq) return;
-    c.lastSeq = m.seq;
-    c.lastMessage = m.content;
-    c.lastMessageAt = m.createdAt;
+    const next = c && bumpConversation(c, m);
+    if (!next) return;
+    this.state.conversations.set(m.conversationId, next);
     this.changed();
   }
 
@@ -328,35 +269,23 @@ export class Chat {
   openConversation(id: string | null) {
     const s = this.state;
     if (s.openId === id) return;
-    this.threadSubs.forEach((f) => f());
-    this.threadSubs = [];
+    this.stopThread();
     s.openId = id;
     s.openError = null;
     s.search = null;
     s.thread = null;
     this.changed();
     if (!id) return;
-    const t: Thread = {
-      conversationId: id,
-      messages: [],
-      pending: this.pendingFor(id),
-      nextToken: null,
-      loading: true,
-      loadingOlder: false,
-      error: null,
-      olderError: null,
-      lastSeq: 0,
-      highlightSeq: null,
-    };
+    const t = newThread(id);
+    t.pending = this.outboxes.visible(id);
     s.thread = t;
-    this.syncPresenceSubscriptions();
+    this.followPresence();
     void this.loadThread(t);
   }
 
-  private pendingFor(id: string): Pending[] {
-    let p = this.pendingByConversation.get(id);
-    if (!p) this.pendingByConversation.set(id, (p = []));
-    return p;
+  private stopThread() {
+    this.threadStop?.();
+    this.threadStop = null;
   }
 
   private isOpen(t: Thread): boolean {
@@ -371,7 +300,7 @@ export class Chat {
         const c = await api.getConversation(id);
         if (!this.isOpen(t)) return;
         if (!c) {
-          this.state.openError = 'This conversation does not exist, or you are not in it.';
+          this.state.openError = notMember;
           t.loading = false;
           this.changed();
           return;
@@ -385,19 +314,16 @@ export class Chat {
       if (!this.isOpen(t)) return;
       this.addMessages(t, page.items);
       t.nextToken = page.nextToken;
-      t.lastSeq = Math.max(t.lastSeq, page.items.length ? page.items[0].seq : knownLastSeq);
+      if (!page.items.length) t.lastSeq = Math.max(t.lastSeq, knownLastSeq);
       t.loading = false;
       this.changed();
       this.subscribeThread(t);
-      this.scheduleMarkRead();
+      this.readMarks.schedule();
     } catch (e) {
       if (!this.isOpen(t)) return;
       t.loading = false;
-      if (e instanceof ApiError && e.code === 'NOT_FOUND') {
-        this.state.openError = 'This conversation does not exist, or you are not in it.';
-      } else {
-        t.error = describeError(e);
-      }
+      if (e instanceof ApiError && e.code === 'NOT_FOUND') this.state.openError = notMember;
+      else t.error = describeError(e);
       this.changed();
     }
   }
@@ -413,27 +339,20 @@ export class Chat {
 
   private subscribeThread(t: Thread) {
     const id = t.conversationId;
-    this.threadSubs.push(
-      this.rt.subscribe<{ onMessageSent: Message | null }>(
-        `subscription MessageSent($c: ID!, $after: Int) { onMessageSent(conversationId: $c, afterSeq: $after) { ${messageFields} } }`,
-        // re-read on every resubscribe: resume after the last message seen
-        () => ({ c: id, after: t.lastSeq }),
-        {
-          next: (d) => {
-            if (!d.onMessageSent || !this.isOpen(t)) return;
-            this.addMessages(t, [d.onMessageSent]);
-            this.bumpConversation(d.onMessageSent);
-            this.scheduleMarkRead();
-          },
-          error: (errs) => this.onResumeError(t, errs),
-        },
-      ),
-      this.rt.subscribe<{ onMessageDeleted: Message | null }>(
-        `subscription MessageDeleted($c: ID!) { onMessageDeleted(conversationId: $c) { ${messageFields} } }`,
-        () => ({ c: id }),
-        { next: (d) => d.onMessageDeleted && this.removeMessage(t, d.onMessageDeleted.messageId) },
-      ),
-    );
+    this.stopThread();
+    this.threadStop = followThread(this.rt, id, () => t.lastSeq, {
+      message: (m) => {
+        if (!this.isOpen(t)) return;
+        // Our own message may come back before its send answered.
+        const known = t.messages.some((x) => x.seq === m.seq);
+        if (!known && m.userId === this.state.userId) this.outboxes.noteEarly(id, m);
+        this.addMessages(t, [m]);
+        this.bump(m);
+        this.readMarks.schedule();
+      },
+      deleted: (messageId) => this.removeMessage(t, messageId),
+      error: (errs) => this.onResumeError(t, errs),
+    });
   }
 
   /** The message stream ended with an error, e.g. too far behind to resume:
@@ -442,16 +361,15 @@ export class Chat {
     if (!this.isOpen(t)) return;
     const code = errs[0]?.extensions?.code;
     if (code === 'NOT_FOUND' || code === 'FORBIDDEN') {
-      this.state.openError = 'This conversation does not exist, or you are not in it.';
+      this.state.openError = notMember;
       this.changed();
       return;
     }
-    const wait = Math.max(0, this.lastResumeReload + 5_000 - Date.now());
+    const wait = Math.max(0, this.lastResumeReload + resumeReloadGapMs - Date.now());
     setTimeout(() => {
       if (!this.isOpen(t)) return;
       this.lastResumeReload = Date.now();
-      this.threadSubs.forEach((f) => f());
-      this.threadSubs = [];
+      this.stopThread();
       t.messages = [];
       t.lastSeq = 0;
       t.loading = true;
@@ -460,55 +378,17 @@ export class Chat {
     }, wait);
   }
 
-  /** After a reconnect: refresh what has no resume (the list, presence,
-   *  deletions). New messages come through the resumed subscription. */
-  private async reconcile() {
-    void this.loadMe();
-    void this.loadConversations();
-    const ids = [...this.state.users.keys()].slice(0, 200);
-    try {
-      for (let i = 0; i < ids.length; i += 50) this.mergeUsers(await api.getUsers(ids.slice(i, i + 50)));
-    } catch {
-      /* best effort */
-    }
-    const t = this.state.thread;
-    if (!t || t.loading || !t.messages.length) return;
-    try {
-      const page = await api.listMessages(t.conversationId, null, pageSize);
-      if (!this.isOpen(t) || !page.items.length) return;
-      const present = new Set(page.items.map((m) => m.messageId));
-      const lo = page.items[page.items.length - 1].seq;
-      const hi = page.items[0].seq;
-      t.messages = t.messages.filter((m) => m.seq < lo || m.seq > hi || present.has(m.messageId));
-      this.addMessages(t, page.items);
-      this.changed();
-    } catch {
-      /* best effort */
-    }
-  }
-
   private addMessages(t: Thread, msgs: Message[]) {
     if (!msgs.length) return;
-    const bySeq = new Map(t.messages.map((m) => [m.seq, m]));
-    for (const m of msgs) {
-      const known = bySeq.has(m.seq);
-      bySeq.set(m.seq, m);
-      t.lastSeq = Math.max(t.lastSeq, m.seq);
-      // Our own message came back on the stream before its mutation answered:
-      // it replaces the oldest pending copy with the same text.
-      if (!known && m.userId === this.state.userId && !this.acked.has(m.messageId)) {
-        const i = t.pending.findIndex((p) => p.status === 'sending' && p.content === m.content);
-        if (i >= 0) t.pending.splice(i, 1);
-      }
-    }
-    t.messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    t.messages = mergeMessages(t.messages, msgs);
+    t.lastSeq = highestSeq(t.lastSeq, msgs);
     this.changed();
   }
 
   private removeMessage(t: Thread, messageId: string) {
-    t.messages = t.messages.filter((m) => m.messageId !== messageId);
+    t.messages = withoutMessage(t.messages, messageId);
     const s = this.state.search;
-    if (s?.results) s.results = s.results.filter((m) => m.messageId !== messageId);
+    if (s) s.results = withoutResult(s.results, messageId);
     this.changed();
   }
 
@@ -535,52 +415,17 @@ export class Chat {
 
   send(content: string) {
     const t = this.state.thread;
-    if (!t || !content.trim()) return;
-    const p: Pending = {
-      clientToken: randomToken(),
-      content,
-      createdAt: new Date().toISOString(),
-      status: 'sending',
-    };
-    t.pending.push(p);
-    this.changed();
-    void this.deliver(t.conversationId, p);
-  }
-
-  /** Sends (or re-sends: the clientToken makes that safe) a pending message. */
-  private async deliver(conversationId: string, p: Pending) {
-    const list = this.pendingFor(conversationId);
-    try {
-      const m = await api.sendMessage(conversationId, p.content, p.clientToken);
-      this.acked.add(m.messageId);
-      const i = list.indexOf(p);
-      if (i >= 0) list.splice(i, 1);
-      const t = this.state.thread;
-      if (t && t.conversationId === conversationId && !this.stopped) this.addMessages(t, [m]);
-      this.bumpConversation(m);
-    } catch (e) {
-      p.status = 'failed';
-      p.error = describeError(e);
-    }
-    this.changed();
+    if (t && content.trim()) this.outboxes.send(t.conversationId, content);
   }
 
   retrySend(clientToken: string) {
     const t = this.state.thread;
-    const p = t?.pending.find((x) => x.clientToken === clientToken);
-    if (!t || !p || p.status !== 'failed') return;
-    p.status = 'sending';
-    p.error = undefined;
-    this.changed();
-    void this.deliver(t.conversationId, p);
+    if (t) this.outboxes.retry(t.conversationId, clientToken);
   }
 
   discardPending(clientToken: string) {
     const t = this.state.thread;
-    if (!t) return;
-    const i = t.pending.findIndex((x) => x.clientToken === clientToken && x.status === 'failed');
-    if (i >= 0) t.pending.splice(i, 1);
-    this.changed();
+    if (t) this.outboxes.discard(t.conversationId, clientToken);
   }
 
   async deleteMessage(m: Message) {
@@ -601,28 +446,16 @@ export class Chat {
 
   // ---- read marks ----
 
-  private scheduleMarkRead() {
-    clearTimeout(this.readTimer);
-    this.readTimer = setTimeout(() => void this.markRead(), 300);
-  }
-
   private async markRead() {
     const t = this.state.thread;
     if (!t || t.loading || document.visibilityState !== 'visible' || this.stopped) return;
     const id = t.conversationId;
-    const seq = t.lastSeq;
     const c = this.state.conversations.get(id);
     if (c && c.unreadCount) {
-      c.unreadCount = 0;
+      this.state.conversations.set(id, { ...c, unreadCount: 0 });
       this.changed();
     }
-    if (seq <= 0 || seq <= (this.readSent.get(id) ?? 0)) return;
-    this.readSent.set(id, seq);
-    try {
-      await api.markConversationRead(id, seq);
-    } catch {
-      this.readSent.delete(id);
-    }
+    await this.readMarks.send(id, t.lastSeq, (conversationId, seq) => api.markConversationRead(conversationId, seq));
   }
 
   // ---- search ----
@@ -640,11 +473,13 @@ export class Chat {
   async search(term: string) {
     const t = this.state.thread;
     if (!t) return;
-    const s: SearchState = { term, loading: true, results: null, error: null };
+    const s = newSearch(term);
     this.state.search = s;
     this.changed();
     try {
-      s.results = await api.searchMessages(t.conversationId, term.trim());
+      const problem = searchTermProblem(term.trim());
+      if (problem) s.error = problem;
+      else s.results = await api.searchMessages(t.conversationId, term.trim());
     } catch (e) {
       s.error = describeError(e);
     } finally {

@@ -311,6 +311,16 @@ test('search within a conversation finds and shows messages', async () => {
   await search.getByLabel('Search messages').fill('zebra');
   await search.getByLabel('Search messages').press('Enter');
   await search.getByText('No messages match').waitFor();
+
+  // The server's limits, told before or with the answer: words beyond the
+  // 16th are not searched; a term over 256 bytes (not characters) is refused.
+  const many = Array.from({ length: 18 }, (_, i) => `w${i}`).join(' ');
+  await search.getByLabel('Search messages').fill(many);
+  await search.getByLabel('Search messages').press('Enter');
+  await search.getByText('Only the first 16 of 18 words are searched.').waitFor();
+  await search.getByLabel('Search messages').fill('é'.repeat(129));
+  await search.getByLabel('Search messages').press('Enter');
+  assert.match(await search.getByRole('alert').innerText(), /longer than 256 bytes/);
 });
 
 test('the list orders by latest activity and counts unread, live', async () => {
@@ -465,4 +475,44 @@ test('a socket that silently stops answering (sleep, dead network) is replaced, 
   await expectMessagesEndWith(pa, ['awake', 'sent into the void'], 30_000);
   assert.ok(connections > dead, 'a new socket should have replaced the silent one');
   await connected(pa);
+});
+
+test('two identical texts in flight: the one that fails stays shown with Retry', async () => {
+  const { pa, a, conversationId, context } = await pairWithConversation();
+  // The first send is held, then fails. The second reaches the server at once,
+  // but its answer is held until its copy has come back on the stream: the
+  // client must not take that copy for the first send (same text).
+  let first = null;
+  let answerSecond = null;
+  await context.route('**/graphql', async (route) => {
+    if (!(route.request().postData() ?? '').includes('mutation Send')) return route.continue();
+    if (!first) {
+      first = route;
+    } else if (!answerSecond) {
+      const response = await route.fetch();
+      answerSecond = () => route.fulfill({ response });
+    } else {
+      await route.continue();
+    }
+  });
+  await sendUI(pa, 'same text');
+  await eventually(() => first, { message: 'the first send to be held' });
+  await sendUI(pa, 'same text');
+  await eventually(() => answerSecond, { message: 'the second send to be stored' });
+  await expectMessagesEndWith(pa, ['same text']); // the second, from the stream
+  await answerSecond();
+  await first.abort('failed');
+
+  await pa.locator('[data-pending="failed"]', { hasText: 'same text' }).waitFor({ timeout: 5_000 });
+  assert.equal(await pa.locator('[data-pending]').count(), 1);
+  await pa.getByRole('button', { name: 'Retry' }).click();
+  await expectMessagesEndWith(pa, ['same text', 'same text']);
+  assert.equal(await pa.locator('[data-pending]').count(), 0);
+  const d = await gql(server.url, a, `query($c: ID!) { listMessages(conversationId: $c, limit: 10) { items { content } } }`, {
+    c: conversationId,
+  });
+  assert.deepEqual(
+    d.listMessages.items.map((m) => m.content),
+    ['same text', 'same text'],
+  );
 });

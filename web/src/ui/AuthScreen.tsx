@@ -1,10 +1,21 @@
 import { useState } from 'preact/hooks';
+import { maxDisplayNameBytes, maxEmailBytes, maxPasswordLength, maxUsernameBytes, minPasswordLength, utf8Bytes } from '../limits';
 import { session, AuthError } from '../session';
 
-const passwordRule = 'At least 8 characters, with an upper-case letter, a lower-case letter and a digit.';
+const passwordRule = `At least ${minPasswordLength} characters, with an upper-case letter, a lower-case letter and a digit.`;
 
 export function passwordProblem(p: string): string | null {
-  if (p.length < 8 || !/[a-z]/.test(p) || !/[A-Z]/.test(p) || !/[0-9]/.test(p)) return `Password: ${passwordRule.toLowerCase()}`;
+  const n = [...p].length; // the server counts characters (code points)
+  if (n > maxPasswordLength) return `Password: at most ${maxPasswordLength} characters.`;
+  if (n < minPasswordLength || !/\p{Ll}/u.test(p) || !/\p{Lu}/u.test(p) || !/\p{Nd}/u.test(p)) return `Password: ${passwordRule.toLowerCase()}`;
+  return null;
+}
+
+/** What the server would refuse in a sign-up for its length, or null. */
+function signUpProblem(u: { email: string; username: string; displayName: string }): string | null {
+  if (utf8Bytes(u.email) > maxEmailBytes) return `Email: at most ${maxEmailBytes} characters.`;
+  if (utf8Bytes(u.username) > maxUsernameBytes) return `Username: at most ${maxUsernameBytes} characters.`;
+  if (utf8Bytes(u.displayName) > maxDisplayNameBytes) return `Display name: at most ${maxDisplayNameBytes} bytes.`;
   return null;
 }
 
@@ -43,7 +54,7 @@ export function AuthScreen(props: { notice?: string | null }) {
     if (busy) return;
     setError(null);
     if (mode === 'signup') {
-      const p = passwordProblem(password);
+      const p = signUpProblem({ email, username, displayName }) ?? passwordProblem(password);
       if (p) {
         setError(p);
         return;

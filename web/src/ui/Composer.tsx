@@ -1,17 +1,16 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { maxContentBytes, utf8Bytes } from '../limits';
 import { useChat } from './hooks';
 import { IconSend } from './icons';
 
-const maxBytes = 16 * 1024; // the server's default message limit
 const drafts = new Map<string, string>();
-const encoder = new TextEncoder();
 
 /** Enter sends, Shift+Enter starts a new line. Drafts survive switching conversations. */
 export function Composer(props: { conversationId: string; disabled: boolean }) {
   const chat = useChat();
   const [text, setText] = useState(drafts.get(props.conversationId) ?? '');
   const ref = useRef<HTMLTextAreaElement>(null);
-  const tooLong = encoder.encode(text).length > maxBytes;
+  const tooLong = utf8Bytes(text) > maxContentBytes;
 
   useEffect(() => {
     // Focus on open, but not on touch screens, where it would pop up the keyboard.

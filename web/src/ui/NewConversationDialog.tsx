@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../api';
 import { describeError } from '../api';
+import { maxConversationNameBytes, maxParticipants, utf8Bytes } from '../limits';
 import { conversationPath, navigate, useChat } from './hooks';
 import { Avatar, displayName } from './common';
 import { IconClose } from './icons';
@@ -23,9 +24,17 @@ export function NewConversationDialog(props: { onClose(): void }) {
     if (d && !d.open) d.showModal();
   }, []);
 
+  const nameTooLong = utf8Bytes(name.trim()) > maxConversationNameBytes;
+  // the creator is a participant too
+  const full = picked.length + 1 >= maxParticipants;
+
   const add = async () => {
     const q = query.trim();
     if (!q || finding) return;
+    if (full) {
+      setFindError(`A conversation has at most ${maxParticipants} people, you included.`);
+      return;
+    }
     setFindError(null);
     setFinding(true);
     try {
@@ -46,7 +55,7 @@ export function NewConversationDialog(props: { onClose(): void }) {
 
   const create = async (e: Event) => {
     e.preventDefault();
-    if (!picked.length || creating) return;
+    if (!picked.length || nameTooLong || creating) return;
     setCreating(true);
     setError(null);
     try {
@@ -126,8 +135,18 @@ export function NewConversationDialog(props: { onClose(): void }) {
           <span>
             Name <small>(optional)</small>
           </span>
-          <input value={name} maxLength={200} onInput={(e) => setName(e.currentTarget.value)} />
+          <input
+            value={name}
+            aria-invalid={nameTooLong ? 'true' : undefined}
+            aria-describedby={nameTooLong ? 'conv-name-error' : undefined}
+            onInput={(e) => setName(e.currentTarget.value)}
+          />
         </label>
+        {nameTooLong && (
+          <p id="conv-name-error" class="error" role="alert">
+            The name is too long (at most {maxConversationNameBytes} bytes).
+          </p>
+        )}
         {error && (
           <p class="error" role="alert">
             {error}
@@ -137,7 +156,7 @@ export function NewConversationDialog(props: { onClose(): void }) {
           <button type="button" onClick={() => ref.current?.close()}>
             Cancel
           </button>
-          <button type="submit" class="primary" disabled={!picked.length || creating}>
+          <button type="submit" class="primary" disabled={!picked.length || nameTooLong || creating}>
             {creating ? 'Creating…' : 'Create'}
           </button>
         </div>

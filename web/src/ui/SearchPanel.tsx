@@ -1,5 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Message } from '../api';
+import { searchTermNote, searchWords } from '../chat/search';
+import { maxSearchTermBytes } from '../limits';
 import { shortTime, fullTime } from '../util';
 import { useChat } from './hooks';
 import { IconClose } from './icons';
@@ -10,7 +12,7 @@ function escapeRegExp(s: string): string {
 
 /** The message text with each search word marked. */
 function Highlighted(props: { text: string; term: string }) {
-  const words = props.term.split(/\s+/).filter(Boolean).map(escapeRegExp);
+  const words = searchWords(props.term).map(escapeRegExp);
   if (!words.length) return <>{props.text}</>;
   const parts = props.text.split(new RegExp(`(${words.join('|')})`, 'gi'));
   return <>{parts.map((p, i) => (i % 2 ? <mark key={i}>{p}</mark> : p))}</>;
@@ -22,6 +24,7 @@ export function SearchPanel() {
   const [term, setTerm] = useState(s.term);
 
   const open = (m: Message) => void chat.jumpTo(m.seq);
+  const note = s.results && searchTermNote(s.term);
 
   return (
     <div class="search" role="search" aria-label="Search this conversation">
@@ -41,7 +44,7 @@ export function SearchPanel() {
           placeholder="Search this conversation"
           autoFocus
           value={term}
-          maxLength={256}
+          maxLength={maxSearchTermBytes}
           onInput={(e) => setTerm(e.currentTarget.value)}
           onKeyDown={(e) => {
             if (e.key === 'Escape') chat.closeSearch();
@@ -61,6 +64,7 @@ export function SearchPanel() {
             Search failed: {s.error}
           </p>
         )}
+        {note && <p class="muted">{note}</p>}
         {s.results &&
           (s.results.length ? (
             <ul class="search-results" aria-label={`${s.results.length} results`}>

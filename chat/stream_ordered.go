@@ -1,0 +1,303 @@
+package chat
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/confab-chat/confab"
+)
+
+// messageStream delivers one conversation's messages in seq order with no
+// gaps and no duplicates. Broker events may arrive out of order (concurrent
+// senders publish independently; other nodes relay through NATS): an early
+// event waits in pending, and a gap not filled within GapWait is read from
+// the store. Seqs that retention purged never arrive: the store reads tell
+// them apart from late ones, and the stream jumps over them (see jump).
+//
+// States (all fields under mu):
+//
+//	starting  subscribed to the conversation's topic, start position not yet
+//	          read (ready false, out nil): every event is held in pending.
+//	          Overflow (more than StreamQueue held) closes it without telling
+//	          the transport, and OnMessageSent refuses the subscription
+//	          (RATE_LIMITED, retry): one subscription fails, not the
+//	          connection.
+//	live      ready, out made with room for the backlog and StreamQueue more:
+//	          messages go out in seq order; an early one waits in pending
+//	          while a gap fill is scheduled. Overflow of out or of pending
+//	          evicts (StreamHooks.Evict, then closed).
+//	closed    final: the subscription cancelled (by stop when the context
+//	          ends, by evict, or by a failed start), the gap timer stopped
+//	          or inert, and, if it was live, out closed and Wake(nil) sent.
+//
+// Invariants, whenever mu is free:
+//   - every seq below next was delivered, skipped as deleted, or shown
+//     gone by a store read (jump); none is delivered twice, and what is
+//     delivered goes out in increasing seq order;
+//   - once live, pending holds only seqs above next, at most StreamQueue
+//     of them, and is non-empty only while a gap fill is scheduled
+//     (gapTimer armed, or fillGap running);
+//   - seqs from liveFrom on were sent after the stream started: only their
+//     lag is observed;
+//   - nothing is held or sent once closed.
+type messageStream struct {
+	stream[*confab.Message]
+	svc            *Service
+	conversationID string
+
+	liveFrom int64                     // guarded by mu: seqs from here on were sent after the stream started (their lag is observed)
+	next     int64                     // guarded by mu: seq to deliver next
+	ready    bool                      // guarded by mu: start position known; events flow
+	pending  map[int64]*confab.Message // guarded by mu: arrived ahead of next
+	gapTimer *time.Timer               // guarded by mu: armed while a gap is open
+}
+
+// OnMessageSent streams the messages of a conversation of the caller in seq
+// order. With afterSeq it first replays every message after that seq (at
+// most MaxResume; further behind is BAD_USER_INPUT) and then goes live, with
+// nothing missed or repeated in between.
+func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, conversationID string, afterSeq *int64) (<-chan *confab.Message, error) {
+	if err := s.requireMember(ctx, caller, conversationID); err != nil {
+		return nil, err
+	}
+	if afterSeq != nil && *afterSeq < 0 {
+		return nil, confab.Errorf(confab.CodeInvalid, "afterSeq must not be negative.")
+	}
+	ms := &messageStream{svc: s, conversationID: conversationID, pending: make(map[int64]*confab.Message)}
+	ms.hooks = confab.StreamHooksFrom(ctx)
+	ms.stats = &s.stats
+
+	// Subscribe first, then read the start position: an event committed in
+	// between is both buffered and in the store, and the seq check drops
+	// the second copy.
+	ms.mu.Lock()
+	sub, err := s.broker.Subscribe(confab.ConversationTopic(conversationID), ms.onEvent)
+	if err != nil {
+		ms.mu.Unlock()
+		s.stats.brokerErrors.Add(1)
+		return nil, err
+	}
+	ms.sub = sub
+	ms.mu.Unlock()
+
+	backlog, next, lastSeq, err := s.resumePoint(ctx, conversationID, afterSeq)
+	if err != nil {
+		sub.Unsubscribe()
+		return nil, err
+	}
+	ms.mu.Lock()
+	if ms.closed { // overflowed while starting: more live events than the queue
+		ms.mu.Unlock()
+		sub.Unsubscribe()
+		return nil, errBusy()
+	}
+	ms.out = make(chan *confab.Message, len(backlog)+s.cfg.StreamQueue)
+	ms.next = next
+	ms.liveFrom = lastSeq + 1
+	ms.ready = true
+	early := ms.pending
+	ms.pending = make(map[int64]*confab.Message)
+	for _, m := range backlog {
+		ms.jump(m.Seq) // over seqs purged since afterSeq
+		ms.accept(m)
+	}
+	ms.jump(lastSeq + 1) // every seq up to LastSeq that the backlog lacks was purged
+	for _, m := range early {
+		ms.accept(m)
+	}
+	ms.mu.Unlock()
+	context.AfterFunc(ctx, ms.stop)
+	if ms.hooks.Started != nil {
+		ms.hooks.Started(ms.skip)
+	}
+	return ms.out, nil
+}
+
+// busyRetry is the wait suggested to a subscriber refused as too busy.
+const busyRetry = time.Second
+
+// errBusy refuses a subscription whose conversation sent more events while
+// it started than its queue holds. Retryable: the burst passes.
+func errBusy() error {
+	return confab.Limited(busyRetry, "The conversation is too busy to subscribe right now.")
+}
+
+// resumePoint returns the messages to replay, the seq that follows them,
+// and the conversation's LastSeq read before them: the backlog holds every
+// message up to it that still exists.
+func (s *Service) resumePoint(ctx context.Context, conversationID string, afterSeq *int64) (backlog []*confab.Message, next, lastSeq int64, err error) {
+	c, err := s.store.GetConversation(ctx, conversationID)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if afterSeq == nil {
+		return nil, c.LastSeq + 1, c.LastSeq, nil
+	}
+	if *afterSeq > c.LastSeq {
+		return nil, 0, 0, confab.Errorf(confab.CodeInvalid, "afterSeq is beyond the newest message (seq %d).", c.LastSeq)
+	}
+	if c.LastSeq-*afterSeq > int64(s.cfg.MaxResume) {
+		return nil, 0, 0, confab.Errorf(confab.CodeInvalid, "More than %d messages were sent after afterSeq; page with listMessages, then subscribe with a newer afterSeq.", s.cfg.MaxResume)
+	}
+	backlog, err = s.store.ListMessagesAfter(ctx, conversationID, *afterSeq, s.cfg.MaxResume)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return backlog, *afterSeq + 1, c.LastSeq, nil
+}
+
+func (ms *messageStream) onEvent(ev *confab.Event) {
+	if ev.Kind != confab.EventMessageSent || ev.Message == nil {
+		return
+	}
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if ms.closed {
+		return
+	}
+	if !ms.ready {
+		ms.hold(ev.Message)
+		return
+	}
+	ms.accept(ev.Message)
+}
+
+// accept places m in order. Callers hold mu.
+func (ms *messageStream) accept(m *confab.Message) {
+	switch {
+	case ms.closed || m.Seq < ms.next:
+		return // already delivered
+	case m.Seq > ms.next:
+		ms.hold(m)
+		ms.armGapTimer()
+		return
+	}
+	ms.emit(m)
+	ms.drain()
+}
+
+// drain delivers the held messages that follow on from next, and stops the
+// gap timer once nothing is held. Callers hold mu.
+func (ms *messageStream) drain() {
+	for !ms.closed {
+		p, ok := ms.pending[ms.next]
+		if !ok {
+			break
+		}
+		delete(ms.pending, ms.next)
+		ms.emit(p)
+	}
+	if len(ms.pending) == 0 && ms.gapTimer != nil {
+		ms.gapTimer.Stop()
+		ms.gapTimer = nil
+	}
+}
+
+// jump moves next up to seq, over seqs that are gone for good (purged by
+// retention), drops what is held below seq and delivers what is held from
+// seq on. Callers hold mu.
+//
+// Only a store read proves a seq gone. Seqs are committed in order (a
+// conversation's appends are serialised) and a read sees every commit that
+// came before it, so a seq a read did not return is gone when it lies
+// below a seq that read returned, below the LastSeq read before it, or
+// below a held one (committed before it was published) when the read began
+// after holding it and came back complete.
+func (ms *messageStream) jump(seq int64) {
+	if ms.closed || seq <= ms.next {
+		return
+	}
+	for p := range ms.pending {
+		if p < seq {
+			delete(ms.pending, p)
+		}
+	}
+	ms.next = seq
+	ms.drain()
+}
+
+// hold keeps m until its turn. Too many held means the gap is not closing
+// fast enough for this subscriber: evict it (while starting, that refuses
+// the subscription; see evict). Nothing is held once closed. Callers hold
+// mu.
+func (ms *messageStream) hold(m *confab.Message) {
+	if len(ms.pending) >= ms.svc.cfg.StreamQueue {
+		ms.evict("slow consumer: too many out-of-order events; reconnect and resume")
+		clear(ms.pending)
+		return
+	}
+	ms.pending[m.Seq] = m
+}
+
+// emit delivers the message at ms.next (deleted ones are skipped but their
+// seq is consumed). Callers hold mu.
+func (ms *messageStream) emit(m *confab.Message) {
+	ms.next = m.Seq + 1
+	if !m.Deleted {
+		if observe := ms.svc.observeLag; observe != nil && m.Seq >= ms.liveFrom {
+			observe(ms.svc.now().Sub(m.CreatedAt))
+		}
+		ms.push(m)
+	}
+}
+
+// gapFillTimeout bounds one store read that fills a gap; on failure the
+// timer is re-armed.
+const gapFillTimeout = 5 * time.Second
+
+func (ms *messageStream) armGapTimer() {
+	if ms.gapTimer == nil {
+		ms.gapTimer = time.AfterFunc(ms.svc.cfg.GapWait, ms.fillGap)
+	}
+}
+
+// fillGap reads the messages missing before the held ones from the store,
+// and jumps over the seqs the read shows were purged (see jump).
+func (ms *messageStream) fillGap() {
+	ms.mu.Lock()
+	ms.gapTimer = nil
+	if ms.closed || len(ms.pending) == 0 {
+		ms.mu.Unlock()
+		return
+	}
+	after := ms.next - 1
+	held := slices.Sorted(maps.Keys(ms.pending))
+	ms.mu.Unlock()
+
+	limit := ms.svc.cfg.StreamQueue
+	ctx, cancel := context.WithTimeout(context.Background(), gapFillTimeout)
+	msgs, err := ms.svc.store.ListMessagesAfter(ctx, ms.conversationID, after, limit)
+	cancel()
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if err != nil {
+		ms.svc.logger.Warn("gap fill failed", "conversation_id", ms.conversationID, "err", err)
+	}
+	for _, m := range msgs {
+		ms.jump(m.Seq)
+		ms.accept(m)
+	}
+	if err == nil && len(msgs) < limit {
+		// The read was complete, and every held seq was committed before
+		// it began: whatever it lacked below a held seq was purged.
+		for _, seq := range held {
+			ms.jump(seq)
+		}
+	}
+	if !ms.closed && len(ms.pending) > 0 {
+		ms.armGapTimer()
+	}
+}
+
+func (ms *messageStream) stop() {
+	ms.mu.Lock()
+	if ms.gapTimer != nil {
+		ms.gapTimer.Stop()
+		ms.gapTimer = nil
+	}
+	ms.closeLocked()
+	ms.mu.Unlock()
+	ms.sub.Unsubscribe()
+}
