@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -121,5 +123,23 @@ func TestEnsureSelfSigned_DistinctSubjects(t *testing.T) {
 	}
 	if a, b := subject(), subject(); a == b {
 		t.Errorf("both certificates are %q", a)
+	}
+}
+
+// TestMain_TLSSelfSignedTrustHint: serve tells where the certificate is
+// and how Node and the AWS tools are made to trust it.
+func TestMain_TLSSelfSignedTrustHint(t *testing.T) {
+	data := t.TempDir()
+	var out strings.Builder
+	ctx, cancel := context.WithCancel(t.Context())
+	m := &Main{Stdout: &out, Stderr: io.Discard, Getenv: func(string) string { return "" }, Ready: func(string) { cancel() }}
+	if err := m.Run(ctx, []string{"serve", "--http", "127.0.0.1:0", "--data", data, "--log-level", "error", "--tls-self-signed"}); err != nil {
+		t.Fatal(err)
+	}
+	cert := filepath.Join(data, "tls", "self-signed-cert.pem")
+	for _, want := range []string{"NODE_EXTRA_CA_CERTS=" + cert, "AWS_CA_BUNDLE=" + cert, "listening on https://"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
