@@ -4,6 +4,7 @@
 //	confab user create …      create an account in the data directory
 //	confab bench …            run the load generator against a server
 //	confab backup --to FILE   take a consistent online copy of the embedded store
+//	confab amplify-config …   print the Amplify client configuration for confab
 //	confab version            print the version
 //
 // Every flag can also be set as the environment variable CONFAB_<FLAG>.
@@ -75,6 +76,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.backup(ctx, args[1:])
 	case "migrate":
 		return m.migrate(ctx, args[1:])
+	case "amplify-config":
+		return m.amplify(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "confab", version)
 		return nil
@@ -94,5 +97,6 @@ commands:
   bench         load-test a running server (confab bench -h)
   backup        online copy of the embedded store: --to FILE [--data DIR]
   migrate       copy the embedded store into PostgreSQL: --postgres URL [--data DIR]
+  amplify-config  print amplify_outputs.json and the Amplify.configure code for an app: --public-url URL
   version       print the version
 `

@@ -24,15 +24,24 @@ import (
 
 // app is a confab server run through the real Main on 127.0.0.1:0.
 type app struct {
-	url  string
-	data string
+	url    string
+	data   string
+	client *http.Client // nil: http.DefaultClient
 }
 
 // runMain starts Main serve with a fresh data directory and stops it when
 // the test ends (WTF's MustRunMain).
 func runMain(t *testing.T, extra ...string) *app {
 	t.Helper()
-	data := t.TempDir()
+	a, stop := startMain(t, t.TempDir(), extra...)
+	t.Cleanup(stop)
+	return a
+}
+
+// startMain starts Main serve on data; stop shuts it down and fails the
+// test if serve returned an error.
+func startMain(t *testing.T, data string, extra ...string) (a *app, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -41,13 +50,12 @@ func runMain(t *testing.T, extra ...string) *app {
 	go func() { done <- m.Run(ctx, args) }()
 	select {
 	case u := <-ready:
-		t.Cleanup(func() {
+		return &app{url: u, data: data}, func() {
 			cancel()
 			if err := <-done; err != nil {
 				t.Errorf("serve returned %v", err)
 			}
-		})
-		return &app{url: u, data: data}
+		}
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve exited early: %v", err)
@@ -55,7 +63,7 @@ func runMain(t *testing.T, extra ...string) *app {
 		cancel()
 		t.Fatal("server did not start")
 	}
-	return nil
+	return nil, nil
 }
 
 type account struct {
@@ -70,7 +78,11 @@ func (a *app) postJSON(t *testing.T, path string, body any, header map[string]st
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := a.client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -202,6 +202,15 @@ func TestMain_BadSettings(t *testing.T) {
 		{"UnknownEnv", nil, []string{"CONFAB_MAX_CONNECTIONS=5"}, "CONFAB_MAX_CONNECTIONS"},
 		{"BadEnvValue", nil, []string{"CONFAB_SENDS_PER_SECOND=fast"}, "CONFAB_SENDS_PER_SECOND"},
 		{"StrayArgument", []string{"now"}, nil, `"now"`},
+		{"PublicURLNotAURL", []string{"--public-url", "chat.example.com"}, nil, "--public-url"},
+		{"PublicURLWithQuery", []string{"--public-url", "https://chat.example.com/?a=1"}, nil, "--public-url"},
+		{"SelfSignedAndCert", []string{"--tls-self-signed", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, nil, "--tls-self-signed"},
+		{"CertWithoutKey", []string{"--tls-cert", "c.pem"}, nil, "--tls-key"},
+		{"PoolIDWithoutUnderscore", []string{"--user-pool-id", "confab"}, nil, "--user-pool-id"},
+		{"AdminKeyWithoutSecret", []string{"--admin-access-key-id", "AKID"}, nil, "--admin-secret-access-key"},
+		{"AdminFileAndKey", []string{"--admin-credentials-file", "f", "--admin-access-key-id", "AKID"}, nil, "--admin-credentials-file"},
+		{"SMTPWithoutSender", []string{"--smtp-url", "smtp://127.0.0.1:25"}, nil, "--mail-from"},
+		{"SMTPNotAURL", []string{"--smtp-url", "mail.example.com", "--mail-from", "a@example.com"}, nil, "--smtp-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

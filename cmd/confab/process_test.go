@@ -48,7 +48,8 @@ func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, *app) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	base := append([]string{"serve", "--http", addr, "--log-level", "error", "--issuer", "http://confab.test"}, unlimitedFlags...)
+	// No --issuer: nodes and restarts on other ports agree on the default.
+	base := append([]string{"serve", "--http", addr, "--log-level", "error"}, unlimitedFlags...)
 	cmd := exec.Command(bin, append(base, args...)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

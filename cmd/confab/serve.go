@@ -17,6 +17,7 @@ import (
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph"
 	"github.com/confab-chat/confab/server"
+	"github.com/confab-chat/confab/server/cognito"
 	"github.com/confab-chat/confab/server/realtime"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -29,6 +30,9 @@ type serveConfig struct {
 	Demo             bool
 	Retention        time.Duration
 	TLSCert, TLSKey  string
+	TLSSelfSigned    bool
+	PublicURL        string
+	Cognito          cognitoConfig
 	KeyFile          string
 	Issuer           string
 	AccessTTL        time.Duration
@@ -59,7 +63,7 @@ var unlimitedFlags = []string{
 
 // serveSettings is the table of confab serve's settings.
 func serveSettings(c *serveConfig) []setting {
-	return []setting{
+	return append([]setting{
 		{"http", "localhost:8080", "HTTP listen address", str(&c.HTTP)},
 		{"data", "./confab-data", "data directory (embedded store, signing key)", str(&c.Data)},
 		{"store", "sqlite", "store engine: sqlite (embedded) or postgres", str(&c.Store)},
@@ -70,8 +74,10 @@ func serveSettings(c *serveConfig) []setting {
 		{"retention", "0", "delete messages older than this for good, in the background (e.g. 2160h for 90 days); 0 keeps them forever", duration(&c.Retention)},
 		{"tls-cert", "", "TLS certificate file (PEM); with --tls-key the server speaks HTTPS/WSS", str(&c.TLSCert)},
 		{"tls-key", "", "TLS private key file (PEM)", str(&c.TLSKey)},
+		{"tls-self-signed", "false", "serve HTTPS/WSS with a self-signed certificate for localhost, 127.0.0.1, ::1 and the --public-url host, made once in <data>/tls (development)", boolean(&c.TLSSelfSigned)},
+		{"public-url", "", "the base URL clients use (https://chat.example.com): the token issuer and the host of the self-signed certificate", str(&c.PublicURL)},
 		{"key-file", "", "JWT signing key (PEM, RSA); created if missing. Default <data>/jwt-signing-key.pem. Share it between nodes", str(&c.KeyFile)},
-		{"issuer", "", "token issuer (iss) URL. Default http(s)://<http address>", str(&c.Issuer)},
+		{"issuer", "", "token issuer (iss), overriding the default: --public-url if set, else urn:confab:<hash of the signing key file>, the same on every node sharing --key-file", str(&c.Issuer)},
 		{"access-ttl", "0", "lifetime of id and access tokens", pkgDefault(duration(&c.AccessTTL), "auth", auth.DefaultAccessTTL)},
 		{"allowed-origins", "", "comma-separated browser origins allowed by CORS and WebSocket upgrades (* for any); the server's own origin is always allowed", str(&c.AllowedOrigins)},
 		{"max-content-bytes", "0", "largest message content in bytes", pkgDefault(integer(&c.MaxContentBytes), "chat", confab.DefaultMaxContentBytes)},
@@ -87,7 +93,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"max-conns-per-user", "0", "live WebSocket connections per user on this node (-1: unlimited)", pkgDefault(integer(&c.ConnsPerUser), "realtime", realtime.DefaultMaxConnsPerUser)},
 		{"max-conns-per-address", "0", "live WebSocket connections per client address (IPv6: per /64) on this node (-1: unlimited)", pkgDefault(integer(&c.ConnsPerAddress), "realtime", realtime.DefaultMaxConnsPerAddress)},
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
-	}
+	}, cognitoSettings(&c.Cognito)...)
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -101,10 +107,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
-	if c.Retention < 0 {
-		return usageError{fmt.Sprintf("serve: --retention %s is negative (0 keeps messages forever)", c.Retention)}
+	if err := c.check(); err != nil {
+		return err
 	}
 	logger, err := newLogger(m.Stderr, c.LogLevel)
+	if err != nil {
+		return err
+	}
+	mailer, err := openMailer(c.Cognito.SMTPURL, c.Cognito.MailFrom)
 	if err != nil {
 		return err
 	}
@@ -125,19 +135,31 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer br.Close()
 
-	scheme := "http"
-	if c.TLSCert != "" {
-		scheme = "https"
-	}
-	if c.Issuer == "" {
-		c.Issuer = scheme + "://" + c.HTTP
-	}
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.Data, "jwt-signing-key.pem")
 	}
+	if c.Issuer, err = chooseIssuer(ctx, st, c.Issuer, c.PublicURL, c.KeyFile); err != nil {
+		return err
+	}
+	if c.TLSSelfSigned {
+		var made bool
+		c.TLSCert, c.TLSKey, made, err = ensureSelfSigned(c.Data, selfSignedHosts(c.HTTP, c.PublicURL), time.Now())
+		if err != nil {
+			return err
+		}
+		logger.Info("self-signed TLS certificate", "cert", c.TLSCert, "made", made)
+		fmt.Fprint(m.Stdout, trustHint(c.TLSCert))
+	}
 	authSvc, err := auth.New(st, auth.Config{
 		Issuer: c.Issuer, KeyFile: c.KeyFile, AccessTTL: c.AccessTTL, SignupsPerMinute: c.SignupsPerMinute, LoginsPerMinute: c.LoginsPerMinute,
+		UserPoolID: c.Cognito.UserPoolID, ClientID: c.Cognito.ClientID, DisableSRP: !c.Cognito.SRP, Mailer: mailer,
 	})
+	if err != nil {
+		return err
+	}
+	cognitoAPI, err := cognito.New(cognito.Config{
+		ClientSecret: c.Cognito.ClientSecret, AdminAccessKeyID: c.Cognito.AdminKeyID, AdminSecretAccessKey: c.Cognito.AdminSecret,
+	}, authSvc, logger)
 	if err != nil {
 		return err
 	}
@@ -165,6 +187,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		GraphQL:        graph.Limits{Introspection: c.Introspection},
 		Realtime: realtime.Config{KeepAlive: c.KeepAlive, MaxSubscriptions: c.MaxSubscriptions,
 			MaxConnsPerUser: c.ConnsPerUser, MaxConnsPerAddress: c.ConnsPerAddress},
+		Cognito: cognitoAPI,
 		Version: version,
 	}, chatSvc, authSvc, st, br, reg, logger)
 	if err := srv.Open(); err != nil {
@@ -191,6 +214,25 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// check validates what can be checked before anything is opened.
+func (c *serveConfig) check() error {
+	if c.Retention < 0 {
+		return usageError{fmt.Sprintf("serve: --retention %s is negative (0 keeps messages forever)", c.Retention)}
+	}
+	if c.TLSSelfSigned && (c.TLSCert != "" || c.TLSKey != "") {
+		return usageError{"serve: --tls-self-signed and --tls-cert/--tls-key exclude each other"}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return usageError{"serve: --tls-cert and --tls-key go together"}
+	}
+	publicURL, err := checkPublicURL(c.PublicURL)
+	if err != nil {
+		return err
+	}
+	c.PublicURL = publicURL
+	return c.Cognito.check()
 }
 
 // deriveKey derives a secret for purpose from the signing key file, so

@@ -12,6 +12,7 @@ import (
 
 type userConfig struct {
 	Data, Store, KeyFile, Postgres         string
+	UserPoolID                             string
 	Email, Password, Username, DisplayName string
 }
 
@@ -25,6 +26,7 @@ func userSettings(c *userConfig) []setting {
 		{"password", "", "password (required; the password policy applies)", str(&c.Password)},
 		{"username", "", "username (default: the email address)", str(&c.Username)},
 		{"display-name", "", "display name", str(&c.DisplayName)},
+		{"user-pool-id", defaultUserPoolID, "the user pool id the server runs with (as confab serve --user-pool-id): the SRP verifier stored for the password depends on it", str(&c.UserPoolID)},
 	}
 }
 
@@ -56,7 +58,7 @@ func (m *Main) user(ctx context.Context, args []string) error {
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.Data, "jwt-signing-key.pem")
 	}
-	a, err := auth.New(st, auth.Config{KeyFile: c.KeyFile})
+	a, err := auth.New(st, auth.Config{KeyFile: c.KeyFile, UserPoolID: c.UserPoolID})
 	if err != nil {
 		return err
 	}

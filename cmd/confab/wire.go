@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/auth"
 	"github.com/confab-chat/confab/broker/inproc"
 	"github.com/confab-chat/confab/broker/nats"
+	"github.com/confab-chat/confab/mail/smtp"
 	"github.com/confab-chat/confab/server"
 	"github.com/confab-chat/confab/store/metered"
 	"github.com/confab-chat/confab/store/postgres"
@@ -18,7 +20,7 @@ import (
 )
 
 // wire.go is the one place that names concrete implementations: the
-// --store and --broker switches.
+// --store, --broker and --smtp-url switches.
 
 // openStore opens the store engine named by name: the embedded SQLite
 // file in dataDir, or PostgreSQL at postgresURL.
@@ -47,6 +49,19 @@ func openBroker(name, natsURL string, logger *slog.Logger) (confab.Broker, error
 		return nats.Open(natsURL, nats.WithLogger(logger))
 	}
 	return nil, usageError{fmt.Sprintf("unknown --broker %q (want inproc or nats)", name)}
+}
+
+// openMailer returns the SMTP mailer for --smtp-url, or nil (no mail:
+// sign-ups are confirmed at once) when it is empty.
+func openMailer(smtpURL, from string) (auth.Mailer, error) {
+	if smtpURL == "" {
+		return nil, nil // a nil interface, not a nil *smtp.Mailer
+	}
+	m, err := smtp.New(smtp.Config{URL: smtpURL, From: from})
+	if err != nil {
+		return nil, usageError{"--smtp-url/--mail-from: " + err.Error()}
+	}
+	return m, nil
 }
 
 // meterStore registers the store metrics on reg and returns st wrapped
