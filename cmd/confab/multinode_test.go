@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -147,4 +151,163 @@ func TestMultiNode_PostgresNATS(t *testing.T) {
 	resumed.send(map[string]any{"id": "r", "type": "subscribe", "payload": map[string]any{"query": sub["query"], "variables": map[string]any{"c": cid, "a": sent}}})
 	wantConsecutive(t, "resumed on B", onMessageSentSeqs(t, resumed, 5), sent+1)
 	wantConsecutive(t, "subscriber on B (live)", onMessageSentSeqs(t, wsB, 5), sent+1)
+}
+
+// sendWithToken sends content with clientToken through a's /graphql, giving
+// up after wait. It returns the message's seq, or the error code of a
+// refusal; err is a transport failure (such as the wait passing). Safe on
+// any goroutine.
+func sendWithToken(a *app, idToken, cid, content, clientToken string, wait time.Duration) (seq int, code string, err error) {
+	const q = `mutation($c:ID!,$t:String!,$k:String){ sendMessage(input:{conversationId:$c, content:$t, clientToken:$k}){ seq } }`
+	b, _ := json.Marshal(map[string]any{"query": q, "variables": map[string]any{"c": cid, "t": content, "k": clientToken}})
+	req, _ := http.NewRequest(http.MethodPost, a.url+"/graphql", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", idToken)
+	resp, err := (&http.Client{Timeout: wait}).Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return 0, "", err
+	}
+	if c := errCode(body); c != "" {
+		return 0, c, nil
+	}
+	data, _ := body["data"].(map[string]any)
+	m, _ := data["sendMessage"].(map[string]any)
+	s, ok := m["seq"].(float64)
+	if !ok {
+		return 0, "", fmt.Errorf("status %d, body %v", resp.StatusCode, body)
+	}
+	return int(s), "", nil
+}
+
+// waitBackend polls pg_stat_activity until a backend matches cond (SQL over
+// pg_stat_activity, with $1 bound to arg) and returns its pid.
+func waitBackend(t *testing.T, conn *pgx.Conn, cond string, arg any) int32 {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var pid int32
+		err := conn.QueryRow(context.Background(), `SELECT pid FROM pg_stat_activity WHERE `+cond+` LIMIT 1`, arg).Scan(&pid)
+		if err == nil {
+			return pid
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no backend with %s", cond)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the server's state
+	}
+}
+
+// TestMultiNode_FrozenNode stops node A (SIGSTOP) in the middle of an
+// append, between its UPDATE of the conversation (which takes the row
+// lock) and its COMMIT: the state in which a frozen node used to stall
+// every node's sends to the conversation for as long as it stayed frozen.
+//
+// To stop A exactly there, the test holds a lock that A's INSERT of the
+// message waits for (LOCK TABLE messages IN SHARE MODE from the test's own
+// connection), stops A once pg_stat_activity shows that wait, then lets the
+// INSERT through. A's session then sits idle in transaction holding the
+// conversation's row lock while A is stopped, the same as a node frozen
+// there by itself; no test hook is built into the binary.
+//
+// Node B's sends each fail UNAVAILABLE within lock_timeout or succeed, and
+// retried with their clientToken all succeed once the server has ended
+// A's idle session, while A is still stopped. Resumed, A's send is
+// UNAVAILABLE and its retry succeeds; a subscriber sees every message once,
+// in order.
+func TestMultiNode_FrozenNode(t *testing.T) {
+	pg := postgresURL(t)
+	natsURL := startNATS(t)
+	bin := buildBinary(t)
+	keyDir := t.TempDir()
+	shared := []string{"--store", "postgres", "--postgres", pg, "--broker", "nats", "--nats", natsURL, "--key-file", filepath.Join(keyDir, "key.pem")}
+	cmdA, nodeA := startProcess(t, bin, append([]string{"--data", t.TempDir()}, shared...)...)
+	_, nodeB := startProcess(t, bin, append([]string{"--data", t.TempDir()}, shared...)...)
+	t.Cleanup(func() { cmdA.Process.Signal(syscall.SIGCONT) }) // so that it can be stopped
+
+	alice, bob := nodeA.signUp(t, "alice"), nodeA.signUp(t, "bob")
+	cid := nodeA.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{bob.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	ws := nodeB.dialGQLWS(t, bob.idToken)
+	ws.send(map[string]any{"id": "s", "type": "subscribe", "payload": map[string]any{
+		"query":     `subscription($c:ID!,$a:Int){ onMessageSent(conversationId:$c, afterSeq:$a){ seq } }`,
+		"variables": map[string]any{"c": cid, "a": 0}}})
+
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE messages IN SHARE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	var testPID int32
+	if err := tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&testPID); err != nil {
+		t.Fatal(err)
+	}
+
+	type result struct {
+		seq  int
+		code string
+		err  error
+	}
+	frozen := make(chan result, 1)
+	go func() {
+		seq, code, err := sendWithToken(nodeA, alice.idToken, cid, "from the frozen node", "frozen-1", time.Minute)
+		frozen <- result{seq, code, err}
+	}()
+	pidA := waitBackend(t, conn, `pg_blocking_pids(pid) @> ARRAY[$1::int]`, testPID) // A's INSERT waits for the test's lock
+	if err := cmdA.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitBackend(t, conn, `pid = $1 AND state = 'idle in transaction'`, pidA)
+
+	frozeAt := time.Now()
+	const attemptLimit = 2*time.Second + time.Second // lock_timeout, and slack for a loaded machine
+	for i := range 5 {
+		token := fmt.Sprint("b-", i)
+		for attempt := 1; ; attempt++ {
+			start := time.Now()
+			seq, code, err := sendWithToken(nodeB, alice.idToken, cid, fmt.Sprint("from B ", i), token, 10*time.Second)
+			if took := time.Since(start); err != nil || took > attemptLimit {
+				t.Fatalf("send %d attempt %d on B took %v (%v): a frozen node stalls the other's sends", i, attempt, took, err)
+			}
+			if code == "" && seq > 0 {
+				break
+			}
+			if code != "UNAVAILABLE" {
+				t.Fatalf("send %d attempt %d on B: %s, want success or UNAVAILABLE", i, attempt, code)
+			}
+			if time.Since(frozeAt) > 8*time.Second {
+				t.Fatalf("B's sends still fail %v after A froze (idle_in_transaction_session_timeout is 3 s)", time.Since(frozeAt))
+			}
+		}
+	}
+	if err := cmdA.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	r := <-frozen
+	if r.err != nil || (r.code != "UNAVAILABLE" && r.code != "") {
+		t.Fatalf("the frozen node's send, resumed: %+v; want UNAVAILABLE (its transaction was ended) or success", r)
+	}
+	if r.code == "UNAVAILABLE" {
+		if seq, code, err := sendWithToken(nodeA, alice.idToken, cid, "from the frozen node", "frozen-1", 10*time.Second); err != nil || code != "" || seq != 6 {
+			t.Fatalf("retry on A: seq %d, code %q, %v; want seq 6", seq, code, err)
+		}
+	}
+	wantConsecutive(t, "subscriber on B", onMessageSentSeqs(t, ws, 6), 1)
 }
