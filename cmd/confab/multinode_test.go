@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -310,4 +311,163 @@ func TestMultiNode_FrozenNode(t *testing.T) {
 		}
 	}
 	wantConsecutive(t, "subscriber on B", onMessageSentSeqs(t, ws, 6), 1)
+}
+
+// natsAt runs an embedded NATS server on a loopback port (0: a free one),
+// stopped when the test ends if still running.
+func natsAt(t *testing.T, port int) *natsserver.Server {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	t.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	return ns
+}
+
+// arrival is one frame a subscriber got: a message's seq and when, or the
+// end of the subscription (err, or a frame that is not "next").
+type arrival struct {
+	seq int
+	at  time.Time
+	end string
+}
+
+// readSeqs reads onMessageSent frames from ws until the socket closes,
+// reporting each on the channel it returns (safe on its goroutine).
+func readSeqs(ws *wsClient) <-chan arrival {
+	out := make(chan arrival, 4096)
+	go func() {
+		defer close(out)
+		for {
+			var m map[string]any
+			if err := ws.conn.ReadJSON(&m); err != nil {
+				out <- arrival{end: err.Error()}
+				return
+			}
+			if m["type"] != "next" {
+				out <- arrival{end: fmt.Sprint(m)}
+				return
+			}
+			seq := m["payload"].(map[string]any)["data"].(map[string]any)["onMessageSent"].(map[string]any)["seq"].(float64)
+			out <- arrival{seq: int(seq), at: time.Now()}
+		}
+	}()
+	return out
+}
+
+// TestMultiNode_BrokerOutage kills NATS for 5 s under two nodes while
+// both send steadily to one conversation that has a subscriber on each
+// node. Nobody is disconnected; every subscriber gets every message, once,
+// in order; and during the outage, when no event can travel, subscribers
+// are still fed (from the store).
+func TestMultiNode_BrokerOutage(t *testing.T) {
+	pg := postgresURL(t)
+	ns := natsAt(t, 0)
+	port := ns.Addr().(*net.TCPAddr).Port
+	bin := buildBinary(t)
+	keyDir := t.TempDir()
+	shared := []string{"--store", "postgres", "--postgres", pg, "--broker", "nats", "--nats", ns.ClientURL(), "--key-file", filepath.Join(keyDir, "key.pem")}
+	_, nodeA := startProcess(t, bin, append([]string{"--data", t.TempDir()}, shared...)...)
+	_, nodeB := startProcess(t, bin, append([]string{"--data", t.TempDir()}, shared...)...)
+
+	alice, bob := nodeA.signUp(t, "alice"), nodeA.signUp(t, "bob")
+	cid := nodeA.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{bob.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	sub := map[string]any{"query": `subscription($c:ID!,$a:Int){ onMessageSent(conversationId:$c, afterSeq:$a){ seq } }`, "variables": map[string]any{"c": cid, "a": 0}}
+	subscribers := map[string]*wsClient{"A": nodeA.dialGQLWS(t, bob.idToken), "B": nodeB.dialGQLWS(t, bob.idToken)}
+	for name, ws := range subscribers {
+		ws.send(map[string]any{"id": name, "type": "subscribe", "payload": sub})
+	}
+	nodeA.mustGQL(t, alice.idToken, sendMsg, map[string]any{"c": cid, "t": "warm-up"})
+	arrivals := map[string]<-chan arrival{}
+	for name, ws := range subscribers {
+		wantConsecutive(t, "subscriber on "+name, onMessageSentSeqs(t, ws, 1), 1)
+		arrivals[name] = readSeqs(ws)
+	}
+
+	// Steady senders, one per node, each send retried with its clientToken
+	// until it succeeds.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	sendErrs := make(chan error, 2)
+	for name, node := range map[string]*app{"A": nodeA, "B": nodeB} {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond): // the senders' pace, 50/s each
+				}
+				token := fmt.Sprint(name, "-", i)
+				for attempt := 0; ; attempt++ {
+					_, code, err := sendWithToken(node, alice.idToken, cid, "steady "+token, token, 10*time.Second)
+					if err == nil && code == "" {
+						break
+					}
+					if attempt == 20 {
+						sendErrs <- fmt.Errorf("node %s send %s: %q %v", name, token, code, err)
+						return
+					}
+				}
+			}
+		})
+	}
+
+	time.Sleep(time.Second) // steady traffic before the fault
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	killedAt := time.Now()
+	time.Sleep(5 * time.Second) // the outage
+	natsAt(t, port)
+	restartedAt := time.Now()
+	time.Sleep(3 * time.Second) // the nodes reconnect (NATS client: every 2 s) and traffic goes on
+	close(stop)
+	wg.Wait()
+	select {
+	case err := <-sendErrs:
+		t.Fatal(err)
+	default:
+	}
+	var last int
+	row := nodeB.mustGQL(t, alice.idToken, `query($c:ID!){ getConversation(conversationId:$c){ lastSeq } }`, map[string]any{"c": cid})
+	if c, ok := row["getConversation"].(map[string]any); ok {
+		if v, ok := c["lastSeq"].(float64); ok {
+			last = int(v)
+		}
+	}
+	if last < 100 {
+		t.Fatalf("lastSeq %d after 9 s of sending at 100/s", last)
+	}
+
+	for name, ch := range arrivals {
+		var seqs []int
+		duringOutage := 0
+		deadline := time.After(20 * time.Second)
+		for len(seqs) < last-1 {
+			select {
+			case a := <-ch:
+				if a.end != "" {
+					t.Fatalf("subscriber on %s ended after %d messages: %s", name, len(seqs), a.end)
+				}
+				seqs = append(seqs, a.seq)
+				if a.at.After(killedAt.Add(time.Second)) && a.at.Before(restartedAt) {
+					duringOutage++
+				}
+			case <-deadline:
+				t.Fatalf("subscriber on %s got %d of %d messages", name, len(seqs), last-1)
+			}
+		}
+		wantConsecutive(t, "subscriber on "+name, seqs, 2)
+		if duringOutage == 0 {
+			t.Fatalf("subscriber on %s got nothing while NATS was down (from 1 s after the kill to the restart): not fed from the store", name)
+		}
+		t.Logf("subscriber on %s: %d messages, %d of them while NATS was down", name, len(seqs), duringOutage)
+	}
 }
