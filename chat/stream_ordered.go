@@ -125,8 +125,8 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	for _, m := range early {
 		ms.accept(m)
 	}
-	s.feed.add(ms)
 	ms.mu.Unlock()
+	s.feed.add(ms) // before stop can run, which removes it
 	context.AfterFunc(ctx, ms.stop)
 	if ms.hooks.Started != nil {
 		ms.hooks.Started(ms.skip)
@@ -346,14 +346,12 @@ func (ms *messageStream) fillGap() {
 
 func (ms *messageStream) stop() {
 	ms.mu.Lock()
-	if ms.ready {
-		ms.svc.feed.remove(ms)
-	}
 	if ms.gapTimer != nil {
 		ms.gapTimer.Stop()
 		ms.gapTimer = nil
 	}
 	ms.closeLocked()
 	ms.mu.Unlock()
+	ms.svc.feed.remove(ms)
 	ms.sub.Unsubscribe()
 }

@@ -28,9 +28,9 @@ type connectionWatcher interface {
 // events of messages committed between the last read and the broker's
 // return are lost.
 //
-// Locks: a stream registers and unregisters holding its own mu, so the
-// order is messageStream.mu, then storeFeed.mu; the feed never holds its
-// mu while it takes a stream's.
+// Locks: storeFeed.mu is a leaf. A stream registers and unregisters
+// without holding its own mu, and the feed takes a stream's mu only with
+// its own free.
 type storeFeed struct {
 	svc *Service
 
@@ -51,7 +51,7 @@ func (s *Service) watchBroker() {
 	}
 }
 
-// add registers a live stream. Callers hold ms.mu.
+// add registers a live stream.
 func (f *storeFeed) add(ms *messageStream) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -63,7 +63,7 @@ func (f *storeFeed) add(ms *messageStream) {
 	set[ms] = struct{}{}
 }
 
-// remove unregisters a stream. Callers hold ms.mu.
+// remove unregisters a stream.
 func (f *storeFeed) remove(ms *messageStream) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
