@@ -278,6 +278,7 @@ func TestMultiNode_FrozenNode(t *testing.T) {
 	waitBackend(t, conn, `pid = $1 AND state = 'idle in transaction'`, pidA)
 
 	frozeAt := time.Now()
+	unavailable := 0
 	const attemptLimit = 2*time.Second + time.Second // lock_timeout, and slack for a loaded machine
 	for i := range 5 {
 		token := fmt.Sprint("b-", i)
@@ -293,15 +294,18 @@ func TestMultiNode_FrozenNode(t *testing.T) {
 			if code != "UNAVAILABLE" {
 				t.Fatalf("send %d attempt %d on B: %s, want success or UNAVAILABLE", i, attempt, code)
 			}
+			unavailable++
 			if time.Since(frozeAt) > 8*time.Second {
 				t.Fatalf("B's sends still fail %v after A froze (idle_in_transaction_session_timeout is 3 s)", time.Since(frozeAt))
 			}
 		}
 	}
+	t.Logf("B's 5 sends done %v after A froze, after %d UNAVAILABLE attempts", time.Since(frozeAt), unavailable)
 	if err := cmdA.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	r := <-frozen
+	t.Logf("A's send, resumed: %+v", r)
 	if r.err != nil || (r.code != "UNAVAILABLE" && r.code != "") {
 		t.Fatalf("the frozen node's send, resumed: %+v; want UNAVAILABLE (its transaction was ended) or success", r)
 	}
