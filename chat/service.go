@@ -21,7 +21,10 @@ type Config struct {
 	MaxContentBytes int
 	// MaxResume is the largest number of messages a subscription with
 	// afterSeq replays before going live; further behind is BAD_USER_INPUT
-	// ("page with listMessages"). Default 1000.
+	// ("page with listMessages"). The replay is paged from the store as the
+	// subscriber takes it (StreamQueue at a time), so a far resume costs no
+	// more memory than a near one. Default 10,000: what a busy conversation
+	// (200 messages/s) sends in 50 s.
 	MaxResume int
 	// StreamQueue is the number of live events buffered per subscription
 	// before the subscriber is evicted as too slow. Default 128.
@@ -80,6 +83,8 @@ type Service struct {
 	dirtyMu sync.Mutex
 	dirty   map[string]bool // guarded by dirtyMu: conversations with a summary event pending
 	flushes sync.WaitGroup  // pending summary flushes; Add only under dirtyMu while !closed; Close waits for them
+
+	feed storeFeed // feeds message streams from the store while the broker is down
 }
 
 // Option configures a Service.
@@ -105,7 +110,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 		cfg.MaxContentBytes = confab.DefaultMaxContentBytes
 	}
 	if cfg.MaxResume <= 0 {
-		cfg.MaxResume = 1000
+		cfg.MaxResume = 10000
 	}
 	if cfg.StreamQueue <= 0 {
 		cfg.StreamQueue = 128
@@ -150,6 +155,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 		o(s)
 	}
 	s.sends.WithClock(s.now)
+	s.watchBroker()
 	go s.heartbeat()
 	return s
 }

@@ -16,6 +16,15 @@ import (
 // the store. Seqs that retention purged never arrive: the store reads tell
 // them apart from late ones, and the stream jumps over them (see jump).
 //
+// The store is also where a stream catches up when events outrun it: more
+// early events than pending holds are dropped (they are in the store) and
+// the stream falls behind, as it does when a resume has more to replay than
+// one read; the gap fill then pages from the store, as fast as the
+// subscriber takes messages, until a read comes back short. While the
+// broker is down the store feeds every live stream (stream_outage.go). So
+// neither a broker outage nor a burst of out-of-order events evicts a
+// subscriber; only a full channel (a slow subscriber) does.
+//
 // States (all fields under mu):
 //
 //	starting  subscribed to the conversation's topic, start position not yet
@@ -24,10 +33,11 @@ import (
 //	          the transport, and OnMessageSent refuses the subscription
 //	          (RATE_LIMITED, retry): one subscription fails, not the
 //	          connection.
-//	live      ready, out made with room for the backlog and StreamQueue more:
-//	          messages go out in seq order; an early one waits in pending
-//	          while a gap fill is scheduled. Overflow of out or of pending
-//	          evicts (StreamHooks.Evict, then closed).
+//	live      ready, out made with room for the backlog and StreamQueue more,
+//	          registered with the storeFeed: messages go out in seq order;
+//	          an early one waits in pending while a gap fill is scheduled.
+//	          Overflow of pending drops the event and falls behind;
+//	          overflow of out evicts (StreamHooks.Evict, then closed).
 //	closed    final: the subscription cancelled (by stop when the context
 //	          ends, by evict, or by a failed start), the gap timer stopped
 //	          or inert, and, if it was live, out closed and Wake(nil) sent.
@@ -37,8 +47,10 @@ import (
 //     gone by a store read (jump); none is delivered twice, and what is
 //     delivered goes out in increasing seq order;
 //   - once live, pending holds only seqs above next, at most StreamQueue
-//     of them, and is non-empty only while a gap fill is scheduled
-//     (gapTimer armed, or fillGap running);
+//     of them, and is non-empty, or behind set, only while a gap fill is
+//     scheduled (gapTimer armed, or fillGap running);
+//   - behind is set while messages after next may exist that are neither
+//     pending nor on their way as events: a fill reads them;
 //   - seqs from liveFrom on were sent after the stream started: only their
 //     lag is observed;
 //   - nothing is held or sent once closed.
@@ -51,13 +63,15 @@ type messageStream struct {
 	next     int64                     // guarded by mu: seq to deliver next
 	ready    bool                      // guarded by mu: start position known; events flow
 	pending  map[int64]*confab.Message // guarded by mu: arrived ahead of next
-	gapTimer *time.Timer               // guarded by mu: armed while a gap is open
+	behind   bool                      // guarded by mu: the store holds messages to deliver that no event brings
+	gapTimer *time.Timer               // guarded by mu: armed while a gap is open or the stream is behind
 }
 
 // OnMessageSent streams the messages of a conversation of the caller in seq
 // order. With afterSeq it first replays every message after that seq (at
-// most MaxResume; further behind is BAD_USER_INPUT) and then goes live, with
-// nothing missed or repeated in between.
+// most MaxResume; further behind is BAD_USER_INPUT), paged from the store
+// as the subscriber takes them, and then goes live, with nothing missed or
+// repeated in between.
 func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, conversationID string, afterSeq *int64) (<-chan *confab.Message, error) {
 	if err := s.requireMember(ctx, caller, conversationID); err != nil {
 		return nil, err
@@ -82,7 +96,7 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	ms.sub = sub
 	ms.mu.Unlock()
 
-	backlog, next, lastSeq, err := s.resumePoint(ctx, conversationID, afterSeq)
+	backlog, complete, next, lastSeq, err := s.resumePoint(ctx, conversationID, afterSeq)
 	if err != nil {
 		sub.Unsubscribe()
 		return nil, err
@@ -103,11 +117,16 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 		ms.jump(m.Seq) // over seqs purged since afterSeq
 		ms.accept(m)
 	}
-	ms.jump(lastSeq + 1) // every seq up to LastSeq that the backlog lacks was purged
+	if complete {
+		ms.jump(lastSeq + 1) // every seq up to LastSeq that the backlog lacks was purged
+	} else {
+		ms.fallBehind() // the rest is paged in by gap fills
+	}
 	for _, m := range early {
 		ms.accept(m)
 	}
 	ms.mu.Unlock()
+	s.feed.add(ms) // before stop can run, which removes it
 	context.AfterFunc(ctx, ms.stop)
 	if ms.hooks.Started != nil {
 		ms.hooks.Started(ms.skip)
@@ -124,28 +143,30 @@ func errBusy() error {
 	return confab.Limited(busyRetry, "The conversation is too busy to subscribe right now.")
 }
 
-// resumePoint returns the messages to replay, the seq that follows them,
-// and the conversation's LastSeq read before them: the backlog holds every
-// message up to it that still exists.
-func (s *Service) resumePoint(ctx context.Context, conversationID string, afterSeq *int64) (backlog []*confab.Message, next, lastSeq int64, err error) {
+// resumePoint returns the first page of messages to replay (at most
+// StreamQueue), whether it is complete, the seq that follows afterSeq, and
+// the conversation's LastSeq read before the page: a complete page holds
+// every message up to it that still exists.
+func (s *Service) resumePoint(ctx context.Context, conversationID string, afterSeq *int64) (backlog []*confab.Message, complete bool, next, lastSeq int64, err error) {
 	c, err := s.store.GetConversation(ctx, conversationID)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, false, 0, 0, err
 	}
 	if afterSeq == nil {
-		return nil, c.LastSeq + 1, c.LastSeq, nil
+		return nil, true, c.LastSeq + 1, c.LastSeq, nil
 	}
 	if *afterSeq > c.LastSeq {
-		return nil, 0, 0, confab.Errorf(confab.CodeInvalid, "afterSeq is beyond the newest message (seq %d).", c.LastSeq)
+		return nil, false, 0, 0, confab.Errorf(confab.CodeInvalid, "afterSeq is beyond the newest message (seq %d).", c.LastSeq)
 	}
 	if c.LastSeq-*afterSeq > int64(s.cfg.MaxResume) {
-		return nil, 0, 0, confab.Errorf(confab.CodeInvalid, "More than %d messages were sent after afterSeq; page with listMessages, then subscribe with a newer afterSeq.", s.cfg.MaxResume)
+		return nil, false, 0, 0, confab.Errorf(confab.CodeInvalid, "More than %d messages were sent after afterSeq; page with listMessages, then subscribe with a newer afterSeq.", s.cfg.MaxResume)
 	}
-	backlog, err = s.store.ListMessagesAfter(ctx, conversationID, *afterSeq, s.cfg.MaxResume)
+	page := min(s.cfg.MaxResume, s.cfg.StreamQueue)
+	backlog, err = s.store.ListMessagesAfter(ctx, conversationID, *afterSeq, page)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, false, 0, 0, err
 	}
-	return backlog, *afterSeq + 1, c.LastSeq, nil
+	return backlog, len(backlog) < page, *afterSeq + 1, c.LastSeq, nil
 }
 
 func (ms *messageStream) onEvent(ev *confab.Event) {
@@ -179,7 +200,8 @@ func (ms *messageStream) accept(m *confab.Message) {
 }
 
 // drain delivers the held messages that follow on from next, and stops the
-// gap timer once nothing is held. Callers hold mu.
+// gap timer once nothing is held and the stream is not behind. Callers hold
+// mu.
 func (ms *messageStream) drain() {
 	for !ms.closed {
 		p, ok := ms.pending[ms.next]
@@ -189,7 +211,7 @@ func (ms *messageStream) drain() {
 		delete(ms.pending, ms.next)
 		ms.emit(p)
 	}
-	if len(ms.pending) == 0 && ms.gapTimer != nil {
+	if len(ms.pending) == 0 && !ms.behind && ms.gapTimer != nil {
 		ms.gapTimer.Stop()
 		ms.gapTimer = nil
 	}
@@ -218,17 +240,28 @@ func (ms *messageStream) jump(seq int64) {
 	ms.drain()
 }
 
-// hold keeps m until its turn. Too many held means the gap is not closing
-// fast enough for this subscriber: evict it (while starting, that refuses
-// the subscription; see evict). Nothing is held once closed. Callers hold
-// mu.
+// hold keeps m until its turn. When pending is full a live stream drops m,
+// which is in the store, and falls behind; a stream still starting has no
+// position to read from yet, so it closes, which refuses the subscription
+// (see evict). Nothing is held once closed. Callers hold mu.
 func (ms *messageStream) hold(m *confab.Message) {
-	if len(ms.pending) >= ms.svc.cfg.StreamQueue {
-		ms.evict("slow consumer: too many out-of-order events; reconnect and resume")
+	if len(ms.pending) < ms.svc.cfg.StreamQueue {
+		ms.pending[m.Seq] = m
+		return
+	}
+	if !ms.ready {
+		ms.evict("too many events while subscribing")
 		clear(ms.pending)
 		return
 	}
-	ms.pending[m.Seq] = m
+	ms.fallBehind()
+}
+
+// fallBehind notes that the store holds messages to deliver that no event
+// will bring, and schedules a fill to read them. Callers hold mu.
+func (ms *messageStream) fallBehind() {
+	ms.behind = true
+	ms.armGapTimer()
 }
 
 // emit delivers the message at ms.next (deleted ones are skipped but their
@@ -253,20 +286,39 @@ func (ms *messageStream) armGapTimer() {
 	}
 }
 
-// fillGap reads the messages missing before the held ones from the store,
-// and jumps over the seqs the read shows were purged (see jump).
+// fillGap reads the messages missing before the held ones, or the next
+// page of a stream that is behind, from the store, and jumps over the seqs
+// the read shows were purged (see jump). It reads no more than the
+// subscriber's channel has room for besides what is held, so a page never
+// evicts a subscriber that takes its messages.
 func (ms *messageStream) fillGap() {
 	ms.mu.Lock()
 	ms.gapTimer = nil
-	if ms.closed || len(ms.pending) == 0 {
+	if ms.closed || (len(ms.pending) == 0 && !ms.behind) {
 		ms.mu.Unlock()
 		return
 	}
+	room := cap(ms.out) - len(ms.out)
+	limit := min(ms.svc.cfg.StreamQueue, room-len(ms.pending))
+	if limit <= 0 {
+		if len(ms.out) > 0 { // the subscriber has not taken the last page yet
+			ms.armGapTimer()
+			ms.mu.Unlock()
+			return
+		}
+		// What is held fills all the room: leave it to the store.
+		clear(ms.pending)
+		ms.behind = true
+		limit = min(ms.svc.cfg.StreamQueue, room)
+	}
 	after := ms.next - 1
 	held := slices.Sorted(maps.Keys(ms.pending))
+	// An event dropped from now on may be committed after the read
+	// begins: it sets behind again, for the next fill.
+	wasBehind := ms.behind
+	ms.behind = false
 	ms.mu.Unlock()
 
-	limit := ms.svc.cfg.StreamQueue
 	ctx, cancel := context.WithTimeout(context.Background(), gapFillTimeout)
 	msgs, err := ms.svc.store.ListMessagesAfter(ctx, ms.conversationID, after, limit)
 	cancel()
@@ -275,18 +327,19 @@ func (ms *messageStream) fillGap() {
 	if err != nil {
 		ms.svc.logger.Warn("gap fill failed", "conversation_id", ms.conversationID, "err", err)
 	}
-	for _, m := range msgs {
-		ms.jump(m.Seq)
-		ms.accept(m)
+	complete := err == nil && len(msgs) < limit
+	if !complete && wasBehind {
+		ms.behind = true // more to read
 	}
-	if err == nil && len(msgs) < limit {
+	ms.take(msgs)
+	if complete {
 		// The read was complete, and every held seq was committed before
 		// it began: whatever it lacked below a held seq was purged.
 		for _, seq := range held {
 			ms.jump(seq)
 		}
 	}
-	if !ms.closed && len(ms.pending) > 0 {
+	if !ms.closed && (len(ms.pending) > 0 || ms.behind) {
 		ms.armGapTimer()
 	}
 }
@@ -299,5 +352,6 @@ func (ms *messageStream) stop() {
 	}
 	ms.closeLocked()
 	ms.mu.Unlock()
+	ms.svc.feed.remove(ms)
 	ms.sub.Unsubscribe()
 }

@@ -16,21 +16,31 @@
 // no order is promised; consumers order by Message.Seq and fill gaps from
 // the Store.
 //
+// Outages: while the connection is down, events published on any node do
+// not reach this node's subscribers (each node's client buffers what it
+// publishes and sends it on reconnect, but what another node published
+// while only this one was cut off is lost to it). WatchConnection tells a
+// consumer when that starts and ends, so it can read from the Store
+// meanwhile (chat does) instead of waiting for events that will not come.
+//
 // Goroutines: the broker starts none itself. The NATS connection runs its
 // reader, its flusher and one goroutine per subscription (which decodes
 // each event once and hands it to the hub); Close stops them all.
 //
-// Locks: Broker.mu guards the topic table. Under it the broker only calls
-// the NATS client to add or drop a subscription (which takes the client's
-// own locks and never waits on a handler); the hub (inproc documents its
-// locks) is never called under it. The NATS handlers take only the hub's
-// locks, never Broker.mu.
+// Locks: Broker.mu guards the topic table and the connection watchers.
+// Under it the broker only calls the NATS client to add or drop a
+// subscription (which takes the client's own locks and never waits on a
+// handler); the hub (inproc documents its
+// locks) is never called under it, nor is a watcher. The NATS message
+// handlers take only the hub's locks, never Broker.mu; the connection
+// handlers take it only to copy the watchers.
 package nats
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,10 +56,11 @@ type Broker struct {
 	hub    *inproc.Broker
 	logger *slog.Logger
 
-	mu     sync.Mutex
-	topics map[string]*topic // guarded by mu: topics with local subscribers
-	gen    uint64            // guarded by mu: numbers each topic's hub key
-	closed bool              // guarded by mu
+	mu       sync.Mutex
+	topics   map[string]*topic // guarded by mu: topics with local subscribers
+	gen      uint64            // guarded by mu: numbers each topic's hub key
+	closed   bool              // guarded by mu
+	watchers []func(up bool)   // guarded by mu: WatchConnection's
 }
 
 // topic is one NATS subscription and the local subscribers it feeds.
@@ -111,9 +122,19 @@ func Open(url string, opts ...Option) (*Broker, error) {
 		natsgo.MaxReconnects(-1),
 		natsgo.DisconnectErrHandler(func(nc *natsgo.Conn, err error) {
 			b.logger.Warn("nats disconnected", "url", nc.ConnectedUrlRedacted(), "err", err)
+			b.notify(false)
 		}),
 		natsgo.ReconnectHandler(func(nc *natsgo.Conn) {
 			b.logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
+			// The client sent its subscriptions again before calling this;
+			// one round trip makes sure the server has them, so whatever a
+			// watcher reads from the Store after hearing "up" is followed
+			// by every later event.
+			if err := nc.FlushTimeout(flushTimeout); err != nil {
+				b.logger.Warn("nats reconnected, flush failed", "err", err)
+				return // the next disconnect, then reconnect, tells again
+			}
+			b.notify(true)
 		}),
 		natsgo.ErrorHandler(func(_ *natsgo.Conn, sub *natsgo.Subscription, err error) {
 			subj := ""
@@ -131,6 +152,31 @@ func Open(url string, opts ...Option) (*Broker, error) {
 	}
 	b.nc = nc
 	return b, nil
+}
+
+// WatchConnection registers f to be told when the connection to NATS goes
+// down (false: from now on events may not reach this node) and when it is
+// back with every subscription in place (true). Calls come one at a time,
+// in order, from the NATS client's callback goroutine, and stop at Close;
+// f must not block.
+func (b *Broker) WatchConnection(f func(up bool)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.watchers = append(b.watchers, f)
+}
+
+// notify tells the watchers that the connection went down or came back.
+func (b *Broker) notify(up bool) {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	watchers := slices.Clone(b.watchers)
+	b.mu.Unlock()
+	for _, f := range watchers {
+		f(up)
+	}
 }
 
 // Publish sends ev to topic's subscribers on every node. It returns once

@@ -296,3 +296,42 @@ func TestOpen_ErrNoServer(t *testing.T) {
 		t.Fatalf("Open with no server: %v, want %s", err, confab.CodeUnavailable)
 	}
 }
+
+// TestBroker_WatchConnection: a watcher hears "down" when the NATS server
+// goes away and "up" once the broker is back with its subscriptions in
+// place: an event another node publishes right after "up" is delivered.
+func TestBroker_WatchConnection(t *testing.T) {
+	ns := runServer(t, -1)
+	port := ns.Addr().(*net.TCPAddr).Port
+	b := open(t, ns, nats.WithNATSOptions(natsgo.ReconnectWait(20*time.Millisecond), natsgo.ReconnectJitter(0, 0)))
+	status := make(chan bool, 4)
+	b.WatchConnection(func(up bool) { status <- up })
+	ch, deliver := sink(t, 10)
+	mustSubscribe(t, b, "conv.w", deliver)
+	next := func() bool {
+		t.Helper()
+		select {
+		case up := <-status:
+			return up
+		case <-time.After(wait):
+			t.Fatal("no connection status before the deadline")
+			return false
+		}
+	}
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	if next() {
+		t.Fatal(`first status after the server stopped is "up", want "down"`)
+	}
+	other := open(t, runServer(t, port))
+	if !next() {
+		t.Fatal(`status after the server came back is "down", want "up"`)
+	}
+	if err := other.Publish(ctx, "conv.w", msgEvent(7)); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv(t, ch); got.Message.Seq != 7 {
+		t.Fatalf("delivered seq %d after up, want 7", got.Message.Seq)
+	}
+}

@@ -21,6 +21,9 @@ const (
 	sqlstateSerializationFailure  = "40001"
 	sqlstateDeadlockDetected      = "40P01"
 	sqlstateTooManyConnections    = "53300"
+	sqlstateLockNotAvailable      = "55P03" // lock_timeout passed
+	sqlstateIdleInTransaction     = "25P03" // idle_in_transaction_session_timeout ended the session
+	sqlstateQueryCanceled         = "57014" // statement_timeout, if the URL sets one
 	sqlstateAdminShutdown         = "57P01"
 	sqlstateCrashShutdown         = "57P02"
 	sqlstateCannotConnectNow      = "57P03"
@@ -30,7 +33,9 @@ const (
 // mapErr classifies a driver error by SQLSTATE or error type (never by its
 // text): unique violations are CodeConflict, foreign-key violations
 // CodeNotFound (a referenced row is missing), an unreachable or restarting
-// server CodeUnavailable. Anything else is wrapped with op.
+// server and a timed-out wait (lock_timeout, idle_in_transaction_session_timeout,
+// statement_timeout; see sessionDefaults) CodeUnavailable: the transaction
+// was rolled back, and the client retries. Anything else is wrapped with op.
 func mapErr(op string, err error) error {
 	if err == nil {
 		return nil
@@ -54,6 +59,8 @@ func mapErr(op string, err error) error {
 		case code == sqlstateSerializationFailure, code == sqlstateDeadlockDetected,
 			code == sqlstateTooManyConnections, code == sqlstateAdminShutdown,
 			code == sqlstateCrashShutdown, code == sqlstateCannotConnectNow,
+			code == sqlstateLockNotAvailable, code == sqlstateIdleInTransaction,
+			code == sqlstateQueryCanceled,
 			len(code) == 5 && code[:2] == sqlstateConnectionClassPrefix:
 			return unavailable(op, err)
 		}

@@ -50,8 +50,17 @@ func applyMigration(ctx context.Context, pool *pgxpool.Pool, version, body strin
 	}
 	defer tx.Rollback(ctx) // no-op after Commit
 	// Held until the transaction ends. The key is per schema, so separate
-	// schemas of one database (one per test) migrate in parallel.
+	// schemas of one database (one per test) migrate in parallel. A node
+	// waits for another's migrations however long they take (no
+	// lock_timeout for this one lock), then the session's limits apply
+	// again.
+	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
+		return mapErr(op, err)
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('confab.migrate:' || coalesce(current_schema(), ''), 0))`); err != nil {
+		return mapErr(op, err)
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout TO DEFAULT`); err != nil {
 		return mapErr(op, err)
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (

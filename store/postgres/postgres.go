@@ -7,6 +7,13 @@
 // RETURNING last_seq), so seq stays gapless across any number of nodes;
 // migrations take an advisory lock, so nodes starting together do not race.
 //
+// A node that freezes inside a transaction (SIGSTOP, a VM pause, a stalled
+// network) must not freeze the cluster with the row locks it holds: every
+// session runs with lock_timeout and idle_in_transaction_session_timeout
+// (sessionDefaults), a wait past them fails CodeUnavailable, and clients
+// retry their send with its clientToken, which is idempotent. No
+// transaction of the store waits on anything but the database.
+//
 // Durability is PostgreSQL's: a call returns after COMMIT, which with the
 // default synchronous_commit=on is flushed to the WAL.
 //
@@ -44,16 +51,43 @@ type Store struct {
 
 var _ confab.Store = (*Store)(nil)
 
+// sessionDefaults are the run-time parameters every connection of the
+// store sets unless the URL sets them (e.g. "&lock_timeout=5s"):
+//
+//   - lock_timeout: a statement waits at most this long for a lock, such
+//     as a conversation's row lock held by a sender on a frozen node, and
+//     then fails CodeUnavailable. Appends hold that lock for a few round
+//     trips, so a healthy queue of senders stays far below it.
+//   - idle_in_transaction_session_timeout: the server ends a session that
+//     waits this long for the next statement of an open transaction (a
+//     node frozen between UPDATE and COMMIT), rolling it back and freeing
+//     its locks. The store's transactions never wait between statements
+//     on anything but the database.
+//
+// So a frozen node stalls a conversation's other senders for at most
+// about 3 s, and each of their attempts for at most 2 s.
+var sessionDefaults = map[string]string{
+	"lock_timeout":                        "2s",
+	"idle_in_transaction_session_timeout": "3s",
+}
+
 // Open connects to the database at url, a PostgreSQL URL or keyword/value
 // string as pgx accepts it, e.g.
 // "postgres://confab@db:5432/confab?sslmode=verify-full&pool_max_conns=20".
 // Parameters pgx does not know, such as search_path, are sent to the server
-// as run-time parameters. Open applies pending migrations before it
-// returns. A database that cannot be reached is CodeUnavailable.
+// as run-time parameters; sessionDefaults fill in the ones it leaves out.
+// Open applies pending migrations before it returns. A database that
+// cannot be reached is CodeUnavailable.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	params := cfg.ConnConfig.RuntimeParams
+	for name, value := range sessionDefaults {
+		if _, set := params[name]; !set {
+			params[name] = value
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
