@@ -27,6 +27,7 @@ func messageItem(m *confab.Message, seq int64) item {
 		"conversationId": avS(m.ConversationID), "messageId": avS(m.MessageID), "seq": avN(seq),
 		"userId": avS(m.UserID), "content": avS(m.Content), "messageType": avS(string(m.MessageType)),
 		"createdAt": avT(m.CreatedAt), "deleted": avB(m.Deleted),
+		"ageBucket": avS(ageBucket(m.ConversationID, m.CreatedAt)),
 	}
 	putOpt(it, "updatedAt", m.UpdatedAt, avT)
 	if m.ClientToken != "" {

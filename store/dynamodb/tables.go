@@ -16,6 +16,7 @@ const (
 	messagesByTimeIndex    = "MessagesByTime"
 	messagesBySeqIndex     = "MessagesBySeq"
 	userConversationsIndex = "UserConversations"
+	messagesByAgeIndex     = "MessagesByAge"
 )
 
 // tableSpec is one table as confab creates it.
@@ -33,10 +34,11 @@ func (s *Store) tableSpecs() []tableSpec {
 	S, N := types.ScalarAttributeTypeS, types.ScalarAttributeTypeN
 	return []tableSpec{
 		{name: s.t.messages, hash: "conversationId", rangeK: "messageId",
-			attrs: map[string]types.ScalarAttributeType{"conversationId": S, "messageId": S, "createdAt": S, "seq": N},
+			attrs: map[string]types.ScalarAttributeType{"conversationId": S, "messageId": S, "createdAt": S, "seq": N, "ageBucket": S},
 			indexes: []indexSpec{
 				{messagesByTimeIndex, "conversationId", "createdAt"},
 				{messagesBySeqIndex, "conversationId", "seq"},
+				{messagesByAgeIndex, "ageBucket", "createdAt"},
 			}},
 		{name: s.t.conversations, hash: "conversationId",
 			attrs:   map[string]types.ScalarAttributeType{"conversationId": S, "userId": S},
