@@ -43,11 +43,24 @@ type Store struct {
 	db          *ddb.Client
 	t           tableNames
 	retryWithin time.Duration
-	// appendLocks serialise a node's own appends per conversation (by hash
+	// stripes serialise a node's own writes per conversation (by hash
 	// stripe), so that its senders do not lose the lastSeq race to each
 	// other; other nodes are handled by the condition and retries.
-	appendLocks [256]sync.Mutex
+	stripes [256]stripe
 }
+
+// stripe is a lock over some conversations and the lastSeq this node last
+// wrote or read for each, so that an append needs no read first: a stale
+// value (another node appended) fails the transaction's condition, and
+// the append reads the conversation and tries again.
+type stripe struct {
+	sync.Mutex
+	lastSeq map[string]int64
+}
+
+// maxCachedSeqs bounds a stripe's lastSeq map; past it the map is
+// emptied (a miss costs one consistent read).
+const maxCachedSeqs = 1024
 
 type tableNames struct {
 	messages, conversations, users, confab string
@@ -97,11 +110,11 @@ func (s *Store) Ping(ctx context.Context) error {
 // need releasing; calls in flight finish on their own.
 func (s *Store) Close() error { return nil }
 
-// appendLock returns the mutex of conversationID's stripe.
-func (s *Store) appendLock(conversationID string) *sync.Mutex {
+// stripe returns conversationID's stripe.
+func (s *Store) stripe(conversationID string) *stripe {
 	h := fnv.New32a()
 	h.Write([]byte(conversationID))
-	return &s.appendLocks[h.Sum32()%uint32(len(s.appendLocks))]
+	return &s.stripes[h.Sum32()%uint32(len(s.stripes))]
 }
 
 // retry runs fn until it succeeds, fails with an error that is not

@@ -51,65 +51,78 @@ func readMessage(it item) *confab.Message {
 // the counter. One TransactWriteItems
 //
 //  1. updates the conversation: lastSeq to L+1 on the condition that it is
-//     still L (as read, consistently), with the summary and count;
+//     still L, with the summary and count;
 //  2. puts the message on attribute_not_exists;
 //  3. puts the clientToken marker on attribute_not_exists (DynamoDB's own
 //     ClientRequestToken only dedupes for ten minutes).
 //
-// A lost race on (1), another node having appended, is retried with
-// jittered backoff; this node's own appends to a conversation wait for
-// each other on a mutex, so they do not race each other. A failed (3) is a
-// retry that raced past the marker check, answered with the stored
-// message.
+// L is the value this node last saw (see stripe), read consistently when
+// it has none. A failed (1) is a lost race (another node appended) or a
+// stale L: it reads the conversation and retries with jittered backoff.
+// This node's own appends to a conversation wait for each other on the
+// stripe's mutex, so they do not race each other. A failed (3) is a
+// retry: it is answered with the stored message.
 func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, error) {
 	const op = "append message"
-	mu := s.appendLock(m.ConversationID)
-	mu.Lock()
-	defer mu.Unlock()
+	st := s.stripe(m.ConversationID)
+	st.Lock()
+	defer st.Unlock()
 	created := false
 	err := s.retry(ctx, op, func() error {
-		if m.ClientToken != "" {
-			stored, err := s.byClientToken(ctx, m)
-			if err != nil || stored != nil {
-				if stored != nil {
-					*m = *stored
-				}
+		last, cached := st.lastSeq[m.ConversationID]
+		if !cached {
+			conv, err := s.get(ctx, op, s.t.conversations, convKey(m.ConversationID))
+			if err != nil {
 				return err
 			}
+			if conv == nil {
+				return notFound("conversation")
+			}
+			last = getN(conv, "lastSeq")
 		}
-		conv, err := s.get(ctx, op, s.t.conversations, convKey(m.ConversationID))
-		if err != nil {
-			return err
-		}
-		if conv == nil {
-			return notFound("conversation")
-		}
-		last := getN(conv, "lastSeq")
-		u := newUpdate().set("lastSeq", avN(last+1)).
-			set("lastMessage", avS(confab.Preview(m.Content))).set("lastMessageAt", avT(m.CreatedAt))
-		u.setExpr("messageCount", "if_not_exists("+u.name("messageCount")+", "+u.value(avN(0))+") + "+u.value(avN(1)))
-		tx := []types.TransactWriteItem{
-			{Update: u.txUpdate(s.t.conversations, convKey(m.ConversationID), lastSeqIs(u, last))},
-			{Put: &types.Put{TableName: &s.t.messages, Item: messageItem(m, last+1), ConditionExpression: aws.String("attribute_not_exists(messageId)")}},
-		}
-		if m.ClientToken != "" {
-			tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.confab,
-				Item:                with(clientTokenKey(m.ConversationID, m.UserID, m.ClientToken), item{"messageId": avS(m.MessageID)}),
-				ConditionExpression: aws.String("attribute_not_exists(pk)")}})
-		}
-		_, err = s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: tx})
+		_, err := s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: s.appendWrites(m, last)})
 		switch {
-		case conditionFailed(err, 0), conditionFailed(err, 2):
+		case m.ClientToken != "" && conditionFailed(err, 2):
+			stored, err := s.byClientToken(ctx, m)
+			if err != nil || stored == nil {
+				return cmp.Or(err, errLostRace) // purged meanwhile: append anew
+			}
+			*m = *stored
+			return nil
+		case conditionFailed(err, 0):
+			delete(st.lastSeq, m.ConversationID)
 			return errLostRace
 		case conditionFailed(err, 1):
 			return conflict(op, "message id already used")
 		case err != nil:
+			delete(st.lastSeq, m.ConversationID)
 			return err
 		}
+		if st.lastSeq == nil || len(st.lastSeq) >= maxCachedSeqs {
+			st.lastSeq = map[string]int64{}
+		}
+		st.lastSeq[m.ConversationID] = last + 1
 		m.Seq, created = last+1, true
 		return nil
 	})
 	return created, err
+}
+
+// appendWrites are the items of m's append after seq last.
+func (s *Store) appendWrites(m *confab.Message, last int64) []types.TransactWriteItem {
+	u := newUpdate().set("lastSeq", avN(last+1)).
+		set("lastMessage", avS(confab.Preview(m.Content))).set("lastMessageAt", avT(m.CreatedAt))
+	u.setExpr("messageCount", "if_not_exists("+u.name("messageCount")+", "+u.value(avN(0))+") + "+u.value(avN(1)))
+	tx := []types.TransactWriteItem{
+		{Update: u.txUpdate(s.t.conversations, convKey(m.ConversationID), lastSeqIs(u, last))},
+		{Put: &types.Put{TableName: &s.t.messages, Item: messageItem(m, last+1), ConditionExpression: aws.String("attribute_not_exists(messageId)")}},
+	}
+	if m.ClientToken != "" {
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.confab,
+			Item:                with(clientTokenKey(m.ConversationID, m.UserID, m.ClientToken), item{"messageId": avS(m.MessageID)}),
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	}
+	return tx
 }
 
 // lastSeqIs is the condition that the conversation's lastSeq is still
@@ -158,9 +171,9 @@ func (s *Store) GetMessage(ctx context.Context, conversationID, messageID string
 // one read (an append in between makes it read again).
 func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
 	const op = "delete message"
-	mu := s.appendLock(conversationID)
-	mu.Lock()
-	defer mu.Unlock()
+	st := s.stripe(conversationID)
+	st.Lock()
+	defer st.Unlock()
 	var m *confab.Message
 	err := s.retry(ctx, op, func() error {
 		conv, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))
