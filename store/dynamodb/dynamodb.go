@@ -49,18 +49,45 @@ type Store struct {
 	stripes [256]stripe
 }
 
-// stripe is a lock over some conversations and the lastSeq this node last
-// wrote or read for each, so that an append needs no read first: a stale
-// value (another node appended) fails the transaction's condition, and
-// the append reads the conversation and tries again.
+// stripe is a lock over some conversations, with this node's queue of
+// appends (see AppendMessage) and the lastSeq it last wrote or read for
+// each, so that an append needs no read first: a stale value (another node
+// appended) fails the transaction's condition, and the append reads the
+// conversation and tries again. DeleteMessage and PurgeMessages hold the
+// lock across their read and write, so that this node's appends do not
+// make them lose the lastSeq race.
 type stripe struct {
 	sync.Mutex
-	lastSeq map[string]int64
+	lastSeqs map[string]int64
+	queue    map[string][]*appendReq // appends waiting, per conversation
+	leading  map[string]bool         // conversations whose appends have a leader
 }
 
 // maxCachedSeqs bounds a stripe's lastSeq map; past it the map is
 // emptied (a miss costs one consistent read).
 const maxCachedSeqs = 1024
+
+func (st *stripe) cached(conversationID string) (int64, bool) {
+	st.Lock()
+	defer st.Unlock()
+	last, ok := st.lastSeqs[conversationID]
+	return last, ok
+}
+
+func (st *stripe) remember(conversationID string, last int64) {
+	st.Lock()
+	defer st.Unlock()
+	if st.lastSeqs == nil || len(st.lastSeqs) >= maxCachedSeqs {
+		st.lastSeqs = map[string]int64{}
+	}
+	st.lastSeqs[conversationID] = last
+}
+
+func (st *stripe) forget(conversationID string) {
+	st.Lock()
+	defer st.Unlock()
+	delete(st.lastSeqs, conversationID)
+}
 
 type tableNames struct {
 	messages, conversations, users, confab string

@@ -310,3 +310,57 @@ func TestErrors_Unavailable(t *testing.T) {
 		t.Fatalf("Ping with the table gone = %v, want %q", err, confab.CodeUnavailable)
 	}
 }
+
+// Concurrent appends to one conversation are committed in batches: sends
+// that reuse a client token (also inside one batch) get the stored
+// message, every other send a new seq, gapless.
+func TestAppendMessage_GroupCommitDuplicates(t *testing.T) {
+	s := open(t)
+	userID, convID := seed(t, s)
+	const n, tokens = 60, 6
+	var wg sync.WaitGroup
+	msgs := make([]*confab.Message, n)
+	created := make([]bool, n)
+	errs := make([]error, n)
+	for i := range n {
+		msgs[i] = &confab.Message{MessageID: fmt.Sprint("m", i), ConversationID: convID, UserID: userID, Content: fmt.Sprint("x", i),
+			MessageType: confab.MessageText, CreatedAt: t0.Add(time.Second)}
+		if i%2 == 0 {
+			msgs[i].ClientToken = fmt.Sprint("tok", i/2%tokens)
+		}
+		wg.Go(func() { created[i], errs[i] = s.AppendMessage(t.Context(), msgs[i]) })
+	}
+	wg.Wait()
+	bySeq := map[int64]string{}
+	byToken := map[string]int64{}
+	for i, m := range msgs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if m.ClientToken != "" {
+			if seq, ok := byToken[m.ClientToken]; ok && seq != m.Seq {
+				t.Fatalf("token %s answered with seqs %d and %d", m.ClientToken, seq, m.Seq)
+			}
+			byToken[m.ClientToken] = m.Seq
+		}
+		if created[i] {
+			if other, dup := bySeq[m.Seq]; dup {
+				t.Fatalf("seq %d given to %s and %s", m.Seq, other, m.MessageID)
+			}
+			bySeq[m.Seq] = m.MessageID
+		}
+	}
+	const want = n/2 + tokens // the untokened half, and one per token
+	if len(bySeq) != want {
+		t.Fatalf("%d created, want %d", len(bySeq), want)
+	}
+	for seq := int64(1); seq <= want; seq++ {
+		if _, ok := bySeq[seq]; !ok {
+			t.Fatalf("seq %d missing of 1..%d", seq, want)
+		}
+	}
+	c, err := s.GetConversation(t.Context(), convID)
+	if err != nil || c.LastSeq != want || c.MessageCount != want {
+		t.Fatalf("conversation %+v, %v; want LastSeq and MessageCount %d", c, err, want)
+	}
+}

@@ -47,40 +47,27 @@ func readMessage(it item) *confab.Message {
 	}
 }
 
-// AppendMessage implements confab.MessageStore. The conversation item is
-// the counter. One TransactWriteItems
+// appendOne appends m alone (see AppendMessage) in one TransactWriteItems:
 //
-//  1. updates the conversation: lastSeq to L+1 on the condition that it is
+//  1. the conversation: lastSeq from L to L+1 on the condition that it is
 //     still L, with the summary and count;
-//  2. puts the message on attribute_not_exists;
-//  3. puts the clientToken marker on attribute_not_exists (DynamoDB's own
+//  2. the message, on attribute_not_exists;
+//  3. the clientToken marker, on attribute_not_exists (DynamoDB's own
 //     ClientRequestToken only dedupes for ten minutes).
 //
 // L is the value this node last saw (see stripe), read consistently when
 // it has none. A failed (1) is a lost race (another node appended) or a
-// stale L: it reads the conversation and retries with jittered backoff.
-// This node's own appends to a conversation wait for each other on the
-// stripe's mutex, so they do not race each other. A failed (3) is a
-// retry: it is answered with the stored message.
-func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, error) {
+// stale L: it reads the conversation and retries with jittered backoff. A
+// failed (3) is a retry of a send: it is answered with the stored message.
+func (s *Store) appendOne(ctx context.Context, st *stripe, m *confab.Message) (bool, error) {
 	const op = "append message"
-	st := s.stripe(m.ConversationID)
-	st.Lock()
-	defer st.Unlock()
 	created := false
 	err := s.retry(ctx, op, func() error {
-		last, cached := st.lastSeq[m.ConversationID]
-		if !cached {
-			conv, err := s.get(ctx, op, s.t.conversations, convKey(m.ConversationID))
-			if err != nil {
-				return err
-			}
-			if conv == nil {
-				return notFound("conversation")
-			}
-			last = getN(conv, "lastSeq")
+		last, err := s.lastSeq(ctx, st, m.ConversationID)
+		if err != nil {
+			return err
 		}
-		_, err := s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: s.appendWrites(m, last)})
+		_, err = s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: s.appendWrites([]*confab.Message{m}, last)})
 		switch {
 		case m.ClientToken != "" && conditionFailed(err, 2):
 			stored, err := s.byClientToken(ctx, m)
@@ -90,37 +77,55 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 			*m = *stored
 			return nil
 		case conditionFailed(err, 0):
-			delete(st.lastSeq, m.ConversationID)
+			st.forget(m.ConversationID)
 			return errLostRace
 		case conditionFailed(err, 1):
 			return conflict(op, "message id already used")
 		case err != nil:
-			delete(st.lastSeq, m.ConversationID)
+			st.forget(m.ConversationID)
 			return err
 		}
-		if st.lastSeq == nil || len(st.lastSeq) >= maxCachedSeqs {
-			st.lastSeq = map[string]int64{}
-		}
-		st.lastSeq[m.ConversationID] = last + 1
+		st.remember(m.ConversationID, last+1)
 		m.Seq, created = last+1, true
 		return nil
 	})
 	return created, err
 }
 
-// appendWrites are the items of m's append after seq last.
-func (s *Store) appendWrites(m *confab.Message, last int64) []types.TransactWriteItem {
-	u := newUpdate().set("lastSeq", avN(last+1)).
-		set("lastMessage", avS(confab.Preview(m.Content))).set("lastMessageAt", avT(m.CreatedAt))
-	u.setExpr("messageCount", "if_not_exists("+u.name("messageCount")+", "+u.value(avN(0))+") + "+u.value(avN(1)))
-	tx := []types.TransactWriteItem{
-		{Update: u.txUpdate(s.t.conversations, convKey(m.ConversationID), lastSeqIs(u, last))},
-		{Put: &types.Put{TableName: &s.t.messages, Item: messageItem(m, last+1), ConditionExpression: aws.String("attribute_not_exists(messageId)")}},
+// lastSeq returns the conversation's lastSeq as this node last saw it, or
+// as a consistent read finds it.
+func (s *Store) lastSeq(ctx context.Context, st *stripe, conversationID string) (int64, error) {
+	if last, ok := st.cached(conversationID); ok {
+		return last, nil
 	}
-	if m.ClientToken != "" {
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.confab,
-			Item:                with(clientTokenKey(m.ConversationID, m.UserID, m.ClientToken), item{"messageId": avS(m.MessageID)}),
-			ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	conv, err := s.get(ctx, "append message", s.t.conversations, convKey(conversationID))
+	if err != nil {
+		return 0, err
+	}
+	if conv == nil {
+		return 0, notFound("conversation")
+	}
+	return getN(conv, "lastSeq"), nil
+}
+
+// appendWrites are the items that append msgs (of one conversation, in
+// order) after seq last: the conversation's update first, then each
+// message and its clientToken marker.
+func (s *Store) appendWrites(msgs []*confab.Message, last int64) []types.TransactWriteItem {
+	n := int64(len(msgs))
+	newest := msgs[n-1]
+	u := newUpdate().set("lastSeq", avN(last+n)).
+		set("lastMessage", avS(confab.Preview(newest.Content))).set("lastMessageAt", avT(newest.CreatedAt))
+	u.setExpr("messageCount", "if_not_exists("+u.name("messageCount")+", "+u.value(avN(0))+") + "+u.value(avN(n)))
+	tx := []types.TransactWriteItem{{Update: u.txUpdate(s.t.conversations, convKey(newest.ConversationID), lastSeqIs(u, last))}}
+	for i, m := range msgs {
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.messages, Item: messageItem(m, last+1+int64(i)),
+			ConditionExpression: aws.String("attribute_not_exists(messageId)")}})
+		if m.ClientToken != "" {
+			tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.confab,
+				Item:                with(clientTokenKey(m.ConversationID, m.UserID, m.ClientToken), item{"messageId": avS(m.MessageID)}),
+				ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+		}
 	}
 	return tx
 }
