@@ -18,7 +18,8 @@
 //	       clientToken, ageBucket
 //	index MessagesByTime (recipe): conversationId + createdAt
 //	index MessagesBySeq (confab):  conversationId + seq (N)
-//	index MessagesByAge (confab):  ageBucket + createdAt, for retention
+//	index MessagesByAge (confab):  ageBucket + createdAt, for retention;
+//	       projects only seq, userId, deleted and clientToken
 //
 // <prefix>conversations — the recipe's Conversations table.
 //
