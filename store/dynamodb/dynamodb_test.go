@@ -364,3 +364,50 @@ func TestAppendMessage_GroupCommitDuplicates(t *testing.T) {
 		t.Fatalf("conversation %+v, %v; want LastSeq and MessageCount %d", c, err, want)
 	}
 }
+
+// A recipe deployment's messages table, made as the recipe's create-table
+// makes it (provisioned, MessagesByTime only), gets confab's indexes added
+// in place at Open; without table creation, Open refuses missing tables.
+func TestOpen_RecipeTableGetsIndexes(t *testing.T) {
+	prefix := freshPrefix(t)
+	_, err := dynamodb.Open(t.Context(), dynamodb.Config{Region: region, Endpoint: endpoint(t), TablePrefix: prefix})
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("Open without table creation on an empty account = %v, want a missing-table error", err)
+	}
+	c := rawClient(t)
+	s := func(v string) *string { return &v }
+	_, err = c.CreateTable(t.Context(), &ddb.CreateTableInput{
+		TableName: s(prefix + "messages"),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: s("conversationId"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s("messageId"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s("createdAt"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema: []types.KeySchemaElement{{AttributeName: s("conversationId"), KeyType: types.KeyTypeHash}, {AttributeName: s("messageId"), KeyType: types.KeyTypeRange}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{IndexName: s("MessagesByTime"),
+			KeySchema:             []types.KeySchemaElement{{AttributeName: s("conversationId"), KeyType: types.KeyTypeHash}, {AttributeName: s("createdAt"), KeyType: types.KeyTypeRange}},
+			Projection:            &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			ProvisionedThroughput: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(5)}}},
+		ProvisionedThroughput: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(5)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openPrefix(t, prefix)
+	out, err := c.DescribeTable(t.Context(), &ddb.DescribeTableInput{TableName: s(prefix + "messages")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, g := range out.Table.GlobalSecondaryIndexes {
+		names = append(names, aws.ToString(g.IndexName))
+	}
+	slices.Sort(names)
+	if want := []string{"MessagesByAge", "MessagesBySeq", "MessagesByTime"}; !slices.Equal(names, want) {
+		t.Fatalf("indexes %v, want %v", names, want)
+	}
+	userID, convID := seed(t, st)
+	send(t, st, userID, convID, "m1", t0)
+	if msgs, err := st.ListMessages(t.Context(), convID, 0, 10); err != nil || len(msgs) != 1 {
+		t.Fatalf("ListMessages on the recipe table = %d, %v; want 1", len(msgs), err)
+	}
+}

@@ -81,6 +81,11 @@ func (s *Store) ensureTables(ctx context.Context, create bool) error {
 		case err != nil:
 			return mapErr("describe table "+spec.name, err)
 		default:
+			if out.Table.TableStatus == types.TableStatusCreating { // another node is creating it
+				if err := s.waitTable(ctx, spec.name); err != nil {
+					return err
+				}
+			}
 			if err := s.ensureIndexes(ctx, spec, out.Table, create); err != nil {
 				return err
 			}
@@ -127,9 +132,14 @@ func (s *Store) createTable(ctx context.Context, spec tableSpec) error {
 			return mapErr("create table "+spec.name, err)
 		}
 	}
+	return s.waitTable(ctx, spec.name)
+}
+
+// waitTable waits until the table is active.
+func (s *Store) waitTable(ctx context.Context, name string) error {
 	w := ddb.NewTableExistsWaiter(s.db, func(o *ddb.TableExistsWaiterOptions) { o.MinDelay = 100 * time.Millisecond })
-	if err := w.Wait(ctx, &ddb.DescribeTableInput{TableName: &spec.name}, 5*time.Minute); err != nil {
-		return fmt.Errorf("dynamodb: wait for table %s: %w", spec.name, err)
+	if err := w.Wait(ctx, &ddb.DescribeTableInput{TableName: &name}, 5*time.Minute); err != nil {
+		return fmt.Errorf("dynamodb: wait for table %s: %w", name, err)
 	}
 	return nil
 }
