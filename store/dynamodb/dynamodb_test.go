@@ -411,3 +411,33 @@ func TestOpen_RecipeTableGetsIndexes(t *testing.T) {
 		t.Fatalf("ListMessages on the recipe table = %d, %v; want 1", len(msgs), err)
 	}
 }
+
+// DeleteMessage recomputes the preview from the eventually consistent seq
+// index; while the index lacks the conversation's lastSeq (here: its item
+// removed behind the store's back, as index lag would show it), it does
+// not write a preview that is not the newest: it retries, then reports
+// CodeUnavailable, and changes nothing.
+func TestDeleteMessage_WaitsForIndex(t *testing.T) {
+	prefix := freshPrefix(t)
+	openPrefix(t, prefix) // creates the tables
+	s, err := dynamodb.Open(t.Context(), dynamodb.Config{Region: region, Endpoint: endpoint(t), TablePrefix: prefix, RetryWithin: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	userID, convID := seed(t, s)
+	old := send(t, s, userID, convID, "m1", t0)
+	send(t, s, userID, convID, "m2", t0.Add(time.Second))
+	_, err = rawClient(t).DeleteItem(t.Context(), &ddb.DeleteItemInput{TableName: aws.String(prefix + "messages"),
+		Key: map[string]types.AttributeValue{"conversationId": &types.AttributeValueMemberS{Value: convID},
+			"messageId": &types.AttributeValueMemberS{Value: "m2"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = s.DeleteMessage(t.Context(), convID, old.MessageID, t0.Add(time.Minute))
+	if code := confab.ErrorCode(err); code != confab.CodeUnavailable {
+		t.Fatalf("DeleteMessage while the index lags = %v (%q), want %q", err, code, confab.CodeUnavailable)
+	}
+	if m, err := s.GetMessage(t.Context(), convID, old.MessageID); err != nil || m.Deleted {
+		t.Fatalf("GetMessage after the refused delete = %+v, %v; want it live", m, err)
+	}
+}

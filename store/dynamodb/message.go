@@ -188,7 +188,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 		if m, err = s.GetMessage(ctx, conversationID, messageID); err != nil || conv == nil {
 			return cmp.Or(err, notFound("message"))
 		}
-		newest, err := s.newestLive(ctx, op, conversationID, map[string]bool{messageID: true})
+		newest, err := s.newestLive(ctx, op, conv, map[string]bool{messageID: true})
 		if err != nil {
 			return err
 		}
@@ -234,14 +234,26 @@ func setPreview(u *update, newest *confab.Message, withTime bool) {
 	}
 }
 
-// newestLive returns the live message of the conversation with the highest
-// seq whose id is not in skip, or nil.
-func (s *Store) newestLive(ctx context.Context, op, conversationID string, skip map[string]bool) (*confab.Message, error) {
-	msgs, err := s.querySeq(ctx, op, conversationID, "", 0, false, 1, func(m *confab.Message) bool {
+// newestLive returns the live message of the conversation (its item
+// conv) with the highest seq whose id is not in skip, or nil. It reads the
+// eventually consistent MessagesBySeq index, so it first checks that the
+// index holds the conversation's lastSeq (unless a purge removed it): if
+// not, the index lags behind a recent append, and it returns errLostRace
+// to be retried rather than a preview that is not the newest.
+func (s *Store) newestLive(ctx context.Context, op string, conv item, skip map[string]bool) (*confab.Message, error) {
+	top := int64(0)
+	msgs, err := s.querySeq(ctx, op, getS(conv, "conversationId"), "", 0, false, 1, func(m *confab.Message) bool {
+		top = max(top, m.Seq)
 		return !m.Deleted && !skip[m.MessageID]
 	})
-	if err != nil || len(msgs) == 0 {
+	if err != nil {
 		return nil, err
+	}
+	if last := getN(conv, "lastSeq"); top < last && last > getN(conv, "purgedSeq") {
+		return nil, errLostRace
+	}
+	if len(msgs) == 0 {
+		return nil, nil
 	}
 	return msgs[0], nil
 }

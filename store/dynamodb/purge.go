@@ -203,7 +203,7 @@ func (s *Store) purgeBatch(ctx context.Context, op, conversationID string, batch
 				}
 				top = max(top, m.Seq)
 			}
-			newest, err := s.newestLive(ctx, op, conversationID, gone)
+			newest, err := s.newestLive(ctx, op, conv, gone)
 			if err != nil {
 				return err
 			}
