@@ -108,6 +108,8 @@
 // resume) therefore stops before the first missing seq instead of
 // skipping it, unless the seq is at or below the conversation's purgedSeq
 // (retention removed it for good); the stream's gap fill asks again.
+// DeleteMessage and PurgeMessages recompute the preview from the index
+// only once it holds the conversation's lastSeq, and retry until then.
 //
 // # Search
 //
