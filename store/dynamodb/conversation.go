@@ -65,7 +65,12 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 	putOpt(conv, "lastMessage", c.LastMessage, avS)
 	putOpt(conv, "lastMessageAt", c.LastMessageAt, avT)
 	var tx []types.TransactWriteItem
+	written := map[string]bool{} // a transaction may not write one item twice
 	for _, m := range c.Members {
+		if written[m.UserID] {
+			continue
+		}
+		written[m.UserID] = true
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.confab, Item: with(memberKey(c.ConversationID, m.UserID),
 			item{"joinedAt": avT(m.JoinedAt), "lastReadSeq": avN(m.LastReadSeq)})}})
 	}
@@ -78,7 +83,7 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 	}
 	for chunk := range slices.Chunk(tx, 100) {
 		err := s.transact(ctx, op, chunk)
-		if chunk[len(chunk)-1].Put.TableName == &s.t.conversations && conditionFailed(err, len(chunk)-1) {
+		if conditionFailed(err, len(chunk)-1) { // only the conversation's put has a condition
 			return conflict(op, "conversation exists")
 		}
 		if err != nil {
