@@ -8,18 +8,20 @@ import (
 	"path/filepath"
 
 	"github.com/confab-chat/confab/auth"
+	"github.com/confab-chat/confab/store/dynamodb"
 )
 
 type userConfig struct {
 	Data, Store, KeyFile, Postgres         string
 	UserPoolID                             string
 	Email, Password, Username, DisplayName string
+	DynamoDB                               dynamodb.Config
 }
 
 func userSettings(c *userConfig) []setting {
-	return []setting{
+	return append([]setting{
 		{"data", "./confab-data", "data directory", str(&c.Data)},
-		{"store", "sqlite", "store engine: sqlite or postgres", str(&c.Store)},
+		{"store", "sqlite", "store engine: sqlite, postgres or dynamodb", str(&c.Store)},
 		{"postgres", "", "PostgreSQL URL for --store postgres", str(&c.Postgres)},
 		{"key-file", "", "JWT signing key (default <data>/jwt-signing-key.pem)", str(&c.KeyFile)},
 		{"email", "", "email address (required)", str(&c.Email)},
@@ -27,7 +29,7 @@ func userSettings(c *userConfig) []setting {
 		{"username", "", "username (default: the email address)", str(&c.Username)},
 		{"display-name", "", "display name", str(&c.DisplayName)},
 		{"user-pool-id", defaultUserPoolID, "the user pool id the server runs with (as confab serve --user-pool-id): the SRP verifier stored for the password depends on it", str(&c.UserPoolID)},
-	}
+	}, dynamoSettings(&c.DynamoDB)...)
 }
 
 // user runs "confab user create": it creates a confirmed account in the
@@ -50,7 +52,7 @@ func (m *Main) user(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := openStore(ctx, c.Store, c.Data, c.Postgres)
+	st, err := openStore(ctx, c.Store, c.Data, c.Postgres, c.DynamoDB)
 	if err != nil {
 		return err
 	}
