@@ -2,23 +2,41 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
+	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/store/dynamodb/recipe"
 	"github.com/confab-chat/confab/store/postgres"
 	"github.com/confab-chat/confab/store/sqlite"
 )
 
 type migrateConfig struct {
 	Data, Postgres string
+
+	FromDynamoDB                                          bool
+	DynamoDBTablePrefix, DynamoDBRegion, DynamoDBEndpoint string
+	To                                                    string
+	DryRun                                                bool
 }
 
 func migrateSettings(c *migrateConfig) []setting {
 	return []setting{
-		{"data", "./confab-data", "data directory of the embedded (SQLite) store to copy from", str(&c.Data)},
-		{"postgres", "", "PostgreSQL URL to copy into (its schema must be empty of confab data)", str(&c.Postgres)},
+		{"data", "./confab-data", "data directory of the embedded (SQLite) store to copy from (or into, with --from-dynamodb --to sqlite)", str(&c.Data)},
+		{"postgres", "", "PostgreSQL URL to copy into (its schema must be empty of confab data, unless --from-dynamodb)", str(&c.Postgres)},
+		{"from-dynamodb", "false", "copy from the AppSync recipe's DynamoDB tables instead of the embedded store", boolean(&c.FromDynamoDB)},
+		{"dynamodb-table-prefix", "", `with --from-dynamodb: what the recipe's table names start with, "${CHAT_APP_NAME}-" for its <prefix>messages, <prefix>conversations, <prefix>users`, str(&c.DynamoDBTablePrefix)},
+		{"dynamodb-region", "", "with --from-dynamodb: the tables' AWS region (else AWS_REGION or the AWS config file)", str(&c.DynamoDBRegion)},
+		{"dynamodb-endpoint", "", "with --from-dynamodb: DynamoDB endpoint URL (DynamoDB Local, a VPC endpoint); default AWS's for the region", str(&c.DynamoDBEndpoint)},
+		{"to", "", "with --from-dynamodb: the store to write, sqlite (--data) or postgres (--postgres)", str(&c.To)},
+		{"dry-run", "false", "with --from-dynamodb: read and check everything, write nothing, print the counts", boolean(&c.DryRun)},
 	}
 }
 
@@ -30,9 +48,15 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	var c migrateConfig
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.Usage = usage(fs, "usage: confab migrate --postgres URL [--data DIR]")
+	fs.Usage = usage(fs, "usage: confab migrate --postgres URL [--data DIR]\n       confab migrate --from-dynamodb --dynamodb-table-prefix P [--dynamodb-region R] [--dynamodb-endpoint URL] --to sqlite|postgres [--dry-run]")
 	if err := parse(fs, migrateSettings(&c), args, m.Getenv, m.Environ); err != nil {
 		return err
+	}
+	if c.FromDynamoDB {
+		return m.migrateRecipe(ctx, c)
+	}
+	if c.To != "" || c.DryRun {
+		return usageError{"migrate: --to and --dry-run go with --from-dynamodb"}
 	}
 	if c.Postgres == "" {
 		return usageError{"migrate: --postgres URL is required"}
@@ -107,4 +131,241 @@ func copyStore(ctx context.Context, src *sqlite.Store, dst confab.Store) (copied
 			}
 		})
 	return n, err
+}
+
+// migrateRecipe runs "confab migrate --from-dynamodb": it brings a
+// deployment of the AppSync recipe over from its DynamoDB tables (see
+// copyRecipe for what is kept and how). Every item that cannot be
+// migrated is listed on stderr and makes the command fail after the rest
+// is copied; fix the items and run it again, which adds only what is
+// missing.
+func (m *Main) migrateRecipe(ctx context.Context, c migrateConfig) error {
+	if c.DynamoDBTablePrefix == "" {
+		return usageError{"migrate: --from-dynamodb needs --dynamodb-table-prefix (the recipe's \"${CHAT_APP_NAME}-\")"}
+	}
+	if c.To == "" && !c.DryRun {
+		return usageError{"migrate: --from-dynamodb needs --to sqlite|postgres (or --dry-run)"}
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(c.DynamoDBRegion))
+	if err != nil {
+		return fmt.Errorf("migrate: AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return usageError{"migrate: --from-dynamodb needs --dynamodb-region (or AWS_REGION)"}
+	}
+	db := ddb.NewFromConfig(cfg, func(o *ddb.Options) {
+		if c.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = &c.DynamoDBEndpoint
+		}
+	})
+	r := recipe.New(db, recipe.TableNames(c.DynamoDBTablePrefix))
+	if err := r.Check(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	cp := &recipeCopy{r: r, now: time.Now(), problem: func(err error) { fmt.Fprintln(m.Stderr, "not migrated:", err) }}
+	if !c.DryRun {
+		if cp.dst, err = openStore(ctx, c.To, c.Data, c.Postgres); err != nil {
+			return err
+		}
+		defer cp.dst.Close()
+	}
+	if err := cp.run(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	n := cp.n
+	if c.DryRun {
+		fmt.Fprintf(m.Stdout, "dry run, nothing written: %d users (%d of them only named in conversations or messages), %d conversations, %d messages to migrate; %d items cannot be migrated\n",
+			n.users, n.stubs, n.conversations, n.messages, n.problems)
+	} else {
+		fmt.Fprintf(m.Stdout, "migrated %d users (%d new), %d conversations (%d new), %d messages (%d new); %d items not migrated\n",
+			n.users, n.usersAdded, n.conversations, n.conversationsAdded, n.messages, n.messagesAdded, n.problems)
+	}
+	if n.problems > 0 {
+		return fmt.Errorf("migrate: %d items not migrated (listed above); fix them and run again", n.problems)
+	}
+	return nil
+}
+
+// recipeCopy copies a recipe deployment into dst, or only counts when dst
+// is nil (dry run). Idempotent and resumable, because everything keeps the
+// recipe's ids: users (the Cognito sub stays the userId, so old tokens'
+// subjects map), conversations and messages; a user or conversation that
+// dst already has is left as it is, and each message is appended with
+// the client token "recipe:<messageId>", which the store deduplicates.
+// Each conversation's messages are appended in the reader's order
+// (createdAt, then messageId), so its seqs follow it without gaps, and
+// the same on a second run; the store computes the summaries. Members'
+// read marks are raised to the last migrated message: history counts as
+// read.
+type recipeCopy struct {
+	r       *recipe.Reader
+	dst     confab.Store
+	now     time.Time
+	problem func(error)
+
+	known  map[string]bool // user ids that dst has (or would have, in a dry run)
+	failed map[string]bool // user ids that cannot be migrated
+	n      recipeCount
+}
+
+type recipeCount struct {
+	users, stubs, usersAdded          int
+	conversations, conversationsAdded int
+	messages, messagesAdded, problems int
+}
+
+func (cp *recipeCopy) report(err error) {
+	cp.n.problems++
+	cp.problem(err)
+}
+
+func (cp *recipeCopy) run(ctx context.Context) error {
+	cp.known, cp.failed = map[string]bool{}, map[string]bool{}
+	accts, bad, err := cp.r.Users(ctx, cp.now)
+	if err != nil {
+		return err
+	}
+	for _, err := range bad {
+		var inv *recipe.Invalid
+		if errors.As(err, &inv) {
+			cp.failed[inv.Key] = true
+		}
+		cp.report(err)
+	}
+	for _, a := range accts {
+		if err := cp.user(ctx, a, false); err != nil {
+			return err
+		}
+	}
+	convs, bad, err := cp.r.Conversations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, err := range bad {
+		cp.report(err)
+	}
+	counts, err := cp.r.CountMessages(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range convs {
+		delete(counts, c.ConversationID)
+		if err := cp.conversation(ctx, c); err != nil {
+			return err
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(counts)) {
+		cp.report(fmt.Errorf("recipe: %d messages of conversation %q, which the %s table does not hold", counts[id], id, cp.r.Tables().Conversations))
+	}
+	return nil
+}
+
+// user makes sure dst has account a (stub: a user the Users table lacks).
+// An account dst already has is kept as it is.
+func (cp *recipeCopy) user(ctx context.Context, a *confab.Account, stub bool) error {
+	id := a.User.UserID
+	if cp.known[id] || cp.failed[id] {
+		return nil
+	}
+	if stub {
+		if err := recipe.CheckAccount(a); err != nil {
+			cp.failed[id] = true
+			cp.report(fmt.Errorf("recipe: user %q: %w", id, err))
+			return nil
+		}
+		cp.n.stubs++
+	}
+	cp.n.users++
+	cp.known[id] = true
+	if cp.dst == nil {
+		return nil
+	}
+	_, err := cp.dst.GetUser(ctx, id)
+	if confab.ErrorCode(err) != confab.CodeNotFound {
+		return err
+	}
+	switch err := cp.dst.InsertAccount(ctx, a); confab.ErrorCode(err) {
+	case confab.CodeConflict:
+		delete(cp.known, id)
+		cp.failed[id] = true
+		cp.report(fmt.Errorf("recipe: user %q: another account has the username %q or the email %q", id, a.User.Username, a.User.Email))
+		return nil
+	default:
+		if err == nil {
+			cp.n.usersAdded++
+		}
+		return err
+	}
+}
+
+// conversation copies c and its messages.
+func (cp *recipeCopy) conversation(ctx context.Context, c *confab.Conversation) error {
+	for _, mb := range c.Members {
+		if err := cp.user(ctx, recipe.StubAccount(mb.UserID, c.CreatedAt), true); err != nil {
+			return err
+		}
+		if cp.failed[mb.UserID] {
+			cp.report(fmt.Errorf("recipe: conversation %q and its messages: member %q cannot be migrated", c.ConversationID, mb.UserID))
+			return nil
+		}
+	}
+	msgs, bad, err := cp.r.Messages(ctx, c.ConversationID)
+	if err != nil {
+		return err
+	}
+	for _, err := range bad {
+		cp.report(err)
+	}
+	cp.n.conversations++
+	cp.n.messages += len(msgs)
+	if err := cp.insertConversation(ctx, c); err != nil {
+		return err
+	}
+	var last int64
+	for _, msg := range msgs {
+		if err := cp.user(ctx, recipe.StubAccount(msg.UserID, msg.CreatedAt), true); err != nil {
+			return err
+		}
+		if cp.dst == nil {
+			continue
+		}
+		msg.ClientToken = "recipe:" + msg.MessageID
+		created, err := cp.dst.AppendMessage(ctx, msg)
+		if confab.ErrorCode(err) == confab.CodeConflict { // its messageId is another conversation's
+			cp.report(fmt.Errorf("recipe: message %s/%s: another conversation has a message with this id", c.ConversationID, msg.MessageID))
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("conversation %s: message %s: %w", c.ConversationID, msg.MessageID, err)
+		}
+		if created {
+			cp.n.messagesAdded++
+		}
+		last = msg.Seq
+	}
+	if last == 0 { // none, or a dry run
+		return nil
+	}
+	for _, mb := range c.Members {
+		if err := cp.dst.MarkRead(ctx, c.ConversationID, mb.UserID, last); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertConversation inserts c into dst unless dst has it already.
+func (cp *recipeCopy) insertConversation(ctx context.Context, c *confab.Conversation) error {
+	if cp.dst == nil {
+		return nil
+	}
+	_, err := cp.dst.GetConversation(ctx, c.ConversationID)
+	if confab.ErrorCode(err) != confab.CodeNotFound {
+		return err
+	}
+	if err := cp.dst.InsertConversation(ctx, c); err != nil {
+		return err
+	}
+	cp.n.conversationsAdded++
+	return nil
 }

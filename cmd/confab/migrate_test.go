@@ -1,11 +1,24 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/store/dynamodb/recipe/recipetest"
+	"github.com/confab-chat/confab/store/postgres"
+	"github.com/confab-chat/confab/store/sqlite"
+	"github.com/google/uuid"
 )
 
 // TestMain_MigrateToPostgres fills an embedded deployment, migrates it into
@@ -49,4 +62,212 @@ func TestMain_MigrateToPostgres(t *testing.T) {
 	}
 	// The old tokens work too: same key file and issuer.
 	b.mustGQL(t, alice.idToken, sendMsg, map[string]any{"c": cid, "t": "after the migration"})
+}
+
+// recipeFixture is a recipe deployment in DynamoDB Local written through
+// the recipe's resolvers, and what a migration of it must yield.
+type recipeFixture struct {
+	endpoint, prefix  string
+	d                 *recipetest.Deployment
+	alice, bob, carol string              // Cognito subs; carol has no Users item
+	team, direct      string              // conversation ids
+	want              map[string][]string // conversation id → message ids in createdAt, messageId order
+	t0                time.Time
+}
+
+// newRecipeFixture writes a team conversation (alice with bob and carol) of
+// 30 messages sent out of order, some in the same millisecond, a direct one
+// without a name (bob with alice) of 3, plus two items that cannot be
+// migrated: a message of an unknown type and a message of a conversation
+// the Conversations table lacks.
+func newRecipeFixture(t *testing.T) *recipeFixture {
+	t.Helper()
+	endpoint := recipetest.Endpoint(t)
+	// The command reads AWS credentials the SDK's way; DynamoDB Local
+	// accepts any. Keep the machine's own AWS files out of it.
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "",
+		"AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
+	f := &recipeFixture{endpoint: endpoint, prefix: recipetest.Prefix(), alice: uuid.NewString(), bob: uuid.NewString(), carol: uuid.NewString(),
+		want: map[string][]string{}, t0: time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)}
+	f.d = recipetest.CreateTables(t, recipetest.Client(endpoint), f.prefix)
+	f.d.Put(f.d.Tables.Users, map[string]types.AttributeValue{ // a profile writer the deployment added
+		"userId": &types.AttributeValueMemberS{Value: f.alice}, "username": &types.AttributeValueMemberS{Value: "alice"},
+		"email": &types.AttributeValueMemberS{Value: "alice@example.com"}, "createdAt": &types.AttributeValueMemberS{Value: recipetest.ISO8601(f.t0)},
+	})
+	f.d.UpdateUserPresence(f.bob, true, f.t0.Add(time.Minute))
+	name := "team"
+	f.team = f.d.CreateConversation(f.alice, &name, []string{f.bob, f.carol}, f.t0.Add(time.Hour))
+	f.direct = f.d.CreateConversation(f.bob, nil, []string{f.alice}, f.t0.Add(2*time.Hour))
+	f.send(f.team, 30, []string{f.alice, f.bob, f.carol}, f.t0.Add(time.Hour))
+	f.send(f.direct, 3, []string{f.bob, f.alice}, f.t0.Add(2*time.Hour))
+	f.d.SendMessage(f.bob, f.direct, "a video?", "VIDEO", f.t0.Add(3*time.Hour))
+	f.d.SendMessage(f.bob, uuid.NewString(), "lost", "TEXT", f.t0.Add(3*time.Hour))
+	return f
+}
+
+// send sends n messages to conversation cid from senders in turn, in
+// reverse time order, every third pair in the same millisecond.
+func (f *recipeFixture) send(cid string, n int, senders []string, start time.Time) {
+	type sent struct {
+		id string
+		at time.Time
+	}
+	var all []sent
+	for i := n - 1; i >= 0; i-- {
+		at := start.Add(time.Duration(i/2*2) * time.Second)
+		if i%3 != 0 {
+			at = start.Add(time.Duration(i) * time.Second)
+		}
+		id := f.d.SendMessage(senders[i%len(senders)], cid, fmt.Sprint("message ", i), "TEXT", at)
+		all = append(all, sent{id, at})
+	}
+	slices.SortFunc(all, func(a, b sent) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.id, b.id)) })
+	for _, s := range all {
+		f.want[cid] = append(f.want[cid], s.id)
+	}
+}
+
+// migrate runs confab migrate --from-dynamodb with extra flags and returns
+// its stdout, stderr and error.
+func (f *recipeFixture) migrate(extra ...string) (string, string, error) {
+	var out, errOut bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
+	args := append([]string{"migrate", "--from-dynamodb", "--dynamodb-table-prefix", f.prefix, "--dynamodb-region", "eu-west-1", "--dynamodb-endpoint", f.endpoint}, extra...)
+	err := m.Run(context.Background(), args)
+	return out.String(), errOut.String(), err
+}
+
+// TestMain_MigrateFromDynamoDB migrates a recipe deployment into SQLite and
+// PostgreSQL: dry run first, then a run, then a second run that adds
+// nothing, then a run after the recipe got more messages, which adds only
+// those.
+func TestMain_MigrateFromDynamoDB(t *testing.T) {
+	targets := []struct {
+		name string
+		open func(t *testing.T) (flags []string, st confab.Store)
+	}{
+		{"SQLite", func(t *testing.T) ([]string, confab.Store) {
+			data := t.TempDir()
+			return []string{"--to", "sqlite", "--data", data}, openMigrated(t, func() (confab.Store, error) {
+				return sqlite.Open(context.Background(), filepath.Join(data, "confab.db"))
+			})
+		}},
+		{"PostgreSQL", func(t *testing.T) ([]string, confab.Store) {
+			pg := postgresURL(t)
+			return []string{"--to", "postgres", "--postgres", pg}, openMigrated(t, func() (confab.Store, error) { return postgres.Open(context.Background(), pg) })
+		}},
+	}
+	for _, tt := range targets {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRecipeFixture(t)
+			out, errOut, err := f.migrate("--dry-run")
+			if err == nil || !strings.Contains(out, "dry run, nothing written: 3 users (1 of them only named in conversations or messages), 2 conversations, 33 messages to migrate; 2 items cannot be migrated") {
+				t.Fatalf("dry run: err %v, stdout %q, want the counts and an error for the 2 items", err, out)
+			}
+			if !strings.Contains(errOut, `messageType "VIDEO"`) || !strings.Contains(errOut, "1 messages of conversation") {
+				t.Fatalf("dry run stderr = %q, want both bad items named", errOut)
+			}
+			flags, st := tt.open(t)
+			if n := f.countAll(t, st); n != 0 {
+				t.Fatalf("the dry run wrote %d messages", n)
+			}
+
+			out, _, err = f.migrate(flags...)
+			if err == nil || out != "migrated 3 users (3 new), 2 conversations (2 new), 33 messages (33 new); 2 items not migrated\n" {
+				t.Fatalf("first run: err %v, stdout %q", err, out)
+			}
+			f.check(t, st)
+
+			out, _, _ = f.migrate(flags...)
+			if out != "migrated 3 users (0 new), 2 conversations (0 new), 33 messages (0 new); 2 items not migrated\n" {
+				t.Fatalf("second run: stdout %q, want nothing new", out)
+			}
+			f.check(t, st)
+
+			f.send(f.direct, 2, []string{f.alice}, f.t0.Add(4*time.Hour))
+			out, _, _ = f.migrate(flags...)
+			if out != "migrated 3 users (0 new), 2 conversations (0 new), 35 messages (2 new); 2 items not migrated\n" {
+				t.Fatalf("run after new recipe messages: stdout %q, want the 2 new ones", out)
+			}
+			f.check(t, st)
+		})
+	}
+}
+
+// openMigrated opens the migration's target store a second time, to read
+// what it holds.
+func openMigrated(t *testing.T, open func() (confab.Store, error)) confab.Store {
+	t.Helper()
+	st, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func (f *recipeFixture) countAll(t *testing.T, st confab.Store) int {
+	t.Helper()
+	n := 0
+	for cid := range f.want {
+		if c, err := st.GetConversation(context.Background(), cid); err == nil {
+			n += int(c.LastSeq)
+		}
+	}
+	return n
+}
+
+// check asserts that st holds every user with the sub as its id and no
+// password, and every conversation with every message once, seqs 1..n in
+// createdAt, messageId order, the summary computed, history read.
+func (f *recipeFixture) check(t *testing.T, st confab.Store) {
+	t.Helper()
+	ctx := context.Background()
+	for sub, username := range map[string]string{f.alice: "alice", f.bob: f.bob, f.carol: f.carol} {
+		a, err := st.GetAccountByLogin(ctx, username)
+		if err != nil {
+			t.Fatalf("account %s: %v", username, err)
+		}
+		if a.User.UserID != sub || a.PasswordHash != "" || a.User.IsOnline {
+			t.Fatalf("account %s = %+v, want userId %s, no password, offline", username, a, sub)
+		}
+	}
+	for cid, ids := range f.want {
+		c, err := st.GetConversation(ctx, cid)
+		if err != nil {
+			t.Fatalf("conversation %s: %v", cid, err)
+		}
+		msgs, err := st.ListMessagesAfter(ctx, cid, 0, confab.MaxPageLimit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for i, m := range msgs {
+			if m.Seq != int64(i+1) {
+				t.Fatalf("conversation %s: message %d has seq %d, want gapless from 1", cid, i, m.Seq)
+			}
+			got = append(got, m.MessageID)
+		}
+		if !slices.Equal(got, ids) {
+			t.Fatalf("conversation %s: messages by seq\n%v\nwant (createdAt, messageId order)\n%v", cid, got, ids)
+		}
+		last := msgs[len(msgs)-1]
+		if c.LastSeq != int64(len(ids)) || c.MessageCount != len(ids) || c.LastMessage == nil || *c.LastMessage != last.Content || !c.LastMessageAt.Equal(last.CreatedAt) {
+			t.Fatalf("conversation %s summary = seq %d count %d last %v at %v; want %d, %d, %q at %v", cid, c.LastSeq, c.MessageCount, c.LastMessage, c.LastMessageAt, len(ids), len(ids), last.Content, last.CreatedAt)
+		}
+		for _, mb := range c.Members {
+			if mb.LastReadSeq != c.LastSeq {
+				t.Fatalf("conversation %s: member %s read up to %d, want %d (history counts as read)", cid, mb.UserID, mb.LastReadSeq, c.LastSeq)
+			}
+		}
+	}
+	team, _ := st.GetConversation(ctx, f.team)
+	if got := strings.Join(team.Participants(), ","); len(team.Members) != 3 || team.Name == nil || *team.Name != "team" || team.CreatedBy != f.alice {
+		t.Fatalf("team = %s named %v by %s, want alice, bob and carol in %q by alice", got, team.Name, team.CreatedBy, "team")
+	}
+	if direct, _ := st.GetConversation(ctx, f.direct); direct.Name != nil || len(direct.Members) != 2 {
+		t.Fatalf("direct conversation = %+v, want no name and 2 members", direct)
+	}
 }
