@@ -18,7 +18,7 @@ import (
 func TestReader_Messages(t *testing.T) {
 	d := recipetest.CreateTables(t, recipetest.Client(recipetest.Endpoint(t)), recipetest.Prefix())
 	ctx := context.Background()
-	r := recipe.New(d.DB, d.Tables)
+	r := recipe.New(d.DB, recipe.TableNames(d.Prefix))
 	if err := r.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestReader_Users(t *testing.T) {
 	t0 := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 	d.UpdateUserPresence("sub-b", true, t0)
 	d.UpdateUserPresence("sub-a", false, t0.Add(time.Minute))
-	accts, bad, err := recipe.New(d.DB, d.Tables).Users(context.Background(), t0.Add(time.Hour))
+	accts, bad, err := recipe.New(d.DB, recipe.TableNames(d.Prefix)).Users(context.Background(), t0.Add(time.Hour))
 	if err != nil || len(bad) != 0 {
 		t.Fatal(err, bad)
 	}

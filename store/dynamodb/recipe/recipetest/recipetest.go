@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/confab-chat/confab/store/dynamodb/recipe"
 	"github.com/google/uuid"
 )
 
@@ -58,10 +57,12 @@ func Prefix() string {
 }
 
 // Deployment is a recipe deployment's tables in DynamoDB Local, written
-// through the recipe's resolvers.
+// through the recipe's resolvers. (The table names are spelled out here
+// rather than taken from package recipe: a store package imports no other.)
 type Deployment struct {
 	DB     *ddb.Client
-	Tables recipe.Tables
+	Prefix string
+	Tables struct{ Messages, Conversations, Users string }
 	t      *testing.T
 }
 
@@ -70,7 +71,9 @@ type Deployment struct {
 // test ends.
 func CreateTables(t *testing.T, db *ddb.Client, prefix string) *Deployment {
 	t.Helper()
-	tables := recipe.TableNames(prefix)
+	d := &Deployment{DB: db, Prefix: prefix, t: t}
+	d.Tables.Messages, d.Tables.Conversations, d.Tables.Users = prefix+"messages", prefix+"conversations", prefix+"users"
+	tables := d.Tables
 	ctx := context.Background()
 	tp := &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(5)}
 	attr := func(name string) types.AttributeDefinition {
@@ -101,7 +104,7 @@ func CreateTables(t *testing.T, db *ddb.Client, prefix string) *Deployment {
 		name := *in.TableName
 		t.Cleanup(func() { db.DeleteTable(context.Background(), &ddb.DeleteTableInput{TableName: aws.String(name)}) })
 	}
-	return &Deployment{DB: db, Tables: tables, t: t}
+	return d
 }
 
 // ISO8601 formats at as $util.time.nowISO8601() does: UTC, milliseconds.
