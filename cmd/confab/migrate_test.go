@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/confab-chat/confab/store/dynamodb/recipe/recipetest"
 	"github.com/confab-chat/confab/store/postgres"
 	"github.com/confab-chat/confab/store/sqlite"
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 )
 
@@ -269,5 +271,47 @@ func (f *recipeFixture) check(t *testing.T, st confab.Store) {
 	}
 	if direct, _ := st.GetConversation(ctx, f.direct); direct.Name != nil || len(direct.Members) != 2 {
 		t.Fatalf("direct conversation = %+v, want no name and 2 members", direct)
+	}
+}
+
+// TestMain_MigrateFromDynamoDBServe serves a migrated deployment: an
+// account has no password until one is set (every sign-in fails, none
+// succeeds with an empty password), and a token whose subject is the old
+// Cognito sub reads that user's history in seq order.
+func TestMain_MigrateFromDynamoDBServe(t *testing.T) {
+	f := newRecipeFixture(t)
+	data := t.TempDir()
+	if _, _, err := f.migrate("--to", "sqlite", "--data", data); err == nil {
+		t.Fatal("migrate: nil error, want one for the 2 bad items")
+	}
+	a := runMain(t, "--data", data)
+	a.data = data // the flag given last wins
+	for _, pw := range []string{"", "Passw0rd!x"} {
+		if status, body := a.postJSON(t, "/auth/login", map[string]string{"email": "alice@example.com", "password": pw}, nil); status == 200 || status >= 500 {
+			t.Fatalf("login to a migrated account with password %q: %d %v, want a 4xx", pw, status, body)
+		}
+	}
+	zed := a.signUp(t, "zed")
+	claims := jwt.MapClaims{}
+	hdr := map[string]any{}
+	jwt.NewParser().ParseUnverified(zed.idToken, claims)
+	json.NewDecoder(base64URL(strings.Split(zed.idToken, ".")[0])).Decode(&hdr)
+	claims["sub"] = f.alice
+	token := forgeToken(t, a.serverKey(t), hdr["kid"].(string), claims)
+
+	items := a.mustGQL(t, token, `query($c:ID!){ listMessages(conversationId:$c, limit:100){ items { messageId seq } } }`, map[string]any{"c": f.team})["listMessages"].(map[string]any)["items"].([]any)
+	want := f.want[f.team]
+	if len(items) != len(want) {
+		t.Fatalf("listMessages: %d items, want %d", len(items), len(want))
+	}
+	for i, it := range items { // newest first
+		m := it.(map[string]any)
+		if m["messageId"] != want[len(want)-1-i] || m["seq"].(float64) != float64(len(want)-i) {
+			t.Fatalf("listMessages item %d = %v, want %s at seq %d", i, m, want[len(want)-1-i], len(want)-i)
+		}
+	}
+	conv := a.mustGQL(t, token, `query($c:ID!){ getConversation(conversationId:$c){ participants unreadCount } }`, map[string]any{"c": f.team})["getConversation"].(map[string]any)
+	if len(conv["participants"].([]any)) != 3 || conv["unreadCount"].(float64) != 0 {
+		t.Fatalf("getConversation as alice = %v, want 3 participants and nothing unread", conv)
 	}
 }
