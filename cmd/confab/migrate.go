@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -23,6 +24,7 @@ type migrateConfig struct {
 
 	FromDynamoDB                                          bool
 	DynamoDBTablePrefix, DynamoDBRegion, DynamoDBEndpoint string
+	CognitoUsers                                          string
 	To                                                    string
 	DryRun                                                bool
 }
@@ -35,6 +37,7 @@ func migrateSettings(c *migrateConfig) []setting {
 		{"dynamodb-table-prefix", "", `with --from-dynamodb: what the recipe's table names start with, "${CHAT_APP_NAME}-" for its <prefix>messages, <prefix>conversations, <prefix>users`, str(&c.DynamoDBTablePrefix)},
 		{"dynamodb-region", "", "with --from-dynamodb: the tables' AWS region (else AWS_REGION or the AWS config file)", str(&c.DynamoDBRegion)},
 		{"dynamodb-endpoint", "", "with --from-dynamodb: DynamoDB endpoint URL (DynamoDB Local, a VPC endpoint); default AWS's for the region", str(&c.DynamoDBEndpoint)},
+		{"cognito-users", "", "with --from-dynamodb: the JSON of `aws cognito-idp list-users --user-pool-id POOL` for the users' emails (else placeholders)", str(&c.CognitoUsers)},
 		{"to", "", "with --from-dynamodb: the store to write, sqlite (--data) or postgres (--postgres)", str(&c.To)},
 		{"dry-run", "false", "with --from-dynamodb: read and check everything, write nothing, print the counts", boolean(&c.DryRun)},
 	}
@@ -163,6 +166,11 @@ func (m *Main) migrateRecipe(ctx context.Context, c migrateConfig) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	cp := &recipeCopy{r: r, now: time.Now(), problem: func(err error) { fmt.Fprintln(m.Stderr, "not migrated:", err) }}
+	if c.CognitoUsers != "" {
+		if cp.cognito, cp.cognitoBad, err = readCognitoUsers(c.CognitoUsers); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
 	if !c.DryRun {
 		if cp.dst, err = openStore(ctx, c.To, c.Data, c.Postgres); err != nil {
 			return err
@@ -198,10 +206,12 @@ func (m *Main) migrateRecipe(ctx context.Context, c migrateConfig) error {
 // read marks are raised to the last migrated message: history counts as
 // read.
 type recipeCopy struct {
-	r       *recipe.Reader
-	dst     confab.Store
-	now     time.Time
-	problem func(error)
+	r          *recipe.Reader
+	dst        confab.Store
+	now        time.Time
+	problem    func(error)
+	cognito    []recipe.CognitoUser // the user pool's users, if given
+	cognitoBad []error              // entries of the pool export that cannot be migrated
 
 	known  map[string]bool // user ids that dst has (or would have, in a dry run)
 	failed map[string]bool // user ids that cannot be migrated
@@ -221,22 +231,54 @@ func (cp *recipeCopy) report(err error) {
 
 func (cp *recipeCopy) run(ctx context.Context) error {
 	cp.known, cp.failed = map[string]bool{}, map[string]bool{}
+	if err := cp.users(ctx); err != nil {
+		return err
+	}
+	return cp.conversations(ctx)
+}
+
+// users copies the Users table's users completed by the user pool's, and
+// the pool's users who never used the chat.
+func (cp *recipeCopy) users(ctx context.Context) error {
 	accts, bad, err := cp.r.Users(ctx, cp.now)
 	if err != nil {
 		return err
 	}
-	for _, err := range bad {
+	for _, err := range slices.Concat(bad, cp.cognitoBad) {
 		var inv *recipe.Invalid
 		if errors.As(err, &inv) {
-			cp.failed[inv.Key] = true
+			cp.failed[inv.Key] = true // not even as a stub: fix the item and run again
 		}
 		cp.report(err)
 	}
+	pool := map[string]recipe.CognitoUser{}
+	for _, u := range cp.cognito {
+		pool[u.Sub] = u
+	}
 	for _, a := range accts {
+		if u, ok := pool[a.User.UserID]; ok {
+			u.Apply(a)
+			delete(pool, u.Sub)
+		}
 		if err := cp.user(ctx, a, false); err != nil {
 			return err
 		}
 	}
+	for _, u := range cp.cognito { // users who never used the chat
+		if _, ok := pool[u.Sub]; ok {
+			a := recipe.StubAccount(u.Sub, u.CreatedAt)
+			u.Apply(a)
+			if err := cp.user(ctx, a, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// conversations copies every conversation with its messages, then
+// reports the messages of conversations the Conversations table lacks.
+func (cp *recipeCopy) conversations(ctx context.Context) error {
 	convs, bad, err := cp.r.Conversations(ctx)
 	if err != nil {
 		return err
@@ -267,12 +309,12 @@ func (cp *recipeCopy) user(ctx context.Context, a *confab.Account, stub bool) er
 	if cp.known[id] || cp.failed[id] {
 		return nil
 	}
+	if err := recipe.CheckAccount(a); err != nil {
+		cp.failed[id] = true
+		cp.report(fmt.Errorf("recipe: user %q: %w", id, err))
+		return nil
+	}
 	if stub {
-		if err := recipe.CheckAccount(a); err != nil {
-			cp.failed[id] = true
-			cp.report(fmt.Errorf("recipe: user %q: %w", id, err))
-			return nil
-		}
 		cp.n.stubs++
 	}
 	cp.n.users++
@@ -368,4 +410,15 @@ func (cp *recipeCopy) insertConversation(ctx context.Context, c *confab.Conversa
 	}
 	cp.n.conversationsAdded++
 	return nil
+}
+
+// readCognitoUsers reads the user pool export at path (see
+// recipe.ReadCognitoUsers).
+func readCognitoUsers(path string) ([]recipe.CognitoUser, []error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	return recipe.ReadCognitoUsers(f, filepath.Base(path))
 }

@@ -315,3 +315,37 @@ func TestMain_MigrateFromDynamoDBServe(t *testing.T) {
 		t.Fatalf("getConversation as alice = %v, want 3 participants and nothing unread", conv)
 	}
 }
+
+// TestMain_MigrateFromDynamoDBCognito completes the accounts from the user
+// pool's export: carol's real email instead of the placeholder, dora (who
+// never chatted) migrated disabled, and a pool entry with a bad address
+// reported.
+func TestMain_MigrateFromDynamoDBCognito(t *testing.T) {
+	f := newRecipeFixture(t)
+	pool := filepath.Join(t.TempDir(), "pool.json")
+	dora := uuid.NewString()
+	export := fmt.Sprintf(`{"Users": [
+		{"Username": %[1]q, "Attributes": [{"Name": "sub", "Value": %[1]q}, {"Name": "email", "Value": "Carol@Example.com"}], "UserCreateDate": "2023-01-02T03:04:05.000000+00:00", "Enabled": true},
+		{"Username": %[2]q, "Attributes": [{"Name": "sub", "Value": %[2]q}, {"Name": "email", "Value": "dora@example.com"}], "UserCreateDate": 1672628645, "Enabled": false},
+		{"Username": "eve", "Attributes": [{"Name": "email", "Value": "eve at example.com"}], "UserCreateDate": 1672628645, "Enabled": true}
+	]}`, f.carol, dora)
+	if err := os.WriteFile(pool, []byte(export), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	out, errOut, err := f.migrate("--to", "sqlite", "--data", data, "--cognito-users", pool)
+	if err == nil || out != "migrated 4 users (4 new), 2 conversations (2 new), 33 messages (33 new); 3 items not migrated\n" || !strings.Contains(errOut, `"eve at example.com"`) {
+		t.Fatalf("migrate: err %v, stdout %q, stderr %q; want 4 users (dora added, eve reported)", err, out, errOut)
+	}
+	st := openMigrated(t, func() (confab.Store, error) {
+		return sqlite.Open(context.Background(), filepath.Join(data, "confab.db"))
+	})
+	carol, err := st.GetAccountByLogin(context.Background(), "carol@example.com")
+	if err != nil || carol.User.UserID != f.carol || !carol.User.CreatedAt.Equal(time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)) || carol.Disabled {
+		t.Fatalf("carol = %+v, %v; want found by the pool's email, created when the pool says", carol, err)
+	}
+	d, err := st.GetAccountByLogin(context.Background(), "dora@example.com")
+	if err != nil || d.User.UserID != dora || !d.Disabled {
+		t.Fatalf("dora = %+v, %v; want migrated, disabled as in the pool", d, err)
+	}
+}
