@@ -21,6 +21,18 @@ import (
 // that every acknowledged message is present exactly once and that seqs
 // are gapless. Three kill cycles.
 func TestCrash_AcknowledgedSendsSurviveKill9(t *testing.T) {
+	testCrash(t)
+}
+
+// TestCrash_DynamoDB is the crash test with the store on DynamoDB.
+func TestCrash_DynamoDB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	testCrash(t, dynamoStoreArgs(t)...)
+}
+
+func testCrash(t *testing.T, storeArgs ...string) {
 	if testing.Short() {
 		t.Skip("builds and kills the binary")
 	}
@@ -28,7 +40,7 @@ func TestCrash_AcknowledgedSendsSurviveKill9(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	start := func() (*exec.Cmd, *app) {
 		t.Helper()
-		return startProcess(t, bin, "--data", data)
+		return startProcess(t, bin, append([]string{"--data", data}, storeArgs...)...)
 	}
 
 	cmd, a := start()

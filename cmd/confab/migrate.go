@@ -14,6 +14,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/store/dynamodb"
 	"github.com/confab-chat/confab/store/dynamodb/recipe"
 	"github.com/confab-chat/confab/store/postgres"
 	"github.com/confab-chat/confab/store/sqlite"
@@ -25,7 +26,7 @@ type migrateConfig struct {
 	FromDynamoDB                                          bool
 	DynamoDBTablePrefix, DynamoDBRegion, DynamoDBEndpoint string
 	CognitoUsers                                          string
-	To                                                    string
+	To, ToDynamoDBTablePrefix                             string
 	DryRun                                                bool
 }
 
@@ -38,7 +39,8 @@ func migrateSettings(c *migrateConfig) []setting {
 		{"dynamodb-region", "", "with --from-dynamodb: the tables' AWS region (else AWS_REGION or the AWS config file)", str(&c.DynamoDBRegion)},
 		{"dynamodb-endpoint", "", "with --from-dynamodb: DynamoDB endpoint URL (DynamoDB Local, a VPC endpoint); default AWS's for the region", str(&c.DynamoDBEndpoint)},
 		{"cognito-users", "", "with --from-dynamodb: the JSON of `aws cognito-idp list-users --user-pool-id POOL` for the users' emails (else placeholders)", str(&c.CognitoUsers)},
-		{"to", "", "with --from-dynamodb: the store to write, sqlite (--data) or postgres (--postgres)", str(&c.To)},
+		{"to", "", "with --from-dynamodb: the store to write, sqlite (--data), postgres (--postgres) or dynamodb (--to-dynamodb-table-prefix)", str(&c.To)},
+		{"to-dynamodb-table-prefix", "", "with --to dynamodb: the table prefix of the confab store to write, in the same region (tables made when missing); not the recipe's own, which confab serves in place", str(&c.ToDynamoDBTablePrefix)},
 		{"dry-run", "false", "with --from-dynamodb: read and check everything, write nothing, print the counts", boolean(&c.DryRun)},
 	}
 }
@@ -51,15 +53,15 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	var c migrateConfig
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.Usage = usage(fs, "usage: confab migrate --postgres URL [--data DIR]\n       confab migrate --from-dynamodb --dynamodb-table-prefix P [--dynamodb-region R] [--dynamodb-endpoint URL] --to sqlite|postgres [--dry-run]")
+	fs.Usage = usage(fs, "usage: confab migrate --postgres URL [--data DIR]\n       confab migrate --from-dynamodb --dynamodb-table-prefix P [--dynamodb-region R] [--dynamodb-endpoint URL] [--cognito-users FILE] --to sqlite|postgres|dynamodb [--dry-run]")
 	if err := parse(fs, migrateSettings(&c), args, m.Getenv, m.Environ); err != nil {
 		return err
 	}
 	if c.FromDynamoDB {
 		return m.migrateRecipe(ctx, c)
 	}
-	if c.To != "" || c.DryRun {
-		return usageError{"migrate: --to and --dry-run go with --from-dynamodb"}
+	if c.To != "" || c.DryRun || c.CognitoUsers != "" || c.ToDynamoDBTablePrefix != "" {
+		return usageError{"migrate: --to, --to-dynamodb-table-prefix, --cognito-users and --dry-run go with --from-dynamodb"}
 	}
 	if c.Postgres == "" {
 		return usageError{"migrate: --postgres URL is required"}
@@ -147,7 +149,7 @@ func (m *Main) migrateRecipe(ctx context.Context, c migrateConfig) error {
 		return usageError{"migrate: --from-dynamodb needs --dynamodb-table-prefix (the recipe's \"${CHAT_APP_NAME}-\")"}
 	}
 	if c.To == "" && !c.DryRun {
-		return usageError{"migrate: --from-dynamodb needs --to sqlite|postgres (or --dry-run)"}
+		return usageError{"migrate: --from-dynamodb needs --to sqlite|postgres|dynamodb (or --dry-run)"}
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(c.DynamoDBRegion))
 	if err != nil {
@@ -172,7 +174,11 @@ func (m *Main) migrateRecipe(ctx context.Context, c migrateConfig) error {
 		}
 	}
 	if !c.DryRun {
-		if cp.dst, err = openStore(ctx, c.To, c.Data, c.Postgres); err != nil {
+		if c.To == "dynamodb" && (c.ToDynamoDBTablePrefix == "" || c.ToDynamoDBTablePrefix == c.DynamoDBTablePrefix) {
+			return usageError{"migrate: --to dynamodb needs a --to-dynamodb-table-prefix other than the recipe's (to keep the recipe's tables, serve them in place: confab serve --store dynamodb --dynamodb-table-prefix P)"}
+		}
+		dyn := dynamodb.Config{Region: cfg.Region, Endpoint: c.DynamoDBEndpoint, TablePrefix: c.ToDynamoDBTablePrefix, CreateTables: true}
+		if cp.dst, err = openStore(ctx, c.To, c.Data, c.Postgres, dyn); err != nil {
 			return err
 		}
 		defer cp.dst.Close()

@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/store/dynamodb"
 	"github.com/confab-chat/confab/store/dynamodb/recipe/recipetest"
 	"github.com/confab-chat/confab/store/postgres"
 	"github.com/confab-chat/confab/store/sqlite"
@@ -159,6 +161,13 @@ func TestMain_MigrateFromDynamoDB(t *testing.T) {
 		{"PostgreSQL", func(t *testing.T) ([]string, confab.Store) {
 			pg := postgresURL(t)
 			return []string{"--to", "postgres", "--postgres", pg}, openMigrated(t, func() (confab.Store, error) { return postgres.Open(context.Background(), pg) })
+		}},
+		{"DynamoDB", func(t *testing.T) ([]string, confab.Store) {
+			prefix := recipetest.Prefix()
+			cfg := dynamodb.Config{Region: "eu-west-1", Endpoint: recipetest.Endpoint(t), TablePrefix: prefix, CreateTables: true}
+			st := openMigrated(t, func() (confab.Store, error) { return dynamodb.Open(context.Background(), cfg) })
+			t.Cleanup(func() { deleteTables(t, cfg.Endpoint, prefix) })
+			return []string{"--to", "dynamodb", "--to-dynamodb-table-prefix", prefix}, st
 		}},
 	}
 	for _, tt := range targets {
@@ -347,5 +356,25 @@ func TestMain_MigrateFromDynamoDBCognito(t *testing.T) {
 	d, err := st.GetAccountByLogin(context.Background(), "dora@example.com")
 	if err != nil || d.User.UserID != dora || !d.Disabled {
 		t.Fatalf("dora = %+v, %v; want migrated, disabled as in the pool", d, err)
+	}
+}
+
+// deleteTables deletes the tables whose names start with prefix (DynamoDB
+// Local keeps them until it stops).
+func deleteTables(t *testing.T, endpoint, prefix string) {
+	db := recipetest.Client(endpoint)
+	ctx := context.Background()
+	p := ddb.NewListTablesPaginator(db, &ddb.ListTablesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Errorf("list tables: %v", err)
+			return
+		}
+		for _, name := range page.TableNames {
+			if strings.HasPrefix(name, prefix) {
+				db.DeleteTable(ctx, &ddb.DeleteTableInput{TableName: &name})
+			}
+		}
 	}
 }

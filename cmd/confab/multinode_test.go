@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/jackc/pgx/v5"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 )
@@ -96,17 +100,58 @@ func wantConsecutive(t *testing.T, node string, seqs []int, from int) {
 	}
 }
 
+// dynamoStoreArgs returns the flags of --store dynamodb on
+// CONFAB_TEST_DYNAMODB (DynamoDB Local) with a table prefix of its own,
+// whose tables are deleted at the end; the test skips without it, or
+// fails when CI requires it.
+func dynamoStoreArgs(t *testing.T) []string {
+	t.Helper()
+	endpoint := os.Getenv("CONFAB_TEST_DYNAMODB")
+	if endpoint == "" {
+		for _, name := range strings.FieldsFunc(os.Getenv("CONFAB_TEST_REQUIRE"), func(r rune) bool { return r == ',' || r == ' ' }) {
+			if name == "all" || name == "dynamodb" {
+				t.Fatal("CONFAB_TEST_DYNAMODB is unset and CONFAB_TEST_REQUIRE asks for dynamodb")
+			}
+		}
+		t.Skip("CONFAB_TEST_DYNAMODB is unset: start store/dynamodb/testdata/start-dynamodb.sh and export its URL")
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	prefix := "e2e-" + hex.EncodeToString(b) + "-"
+	t.Cleanup(func() {
+		cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"),
+			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+		if err != nil {
+			return
+		}
+		c := ddb.NewFromConfig(cfg, func(o *ddb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+		for _, name := range []string{"messages", "conversations", "users", "confab"} {
+			c.DeleteTable(context.Background(), &ddb.DeleteTableInput{TableName: aws.String(prefix + name)})
+		}
+	})
+	return []string{"--store", "dynamodb", "--dynamodb-region", "us-east-1", "--dynamodb-endpoint", endpoint, "--dynamodb-table-prefix", prefix}
+}
+
 // TestMultiNode_PostgresNATS runs two confab processes on one PostgreSQL
 // and one NATS, with one shared signing key: a token from one node works
 // on the other; subscribers on both nodes get every message sent through
 // either node, in seq order; after node A is killed with SIGKILL its
 // subscriber resumes on node B with afterSeq and misses nothing.
 func TestMultiNode_PostgresNATS(t *testing.T) {
-	pg := postgresURL(t)
+	testMultiNode(t, "--store", "postgres", "--postgres", postgresURL(t))
+}
+
+// TestMultiNode_DynamoDBNATS is TestMultiNode_PostgresNATS on DynamoDB:
+// the two nodes race for each conversation's lastSeq.
+func TestMultiNode_DynamoDBNATS(t *testing.T) {
+	testMultiNode(t, dynamoStoreArgs(t)...)
+}
+
+func testMultiNode(t *testing.T, storeArgs ...string) {
 	natsURL := startNATS(t)
 	bin := buildBinary(t)
 	keyDir := t.TempDir()
-	shared := []string{"--store", "postgres", "--postgres", pg, "--broker", "nats", "--nats", natsURL, "--key-file", filepath.Join(keyDir, "key.pem")}
+	shared := append(storeArgs, "--broker", "nats", "--nats", natsURL, "--key-file", filepath.Join(keyDir, "key.pem"))
 	cmdA, nodeA := startProcess(t, bin, append([]string{"--data", t.TempDir()}, shared...)...)
 	_, nodeB := startProcess(t, bin, append([]string{"--data", t.TempDir()}, shared...)...)
 

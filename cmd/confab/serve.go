@@ -18,6 +18,7 @@ import (
 	"github.com/confab-chat/confab/graph"
 	"github.com/confab-chat/confab/server"
 	"github.com/confab-chat/confab/server/realtime"
+	"github.com/confab-chat/confab/store/dynamodb"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -48,6 +49,7 @@ type serveConfig struct {
 	DebugAddr        string
 	Postgres         string
 	NATS             string
+	DynamoDB         dynamodb.Config
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -59,10 +61,10 @@ var unlimitedFlags = []string{
 
 // serveSettings is the table of confab serve's settings.
 func serveSettings(c *serveConfig) []setting {
-	return []setting{
+	return append([]setting{
 		{"http", "localhost:8080", "HTTP listen address", str(&c.HTTP)},
 		{"data", "./confab-data", "data directory (embedded store, signing key)", str(&c.Data)},
-		{"store", "sqlite", "store engine: sqlite (embedded) or postgres", str(&c.Store)},
+		{"store", "sqlite", "store engine: sqlite (embedded), postgres or dynamodb", str(&c.Store)},
 		{"postgres", "", "PostgreSQL URL for --store postgres (postgres://user@host:5432/db)", str(&c.Postgres)},
 		{"broker", "inproc", "event broker: inproc (one node) or nats (several nodes)", str(&c.Broker)},
 		{"nats", "", "NATS URL for --broker nats (nats://127.0.0.1:4222)", str(&c.NATS)},
@@ -87,7 +89,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"max-conns-per-user", "100", "live WebSocket connections per user on this node (-1: unlimited)", integer(&c.ConnsPerUser)},
 		{"max-conns-per-address", "1000", "live WebSocket connections per client address (IPv6: per /64) on this node (-1: unlimited)", integer(&c.ConnsPerAddress)},
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
-	}
+	}, dynamoSettings(&c.DynamoDB)...)
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -113,7 +115,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 
 	reg := prometheus.NewRegistry()
-	st, err := openStore(ctx, c.Store, c.Data, c.Postgres)
+	st, err := openStore(ctx, c.Store, c.Data, c.Postgres, c.DynamoDB)
 	if err != nil {
 		return err
 	}

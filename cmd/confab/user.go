@@ -8,24 +8,26 @@ import (
 	"path/filepath"
 
 	"github.com/confab-chat/confab/auth"
+	"github.com/confab-chat/confab/store/dynamodb"
 )
 
 type userConfig struct {
 	Data, Store, KeyFile, Postgres         string
 	Email, Password, Username, DisplayName string
+	DynamoDB                               dynamodb.Config
 }
 
 func userSettings(c *userConfig) []setting {
-	return []setting{
+	return append([]setting{
 		{"data", "./confab-data", "data directory", str(&c.Data)},
-		{"store", "sqlite", "store engine: sqlite or postgres", str(&c.Store)},
+		{"store", "sqlite", "store engine: sqlite, postgres or dynamodb", str(&c.Store)},
 		{"postgres", "", "PostgreSQL URL for --store postgres", str(&c.Postgres)},
 		{"key-file", "", "JWT signing key (default <data>/jwt-signing-key.pem)", str(&c.KeyFile)},
 		{"email", "", "email address (required)", str(&c.Email)},
 		{"password", "", "password (required; the password policy applies)", str(&c.Password)},
 		{"username", "", "username (default: the email address)", str(&c.Username)},
 		{"display-name", "", "display name", str(&c.DisplayName)},
-	}
+	}, dynamoSettings(&c.DynamoDB)...)
 }
 
 // user runs "confab user create": it creates a confirmed account in the
@@ -48,7 +50,7 @@ func (m *Main) user(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := openStore(ctx, c.Store, c.Data, c.Postgres)
+	st, err := openStore(ctx, c.Store, c.Data, c.Postgres, c.DynamoDB)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/confab-chat/confab/broker/inproc"
 	"github.com/confab-chat/confab/broker/nats"
 	"github.com/confab-chat/confab/server"
+	"github.com/confab-chat/confab/store/dynamodb"
 	"github.com/confab-chat/confab/store/metered"
 	"github.com/confab-chat/confab/store/postgres"
 	"github.com/confab-chat/confab/store/sqlite"
@@ -21,8 +22,8 @@ import (
 // --store and --broker switches.
 
 // openStore opens the store engine named by name: the embedded SQLite
-// file in dataDir, or PostgreSQL at postgresURL.
-func openStore(ctx context.Context, name, dataDir, postgresURL string) (confab.Store, error) {
+// file in dataDir, PostgreSQL at postgresURL, or DynamoDB as dyn says.
+func openStore(ctx context.Context, name, dataDir, postgresURL string, dyn dynamodb.Config) (confab.Store, error) {
 	switch name {
 	case "sqlite":
 		return sqlite.Open(ctx, filepath.Join(dataDir, "confab.db"))
@@ -31,8 +32,25 @@ func openStore(ctx context.Context, name, dataDir, postgresURL string) (confab.S
 			return nil, usageError{"--store postgres needs --postgres URL"}
 		}
 		return postgres.Open(ctx, postgresURL)
+	case "dynamodb":
+		if dyn.Region == "" {
+			return nil, usageError{"--store dynamodb needs --dynamodb-region R"}
+		}
+		return dynamodb.Open(ctx, dyn)
 	}
-	return nil, usageError{fmt.Sprintf("unknown --store %q (want sqlite or postgres)", name)}
+	return nil, usageError{fmt.Sprintf("unknown --store %q (want sqlite, postgres or dynamodb)", name)}
+}
+
+// dynamoSettings are the flags that reach DynamoDB, for every command that
+// opens a store. Credentials come from the AWS default chain (environment,
+// shared config, instance role).
+func dynamoSettings(c *dynamodb.Config) []setting {
+	return []setting{
+		{"dynamodb-region", "", "AWS region for --store dynamodb", str(&c.Region)},
+		{"dynamodb-endpoint", "", "DynamoDB endpoint URL for --store dynamodb (DynamoDB Local: http://127.0.0.1:8000); default: AWS's for the region", str(&c.Endpoint)},
+		{"dynamodb-table-prefix", "", "prefix of every DynamoDB table name (the recipe's: <app>-), so that deployments share an account", str(&c.TablePrefix)},
+		{"dynamodb-create-tables", "true", "create missing DynamoDB tables and indexes at start (on-demand capacity)", boolean(&c.CreateTables)},
+	}
 }
 
 // openBroker opens the broker named by name: in-process, or NATS at natsURL.

@@ -1,0 +1,265 @@
+package dynamodb
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/confab-chat/confab"
+)
+
+// A membership is one item under the member's partition of the confab
+// table, sk "conv#<conversationId>", holding joinedAt and lastReadSeq. The
+// conversation item keeps the recipe's participants list; a conversation's
+// members are the participants whose membership item exists (an account
+// deleted since has none).
+func memberKey(conversationID, userID string) item {
+	return key(userPK(userID), "conv#"+conversationID)
+}
+
+func convKey(conversationID string) item { return item{"conversationId": avS(conversationID)} }
+
+func readConversation(it item) *confab.Conversation {
+	return &confab.Conversation{
+		ConversationID: getS(it, "conversationId"), Name: getSP(it, "name"), CreatedBy: getS(it, "createdBy"),
+		CreatedAt: getT(it, "createdAt"), UpdatedAt: getTP(it, "updatedAt"),
+		LastMessage: getSP(it, "lastMessage"), LastMessageAt: getTP(it, "lastMessageAt"),
+		MessageCount: int(getN(it, "messageCount")), LastSeq: getN(it, "lastSeq"),
+	}
+}
+
+// InsertConversation implements confab.ConversationStore. The members are
+// checked to exist with a consistent batch read, then the conversation and
+// its memberships are written in one transaction (on
+// attribute_not_exists). A conversation of more than 99 members does not
+// fit one transaction: its memberships go first, the conversation item
+// last, so that it is never seen without them.
+func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) error {
+	const op = "insert conversation"
+	keys := make([]item, 0, len(c.Members))
+	seen := map[string]bool{}
+	for _, m := range c.Members {
+		if !seen[m.UserID] {
+			seen[m.UserID] = true
+			keys = append(keys, item{"userId": avS(m.UserID)})
+		}
+	}
+	users, err := s.batchGet(ctx, op, s.t.users, keys)
+	if err != nil {
+		return err
+	}
+	if len(users) != len(keys) {
+		return &confab.Error{Code: confab.CodeNotFound, Op: op, Err: notFound("member")}
+	}
+	conv := item{
+		"conversationId": avS(c.ConversationID), "createdBy": avS(c.CreatedBy), "createdAt": avT(c.CreatedAt),
+		"participants": avList(c.Participants()), "messageCount": avN(int64(c.MessageCount)), "lastSeq": avN(c.LastSeq),
+	}
+	putOpt(conv, "name", c.Name, avS)
+	putOpt(conv, "updatedAt", c.UpdatedAt, avT)
+	putOpt(conv, "lastMessage", c.LastMessage, avS)
+	putOpt(conv, "lastMessageAt", c.LastMessageAt, avT)
+	var tx []types.TransactWriteItem
+	for _, m := range c.Members {
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.confab, Item: with(memberKey(c.ConversationID, m.UserID),
+			item{"joinedAt": avT(m.JoinedAt), "lastReadSeq": avN(m.LastReadSeq)})}})
+	}
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.conversations, Item: conv,
+		ConditionExpression: aws.String("attribute_not_exists(conversationId)")}})
+	if len(tx) > 100 {
+		if it, err := s.get(ctx, op, s.t.conversations, convKey(c.ConversationID)); err != nil || it != nil {
+			return cmp.Or(err, conflict(op, "conversation exists"))
+		}
+	}
+	for chunk := range slices.Chunk(tx, 100) {
+		err := s.transact(ctx, op, chunk)
+		if chunk[len(chunk)-1].Put.TableName == &s.t.conversations && conditionFailed(err, len(chunk)-1) {
+			return conflict(op, "conversation exists")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GetConversation implements confab.ConversationStore.
+func (s *Store) GetConversation(ctx context.Context, conversationID string) (*confab.Conversation, error) {
+	const op = "get conversation"
+	it, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))
+	if err != nil {
+		return nil, err
+	}
+	if it == nil {
+		return nil, notFound("conversation")
+	}
+	return s.withMembers(ctx, op, it)
+}
+
+// withMembers reads the conversation item it and its memberships.
+func (s *Store) withMembers(ctx context.Context, op string, it item) (*confab.Conversation, error) {
+	c := readConversation(it)
+	convs := []*confab.Conversation{c}
+	if err := s.loadMembers(ctx, op, convs, []item{it}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// loadMembers fills the Members of convs (read from items) from their
+// participants' membership items, ordered by JoinedAt, then UserID.
+func (s *Store) loadMembers(ctx context.Context, op string, convs []*confab.Conversation, items []item) error {
+	byID := map[string]*confab.Conversation{}
+	var keys []item
+	for i, c := range convs {
+		byID[c.ConversationID] = c
+		for _, p := range slices.Compact(slices.Sorted(slices.Values(getList(items[i], "participants")))) {
+			keys = append(keys, memberKey(c.ConversationID, p))
+		}
+	}
+	ms, err := s.batchGet(ctx, op, s.t.confab, keys)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		uid := strings.TrimPrefix(getS(m, "pk"), "user#")
+		c := byID[strings.TrimPrefix(getS(m, "sk"), "conv#")]
+		c.Members = append(c.Members, confab.Member{UserID: uid, JoinedAt: getT(m, "joinedAt"), LastReadSeq: getN(m, "lastReadSeq")})
+	}
+	for _, c := range convs {
+		slices.SortFunc(c.Members, func(a, b confab.Member) int {
+			return cmp.Or(a.JoinedAt.Compare(b.JoinedAt), strings.Compare(a.UserID, b.UserID))
+		})
+	}
+	return nil
+}
+
+// UpdateConversation implements confab.ConversationStore.
+func (s *Store) UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*confab.Conversation, error) {
+	const op = "update conversation"
+	u := newUpdate().set("updatedAt", avT(at))
+	if name != nil {
+		u.set("name", avS(*name))
+	}
+	in := u.input(s.t.conversations, convKey(conversationID), "attribute_exists(conversationId)")
+	in.ReturnValues = types.ReturnValueAllNew
+	var out *ddb.UpdateItemOutput
+	err := s.retry(ctx, op, func() error {
+		var err error
+		out, err = s.db.UpdateItem(ctx, in)
+		return err
+	})
+	if isConditionFailed(err) {
+		return nil, notFound("conversation")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.withMembers(ctx, op, out.Attributes)
+}
+
+// ListConversations implements confab.ConversationStore. The user's
+// memberships come from one consistent query of its partition, their
+// conversations from consistent batch reads; they are ordered by activity
+// in memory. The cost is the user's number of conversations, not the page
+// size: ordering by activity in an index would rewrite every member's
+// index entry at every message.
+func (s *Store) ListConversations(ctx context.Context, userID string, p confab.ConversationPage) ([]*confab.Conversation, error) {
+	const op = "list conversations"
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	refs, err := s.queryPartition(ctx, op, userPK(userID), "conv#")
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]item, len(refs))
+	for i, r := range refs {
+		keys[i] = convKey(strings.TrimPrefix(getS(r, "sk"), "conv#"))
+	}
+	items, err := s.batchGet(ctx, op, s.t.conversations, keys)
+	if err != nil {
+		return nil, err
+	}
+	type entry struct {
+		c  *confab.Conversation
+		it item
+	}
+	var list []entry
+	for _, it := range items {
+		c := readConversation(it)
+		if a := p.After; a != nil {
+			at := c.ActivityAt()
+			if !(at.Before(a.ActivityAt) || at.Equal(a.ActivityAt) && c.ConversationID > a.ConversationID) {
+				continue
+			}
+		}
+		list = append(list, entry{c, it})
+	}
+	slices.SortFunc(list, func(a, b entry) int {
+		return cmp.Or(b.c.ActivityAt().Compare(a.c.ActivityAt()), strings.Compare(a.c.ConversationID, b.c.ConversationID))
+	})
+	list = list[:min(len(list), p.Limit)]
+	convs := make([]*confab.Conversation, len(list))
+	its := make([]item, len(list))
+	for i, e := range list {
+		convs[i], its[i] = e.c, e.it
+	}
+	if err := s.loadMembers(ctx, op, convs, its); err != nil {
+		return nil, err
+	}
+	return convs, nil
+}
+
+// ListConversationIDs implements confab.ConversationStore: one consistent
+// query of the user's memberships, in conversation id order.
+func (s *Store) ListConversationIDs(ctx context.Context, userID string, limit int) ([]string, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	in := &ddb.QueryInput{TableName: &s.t.confab, ConsistentRead: aws.Bool(true), Limit: aws.Int32(int32(min(limit, 1000))),
+		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :p)"),
+		ExpressionAttributeValues: item{":pk": avS(userPK(userID)), ":p": avS("conv#")}}
+	var ids []string
+	p := ddb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() && len(ids) < limit {
+		var out *ddb.QueryOutput
+		err := s.retry(ctx, "list conversation ids", func() error {
+			var err error
+			out, err = p.NextPage(ctx)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range out.Items {
+			ids = append(ids, strings.TrimPrefix(getS(it, "sk"), "conv#"))
+		}
+	}
+	return ids[:min(len(ids), limit)], nil
+}
+
+// MarkRead implements confab.ConversationStore: lastReadSeq is raised on
+// the condition that it is lower, so it never goes down.
+func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64) error {
+	const op = "mark read"
+	u := newUpdate().set("lastReadSeq", avN(seq))
+	in := u.input(s.t.confab, memberKey(conversationID, userID), "attribute_exists(pk) AND "+u.name("lastReadSeq")+" < "+u.value(avN(seq)))
+	err := s.retry(ctx, op, func() error { _, err := s.db.UpdateItem(ctx, in); return err })
+	if !isConditionFailed(err) {
+		return err
+	}
+	it, err := s.get(ctx, op, s.t.confab, memberKey(conversationID, userID))
+	if err != nil {
+		return err
+	}
+	if it == nil {
+		return notFound("membership")
+	}
+	return nil // already at or past seq
+}

@@ -1,0 +1,172 @@
+package dynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/confab-chat/confab"
+)
+
+// Config says which DynamoDB to use.
+type Config struct {
+	// Region is the AWS region (required).
+	Region string
+	// Endpoint overrides the service endpoint (DynamoDB Local:
+	// http://127.0.0.1:8000). With an endpoint and no AWS_ACCESS_KEY_ID in
+	// the environment, static placeholder credentials are used, which is
+	// all DynamoDB Local needs.
+	Endpoint string
+	// TablePrefix is put before every table name ("chat-app-" serves the
+	// recipe's chat-app-messages, chat-app-conversations, chat-app-users).
+	TablePrefix string
+	// CreateTables creates missing tables and indexes at Open (on-demand
+	// capacity). When false, Open fails if one is missing.
+	CreateTables bool
+	// RetryWithin bounds the retries of throttled and conflicting calls;
+	// then the call fails with CodeUnavailable. Default 5 s.
+	RetryWithin time.Duration
+}
+
+// Store is a confab.Store on DynamoDB. See doc.go for the tables.
+type Store struct {
+	db          *ddb.Client
+	t           tableNames
+	retryWithin time.Duration
+	// appendLocks serialise a node's own appends per conversation (by hash
+	// stripe), so that its senders do not lose the lastSeq race to each
+	// other; other nodes are handled by the condition and retries.
+	appendLocks [256]sync.Mutex
+}
+
+type tableNames struct {
+	messages, conversations, users, confab string
+}
+
+// Open connects to DynamoDB and, when cfg.CreateTables is set, creates the
+// missing tables and indexes, waiting until they are active.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Region == "" {
+		return nil, confab.Errorf(confab.CodeInvalid, "DynamoDB needs a region")
+	}
+	opts := []func(*config.LoadOptions) error{config.WithRegion(cfg.Region), config.WithRetryMaxAttempts(1)}
+	if cfg.Endpoint != "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("dynamodb: load AWS configuration: %w", err)
+	}
+	client := ddb.NewFromConfig(awsCfg, func(o *ddb.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
+		}
+	})
+	s := &Store{db: client, retryWithin: cfg.RetryWithin, t: tableNames{
+		messages:      cfg.TablePrefix + "messages",
+		conversations: cfg.TablePrefix + "conversations",
+		users:         cfg.TablePrefix + "users",
+		confab:        cfg.TablePrefix + "confab",
+	}}
+	if s.retryWithin <= 0 {
+		s.retryWithin = 5 * time.Second
+	}
+	if err := s.ensureTables(ctx, cfg.CreateTables); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Ping implements confab.Store: it describes the messages table.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.db.DescribeTable(ctx, &ddb.DescribeTableInput{TableName: &s.t.messages})
+	return mapErr("ping", err)
+}
+
+// Close implements confab.Store. The SDK client holds no resources that
+// need releasing; calls in flight finish on their own.
+func (s *Store) Close() error { return nil }
+
+// appendLock returns the mutex of conversationID's stripe.
+func (s *Store) appendLock(conversationID string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(conversationID))
+	return &s.appendLocks[h.Sum32()%uint32(len(s.appendLocks))]
+}
+
+// retry runs fn until it succeeds, fails with an error that is not
+// transient (see transient), or s.retryWithin has passed, in which case the
+// transient error becomes CodeUnavailable. Backoff is exponential with full
+// jitter, from 5 ms to 200 ms.
+func (s *Store) retry(ctx context.Context, op string, fn func() error) error {
+	deadline := time.Now().Add(s.retryWithin)
+	backoff := 5 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil || !transient(err) {
+			return mapErr(op, err)
+		}
+		if time.Now().After(deadline) {
+			return unavailable(op, err)
+		}
+		if err := sleep(ctx, time.Duration(rand.Int64N(int64(backoff))+1)); err != nil {
+			return fmt.Errorf("dynamodb: %s: %w", op, err)
+		}
+		backoff = min(2*backoff, 200*time.Millisecond)
+	}
+}
+
+// errLostRace is returned inside a retry loop when a condition on a
+// counter failed because another writer got there first; retry treats it
+// as transient.
+var errLostRace = errors.New("dynamodb: lost a race for a conditional write")
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// cancelReasons returns the per-item reason codes of a cancelled
+// transaction ("" for an item that did not fail), or nil when err is not a
+// cancelled transaction.
+func cancelReasons(err error) []string {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil
+	}
+	codes := make([]string, len(tce.CancellationReasons))
+	for i, r := range tce.CancellationReasons {
+		if r.Code != nil && *r.Code != "None" {
+			codes[i] = *r.Code
+		}
+	}
+	return codes
+}
+
+// conditionFailed reports whether item i of a cancelled transaction failed
+// its condition.
+func conditionFailed(err error, i int) bool {
+	r := cancelReasons(err)
+	return i < len(r) && r[i] == "ConditionalCheckFailed"
+}
+
+func isConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}

@@ -1,0 +1,68 @@
+package dynamodb
+
+import (
+	"context"
+	"strings"
+	"unicode"
+
+	"github.com/confab-chat/confab"
+	"golang.org/x/text/unicode/norm"
+)
+
+// SearchScanLimit bounds SearchMessages: DynamoDB has no full-text index,
+// so a search reads the conversation's newest messages, at most this many,
+// and matches them in Go. Older messages are not found. A deployment that
+// needs search over all history puts OpenSearch (the recipe's Challenge)
+// behind the same contract.
+const SearchScanLimit = 2000
+
+// SearchMessages implements confab.MessageStore by a bounded scan (see
+// SearchScanLimit) with the word rule of the other stores: every word of
+// confab.SearchWords(terms) must be a word of confab.Words(content) or its
+// prefix, compared case- and diacritic-folded (café matches cafe).
+func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string, limit int) ([]*confab.Message, error) {
+	want := confab.SearchWords(fold(terms))
+	if len(want) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	return s.querySeqBounded(ctx, "search messages", conversationID, "", 0, false, limit, SearchScanLimit,
+		func(m *confab.Message) bool { return !m.Deleted && matches(confab.Words(fold(m.Content)), want) })
+}
+
+// matches reports whether every word of want prefixes a word of have.
+func matches(have, want []string) bool {
+	for _, w := range want {
+		found := false
+		for _, h := range have {
+			if strings.HasPrefix(h, w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// fold lowercases s and removes combining diacritical marks (é → e), as
+// the PostgreSQL store does, leaving marks that are letters' vowel signs
+// in other scripts alone.
+func fold(s string) string {
+	s = norm.NFKD.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if isDiacritic(r) {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return norm.NFC.String(b.String())
+}
+
+func isDiacritic(r rune) bool {
+	return (r >= 0x0300 && r <= 0x036F) || (r >= 0x1AB0 && r <= 0x1AFF) ||
+		(r >= 0x1DC0 && r <= 0x1DFF) || (r >= 0x20D0 && r <= 0x20FF) || (r >= 0xFE20 && r <= 0xFE2F)
+}
