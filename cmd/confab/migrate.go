@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -18,6 +19,7 @@ import (
 	"github.com/confab-chat/confab/store/dynamodb/recipe"
 	"github.com/confab-chat/confab/store/postgres"
 	"github.com/confab-chat/confab/store/sqlite"
+	"golang.org/x/sync/errgroup"
 )
 
 type migrateConfig struct {
@@ -210,19 +212,26 @@ func (m *Main) migrateRecipe(ctx context.Context, c migrateConfig) error {
 // (createdAt, then messageId), so its seqs follow it without gaps, and
 // the same on a second run; the store computes the summaries. Members'
 // read marks are raised to the last migrated message: history counts as
-// read.
+// read. Conversations are copied recipeWorkers at a time.
 type recipeCopy struct {
 	r          *recipe.Reader
 	dst        confab.Store
 	now        time.Time
-	problem    func(error)
+	problem    func(error)          // called with mu held
 	cognito    []recipe.CognitoUser // the user pool's users, if given
 	cognitoBad []error              // entries of the pool export that cannot be migrated
 
-	known  map[string]bool // user ids that dst has (or would have, in a dry run)
-	failed map[string]bool // user ids that cannot be migrated
-	n      recipeCount
+	mu     sync.Mutex
+	known  map[string]bool // guarded by mu: user ids that dst has (or would have, in a dry run)
+	failed map[string]bool // guarded by mu: user ids that cannot be migrated
+	n      recipeCount     // guarded by mu
 }
+
+// recipeWorkers is how many conversations are copied at once: enough for
+// SQLite's group commit to batch appends and for PostgreSQL and DynamoDB
+// round trips to overlap, few enough to keep DynamoDB reads under a
+// table's default throughput.
+const recipeWorkers = 8
 
 type recipeCount struct {
 	users, stubs, usersAdded          int
@@ -231,6 +240,12 @@ type recipeCount struct {
 }
 
 func (cp *recipeCopy) report(err error) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	cp.reportLocked(err)
+}
+
+func (cp *recipeCopy) reportLocked(err error) {
 	cp.n.problems++
 	cp.problem(err)
 }
@@ -266,7 +281,7 @@ func (cp *recipeCopy) users(ctx context.Context) error {
 			u.Apply(a)
 			delete(pool, u.Sub)
 		}
-		if err := cp.user(ctx, a, false); err != nil {
+		if _, err := cp.user(ctx, a, false); err != nil {
 			return err
 		}
 	}
@@ -274,12 +289,52 @@ func (cp *recipeCopy) users(ctx context.Context) error {
 		if _, ok := pool[u.Sub]; ok {
 			a := recipe.StubAccount(u.Sub, u.CreatedAt)
 			u.Apply(a)
-			if err := cp.user(ctx, a, false); err != nil {
+			if _, err := cp.user(ctx, a, false); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// user makes sure dst has account a (stub: a user the Users table lacks),
+// and reports whether it does (or would, in a dry run). An account dst
+// already has is kept as it is.
+func (cp *recipeCopy) user(ctx context.Context, a *confab.Account, stub bool) (bool, error) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	id := a.User.UserID
+	if cp.known[id] || cp.failed[id] {
+		return cp.known[id], nil
+	}
+	if err := recipe.CheckAccount(a); err != nil {
+		cp.failed[id] = true
+		cp.reportLocked(fmt.Errorf("recipe: user %q: %w", id, err))
+		return false, nil
+	}
+	if cp.dst != nil {
+		_, err := cp.dst.GetUser(ctx, id)
+		if confab.ErrorCode(err) == confab.CodeNotFound {
+			err = cp.dst.InsertAccount(ctx, a)
+			if confab.ErrorCode(err) == confab.CodeConflict {
+				cp.failed[id] = true
+				cp.reportLocked(fmt.Errorf("recipe: user %q: another account has the username %q or the email %q", id, a.User.Username, a.User.Email))
+				return false, nil
+			}
+			if err == nil {
+				cp.n.usersAdded++
+			}
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	cp.known[id] = true
+	cp.n.users++
+	if stub {
+		cp.n.stubs++
+	}
+	return true, nil
 }
 
 // conversations copies every conversation with its messages, then
@@ -296,11 +351,14 @@ func (cp *recipeCopy) conversations(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(recipeWorkers)
 	for _, c := range convs {
 		delete(counts, c.ConversationID)
-		if err := cp.conversation(ctx, c); err != nil {
-			return err
-		}
+		g.Go(func() error { return cp.conversation(gctx, c) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	for _, id := range slices.Sorted(maps.Keys(counts)) {
 		cp.report(fmt.Errorf("recipe: %d messages of conversation %q, which the %s table does not hold", counts[id], id, cp.r.Tables().Conversations))
@@ -308,51 +366,15 @@ func (cp *recipeCopy) conversations(ctx context.Context) error {
 	return nil
 }
 
-// user makes sure dst has account a (stub: a user the Users table lacks).
-// An account dst already has is kept as it is.
-func (cp *recipeCopy) user(ctx context.Context, a *confab.Account, stub bool) error {
-	id := a.User.UserID
-	if cp.known[id] || cp.failed[id] {
-		return nil
-	}
-	if err := recipe.CheckAccount(a); err != nil {
-		cp.failed[id] = true
-		cp.report(fmt.Errorf("recipe: user %q: %w", id, err))
-		return nil
-	}
-	if stub {
-		cp.n.stubs++
-	}
-	cp.n.users++
-	cp.known[id] = true
-	if cp.dst == nil {
-		return nil
-	}
-	_, err := cp.dst.GetUser(ctx, id)
-	if confab.ErrorCode(err) != confab.CodeNotFound {
-		return err
-	}
-	switch err := cp.dst.InsertAccount(ctx, a); confab.ErrorCode(err) {
-	case confab.CodeConflict:
-		delete(cp.known, id)
-		cp.failed[id] = true
-		cp.report(fmt.Errorf("recipe: user %q: another account has the username %q or the email %q", id, a.User.Username, a.User.Email))
-		return nil
-	default:
-		if err == nil {
-			cp.n.usersAdded++
-		}
-		return err
-	}
-}
-
-// conversation copies c and its messages.
+// conversation copies c and its messages, unless a member cannot be
+// migrated: then it reports c and copies nothing of it.
 func (cp *recipeCopy) conversation(ctx context.Context, c *confab.Conversation) error {
 	for _, mb := range c.Members {
-		if err := cp.user(ctx, recipe.StubAccount(mb.UserID, c.CreatedAt), true); err != nil {
+		ok, err := cp.user(ctx, recipe.StubAccount(mb.UserID, c.CreatedAt), true)
+		if err != nil {
 			return err
 		}
-		if cp.failed[mb.UserID] {
+		if !ok {
 			cp.report(fmt.Errorf("recipe: conversation %q and its messages: member %q cannot be migrated", c.ConversationID, mb.UserID))
 			return nil
 		}
@@ -364,14 +386,16 @@ func (cp *recipeCopy) conversation(ctx context.Context, c *confab.Conversation) 
 	for _, err := range bad {
 		cp.report(err)
 	}
-	cp.n.conversations++
-	cp.n.messages += len(msgs)
-	if err := cp.insertConversation(ctx, c); err != nil {
+	added, err := cp.insertConversation(ctx, c)
+	if err != nil {
 		return err
 	}
 	var last int64
+	var n int
 	for _, msg := range msgs {
-		if err := cp.user(ctx, recipe.StubAccount(msg.UserID, msg.CreatedAt), true); err != nil {
+		// The author is a user even when not a member; a message whose
+		// author cannot be migrated keeps its userId all the same.
+		if _, err := cp.user(ctx, recipe.StubAccount(msg.UserID, msg.CreatedAt), true); err != nil {
 			return err
 		}
 		if cp.dst == nil {
@@ -387,35 +411,43 @@ func (cp *recipeCopy) conversation(ctx context.Context, c *confab.Conversation) 
 			return fmt.Errorf("conversation %s: message %s: %w", c.ConversationID, msg.MessageID, err)
 		}
 		if created {
-			cp.n.messagesAdded++
+			n++
 		}
 		last = msg.Seq
 	}
-	if last == 0 { // none, or a dry run
-		return nil
-	}
 	for _, mb := range c.Members {
+		if last == 0 { // no messages, or a dry run
+			break
+		}
 		if err := cp.dst.MarkRead(ctx, c.ConversationID, mb.UserID, last); err != nil {
 			return err
 		}
 	}
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	cp.n.conversations++
+	cp.n.messages += len(msgs)
+	cp.n.messagesAdded += n
+	if added {
+		cp.n.conversationsAdded++
+	}
 	return nil
 }
 
-// insertConversation inserts c into dst unless dst has it already.
-func (cp *recipeCopy) insertConversation(ctx context.Context, c *confab.Conversation) error {
+// insertConversation inserts c into dst unless dst has it already, and
+// reports whether it did.
+func (cp *recipeCopy) insertConversation(ctx context.Context, c *confab.Conversation) (bool, error) {
 	if cp.dst == nil {
-		return nil
+		return false, nil
 	}
 	_, err := cp.dst.GetConversation(ctx, c.ConversationID)
 	if confab.ErrorCode(err) != confab.CodeNotFound {
-		return err
+		return false, err
 	}
 	if err := cp.dst.InsertConversation(ctx, c); err != nil {
-		return err
+		return false, err
 	}
-	cp.n.conversationsAdded++
-	return nil
+	return true, nil
 }
 
 // readCognitoUsers reads the user pool export at path (see
