@@ -3,6 +3,7 @@ package recipe
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -44,7 +45,12 @@ func (r *Reader) Tables() Tables { return r.tables }
 // fails before anything is read.
 func (r *Reader) Check(ctx context.Context) error {
 	for _, name := range []string{r.tables.Users, r.tables.Conversations, r.tables.Messages} {
-		if _, err := r.db.DescribeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String(name)}); err != nil {
+		_, err := r.db.DescribeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String(name)})
+		var missing *types.ResourceNotFoundException
+		if errors.As(err, &missing) {
+			return fmt.Errorf("recipe: there is no table %s here (check the table prefix, region and endpoint)", name)
+		}
+		if err != nil {
 			return fmt.Errorf("recipe: table %s: %w", name, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,7 +79,9 @@ func TestReader_Users(t *testing.T) {
 // TestReader_Check fails on a prefix whose tables do not exist.
 func TestReader_Check(t *testing.T) {
 	db := recipetest.Client(recipetest.Endpoint(t))
-	if err := recipe.New(db, recipe.TableNames(recipetest.Prefix())).Check(context.Background()); err == nil {
-		t.Fatal("Check of missing tables = nil, want an error")
+	prefix := recipetest.Prefix()
+	err := recipe.New(db, recipe.TableNames(prefix)).Check(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "there is no table "+prefix+"users") {
+		t.Fatalf("Check of missing tables = %v, want one naming the first missing table", err)
 	}
 }
