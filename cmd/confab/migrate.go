@@ -51,6 +51,8 @@ func migrateSettings(c *migrateConfig) []setting {
 // deployment into PostgreSQL through the Store interface, so each engine
 // applies its own rules (seq assignment, search index). Stop the server
 // first; afterwards start it with --store postgres and the same key file.
+// With --from-dynamodb it brings an AppSync recipe deployment over instead
+// (migrateRecipe).
 func (m *Main) migrate(ctx context.Context, args []string) error {
 	var c migrateConfig
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
@@ -142,32 +144,23 @@ func copyStore(ctx context.Context, src *sqlite.Store, dst confab.Store) (copied
 
 // migrateRecipe runs "confab migrate --from-dynamodb": it brings a
 // deployment of the AppSync recipe over from its DynamoDB tables (see
-// copyRecipe for what is kept and how). Every item that cannot be
+// recipeCopy for what is kept and how). Every item that cannot be
 // migrated is listed on stderr and makes the command fail after the rest
 // is copied; fix the items and run it again, which adds only what is
 // missing.
 func (m *Main) migrateRecipe(ctx context.Context, c migrateConfig) error {
-	if c.DynamoDBTablePrefix == "" {
+	switch {
+	case c.DynamoDBTablePrefix == "":
 		return usageError{"migrate: --from-dynamodb needs --dynamodb-table-prefix (the recipe's \"${CHAT_APP_NAME}-\")"}
-	}
-	if c.To == "" && !c.DryRun {
+	case c.DryRun:
+	case !slices.Contains([]string{"sqlite", "postgres", "dynamodb"}, c.To):
 		return usageError{"migrate: --from-dynamodb needs --to sqlite|postgres|dynamodb (or --dry-run)"}
+	case c.To == "dynamodb" && (c.ToDynamoDBTablePrefix == "" || c.ToDynamoDBTablePrefix == c.DynamoDBTablePrefix):
+		return usageError{"migrate: --to dynamodb needs a --to-dynamodb-table-prefix other than the recipe's (to keep the recipe's tables, serve them in place: confab serve --store dynamodb --dynamodb-table-prefix P)"}
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(c.DynamoDBRegion))
+	r, region, err := recipeSource(ctx, c)
 	if err != nil {
-		return fmt.Errorf("migrate: AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return usageError{"migrate: --from-dynamodb needs --dynamodb-region (or AWS_REGION)"}
-	}
-	db := ddb.NewFromConfig(cfg, func(o *ddb.Options) {
-		if c.DynamoDBEndpoint != "" {
-			o.BaseEndpoint = &c.DynamoDBEndpoint
-		}
-	})
-	r := recipe.New(db, recipe.TableNames(c.DynamoDBTablePrefix))
-	if err := r.Check(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return err
 	}
 	cp := &recipeCopy{r: r, now: time.Now(), problem: func(err error) { fmt.Fprintln(m.Stderr, "not migrated:", err) }}
 	if c.CognitoUsers != "" {
@@ -176,10 +169,7 @@ func (m *Main) migrateRecipe(ctx context.Context, c migrateConfig) error {
 		}
 	}
 	if !c.DryRun {
-		if c.To == "dynamodb" && (c.ToDynamoDBTablePrefix == "" || c.ToDynamoDBTablePrefix == c.DynamoDBTablePrefix) {
-			return usageError{"migrate: --to dynamodb needs a --to-dynamodb-table-prefix other than the recipe's (to keep the recipe's tables, serve them in place: confab serve --store dynamodb --dynamodb-table-prefix P)"}
-		}
-		dyn := dynamodb.Config{Region: cfg.Region, Endpoint: c.DynamoDBEndpoint, TablePrefix: c.ToDynamoDBTablePrefix, CreateTables: true}
+		dyn := dynamodb.Config{Region: region, Endpoint: c.DynamoDBEndpoint, TablePrefix: c.ToDynamoDBTablePrefix, CreateTables: true}
 		if cp.dst, err = openStore(ctx, c.To, c.Data, c.Postgres, dyn); err != nil {
 			return err
 		}
@@ -188,18 +178,40 @@ func (m *Main) migrateRecipe(ctx context.Context, c migrateConfig) error {
 	if err := cp.run(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	n := cp.n
-	if c.DryRun {
+	if n := cp.n; c.DryRun {
 		fmt.Fprintf(m.Stdout, "dry run, nothing written: %d users (%d of them only named in conversations or messages), %d conversations, %d messages to migrate; %d items cannot be migrated\n",
 			n.users, n.stubs, n.conversations, n.messages, n.problems)
 	} else {
 		fmt.Fprintf(m.Stdout, "migrated %d users (%d new), %d conversations (%d new), %d messages (%d new); %d items not migrated\n",
 			n.users, n.usersAdded, n.conversations, n.conversationsAdded, n.messages, n.messagesAdded, n.problems)
 	}
-	if n.problems > 0 {
-		return fmt.Errorf("migrate: %d items not migrated (listed above); fix them and run again", n.problems)
+	if cp.n.problems > 0 {
+		return fmt.Errorf("migrate: %d items not migrated (listed above); fix them and run again", cp.n.problems)
 	}
 	return nil
+}
+
+// recipeSource connects to the recipe's tables the AWS SDK's way
+// (credentials from the environment, ~/.aws or a role) and checks that
+// they exist. It returns the reader and the region in use.
+func recipeSource(ctx context.Context, c migrateConfig) (*recipe.Reader, string, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(c.DynamoDBRegion))
+	if err != nil {
+		return nil, "", fmt.Errorf("migrate: AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, "", usageError{"migrate: --from-dynamodb needs --dynamodb-region (or AWS_REGION)"}
+	}
+	db := ddb.NewFromConfig(cfg, func(o *ddb.Options) {
+		if c.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = &c.DynamoDBEndpoint
+		}
+	})
+	r := recipe.New(db, recipe.TableNames(c.DynamoDBTablePrefix))
+	if err := r.Check(ctx); err != nil {
+		return nil, "", fmt.Errorf("migrate: %w", err)
+	}
+	return r, cfg.Region, nil
 }
 
 // recipeCopy copies a recipe deployment into dst, or only counts when dst

@@ -378,3 +378,30 @@ func deleteTables(t *testing.T, endpoint, prefix string) {
 		}
 	}
 }
+
+// TestMain_MigrateFromDynamoDB_ErrUsage refuses incomplete or unsafe flag
+// combinations before reaching AWS, with exit status 2.
+func TestMain_MigrateFromDynamoDB_ErrUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"NoPrefix", []string{"--from-dynamodb", "--to", "sqlite"}, "needs --dynamodb-table-prefix"},
+		{"NoTo", []string{"--from-dynamodb", "--dynamodb-table-prefix", "app-"}, "needs --to sqlite|postgres|dynamodb"},
+		{"UnknownTo", []string{"--from-dynamodb", "--dynamodb-table-prefix", "app-", "--to", "mysql"}, "needs --to sqlite|postgres|dynamodb"},
+		{"ToDynamoDBNoPrefix", []string{"--from-dynamodb", "--dynamodb-table-prefix", "app-", "--to", "dynamodb"}, "other than the recipe's"},
+		{"ToDynamoDBSamePrefix", []string{"--from-dynamodb", "--dynamodb-table-prefix", "app-", "--to", "dynamodb", "--to-dynamodb-table-prefix", "app-"}, "other than the recipe's"},
+		{"DryRunAlone", []string{"--dry-run", "--postgres", "postgres://x"}, "go with --from-dynamodb"},
+		{"CognitoAlone", []string{"--cognito-users", "pool.json", "--postgres", "postgres://x"}, "go with --from-dynamodb"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+			err := m.Run(context.Background(), append([]string{"migrate"}, tt.args...))
+			if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("migrate %v = %v, want a usage error saying %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
