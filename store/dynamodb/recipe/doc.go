@@ -17,6 +17,10 @@
 //     added a profile writer may also have username, email, displayName,
 //     avatarUrl and createdAt.
 //
+// The emails live in the recipe's Cognito user pool, not in DynamoDB;
+// ReadCognitoUsers reads the pool's export (aws cognito-idp list-users) to
+// complete the accounts.
+//
 // The package only reads: it never writes to the recipe's tables and never
 // touches a confab store. Every item is untrusted input: one that confab
 // cannot hold unchanged (a missing key, a wrong attribute type, an

@@ -181,7 +181,7 @@ func conversation(table string, av map[string]types.AttributeValue) (*confab.Con
 
 // account maps an item of the Users table to an account without a
 // password. What the item lacks is filled in: the username is the userId
-// (the Cognito sub), the email a placeholder (PlaceholderEmail), createdAt
+// (the Cognito sub), the email a placeholder (PlaceholderEmailDomain), createdAt
 // the earliest of its other times, else now. Presence starts offline.
 func account(table string, av map[string]types.AttributeValue, now time.Time) (*confab.Account, error) {
 	it := &item{av: av}
