@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -234,9 +235,10 @@ type recipeCopy struct {
 	cognitoBad []error              // entries of the pool export that cannot be migrated
 
 	mu     sync.Mutex
-	known  map[string]bool // guarded by mu: user ids that dst has (or would have, in a dry run)
-	failed map[string]bool // guarded by mu: user ids that cannot be migrated
-	n      recipeCount     // guarded by mu
+	known  map[string]bool   // guarded by mu: user ids that dst has (or would have, in a dry run)
+	failed map[string]bool   // guarded by mu: user ids that cannot be migrated
+	taken  map[string]string // guarded by mu: "username:U" and "email:E" of known users → their id
+	n      recipeCount       // guarded by mu
 }
 
 // recipeWorkers is how many conversations are copied at once: enough for
@@ -263,7 +265,7 @@ func (cp *recipeCopy) reportLocked(err error) {
 }
 
 func (cp *recipeCopy) run(ctx context.Context) error {
-	cp.known, cp.failed = map[string]bool{}, map[string]bool{}
+	cp.known, cp.failed, cp.taken = map[string]bool{}, map[string]bool{}, map[string]string{}
 	if err := cp.users(ctx); err != nil {
 		return err
 	}
@@ -319,7 +321,14 @@ func (cp *recipeCopy) user(ctx context.Context, a *confab.Account, stub bool) (b
 	if cp.known[id] || cp.failed[id] {
 		return cp.known[id], nil
 	}
-	if err := recipe.CheckAccount(a); err != nil {
+	names := []string{"username:" + a.User.Username, "email:" + strings.ToLower(a.User.Email)}
+	err := recipe.CheckAccount(a)
+	for _, name := range names {
+		if other, ok := cp.taken[name]; ok && err == nil {
+			err = fmt.Errorf("user %q has the same %s", other, strings.Replace(name, ":", " ", 1))
+		}
+	}
+	if err != nil {
 		cp.failed[id] = true
 		cp.reportLocked(fmt.Errorf("recipe: user %q: %w", id, err))
 		return false, nil
@@ -342,6 +351,9 @@ func (cp *recipeCopy) user(ctx context.Context, a *confab.Account, stub bool) (b
 		}
 	}
 	cp.known[id] = true
+	for _, name := range names {
+		cp.taken[name] = id
+	}
 	cp.n.users++
 	if stub {
 		cp.n.stubs++
