@@ -5,12 +5,14 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/store/dynamodb"
+	"github.com/confab-chat/confab/store/dynamodb/recipe"
 	"github.com/confab-chat/confab/store/dynamodb/recipe/recipetest"
 	"github.com/confab-chat/confab/store/postgres"
 	"github.com/confab-chat/confab/store/sqlite"
@@ -422,4 +425,51 @@ func TestMain_MigrateFromDynamoDBDuplicateUser(t *testing.T) {
 			t.Fatalf("migrate %v: err %v, stdout %q, stderr %q; want dup-1 migrated and dup-2 reported", flags, err, out, errOut)
 		}
 	}
+}
+
+// failingStore is a real store whose AppendMessage fails after a number
+// of successful calls: a migration that dies halfway.
+type failingStore struct {
+	confab.Store
+	left atomic.Int32
+}
+
+func (s *failingStore) AppendMessage(ctx context.Context, m *confab.Message) (bool, error) {
+	if s.left.Add(-1) < 0 {
+		return false, errors.New("injected failure")
+	}
+	return s.Store.AppendMessage(ctx, m)
+}
+
+// TestRecipeCopy_Resume stops a migration after 20 of its 33 appends (in
+// the middle of a conversation, with conversations copied concurrently),
+// then runs it again: the result is exactly that of one clean run.
+func TestRecipeCopy_Resume(t *testing.T) {
+	f := newRecipeFixture(t)
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "confab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	r := recipe.New(recipetest.Client(f.endpoint), recipe.TableNames(f.prefix))
+	broken := &failingStore{Store: st}
+	broken.left.Store(20)
+	first := &recipeCopy{r: r, dst: broken, now: time.Now(), problem: func(error) {}}
+	if err := first.run(context.Background()); err == nil || !strings.Contains(err.Error(), "injected failure") {
+		t.Fatalf("first run = %v, want the injected failure", err)
+	}
+	// 20 appends passed the failure point; one still in flight when the
+	// failure cancelled the run may have been abandoned.
+	done := f.countAll(t, st)
+	if done < 19 || done > 20 {
+		t.Fatalf("after the failure the store holds %d messages, want 19 or 20", done)
+	}
+	again := &recipeCopy{r: r, dst: st, now: time.Now(), problem: func(error) {}}
+	if err := again.run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if again.n.messagesAdded != 33-done || again.n.messages != 33 {
+		t.Fatalf("second run added %d of %d messages, want %d of 33", again.n.messagesAdded, again.n.messages, 33-done)
+	}
+	f.check(t, st)
 }
