@@ -140,6 +140,7 @@ func message(table string, av map[string]types.AttributeValue) (*confab.Message,
 	if it.err != nil {
 		return nil, &Invalid{Table: table, Key: m.ConversationID + "/" + m.MessageID, Reason: it.err.Error()}
 	}
+	m.UpdatedAt = changed(m.CreatedAt, m.UpdatedAt)
 	return m, nil
 }
 
@@ -176,7 +177,18 @@ func conversation(table string, av map[string]types.AttributeValue) (*confab.Con
 	for _, id := range ids {
 		c.Members = append(c.Members, confab.Member{UserID: id, JoinedAt: c.CreatedAt})
 	}
+	c.UpdatedAt = changed(c.CreatedAt, c.UpdatedAt)
 	return c, nil
+}
+
+// changed returns updated unless it is created: the recipe sets updatedAt
+// at creation, confab only when something changes afterwards (a client
+// may show a message with an updatedAt as edited).
+func changed(created time.Time, updated *time.Time) *time.Time {
+	if updated != nil && updated.Equal(created) {
+		return nil
+	}
+	return updated
 }
 
 // account maps an item of the Users table to an account without a

@@ -53,6 +53,12 @@ func TestMessage(t *testing.T) {
 		{"ErrNoCreatedAt", map[string]types.AttributeValue{"createdAt": nil}, "createdAt is missing"},
 		{"ErrBadCreatedAt", map[string]types.AttributeValue{"createdAt": s("yesterday")}, "not an ISO 8601"},
 	}
+	t.Run("OKEdited", func(t *testing.T) {
+		m, err := message("msgs", with(sentMessage, map[string]types.AttributeValue{"updatedAt": s("2024-05-02T00:00:00.000Z")}))
+		if err != nil || m.UpdatedAt == nil || !m.UpdatedAt.Equal(time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)) {
+			t.Fatalf("message = %+v, %v; want the later updatedAt kept", m, err)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m, err := message("msgs", with(sentMessage, tt.change))
@@ -61,8 +67,8 @@ func TestMessage(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := time.Date(2024, 5, 1, 10, 0, 0, 123e6, time.UTC)
-				if !m.CreatedAt.Equal(want) || m.CreatedAt.Location() != time.UTC || m.MessageType != confab.MessageText || m.MessageID != "m1" {
-					t.Fatalf("message = %+v, want m1, TEXT, created %v UTC", m, want)
+				if !m.CreatedAt.Equal(want) || m.CreatedAt.Location() != time.UTC || m.MessageType != confab.MessageText || m.MessageID != "m1" || m.UpdatedAt != nil {
+					t.Fatalf("message = %+v, want m1, TEXT, created %v UTC, no updatedAt (it equals createdAt)", m, want)
 				}
 				return
 			}
@@ -87,8 +93,8 @@ func TestConversation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Name != nil || c.CreatedBy != "u1" || strings.Join(c.Participants(), ",") != "u1,u2,u3" || !c.Members[0].JoinedAt.Equal(c.CreatedAt) {
-			t.Fatalf("conversation = %+v, want no name, members u1,u2,u3 (creator added, duplicate dropped) joined at creation", c)
+		if c.Name != nil || c.CreatedBy != "u1" || strings.Join(c.Participants(), ",") != "u1,u2,u3" || !c.Members[0].JoinedAt.Equal(c.CreatedAt) || c.UpdatedAt != nil {
+			t.Fatalf("conversation = %+v, want no name, members u1,u2,u3 (creator added, duplicate dropped) joined at creation, no updatedAt", c)
 		}
 	})
 	tests := []struct {
