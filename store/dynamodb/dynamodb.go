@@ -43,10 +43,50 @@ type Store struct {
 	db          *ddb.Client
 	t           tableNames
 	retryWithin time.Duration
-	// appendLocks serialise a node's own appends per conversation (by hash
+	// stripes serialise a node's own writes per conversation (by hash
 	// stripe), so that its senders do not lose the lastSeq race to each
 	// other; other nodes are handled by the condition and retries.
-	appendLocks [256]sync.Mutex
+	stripes [256]stripe
+}
+
+// stripe is a lock over some conversations, with this node's queue of
+// appends (see AppendMessage) and the lastSeq it last wrote or read for
+// each, so that an append needs no read first: a stale value (another node
+// appended) fails the transaction's condition, and the append reads the
+// conversation and tries again. DeleteMessage and PurgeMessages hold the
+// lock across their read and write, so that this node's appends do not
+// make them lose the lastSeq race.
+type stripe struct {
+	sync.Mutex
+	lastSeqs map[string]int64
+	queue    map[string][]*appendReq // appends waiting, per conversation
+	leading  map[string]bool         // conversations whose appends have a leader
+}
+
+// maxCachedSeqs bounds a stripe's lastSeq map; past it the map is
+// emptied (a miss costs one consistent read).
+const maxCachedSeqs = 1024
+
+func (st *stripe) cached(conversationID string) (int64, bool) {
+	st.Lock()
+	defer st.Unlock()
+	last, ok := st.lastSeqs[conversationID]
+	return last, ok
+}
+
+func (st *stripe) remember(conversationID string, last int64) {
+	st.Lock()
+	defer st.Unlock()
+	if st.lastSeqs == nil || len(st.lastSeqs) >= maxCachedSeqs {
+		st.lastSeqs = map[string]int64{}
+	}
+	st.lastSeqs[conversationID] = last
+}
+
+func (st *stripe) forget(conversationID string) {
+	st.Lock()
+	defer st.Unlock()
+	delete(st.lastSeqs, conversationID)
 }
 
 type tableNames struct {
@@ -97,11 +137,11 @@ func (s *Store) Ping(ctx context.Context) error {
 // need releasing; calls in flight finish on their own.
 func (s *Store) Close() error { return nil }
 
-// appendLock returns the mutex of conversationID's stripe.
-func (s *Store) appendLock(conversationID string) *sync.Mutex {
+// stripe returns conversationID's stripe.
+func (s *Store) stripe(conversationID string) *stripe {
 	h := fnv.New32a()
 	h.Write([]byte(conversationID))
-	return &s.appendLocks[h.Sum32()%uint32(len(s.appendLocks))]
+	return &s.stripes[h.Sum32()%uint32(len(s.stripes))]
 }
 
 // retry runs fn until it succeeds, fails with an error that is not

@@ -310,3 +310,104 @@ func TestErrors_Unavailable(t *testing.T) {
 		t.Fatalf("Ping with the table gone = %v, want %q", err, confab.CodeUnavailable)
 	}
 }
+
+// Concurrent appends to one conversation are committed in batches: sends
+// that reuse a client token (also inside one batch) get the stored
+// message, every other send a new seq, gapless.
+func TestAppendMessage_GroupCommitDuplicates(t *testing.T) {
+	s := open(t)
+	userID, convID := seed(t, s)
+	const n, tokens = 60, 6
+	var wg sync.WaitGroup
+	msgs := make([]*confab.Message, n)
+	created := make([]bool, n)
+	errs := make([]error, n)
+	for i := range n {
+		msgs[i] = &confab.Message{MessageID: fmt.Sprint("m", i), ConversationID: convID, UserID: userID, Content: fmt.Sprint("x", i),
+			MessageType: confab.MessageText, CreatedAt: t0.Add(time.Second)}
+		if i%2 == 0 {
+			msgs[i].ClientToken = fmt.Sprint("tok", i/2%tokens)
+		}
+		wg.Go(func() { created[i], errs[i] = s.AppendMessage(t.Context(), msgs[i]) })
+	}
+	wg.Wait()
+	bySeq := map[int64]string{}
+	byToken := map[string]int64{}
+	for i, m := range msgs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if m.ClientToken != "" {
+			if seq, ok := byToken[m.ClientToken]; ok && seq != m.Seq {
+				t.Fatalf("token %s answered with seqs %d and %d", m.ClientToken, seq, m.Seq)
+			}
+			byToken[m.ClientToken] = m.Seq
+		}
+		if created[i] {
+			if other, dup := bySeq[m.Seq]; dup {
+				t.Fatalf("seq %d given to %s and %s", m.Seq, other, m.MessageID)
+			}
+			bySeq[m.Seq] = m.MessageID
+		}
+	}
+	const want = n/2 + tokens // the untokened half, and one per token
+	if len(bySeq) != want {
+		t.Fatalf("%d created, want %d", len(bySeq), want)
+	}
+	for seq := int64(1); seq <= want; seq++ {
+		if _, ok := bySeq[seq]; !ok {
+			t.Fatalf("seq %d missing of 1..%d", seq, want)
+		}
+	}
+	c, err := s.GetConversation(t.Context(), convID)
+	if err != nil || c.LastSeq != want || c.MessageCount != want {
+		t.Fatalf("conversation %+v, %v; want LastSeq and MessageCount %d", c, err, want)
+	}
+}
+
+// A recipe deployment's messages table, made as the recipe's create-table
+// makes it (provisioned, MessagesByTime only), gets confab's indexes added
+// in place at Open; without table creation, Open refuses missing tables.
+func TestOpen_RecipeTableGetsIndexes(t *testing.T) {
+	prefix := freshPrefix(t)
+	_, err := dynamodb.Open(t.Context(), dynamodb.Config{Region: region, Endpoint: endpoint(t), TablePrefix: prefix})
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("Open without table creation on an empty account = %v, want a missing-table error", err)
+	}
+	c := rawClient(t)
+	s := func(v string) *string { return &v }
+	_, err = c.CreateTable(t.Context(), &ddb.CreateTableInput{
+		TableName: s(prefix + "messages"),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: s("conversationId"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s("messageId"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s("createdAt"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema: []types.KeySchemaElement{{AttributeName: s("conversationId"), KeyType: types.KeyTypeHash}, {AttributeName: s("messageId"), KeyType: types.KeyTypeRange}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{IndexName: s("MessagesByTime"),
+			KeySchema:             []types.KeySchemaElement{{AttributeName: s("conversationId"), KeyType: types.KeyTypeHash}, {AttributeName: s("createdAt"), KeyType: types.KeyTypeRange}},
+			Projection:            &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			ProvisionedThroughput: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(5)}}},
+		ProvisionedThroughput: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(5)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openPrefix(t, prefix)
+	out, err := c.DescribeTable(t.Context(), &ddb.DescribeTableInput{TableName: s(prefix + "messages")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, g := range out.Table.GlobalSecondaryIndexes {
+		names = append(names, aws.ToString(g.IndexName))
+	}
+	slices.Sort(names)
+	if want := []string{"MessagesByAge", "MessagesBySeq", "MessagesByTime"}; !slices.Equal(names, want) {
+		t.Fatalf("indexes %v, want %v", names, want)
+	}
+	userID, convID := seed(t, st)
+	send(t, st, userID, convID, "m1", t0)
+	if msgs, err := st.ListMessages(t.Context(), convID, 0, 10); err != nil || len(msgs) != 1 {
+		t.Fatalf("ListMessages on the recipe table = %d, %v; want 1", len(msgs), err)
+	}
+}

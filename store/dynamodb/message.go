@@ -47,69 +47,87 @@ func readMessage(it item) *confab.Message {
 	}
 }
 
-// AppendMessage implements confab.MessageStore. The conversation item is
-// the counter. One TransactWriteItems
+// appendOne appends m alone (see AppendMessage) in one TransactWriteItems:
 //
-//  1. updates the conversation: lastSeq to L+1 on the condition that it is
-//     still L (as read, consistently), with the summary and count;
-//  2. puts the message on attribute_not_exists;
-//  3. puts the clientToken marker on attribute_not_exists (DynamoDB's own
+//  1. the conversation: lastSeq from L to L+1 on the condition that it is
+//     still L, with the summary and count;
+//  2. the message, on attribute_not_exists;
+//  3. the clientToken marker, on attribute_not_exists (DynamoDB's own
 //     ClientRequestToken only dedupes for ten minutes).
 //
-// A lost race on (1), another node having appended, is retried with
-// jittered backoff; this node's own appends to a conversation wait for
-// each other on a mutex, so they do not race each other. A failed (3) is a
-// retry that raced past the marker check, answered with the stored
-// message.
-func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, error) {
+// L is the value this node last saw (see stripe), read consistently when
+// it has none. A failed (1) is a lost race (another node appended) or a
+// stale L: it reads the conversation and retries with jittered backoff. A
+// failed (3) is a retry of a send: it is answered with the stored message.
+func (s *Store) appendOne(ctx context.Context, st *stripe, m *confab.Message) (bool, error) {
 	const op = "append message"
-	mu := s.appendLock(m.ConversationID)
-	mu.Lock()
-	defer mu.Unlock()
 	created := false
 	err := s.retry(ctx, op, func() error {
-		if m.ClientToken != "" {
-			stored, err := s.byClientToken(ctx, m)
-			if err != nil || stored != nil {
-				if stored != nil {
-					*m = *stored
-				}
-				return err
-			}
-		}
-		conv, err := s.get(ctx, op, s.t.conversations, convKey(m.ConversationID))
+		last, err := s.lastSeq(ctx, st, m.ConversationID)
 		if err != nil {
 			return err
 		}
-		if conv == nil {
-			return notFound("conversation")
+		_, err = s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: s.appendWrites([]*confab.Message{m}, last)})
+		switch {
+		case m.ClientToken != "" && conditionFailed(err, 2):
+			stored, err := s.byClientToken(ctx, m)
+			if err != nil || stored == nil {
+				return cmp.Or(err, errLostRace) // purged meanwhile: append anew
+			}
+			*m = *stored
+			return nil
+		case conditionFailed(err, 0):
+			st.forget(m.ConversationID)
+			return errLostRace
+		case conditionFailed(err, 1):
+			return conflict(op, "message id already used")
+		case err != nil:
+			st.forget(m.ConversationID)
+			return err
 		}
-		last := getN(conv, "lastSeq")
-		u := newUpdate().set("lastSeq", avN(last+1)).
-			set("lastMessage", avS(confab.Preview(m.Content))).set("lastMessageAt", avT(m.CreatedAt))
-		u.setExpr("messageCount", "if_not_exists("+u.name("messageCount")+", "+u.value(avN(0))+") + "+u.value(avN(1)))
-		tx := []types.TransactWriteItem{
-			{Update: u.txUpdate(s.t.conversations, convKey(m.ConversationID), lastSeqIs(u, last))},
-			{Put: &types.Put{TableName: &s.t.messages, Item: messageItem(m, last+1), ConditionExpression: aws.String("attribute_not_exists(messageId)")}},
-		}
+		st.remember(m.ConversationID, last+1)
+		m.Seq, created = last+1, true
+		return nil
+	})
+	return created, err
+}
+
+// lastSeq returns the conversation's lastSeq as this node last saw it, or
+// as a consistent read finds it.
+func (s *Store) lastSeq(ctx context.Context, st *stripe, conversationID string) (int64, error) {
+	if last, ok := st.cached(conversationID); ok {
+		return last, nil
+	}
+	conv, err := s.get(ctx, "append message", s.t.conversations, convKey(conversationID))
+	if err != nil {
+		return 0, err
+	}
+	if conv == nil {
+		return 0, notFound("conversation")
+	}
+	return getN(conv, "lastSeq"), nil
+}
+
+// appendWrites are the items that append msgs (of one conversation, in
+// order) after seq last: the conversation's update first, then each
+// message and its clientToken marker.
+func (s *Store) appendWrites(msgs []*confab.Message, last int64) []types.TransactWriteItem {
+	n := int64(len(msgs))
+	newest := msgs[n-1]
+	u := newUpdate().set("lastSeq", avN(last+n)).
+		set("lastMessage", avS(confab.Preview(newest.Content))).set("lastMessageAt", avT(newest.CreatedAt))
+	u.setExpr("messageCount", "if_not_exists("+u.name("messageCount")+", "+u.value(avN(0))+") + "+u.value(avN(n)))
+	tx := []types.TransactWriteItem{{Update: u.txUpdate(s.t.conversations, convKey(newest.ConversationID), lastSeqIs(u, last))}}
+	for i, m := range msgs {
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.messages, Item: messageItem(m, last+1+int64(i)),
+			ConditionExpression: aws.String("attribute_not_exists(messageId)")}})
 		if m.ClientToken != "" {
 			tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.confab,
 				Item:                with(clientTokenKey(m.ConversationID, m.UserID, m.ClientToken), item{"messageId": avS(m.MessageID)}),
 				ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 		}
-		_, err = s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: tx})
-		switch {
-		case conditionFailed(err, 0), conditionFailed(err, 2):
-			return errLostRace
-		case conditionFailed(err, 1):
-			return conflict(op, "message id already used")
-		case err != nil:
-			return err
-		}
-		m.Seq, created = last+1, true
-		return nil
-	})
-	return created, err
+	}
+	return tx
 }
 
 // lastSeqIs is the condition that the conversation's lastSeq is still
@@ -158,9 +176,9 @@ func (s *Store) GetMessage(ctx context.Context, conversationID, messageID string
 // one read (an append in between makes it read again).
 func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
 	const op = "delete message"
-	mu := s.appendLock(conversationID)
-	mu.Lock()
-	defer mu.Unlock()
+	st := s.stripe(conversationID)
+	st.Lock()
+	defer st.Unlock()
 	var m *confab.Message
 	err := s.retry(ctx, op, func() error {
 		conv, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))

@@ -185,9 +185,9 @@ func (s *Store) queryAge(ctx context.Context, op, bucket string, cut time.Time, 
 // transaction with the conversation's update, and returns how many it
 // deleted. Messages another purge removed meanwhile are left out.
 func (s *Store) purgeBatch(ctx context.Context, op, conversationID string, batch []*confab.Message) (int, error) {
-	mu := s.appendLock(conversationID)
-	mu.Lock()
-	defer mu.Unlock()
+	st := s.stripe(conversationID)
+	st.Lock()
+	defer st.Unlock()
 	removed := 0
 	err := s.retry(ctx, op, func() error {
 		conv, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))

@@ -28,7 +28,19 @@ type tableSpec struct {
 	indexes []indexSpec
 }
 
-type indexSpec struct{ name, hash, rangeK string }
+// indexSpec is a global secondary index; include lists the attributes it
+// projects besides the keys (nil: all of them).
+type indexSpec struct {
+	name, hash, rangeK string
+	include            []string
+}
+
+func (ix indexSpec) projection() *types.Projection {
+	if ix.include == nil {
+		return &types.Projection{ProjectionType: types.ProjectionTypeAll}
+	}
+	return &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: ix.include}
+}
 
 func (s *Store) tableSpecs() []tableSpec {
 	S, N := types.ScalarAttributeTypeS, types.ScalarAttributeTypeN
@@ -36,13 +48,16 @@ func (s *Store) tableSpecs() []tableSpec {
 		{name: s.t.messages, hash: "conversationId", rangeK: "messageId",
 			attrs: map[string]types.ScalarAttributeType{"conversationId": S, "messageId": S, "createdAt": S, "seq": N, "ageBucket": S},
 			indexes: []indexSpec{
-				{messagesByTimeIndex, "conversationId", "createdAt"},
-				{messagesBySeqIndex, "conversationId", "seq"},
-				{messagesByAgeIndex, "ageBucket", "createdAt"},
+				{name: messagesByTimeIndex, hash: "conversationId", rangeK: "createdAt"},
+				{name: messagesBySeqIndex, hash: "conversationId", rangeK: "seq"},
+				// Retention reads only what a purge needs, so the index
+				// stores no content.
+				{name: messagesByAgeIndex, hash: "ageBucket", rangeK: "createdAt",
+					include: []string{"seq", "userId", "deleted", "clientToken"}},
 			}},
 		{name: s.t.conversations, hash: "conversationId",
 			attrs:   map[string]types.ScalarAttributeType{"conversationId": S, "userId": S},
-			indexes: []indexSpec{{userConversationsIndex, "userId", "conversationId"}}},
+			indexes: []indexSpec{{name: userConversationsIndex, hash: "userId", rangeK: "conversationId"}}},
 		{name: s.t.users, hash: "userId", attrs: map[string]types.ScalarAttributeType{"userId": S}},
 		{name: s.t.confab, hash: "pk", rangeK: "sk", attrs: map[string]types.ScalarAttributeType{"pk": S, "sk": S}},
 	}
@@ -66,6 +81,11 @@ func (s *Store) ensureTables(ctx context.Context, create bool) error {
 		case err != nil:
 			return mapErr("describe table "+spec.name, err)
 		default:
+			if out.Table.TableStatus == types.TableStatusCreating { // another node is creating it
+				if err := s.waitTable(ctx, spec.name); err != nil {
+					return err
+				}
+			}
 			if err := s.ensureIndexes(ctx, spec, out.Table, create); err != nil {
 				return err
 			}
@@ -103,7 +123,7 @@ func (s *Store) createTable(ctx context.Context, spec tableSpec) error {
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
 			IndexName:  aws.String(ix.name),
 			KeySchema:  keySchema(ix.hash, ix.rangeK),
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: ix.projection(),
 		})
 	}
 	if _, err := s.db.CreateTable(ctx, in); err != nil {
@@ -112,9 +132,14 @@ func (s *Store) createTable(ctx context.Context, spec tableSpec) error {
 			return mapErr("create table "+spec.name, err)
 		}
 	}
+	return s.waitTable(ctx, spec.name)
+}
+
+// waitTable waits until the table is active.
+func (s *Store) waitTable(ctx context.Context, name string) error {
 	w := ddb.NewTableExistsWaiter(s.db, func(o *ddb.TableExistsWaiterOptions) { o.MinDelay = 100 * time.Millisecond })
-	if err := w.Wait(ctx, &ddb.DescribeTableInput{TableName: &spec.name}, 5*time.Minute); err != nil {
-		return fmt.Errorf("dynamodb: wait for table %s: %w", spec.name, err)
+	if err := w.Wait(ctx, &ddb.DescribeTableInput{TableName: &name}, 5*time.Minute); err != nil {
+		return fmt.Errorf("dynamodb: wait for table %s: %w", name, err)
 	}
 	return nil
 }
@@ -140,7 +165,7 @@ func (s *Store) ensureIndexes(ctx context.Context, spec tableSpec, table *types.
 		gsi := &types.CreateGlobalSecondaryIndexAction{
 			IndexName:  aws.String(ix.name),
 			KeySchema:  keySchema(ix.hash, ix.rangeK),
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: ix.projection(),
 		}
 		if table.BillingModeSummary == nil || table.BillingModeSummary.BillingMode != types.BillingModePayPerRequest {
 			gsi.ProvisionedThroughput = &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(5)}

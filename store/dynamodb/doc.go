@@ -1,0 +1,137 @@
+// Package dynamodb is confab.Store on Amazon DynamoDB (AWS SDK for Go v2,
+// imported as ddb). It passes the contract suite store/storetest against
+// DynamoDB Local (testdata/start-dynamodb.sh).
+//
+// # Tables
+//
+// Four tables, each name prefixed by Config.TablePrefix. The first three
+// are the recipe's, with its keys and indexes, so a recipe deployment's
+// tables are served in place (see "Recipe data" below); the fourth holds
+// what confab needs beside them. Open creates missing tables and indexes
+// with on-demand capacity unless told not to.
+//
+// <prefix>messages — the recipe's Messages table.
+//
+//	key:   conversationId (S, hash), messageId (S, range)
+//	attrs: seq (N), userId, content, messageType, createdAt and updatedAt
+//	       (ISO 8601 UTC, millisecond precision), deleted (BOOL),
+//	       clientToken, ageBucket
+//	index MessagesByTime (recipe): conversationId + createdAt
+//	index MessagesBySeq (confab):  conversationId + seq (N)
+//	index MessagesByAge (confab):  ageBucket + createdAt, for retention;
+//	       projects only seq, userId, deleted and clientToken
+//
+// <prefix>conversations — the recipe's Conversations table.
+//
+//	key:   conversationId (S, hash)
+//	attrs: name, participants (L of S, the recipe's), createdBy, createdAt,
+//	       updatedAt, messageCount (N), and confab's lastSeq, lastMessage,
+//	       lastMessageAt, purgedSeq
+//	index UserConversations (recipe): userId + conversationId; kept, unused
+//	       (the recipe never wrote userId on conversations)
+//
+// <prefix>users — the recipe's Users table.
+//
+//	key:   userId (S, hash); the recipe keys it by the Cognito sub
+//	attrs: username, email, displayName, avatarUrl, isOnline, lastSeen,
+//	       createdAt, updatedAt, and confab's credentials: passwordHash,
+//	       disabled, unconfirmed, passwordTemporary, srpSalt, srpVerifier
+//
+// <prefix>confab — confab's own items, keyed pk (S) + sk (S), no index:
+//
+//	pk                    sk                 what
+//	username#<username>   -                  uniqueness marker → userId
+//	email#<lower email>   -                  uniqueness marker → userId
+//	user#<userId>         conv#<convId>      membership: joinedAt, lastReadSeq
+//	user#<userId>         code#<purpose>     verification code
+//	user#<userId>         token#<hash>       reference to a refresh token
+//	user#<userId>         family#<familyId>  reference to a refresh family
+//	user#<userId>         conn#<nodeId>      live connections, seenAt
+//	node#<nodeId>         <userId>           reference to a connection count
+//	rtoken#<hash>         -                  refresh token
+//	family#<familyId>     -                  refresh family: user, authTime, revoked
+//	ct#<convId>           <userId>\x00<tok>  clientToken marker → messageId
+//	purge#floor           -                  oldest day retention must look at
+//
+// Markers carry no index keys, so the indexes stay sparse.
+//
+// # Access patterns
+//
+//	GetUser, GetCredentials          users GetItem (consistent)
+//	GetUsers                         users BatchGetItem (consistent)
+//	GetAccountByLogin                email marker, else username marker, then users GetItem
+//	InsertAccount                    TransactWriteItems: user + both markers, attribute_not_exists
+//	UpdateUser                       users UpdateItem, attribute_exists
+//	UpdateCredentials                TransactWriteItems: user (condition on the old email) + marker move
+//	DeleteAccount                    Query user#<id> (consistent), then TransactWriteItems of it all
+//	ListAccounts                     users Scan (consistent), filtered and sorted in memory
+//	verification codes               confab GetItem / Put / UpdateItem ADD / DeleteItem, conditional
+//	refresh tokens                   confab items above; rotation is one transaction conditioned
+//	                                 on the old token unused and the family not revoked
+//	InsertConversation               users BatchGetItem, then TransactWriteItems: conversation + memberships
+//	GetConversation                  conversations GetItem + BatchGetItem of the participants' memberships
+//	ListConversations                Query user#<id> begins_with conv# (consistent) + BatchGetItem of the
+//	                                 conversations, ordered by activity in memory
+//	ListConversationIDs              Query user#<id> begins_with conv# (consistent, ordered by id)
+//	MarkRead                         confab UpdateItem, condition lastReadSeq < seq
+//	AppendMessage                    TransactWriteItems (below)
+//	GetMessage                       messages GetItem (consistent)
+//	DeleteMessage                    TransactWriteItems: message (not deleted) + conversation (lastSeq)
+//	ListMessages, ListMessagesAfter  Query MessagesBySeq (eventually consistent)
+//	SearchMessages                   Query MessagesBySeq newest first, matched in Go (bounded)
+//	PurgeMessages                    Query MessagesByAge by day and shard, then a transaction per
+//	                                 conversation batch
+//	AdjustConnections                confab UpdateItem ADD, then Query user#<id> begins_with conn#
+//	TouchConnections                 Query node#<id>, UpdateItem each count
+//
+// # Sequence numbers
+//
+// The conversation item is the counter. An append is one
+// TransactWriteItems: the conversation's lastSeq goes from L to L+1 on the
+// condition that it is L (with the preview, lastMessageAt and count), the
+// message is put on attribute_not_exists(messageId), and the clientToken
+// marker on attribute_not_exists(pk) (DynamoDB's own ClientRequestToken
+// dedupes for ten minutes only). A node remembers the last L per
+// conversation and serialises its own appends to a conversation, so in the
+// common case an append is one call; a lost race with another node, or
+// TransactionConflict and throttling, are retried with jittered backoff
+// within Config.RetryWithin, then CodeUnavailable. Seqs are gapless under
+// any concurrency. The cost is a ceiling per conversation: appends to one
+// conversation are serial, each a transaction round trip (two write units
+// per item written).
+//
+// # Consistency
+//
+// Table reads that must see the latest write (accounts, tokens, codes,
+// conversations, memberships, GetMessage) are consistent reads. Index
+// reads are eventually consistent: ListMessagesAfter (a subscription's
+// resume) therefore stops before the first missing seq instead of
+// skipping it, unless the seq is at or below the conversation's purgedSeq
+// (retention removed it for good); the stream's gap fill asks again.
+//
+// # Search
+//
+// DynamoDB has no text index. SearchMessages reads the conversation's
+// newest SearchScanLimit messages at most and matches them with the word
+// rule of the other stores (confab.SearchWords and confab.Words, case- and
+// diacritic-folded): honest but bounded. OpenSearch, the recipe's
+// Challenge, can sit behind the same contract later.
+//
+// # Errors
+//
+// Conditional failures become the contract's codes (CodeConflict,
+// CodeNotFound); throttling, TransactionConflict, service errors and
+// unreachable endpoints are retried, then CodeUnavailable, as is a missing
+// table; anything else is CodeInternal wrapping the SDK error for the log.
+// A store error never carries a user-facing Message, so no AWS text
+// reaches a client.
+//
+// # Recipe data
+//
+// Items the recipe wrote are read as they are: ISO timestamps with or
+// without milliseconds, a conversation without lastSeq (the first append
+// gives seq 1), a message without seq (read by GetMessage with seq 0, but
+// absent from MessagesBySeq, so not listed). Memberships and seqs for the
+// recipe's history come from `confab migrate --from-dynamodb`, which
+// writes through this store.
+package dynamodb
