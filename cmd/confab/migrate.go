@@ -368,12 +368,17 @@ func (cp *recipeCopy) conversations(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, err := range bad {
-		cp.report(err)
-	}
 	counts, err := cp.r.CountMessages(ctx)
 	if err != nil {
 		return err
+	}
+	for _, err := range bad {
+		var inv *recipe.Invalid
+		if errors.As(err, &inv) && counts[inv.Key] > 0 {
+			err = fmt.Errorf("%w (so are its %d messages)", err, counts[inv.Key])
+			delete(counts, inv.Key)
+		}
+		cp.report(err)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(recipeWorkers)

@@ -409,20 +409,26 @@ func TestMain_MigrateFromDynamoDB_ErrUsage(t *testing.T) {
 	}
 }
 
-// TestMain_MigrateFromDynamoDBDuplicateUser reports the second of two
-// Users items with one username, in a dry run as in a run, and migrates
-// the first.
-func TestMain_MigrateFromDynamoDBDuplicateUser(t *testing.T) {
+// TestMain_MigrateFromDynamoDBInvalidItems reports, in a dry run as in a
+// run, the second of two Users items with one username (and migrates the
+// first), and a conversation without createdBy together with its message.
+func TestMain_MigrateFromDynamoDBInvalidItems(t *testing.T) {
 	f := newRecipeFixture(t)
 	for _, id := range []string{"dup-1", "dup-2"} {
 		f.d.Put(f.d.Tables.Users, map[string]types.AttributeValue{
 			"userId": &types.AttributeValueMemberS{Value: id}, "username": &types.AttributeValueMemberS{Value: "dup"},
 		})
 	}
+	f.d.Put(f.d.Tables.Conversations, map[string]types.AttributeValue{
+		"conversationId": &types.AttributeValueMemberS{Value: "damaged"}, "createdAt": &types.AttributeValueMemberS{Value: recipetest.ISO8601(f.t0)},
+	})
+	f.d.SendMessage(f.alice, "damaged", "into the void", "TEXT", f.t0)
 	for _, flags := range [][]string{{"--dry-run"}, {"--to", "sqlite", "--data", t.TempDir()}} {
 		out, errOut, err := f.migrate(flags...)
-		if err == nil || !strings.Contains(out, "4 users") || !strings.Contains(out, "3 items") || !strings.Contains(errOut, `user "dup-2": user "dup-1" has the same username dup`) {
-			t.Fatalf("migrate %v: err %v, stdout %q, stderr %q; want dup-1 migrated and dup-2 reported", flags, err, out, errOut)
+		if err == nil || !strings.Contains(out, "4 users") || !strings.Contains(out, "4 items") ||
+			!strings.Contains(errOut, `user "dup-2": user "dup-1" has the same username dup`) ||
+			!strings.Contains(errOut, `item "damaged": createdBy is missing (so are its 1 messages)`) {
+			t.Fatalf("migrate %v: err %v, stdout %q, stderr %q; want dup-1 migrated, dup-2 and the damaged conversation reported", flags, err, out, errOut)
 		}
 	}
 }
