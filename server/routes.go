@@ -44,7 +44,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{}))
 	mux.Handle("GET /", s.webHandler())
 
-	return s.recoverPanics(s.logRequests(s.cors(mux)))
+	return s.recoverPanics(s.logRequests(s.limitRequests(s.cors(mux))))
 }
 
 // websocketOnly hands WebSocket upgrades to the GraphQL transports
@@ -58,8 +58,8 @@ func (s *Server) websocketOnly(w http.ResponseWriter, r *http.Request) {
 	s.gql.ServeHTTP(w, r)
 }
 
-// requireToken guards POST /graphql: content type, body size and a valid
-// token are checked before any resolver runs. Failures answer the way
+// requireToken guards POST /graphql: content type, a valid token and body
+// size are checked, in that order, before any resolver runs. Failures answer the way
 // AppSync does (protocols.md §3.2): 401 with x-amzn-ErrorType
 // UnauthorizedException for token problems, 400 for bodies that are not a
 // GraphQL request; never 5xx for bad input.
@@ -67,7 +67,22 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if err != nil || (mt != "application/json" && mt != "application/graphql-response+json") {
+			refuseUnread(w)
 			writeGraphQLError(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "Content-Type must be application/json.")
+			return
+		}
+		// The token before the body: a stranger gets no server time to
+		// trickle a body in.
+		token := r.Header.Get("Authorization")
+		if token == "" {
+			refuseUnread(w)
+			writeGraphQLError(w, http.StatusUnauthorized, "UnauthorizedException", "Valid authorization header not provided.")
+			return
+		}
+		id, err := s.auth.Verify(token)
+		if err != nil {
+			refuseUnread(w)
+			writeGraphQLError(w, http.StatusUnauthorized, "UnauthorizedException", confab.ErrorMessage(err))
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
@@ -81,16 +96,6 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 			return
 		case len(bytes.TrimSpace(body)) == 0:
 			writeGraphQLError(w, http.StatusBadRequest, "MalformedHttpRequestException", "Request body is empty.")
-			return
-		}
-		token := r.Header.Get("Authorization")
-		if token == "" {
-			writeGraphQLError(w, http.StatusUnauthorized, "UnauthorizedException", "Valid authorization header not provided.")
-			return
-		}
-		id, err := s.auth.Verify(token)
-		if err != nil {
-			writeGraphQLError(w, http.StatusUnauthorized, "UnauthorizedException", confab.ErrorMessage(err))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

@@ -48,6 +48,17 @@ type Config struct {
 	// /cognito/ (server/cognito). Nil: one with the accounts service's
 	// pool and client, no client secret and no admin key.
 	Cognito http.Handler
+	// ReadTimeout bounds the time to receive a request's body, from the
+	// end of its headers (which must come within 10 s). WebSocket
+	// upgrades are exempt. Default 10 s.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds the time to answer a request once its body is
+	// in. WebSocket upgrades are exempt. Default 30 s.
+	WriteTimeout time.Duration
+	// MaxRequestsPerAddress bounds the HTTP requests (not WebSockets) one
+	// client address (IPv6: one /64) may have unfinished at once; more are
+	// answered 429. Default 64; negative: unlimited.
+	MaxRequestsPerAddress int
 	// Version is reported by /healthz.
 	Version string
 }
@@ -63,6 +74,7 @@ type Server struct {
 	hub      *realtime.Hub
 	gql      *handler.Server
 	metrics  *metrics
+	inflight *inflight
 	handler  http.Handler
 	http     *http.Server
 	listener net.Listener
@@ -77,10 +89,20 @@ func New(cfg Config, chatSvc *chat.Service, authSvc *auth.Service, store confab.
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 256 << 10
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 10 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.MaxRequestsPerAddress == 0 {
+		cfg.MaxRequestsPerAddress = 64
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, logger: logger, chat: chatSvc, auth: authSvc, store: store, broker: broker}
+	s := &Server{cfg: cfg, logger: logger, chat: chatSvc, auth: authSvc, store: store, broker: broker,
+		inflight: &inflight{max: cfg.MaxRequestsPerAddress, n: map[string]int{}}}
 	s.metrics = newMetrics(reg, s)
 
 	rt := cfg.Realtime

@@ -46,6 +46,11 @@ type serveConfig struct {
 	ConnsPerUser     int
 	ConnsPerAddress  int
 	DebugAddr        string
+	ReadTimeout      time.Duration
+	WriteTimeout     time.Duration
+	ReqsPerAddress   int
+	MetricsAddr      string
+	MetricsToken     string
 	Postgres         string
 	NATS             string
 }
@@ -54,7 +59,7 @@ type serveConfig struct {
 // tool's clients all come from one address and share a few accounts.
 var unlimitedFlags = []string{
 	"--signups-per-minute", "-1", "--logins-per-minute", "-1", "--sends-per-second", "-1",
-	"--max-conns-per-user", "-1", "--max-conns-per-address", "-1",
+	"--max-conns-per-user", "-1", "--max-conns-per-address", "-1", "--max-requests-per-address", "-1",
 }
 
 // serveSettings is the table of confab serve's settings.
@@ -86,6 +91,9 @@ func serveSettings(c *serveConfig) []setting {
 		{"sends-per-second", "0", "sendMessage calls allowed per user per second, bursts of twice that (-1: unlimited)", pkgDefault(float(&c.SendsPerSecond), "chat", chat.DefaultSendsPerSecond)},
 		{"max-conns-per-user", "100", "live WebSocket connections per user on this node (-1: unlimited)", integer(&c.ConnsPerUser)},
 		{"max-conns-per-address", "1000", "live WebSocket connections per client address (IPv6: per /64) on this node (-1: unlimited)", integer(&c.ConnsPerAddress)},
+		{"read-timeout", "10s", "time to receive a request body once its headers are in (WebSocket upgrades exempt)", duration(&c.ReadTimeout)},
+		{"write-timeout", "30s", "time to answer a request once its body is in (WebSocket upgrades exempt)", duration(&c.WriteTimeout)},
+		{"max-requests-per-address", "64", "unfinished HTTP requests per client address (IPv6: per /64), not WebSockets; more get 429 (-1: unlimited)", integer(&c.ReqsPerAddress)},
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
 	}
 }
@@ -157,12 +165,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 
 	srv := server.New(server.Config{
-		Addr:           c.HTTP,
-		TLSCertFile:    c.TLSCert,
-		TLSKeyFile:     c.TLSKey,
-		MaxBodyBytes:   int64(c.MaxBodyBytes),
-		AllowedOrigins: splitList(c.AllowedOrigins),
-		GraphQL:        graph.Limits{Introspection: c.Introspection},
+		Addr:                  c.HTTP,
+		TLSCertFile:           c.TLSCert,
+		TLSKeyFile:            c.TLSKey,
+		MaxBodyBytes:          int64(c.MaxBodyBytes),
+		ReadTimeout:           c.ReadTimeout,
+		WriteTimeout:          c.WriteTimeout,
+		MaxRequestsPerAddress: c.ReqsPerAddress,
+		AllowedOrigins:        splitList(c.AllowedOrigins),
+		GraphQL:               graph.Limits{Introspection: c.Introspection},
 		Realtime: realtime.Config{KeepAlive: c.KeepAlive, MaxSubscriptions: c.MaxSubscriptions,
 			MaxConnsPerUser: c.ConnsPerUser, MaxConnsPerAddress: c.ConnsPerAddress},
 		Version: version,
