@@ -160,7 +160,9 @@ func TestRequestsPerAddress(t *testing.T) {
 
 	c := rawRequest(t, ts.Server, head("/auth/login", 2), `{}`)
 	status, body := readStatus(t, c, 5*time.Second)
-	var out struct{ Errors []struct{ ErrorType, Message string } }
+	var out struct {
+		Errors []struct{ ErrorType, Message string }
+	}
 	if status != http.StatusTooManyRequests || json.Unmarshal([]byte(body), &out) != nil || len(out.Errors) != 1 || out.Errors[0].Message == "" {
 		t.Fatalf("4th request: %d %s; want 429 with a JSON error", status, body)
 	}

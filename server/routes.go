@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -17,7 +18,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/internal/errortype"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -98,11 +101,42 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusBadRequest, "MalformedHttpRequestException", "Request body is empty.")
 			return
 		}
+		if msg := notGraphQLRequest(body); msg != "" {
+			writeBadInput(w, msg)
+			return
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		ctx := confab.WithIdentity(r.Context(), id)
 		setLogUser(ctx, id.UserID)
 		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// notGraphQLRequest returns why body is not one GraphQL request (a JSON
+// object with a query string, and variables and extensions objects if
+// any), or "" when it is one. It is checked here so that gqlgen's decode
+// error, which quotes the whole body, is never produced: bodies are never
+// logged.
+func notGraphQLRequest(body []byte) string {
+	if bytes.TrimSpace(body)[0] == '[' {
+		return "Batched operations (a JSON array) are not supported: send one operation per request."
+	}
+	var p graphql.RawParams
+	if err := json.Unmarshal(body, &p); err != nil {
+		return "The request body must be a JSON object with a query string, and variables and extensions objects if any."
+	}
+	return ""
+}
+
+// writeBadInput answers 400 with a GraphQL error of code BAD_USER_INPUT,
+// in AppSync's HTTP error shape as writeGraphQLError.
+func writeBadInput(w http.ResponseWriter, message string) {
+	w.Header().Set("x-amzn-ErrorType", errortype.BadRequest)
+	writeJSON(w, http.StatusBadRequest, map[string]any{
+		"errors": []map[string]any{{"errorType": errortype.BadRequest, "message": message,
+			"extensions": map[string]string{"code": string(confab.CodeInvalid), "errorType": errortype.Of(confab.CodeInvalid)}}},
+		"message": message,
 	})
 }
 

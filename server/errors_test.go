@@ -1,0 +1,66 @@
+package server
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// postGraphQLRaw posts body to /graphql with token and returns the status
+// and the decoded answer.
+func postGraphQLRaw(t *testing.T, ts *testServer, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, ts.URL()+"/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("answer %q: %v", raw, err)
+	}
+	return res.StatusCode, out
+}
+
+func firstErrorCode(out map[string]any) (code, message string) {
+	errs, _ := out["errors"].([]any)
+	if len(errs) == 0 {
+		return "", ""
+	}
+	e, _ := errs[0].(map[string]any)
+	message, _ = e["message"].(string)
+	ext, _ := e["extensions"].(map[string]any)
+	code, _ = ext["code"].(string)
+	return code, message
+}
+
+// TestGraphQLBody_NotARequest: batched arrays and bodies that are not a
+// GraphQL request are BAD_USER_INPUT / 400 with a message saying what to
+// send, nothing at ERROR, and no part of the body in the logs.
+func TestGraphQLBody_NotARequest(t *testing.T) {
+	ts := newTestServer(t, Config{}, nil)
+	token := signUpAndIn(t, ts)
+	for _, tt := range []struct{ body, want string }{
+		{`[{"query":"{ me { userId } }","variables":{"x":"s3cret-a"}}]`, "Batched"},
+		{` {"query": "{ me { userId } }", "variables": {"x":"s3cret-b"}`, "JSON object"},
+		{`{"query": 5, "x":"s3cret-c"}`, "JSON object"},
+		{`"s3cret-d"`, "JSON object"},
+		{`{"query": "{ me { userId } }", "variables": "s3cret-e"}`, "JSON object"},
+	} {
+		status, out := postGraphQLRaw(t, ts, token, tt.body)
+		code, msg := firstErrorCode(out)
+		if status != http.StatusBadRequest || code != "BAD_USER_INPUT" || !strings.Contains(msg, tt.want) {
+			t.Errorf("%s: %d %v, want 400 BAD_USER_INPUT saying %q", tt.body, status, out, tt.want)
+		}
+	}
+	logs := ts.logText()
+	if strings.Contains(logs, "s3cret") || strings.Contains(logs, `"level":"ERROR"`) {
+		t.Errorf("logs hold a body or an ERROR:\n%s", logs)
+	}
+}
