@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"github.com/confab-chat/confab/auth"
 	"io"
 	"net/http"
 	"strings"
@@ -63,4 +66,49 @@ func TestGraphQLBody_NotARequest(t *testing.T) {
 	if strings.Contains(logs, "s3cret") || strings.Contains(logs, `"level":"ERROR"`) {
 		t.Errorf("logs hold a body or an ERROR:\n%s", logs)
 	}
+}
+
+// TestRefresh_DeletedUser: a deleted account's refresh token is refused
+// like any other unusable refresh token (NotAuthorized, the status of
+// every refresh refusal), not 404, which would tell a token holder the
+// account is gone.
+func TestRefresh_DeletedUser(t *testing.T) {
+	ts := newTestServer(t, Config{}, nil)
+	ctx := context.Background()
+	if _, err := ts.auth.SignUp(ctx, auth.SignUpInput{Email: "gone@example.com", Password: "Passw0rd-1"}, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.auth.Login(ctx, "gone@example.com", "Passw0rd-1", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.auth.DeleteAccount(ctx, "gone@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	deleted := refresh(t, ts, tok.RefreshToken)
+	unknown := refresh(t, ts, "made-up")
+	if deleted.status != unknown.status || deleted.code != "NotAuthorized" || deleted.status/100 != 4 || deleted.status == http.StatusNotFound {
+		t.Errorf("deleted user's refresh = %d %s; unknown token's = %d %s; want the same NotAuthorized answer", deleted.status, deleted.code, unknown.status, unknown.code)
+	}
+	if strings.Contains(ts.logText(), `"level":"ERROR"`) {
+		t.Errorf("logged at ERROR:\n%s", ts.logText())
+	}
+}
+
+type refreshAnswer struct {
+	status int
+	code   string
+}
+
+func refresh(t *testing.T, ts *testServer, token string) refreshAnswer {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"refreshToken": token})
+	res, err := http.Post(ts.URL()+"/auth/refresh", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out errorBody
+	json.NewDecoder(res.Body).Decode(&out)
+	return refreshAnswer{res.StatusCode, out.Error.Code}
 }

@@ -155,19 +155,28 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
 }
 
-// readyz reports whether the store and the broker answer.
+// readyz reports whether the store and the broker answer (the store also
+// that it can write): 200, or 503 naming what failed and why. The reason
+// is the error's text (e.g. "sqlite: ping: write: database or disk is
+// full"): an operator's answer, holding no user data.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	status := map[string]string{"store": "ok", "broker": "ok"}
-	code := http.StatusOK
+	status := map[string]any{"store": "ok", "broker": "ok"}
+	reasons := map[string]string{}
 	if err := s.store.Ping(ctx); err != nil {
 		status["store"] = "unavailable"
-		code = http.StatusServiceUnavailable
+		reasons["store"] = err.Error()
 	}
 	if err := s.broker.Ping(ctx); err != nil {
 		status["broker"] = "unavailable"
+		reasons["broker"] = err.Error()
+	}
+	code := http.StatusOK
+	if len(reasons) > 0 {
 		code = http.StatusServiceUnavailable
+		status["reasons"] = reasons
+		s.logger.WarnContext(ctx, "not ready", "reasons", reasons)
 	}
 	writeJSON(w, code, status)
 }
