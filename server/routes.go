@@ -22,7 +22,6 @@ import (
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/internal/errortype"
 	"github.com/gorilla/websocket"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 func (s *Server) routes() http.Handler {
@@ -44,7 +43,11 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{}))
+	if s.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", s.metricsHandler())
+	} else { // served on its own address; not the web client's page either
+		mux.Handle("GET /metrics", http.NotFoundHandler())
+	}
 	mux.Handle("GET /", s.webHandler())
 
 	return s.recoverPanics(s.logRequests(s.limitRequests(s.cors(mux))))

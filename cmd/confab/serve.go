@@ -94,6 +94,8 @@ func serveSettings(c *serveConfig) []setting {
 		{"read-timeout", "10s", "time to receive a request body once its headers are in (WebSocket upgrades exempt)", duration(&c.ReadTimeout)},
 		{"write-timeout", "30s", "time to answer a request once its body is in (WebSocket upgrades exempt)", duration(&c.WriteTimeout)},
 		{"max-requests-per-address", "64", "unfinished HTTP requests per client address (IPv6: per /64), not WebSockets; more get 429 (-1: unlimited)", integer(&c.ReqsPerAddress)},
+		{"metrics-addr", "", "serve GET /metrics on this address only (keep it private) instead of on --http", str(&c.MetricsAddr)},
+		{"metrics-token", "", "require Authorization: Bearer <token> on GET /metrics", str(&c.MetricsToken)},
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
 	}
 }
@@ -172,6 +174,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		ReadTimeout:           c.ReadTimeout,
 		WriteTimeout:          c.WriteTimeout,
 		MaxRequestsPerAddress: c.ReqsPerAddress,
+		MetricsAddr:           c.MetricsAddr,
+		MetricsToken:          c.MetricsToken,
 		AllowedOrigins:        splitList(c.AllowedOrigins),
 		GraphQL:               graph.Limits{Introspection: c.Introspection},
 		Realtime: realtime.Config{KeepAlive: c.KeepAlive, MaxSubscriptions: c.MaxSubscriptions,
@@ -188,7 +192,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		defer stopDebug()
 	}
-	logger.Info("confab serving", "url", srv.URL(), "data", c.Data, "store", c.Store, "broker", c.Broker, "version", version)
+	logger.Info("confab serving", "url", srv.URL(), "metrics", srv.MetricsURL(), "data", c.Data, "store", c.Store, "broker", c.Broker, "version", version)
 	fmt.Fprintf(m.Stdout, "confab %s listening on %s\n", version, srv.URL())
 	if m.Ready != nil {
 		m.Ready(srv.URL())
