@@ -24,6 +24,8 @@ type Store struct {
 	write *sql.DB   // one connection (SQLite has one writer anyway): every write
 	read  *readPool // a pool of readReaders connections: every read
 	w     *writer   // group commit of AppendMessage; owns its goroutine
+
+	searchIndexOnly bool // tests: SearchMessages always uses messages_fts
 }
 
 // busyTimeout is how long, in milliseconds, a connection waits for a lock

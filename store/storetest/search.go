@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"testing"
 
 	"github.com/confab-chat/confab"
 )
@@ -12,6 +13,18 @@ var searchTests = []test{
 	{"SearchMessages/OnlyThatConversationLive", testSearchScope},
 	{"SearchMessages/NoWordsEmpty", testSearchNoWords},
 	{"SearchMessages/HostileInputSafe", testSearchHostile},
+}
+
+// RunSearch runs the contract's SearchMessages properties alone, for a
+// store that has more than one way to search (e.g. SQLite, index or scan)
+// to run once per way.
+func RunSearch(t *testing.T, open func(t *testing.T) confab.Store) {
+	for _, tt := range searchTests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(newFixture(t, open(t)))
+		})
+	}
 }
 
 // search returns the contents found for terms, failing on an error.
