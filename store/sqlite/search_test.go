@@ -2,6 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -104,4 +107,64 @@ func TestSearch_SmallConversationIgnoresNeighbour(t *testing.T) {
 			t.Errorf("search %q next to a large conversation took %v, alone %v", terms, got, base)
 		}
 	}
+}
+
+// BenchmarkStore_SearchSmallNextToLarge searches a 10-message
+// conversation for a common prefix ("a"), a word in a fifth of the
+// messages ("pizza") and a rare one, in a database holding nothing else
+// ("Alone") and in one where another conversation holds
+// CONFAB_BENCH_NEIGHBOUR messages, default 1,000,000 ("Crowded"), in
+// the same run; it reports each one's p99.
+func BenchmarkStore_SearchSmallNextToLarge(b *testing.B) {
+	n := 1_000_000
+	if v := os.Getenv("CONFAB_BENCH_NEIGHBOUR"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatalf("CONFAB_BENCH_NEIGHBOUR = %q: %v", v, err)
+		}
+	}
+	alone, crowded := benchOpen(b), benchOpen(b)
+	for _, s := range []*Store{alone, crowded} {
+		seedUser(b, s)
+		fillConversation(b, s, "small", 10)
+	}
+	t0 := time.Now()
+	fillConversation(b, crowded, "big", n)
+	b.Logf("neighbour of %d messages filled in %v", n, time.Since(t0).Round(time.Second))
+	for _, terms := range []string{"a", "pizza", "rare"} {
+		b.Run(terms, func(b *testing.B) {
+			// Alternate the two databases, so that the load of a shared
+			// host falls on both alike.
+			var lat [2][]time.Duration
+			for b.Loop() {
+				for i, s := range []*Store{alone, crowded} {
+					t0 := time.Now()
+					if _, err := s.SearchMessages(context.Background(), "small", terms, 20); err != nil {
+						b.Fatal(err)
+					}
+					lat[i] = append(lat[i], time.Since(t0))
+				}
+			}
+			pa, pc := p99(lat[0]), p99(lat[1])
+			b.ReportMetric(pa.Seconds()*1000, "alone-p99-ms")
+			b.ReportMetric(pc.Seconds()*1000, "crowded-p99-ms")
+			b.ReportMetric(float64(pc)/float64(pa), "p99-ratio")
+		})
+	}
+}
+
+func p99(lat []time.Duration) time.Duration {
+	slices.Sort(lat)
+	return lat[len(lat)*99/100]
+}
+
+// benchOpen opens a store in b.TempDir.
+func benchOpen(b *testing.B) *Store {
+	b.Helper()
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
 }
