@@ -64,11 +64,11 @@ func (s *Server) websocketOnly(w http.ResponseWriter, r *http.Request) {
 	s.gql.ServeHTTP(w, r)
 }
 
-// requireToken guards POST /graphql: content type, a valid token and body
-// size are checked, in that order, before any resolver runs. Failures answer the way
-// AppSync does (protocols.md §3.2): 401 with x-amzn-ErrorType
-// UnauthorizedException for token problems, 400 for bodies that are not a
-// GraphQL request; never 5xx for bad input.
+// requireToken guards POST /graphql: content type, a valid token, then
+// body size and shape are checked before any resolver runs. Failures
+// answer the way AppSync does (protocols.md §3.2): 401 with
+// x-amzn-ErrorType UnauthorizedException for token problems, 400 for
+// bodies that are not a GraphQL request; never 5xx for bad input.
 func (s *Server) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
