@@ -12,9 +12,10 @@
 //   - *.resolvers.go: resolver methods only. Each reads the caller, calls
 //     one chat.Service method and converts the result (convert.go);
 //     subscriptions return the channel chat gives them.
-//   - handler.go: NewServer, the executor with its limits (depth,
-//     complexity, introspection; limits.go), error presenter and per-operation
-//     loaders (loaders.go, which batch Message.author).
+//   - handler.go: NewServer, the executor with its limits (expanded size,
+//     searches and introspection, size.go, checked first; depth, limits.go;
+//     complexity, with searchMessages weighed by its limit), error presenter
+//     and per-operation loaders (loaders.go, which batch Message.author).
 //   - errors.go: the presenter and recover function, the one place a GraphQL
 //     error gets its wire form: a *confab.Error's safe message,
 //     extensions.code and the AppSync errorType (internal/errortype); any

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/confab-chat/confab"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -96,6 +99,25 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 			func() float64 { return float64(s.chat.Stats().Evicted) }),
 	)
 	return m
+}
+
+// metricsHandler serves the Prometheus exposition, behind
+// cfg.MetricsToken when one is set.
+func (s *Server) metricsHandler() http.Handler {
+	h := promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{})
+	if s.cfg.MetricsToken == "" {
+		return h
+	}
+	want := []byte("Bearer " + s.cfg.MetricsToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]string{
+				"code": string(confab.CodeUnauthenticated), "message": "GET /metrics needs Authorization: Bearer <--metrics-token>."}})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // ExtensionName implements graphql.HandlerExtension.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -17,9 +18,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/internal/errortype"
 	"github.com/gorilla/websocket"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 func (s *Server) routes() http.Handler {
@@ -41,10 +43,14 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{}))
+	if s.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", s.metricsHandler())
+	} else { // served on its own address; not the web client's page either
+		mux.Handle("GET /metrics", http.NotFoundHandler())
+	}
 	mux.Handle("GET /", s.webHandler())
 
-	return s.recoverPanics(s.logRequests(s.cors(mux)))
+	return s.recoverPanics(s.logRequests(s.limitRequests(s.cors(mux))))
 }
 
 // websocketOnly hands WebSocket upgrades to the GraphQL transports
@@ -58,16 +64,38 @@ func (s *Server) websocketOnly(w http.ResponseWriter, r *http.Request) {
 	s.gql.ServeHTTP(w, r)
 }
 
-// requireToken guards POST /graphql: content type, body size and a valid
-// token are checked before any resolver runs. Failures answer the way
-// AppSync does (protocols.md §3.2): 401 with x-amzn-ErrorType
-// UnauthorizedException for token problems, 400 for bodies that are not a
-// GraphQL request; never 5xx for bad input.
+// requireToken guards POST /graphql: content type, a valid token, then
+// body size and shape are checked before any resolver runs. Failures
+// answer the way AppSync does (protocols.md §3.2): 401 with
+// x-amzn-ErrorType UnauthorizedException for token problems, 400 for
+// bodies that are not a GraphQL request; never 5xx for bad input.
 func (s *Server) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if err != nil || (mt != "application/json" && mt != "application/graphql-response+json") {
+			refuseUnread(w)
 			writeGraphQLError(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "Content-Type must be application/json.")
+			return
+		}
+		// The token before the body: a stranger gets no server time to
+		// trickle a body in.
+		token := r.Header.Get("Authorization")
+		if token == "" {
+			refuseUnread(w)
+			writeGraphQLError(w, http.StatusUnauthorized, "UnauthorizedException", "Valid authorization header not provided.")
+			return
+		}
+		id, err := s.auth.Verify(token)
+		if confab.ErrorCode(err) == confab.CodeUnavailable {
+			// The revocation lookup could not be made: retryable, and
+			// Amplify retries 503 (protocols.md §3.2).
+			refuseUnread(w)
+			writeGraphQLError(w, http.StatusServiceUnavailable, "ServiceUnavailableException", confab.ErrorMessage(err))
+			return
+		}
+		if err != nil {
+			refuseUnread(w)
+			writeGraphQLError(w, http.StatusUnauthorized, "UnauthorizedException", confab.ErrorMessage(err))
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
@@ -83,20 +111,8 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusBadRequest, "MalformedHttpRequestException", "Request body is empty.")
 			return
 		}
-		token := r.Header.Get("Authorization")
-		if token == "" {
-			writeGraphQLError(w, http.StatusUnauthorized, "UnauthorizedException", "Valid authorization header not provided.")
-			return
-		}
-		id, err := s.auth.Verify(token)
-		if confab.ErrorCode(err) == confab.CodeUnavailable {
-			// The revocation lookup could not be made: retryable, and
-			// Amplify retries 503 (protocols.md §3.2).
-			writeGraphQLError(w, http.StatusServiceUnavailable, "ServiceUnavailableException", confab.ErrorMessage(err))
-			return
-		}
-		if err != nil {
-			writeGraphQLError(w, http.StatusUnauthorized, "UnauthorizedException", confab.ErrorMessage(err))
+		if msg := notGraphQLRequest(body); msg != "" {
+			writeBadInput(w, msg)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -104,6 +120,33 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 		ctx := confab.WithIdentity(r.Context(), id)
 		setLogUser(ctx, id.UserID)
 		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// notGraphQLRequest returns why body is not one GraphQL request (a JSON
+// object with a query string, and variables and extensions objects if
+// any), or "" when it is one. It is checked here so that gqlgen's decode
+// error, which quotes the whole body, is never produced: bodies are never
+// logged.
+func notGraphQLRequest(body []byte) string {
+	if bytes.TrimSpace(body)[0] == '[' {
+		return "Batched operations (a JSON array) are not supported: send one operation per request."
+	}
+	var p graphql.RawParams
+	if err := json.Unmarshal(body, &p); err != nil {
+		return "The request body must be a JSON object with a query string, and variables and extensions objects if any."
+	}
+	return ""
+}
+
+// writeBadInput answers 400 with a GraphQL error of code BAD_USER_INPUT,
+// in AppSync's HTTP error shape as writeGraphQLError.
+func writeBadInput(w http.ResponseWriter, message string) {
+	w.Header().Set("x-amzn-ErrorType", errortype.BadRequest)
+	writeJSON(w, http.StatusBadRequest, map[string]any{
+		"errors": []map[string]any{{"errorType": errortype.BadRequest, "message": message,
+			"extensions": map[string]string{"code": string(confab.CodeInvalid), "errorType": errortype.Of(confab.CodeInvalid)}}},
+		"message": message,
 	})
 }
 
@@ -122,19 +165,28 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
 }
 
-// readyz reports whether the store and the broker answer.
+// readyz reports whether the store and the broker answer (the store also
+// that it can write): 200, or 503 naming what failed and why. The reason
+// is the error's text (e.g. "sqlite: ping: write: database or disk is
+// full"): an operator's answer, holding no user data.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	status := map[string]string{"store": "ok", "broker": "ok"}
-	code := http.StatusOK
+	status := map[string]any{"store": "ok", "broker": "ok"}
+	reasons := map[string]string{}
 	if err := s.store.Ping(ctx); err != nil {
 		status["store"] = "unavailable"
-		code = http.StatusServiceUnavailable
+		reasons["store"] = err.Error()
 	}
 	if err := s.broker.Ping(ctx); err != nil {
 		status["broker"] = "unavailable"
+		reasons["broker"] = err.Error()
+	}
+	code := http.StatusOK
+	if len(reasons) > 0 {
 		code = http.StatusServiceUnavailable
+		status["reasons"] = reasons
+		s.logger.WarnContext(ctx, "not ready", "reasons", reasons)
 	}
 	writeJSON(w, code, status)
 }

@@ -52,6 +52,23 @@ type Config struct {
 	// /cognito/ (server/cognito). Nil: one with the accounts service's
 	// pool and client, no client secret and no admin key.
 	Cognito http.Handler
+	// ReadTimeout bounds the time to receive a request's body, from the
+	// end of its headers (which must come within 10 s). WebSocket
+	// upgrades are exempt. Default 10 s.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds the time to answer a request once its body is
+	// in. WebSocket upgrades are exempt. Default 30 s.
+	WriteTimeout time.Duration
+	// MaxRequestsPerAddress bounds the HTTP requests (not WebSockets) one
+	// client address (IPv6: one /64) may have unfinished at once; more are
+	// answered 429. Default 64; negative: unlimited.
+	MaxRequestsPerAddress int
+	// MetricsAddr, when set, serves GET /metrics on this listen address
+	// alone (keep it on a private network) instead of the main one.
+	MetricsAddr string
+	// MetricsToken, when set, is required on GET /metrics as
+	// "Authorization: Bearer <token>"; other requests get 401.
+	MetricsToken string
 	// Version is reported by /healthz.
 	Version string
 }
@@ -67,9 +84,13 @@ type Server struct {
 	hub      *realtime.Hub
 	gql      *handler.Server
 	metrics  *metrics
+	inflight *inflight
 	handler  http.Handler
 	http     *http.Server
 	listener net.Listener
+
+	metricsHTTP     *http.Server // nil unless cfg.MetricsAddr
+	metricsListener net.Listener
 }
 
 // New builds a Server. It starts the realtime hub's keep-alive goroutine,
@@ -81,10 +102,20 @@ func New(cfg Config, chatSvc *chat.Service, authSvc *auth.Service, store confab.
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 10 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.MaxRequestsPerAddress == 0 {
+		cfg.MaxRequestsPerAddress = 64
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, logger: logger, chat: chatSvc, auth: authSvc, store: store, broker: broker}
+	s := &Server{cfg: cfg, logger: logger, chat: chatSvc, auth: authSvc, store: store, broker: broker,
+		inflight: &inflight{max: cfg.MaxRequestsPerAddress, n: map[string]int{}}}
 	s.metrics = newMetrics(reg, s)
 
 	rt := cfg.Realtime
@@ -140,12 +171,36 @@ func (s *Server) Open() error {
 		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		ln = tls.NewListener(ln, s.http.TLSConfig)
 	}
-	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.logger.Error("http server stopped", "err", err)
+	if s.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("server: listen for metrics: %w", err)
 		}
-	}()
+		s.metricsListener = mln
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.metricsHandler())
+		s.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, ErrorLog: s.http.ErrorLog}
+		go s.serve(s.metricsHTTP, mln)
+	}
+	go s.serve(s.http, ln)
 	return nil
+}
+
+func (s *Server) serve(srv *http.Server, ln net.Listener) {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		s.logger.Error("http server stopped", "addr", ln.Addr().String(), "err", err)
+	}
+}
+
+// MetricsURL returns the base URL of the metrics listener, or "" when
+// /metrics is served on the main one.
+func (s *Server) MetricsURL() string {
+	if s.metricsListener == nil {
+		return ""
+	}
+	return "http://" + s.metricsListener.Addr().String()
 }
 
 func (s *Server) tls() bool { return s.cfg.TLSCertFile != "" && s.cfg.TLSKeyFile != "" }
@@ -170,5 +225,9 @@ func (s *Server) Close(ctx context.Context) error {
 	if s.http == nil {
 		return nil
 	}
-	return s.http.Shutdown(ctx)
+	var merr error
+	if s.metricsHTTP != nil {
+		merr = s.metricsHTTP.Shutdown(ctx)
+	}
+	return errors.Join(s.http.Shutdown(ctx), merr)
 }

@@ -51,6 +51,11 @@ type serveConfig struct {
 	ConnsPerUser     int
 	ConnsPerAddress  int
 	DebugAddr        string
+	ReadTimeout      time.Duration
+	WriteTimeout     time.Duration
+	ReqsPerAddress   int
+	MetricsAddr      string
+	MetricsToken     string
 	Postgres         string
 	NATS             string
 	DynamoDB         dynamodb.Config
@@ -60,7 +65,7 @@ type serveConfig struct {
 // tool's clients all come from one address and share a few accounts.
 var unlimitedFlags = []string{
 	"--signups-per-minute", "-1", "--logins-per-minute", "-1", "--sends-per-second", "-1",
-	"--max-conns-per-user", "-1", "--max-conns-per-address", "-1",
+	"--max-conns-per-user", "-1", "--max-conns-per-address", "-1", "--max-requests-per-address", "-1",
 }
 
 // serveSettings is the table of confab serve's settings.
@@ -94,6 +99,11 @@ func serveSettings(c *serveConfig) []setting {
 		{"sends-per-second", "0", "sendMessage calls allowed per user per second, bursts of twice that (-1: unlimited)", pkgDefault(float(&c.SendsPerSecond), "chat", chat.DefaultSendsPerSecond)},
 		{"max-conns-per-user", "0", "live WebSocket connections per user on this node (-1: unlimited)", pkgDefault(integer(&c.ConnsPerUser), "realtime", realtime.DefaultMaxConnsPerUser)},
 		{"max-conns-per-address", "0", "live WebSocket connections per client address (IPv6: per /64) on this node (-1: unlimited)", pkgDefault(integer(&c.ConnsPerAddress), "realtime", realtime.DefaultMaxConnsPerAddress)},
+		{"read-timeout", "10s", "time to receive a request body once its headers are in (WebSocket upgrades exempt)", duration(&c.ReadTimeout)},
+		{"write-timeout", "30s", "time to answer a request once its body is in (WebSocket upgrades exempt)", duration(&c.WriteTimeout)},
+		{"max-requests-per-address", "64", "unfinished HTTP requests per client address (IPv6: per /64), not WebSockets; more get 429 (-1: unlimited)", integer(&c.ReqsPerAddress)},
+		{"metrics-addr", "", "serve GET /metrics on this address only (keep it private) instead of on --http", str(&c.MetricsAddr)},
+		{"metrics-token", "", "require Authorization: Bearer <token> on GET /metrics", str(&c.MetricsToken)},
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
 	}, append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...)...)
 }
@@ -181,12 +191,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 
 	srv := server.New(server.Config{
-		Addr:           c.HTTP,
-		TLSCertFile:    c.TLSCert,
-		TLSKeyFile:     c.TLSKey,
-		MaxBodyBytes:   int64(c.MaxBodyBytes),
-		AllowedOrigins: splitList(c.AllowedOrigins),
-		GraphQL:        graph.Limits{Introspection: c.Introspection},
+		Addr:                  c.HTTP,
+		TLSCertFile:           c.TLSCert,
+		TLSKeyFile:            c.TLSKey,
+		MaxBodyBytes:          int64(c.MaxBodyBytes),
+		ReadTimeout:           c.ReadTimeout,
+		WriteTimeout:          c.WriteTimeout,
+		MaxRequestsPerAddress: c.ReqsPerAddress,
+		MetricsAddr:           c.MetricsAddr,
+		MetricsToken:          c.MetricsToken,
+		AllowedOrigins:        splitList(c.AllowedOrigins),
+		GraphQL:               graph.Limits{Introspection: c.Introspection},
 		Realtime: realtime.Config{KeepAlive: c.KeepAlive, MaxSubscriptions: c.MaxSubscriptions,
 			MaxConnsPerUser: c.ConnsPerUser, MaxConnsPerAddress: c.ConnsPerAddress},
 		Cognito: cognitoAPI,
@@ -202,7 +217,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		defer stopDebug()
 	}
-	logger.Info("confab serving", "url", srv.URL(), "data", c.Data, "store", c.Store, "broker", c.Broker, "version", version)
+	logger.Info("confab serving", "url", srv.URL(), "metrics", srv.MetricsURL(), "data", c.Data, "store", c.Store, "broker", c.Broker, "version", version)
 	fmt.Fprintf(m.Stdout, "confab %s listening on %s\n", version, srv.URL())
 	if m.Ready != nil {
 		m.Ready(srv.URL())

@@ -2,11 +2,10 @@ package postgres
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/confab-chat/confab"
-	"golang.org/x/text/unicode/norm"
+	"github.com/confab-chat/confab/internal/fold"
 )
 
 // Full-text search: words are cut and folded here, in Go, and handed to
@@ -24,7 +23,7 @@ const maxLexemeBytes = 255
 // words returns the folded words of s in order, duplicates included, each
 // cut to maxLexemeBytes.
 func words(s string) []string {
-	return cutAll(confab.Words(fold(s)))
+	return cutAll(confab.Words(fold.String(s)))
 }
 
 func cutAll(ws []string) []string {
@@ -32,28 +31,6 @@ func cutAll(ws []string) []string {
 		ws[i] = cut(w, maxLexemeBytes)
 	}
 	return ws
-}
-
-// fold lowercases s and removes combining diacritical marks (é → e, ñ →
-// n), leaving marks that are letters' vowel signs in other scripts alone.
-func fold(s string) string {
-	s = norm.NFKD.String(strings.ToValidUTF8(s, " "))
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if isDiacritic(r) {
-			continue
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return norm.NFC.String(b.String())
-}
-
-// isDiacritic reports whether r is in one of the Combining Diacritical
-// Marks blocks.
-func isDiacritic(r rune) bool {
-	return (r >= 0x0300 && r <= 0x036F) || (r >= 0x1AB0 && r <= 0x1AFF) ||
-		(r >= 0x1DC0 && r <= 0x1DFF) || (r >= 0x20D0 && r <= 0x20FF) || (r >= 0xFE20 && r <= 0xFE2F)
 }
 
 // cut returns s cut to at most n bytes on a rune boundary.
@@ -88,7 +65,7 @@ func lexemes(content string) []string {
 // the literal stays safe if the word rule ever changes. "" when terms has
 // no word.
 func tsquery(terms string) string {
-	ws := cutAll(confab.SearchWords(fold(terms)))
+	ws := cutAll(confab.SearchWords(fold.String(terms)))
 	parts := make([]string, len(ws))
 	for i, w := range ws {
 		w = strings.ReplaceAll(w, `\`, `\\`)

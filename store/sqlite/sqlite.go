@@ -24,6 +24,8 @@ type Store struct {
 	write *sql.DB   // one connection (SQLite has one writer anyway): every write
 	read  *readPool // a pool of readReaders connections: every read
 	w     *writer   // group commit of AppendMessage; owns its goroutine
+
+	searchIndexOnly bool // tests: SearchMessages always uses messages_fts
 }
 
 // busyTimeout is how long, in milliseconds, a connection waits for a lock
@@ -86,12 +88,32 @@ func (s *Store) Close() error {
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
-// Ping reports whether the database answers.
+// Ping reports whether the database answers and can write: it rewrites
+// the header's user_version (unused by confab) with its own value, one
+// small committed transaction, so a full or failing disk shows in
+// readiness before a client's write fails on it.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.read.PingContext(ctx); err != nil {
 		return &confab.Error{Code: confab.CodeUnavailable, Op: "sqlite: ping", Err: err}
 	}
+	var v int64
+	if err := s.write.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return mapUnavailable("ping", err)
+	}
+	if _, err := s.write.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, v)); err != nil {
+		return mapUnavailable("ping: write", err)
+	}
 	return nil
+}
+
+// mapUnavailable is mapErr for calls where every failure means the store
+// is not ready.
+func mapUnavailable(op string, err error) error {
+	err = mapErr(op, err)
+	if confab.ErrorCode(err) != confab.CodeUnavailable {
+		err = &confab.Error{Code: confab.CodeUnavailable, Op: "sqlite: " + op, Err: err}
+	}
+	return err
 }
 
 // WriterStats reports group-commit activity; Appends/Batches is the
@@ -133,6 +155,10 @@ func mapErr(op string, err error) error {
 	}
 	switch code & 0xff { // the primary code: SQLITE_BUSY_SNAPSHOT and friends are busy too
 	case sqlite3lib.SQLITE_BUSY, sqlite3lib.SQLITE_LOCKED:
+		return &confab.Error{Code: confab.CodeUnavailable, Op: "sqlite: " + op, Err: err}
+	case sqlite3lib.SQLITE_FULL, sqlite3lib.SQLITE_IOERR, sqlite3lib.SQLITE_READONLY, sqlite3lib.SQLITE_CANTOPEN:
+		// The disk, not the request: retryable once an operator has
+		// made room; Ping reports it to /readyz meanwhile.
 		return &confab.Error{Code: confab.CodeUnavailable, Op: "sqlite: " + op, Err: err}
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)

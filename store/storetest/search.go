@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
+	"strings"
+	"testing"
 
 	"github.com/confab-chat/confab"
 )
@@ -12,6 +15,19 @@ var searchTests = []test{
 	{"SearchMessages/OnlyThatConversationLive", testSearchScope},
 	{"SearchMessages/NoWordsEmpty", testSearchNoWords},
 	{"SearchMessages/HostileInputSafe", testSearchHostile},
+	{"SearchMessages/WordsPastMaxIgnored", testSearchWordsPastMax},
+}
+
+// RunSearch runs the contract's SearchMessages properties alone, for a
+// store that has more than one way to search (e.g. SQLite, index or scan)
+// to run once per way.
+func RunSearch(t *testing.T, open func(t *testing.T) confab.Store) {
+	for _, tt := range searchTests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(newFixture(t, open(t)))
+		})
+	}
 }
 
 // search returns the contents found for terms, failing on an error.
@@ -116,5 +132,24 @@ func testSearchHostile(f *fixture) {
 	}
 	if got := f.search(c, "ordinary", 10); len(got) != 1 {
 		f.t.Fatalf("the messages are not intact after hostile searches: found %d, want 1", len(got))
+	}
+}
+
+// testSearchWordsPastMax: the first confab.MaxSearchWords words of terms
+// count and later ones are ignored, not refused (the README's limits
+// table says so).
+func testSearchWordsPastMax(f *fixture) {
+	ann := f.user("ann")
+	c := f.conversation(ann)
+	words := make([]string, confab.MaxSearchWords)
+	for i := range words {
+		words[i] = fmt.Sprintf("w%d", i)
+	}
+	f.send(c, ann, strings.Join(words, " "))
+	if got := f.search(c, strings.Join(words, " ")+" absent", 10); len(got) != 1 {
+		f.t.Errorf("search of %d words and one more = %d messages, want 1 (the extra word ignored)", confab.MaxSearchWords, len(got))
+	}
+	if got := f.search(c, strings.Join(words[:confab.MaxSearchWords-1], " ")+" absent", 10); len(got) != 0 {
+		f.t.Errorf("search whose %dth word is absent = %d messages, want none", confab.MaxSearchWords, len(got))
 	}
 }
