@@ -11,7 +11,10 @@
 // origin_jti. Signing out (one family, or every family of a user) revokes
 // the family in the store, drops the tokens from this node's verification
 // cache at once, and calls the OnRevoke hooks (the server closes the
-// user's WebSockets); other nodes notice within Config.RevocationCheck.
+// user's WebSockets). With ShareRevocations the revocation also goes out on
+// the broker, and every other node drops the user's cached tokens and runs
+// its hooks at once; without it (or should the broker lose the event) other
+// nodes notice within Config.RevocationCheck, from the store.
 //
 // The wire formats (server's /auth REST API and server/cognito's Cognito
 // API) call the same methods, so every rule lives here once. Refusals are
@@ -22,7 +25,7 @@
 // chat service, graph or server.
 //
 // Locks: the Service holds independent mutexes (the verified-token cache,
-// the three limiters, the revocation hooks). None is held while another
+// the limiters, the revocation hooks and broker link). None is held while another
 // is taken, or while calling the store, hashing a password or running a
 // hook.
 //

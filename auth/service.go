@@ -138,6 +138,7 @@ type Service struct {
 
 	hooksMu  sync.Mutex
 	onRevoke []func(userID string) // guarded by hooksMu; see OnRevoke
+	peers    *peerLink             // guarded by hooksMu; nil until ShareRevocations
 }
 
 // ClientID returns the app client id tokens are issued for.
@@ -164,7 +165,15 @@ func (s *Service) OnRevoke(f func(userID string)) {
 	s.onRevoke = append(s.onRevoke, f)
 }
 
-func (s *Service) revoked(userID string) {
+// revoked runs after userID's sign-ins were revoked in the store and
+// dropped from this node's cache: it runs the hooks here and tells the
+// other nodes (ShareRevocations).
+func (s *Service) revoked(ctx context.Context, userID string) {
+	s.runHooks(userID)
+	s.publishRevocation(ctx, userID)
+}
+
+func (s *Service) runHooks(userID string) {
 	s.hooksMu.Lock()
 	hooks := s.onRevoke
 	s.hooksMu.Unlock()

@@ -141,6 +141,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	revocations, err := authSvc.ShareRevocations(br, logger) // sign-outs close sockets on every node at once
+	if err != nil {
+		return err
+	}
+	defer revocations.Unsubscribe()
 	cursorKey, err := deriveKey(c.KeyFile, "confab nextToken cursors")
 	if err != nil {
 		return err
