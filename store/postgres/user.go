@@ -40,7 +40,7 @@ func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 // email and another's username, the email wins.
 func (s *Store) GetAccountByLogin(ctx context.Context, login string) (*confab.Account, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+userColumns+`, password_hash, disabled FROM users
-		WHERE lower(email) = lower($1) OR username = $1
+		WHERE lower(email) = lower($1) OR lower(username) = lower($1)
 		ORDER BY lower(email) = lower($1) DESC LIMIT 1`, login)
 	var a confab.Account
 	u, err := scanUser(row, &a.PasswordHash, &a.Disabled)

@@ -47,7 +47,7 @@ func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 // GetAccountByLogin implements confab.UserStore.
 func (s *Store) GetAccountByLogin(ctx context.Context, login string) (*confab.Account, error) {
 	row := s.read.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash, disabled FROM users
-		WHERE email_lower = ? OR username = ? ORDER BY email_lower = ? DESC LIMIT 1`, strings.ToLower(login), login, strings.ToLower(login))
+		WHERE email_lower = ?1 OR lower(username) = ?1 ORDER BY email_lower = ?1 DESC LIMIT 1`, strings.ToLower(login))
 	var a confab.Account
 	u, err := scanUser(row, &a.PasswordHash, &a.Disabled)
 	if errors.Is(err, sql.ErrNoRows) {

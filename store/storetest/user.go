@@ -12,8 +12,10 @@ var userTests = []test{
 	{"InsertAccount/RoundTrip", testInsertAccountRoundTrip},
 	{"InsertAccount/EmailConflictCaseInsensitive", testInsertAccountEmailConflict},
 	{"InsertAccount/UsernameConflict", testInsertAccountUsernameConflict},
+	{"InsertAccount/UsernameConflictCaseInsensitive", testInsertAccountUsernameConflictCase},
 	{"GetAccountByLogin/EmailAnyCase", testGetAccountByLoginEmail},
 	{"GetAccountByLogin/Username", testGetAccountByLoginUsername},
+	{"GetAccountByLogin/UsernameAnyCase", testGetAccountByLoginUsernameCase},
 	{"GetAccountByLogin/NotFound", testGetAccountByLoginNotFound},
 	{"GetUser/NotFound", testGetUserNotFound},
 	{"GetUsers/SkipsMissing", testGetUsersSkipsMissing},
@@ -71,6 +73,26 @@ func testInsertAccountUsernameConflict(f *fixture) {
 	f.wantCode(f.s.InsertAccount(f.ctx, &confab.Account{User: dup, PasswordHash: "h"}), confab.CodeConflict)
 	_, err := f.s.GetUser(f.ctx, dup.UserID)
 	f.wantCode(err, confab.CodeNotFound)
+}
+
+// "Ann" and "ann" would be two people who look like one (issue 18).
+func testInsertAccountUsernameConflictCase(f *fixture) {
+	u := f.user("ann")
+	dup := f.newUser("other")
+	dup.Username = strings.ToUpper(u.Username)
+	f.wantCode(f.s.InsertAccount(f.ctx, &confab.Account{User: dup, PasswordHash: "h"}), confab.CodeConflict)
+	_, err := f.s.GetUser(f.ctx, dup.UserID)
+	f.wantCode(err, confab.CodeNotFound)
+}
+
+func testGetAccountByLoginUsernameCase(f *fixture) {
+	u := f.user("ann")
+	for _, login := range []string{strings.ToUpper(u.Username), "A" + u.Username[1:]} {
+		a, err := f.s.GetAccountByLogin(f.ctx, login)
+		if err != nil || a.User.UserID != u.UserID {
+			f.t.Fatalf("GetAccountByLogin(%q) = %+v, %v; want %s", login, a, err, u.UserID)
+		}
+	}
 }
 
 func testGetAccountByLoginEmail(f *fixture) {
