@@ -53,7 +53,7 @@ func (s *Service) signUp(ctx context.Context, in SignUpInput, clientAddr string,
 	}
 	var display *string
 	if d := strings.TrimSpace(in.DisplayName); d != "" {
-		if err := confab.CheckText("displayName", d, confab.MaxDisplayNameBytes); err != nil {
+		if err := confab.CheckName("displayName", d, confab.MaxDisplayNameBytes); err != nil {
 			return nil, err
 		}
 		display = &d

@@ -70,7 +70,7 @@ func (s *Service) UpdateUserProfile(ctx context.Context, caller confab.Identity,
 	}
 	if in.DisplayName != nil {
 		n := strings.TrimSpace(*in.DisplayName)
-		if err := confab.CheckText("displayName", n, confab.MaxDisplayNameBytes); err != nil {
+		if err := confab.CheckName("displayName", n, confab.MaxDisplayNameBytes); err != nil {
 			return nil, err
 		}
 		in.DisplayName = &n
