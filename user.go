@@ -13,6 +13,9 @@ type User struct {
 	IsOnline    bool
 	CreatedAt   time.Time
 	UpdatedAt   *time.Time
+	// HidePresence is the user's choice that nobody else sees IsOnline
+	// and LastSeen (they are shown offline, never seen).
+	HidePresence bool
 }
 
 // Account is a User together with the secret that proves it: what the store
@@ -25,11 +28,12 @@ type Account struct {
 
 // UserUpdate changes some fields of a user; nil fields stay as they are.
 type UserUpdate struct {
-	DisplayName *string
-	AvatarURL   *string
-	IsOnline    *bool
-	LastSeen    *time.Time
-	UpdatedAt   time.Time
+	DisplayName  *string
+	AvatarURL    *string
+	IsOnline     *bool
+	LastSeen     *time.Time
+	HidePresence *bool
+	UpdatedAt    time.Time
 }
 
 // Limits on user fields, in bytes of UTF-8.

@@ -21,6 +21,7 @@ var userTests = []test{
 	{"GetUsers/SkipsMissing", testGetUsersSkipsMissing},
 	{"UpdateUser/Partial", testUpdateUserPartial},
 	{"UpdateUser/NotFound", testUpdateUserNotFound},
+	{"UpdateUser/HidePresence", testUpdateUserHidePresence},
 }
 
 func testInsertAccountRoundTrip(f *fixture) {
@@ -185,4 +186,44 @@ func testUpdateUserPartial(f *fixture) {
 func testUpdateUserNotFound(f *fixture) {
 	_, err := f.s.UpdateUser(f.ctx, "missing", confab.UserUpdate{DisplayName: ptr("x"), UpdatedAt: f.now()})
 	f.wantCode(err, confab.CodeNotFound)
+}
+
+// HidePresence is kept, read back by every read of a user, and left alone
+// by updates that do not name it.
+func testUpdateUserHidePresence(f *fixture) {
+	u := f.user("ann")
+	got, err := f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{HidePresence: ptr(true), UpdatedAt: f.now()})
+	if err != nil || !got.HidePresence {
+		f.t.Fatalf("UpdateUser(HidePresence true) = %+v, %v", got, err)
+	}
+	got, err = f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{IsOnline: ptr(true), UpdatedAt: f.now()})
+	if err != nil || !got.HidePresence {
+		f.t.Fatalf("an update without HidePresence = %+v, %v; want it kept", got, err)
+	}
+	reads := map[string]func() (*confab.User, error){
+		"GetUser": func() (*confab.User, error) { return f.s.GetUser(f.ctx, u.UserID) },
+		"GetUsers": func() (*confab.User, error) {
+			us, err := f.s.GetUsers(f.ctx, []string{u.UserID})
+			if err != nil || len(us) != 1 {
+				return nil, err
+			}
+			return us[0], nil
+		},
+		"GetAccountByLogin": func() (*confab.User, error) {
+			a, err := f.s.GetAccountByLogin(f.ctx, u.Email)
+			if err != nil {
+				return nil, err
+			}
+			return &a.User, nil
+		},
+	}
+	for name, read := range reads {
+		if got, err := read(); err != nil || got == nil || !got.HidePresence {
+			f.t.Fatalf("%s = %+v, %v; want HidePresence", name, got, err)
+		}
+	}
+	got, err = f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{HidePresence: ptr(false), UpdatedAt: f.now()})
+	if err != nil || got.HidePresence {
+		f.t.Fatalf("UpdateUser(HidePresence false) = %+v, %v", got, err)
+	}
 }
