@@ -18,6 +18,12 @@ type User struct {
 	HidePresence bool
 }
 
+// HiddenEmail stands in for the email of a user whose address the caller
+// may not see (the schema's User.email is a non-null AWSEmail). The
+// .invalid top-level domain is reserved (RFC 2606), so it is never anyone's
+// address.
+const HiddenEmail = "hidden@invalid"
+
 // Account is a User together with the secret that proves it: what the store
 // keeps for sign-in. PasswordHash is an encoded argon2id or bcrypt hash.
 type Account struct {

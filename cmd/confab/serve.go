@@ -43,6 +43,8 @@ type serveConfig struct {
 	SignupsPerMinute int
 	LoginsPerMinute  int
 	SendsPerSecond   float64
+	ConvsPerMinute   int
+	ShowEmails       string
 	ConnsPerUser     int
 	ConnsPerAddress  int
 	DebugAddr        string
@@ -54,7 +56,7 @@ type serveConfig struct {
 // tool's clients all come from one address and share a few accounts.
 var unlimitedFlags = []string{
 	"--signups-per-minute", "-1", "--logins-per-minute", "-1", "--sends-per-second", "-1",
-	"--max-conns-per-user", "-1", "--max-conns-per-address", "-1",
+	"--max-conns-per-user", "-1", "--max-conns-per-address", "-1", "--conversations-per-minute", "-1",
 }
 
 // serveSettings is the table of confab serve's settings.
@@ -84,6 +86,8 @@ func serveSettings(c *serveConfig) []setting {
 		{"signups-per-minute", "0", "sign-ups allowed per client address per minute (0: the auth default of 30; -1: unlimited)", integer(&c.SignupsPerMinute)},
 		{"logins-per-minute", "60", "sign-in attempts allowed per client address per minute, successful or not (-1: unlimited)", integer(&c.LoginsPerMinute)},
 		{"sends-per-second", "0", "sendMessage calls allowed per user per second, bursts of twice that (-1: unlimited)", pkgDefault(float(&c.SendsPerSecond), "chat", chat.DefaultSendsPerSecond)},
+		{"conversations-per-minute", "0", "createConversation calls allowed per user per minute, in bursts of as many (-1: unlimited)", pkgDefault(integer(&c.ConvsPerMinute), "chat", chat.DefaultConversationsPerMinute)},
+		{"show-emails", "self", "who sees a user's email besides the user: self (nobody else; others see " + confab.HiddenEmail + ") or members (users who share a conversation)", str(&c.ShowEmails)},
 		{"max-conns-per-user", "100", "live WebSocket connections per user on this node (-1: unlimited)", integer(&c.ConnsPerUser)},
 		{"max-conns-per-address", "1000", "live WebSocket connections per client address (IPv6: per /64) on this node (-1: unlimited)", integer(&c.ConnsPerAddress)},
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
@@ -100,6 +104,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	if c.ShowEmails != chat.ShowEmailsSelf && c.ShowEmails != chat.ShowEmailsMembers {
+		return usageError{fmt.Sprintf("serve: --show-emails %q: want self or members", c.ShowEmails)}
 	}
 	if c.Retention < 0 {
 		return usageError{fmt.Sprintf("serve: --retention %s is negative (0 keeps messages forever)", c.Retention)}
@@ -150,7 +157,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond},
+	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
+		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails},
 		chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
 	stopRetention := startRetention(ctx, c.Retention, st, reg, logger)
