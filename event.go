@@ -14,6 +14,7 @@ const (
 	EventMessageDeleted      EventKind = "message_deleted"      // ConversationTopic
 	EventPresenceUpdated     EventKind = "presence_updated"     // ConversationTopic of every conversation of the user
 	EventConversationUpdated EventKind = "conversation_updated" // UserTopic of every member
+	EventSessionsRevoked     EventKind = "sessions_revoked"     // RevocationTopic; User carries only the UserID
 )
 
 // Event is something that happened after a commit. Exactly one of Message,
@@ -29,6 +30,11 @@ type Event struct {
 
 // ConversationTopic is the topic of a conversation's messages and presence.
 func ConversationTopic(conversationID string) string { return "conv." + conversationID }
+
+// RevocationTopic is the topic on which a node tells the others that
+// sign-ins of a user were revoked, so they stop trusting that user's cached
+// tokens and close the user's connections at once.
+const RevocationTopic = "auth.revoked"
 
 // UserTopic is the topic of the conversation updates a user should see.
 func UserTopic(userID string) string { return "user." + userID }

@@ -42,11 +42,13 @@ type Store interface {
 
 // UserStore keeps accounts and profiles.
 type UserStore interface {
-	// InsertAccount creates a user with its password hash. Email is unique
-	// case-insensitively and Username is unique (both CodeConflict).
+	// InsertAccount creates a user with its password hash. Email and
+	// Username are each unique case-insensitively (ASCII case for
+	// usernames, which are ASCII): a duplicate is CodeConflict.
 	InsertAccount(ctx context.Context, a *Account) error
-	// GetAccountByLogin returns the account whose email (case-insensitive)
-	// or username equals login.
+	// GetAccountByLogin returns the account whose email or username equals
+	// login case-insensitively; when login is one user's email and
+	// another's username, the email wins.
 	GetAccountByLogin(ctx context.Context, login string) (*Account, error)
 	// GetUser returns one user by id.
 	GetUser(ctx context.Context, userID string) (*User, error)

@@ -27,6 +27,39 @@ func CheckText(field, s string, maxBytes int) error {
 	return nil
 }
 
+// ValidName reports whether s is a name confab shows to people (a display
+// name): ValidText(s, maxBytes), and without the characters that let one
+// name pass for another or hide in it: control characters (Cc), format
+// characters (Cf: bidi overrides and isolates such as U+202E, zero-width
+// spaces and joiners such as U+200B and U+200D, the BOM, tag characters),
+// line and paragraph separators, and blank fillers that render as nothing
+// (U+115F, U+1160, U+3164, U+FFA0). Emoji sequences joined with U+200D are
+// refused too: a rule with no exceptions is one a reader can check.
+func ValidName(s string, maxBytes int) bool {
+	if !ValidText(s, maxBytes) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return false
+		}
+		switch r {
+		case 0x115F, 0x1160, 0x3164, 0xFFA0:
+			return false
+		}
+	}
+	return true
+}
+
+// CheckName returns a CodeInvalid error naming field unless
+// ValidName(s, maxBytes). Both services check display names with it.
+func CheckName(field, s string, maxBytes int) error {
+	if !ValidName(s, maxBytes) {
+		return Errorf(CodeInvalid, "%s must be valid UTF-8 of at most %d bytes, without control, bidi-override or invisible characters.", field, maxBytes)
+	}
+	return nil
+}
+
 // ValidID reports whether id can name a stored item: 1 to MaxIDBytes bytes
 // of valid text. An id that cannot is reported as not found, never sent
 // to a store.

@@ -89,3 +89,47 @@ func TestConversation_ActivityAt(t *testing.T) {
 		t.Errorf("ActivityAt = %v, want LastMessageAt %v", got, last)
 	}
 }
+
+// Display names refuse what lets a stranger pass for someone (issue 18: a
+// copied name + U+200B) or reorder what follows (bidi overrides).
+func TestValidName(t *testing.T) {
+	tests := []struct {
+		name string
+		s    string
+		want bool
+	}{
+		{"OK", "Ann Smith", true},
+		{"OKAccents", "Zoë Ångström", true},
+		{"OKCJK", "山田太郎", true},
+		{"OKEmoji", "Ann 🎉", true},
+		{"OKEmpty", "", true},
+		{"ErrZeroWidthSpace", "Ann\u200b", false},
+		{"ErrZeroWidthJoiner", "An\u200dn", false},
+		{"ErrZeroWidthNonJoiner", "An\u200cn", false},
+		{"ErrWordJoiner", "An\u2060n", false},
+		{"ErrBOM", "\ufeffAnn", false},
+		{"ErrRightToLeftOverride", "Ann\u202egpj.exe", false},
+		{"ErrRightToLeftIsolate", "Ann\u2067x", false},
+		{"ErrLeftToRightMark", "Ann\u200e", false},
+		{"ErrArabicLetterMark", "Ann\u061c", false},
+		{"ErrTab", "Ann\tSmith", false},
+		{"ErrNewline", "Ann\nSmith", false},
+		{"ErrDEL", "Ann\x7f", false},
+		{"ErrC1", "Ann\u0085", false},
+		{"ErrLineSeparator", "Ann\u2028", false},
+		{"ErrHangulFiller", "\u3164", false},
+		{"ErrTag", "Ann\U000E0041", false},
+		{"ErrNUL", "a\x00b", false},
+		{"ErrTooLong", strings.Repeat("a", 21), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := confab.ValidName(tt.s, 20); got != tt.want {
+				t.Errorf("ValidName(%q) = %v, want %v", tt.s, got, tt.want)
+			}
+			if err := confab.CheckName("displayName", tt.s, 20); (err == nil) != tt.want || (err != nil && confab.ErrorCode(err) != confab.CodeInvalid) {
+				t.Errorf("CheckName(%q) = %v, want valid %v", tt.s, err, tt.want)
+			}
+		})
+	}
+}

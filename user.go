@@ -13,7 +13,16 @@ type User struct {
 	IsOnline    bool
 	CreatedAt   time.Time
 	UpdatedAt   *time.Time
+	// HidePresence is the user's choice that nobody else sees IsOnline
+	// and LastSeen (they are shown offline, never seen).
+	HidePresence bool
 }
+
+// HiddenEmail stands in for the email of a user whose address the caller
+// may not see (the schema's User.email is a non-null AWSEmail). The
+// .invalid top-level domain is reserved (RFC 2606), so it is never anyone's
+// address.
+const HiddenEmail = "hidden@invalid"
 
 // Account is a User together with the secret that proves it: what the store
 // keeps for sign-in. PasswordHash is an encoded argon2id or bcrypt hash.
@@ -25,11 +34,12 @@ type Account struct {
 
 // UserUpdate changes some fields of a user; nil fields stay as they are.
 type UserUpdate struct {
-	DisplayName *string
-	AvatarURL   *string
-	IsOnline    *bool
-	LastSeen    *time.Time
-	UpdatedAt   time.Time
+	DisplayName  *string
+	AvatarURL    *string
+	IsOnline     *bool
+	LastSeen     *time.Time
+	HidePresence *bool
+	UpdatedAt    time.Time
 }
 
 // Limits on user fields, in bytes of UTF-8.

@@ -53,7 +53,7 @@ func (s *Service) signUp(ctx context.Context, in SignUpInput, clientAddr string,
 	}
 	var display *string
 	if d := strings.TrimSpace(in.DisplayName); d != "" {
-		if err := confab.CheckText("displayName", d, confab.MaxDisplayNameBytes); err != nil {
+		if err := confab.CheckName("displayName", d, confab.MaxDisplayNameBytes); err != nil {
 			return nil, err
 		}
 		display = &d
@@ -158,17 +158,15 @@ func (s *Service) Login(ctx context.Context, login, password, clientAddr string)
 // accounts get the same answer after the same work.
 //
 // Attempts from one client address are bounded by Config.LoginsPerMinute.
-// Failures count per account and per client address (Config.LoginFailures
-// within Config.LockoutWindow). A locked account or address is refused with
-// CodeLimited, before any password check, until the lockout ends; a
-// successful check clears the account's count, not the address's.
+// Failures lock the (account, address) pair and throttle the account for
+// addresses it never signed in from (lockout.go); a refusal is CodeLimited,
+// before any password check.
 func (s *Service) checkLogin(ctx context.Context, login, password, clientAddr string) (*confab.Account, *confab.Credentials, error) {
 	login = strings.TrimSpace(login)
 	if login == "" || password == "" {
 		return nil, nil, confab.Errorf(confab.CodeInvalid, "A login and a password are required.")
 	}
-	addr := "addr:" + ratelimit.AddrKey(clientAddr)
-	if err := s.allowAttempt(addr, clientAddr); err != nil {
+	if err := s.allowAttempt(clientAddr); err != nil {
 		return nil, nil, err
 	}
 	a, err := s.lookup(ctx, login)
@@ -182,8 +180,9 @@ func (s *Service) checkLogin(ctx context.Context, login, password, clientAddr st
 	if a != nil {
 		acct, hash = "acct:"+a.User.UserID, a.PasswordHash
 	}
-	if blocked, d := s.failures.blocked(acct); blocked {
-		return nil, nil, limited("Too many failed sign-in attempts.", d)
+	keys := newSignInKeys(acct, clientAddr)
+	if err := s.lockedOut(keys); err != nil {
+		return nil, nil, err
 	}
 	if len(password) > maxPasswordBytes {
 		password = "" // still do the work of a check, which then fails
@@ -193,10 +192,10 @@ func (s *Service) checkLogin(ctx context.Context, login, password, clientAddr st
 		return nil, nil, err
 	}
 	if !ok || password == "" || a == nil || a.Disabled {
-		s.failed(acct, addr, clientAddr)
+		s.failed(keys, clientAddr)
 		return nil, nil, errBadLogin
 	}
-	s.failures.reset(acct)
+	s.succeeded(keys)
 	cred, err := s.store.GetCredentials(ctx, a.User.UserID)
 	if err != nil {
 		return nil, nil, err
@@ -206,10 +205,11 @@ func (s *Service) checkLogin(ctx context.Context, login, password, clientAddr st
 
 // allowAttempt refuses a sign-in attempt from a locked or too busy client
 // address (none when clientAddr is empty: the CLI).
-func (s *Service) allowAttempt(addr, clientAddr string) error {
+func (s *Service) allowAttempt(clientAddr string) error {
 	if clientAddr == "" {
 		return nil
 	}
+	addr := "addr:" + ratelimit.AddrKey(clientAddr)
 	if blocked, d := s.failures.blocked(addr); blocked {
 		return limited("Too many failed sign-in attempts.", d)
 	}
@@ -217,14 +217,6 @@ func (s *Service) allowAttempt(addr, clientAddr string) error {
 		return limited("Too many sign-in attempts from this address.", d)
 	}
 	return nil
-}
-
-// failed counts a failed sign-in against the account key and the address.
-func (s *Service) failed(acct, addr, clientAddr string) {
-	s.failures.hit(acct)
-	if clientAddr != "" {
-		s.failures.hit(addr)
-	}
 }
 
 // lookup finds the account a login names: a user id, an email address or

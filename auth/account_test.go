@@ -159,33 +159,82 @@ func TestService_Login(t *testing.T) {
 }
 
 func TestService_Login_Lockout(t *testing.T) {
-	t.Run("PerAccount", func(t *testing.T) {
+	// Failures lock the (account, address) pair: the guesser's address is
+	// locked out, the owner's known address is not.
+	t.Run("PerAccountAndAddress", func(t *testing.T) {
 		s, clk := newService(t)
 		if _, err := s.SignUp(ctx, SignUpInput{Email: "ann@example.com", Username: "ann", Password: testPassword}, ""); err != nil {
 			t.Fatal(err)
 		}
-		// Five failures from five addresses, under both of the account's names.
-		logins := []string{"ann", "ANN@example.com", "ann", "ann@example.com", "ann"}
-		for i, login := range logins {
-			_, err := s.Login(ctx, login, "Wrong0000", "10.1.0."+string(rune('1'+i)))
+		if _, err := s.Login(ctx, "ann", testPassword, "10.9.9.9"); err != nil { // the owner's address becomes known
+			t.Fatal(err)
+		}
+		// Five failures from one address, under both of the account's names.
+		for _, login := range []string{"ann", "ANN@example.com", "ann", "ann@example.com", "ann"} {
+			_, err := s.Login(ctx, login, "Wrong0000", "10.1.0.1")
 			wantCode(t, err, confab.CodeUnauthenticated)
 		}
-		_, err := s.Login(ctx, "ann@example.com", testPassword, "10.9.9.9")
+		_, err := s.Login(ctx, "ann@example.com", testPassword, "10.1.0.1")
 		wantCode(t, err, confab.CodeLimited)
 		if d := confab.RetryAfter(err); d != 15*time.Minute {
 			t.Errorf("RetryAfter = %v, want 15m", d)
 		}
-		clk.add(15 * time.Minute)
 		if _, err := s.Login(ctx, "ann", testPassword, "10.9.9.9"); err != nil {
+			t.Fatalf("the owner from a known address: %v", err)
+		}
+		clk.add(15 * time.Minute)
+		if _, err := s.Login(ctx, "ann", testPassword, "10.1.0.1"); err != nil {
 			t.Fatalf("after the lockout: %v", err)
 		}
 		// Success cleared the count; a second lockout lasts twice as long.
 		for range 5 {
-			s.Login(ctx, "ann", "Wrong0000", "10.2.0.1")
+			s.Login(ctx, "ann", "Wrong0000", "10.1.0.1")
 		}
-		_, err = s.Login(ctx, "ann", testPassword, "10.9.9.9")
+		_, err = s.Login(ctx, "ann", testPassword, "10.1.0.1")
 		if d := confab.RetryAfter(err); d != 30*time.Minute {
 			t.Errorf("second lockout RetryAfter = %v, want 30m", d)
+		}
+	})
+	// Failures from many addresses (issue 18: five wrong passwords from five
+	// addresses locked the owner out for 900 s, doubling to a day) throttle
+	// the account only for addresses it never signed in from, by a delay
+	// from a second up to the window.
+	t.Run("DistributedGuessesThrottleNewAddresses", func(t *testing.T) {
+		s, clk := newService(t)
+		if _, err := s.SignUp(ctx, SignUpInput{Email: "ann@example.com", Username: "ann", Password: testPassword}, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Login(ctx, "ann", testPassword, "10.9.9.9"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 5 {
+			_, err := s.Login(ctx, "ann", "Wrong0000", "10.1.0."+string(rune('1'+i)))
+			wantCode(t, err, confab.CodeUnauthenticated)
+		}
+		if _, err := s.Login(ctx, "ann@example.com", testPassword, "10.9.9.9"); err != nil {
+			t.Fatalf("the owner from a known address: %v", err)
+		}
+		for i := range 5 {
+			s.Login(ctx, "ann", "Wrong0000", "10.2.0."+string(rune('1'+i)))
+		}
+		_, err := s.Login(ctx, "ann", testPassword, "10.8.8.8") // the owner on a new device
+		wantCode(t, err, confab.CodeLimited)
+		if d := confab.RetryAfter(err); d != time.Second {
+			t.Errorf("throttle RetryAfter = %v, want 1s", d)
+		}
+		clk.add(time.Second)
+		_, err = s.Login(ctx, "ann", "Wrong0000", "10.2.0.9") // each further failure doubles the delay
+		wantCode(t, err, confab.CodeUnauthenticated)
+		_, err = s.Login(ctx, "ann", testPassword, "10.8.8.8")
+		if d := confab.RetryAfter(err); d != 2*time.Second {
+			t.Errorf("second throttle RetryAfter = %v (%v), want 2s", d, err)
+		}
+		if _, err := s.Login(ctx, "ann", testPassword, "10.9.9.9"); err != nil {
+			t.Fatalf("the owner from a known address while throttled: %v", err)
+		}
+		clk.add(2 * time.Second)
+		if _, err := s.Login(ctx, "ann", testPassword, "10.8.8.8"); err != nil {
+			t.Fatalf("a new address after the delay: %v", err)
 		}
 	})
 	t.Run("PerAddress", func(t *testing.T) {

@@ -149,7 +149,7 @@ func (s *Service) deleteUser(ctx context.Context, userID string) error {
 		return err
 	}
 	s.cache.drop(func(e cacheEntry) bool { return e.id.UserID == userID })
-	s.revoked(userID)
+	s.revoked(ctx, userID)
 	return nil
 }
 

@@ -228,7 +228,7 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, login, code, newPas
 	if err := s.setPassword(ctx, a.User.UserID, newPassword, false); err != nil {
 		return err
 	}
-	s.failures.reset("acct:" + a.User.UserID)
+	s.throttle.reset("acct:" + a.User.UserID) // the reset proves the owner: count the account's failures afresh
 	return s.SignOutUser(ctx, a.User.UserID)
 }
 

@@ -11,7 +11,10 @@
 // origin_jti. Signing out (one family, or every family of a user) revokes
 // the family in the store, drops the tokens from this node's verification
 // cache at once, and calls the OnRevoke hooks (the server closes the
-// user's WebSockets); other nodes notice within Config.RevocationCheck.
+// user's WebSockets). With ShareRevocations the revocation also goes out on
+// the broker, and every other node drops the user's cached tokens and runs
+// its hooks at once; without it (or should the broker lose the event) other
+// nodes notice within Config.RevocationCheck, from the store.
 //
 // The wire formats (server's /auth REST API and server/cognito's Cognito
 // API) call the same methods, so every rule lives here once. Refusals are
@@ -21,12 +24,17 @@
 // It stores through confab.Store and never imports a concrete store, the
 // chat service, graph or server.
 //
-// Locks: the Service holds independent mutexes (the verified-token cache,
-// the three limiters, the revocation hooks). None is held while another
-// is taken, or while calling the store, hashing a password or running a
-// hook.
+// Failed sign-ins lock the (account, address) pair and throttle the
+// account only for addresses it never signed in from, so nobody can lock
+// the owner out by guessing (lockout.go states the policy).
 //
-// The Service starts no goroutines; password hashes run on the caller's
+// Locks: the Service holds independent mutexes (the verified-token cache,
+// the limiters, the known addresses, the revocation hooks and broker
+// link). None is held while another is taken, or while calling the store
+// or the broker, hashing a password or running a hook.
+//
+// The Service starts no goroutines (revocations from other nodes arrive
+// on the broker's); password hashes run on the caller's
 // goroutine, at most GOMAXPROCS (at least 2) at once. Sealed values (SRP
 // secret blocks, challenge sessions) are encrypted with a key derived from
 // the signing key, so nodes sharing the key file share them and keep no

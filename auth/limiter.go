@@ -7,17 +7,21 @@ import (
 
 // limiter counts events per key in a fixed window and locks a key out once
 // it has max events in one window. The lockout lasts one window the first
-// time and doubles on each repeat (capped at maxLockout); the doubling is
-// forgotten once a key has been quiet for maxLockout.
+// time (or what throttling says) and doubles on each repeat, capped at
+// maxLockout (or throttling's cap); the doubling is forgotten once a key
+// has been quiet for maxLockout.
 //
 // Memory is bounded: at most maxLimiterKeys keys. When full, keys that are
 // quiet and not locked are swept first; if that is not enough, an arbitrary
 // half is dropped (an attacker who can fill the table only resets counters,
 // the cost of keeping the process's memory bounded).
 type limiter struct {
-	max    int           // events allowed per window; <= 0 disables the limiter
-	window time.Duration // counting window and first lockout
-	now    func() time.Time
+	max     int           // events allowed per window; <= 0 disables the limiter
+	window  time.Duration // counting window
+	lockout time.Duration // first lockout; default window
+	longest time.Duration // cap of the doubling; default maxLockout
+	each    bool          // after a lockout, each further event in the window locks again (withLockout)
+	now     func() time.Time
 
 	mu   sync.Mutex
 	keys map[string]*limitEntry // guarded by mu
@@ -37,7 +41,15 @@ const (
 )
 
 func newLimiter(max int, window time.Duration, now func() time.Time) *limiter {
-	return &limiter{max: max, window: window, now: now, keys: make(map[string]*limitEntry)}
+	return &limiter{max: max, window: window, lockout: window, longest: maxLockout, now: now, keys: make(map[string]*limitEntry)}
+}
+
+// throttling makes l a throttle rather than a lockout: the first lockout
+// lasts first, and once a key was locked, each further event within a
+// window of the last one locks it again, twice as long, up to longest.
+func (l *limiter) throttling(first, longest time.Duration) *limiter {
+	l.lockout, l.longest, l.each = first, longest, true
+	return l
 }
 
 // blocked reports whether key is locked out, and for how much longer.
@@ -81,10 +93,17 @@ func (l *limiter) hit(key string) (bool, time.Duration) {
 	if e.count < l.max {
 		return false, 0
 	}
-	d := min(l.window<<min(e.lockouts, 16), maxLockout)
+	d := l.lockout
+	for i := 0; i < e.lockouts && d < l.longest; i++ {
+		d *= 2
+	}
+	d = min(d, l.longest)
 	e.lockouts++
 	e.lockedUntil = now.Add(d)
 	e.first, e.count = now, 0
+	if l.each {
+		e.count = l.max - 1
+	}
 	return true, d
 }
 

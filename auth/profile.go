@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/confab-chat/confab"
 )
@@ -63,8 +62,8 @@ func (s *Service) UpdateAttributes(ctx context.Context, accessToken string, u At
 	up := confab.UserUpdate{UpdatedAt: now}
 	if u.DisplayName != nil {
 		d := strings.TrimSpace(*u.DisplayName)
-		if !utf8.ValidString(d) || len(d) > confab.MaxDisplayNameBytes || strings.ContainsRune(d, 0) {
-			return confab.Errorf(confab.CodeInvalid, "name is valid UTF-8 of at most %d bytes.", confab.MaxDisplayNameBytes)
+		if err := confab.CheckName("name", d, confab.MaxDisplayNameBytes); err != nil {
+			return err
 		}
 		up.DisplayName = &d
 	}

@@ -144,7 +144,7 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 		return err
 	}
 	s.cache.drop(func(e cacheEntry) bool { return e.origin == t.FamilyID })
-	s.revoked(t.UserID)
+	s.revoked(ctx, t.UserID)
 	return nil
 }
 
@@ -166,7 +166,7 @@ func (s *Service) SignOutUser(ctx context.Context, userID string) error {
 		return err
 	}
 	s.cache.drop(func(e cacheEntry) bool { return e.id.UserID == userID })
-	s.revoked(userID)
+	s.revoked(ctx, userID)
 	return nil
 }
 

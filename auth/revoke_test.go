@@ -9,6 +9,7 @@ import (
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/auth/srp"
+	"github.com/confab-chat/confab/broker/inproc"
 )
 
 // hookCalls records the user ids OnRevoke reports.
@@ -123,6 +124,65 @@ func TestService_RevocationAcrossNodes(t *testing.T) {
 	clk.add(time.Minute)
 	_, err = b.Verify(tok.AccessToken)
 	wantCode(t, err, confab.CodeUnauthenticated)
+}
+
+// With revocations shared through a broker, a sign-out, a disabled account
+// and a deleted account take effect on the other node at once: its cached
+// tokens are refused before RevocationCheck passes and its hooks close the
+// user's connections.
+func TestService_ShareRevocations(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		revoke func(a *Service, tok *Tokens) error
+	}{
+		{"Logout", func(a *Service, tok *Tokens) error { return a.Logout(ctx, tok.RefreshToken) }},
+		{"Disable", func(a *Service, _ *Tokens) error { return a.SetDisabled(ctx, "ann@example.com", true) }},
+		{"Delete", func(a *Service, _ *Tokens) error { return a.DeleteAccount(ctx, "ann@example.com") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+			key, st, br := writeTestKey(t), openStore(t), inproc.New()
+			t.Cleanup(func() { br.Close() })
+			cfg := Config{KeyFile: key, Issuer: "http://confab.test", Now: clk.now, RevocationCheck: time.Hour}
+			var nodes [2]*Service
+			var hooks [2]hookCalls
+			for i := range nodes {
+				s, err := New(st, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.argon = testArgon
+				s.OnRevoke(hooks[i].record)
+				sub, err := s.ShareRevocations(br, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(sub.Unsubscribe)
+				nodes[i] = s
+			}
+			a, b := nodes[0], nodes[1]
+			tok := signUpAndLogin(t, a, "ann@example.com")
+			bo := signUpAndLogin(t, a, "bo@example.com")
+			id, err := b.Verify(tok.AccessToken) // cached on b
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Verify(bo.AccessToken); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.revoke(a, tok); err != nil {
+				t.Fatal(err)
+			}
+			_, err = b.Verify(tok.AccessToken)
+			wantCode(t, err, confab.CodeUnauthenticated)
+			if got := hooks[1].got(); !slices.Contains(got, id.UserID) {
+				t.Errorf("other node's OnRevoke calls = %q, want %s", got, id.UserID)
+			}
+			if _, err := b.Verify(bo.AccessToken); err != nil {
+				t.Errorf("another user's token on the other node: %v, want valid", err)
+			}
+		})
+	}
 }
 
 func TestService_VerifyAccess(t *testing.T) {

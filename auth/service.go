@@ -34,10 +34,14 @@ type Config struct {
 	AccessTTL  time.Duration // id and access tokens; default 1 h
 	RefreshTTL time.Duration // refresh tokens, renewed on each rotation; default 30 days
 	Policy     PasswordPolicy
-	// LoginFailures is how many failed sign-ins per account, and per client
-	// address, lock sign-in for that account or address. The failures count
-	// within LockoutWindow; the lockout lasts one window, doubling on each
-	// repeat up to a day. Default 5 in 15 minutes; negative disables.
+	// LoginFailures is how many failed sign-ins of one account from one
+	// client address, or from one address over all accounts, lock sign-in
+	// for that pair or address. The failures count within LockoutWindow;
+	// the lockout lasts one window, doubling on each repeat up to a day.
+	// As many failures of an account from all addresses throttle it for
+	// addresses it has not signed in from: a delay from 1 s doubling up to
+	// LockoutWindow (lockout.go says the whole policy). Default 5 in 15
+	// minutes; negative disables.
 	LoginFailures int
 	LockoutWindow time.Duration
 	// SignupsPerMinute bounds sign-ups per client address; the next one is
@@ -135,7 +139,9 @@ type Service struct {
 	kid       string
 	now       func() time.Time
 	cache     *tokenCache
-	failures  *limiter         // failed sign-ins, by "acct:<userId>", "login:<login>" and "addr:"+ratelimit.AddrKey
+	failures  *limiter         // failed sign-ins, by signInKeys.pair and .addr (lockout.go)
+	throttle  *limiter         // failed sign-ins, by signInKeys.acct (lockout.go)
+	known     *knownAddrs      // signInKeys.pair of successful sign-ins
 	signups   *limiter         // sign-ups, by "addr:"+ratelimit.AddrKey
 	mails     *limiter         // codes mailed, by "mail:<userId>"
 	logins    *ratelimit.Keyed // sign-in attempts, by ratelimit.AddrKey; nil when unlimited
@@ -146,6 +152,7 @@ type Service struct {
 
 	hooksMu  sync.Mutex
 	onRevoke []func(userID string) // guarded by hooksMu; see OnRevoke
+	peers    *peerLink             // guarded by hooksMu; nil until ShareRevocations
 }
 
 // ClientID returns the app client id tokens are issued for.
@@ -172,7 +179,15 @@ func (s *Service) OnRevoke(f func(userID string)) {
 	s.onRevoke = append(s.onRevoke, f)
 }
 
-func (s *Service) revoked(userID string) {
+// revoked runs after userID's sign-ins were revoked in the store and
+// dropped from this node's cache: it runs the hooks here and tells the
+// other nodes (ShareRevocations).
+func (s *Service) revoked(ctx context.Context, userID string) {
+	s.runHooks(userID)
+	s.publishRevocation(ctx, userID)
+}
+
+func (s *Service) runHooks(userID string) {
 	s.hooksMu.Lock()
 	hooks := s.onRevoke
 	s.hooksMu.Unlock()
@@ -217,6 +232,8 @@ func New(store confab.Store, cfg Config) (*Service, error) {
 		now:       cfg.Now,
 		cache:     newTokenCache(maxCachedTokens),
 		failures:  newLimiter(cfg.LoginFailures, cfg.LockoutWindow, cfg.Now),
+		throttle:  newLimiter(cfg.LoginFailures, cfg.LockoutWindow, cfg.Now).throttling(firstThrottle, cfg.LockoutWindow),
+		known:     newKnownAddrs(cfg.RefreshTTL, cfg.Now),
 		signups:   newLimiter(cfg.SignupsPerMinute, time.Minute, cfg.Now),
 		mails:     newLimiter(mailsPerHour, time.Hour, cfg.Now),
 		logins:    ratelimit.New(float64(cfg.LoginsPerMinute)/60, cfg.LoginsPerMinute).WithClock(cfg.Now),

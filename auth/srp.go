@@ -12,7 +12,6 @@ import (
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/auth/srp"
-	"github.com/confab-chat/confab/internal/ratelimit"
 	"github.com/google/uuid"
 )
 
@@ -59,8 +58,7 @@ func (s *Service) StartSRP(ctx context.Context, login, srpA, clientAddr string) 
 	if login == "" || err != nil {
 		return nil, confab.Errorf(confab.CodeInvalid, "USERNAME and a hexadecimal SRP_A are required.")
 	}
-	addr := "addr:" + ratelimit.AddrKey(clientAddr)
-	if err := s.allowAttempt(addr, clientAddr); err != nil {
+	if err := s.allowAttempt(clientAddr); err != nil {
 		return nil, err
 	}
 	a, err := s.lookup(ctx, login)
@@ -137,16 +135,16 @@ func (s *Service) RespondSRP(ctx context.Context, in SRPAnswer, clientAddr strin
 	if !s.open(ChallengePasswordVerifier, in.SecretBlock, &sec) {
 		return nil, errBadSession
 	}
-	acct, addr := "acct:"+sec.UserID, "addr:"+ratelimit.AddrKey(clientAddr)
-	if blocked, d := s.failures.blocked(acct); blocked {
-		return nil, limited("Too many failed sign-in attempts.", d)
+	keys := newSignInKeys("acct:"+sec.UserID, clientAddr)
+	if err := s.lockedOut(keys); err != nil {
+		return nil, err
 	}
 	ok, err := s.srpProof(ctx, sec, in)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		s.failed(acct, addr, clientAddr)
+		s.failed(keys, clientAddr)
 		return nil, errBadLogin
 	}
 	cred, err := s.store.GetCredentials(ctx, sec.UserID)
@@ -156,7 +154,7 @@ func (s *Service) RespondSRP(ctx context.Context, in SRPAnswer, clientAddr strin
 	if cred.Disabled {
 		return nil, errBadLogin
 	}
-	s.failures.reset(acct)
+	s.succeeded(keys)
 	if cred.Unconfirmed {
 		return nil, errNotConfirmed
 	}

@@ -27,3 +27,19 @@ func TestService_TextWithNUL(t *testing.T) {
 		wantCode(t, err, confab.CodeUnauthenticated)
 	})
 }
+
+// Sign-up and the Cognito name attribute refuse the display names chat
+// refuses (one rule, confab.CheckName): a copy of a name + U+200B, a bidi
+// override (issue 18).
+func TestService_DisplayNameInvisibleCharacters(t *testing.T) {
+	s, _ := newService(t)
+	for i, bad := range []string{"Ann\u200b", "Ann\u202egnp.exe"} {
+		email := string(rune('a'+i)) + "@example.com"
+		_, err := s.SignUp(ctx, SignUpInput{Email: email, Password: testPassword, DisplayName: bad}, "")
+		wantCode(t, err, confab.CodeInvalid)
+	}
+	tok := signUpAndLogin(t, s, "ann@example.com")
+	bad := "Ann\u2067"
+	err := s.UpdateAttributes(ctx, tok.AccessToken, AttributesUpdate{DisplayName: &bad})
+	wantCode(t, err, confab.CodeInvalid)
+}

@@ -23,12 +23,15 @@ type env struct {
 	broker confab.Broker
 }
 
-// newEnv starts the service. Sends are unlimited unless cfg sets a rate:
-// most tests send as fast as they can.
+// newEnv starts the service. Sends and new conversations are unlimited
+// unless cfg sets a rate: most tests go as fast as they can.
 func newEnv(t *testing.T, cfg chat.Config, opts ...chat.Option) *env {
 	t.Helper()
 	if cfg.SendsPerSecond == 0 {
 		cfg.SendsPerSecond = -1
+	}
+	if cfg.ConversationsPerMinute == 0 {
+		cfg.ConversationsPerMinute = -1
 	}
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "confab.db"))
 	if err != nil {

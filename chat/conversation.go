@@ -8,6 +8,11 @@ import (
 	"github.com/confab-chat/confab"
 )
 
+// DefaultConversationsPerMinute is Config.ConversationsPerMinute when it is
+// zero: each user's createConversation calls per minute, in bursts of as
+// many.
+const DefaultConversationsPerMinute = 10
+
 // ConversationPage is a page of ListConversations.
 type ConversationPage struct {
 	Items     []*confab.Conversation
@@ -17,10 +22,14 @@ type ConversationPage struct {
 // CreateConversation creates a conversation of the caller and participants.
 // The caller is always a member; duplicates are removed; every participant
 // must exist (otherwise BAD_USER_INPUT, naming no one). Members are told
-// through onConversationUpdated.
+// through onConversationUpdated. Each user may create
+// Config.ConversationsPerMinute conversations a minute (RATE_LIMITED).
 func (s *Service) CreateConversation(ctx context.Context, caller confab.Identity, name *string, participants []string) (*confab.Conversation, error) {
 	if err := s.requireCaller(caller); err != nil {
 		return nil, err
+	}
+	if ok, wait := s.creates.Allow(caller.UserID); !ok {
+		return nil, confab.Limited(wait, "Too many new conversations: at most %d a minute.", s.cfg.ConversationsPerMinute)
 	}
 	name, err := cleanName(name)
 	if err != nil {

@@ -13,7 +13,9 @@ import (
 const maxPresenceFanout = 1000
 
 // UpdateUserPresence sets the caller's own presence explicitly (the seed's
-// mutation). Presence is also derived from connections: see Connect.
+// mutation). Presence is also derived from connections: see Connect. Only
+// members of the user's conversations are told, and nobody when the user
+// hides presence (HidePresence).
 func (s *Service) UpdateUserPresence(ctx context.Context, caller confab.Identity, userID string, isOnline bool) (*confab.User, error) {
 	if err := s.requireSelf(caller, userID); err != nil {
 		return nil, err
@@ -89,14 +91,26 @@ func (s *Service) setPresence(ctx context.Context, userID string, online bool) (
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.store.ListConversationIDs(ctx, userID, maxPresenceFanout)
-	if err != nil {
-		return u, err
+	if u.HidePresence {
+		return u, nil // nobody else may learn of it
 	}
+	return u, s.publishPresence(ctx, u)
+}
+
+// publishPresence tells the members of every conversation of u that u's
+// presence changed. The event carries u as a member sees it (view), which
+// is what every subscriber of onUserPresenceUpdated gets.
+func (s *Service) publishPresence(ctx context.Context, u *confab.User) error {
+	u = s.view(u, true)
+	ids, err := s.store.ListConversationIDs(ctx, u.UserID, maxPresenceFanout)
+	if err != nil {
+		return err
+	}
+	now := s.nowUTC()
 	for _, id := range ids {
 		s.publish(ctx, confab.ConversationTopic(id), &confab.Event{
 			Kind: confab.EventPresenceUpdated, ConversationID: id, User: u, At: now,
 		})
 	}
-	return u, nil
+	return nil
 }

@@ -54,6 +54,16 @@ type Config struct {
 	// SendBurst is how many sends a user may make at once. Default twice
 	// SendsPerSecond.
 	SendBurst int
+	// ConversationsPerMinute bounds each user's createConversation calls
+	// (a token bucket per user holding a minute's worth), so nobody can
+	// start conversations with strangers in bulk; over it is RATE_LIMITED
+	// with a retry hint. Default DefaultConversationsPerMinute; negative
+	// means unlimited (load tests).
+	ConversationsPerMinute int
+	// ShowEmails says who sees a user's email besides the user: ShowEmailsSelf
+	// (the default: nobody else; they see confab.HiddenEmail) or
+	// ShowEmailsMembers (users who share a conversation with them).
+	ShowEmails string
 }
 
 // Service implements every chat operation. It is safe for concurrent use.
@@ -71,6 +81,7 @@ type Service struct {
 	stats      counters
 	observeLag func(time.Duration) // WithLagObserver; nil when unset
 	sends      *ratelimit.Keyed    // per-user send budget; nil when unlimited
+	creates    *ratelimit.Keyed    // per-user createConversation budget; nil when unlimited
 
 	closeOnce sync.Once
 	stopBeat  chan struct{} // closed by Close: stops the presence heartbeat
@@ -133,6 +144,12 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 	if cfg.SendBurst <= 0 {
 		cfg.SendBurst = max(1, int(2*cfg.SendsPerSecond))
 	}
+	if cfg.ConversationsPerMinute == 0 {
+		cfg.ConversationsPerMinute = DefaultConversationsPerMinute
+	}
+	if cfg.ShowEmails == "" {
+		cfg.ShowEmails = ShowEmailsSelf
+	}
 	if len(cfg.CursorKey) == 0 {
 		cfg.CursorKey = make([]byte, 32)
 		rand.Read(cfg.CursorKey) // never fails (crypto/rand documents it)
@@ -147,6 +164,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 		members: make(map[string]map[string]struct{}),
 		dirty:   make(map[string]bool),
 		sends:   ratelimit.New(cfg.SendsPerSecond, cfg.SendBurst),
+		creates: ratelimit.New(float64(cfg.ConversationsPerMinute)/60, cfg.ConversationsPerMinute),
 
 		stopBeat: make(chan struct{}),
 		beatDone: make(chan struct{}),
@@ -156,6 +174,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 	}
 	s.sends.WithClock(s.now)
 	s.watchBroker()
+	s.creates.WithClock(s.now)
 	go s.heartbeat()
 	return s
 }

@@ -96,3 +96,26 @@ func TestService_RefusesInvalidText(t *testing.T) {
 		t.Fatalf("profile after refused input: %v, %v; want unchanged", u.DisplayName, u.AvatarURL)
 	}
 }
+
+// A display name that passes for another user's (a copy + U+200B) or hides
+// a bidi override is refused, and nothing is stored (issue 18).
+func TestService_UpdateUserProfile_RefusesInvisibleCharacters(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, chat.Config{})
+	alice := e.user(t, "alice")
+	for _, bad := range []string{"Bob\u200b", "Bob\u202egnp.exe", "\u2066Bob", "Bob\ufeff", "Bob\tX"} {
+		_, err := e.svc.UpdateUserProfile(ctx, alice, chat.ProfileUpdate{UserID: alice.UserID, DisplayName: &bad})
+		wantCode(t, err, confab.CodeInvalid)
+	}
+	u, err := e.store.GetUser(ctx, alice.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.DisplayName != nil {
+		t.Fatalf("display name after refused input: %q; want unchanged", *u.DisplayName)
+	}
+	good := "Bob 🎉"
+	if _, err := e.svc.UpdateUserProfile(ctx, alice, chat.ProfileUpdate{UserID: alice.UserID, DisplayName: &good}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -38,8 +38,11 @@ func (Loaders) InterceptOperation(ctx context.Context, next graphql.OperationHan
 	return next(context.WithValue(ctx, userCacheKey{}, &userCache{users: make(map[string]*confab.User)}))
 }
 
-// primeAuthors loads the authors of msgs in one batch into the operation's
-// cache. A failure is not fatal: authorOf then loads one by one.
+// primeAuthors loads the authors of msgs, messages of one conversation, in
+// one batch into the operation's cache. A failure is not fatal: authorOf
+// then loads one by one. Authors are seen as every member of the
+// conversation sees them (chat.Service.Authors), so the cache is right for
+// any caller.
 func primeAuthors(ctx context.Context, svc *chat.Service, msgs []*confab.Message) {
 	c, _ := ctx.Value(userCacheKey{}).(*userCache)
 	if c == nil || len(msgs) == 0 {
@@ -49,7 +52,7 @@ func primeAuthors(ctx context.Context, svc *chat.Service, msgs []*confab.Message
 	seen := make(map[string]bool, len(msgs))
 	c.mu.Lock()
 	for _, m := range msgs {
-		if _, ok := c.users[m.UserID]; !ok && !seen[m.UserID] {
+		if _, ok := c.users[m.UserID]; !ok && !seen[m.UserID] && m.ConversationID == msgs[0].ConversationID {
 			seen[m.UserID] = true
 			ids = append(ids, m.UserID)
 		}
@@ -58,7 +61,7 @@ func primeAuthors(ctx context.Context, svc *chat.Service, msgs []*confab.Message
 	if len(ids) == 0 {
 		return
 	}
-	users, err := svc.GetUsers(ctx, caller(ctx), ids)
+	users, err := svc.Authors(ctx, caller(ctx), msgs[0].ConversationID, ids)
 	if err != nil {
 		return
 	}
@@ -81,12 +84,16 @@ func authorOf(ctx context.Context, svc *chat.Service, m *confab.Message) (*confa
 			return u, nil
 		}
 	}
-	u, err := svc.GetUser(ctx, caller(ctx), m.UserID)
+	users, err := svc.Authors(ctx, caller(ctx), m.ConversationID, []string{m.UserID})
 	if confab.ErrorCode(err) == confab.CodeNotFound {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
+	}
+	var u *confab.User
+	if len(users) == 1 {
+		u = users[0]
 	}
 	if c != nil {
 		c.mu.Lock()

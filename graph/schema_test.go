@@ -100,7 +100,7 @@ func TestSharedSubscriptions_CallerIndependent(t *testing.T) {
 	served := generated.NewExecutableSchema(generated.Config{}).Schema()
 	reviewed := map[string][]string{
 		"Message": {"messageId", "conversationId", "userId", "content", "messageType", "createdAt", "updatedAt", "author", "seq"},
-		"User":    {"userId", "username", "email", "displayName", "avatarUrl", "lastSeen", "isOnline", "createdAt", "updatedAt"},
+		"User":    {"userId", "username", "email", "displayName", "avatarUrl", "lastSeen", "isOnline", "createdAt", "updatedAt", "hidePresence"},
 	}
 	for field := range graph.SharedSubscriptions {
 		f := served.Subscription.Fields.ForName(field)

@@ -29,8 +29,9 @@ type authErrKind struct {
 // authWireCodes names each error the Cognito way on /auth (protocols.md
 // §4.4, without the "Exception" suffix). Unauthenticated covers wrong
 // passwords and unknown users alike (NotAuthorized, so accounts cannot be
-// enumerated) and bad refresh tokens. Codes absent here (there are none
-// today) would go out as the confab code.
+// enumerated) and bad refresh tokens. Sign-up turns a taken email or
+// username into InvalidParameter first (errSignupRefused). Codes absent
+// here (there are none today) would go out as the confab code.
 var authWireCodes = map[authErrKind]string{
 	{code: confab.CodeInvalid, passwordPolicy: true}: "InvalidPassword",
 	{code: confab.CodeInvalid}:                       "InvalidParameter",
@@ -96,6 +97,14 @@ func failStatus(w http.ResponseWriter, status int, message string) {
 	w.Header().Set("x-amzn-ErrorType", b.Error.Code)
 	writeJSON(w, status, b)
 }
+
+// errSignupRefused answers a sign-up whose email or username is taken with
+// the status and code of every other refusal of the details (400
+// InvalidParameter), not 409, and without saying which of the two is
+// taken or that an account exists: an e-mail address must not be checkable
+// against the accounts by a status code. What remains (a well-formed
+// sign-up is refused) is bounded by the per-address sign-up limit.
+var errSignupRefused = confab.Errorf(confab.CodeInvalid, "An account cannot be created with this email address or username. Choose another, or sign in if you already have an account.")
 
 var errBadBody = confab.Errorf(confab.CodeInvalid, "The request body must be one JSON object with the documented fields.")
 
@@ -166,6 +175,9 @@ func (h *authHandler) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := h.auth.SignUp(r.Context(), auth.SignUpInput{Email: in.Email, Password: in.Password, Username: in.Username, DisplayName: in.DisplayName}, clientAddr(r))
+	if confab.ErrorCode(err) == confab.CodeConflict {
+		err = errSignupRefused
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -213,8 +213,9 @@ func TestAuthHandler_Errors(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"SignupDuplicateEmail", "/auth/signup", map[string]string{"email": "BO@example.com", "password": authTestPassword}, http.StatusConflict, "UsernameExists"},
-		{"SignupDuplicateUsername", "/auth/signup", map[string]string{"email": "b2@example.com", "password": authTestPassword, "username": "bo"}, http.StatusConflict, "UsernameExists"},
+		{"SignupDuplicateEmail", "/auth/signup", map[string]string{"email": "BO@example.com", "password": authTestPassword}, http.StatusBadRequest, "InvalidParameter"},
+		{"SignupDuplicateUsername", "/auth/signup", map[string]string{"email": "b2@example.com", "password": authTestPassword, "username": "bo"}, http.StatusBadRequest, "InvalidParameter"},
+		{"SignupDuplicateUsernameOtherCase", "/auth/signup", map[string]string{"email": "b3@example.com", "password": authTestPassword, "username": "Bo"}, http.StatusBadRequest, "InvalidParameter"},
 		{"SignupWeakPassword", "/auth/signup", map[string]string{"email": "cy@example.com", "password": "password"}, http.StatusBadRequest, "InvalidPassword"},
 		{"SignupBadEmail", "/auth/signup", map[string]string{"email": "cy", "password": authTestPassword}, http.StatusBadRequest, "InvalidParameter"},
 		{"SignupBadUsername", "/auth/signup", map[string]string{"email": "cy@example.com", "password": authTestPassword, "username": "c y"}, http.StatusBadRequest, "InvalidParameter"},
@@ -245,6 +246,18 @@ func TestAuthHandler_Errors(t *testing.T) {
 		}
 		if wrong.message() != "Incorrect username or password." {
 			t.Errorf("message = %q", wrong.message())
+		}
+	})
+	// A registered email must not be told apart by the answer's status or
+	// code (issue 18: 409 against 400 enumerated accounts), nor named.
+	t.Run("SignupTakenEmailLikeOtherRefusals", func(t *testing.T) {
+		taken := authPostJSON(t, srv, "/auth/signup", map[string]string{"email": "bo@example.com", "password": authTestPassword, "username": "fresh"})
+		other := authPostJSON(t, srv, "/auth/signup", map[string]string{"email": "cy@example.com", "password": authTestPassword, "username": "c y"})
+		if taken.status != other.status || taken.code() != other.code() || taken.header.Get("x-amzn-ErrorType") != other.header.Get("x-amzn-ErrorType") {
+			t.Fatalf("taken email %d %s vs another refusal %d %s: want the same status and code", taken.status, taken.raw, other.status, other.raw)
+		}
+		if m := strings.ToLower(taken.message()); strings.Contains(m, "exist") || strings.Contains(m, "taken") {
+			t.Errorf("message %q says an account exists", taken.message())
 		}
 	})
 	t.Run("LogoutUnknownIsOK", func(t *testing.T) {

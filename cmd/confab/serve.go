@@ -48,6 +48,8 @@ type serveConfig struct {
 	SignupsPerMinute int
 	LoginsPerMinute  int
 	SendsPerSecond   float64
+	ConvsPerMinute   int
+	ShowEmails       string
 	ConnsPerUser     int
 	ConnsPerAddress  int
 	DebugAddr        string
@@ -65,7 +67,7 @@ type serveConfig struct {
 // tool's clients all come from one address and share a few accounts.
 var unlimitedFlags = []string{
 	"--signups-per-minute", "-1", "--logins-per-minute", "-1", "--sends-per-second", "-1",
-	"--max-conns-per-user", "-1", "--max-conns-per-address", "-1", "--max-requests-per-address", "-1",
+	"--max-conns-per-user", "-1", "--max-conns-per-address", "-1", "--max-requests-per-address", "-1", "--conversations-per-minute", "-1",
 }
 
 // serveSettings is the table of confab serve's settings.
@@ -104,6 +106,8 @@ func serveSettings(c *serveConfig) []setting {
 		{"max-requests-per-address", "64", "unfinished HTTP requests per client address (IPv6: per /64), not WebSockets; more get 429 (-1: unlimited)", integer(&c.ReqsPerAddress)},
 		{"metrics-addr", "", "serve GET /metrics on this address only (keep it private) instead of on --http", str(&c.MetricsAddr)},
 		{"metrics-token", "", "require Authorization: Bearer <token> on GET /metrics", str(&c.MetricsToken)},
+		{"conversations-per-minute", "0", "createConversation calls allowed per user per minute, in bursts of as many (-1: unlimited)", pkgDefault(integer(&c.ConvsPerMinute), "chat", chat.DefaultConversationsPerMinute)},
+		{"show-emails", "self", "who sees a user's email besides the user: self (nobody else; others see " + confab.HiddenEmail + ") or members (users who share a conversation)", str(&c.ShowEmails)},
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
 	}, append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...)...)
 }
@@ -175,11 +179,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	revocations, err := authSvc.ShareRevocations(br, logger) // sign-outs close sockets on every node at once
+	if err != nil {
+		return err
+	}
+	defer revocations.Unsubscribe()
 	cursorKey, err := deriveKey(c.KeyFile, "confab nextToken cursors")
 	if err != nil {
 		return err
 	}
-	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond},
+	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
+		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails},
 		chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
 	stopRetention := startRetention(ctx, c.Retention, st, reg, logger)
@@ -235,6 +245,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 
 // check validates what can be checked before anything is opened.
 func (c *serveConfig) check() error {
+	if c.ShowEmails != chat.ShowEmailsSelf && c.ShowEmails != chat.ShowEmailsMembers {
+		return usageError{fmt.Sprintf("serve: --show-emails %q: want self or members", c.ShowEmails)}
+	}
 	if c.Retention < 0 {
 		return usageError{fmt.Sprintf("serve: --retention %s is negative (0 keeps messages forever)", c.Retention)}
 	}

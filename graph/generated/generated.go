@@ -106,15 +106,16 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		AvatarURL   func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		DisplayName func(childComplexity int) int
-		Email       func(childComplexity int) int
-		IsOnline    func(childComplexity int) int
-		LastSeen    func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
-		UserID      func(childComplexity int) int
-		Username    func(childComplexity int) int
+		AvatarURL    func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		DisplayName  func(childComplexity int) int
+		Email        func(childComplexity int) int
+		HidePresence func(childComplexity int) int
+		IsOnline     func(childComplexity int) int
+		LastSeen     func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		UserID       func(childComplexity int) int
+		Username     func(childComplexity int) int
 	}
 }
 
@@ -552,6 +553,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Email(childComplexity), true
+	case "User.hidePresence":
+		if e.ComplexityRoot.User.HidePresence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.HidePresence(childComplexity), true
 	case "User.isOnline":
 		if e.ComplexityRoot.User.IsOnline == nil {
 			break
@@ -826,6 +833,16 @@ extend type Conversation {
     unreadCount: Int!
 }
 
+extend type User {
+    "Whether the user hides presence (isOnline, lastSeen) from everyone else. Only the user sees their own choice; to anyone else it reads false."
+    hidePresence: Boolean
+}
+
+extend input UpdateUserProfileInput {
+    "Hide presence from everyone else: others see the user offline and never seen. Without it, presence is shown to users who share a conversation with the user."
+    hidePresence: Boolean
+}
+
 extend input SendMessageInput {
     "Idempotency key: a retried send with the same token returns the original message."
     clientToken: String
@@ -947,6 +964,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_User_updatedAt(ctx, field)
+	case "hidePresence":
+		return ec.fieldContext_User_hidePresence(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -3181,6 +3200,29 @@ func (ec *executionContext) fieldContext_User_updatedAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("User", field, false, false, "AWSDateTime")
 }
 
+func (ec *executionContext) _User_hidePresence(ctx context.Context, field graphql.CollectedField, obj *confab.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_hidePresence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HidePresence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalOBoolean2bool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_hidePresence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4430,7 +4472,7 @@ func (ec *executionContext) unmarshalInputUpdateUserProfileInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"userId", "displayName", "avatarUrl"}
+	fieldsInOrder := [...]string{"userId", "displayName", "avatarUrl", "hidePresence"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4458,6 +4500,13 @@ func (ec *executionContext) unmarshalInputUpdateUserProfileInput(ctx context.Con
 				return it, err
 			}
 			it.AvatarURL = data
+		case "hidePresence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hidePresence"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HidePresence = data
 		}
 	}
 	return it, nil
@@ -4979,6 +5028,11 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "updatedAt":
 			out.Values[i] = ec._User_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hidePresence":
+			out.Values[i] = ec._User_hidePresence(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

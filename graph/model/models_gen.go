@@ -47,4 +47,6 @@ type UpdateUserProfileInput struct {
 	UserID      string  `json:"userId"`
 	DisplayName *string `json:"displayName,omitempty"`
 	AvatarURL   *string `json:"avatarUrl,omitempty"`
+	// Hide presence from everyone else: others see the user offline and never seen. Without it, presence is shown to users who share a conversation with the user.
+	HidePresence *bool `json:"hidePresence,omitempty"`
 }

@@ -8,11 +8,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at`
+const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence`
 
 func scanUser(row pgx.Row, extra ...any) (*confab.User, error) {
 	var u confab.User
-	dest := append([]any{&u.UserID, &u.Username, &u.Email, &u.DisplayName, &u.AvatarURL, &u.IsOnline, &u.LastSeen, &u.CreatedAt, &u.UpdatedAt}, extra...)
+	dest := append([]any{&u.UserID, &u.Username, &u.Email, &u.DisplayName, &u.AvatarURL, &u.IsOnline, &u.LastSeen, &u.CreatedAt, &u.UpdatedAt, &u.HidePresence}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -26,9 +26,9 @@ func scanUser(row pgx.Row, extra ...any) (*confab.User, error) {
 func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 	u := a.User
 	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`, password_hash, disabled)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		u.UserID, u.Username, u.Email, u.DisplayName, u.AvatarURL, u.IsOnline, dbTimePtr(u.LastSeen),
-		dbTime(u.CreatedAt), dbTimePtr(u.UpdatedAt), a.PasswordHash, a.Disabled)
+		dbTime(u.CreatedAt), dbTimePtr(u.UpdatedAt), u.HidePresence, a.PasswordHash, a.Disabled)
 	err = mapErr("insert account", err)
 	if confab.ErrorCode(err) == confab.CodeConflict {
 		return &confab.Error{Code: confab.CodeConflict, Op: "insert account", Err: err}
@@ -40,7 +40,7 @@ func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 // email and another's username, the email wins.
 func (s *Store) GetAccountByLogin(ctx context.Context, login string) (*confab.Account, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+userColumns+`, password_hash, disabled FROM users
-		WHERE lower(email) = lower($1) OR username = $1
+		WHERE lower(email) = lower($1) OR lower(username) = lower($1)
 		ORDER BY lower(email) = lower($1) DESC LIMIT 1`, login)
 	var a confab.Account
 	u, err := scanUser(row, &a.PasswordHash, &a.Disabled)
@@ -94,10 +94,11 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpda
 			avatar_url   = CASE WHEN $3 THEN $4::text ELSE avatar_url END,
 			is_online    = coalesce($5, is_online),
 			last_seen    = coalesce($6, last_seen),
-			updated_at   = $7
+			updated_at   = $7,
+			hide_presence = coalesce($9, hide_presence)
 		WHERE user_id = $8 RETURNING `+userColumns,
 		u.DisplayName != nil, u.DisplayName, u.AvatarURL != nil, u.AvatarURL,
-		u.IsOnline, dbTimePtr(u.LastSeen), dbTime(u.UpdatedAt), userID)
+		u.IsOnline, dbTimePtr(u.LastSeen), dbTime(u.UpdatedAt), userID, u.HidePresence)
 	user, err := scanUser(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("user")

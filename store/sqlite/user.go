@@ -9,7 +9,7 @@ import (
 	"github.com/confab-chat/confab"
 )
 
-const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at`
+const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -18,7 +18,7 @@ func scanUser(row scanner, extra ...any) (*confab.User, error) {
 	var display, avatar sql.NullString
 	var lastSeen, updated sql.NullInt64
 	var created int64
-	dest := append([]any{&u.UserID, &u.Username, &u.Email, &display, &avatar, &u.IsOnline, &lastSeen, &created, &updated}, extra...)
+	dest := append([]any{&u.UserID, &u.Username, &u.Email, &display, &avatar, &u.IsOnline, &lastSeen, &created, &updated, &u.HidePresence}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -31,10 +31,10 @@ func scanUser(row scanner, extra ...any) (*confab.User, error) {
 // InsertAccount implements confab.UserStore.
 func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 	u := a.User
-	_, err := s.write.ExecContext(ctx, `INSERT INTO users (user_id, username, email, email_lower, display_name, avatar_url, is_online, last_seen, created_at, updated_at, password_hash, disabled)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO users (user_id, username, email, email_lower, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, password_hash, disabled)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.UserID, u.Username, u.Email, strings.ToLower(u.Email), nullString(u.DisplayName), nullString(u.AvatarURL),
-		u.IsOnline, msPtr(u.LastSeen), ms(u.CreatedAt), msPtr(u.UpdatedAt), a.PasswordHash, a.Disabled)
+		u.IsOnline, msPtr(u.LastSeen), ms(u.CreatedAt), msPtr(u.UpdatedAt), u.HidePresence, a.PasswordHash, a.Disabled)
 	if err := mapErr("insert account", err); err != nil {
 		if confab.ErrorCode(err) == confab.CodeConflict {
 			return &confab.Error{Code: confab.CodeConflict, Err: err}
@@ -47,7 +47,7 @@ func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 // GetAccountByLogin implements confab.UserStore.
 func (s *Store) GetAccountByLogin(ctx context.Context, login string) (*confab.Account, error) {
 	row := s.read.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash, disabled FROM users
-		WHERE email_lower = ? OR username = ? ORDER BY email_lower = ? DESC LIMIT 1`, strings.ToLower(login), login, strings.ToLower(login))
+		WHERE email_lower = ?1 OR lower(username) = ?1 ORDER BY email_lower = ?1 DESC LIMIT 1`, strings.ToLower(login))
 	var a confab.Account
 	u, err := scanUser(row, &a.PasswordHash, &a.Disabled)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -96,19 +96,23 @@ func (s *Store) GetUsers(ctx context.Context, ids []string) ([]*confab.User, err
 
 // UpdateUser implements confab.UserStore.
 func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpdate) (*confab.User, error) {
-	var online sql.NullBool
+	var online, hide sql.NullBool
 	if u.IsOnline != nil {
 		online = sql.NullBool{Bool: *u.IsOnline, Valid: true}
+	}
+	if u.HidePresence != nil {
+		hide = sql.NullBool{Bool: *u.HidePresence, Valid: true}
 	}
 	row := s.write.QueryRowContext(ctx, `UPDATE users SET
 			display_name = CASE WHEN ?1 THEN ?2 ELSE display_name END,
 			avatar_url   = CASE WHEN ?3 THEN ?4 ELSE avatar_url END,
 			is_online    = coalesce(?5, is_online),
 			last_seen    = coalesce(?6, last_seen),
-			updated_at   = ?7
+			updated_at   = ?7,
+			hide_presence = coalesce(?9, hide_presence)
 		WHERE user_id = ?8 RETURNING `+userColumns,
 		u.DisplayName != nil, nullString(u.DisplayName), u.AvatarURL != nil, nullString(u.AvatarURL),
-		online, msPtr(u.LastSeen), ms(u.UpdatedAt), userID)
+		online, msPtr(u.LastSeen), ms(u.UpdatedAt), userID, hide)
 	user, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("update user", "user")

@@ -12,13 +12,16 @@ var userTests = []test{
 	{"InsertAccount/RoundTrip", testInsertAccountRoundTrip},
 	{"InsertAccount/EmailConflictCaseInsensitive", testInsertAccountEmailConflict},
 	{"InsertAccount/UsernameConflict", testInsertAccountUsernameConflict},
+	{"InsertAccount/UsernameConflictCaseInsensitive", testInsertAccountUsernameConflictCase},
 	{"GetAccountByLogin/EmailAnyCase", testGetAccountByLoginEmail},
 	{"GetAccountByLogin/Username", testGetAccountByLoginUsername},
+	{"GetAccountByLogin/UsernameAnyCase", testGetAccountByLoginUsernameCase},
 	{"GetAccountByLogin/NotFound", testGetAccountByLoginNotFound},
 	{"GetUser/NotFound", testGetUserNotFound},
 	{"GetUsers/SkipsMissing", testGetUsersSkipsMissing},
 	{"UpdateUser/Partial", testUpdateUserPartial},
 	{"UpdateUser/NotFound", testUpdateUserNotFound},
+	{"UpdateUser/HidePresence", testUpdateUserHidePresence},
 }
 
 func testInsertAccountRoundTrip(f *fixture) {
@@ -71,6 +74,26 @@ func testInsertAccountUsernameConflict(f *fixture) {
 	f.wantCode(f.s.InsertAccount(f.ctx, &confab.Account{User: dup, PasswordHash: "h"}), confab.CodeConflict)
 	_, err := f.s.GetUser(f.ctx, dup.UserID)
 	f.wantCode(err, confab.CodeNotFound)
+}
+
+// "Ann" and "ann" would be two people who look like one (issue 18).
+func testInsertAccountUsernameConflictCase(f *fixture) {
+	u := f.user("ann")
+	dup := f.newUser("other")
+	dup.Username = strings.ToUpper(u.Username)
+	f.wantCode(f.s.InsertAccount(f.ctx, &confab.Account{User: dup, PasswordHash: "h"}), confab.CodeConflict)
+	_, err := f.s.GetUser(f.ctx, dup.UserID)
+	f.wantCode(err, confab.CodeNotFound)
+}
+
+func testGetAccountByLoginUsernameCase(f *fixture) {
+	u := f.user("ann")
+	for _, login := range []string{strings.ToUpper(u.Username), "A" + u.Username[1:]} {
+		a, err := f.s.GetAccountByLogin(f.ctx, login)
+		if err != nil || a.User.UserID != u.UserID {
+			f.t.Fatalf("GetAccountByLogin(%q) = %+v, %v; want %s", login, a, err, u.UserID)
+		}
+	}
 }
 
 func testGetAccountByLoginEmail(f *fixture) {
@@ -163,4 +186,44 @@ func testUpdateUserPartial(f *fixture) {
 func testUpdateUserNotFound(f *fixture) {
 	_, err := f.s.UpdateUser(f.ctx, "missing", confab.UserUpdate{DisplayName: ptr("x"), UpdatedAt: f.now()})
 	f.wantCode(err, confab.CodeNotFound)
+}
+
+// HidePresence is kept, read back by every read of a user, and left alone
+// by updates that do not name it.
+func testUpdateUserHidePresence(f *fixture) {
+	u := f.user("ann")
+	got, err := f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{HidePresence: ptr(true), UpdatedAt: f.now()})
+	if err != nil || !got.HidePresence {
+		f.t.Fatalf("UpdateUser(HidePresence true) = %+v, %v", got, err)
+	}
+	got, err = f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{IsOnline: ptr(true), UpdatedAt: f.now()})
+	if err != nil || !got.HidePresence {
+		f.t.Fatalf("an update without HidePresence = %+v, %v; want it kept", got, err)
+	}
+	reads := map[string]func() (*confab.User, error){
+		"GetUser": func() (*confab.User, error) { return f.s.GetUser(f.ctx, u.UserID) },
+		"GetUsers": func() (*confab.User, error) {
+			us, err := f.s.GetUsers(f.ctx, []string{u.UserID})
+			if err != nil || len(us) != 1 {
+				return nil, err
+			}
+			return us[0], nil
+		},
+		"GetAccountByLogin": func() (*confab.User, error) {
+			a, err := f.s.GetAccountByLogin(f.ctx, u.Email)
+			if err != nil {
+				return nil, err
+			}
+			return &a.User, nil
+		},
+	}
+	for name, read := range reads {
+		if got, err := read(); err != nil || got == nil || !got.HidePresence {
+			f.t.Fatalf("%s = %+v, %v; want HidePresence", name, got, err)
+		}
+	}
+	got, err = f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{HidePresence: ptr(false), UpdatedAt: f.now()})
+	if err != nil || got.HidePresence {
+		f.t.Fatalf("UpdateUser(HidePresence false) = %+v, %v", got, err)
+	}
 }
