@@ -234,6 +234,9 @@ func (s *Service) publish(ctx context.Context, topic string, ev *confab.Event) {
 	s.stats.published.Add(1)
 	if err := s.broker.Publish(ctx, topic, ev); err != nil {
 		s.stats.brokerErrors.Add(1)
+		if s.feed.brokerDown() {
+			return // logged once by the feed, which serves subscribers meanwhile
+		}
 		s.logger.ErrorContext(ctx, "publish failed", "topic", topic, "kind", string(ev.Kind), "err", err)
 	}
 }

@@ -79,14 +79,23 @@ func (f *storeFeed) remove(ms *messageStream) {
 func (f *storeFeed) setUp(up bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !up {
-		f.svc.logger.Warn("broker down: feeding subscribers from the store")
+	if up {
+		f.svc.logger.Info("broker back: subscribers are fed by events again")
+	} else {
+		f.svc.logger.Warn("broker down: feeding subscribers from the store; failed publishes are not logged until it is back")
 	}
 	f.down, f.again = !up, true
 	if !f.polling {
 		f.polling = true
 		time.AfterFunc(0, f.poll)
 	}
+}
+
+// brokerDown reports whether the broker said it is down and not yet back.
+func (f *storeFeed) brokerDown() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.down
 }
 
 // poll reads every conversation with live streams once, then schedules the
