@@ -4,7 +4,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build web web-force generate test test-go test-node test-web lint bench clean
+.PHONY: run build web web-force generate test test-go test-node test-web test-amplify lint bench clean
 
 ## run: build the web client if it is missing, then serve on embedded defaults (http://localhost:8080)
 run: web
@@ -25,8 +25,8 @@ web-force:
 generate:
 	$(GO) generate ./...
 
-## test: the whole suite: Go tests with -race, the graphql-ws client test, the browser tests
-test: test-go test-node test-web
+## test: the whole suite: Go tests with -race, the graphql-ws client test, the browser tests, the AWS clients' test
+test: test-go test-node test-web test-amplify
 
 test-go:
 	$(GO) vet ./...
@@ -37,6 +37,10 @@ test-node:
 
 test-web: web
 	cd web && npm test
+
+## test-amplify: aws-amplify v6, the AWS SDK v3 and the AWS CLI against the built binary over HTTPS
+test-amplify:
+	cd test/amplify && npm ci --no-audit --no-fund && npm test
 
 ## lint: gofmt, go vet and staticcheck (pinned in go.mod as a tool, like gqlgen)
 lint:
