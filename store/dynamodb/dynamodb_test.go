@@ -29,7 +29,7 @@ const region = "us-east-1"
 // endpoint returns CONFAB_TEST_DYNAMODB. When it is unset the test is
 // skipped, or fails when CONFAB_TEST_REQUIRE is "all" or a list naming
 // dynamodb, as CI sets it.
-func endpoint(t *testing.T) string {
+func endpoint(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("CONFAB_TEST_DYNAMODB")
 	if u != "" {
@@ -56,7 +56,7 @@ func freshPrefix(t *testing.T) string {
 	return prefix
 }
 
-func rawClient(t *testing.T) *ddb.Client {
+func rawClient(t testing.TB) *ddb.Client {
 	t.Helper()
 	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
@@ -66,7 +66,7 @@ func rawClient(t *testing.T) *ddb.Client {
 	return ddb.NewFromConfig(cfg, func(o *ddb.Options) { o.BaseEndpoint = aws.String(endpoint(t)) })
 }
 
-func dropTables(t *testing.T, prefix string) {
+func dropTables(t testing.TB, prefix string) {
 	c := rawClient(t)
 	for _, name := range []string{"messages", "conversations", "users", "confab"} {
 		_, err := c.DeleteTable(context.Background(), &ddb.DeleteTableInput{TableName: aws.String(prefix + name)})

@@ -276,6 +276,9 @@ func (s *Store) querySeqBounded(ctx context.Context, op, conversationID, cmpOp s
 		KeyConditionExpression:    aws.String("conversationId = :c"),
 		ExpressionAttributeValues: item{":c": avS(conversationID)},
 		ScanIndexForward:          aws.Bool(forward), Limit: aws.Int32(int32(min(max(limit, 25), 1000)))}
+	if maxRead > 0 { // a filtering scan: few pages of many items
+		in.Limit = aws.Int32(int32(min(maxRead, 200)))
+	}
 	if cmpOp != "" {
 		in.KeyConditionExpression = aws.String("conversationId = :c AND #seq " + cmpOp + " :b")
 		in.ExpressionAttributeNames = map[string]string{"#seq": "seq"}
