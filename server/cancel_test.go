@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/confab-chat/confab"
+	"github.com/gorilla/websocket"
 )
 
 // blockingSearch is a real store whose SearchMessages, standing in for a
@@ -87,5 +89,52 @@ func TestHTTP_LongOperationOutlivesReadTimeout(t *testing.T) {
 	status, out := postGraphQLRaw(t, ts, token, string(body))
 	if status != 200 || out["errors"] != nil {
 		t.Fatalf("a 1 s search with a 200 ms read timeout: %d %v", status, out)
+	}
+}
+
+// TestWebSocket_StopAndCloseCancelExecution: an operation run over
+// graphql-transport-ws has its context ended when the client completes
+// (stops) it, and when the client closes the socket.
+func TestWebSocket_StopAndCloseCancelExecution(t *testing.T) {
+	for _, how := range []string{"complete", "close"} {
+		t.Run(how, func(t *testing.T) {
+			st := &blockingSearch{Store: openTestStore(t, filepath.Join(t.TempDir(), "confab.db")), started: make(chan struct{}), cancelled: make(chan struct{})}
+			ts := newTestServer(t, Config{}, st)
+			token := signUpAndIn(t, ts)
+			_, out := postGraphQLRaw(t, ts, token, `{"query":"mutation { createConversation(input: {participants: []}) { conversationId } }"}`)
+			conv, _ := out["data"].(map[string]any)["createConversation"].(map[string]any)["conversationId"].(string)
+			if conv == "" {
+				t.Fatalf("createConversation: %v", out)
+			}
+			d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
+			ws, _, err := d.Dial("ws"+strings.TrimPrefix(ts.URL(), "http")+"/graphql", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+			ws.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]string{"Authorization": token}})
+			var ack map[string]any
+			if err := ws.ReadJSON(&ack); err != nil || ack["type"] != "connection_ack" {
+				t.Fatalf("connection_init: %v %v", ack, err)
+			}
+			ws.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+				"query": fmt.Sprintf(`{ searchMessages(conversationId: %q, searchTerm: "a") { seq } }`, conv)}})
+			select {
+			case <-st.started:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the search did not start")
+			}
+			if how == "complete" {
+				ws.WriteJSON(map[string]any{"id": "1", "type": "complete"})
+			} else {
+				ws.Close()
+			}
+			select {
+			case <-st.cancelled:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the search's context did not end on %s", how)
+			}
+		})
 	}
 }
