@@ -70,7 +70,7 @@ func (s *Store) UpdateCredentials(ctx context.Context, userID string, u confab.C
 		if u.Email != nil {
 			ub.set("email", avS(*u.Email))
 			cond += " AND " + ub.name("email") + " = " + ub.value(avS(old))
-			if strings.ToLower(old) != strings.ToLower(*u.Email) {
+			if !strings.EqualFold(old, *u.Email) {
 				tx = append(tx,
 					types.TransactWriteItem{Delete: &types.Delete{TableName: &s.t.confab, Key: emailKey(old)}},
 					types.TransactWriteItem{Put: &types.Put{TableName: &s.t.confab, Item: with(emailKey(*u.Email), item{"userId": avS(userID)}),
