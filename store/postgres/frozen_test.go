@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/store/postgres"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -89,5 +90,60 @@ func TestStore_FrozenSenderDoesNotStallOthers(t *testing.T) {
 	release()
 	if err := <-frozenErr; confab.ErrorCode(err) != confab.CodeUnavailable {
 		t.Fatalf("the frozen sender resumed to %v (code %s), want CodeUnavailable", err, confab.ErrorCode(err))
+	}
+}
+
+// TestStore_MigrateWaitsPastLockTimeout: a node starting while another
+// migrates waits for the migration lock however long that takes (here
+// longer than lock_timeout), instead of failing to start.
+func TestStore_MigrateWaitsPastLockTimeout(t *testing.T) {
+	u := freshSchema(t)
+	conn, err := pgx.Connect(ctx, u) // search_path: the fresh schema, as the store's
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('confab.migrate:' || coalesce(current_schema(), ''), 0))`); err != nil {
+		t.Fatal(err)
+	}
+	var testPID int32
+	if err := conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&testPID); err != nil {
+		t.Fatal(err)
+	}
+	opened := make(chan error, 1)
+	go func() {
+		s, err := postgres.Open(ctx, u)
+		if err == nil {
+			s.Close()
+		}
+		opened <- err
+	}()
+	// Wait until the starting node has waited for the lock longer than
+	// lock_timeout (2 s), as pg_stat_activity shows it.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var waiting bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE pg_blocking_pids(pid) @> ARRAY[$1::int] AND now() - query_start > interval '2500 ms')`, testPID).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		select {
+		case err := <-opened:
+			t.Fatalf("Open returned %v while another node held the migration lock, want it to wait", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the starting node never waited 2.5 s for the migration lock")
+		}
+		time.Sleep(50 * time.Millisecond) // polling the server's state
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock_all()`); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-opened; err != nil {
+		t.Fatalf("Open after the migration lock was released: %v", err)
 	}
 }
