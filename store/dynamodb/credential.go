@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -84,7 +85,7 @@ func (s *Store) UpdateCredentials(ctx context.Context, userID string, u confab.C
 		})
 		switch {
 		case conditionFailed(err, 2):
-			return &confab.Error{Code: confab.CodeConflict, Message: "A user with this email already exists.", Op: op, Err: err}
+			return &confab.Error{Code: confab.CodeConflict, Op: op, Err: err}
 		case conditionFailed(err, 0):
 			continue // deleted or email changed meanwhile: read again
 		}
@@ -184,16 +185,16 @@ func (s *Store) queryAll(ctx context.Context, op string, in *ddb.QueryInput) ([]
 func (s *Store) ListAccounts(ctx context.Context, f confab.AccountFilter) ([]*confab.Account, error) {
 	const op = "list accounts"
 	if f.Limit < 1 || f.Limit > confab.MaxPageLimit {
-		return nil, confab.Errorf(confab.CodeInvalid, "The limit must be between 1 and %d.", confab.MaxPageLimit)
+		return nil, &confab.Error{Code: confab.CodeInvalid, Op: op, Err: fmt.Errorf("limit %d is not between 1 and %d", f.Limit, confab.MaxPageLimit)}
 	}
 	field := map[string]func(*confab.Account) string{
 		"":         func(*confab.Account) string { return "" },
 		"email":    func(a *confab.Account) string { return strings.ToLower(a.User.Email) },
-		"username": func(a *confab.Account) string { return a.User.Username },
+		"username": func(a *confab.Account) string { return strings.ToLower(a.User.Username) },
 		"user_id":  func(a *confab.Account) string { return a.User.UserID },
 	}[f.Field]
 	if field == nil {
-		return nil, confab.Errorf(confab.CodeInvalid, "Accounts cannot be filtered on %q.", f.Field)
+		return nil, &confab.Error{Code: confab.CodeInvalid, Op: op, Err: fmt.Errorf("accounts cannot be filtered on %q", f.Field)}
 	}
 	want := f.Value
 	if f.Field == "email" {

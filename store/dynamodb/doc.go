@@ -40,7 +40,7 @@
 // <prefix>confab — confab's own items, keyed pk (S) + sk (S), no index:
 //
 //	pk                    sk                 what
-//	username#<username>   -                  uniqueness marker → userId
+//	username#<lower(username)> -             uniqueness marker → userId (case-insensitive)
 //	email#<lower email>   -                  uniqueness marker → userId
 //	user#<userId>         conv#<convId>      membership: joinedAt, lastReadSeq
 //	user#<userId>         code#<purpose>     verification code

@@ -10,10 +10,12 @@ import (
 	"github.com/confab-chat/confab"
 )
 
-// Uniqueness markers in the confab table: one item per username and per
-// lowercased email, holding the owner's userId, put on
-// attribute_not_exists in the same transaction as the user.
-func usernameKey(username string) item { return key("username#"+username, "-") }
+// Uniqueness markers in the confab table: one item per lowercased username
+// and per lowercased email, holding the owner's userId, put on
+// attribute_not_exists in the same transaction as the user. Usernames are
+// unique whatever their case, as on the other stores; a sign-in by username
+// finds the account whatever case is typed.
+func usernameKey(username string) item { return key("username#"+strings.ToLower(username), "-") }
 func emailKey(email string) item       { return key("email#"+strings.ToLower(email), "-") }
 
 func userItem(a *confab.Account) item {
@@ -22,6 +24,7 @@ func userItem(a *confab.Account) item {
 		"userId": avS(u.UserID), "username": avS(u.Username), "email": avS(u.Email),
 		"isOnline": avB(u.IsOnline), "createdAt": avT(u.CreatedAt),
 		"passwordHash": avS(a.PasswordHash), "disabled": avB(a.Disabled),
+		"hidePresence": avB(u.HidePresence),
 	}
 	putOpt(it, "displayName", u.DisplayName, avS)
 	putOpt(it, "avatarUrl", u.AvatarURL, avS)
@@ -36,6 +39,7 @@ func readUser(it item) *confab.User {
 		DisplayName: getSP(it, "displayName"), AvatarURL: getSP(it, "avatarUrl"),
 		IsOnline: getB(it, "isOnline"), LastSeen: getTP(it, "lastSeen"),
 		CreatedAt: getT(it, "createdAt"), UpdatedAt: getTP(it, "updatedAt"),
+		HidePresence: getB(it, "hidePresence"),
 	}
 }
 
@@ -195,6 +199,9 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpda
 	}
 	if u.LastSeen != nil {
 		ub.set("lastSeen", avT(*u.LastSeen))
+	}
+	if u.HidePresence != nil {
+		ub.set("hidePresence", avB(*u.HidePresence))
 	}
 	in := ub.input(s.t.users, item{"userId": avS(userID)}, "attribute_exists(userId)")
 	in.ReturnValues = types.ReturnValueAllNew
