@@ -326,12 +326,19 @@ func (s *Service) JWKS() []byte {
 	return b
 }
 
-// OpenIDConfiguration returns the discovery document.
-func (s *Service) OpenIDConfiguration() []byte {
+// OpenIDConfiguration returns the discovery document. Its endpoints hang
+// off the issuer when the issuer is an http(s) URL (--public-url), else
+// (the default urn:confab:… issuer) off baseURL, the scheme and host the
+// document was asked for on.
+func (s *Service) OpenIDConfiguration(baseURL string) []byte {
+	base := s.cfg.Issuer
+	if !strings.HasPrefix(base, "https://") && !strings.HasPrefix(base, "http://") {
+		base = strings.TrimSuffix(baseURL, "/")
+	}
 	doc := map[string]any{
 		"issuer":                                s.cfg.Issuer,
-		"jwks_uri":                              s.cfg.Issuer + "/.well-known/jwks.json",
-		"token_endpoint":                        s.cfg.Issuer + "/auth/refresh",
+		"jwks_uri":                              base + "/.well-known/jwks.json",
+		"token_endpoint":                        base + "/auth/refresh",
 		"response_types_supported":              []string{"token"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},

@@ -272,11 +272,21 @@ func TestService_JWKS(t *testing.T) {
 	}
 
 	var oidc map[string]any
-	if err := json.Unmarshal(s.OpenIDConfiguration(), &oidc); err != nil {
+	if err := json.Unmarshal(s.OpenIDConfiguration("https://asked.example"), &oidc); err != nil {
 		t.Fatal(err)
 	}
 	if oidc["issuer"] != "http://confab.test" || oidc["jwks_uri"] != "http://confab.test/.well-known/jwks.json" {
 		t.Errorf("issuer, jwks_uri = %v, %v", oidc["issuer"], oidc["jwks_uri"])
+	}
+	// An issuer that is no URL (the default urn:confab:…) puts the endpoints
+	// on the address the document was asked for on.
+	urn, _ := newService(t, Config{Issuer: "urn:confab:abc", Now: s.now})
+	oidc = nil
+	if err := json.Unmarshal(urn.OpenIDConfiguration("https://asked.example"), &oidc); err != nil {
+		t.Fatal(err)
+	}
+	if oidc["issuer"] != "urn:confab:abc" || oidc["jwks_uri"] != "https://asked.example/.well-known/jwks.json" {
+		t.Errorf("urn issuer: issuer, jwks_uri = %v, %v", oidc["issuer"], oidc["jwks_uri"])
 	}
 	if algs, _ := oidc["id_token_signing_alg_values_supported"].([]any); len(algs) != 1 || algs[0] != "RS256" {
 		t.Errorf("id_token_signing_alg_values_supported = %v", oidc["id_token_signing_alg_values_supported"])

@@ -62,7 +62,13 @@ func newAuthHandler(a *auth.Service, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /auth/refresh", h.refresh)
 	mux.HandleFunc("POST /auth/logout", h.logout)
 	mux.HandleFunc("GET /.well-known/jwks.json", discovery(a.JWKS()))
-	mux.HandleFunc("GET /.well-known/openid-configuration", discovery(a.OpenIDConfiguration()))
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		discovery(a.OpenIDConfiguration(scheme+"://"+r.Host))(w, r)
+	})
 	return mux
 }
 
