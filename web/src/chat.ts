@@ -183,6 +183,17 @@ export class Chat {
     this.changed();
   }
 
+  /** Reads these users again, cached or not. */
+  async refreshUsers(ids: string[]) {
+    try {
+      for (let i = 0; i < ids.length; i += usersPerRequest) {
+        this.mergeUsers(await api.getUsers(ids.slice(i, i + usersPerRequest)));
+      }
+    } catch {
+      /* presence catches up with the next presence event or reconcile */
+    }
+  }
+
   async ensureUsers(ids: Iterable<string>) {
     const missing = [...new Set(ids)].filter((id) => !this.state.users.has(id) && !this.userFetches.has(id));
     if (!missing.length) return;
@@ -261,6 +272,10 @@ export class Chat {
   async createConversation(name: string, participants: string[]): Promise<Conversation> {
     const c = await api.createConversation(name.trim() || null, participants);
     this.upsertConversation(c);
+    // Presence is shown only to people who share a conversation, so what
+    // findUser showed of the participants (a stranger's view: offline) is
+    // read again now that they do.
+    void this.refreshUsers(c.participants.filter((id) => id !== this.state.userId));
     return c;
   }
 
