@@ -23,8 +23,7 @@ type Config struct {
 	// afterSeq replays before going live; further behind is BAD_USER_INPUT
 	// ("page with listMessages"). The replay is paged from the store as the
 	// subscriber takes it (StreamQueue at a time), so a far resume costs no
-	// more memory than a near one. Default 10,000: what a busy conversation
-	// (200 messages/s) sends in 50 s.
+	// more memory than a near one. Default DefaultMaxResume.
 	MaxResume int
 	// StreamQueue is the number of live events buffered per subscription
 	// before the subscriber is evicted as too slow. Default 128.
@@ -116,12 +115,16 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l 
 
 // New returns a Service over store and broker. It starts the presence
 // heartbeat goroutine, which Close stops.
+// DefaultMaxResume is Config.MaxResume when it is zero: what a busy
+// conversation (200 messages/s) sends in 50 s.
+const DefaultMaxResume = 10000
+
 func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *Service {
 	if cfg.MaxContentBytes <= 0 {
 		cfg.MaxContentBytes = confab.DefaultMaxContentBytes
 	}
 	if cfg.MaxResume <= 0 {
-		cfg.MaxResume = 10000
+		cfg.MaxResume = DefaultMaxResume
 	}
 	if cfg.StreamQueue <= 0 {
 		cfg.StreamQueue = 128

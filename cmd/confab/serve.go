@@ -51,6 +51,7 @@ type serveConfig struct {
 	ConvsPerMinute   int
 	ShowEmails       string
 	ConnsPerUser     int
+	MaxResume        int
 	ConnsPerAddress  int
 	DebugAddr        string
 	ReadTimeout      time.Duration
@@ -98,6 +99,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"shutdown-timeout", "10s", "how long a graceful shutdown may take", duration(&c.ShutdownTimeout)},
 		{"signups-per-minute", "0", "sign-ups allowed per client address per minute (-1: unlimited)", pkgDefault(integer(&c.SignupsPerMinute), "auth", auth.DefaultSignupsPerMinute)},
 		{"logins-per-minute", "0", "sign-in attempts allowed per client address per minute, successful or not (-1: unlimited)", pkgDefault(integer(&c.LoginsPerMinute), "auth", auth.DefaultLoginsPerMinute)},
+		{"max-resume", "0", "messages a subscription may be behind when it resumes with afterSeq; further behind is refused (the client reloads with listMessages)", pkgDefault(integer(&c.MaxResume), "chat", chat.DefaultMaxResume)},
 		{"sends-per-second", "0", "sendMessage calls allowed per user per second, bursts of twice that (-1: unlimited)", pkgDefault(float(&c.SendsPerSecond), "chat", chat.DefaultSendsPerSecond)},
 		{"max-conns-per-user", "0", "live WebSocket connections per user on this node (-1: unlimited)", pkgDefault(integer(&c.ConnsPerUser), "realtime", realtime.DefaultMaxConnsPerUser)},
 		{"max-conns-per-address", "0", "live WebSocket connections per client address (IPv6: per /64) on this node (-1: unlimited)", pkgDefault(integer(&c.ConnsPerAddress), "realtime", realtime.DefaultMaxConnsPerAddress)},
@@ -188,7 +190,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
+	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, MaxResume: c.MaxResume, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
 		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails},
 		chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)

@@ -92,9 +92,11 @@ export async function startServer(extraArgs = [], { name = 'server' } = {}) {
   await mkdir(resultsDir, { recursive: true });
   const log = createWriteStream(join(resultsDir, `${name}.log`));
   // Many sign-ups and sign-ins come from one address here, and some tests
-  // seed thousands of messages through the API: lift those limits.
+  // seed thousands of messages through the API: lift those limits. The
+  // resume limit is lowered so a test can go past it with 1,010 sends.
   const args = ['serve', '--http', `127.0.0.1:${port}`, '--data', data, '--signups-per-minute', '1000',
-    '--logins-per-minute', '-1', '--sends-per-second', '-1', ...extraArgs];
+    '--logins-per-minute', '-1', '--sends-per-second', '-1', '--conversations-per-minute', '-1',
+    '--max-resume', '1000', ...extraArgs];
   const proc = spawn(bin, args, {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
