@@ -321,7 +321,7 @@ func (cp *recipeCopy) user(ctx context.Context, a *confab.Account, stub bool) (b
 	if cp.known[id] || cp.failed[id] {
 		return cp.known[id], nil
 	}
-	names := []string{"username:" + a.User.Username, "email:" + strings.ToLower(a.User.Email)}
+	names := []string{"username:" + strings.ToLower(a.User.Username), "email:" + strings.ToLower(a.User.Email)}
 	err := recipe.CheckAccount(a)
 	for _, name := range names {
 		if other, ok := cp.taken[name]; ok && err == nil {
