@@ -2,7 +2,7 @@
 // for the stores that match words in Go: PostgreSQL always (its lexemes
 // are folded here), SQLite when it scans a small conversation instead of
 // its FTS5 index, whose unicode61 tokenizer (remove_diacritics 2) folds
-// the same way.
+// the same way, and DynamoDB, which has no text index at all.
 package fold
 
 import (

@@ -3,10 +3,9 @@ package dynamodb
 import (
 	"context"
 	"strings"
-	"unicode"
 
 	"github.com/confab-chat/confab"
-	"golang.org/x/text/unicode/norm"
+	"github.com/confab-chat/confab/internal/fold"
 )
 
 // SearchScanLimit bounds SearchMessages: DynamoDB has no full-text index,
@@ -21,12 +20,12 @@ const SearchScanLimit = 2000
 // confab.SearchWords(terms) must be a word of confab.Words(content) or its
 // prefix, compared case- and diacritic-folded (café matches cafe).
 func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string, limit int) ([]*confab.Message, error) {
-	want := confab.SearchWords(fold(terms))
+	want := confab.SearchWords(fold.String(terms))
 	if len(want) == 0 || limit <= 0 {
 		return nil, nil
 	}
 	return s.querySeqBounded(ctx, "search messages", conversationID, "", 0, false, limit, SearchScanLimit,
-		func(m *confab.Message) bool { return !m.Deleted && matches(confab.Words(fold(m.Content)), want) })
+		func(m *confab.Message) bool { return !m.Deleted && matches(confab.Words(fold.String(m.Content)), want) })
 }
 
 // matches reports whether every word of want prefixes a word of have.
@@ -44,25 +43,4 @@ func matches(have, want []string) bool {
 		}
 	}
 	return true
-}
-
-// fold lowercases s and removes combining diacritical marks (é → e), as
-// the PostgreSQL store does, leaving marks that are letters' vowel signs
-// in other scripts alone.
-func fold(s string) string {
-	s = norm.NFKD.String(s)
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if isDiacritic(r) {
-			continue
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return norm.NFC.String(b.String())
-}
-
-func isDiacritic(r rune) bool {
-	return (r >= 0x0300 && r <= 0x036F) || (r >= 0x1AB0 && r <= 0x1AFF) ||
-		(r >= 0x1DC0 && r <= 0x1DFF) || (r >= 0x20D0 && r <= 0x20FF) || (r >= 0xFE20 && r <= 0xFE2F)
 }
