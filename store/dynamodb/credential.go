@@ -190,7 +190,7 @@ func (s *Store) ListAccounts(ctx context.Context, f confab.AccountFilter) ([]*co
 	field := map[string]func(*confab.Account) string{
 		"":         func(*confab.Account) string { return "" },
 		"email":    func(a *confab.Account) string { return strings.ToLower(a.User.Email) },
-		"username": func(a *confab.Account) string { return strings.ToLower(a.User.Username) },
+		"username": func(a *confab.Account) string { return a.User.Username },
 		"user_id":  func(a *confab.Account) string { return a.User.UserID },
 	}[f.Field]
 	if field == nil {

@@ -229,6 +229,11 @@ func testListAccounts(f *fixture) {
 			f.t.Errorf("ListAccounts(%+v) = %q, want %q", tt.filter, got, tt.want)
 		}
 	}
+	// A username filter compares the name as it was given, case included.
+	dee := f.user("Dee")
+	if got := list(confab.AccountFilter{Field: "username", Value: dee.Username, Limit: 10}); !slices.Equal(got, []string{dee.UserID}) {
+		f.t.Errorf("ListAccounts(username Dee) = %q, want Dee's id", got)
+	}
 	got, err := f.s.ListAccounts(f.ctx, confab.AccountFilter{Field: "user_id", Value: all[0], Limit: 1})
 	if err != nil || len(got) != 1 || got[0].PasswordHash != "hash-of-ann" || got[0].User.Email != users[0].Email {
 		f.t.Fatalf("ListAccounts = %+v, %v; want ann's whole account", got, err)
