@@ -15,7 +15,10 @@ type Conversation struct {
 	LastMessageAt  *time.Time
 	MessageCount   int // messages not deleted
 	LastSeq        int64
-	Members        []Member // ordered by JoinedAt, then UserID
+	// LastChangeSeq is the ChangeSeq of the newest entry of the
+	// conversation's change log (0 before any change).
+	LastChangeSeq int64
+	Members       []Member // ordered by JoinedAt, then UserID
 }
 
 // ActivityAt is when the conversation was last active: its LastMessageAt,
@@ -52,6 +55,11 @@ type Member struct {
 	UserID      string
 	JoinedAt    time.Time
 	LastReadSeq int64
+	// LastReadAt is when LastReadSeq last rose; nil before the first mark.
+	LastReadAt *time.Time
+	// UnreadMentions is the number of live messages with a seq above
+	// LastReadSeq that mention the member.
+	UnreadMentions int
 }
 
 // Limits on conversations. The service refuses input beyond them with

@@ -15,16 +15,31 @@ const (
 	EventPresenceUpdated     EventKind = "presence_updated"     // ConversationTopic of every conversation of the user
 	EventConversationUpdated EventKind = "conversation_updated" // UserTopic of every member
 	EventSessionsRevoked     EventKind = "sessions_revoked"     // RevocationTopic; User carries only the UserID
+
+	// EventChanged is a change of the conversation's change log that no
+	// other kind above carries (MESSAGE_EDITED, REACTION_*, THREAD_UPDATED,
+	// CONVERSATION_UPDATED). Change is set; so is Message for message kinds
+	// and Conversation for CONVERSATION_UPDATED.
+	EventChanged     EventKind = "changed"      // ConversationTopic
+	EventTyping      EventKind = "typing"       // ConversationTopic; Typing set, never stored
+	EventReadReceipt EventKind = "read_receipt" // ConversationTopic; ReadMark set (never for a user who hides receipts)
 )
 
-// Event is something that happened after a commit. Exactly one of Message,
-// Conversation and User is set, matching Kind.
+// Event is something that happened after a commit (or, for EventTyping,
+// just happened). Message, Conversation, User, Typing and ReadMark are set
+// as Kind says. Change is set on every event that is an entry of the
+// conversation's change log: message_sent and message_deleted (beside
+// Message) and changed; the change stream (onConversationChanged) reads
+// only that.
 type Event struct {
 	Kind           EventKind
 	ConversationID string
 	Message        *Message
 	Conversation   *Conversation
 	User           *User
+	Change         *Change
+	Typing         *Typing
+	ReadMark       *ReadMark
 	At             time.Time
 }
 

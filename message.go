@@ -37,7 +37,34 @@ type Message struct {
 	// ClientToken is the sender's idempotency key; empty when none was given.
 	// It never leaves the server.
 	ClientToken string
+
+	// ChangeSeq is the ChangeSeq of the latest change to the message in its
+	// conversation's change log (sent, edited, deleted, reacted to, or, for
+	// a thread root, replied to): a client keeps the copy with the highest.
+	ChangeSeq int64
+	// EditedAt is when the content was last edited; nil when never.
+	EditedAt *time.Time
+	// Mentions are the user ids the message mentions, each a member when it
+	// was sent, in the order given, at most MaxMentions.
+	Mentions []string
+
+	// ParentMessageID makes the message a reply in the thread of that
+	// message, the thread's root (never itself a reply). A reply has its
+	// own Seq like any message; it is in the conversation's timeline
+	// (ListMessages) only when AlsoInConversation.
+	ParentMessageID    string
+	AlsoInConversation bool
+	// ReplyCount, LastReplyAt and ReplyUserIDs describe a root's thread:
+	// its live replies, when the newest was sent, and the distinct authors
+	// of replies, most recent first, at most MaxReplyUsers.
+	ReplyCount   int
+	LastReplyAt  *time.Time
+	ReplyUserIDs []string
 }
+
+// InTimeline reports whether m shows in the conversation's timeline: every
+// message that is not a reply, and replies also sent to the conversation.
+func (m *Message) InTimeline() bool { return m.ParentMessageID == "" || m.AlsoInConversation }
 
 // Limits on messages.
 const (

@@ -32,6 +32,7 @@ type Store interface {
 	CredentialStore
 	ConversationStore
 	MessageStore
+	ChangeStore
 	PresenceStore
 
 	// Ping reports whether the engine is reachable.
@@ -136,7 +137,8 @@ type ConversationStore interface {
 	// GetConversation returns a conversation with its members.
 	GetConversation(ctx context.Context, conversationID string) (*Conversation, error)
 	// UpdateConversation sets the name (when name is non-nil) and UpdatedAt,
-	// and returns the conversation as stored afterwards.
+	// appends a CONVERSATION_UPDATED change (LastChangeSeq), and returns the
+	// conversation as stored afterwards.
 	UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*Conversation, error)
 	// ListConversations returns a page of the conversations userID is a
 	// member of, most recent activity first (Conversation.ActivityAt), ties
@@ -146,9 +148,11 @@ type ConversationStore interface {
 	// ListConversationIDs returns the ids of every conversation userID is a
 	// member of (for presence fan-out). At most limit ids.
 	ListConversationIDs(ctx context.Context, userID string, limit int) ([]string, error)
-	// MarkRead raises a member's LastReadSeq to seq (never lowers it).
-	// CodeNotFound if userID is not a member.
-	MarkRead(ctx context.Context, conversationID, userID string, seq int64) error
+	// MarkRead raises a member's LastReadSeq to seq and sets LastReadAt to
+	// at; when seq is not above LastReadSeq nothing changes (a mark never
+	// moves back). UnreadMentions follows the new mark. CodeNotFound if
+	// userID is not a member.
+	MarkRead(ctx context.Context, conversationID, userID string, seq int64, at time.Time) error
 }
 
 // ConversationPage selects a page of ListConversations. After, when non-nil,
@@ -177,18 +181,46 @@ type MessageStore interface {
 	// and user already has it, nothing is written: *m is replaced by the
 	// stored message and created is false.
 	// CodeNotFound if the conversation does not exist.
+	//
+	// In the same transaction it appends the MESSAGE_SENT change (m.ChangeSeq)
+	// and keeps m.Mentions (Member.UnreadMentions of each mentioned member
+	// but the author rises). When m.ParentMessageID is set, the root must be
+	// a live message of the conversation (else CodeNotFound and nothing is
+	// written); its ReplyCount rises, LastReplyAt becomes m.CreatedAt, the
+	// author moves to the front of its ReplyUserIDs (at most MaxReplyUsers),
+	// and a THREAD_UPDATED change of the root follows (m.ChangeSeq+1; the
+	// root's ChangeSeq). Every message, reply or not, sets LastSeq,
+	// LastMessage, LastMessageAt and MessageCount as above.
 	AppendMessage(ctx context.Context, m *Message) (created bool, err error)
 	// GetMessage returns a message that is not deleted.
 	GetMessage(ctx context.Context, conversationID, messageID string) (*Message, error)
+	// EditMessage replaces the content of a live message, keeps the
+	// content it replaces as a MessageEdit, sets EditedAt and UpdatedAt to
+	// at, appends a MESSAGE_EDITED change, and in the same transaction
+	// reindexes it for search and, when it is the conversation's newest
+	// live message, sets LastMessage to Preview(content). It returns the
+	// message afterwards. CodeNotFound when there is no live message.
+	EditMessage(ctx context.Context, conversationID, messageID, content string, at time.Time) (*Message, error)
+	// ListMessageEdits returns up to limit earlier versions of a message
+	// (deleted or not), newest first. Empty when it was never edited.
+	ListMessageEdits(ctx context.Context, conversationID, messageID string, limit int) ([]*MessageEdit, error)
 	// DeleteMessage marks a message deleted, sets its UpdatedAt, and in the
 	// same transaction decrements MessageCount and, when it was the newest
 	// live message, resets LastMessage/LastMessageAt to the newest live one
-	// (nil when none). Seqs are never reused. It returns the message as it
-	// was before deletion, and the conversation after.
+	// (nil when none), removes it from search, and appends a
+	// MESSAGE_DELETED change (the returned message's ChangeSeq). When it is
+	// a reply, its root's ReplyCount drops and a THREAD_UPDATED change of
+	// the root follows (+1). Seqs are never reused. It returns the message
+	// as it was before deletion (but with the new ChangeSeq), and the
+	// conversation after.
 	DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*Message, *Conversation, error)
-	// ListMessages returns up to limit live messages with seq < beforeSeq
-	// (all when beforeSeq <= 0), newest first.
+	// ListMessages returns up to limit live messages of the conversation's
+	// timeline (Message.InTimeline) with seq < beforeSeq (all when
+	// beforeSeq <= 0), newest first.
 	ListMessages(ctx context.Context, conversationID string, beforeSeq int64, limit int) ([]*Message, error)
+	// ListThread returns a page of the live replies of a root (see
+	// ThreadPage). Empty when the root has none or does not exist.
+	ListThread(ctx context.Context, conversationID, rootID string, p ThreadPage) ([]*Message, error)
 	// ListMessagesAfter returns up to limit messages with seq > afterSeq,
 	// oldest first, deleted ones included (Deleted set, for resume).
 	ListMessagesAfter(ctx context.Context, conversationID string, afterSeq int64, limit int) ([]*Message, error)
@@ -198,6 +230,10 @@ type MessageStore interface {
 	// when terms has no word. terms is plain text, never query syntax: any
 	// character is safe.
 	SearchMessages(ctx context.Context, conversationID, terms string, limit int) ([]*Message, error)
+	// SearchAllMessages is SearchMessages over every conversation userID is
+	// a member of now, newest first by MessageID (time-ordered), only ids
+	// below beforeID when it is non-empty.
+	SearchAllMessages(ctx context.Context, userID, terms, beforeID string, limit int) ([]*Message, error)
 	// PurgeMessages deletes for good up to limit of the oldest messages
 	// (by CreatedAt, across every conversation) created before before,
 	// deleted ones included, and returns how many it removed; fewer than
@@ -213,6 +249,46 @@ type MessageStore interface {
 	// list keeps its order. Purged messages are gone from every read,
 	// search included; ListMessagesAfter then skips their seqs. Keep limit
 	// small (hundreds): writers of the affected conversations wait for
-	// the transaction.
+	// the transaction. The purged messages' edits, reactions, mentions and
+	// change log entries go with them (ListChanges then skips those
+	// ChangeSeqs); thread roots left keep their counts.
 	PurgeMessages(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// ChangeStore keeps each conversation's change log (see Change), and the
+// reactions and thread read marks whose changes it records. The log is
+// written by the MessageStore and ConversationStore methods named on
+// Change and by AddReaction/RemoveReaction; it is only read here.
+type ChangeStore interface {
+	// ListChanges returns up to limit changes of the conversation with
+	// ChangeSeq > afterChange, oldest first, each with Message as it is now
+	// (for message and reaction kinds; deleted messages included, Deleted
+	// set). ChangeSeqs are gapless except where retention purged messages.
+	ListChanges(ctx context.Context, conversationID string, afterChange int64, limit int) ([]*Change, error)
+
+	// AddReaction adds r unless the user already reacted to the message
+	// with r.Key (then added is false and nothing is written). A new key
+	// on a message that already has maxKeys distinct keys is CodeLimited,
+	// nothing written. It appends REACTION_ADDED and returns the message
+	// afterwards (its ChangeSeq is the change's). CodeNotFound when the
+	// message is not live.
+	AddReaction(ctx context.Context, r *Reaction, maxKeys int) (added bool, m *Message, err error)
+	// RemoveReaction removes the user's reaction with key (removed false
+	// and nothing written when there is none), appends REACTION_REMOVED,
+	// and returns the message afterwards. CodeNotFound when the message is
+	// not live.
+	RemoveReaction(ctx context.Context, r *Reaction) (removed bool, m *Message, err error)
+	// ListReactions returns, for each of messageIDs (of one conversation)
+	// that has reactions, its ReactionCounts in FirstAt order, each with
+	// at most usersPerKey UserIDs and ByUser set for userID. One read for
+	// the whole page: at most MaxPageLimit ids.
+	ListReactions(ctx context.Context, conversationID string, messageIDs []string, userID string, usersPerKey int) (map[string][]ReactionCount, error)
+
+	// MarkThreadRead raises userID's read mark in the thread of rootID to
+	// seq (never lowers it).
+	MarkThreadRead(ctx context.Context, conversationID, rootID, userID string, seq int64) error
+	// CountUnreadReplies returns, for each of rootIDs (of one conversation,
+	// at most MaxPageLimit) with any, the number of its live replies by
+	// other users than userID with a seq above userID's thread mark.
+	CountUnreadReplies(ctx context.Context, conversationID, userID string, rootIDs []string) (map[string]int, error)
 }

@@ -16,6 +16,10 @@ type User struct {
 	// HidePresence is the user's choice that nobody else sees IsOnline
 	// and LastSeen (they are shown offline, never seen).
 	HidePresence bool
+	// HideReadReceipts is the user's choice that nobody else sees how far
+	// they have read (Conversation.readBy, onReadReceipt). Their own unread
+	// counts still work.
+	HideReadReceipts bool
 }
 
 // HiddenEmail stands in for the email of a user whose address the caller
@@ -34,12 +38,13 @@ type Account struct {
 
 // UserUpdate changes some fields of a user; nil fields stay as they are.
 type UserUpdate struct {
-	DisplayName  *string
-	AvatarURL    *string
-	IsOnline     *bool
-	LastSeen     *time.Time
-	HidePresence *bool
-	UpdatedAt    time.Time
+	DisplayName      *string
+	AvatarURL        *string
+	IsOnline         *bool
+	LastSeen         *time.Time
+	HidePresence     *bool
+	HideReadReceipts *bool
+	UpdatedAt        time.Time
 }
 
 // Limits on user fields, in bytes of UTF-8.

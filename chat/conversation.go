@@ -164,7 +164,7 @@ func (s *Service) MarkConversationRead(ctx context.Context, caller confab.Identi
 	// LastSeq only grows, so the mark clamped to the value read here never
 	// passes the LastSeq of any later read.
 	seq = min(seq, c.LastSeq)
-	if err := s.store.MarkRead(ctx, conversationID, caller.UserID, seq); err != nil {
+	if err := s.store.MarkRead(ctx, conversationID, caller.UserID, seq, s.nowUTC()); err != nil {
 		return nil, err
 	}
 	if m := c.Member(caller.UserID); m != nil {

@@ -7,17 +7,101 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/chat"
+	"github.com/confab-chat/confab/graph/generated"
+	"github.com/confab-chat/confab/graph/model"
 )
 
 func (r *conversationResolver) UnreadCount(ctx context.Context, obj *confab.Conversation) (int, error) {
 	return chat.UnreadCount(obj, caller(ctx).UserID), nil
 }
 
+func (r *conversationResolver) UnreadMentions(ctx context.Context, obj *confab.Conversation) (int, error) {
+	panic(fmt.Errorf("not implemented: UnreadMentions - unreadMentions"))
+}
+
+func (r *conversationResolver) ReadBy(ctx context.Context, obj *confab.Conversation) ([]*model.ReadMark, error) {
+	panic(fmt.Errorf("not implemented: ReadBy - readBy"))
+}
+
+func (r *conversationChangeResolver) Message(ctx context.Context, obj *confab.Change) (*confab.Message, error) {
+	panic(fmt.Errorf("not implemented: Message - message"))
+}
+
+func (r *conversationChangeResolver) Reaction(ctx context.Context, obj *confab.Change) (*model.ReactionChange, error) {
+	if obj.Kind != confab.ChangeReactionAdded && obj.Kind != confab.ChangeReactionRemoved {
+		return nil, nil
+	}
+	return &model.ReactionChange{Key: obj.ReactionKey, UserID: obj.UserID}, nil
+}
+
+func (r *conversationChangeResolver) Conversation(ctx context.Context, obj *confab.Change) (*confab.Conversation, error) {
+	panic(fmt.Errorf("not implemented: Conversation - conversation"))
+}
+
+func (r *messageResolver) DeletedAt(ctx context.Context, obj *confab.Message) (*time.Time, error) {
+	if !obj.Deleted {
+		return nil, nil
+	}
+	return obj.UpdatedAt, nil
+}
+
+func (r *messageResolver) Edits(ctx context.Context, obj *confab.Message, limit *int) ([]*confab.MessageEdit, error) {
+	panic(fmt.Errorf("not implemented: Edits - edits"))
+}
+
+func (r *messageResolver) Reactions(ctx context.Context, obj *confab.Message) ([]*confab.ReactionCount, error) {
+	panic(fmt.Errorf("not implemented: Reactions - reactions"))
+}
+
+func (r *messageResolver) ParentMessageID(ctx context.Context, obj *confab.Message) (*string, error) {
+	if obj.ParentMessageID == "" {
+		return nil, nil
+	}
+	return &obj.ParentMessageID, nil
+}
+
+func (r *messageResolver) ReplyUserIds(ctx context.Context, obj *confab.Message, limit *int) ([]string, error) {
+	n := confab.MaxReplyUsers
+	if limit != nil {
+		if *limit < 1 || *limit > confab.MaxReplyUsers {
+			return nil, confab.Errorf(confab.CodeInvalid, "limit must be between 1 and %d.", confab.MaxReplyUsers)
+		}
+		n = *limit
+	}
+	return obj.ReplyUserIDs[:min(n, len(obj.ReplyUserIDs))], nil
+}
+
+func (r *messageResolver) UnreadReplies(ctx context.Context, obj *confab.Message) (int, error) {
+	panic(fmt.Errorf("not implemented: UnreadReplies - unreadReplies"))
+}
+
 func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversationID string, seq int) (*confab.Conversation, error) {
 	return r.Chat.MarkConversationRead(ctx, caller(ctx), conversationID, int64(seq))
+}
+
+func (r *mutationResolver) EditMessage(ctx context.Context, conversationID string, messageID string, content string) (*confab.Message, error) {
+	panic(fmt.Errorf("not implemented: EditMessage - editMessage"))
+}
+
+func (r *mutationResolver) AddReaction(ctx context.Context, conversationID string, messageID string, key string) (*confab.Message, error) {
+	panic(fmt.Errorf("not implemented: AddReaction - addReaction"))
+}
+
+func (r *mutationResolver) RemoveReaction(ctx context.Context, conversationID string, messageID string, key string) (*confab.Message, error) {
+	panic(fmt.Errorf("not implemented: RemoveReaction - removeReaction"))
+}
+
+func (r *mutationResolver) MarkThreadRead(ctx context.Context, conversationID string, parentMessageID string, seq int) (*confab.Message, error) {
+	panic(fmt.Errorf("not implemented: MarkThreadRead - markThreadRead"))
+}
+
+func (r *mutationResolver) SetTyping(ctx context.Context, conversationID string, typing bool) (bool, error) {
+	panic(fmt.Errorf("not implemented: SetTyping - setTyping"))
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*confab.User, error) {
@@ -32,6 +116,45 @@ func (r *queryResolver) FindUser(ctx context.Context, usernameOrEmail string) (*
 	return u, err
 }
 
+func (r *queryResolver) SyncConversation(ctx context.Context, conversationID string, afterChange int, limit *int) (*model.ConversationChanges, error) {
+	panic(fmt.Errorf("not implemented: SyncConversation - syncConversation"))
+}
+
+func (r *queryResolver) ListThread(ctx context.Context, conversationID string, parentMessageID string, limit *int, nextToken *string, newestFirst *bool) (*model.MessageConnection, error) {
+	panic(fmt.Errorf("not implemented: ListThread - listThread"))
+}
+
+func (r *queryResolver) SearchAllMessages(ctx context.Context, searchTerm string, limit *int, nextToken *string) (*model.MessageHitConnection, error) {
+	panic(fmt.Errorf("not implemented: SearchAllMessages - searchAllMessages"))
+}
+
+func (r *reactionCountResolver) UserIds(ctx context.Context, obj *confab.ReactionCount, limit *int) ([]string, error) {
+	panic(fmt.Errorf("not implemented: UserIds - userIds"))
+}
+
 func (r *subscriptionResolver) OnMessageDeleted(ctx context.Context, conversationID string) (<-chan *confab.Message, error) {
 	return r.Chat.OnMessageDeleted(ctx, caller(ctx), conversationID)
 }
+
+func (r *subscriptionResolver) OnConversationChanged(ctx context.Context, conversationID string, afterChange *int) (<-chan *confab.Change, error) {
+	panic(fmt.Errorf("not implemented: OnConversationChanged - onConversationChanged"))
+}
+
+func (r *subscriptionResolver) OnTyping(ctx context.Context, conversationID string) (<-chan *model.TypingEvent, error) {
+	panic(fmt.Errorf("not implemented: OnTyping - onTyping"))
+}
+
+func (r *subscriptionResolver) OnReadReceipt(ctx context.Context, conversationID string) (<-chan *model.ReadMark, error) {
+	panic(fmt.Errorf("not implemented: OnReadReceipt - onReadReceipt"))
+}
+
+func (r *Resolver) ConversationChange() generated.ConversationChangeResolver {
+	return &conversationChangeResolver{r}
+}
+
+func (r *Resolver) ReactionCount() generated.ReactionCountResolver { return &reactionCountResolver{r} }
+
+type (
+	conversationChangeResolver struct{ *Resolver }
+	reactionCountResolver      struct{ *Resolver }
+)

@@ -448,7 +448,7 @@ func (cp *recipeCopy) conversation(ctx context.Context, c *confab.Conversation) 
 		if last == 0 { // no messages, or a dry run
 			break
 		}
-		if err := cp.dst.MarkRead(ctx, c.ConversationID, mb.UserID, last); err != nil {
+		if err := cp.dst.MarkRead(ctx, c.ConversationID, mb.UserID, last, time.Now().UTC()); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ package generated
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -31,9 +32,11 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Conversation() ConversationResolver
+	ConversationChange() ConversationChangeResolver
 	Message() MessageResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	ReactionCount() ReactionCountResolver
 	Subscription() SubscriptionResolver
 }
 
@@ -45,14 +48,33 @@ type ComplexityRoot struct {
 		ConversationID func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		CreatedBy      func(childComplexity int) int
+		LastChangeSeq  func(childComplexity int) int
 		LastMessage    func(childComplexity int) int
 		LastMessageAt  func(childComplexity int) int
 		LastSeq        func(childComplexity int) int
 		MessageCount   func(childComplexity int) int
 		Name           func(childComplexity int) int
 		Participants   func(childComplexity int) int
+		ReadBy         func(childComplexity int) int
 		UnreadCount    func(childComplexity int) int
+		UnreadMentions func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
+	}
+
+	ConversationChange struct {
+		At           func(childComplexity int) int
+		ChangeSeq    func(childComplexity int) int
+		Conversation func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Message      func(childComplexity int) int
+		Reaction     func(childComplexity int) int
+		UserID       func(childComplexity int) int
+	}
+
+	ConversationChanges struct {
+		Changes       func(childComplexity int) int
+		HasMore       func(childComplexity int) int
+		LastChangeSeq func(childComplexity int) int
 	}
 
 	ConversationConnection struct {
@@ -61,15 +83,27 @@ type ComplexityRoot struct {
 	}
 
 	Message struct {
-		Author         func(childComplexity int) int
-		Content        func(childComplexity int) int
-		ConversationID func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		MessageID      func(childComplexity int) int
-		MessageType    func(childComplexity int) int
-		Seq            func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
-		UserID         func(childComplexity int) int
+		AlsoInConversation func(childComplexity int) int
+		Author             func(childComplexity int) int
+		ChangeSeq          func(childComplexity int) int
+		Content            func(childComplexity int) int
+		ConversationID     func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		DeletedAt          func(childComplexity int) int
+		EditedAt           func(childComplexity int) int
+		Edits              func(childComplexity int, limit *int) int
+		LastReplyAt        func(childComplexity int) int
+		Mentions           func(childComplexity int) int
+		MessageID          func(childComplexity int) int
+		MessageType        func(childComplexity int) int
+		ParentMessageID    func(childComplexity int) int
+		Reactions          func(childComplexity int) int
+		ReplyCount         func(childComplexity int) int
+		ReplyUserIds       func(childComplexity int, limit *int) int
+		Seq                func(childComplexity int) int
+		UnreadReplies      func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+		UserID             func(childComplexity int) int
 	}
 
 	MessageConnection struct {
@@ -77,11 +111,32 @@ type ComplexityRoot struct {
 		NextToken func(childComplexity int) int
 	}
 
+	MessageEdit struct {
+		At         func(childComplexity int) int
+		Content    func(childComplexity int) int
+		ReplacedAt func(childComplexity int) int
+	}
+
+	MessageHit struct {
+		Conversation func(childComplexity int) int
+		Message      func(childComplexity int) int
+	}
+
+	MessageHitConnection struct {
+		Items     func(childComplexity int) int
+		NextToken func(childComplexity int) int
+	}
+
 	Mutation struct {
+		AddReaction          func(childComplexity int, conversationID string, messageID string, key string) int
 		CreateConversation   func(childComplexity int, input model.CreateConversationInput) int
 		DeleteMessage        func(childComplexity int, conversationID string, messageID string) int
+		EditMessage          func(childComplexity int, conversationID string, messageID string, content string) int
 		MarkConversationRead func(childComplexity int, conversationID string, seq int) int
+		MarkThreadRead       func(childComplexity int, conversationID string, parentMessageID string, seq int) int
+		RemoveReaction       func(childComplexity int, conversationID string, messageID string, key string) int
 		SendMessage          func(childComplexity int, input model.SendMessageInput) int
+		SetTyping            func(childComplexity int, conversationID string, typing bool) int
 		UpdateConversation   func(childComplexity int, input model.UpdateConversationInput) int
 		UpdateUserPresence   func(childComplexity int, userID string, isOnline bool) int
 		UpdateUserProfile    func(childComplexity int, input model.UpdateUserProfileInput) int
@@ -94,28 +149,61 @@ type ComplexityRoot struct {
 		GetUser           func(childComplexity int, userID string) int
 		ListConversations func(childComplexity int, userID string, limit *int, nextToken *string) int
 		ListMessages      func(childComplexity int, conversationID string, limit *int, nextToken *string) int
+		ListThread        func(childComplexity int, conversationID string, parentMessageID string, limit *int, nextToken *string, newestFirst *bool) int
 		Me                func(childComplexity int) int
+		SearchAllMessages func(childComplexity int, searchTerm string, limit *int, nextToken *string) int
 		SearchMessages    func(childComplexity int, conversationID string, searchTerm string, limit *int) int
+		SyncConversation  func(childComplexity int, conversationID string, afterChange int, limit *int) int
+	}
+
+	ReactionChange struct {
+		Key    func(childComplexity int) int
+		UserID func(childComplexity int) int
+	}
+
+	ReactionCount struct {
+		ByUser  func(childComplexity int) int
+		Count   func(childComplexity int) int
+		Key     func(childComplexity int) int
+		UserIds func(childComplexity int, limit *int) int
+	}
+
+	ReadMark struct {
+		At             func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		Seq            func(childComplexity int) int
+		UserID         func(childComplexity int) int
 	}
 
 	Subscription struct {
+		OnConversationChanged func(childComplexity int, conversationID string, afterChange *int) int
 		OnConversationUpdated func(childComplexity int, userID string) int
 		OnMessageDeleted      func(childComplexity int, conversationID string) int
 		OnMessageSent         func(childComplexity int, conversationID string, afterSeq *int) int
+		OnReadReceipt         func(childComplexity int, conversationID string) int
+		OnTyping              func(childComplexity int, conversationID string) int
 		OnUserPresenceUpdated func(childComplexity int, conversationID string) int
 	}
 
+	TypingEvent struct {
+		At             func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		Typing         func(childComplexity int) int
+		UserID         func(childComplexity int) int
+	}
+
 	User struct {
-		AvatarURL    func(childComplexity int) int
-		CreatedAt    func(childComplexity int) int
-		DisplayName  func(childComplexity int) int
-		Email        func(childComplexity int) int
-		HidePresence func(childComplexity int) int
-		IsOnline     func(childComplexity int) int
-		LastSeen     func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
-		UserID       func(childComplexity int) int
-		Username     func(childComplexity int) int
+		AvatarURL        func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		DisplayName      func(childComplexity int) int
+		Email            func(childComplexity int) int
+		HidePresence     func(childComplexity int) int
+		HideReadReceipts func(childComplexity int) int
+		IsOnline         func(childComplexity int) int
+		LastSeen         func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		UserID           func(childComplexity int) int
+		Username         func(childComplexity int) int
 	}
 }
 
@@ -125,9 +213,26 @@ type ComplexityRoot struct {
 
 type ConversationResolver interface {
 	UnreadCount(ctx context.Context, obj *confab.Conversation) (int, error)
+
+	UnreadMentions(ctx context.Context, obj *confab.Conversation) (int, error)
+	ReadBy(ctx context.Context, obj *confab.Conversation) ([]*model.ReadMark, error)
+}
+type ConversationChangeResolver interface {
+	Message(ctx context.Context, obj *confab.Change) (*confab.Message, error)
+	Reaction(ctx context.Context, obj *confab.Change) (*model.ReactionChange, error)
+	Conversation(ctx context.Context, obj *confab.Change) (*confab.Conversation, error)
 }
 type MessageResolver interface {
 	Author(ctx context.Context, obj *confab.Message) (*confab.User, error)
+
+	DeletedAt(ctx context.Context, obj *confab.Message) (*time.Time, error)
+
+	Edits(ctx context.Context, obj *confab.Message, limit *int) ([]*confab.MessageEdit, error)
+	Reactions(ctx context.Context, obj *confab.Message) ([]*confab.ReactionCount, error)
+	ParentMessageID(ctx context.Context, obj *confab.Message) (*string, error)
+
+	ReplyUserIds(ctx context.Context, obj *confab.Message, limit *int) ([]string, error)
+	UnreadReplies(ctx context.Context, obj *confab.Message) (int, error)
 }
 type MutationResolver interface {
 	SendMessage(ctx context.Context, input model.SendMessageInput) (*confab.Message, error)
@@ -137,6 +242,11 @@ type MutationResolver interface {
 	UpdateUserPresence(ctx context.Context, userID string, isOnline bool) (*confab.User, error)
 	UpdateUserProfile(ctx context.Context, input model.UpdateUserProfileInput) (*confab.User, error)
 	MarkConversationRead(ctx context.Context, conversationID string, seq int) (*confab.Conversation, error)
+	EditMessage(ctx context.Context, conversationID string, messageID string, content string) (*confab.Message, error)
+	AddReaction(ctx context.Context, conversationID string, messageID string, key string) (*confab.Message, error)
+	RemoveReaction(ctx context.Context, conversationID string, messageID string, key string) (*confab.Message, error)
+	MarkThreadRead(ctx context.Context, conversationID string, parentMessageID string, seq int) (*confab.Message, error)
+	SetTyping(ctx context.Context, conversationID string, typing bool) (bool, error)
 }
 type QueryResolver interface {
 	GetMessage(ctx context.Context, conversationID string, messageID string) (*confab.Message, error)
@@ -147,12 +257,21 @@ type QueryResolver interface {
 	SearchMessages(ctx context.Context, conversationID string, searchTerm string, limit *int) ([]*confab.Message, error)
 	Me(ctx context.Context) (*confab.User, error)
 	FindUser(ctx context.Context, usernameOrEmail string) (*confab.User, error)
+	SyncConversation(ctx context.Context, conversationID string, afterChange int, limit *int) (*model.ConversationChanges, error)
+	ListThread(ctx context.Context, conversationID string, parentMessageID string, limit *int, nextToken *string, newestFirst *bool) (*model.MessageConnection, error)
+	SearchAllMessages(ctx context.Context, searchTerm string, limit *int, nextToken *string) (*model.MessageHitConnection, error)
+}
+type ReactionCountResolver interface {
+	UserIds(ctx context.Context, obj *confab.ReactionCount, limit *int) ([]string, error)
 }
 type SubscriptionResolver interface {
 	OnMessageSent(ctx context.Context, conversationID string, afterSeq *int) (<-chan *confab.Message, error)
 	OnConversationUpdated(ctx context.Context, userID string) (<-chan *confab.Conversation, error)
 	OnUserPresenceUpdated(ctx context.Context, conversationID string) (<-chan *confab.User, error)
 	OnMessageDeleted(ctx context.Context, conversationID string) (<-chan *confab.Message, error)
+	OnConversationChanged(ctx context.Context, conversationID string, afterChange *int) (<-chan *confab.Change, error)
+	OnTyping(ctx context.Context, conversationID string) (<-chan *model.TypingEvent, error)
+	OnReadReceipt(ctx context.Context, conversationID string) (<-chan *model.ReadMark, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -191,6 +310,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.CreatedBy(childComplexity), true
+	case "Conversation.lastChangeSeq":
+		if e.ComplexityRoot.Conversation.LastChangeSeq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.LastChangeSeq(childComplexity), true
 	case "Conversation.lastMessage":
 		if e.ComplexityRoot.Conversation.LastMessage == nil {
 			break
@@ -227,18 +352,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.Participants(childComplexity), true
+	case "Conversation.readBy":
+		if e.ComplexityRoot.Conversation.ReadBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.ReadBy(childComplexity), true
 	case "Conversation.unreadCount":
 		if e.ComplexityRoot.Conversation.UnreadCount == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Conversation.UnreadCount(childComplexity), true
+	case "Conversation.unreadMentions":
+		if e.ComplexityRoot.Conversation.UnreadMentions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.UnreadMentions(childComplexity), true
 	case "Conversation.updatedAt":
 		if e.ComplexityRoot.Conversation.UpdatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Conversation.UpdatedAt(childComplexity), true
+
+	case "ConversationChange.at":
+		if e.ComplexityRoot.ConversationChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChange.At(childComplexity), true
+	case "ConversationChange.changeSeq":
+		if e.ComplexityRoot.ConversationChange.ChangeSeq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChange.ChangeSeq(childComplexity), true
+	case "ConversationChange.conversation":
+		if e.ComplexityRoot.ConversationChange.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChange.Conversation(childComplexity), true
+	case "ConversationChange.kind":
+		if e.ComplexityRoot.ConversationChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChange.Kind(childComplexity), true
+	case "ConversationChange.message":
+		if e.ComplexityRoot.ConversationChange.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChange.Message(childComplexity), true
+	case "ConversationChange.reaction":
+		if e.ComplexityRoot.ConversationChange.Reaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChange.Reaction(childComplexity), true
+	case "ConversationChange.userId":
+		if e.ComplexityRoot.ConversationChange.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChange.UserID(childComplexity), true
+
+	case "ConversationChanges.changes":
+		if e.ComplexityRoot.ConversationChanges.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChanges.Changes(childComplexity), true
+	case "ConversationChanges.hasMore":
+		if e.ComplexityRoot.ConversationChanges.HasMore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChanges.HasMore(childComplexity), true
+	case "ConversationChanges.lastChangeSeq":
+		if e.ComplexityRoot.ConversationChanges.LastChangeSeq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChanges.LastChangeSeq(childComplexity), true
 
 	case "ConversationConnection.items":
 		if e.ComplexityRoot.ConversationConnection.Items == nil {
@@ -253,12 +452,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConversationConnection.NextToken(childComplexity), true
 
+	case "Message.alsoInConversation":
+		if e.ComplexityRoot.Message.AlsoInConversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.AlsoInConversation(childComplexity), true
 	case "Message.author":
 		if e.ComplexityRoot.Message.Author == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Message.Author(childComplexity), true
+	case "Message.changeSeq":
+		if e.ComplexityRoot.Message.ChangeSeq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.ChangeSeq(childComplexity), true
 	case "Message.content":
 		if e.ComplexityRoot.Message.Content == nil {
 			break
@@ -277,6 +488,41 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.CreatedAt(childComplexity), true
+	case "Message.deletedAt":
+		if e.ComplexityRoot.Message.DeletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.DeletedAt(childComplexity), true
+	case "Message.editedAt":
+		if e.ComplexityRoot.Message.EditedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.EditedAt(childComplexity), true
+	case "Message.edits":
+		if e.ComplexityRoot.Message.Edits == nil {
+			break
+		}
+
+		args, err := ec.field_Message_edits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Message.Edits(childComplexity, args["limit"].(*int)), true
+	case "Message.lastReplyAt":
+		if e.ComplexityRoot.Message.LastReplyAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.LastReplyAt(childComplexity), true
+	case "Message.mentions":
+		if e.ComplexityRoot.Message.Mentions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Mentions(childComplexity), true
 	case "Message.messageId":
 		if e.ComplexityRoot.Message.MessageID == nil {
 			break
@@ -289,12 +535,47 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.MessageType(childComplexity), true
+	case "Message.parentMessageId":
+		if e.ComplexityRoot.Message.ParentMessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.ParentMessageID(childComplexity), true
+	case "Message.reactions":
+		if e.ComplexityRoot.Message.Reactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Reactions(childComplexity), true
+	case "Message.replyCount":
+		if e.ComplexityRoot.Message.ReplyCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.ReplyCount(childComplexity), true
+	case "Message.replyUserIds":
+		if e.ComplexityRoot.Message.ReplyUserIds == nil {
+			break
+		}
+
+		args, err := ec.field_Message_replyUserIds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Message.ReplyUserIds(childComplexity, args["limit"].(*int)), true
 	case "Message.seq":
 		if e.ComplexityRoot.Message.Seq == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Message.Seq(childComplexity), true
+	case "Message.unreadReplies":
+		if e.ComplexityRoot.Message.UnreadReplies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.UnreadReplies(childComplexity), true
 	case "Message.updatedAt":
 		if e.ComplexityRoot.Message.UpdatedAt == nil {
 			break
@@ -321,6 +602,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessageConnection.NextToken(childComplexity), true
 
+	case "MessageEdit.at":
+		if e.ComplexityRoot.MessageEdit.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEdit.At(childComplexity), true
+	case "MessageEdit.content":
+		if e.ComplexityRoot.MessageEdit.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEdit.Content(childComplexity), true
+	case "MessageEdit.replacedAt":
+		if e.ComplexityRoot.MessageEdit.ReplacedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEdit.ReplacedAt(childComplexity), true
+
+	case "MessageHit.conversation":
+		if e.ComplexityRoot.MessageHit.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageHit.Conversation(childComplexity), true
+	case "MessageHit.message":
+		if e.ComplexityRoot.MessageHit.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageHit.Message(childComplexity), true
+
+	case "MessageHitConnection.items":
+		if e.ComplexityRoot.MessageHitConnection.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageHitConnection.Items(childComplexity), true
+	case "MessageHitConnection.nextToken":
+		if e.ComplexityRoot.MessageHitConnection.NextToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageHitConnection.NextToken(childComplexity), true
+
+	case "Mutation.addReaction":
+		if e.ComplexityRoot.Mutation.AddReaction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addReaction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddReaction(childComplexity, args["conversationId"].(string), args["messageId"].(string), args["key"].(string)), true
 	case "Mutation.createConversation":
 		if e.ComplexityRoot.Mutation.CreateConversation == nil {
 			break
@@ -343,6 +680,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteMessage(childComplexity, args["conversationId"].(string), args["messageId"].(string)), true
+	case "Mutation.editMessage":
+		if e.ComplexityRoot.Mutation.EditMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_editMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EditMessage(childComplexity, args["conversationId"].(string), args["messageId"].(string), args["content"].(string)), true
 	case "Mutation.markConversationRead":
 		if e.ComplexityRoot.Mutation.MarkConversationRead == nil {
 			break
@@ -354,6 +702,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkConversationRead(childComplexity, args["conversationId"].(string), args["seq"].(int)), true
+	case "Mutation.markThreadRead":
+		if e.ComplexityRoot.Mutation.MarkThreadRead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markThreadRead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkThreadRead(childComplexity, args["conversationId"].(string), args["parentMessageId"].(string), args["seq"].(int)), true
+	case "Mutation.removeReaction":
+		if e.ComplexityRoot.Mutation.RemoveReaction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeReaction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveReaction(childComplexity, args["conversationId"].(string), args["messageId"].(string), args["key"].(string)), true
 	case "Mutation.sendMessage":
 		if e.ComplexityRoot.Mutation.SendMessage == nil {
 			break
@@ -365,6 +735,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendMessage(childComplexity, args["input"].(model.SendMessageInput)), true
+	case "Mutation.setTyping":
+		if e.ComplexityRoot.Mutation.SetTyping == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setTyping_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetTyping(childComplexity, args["conversationId"].(string), args["typing"].(bool)), true
 	case "Mutation.updateConversation":
 		if e.ComplexityRoot.Mutation.UpdateConversation == nil {
 			break
@@ -466,12 +847,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ListMessages(childComplexity, args["conversationId"].(string), args["limit"].(*int), args["nextToken"].(*string)), true
+	case "Query.listThread":
+		if e.ComplexityRoot.Query.ListThread == nil {
+			break
+		}
+
+		args, err := ec.field_Query_listThread_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ListThread(childComplexity, args["conversationId"].(string), args["parentMessageId"].(string), args["limit"].(*int), args["nextToken"].(*string), args["newestFirst"].(*bool)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.searchAllMessages":
+		if e.ComplexityRoot.Query.SearchAllMessages == nil {
+			break
+		}
+
+		args, err := ec.field_Query_searchAllMessages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SearchAllMessages(childComplexity, args["searchTerm"].(string), args["limit"].(*int), args["nextToken"].(*string)), true
 	case "Query.searchMessages":
 		if e.ComplexityRoot.Query.SearchMessages == nil {
 			break
@@ -483,7 +886,97 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SearchMessages(childComplexity, args["conversationId"].(string), args["searchTerm"].(string), args["limit"].(*int)), true
+	case "Query.syncConversation":
+		if e.ComplexityRoot.Query.SyncConversation == nil {
+			break
+		}
 
+		args, err := ec.field_Query_syncConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SyncConversation(childComplexity, args["conversationId"].(string), args["afterChange"].(int), args["limit"].(*int)), true
+
+	case "ReactionChange.key":
+		if e.ComplexityRoot.ReactionChange.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReactionChange.Key(childComplexity), true
+	case "ReactionChange.userId":
+		if e.ComplexityRoot.ReactionChange.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReactionChange.UserID(childComplexity), true
+
+	case "ReactionCount.reactedByMe":
+		if e.ComplexityRoot.ReactionCount.ByUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReactionCount.ByUser(childComplexity), true
+	case "ReactionCount.count":
+		if e.ComplexityRoot.ReactionCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReactionCount.Count(childComplexity), true
+	case "ReactionCount.key":
+		if e.ComplexityRoot.ReactionCount.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReactionCount.Key(childComplexity), true
+	case "ReactionCount.userIds":
+		if e.ComplexityRoot.ReactionCount.UserIds == nil {
+			break
+		}
+
+		args, err := ec.field_ReactionCount_userIds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ReactionCount.UserIds(childComplexity, args["limit"].(*int)), true
+
+	case "ReadMark.at":
+		if e.ComplexityRoot.ReadMark.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadMark.At(childComplexity), true
+	case "ReadMark.conversationId":
+		if e.ComplexityRoot.ReadMark.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadMark.ConversationID(childComplexity), true
+	case "ReadMark.seq":
+		if e.ComplexityRoot.ReadMark.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadMark.Seq(childComplexity), true
+	case "ReadMark.userId":
+		if e.ComplexityRoot.ReadMark.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadMark.UserID(childComplexity), true
+
+	case "Subscription.onConversationChanged":
+		if e.ComplexityRoot.Subscription.OnConversationChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_onConversationChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OnConversationChanged(childComplexity, args["conversationId"].(string), args["afterChange"].(*int)), true
 	case "Subscription.onConversationUpdated":
 		if e.ComplexityRoot.Subscription.OnConversationUpdated == nil {
 			break
@@ -517,6 +1010,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.OnMessageSent(childComplexity, args["conversationId"].(string), args["afterSeq"].(*int)), true
+	case "Subscription.onReadReceipt":
+		if e.ComplexityRoot.Subscription.OnReadReceipt == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_onReadReceipt_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OnReadReceipt(childComplexity, args["conversationId"].(string)), true
+	case "Subscription.onTyping":
+		if e.ComplexityRoot.Subscription.OnTyping == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_onTyping_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OnTyping(childComplexity, args["conversationId"].(string)), true
 	case "Subscription.onUserPresenceUpdated":
 		if e.ComplexityRoot.Subscription.OnUserPresenceUpdated == nil {
 			break
@@ -528,6 +1043,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.OnUserPresenceUpdated(childComplexity, args["conversationId"].(string)), true
+
+	case "TypingEvent.at":
+		if e.ComplexityRoot.TypingEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypingEvent.At(childComplexity), true
+	case "TypingEvent.conversationId":
+		if e.ComplexityRoot.TypingEvent.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypingEvent.ConversationID(childComplexity), true
+	case "TypingEvent.typing":
+		if e.ComplexityRoot.TypingEvent.Typing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypingEvent.Typing(childComplexity), true
+	case "TypingEvent.userId":
+		if e.ComplexityRoot.TypingEvent.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypingEvent.UserID(childComplexity), true
 
 	case "User.avatarUrl":
 		if e.ComplexityRoot.User.AvatarURL == nil {
@@ -559,6 +1099,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.HidePresence(childComplexity), true
+	case "User.hideReadReceipts":
+		if e.ComplexityRoot.User.HideReadReceipts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.HideReadReceipts(childComplexity), true
 	case "User.isOnline":
 		if e.ComplexityRoot.User.IsOnline == nil {
 			break
@@ -864,6 +1410,181 @@ extend type Subscription {
     "Messages of the conversation as they are deleted."
     onMessageDeleted(conversationId: ID!): Message
 }
+
+# ---- Conversation features (issue #12): change log, edits, reactions,
+# threads, mentions, typing, read receipts, search across conversations.
+
+"What a ConversationChange did."
+enum ChangeKind {
+    MESSAGE_SENT
+    MESSAGE_EDITED
+    MESSAGE_DELETED
+    REACTION_ADDED
+    REACTION_REMOVED
+    "A thread root's replyCount, lastReplyAt or replyUserIds changed."
+    THREAD_UPDATED
+    CONVERSATION_UPDATED
+}
+
+"One entry of a conversation's change log. changeSeq is 1, 2, 3… per conversation, with no gaps."
+type ConversationChange {
+    changeSeq: Int!
+    kind: ChangeKind!
+    at: AWSDateTime!
+    "Who made the change."
+    userId: ID!
+    "The message the change is about (a tombstone when deleted: deletedAt set, content empty). Null for CONVERSATION_UPDATED."
+    message: Message
+    "The reaction, for REACTION_ADDED and REACTION_REMOVED."
+    reaction: ReactionChange
+    "The conversation, for CONVERSATION_UPDATED."
+    conversation: Conversation
+}
+
+type ReactionChange {
+    key: String!
+    userId: ID!
+}
+
+"A page of a conversation's change log, oldest first."
+type ConversationChanges {
+    changes: [ConversationChange!]!
+    "More changes follow: ask again after the last one."
+    hasMore: Boolean!
+    "The conversation's newest changeSeq when the page was read."
+    lastChangeSeq: Int!
+}
+
+"An earlier version of a message's content."
+type MessageEdit {
+    content: String!
+    "When this version was written (sent, or an earlier edit)."
+    at: AWSDateTime!
+    "When the edit that replaced it was made."
+    replacedAt: AWSDateTime!
+}
+
+"The reactions with one key on a message."
+type ReactionCount {
+    "An emoji or a :name:."
+    key: String!
+    count: Int!
+    reactedByMe: Boolean!
+    "The earliest reactors (default 10, at most 100)."
+    userIds(limit: Int): [ID!]!
+}
+
+type TypingEvent {
+    conversationId: ID!
+    userId: ID!
+    "False when the user stopped (or their typing expired)."
+    typing: Boolean!
+    at: AWSDateTime!
+}
+
+"How far a member has read a conversation."
+type ReadMark {
+    conversationId: ID!
+    userId: ID!
+    seq: Int!
+    at: AWSDateTime
+}
+
+"A search hit with its conversation."
+type MessageHit {
+    message: Message!
+    conversation: Conversation!
+}
+
+type MessageHitConnection {
+    items: [MessageHit!]!
+    nextToken: String
+}
+
+extend type Message {
+    "When the message was deleted; set only on the tombstones that syncConversation, onConversationChanged and onMessageDeleted carry."
+    deletedAt: AWSDateTime
+    "The changeSeq of the latest change to this message: keep the copy with the highest."
+    changeSeq: Int!
+    "When the content was last edited; null when never."
+    editedAt: AWSDateTime
+    "Earlier versions, newest first (default 20, at most 100)."
+    edits(limit: Int): [MessageEdit!]!
+    "Reactions by key, in the order keys were first used."
+    reactions: [ReactionCount!]!
+    "The thread root this message replies to; null for a message that is not a reply."
+    parentMessageId: ID
+    "A reply that is also shown in the conversation's timeline."
+    alsoInConversation: Boolean!
+    "Live replies in this message's thread."
+    replyCount: Int!
+    lastReplyAt: AWSDateTime
+    "Distinct authors of replies, most recent first (default and at most 10)."
+    replyUserIds(limit: Int): [ID!]!
+    "Replies by others after the caller's thread read mark (markThreadRead)."
+    unreadReplies: Int!
+    "Members mentioned by the message."
+    mentions: [ID!]!
+}
+
+extend type Conversation {
+    "The changeSeq of the newest change (0 before any): syncConversation's position."
+    lastChangeSeq: Int!
+    "Messages after the caller's read mark that mention the caller."
+    unreadMentions: Int!
+    "Read marks of the other members who share them (not those who hide read receipts)."
+    readBy: [ReadMark!]!
+}
+
+extend type User {
+    "Whether the user hides their read receipts. Only the user sees their own choice."
+    hideReadReceipts: Boolean
+}
+
+extend input UpdateUserProfileInput {
+    "Hide read receipts from the other members (unread counts still work)."
+    hideReadReceipts: Boolean
+}
+
+extend input SendMessageInput {
+    "Reply in the thread of this message (a reply to a reply goes to the same root)."
+    parentMessageId: ID
+    "A reply also shown in the conversation's timeline."
+    alsoInConversation: Boolean
+    "Members the message mentions (at most 50)."
+    mentions: [ID!]
+}
+
+extend type Query {
+    "The conversation's changes after afterChange, oldest first (default 100, at most 100 per page). Further behind than the server's resume limit is BAD_USER_INPUT: reload with listMessages."
+    syncConversation(conversationId: ID!, afterChange: Int!, limit: Int): ConversationChanges
+    "The live replies of a thread, oldest first unless newestFirst."
+    listThread(conversationId: ID!, parentMessageId: ID!, limit: Int, nextToken: String, newestFirst: Boolean): MessageConnection
+    "Live messages of every conversation of the caller that contain every word of searchTerm, newest first."
+    searchAllMessages(searchTerm: String!, limit: Int, nextToken: String): MessageHitConnection
+}
+
+extend type Mutation {
+    "Replace the content of the caller's own message; the earlier version is kept in edits."
+    editMessage(conversationId: ID!, messageId: ID!, content: String!): Message
+    "React with key (an emoji or a :name:, at most 64 bytes). Adding twice is one reaction."
+    addReaction(conversationId: ID!, messageId: ID!, key: String!): Message
+    "Take back the caller's reaction with key; without one it changes nothing."
+    removeReaction(conversationId: ID!, messageId: ID!, key: String!): Message
+    "Record that the caller has read a thread up to seq; returns the thread's root."
+    markThreadRead(conversationId: ID!, parentMessageId: ID!, seq: Int!): Message
+    "Tell the other members the caller is (or stopped) typing. Expires by itself a few seconds after the last true."
+    setTyping(conversationId: ID!, typing: Boolean!): Boolean!
+}
+
+extend type Subscription {
+    "The conversation's change log live, in changeSeq order with no gap and no duplicate; with afterChange it first replays every change after it."
+    onConversationChanged(conversationId: ID!, afterChange: Int): ConversationChange
+    "Who starts and stops typing in the conversation (never the caller)."
+    onTyping(conversationId: ID!): TypingEvent
+    "Read marks of the other members as they move (not of those who hide read receipts)."
+    onReadReceipt(conversationId: ID!): ReadMark
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -896,8 +1617,46 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_lastSeq(ctx, field)
 	case "unreadCount":
 		return ec.fieldContext_Conversation_unreadCount(ctx, field)
+	case "lastChangeSeq":
+		return ec.fieldContext_Conversation_lastChangeSeq(ctx, field)
+	case "unreadMentions":
+		return ec.fieldContext_Conversation_unreadMentions(ctx, field)
+	case "readBy":
+		return ec.fieldContext_Conversation_readBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Conversation", field.Name)
+}
+
+func (ec *executionContext) childFields_ConversationChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "changeSeq":
+		return ec.fieldContext_ConversationChange_changeSeq(ctx, field)
+	case "kind":
+		return ec.fieldContext_ConversationChange_kind(ctx, field)
+	case "at":
+		return ec.fieldContext_ConversationChange_at(ctx, field)
+	case "userId":
+		return ec.fieldContext_ConversationChange_userId(ctx, field)
+	case "message":
+		return ec.fieldContext_ConversationChange_message(ctx, field)
+	case "reaction":
+		return ec.fieldContext_ConversationChange_reaction(ctx, field)
+	case "conversation":
+		return ec.fieldContext_ConversationChange_conversation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationChange", field.Name)
+}
+
+func (ec *executionContext) childFields_ConversationChanges(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "changes":
+		return ec.fieldContext_ConversationChanges_changes(ctx, field)
+	case "hasMore":
+		return ec.fieldContext_ConversationChanges_hasMore(ctx, field)
+	case "lastChangeSeq":
+		return ec.fieldContext_ConversationChanges_lastChangeSeq(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationChanges", field.Name)
 }
 
 func (ec *executionContext) childFields_ConversationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -930,6 +1689,30 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_author(ctx, field)
 	case "seq":
 		return ec.fieldContext_Message_seq(ctx, field)
+	case "deletedAt":
+		return ec.fieldContext_Message_deletedAt(ctx, field)
+	case "changeSeq":
+		return ec.fieldContext_Message_changeSeq(ctx, field)
+	case "editedAt":
+		return ec.fieldContext_Message_editedAt(ctx, field)
+	case "edits":
+		return ec.fieldContext_Message_edits(ctx, field)
+	case "reactions":
+		return ec.fieldContext_Message_reactions(ctx, field)
+	case "parentMessageId":
+		return ec.fieldContext_Message_parentMessageId(ctx, field)
+	case "alsoInConversation":
+		return ec.fieldContext_Message_alsoInConversation(ctx, field)
+	case "replyCount":
+		return ec.fieldContext_Message_replyCount(ctx, field)
+	case "lastReplyAt":
+		return ec.fieldContext_Message_lastReplyAt(ctx, field)
+	case "replyUserIds":
+		return ec.fieldContext_Message_replyUserIds(ctx, field)
+	case "unreadReplies":
+		return ec.fieldContext_Message_unreadReplies(ctx, field)
+	case "mentions":
+		return ec.fieldContext_Message_mentions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Message", field.Name)
 }
@@ -942,6 +1725,90 @@ func (ec *executionContext) childFields_MessageConnection(ctx context.Context, f
 		return ec.fieldContext_MessageConnection_nextToken(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MessageConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageEdit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "content":
+		return ec.fieldContext_MessageEdit_content(ctx, field)
+	case "at":
+		return ec.fieldContext_MessageEdit_at(ctx, field)
+	case "replacedAt":
+		return ec.fieldContext_MessageEdit_replacedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageEdit", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "message":
+		return ec.fieldContext_MessageHit_message(ctx, field)
+	case "conversation":
+		return ec.fieldContext_MessageHit_conversation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageHit", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageHitConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_MessageHitConnection_items(ctx, field)
+	case "nextToken":
+		return ec.fieldContext_MessageHitConnection_nextToken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageHitConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReactionChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_ReactionChange_key(ctx, field)
+	case "userId":
+		return ec.fieldContext_ReactionChange_userId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReactionChange", field.Name)
+}
+
+func (ec *executionContext) childFields_ReactionCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_ReactionCount_key(ctx, field)
+	case "count":
+		return ec.fieldContext_ReactionCount_count(ctx, field)
+	case "reactedByMe":
+		return ec.fieldContext_ReactionCount_reactedByMe(ctx, field)
+	case "userIds":
+		return ec.fieldContext_ReactionCount_userIds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReactionCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ReadMark(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversationId":
+		return ec.fieldContext_ReadMark_conversationId(ctx, field)
+	case "userId":
+		return ec.fieldContext_ReadMark_userId(ctx, field)
+	case "seq":
+		return ec.fieldContext_ReadMark_seq(ctx, field)
+	case "at":
+		return ec.fieldContext_ReadMark_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReadMark", field.Name)
+}
+
+func (ec *executionContext) childFields_TypingEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversationId":
+		return ec.fieldContext_TypingEvent_conversationId(ctx, field)
+	case "userId":
+		return ec.fieldContext_TypingEvent_userId(ctx, field)
+	case "typing":
+		return ec.fieldContext_TypingEvent_typing(ctx, field)
+	case "at":
+		return ec.fieldContext_TypingEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TypingEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -966,6 +1833,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_updatedAt(ctx, field)
 	case "hidePresence":
 		return ec.fieldContext_User_hidePresence(ctx, field)
+	case "hideReadReceipts":
+		return ec.fieldContext_User_hideReadReceipts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -1086,6 +1955,64 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Message_edits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Message_replyUserIds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addReaction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "messageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["messageId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1122,6 +2049,36 @@ func (ec *executionContext) field_Mutation_deleteMessage_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_editMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "messageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["messageId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "content",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["content"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_markConversationRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1144,6 +2101,66 @@ func (ec *executionContext) field_Mutation_markConversationRead_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_markThreadRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "parentMessageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parentMessageId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "seq",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["seq"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeReaction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "messageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["messageId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1155,6 +2172,28 @@ func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context,
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setTyping_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "typing",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["typing"] = arg1
 	return args, nil
 }
 
@@ -1346,6 +2385,82 @@ func (ec *executionContext) field_Query_listMessages_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_listThread_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "parentMessageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parentMessageId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "nextToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["nextToken"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "newestFirst",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["newestFirst"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_searchAllMessages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "searchTerm",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["searchTerm"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "nextToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["nextToken"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_searchMessages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1373,6 +2488,72 @@ func (ec *executionContext) field_Query_searchMessages_args(ctx context.Context,
 		return nil, err
 	}
 	args["limit"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_syncConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "afterChange",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["afterChange"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_ReactionCount_userIds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_onConversationChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "afterChange",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["afterChange"] = arg1
 	return args, nil
 }
 
@@ -1423,6 +2604,34 @@ func (ec *executionContext) field_Subscription_onMessageSent_args(ctx context.Co
 		return nil, err
 	}
 	args["afterSeq"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_onReadReceipt_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_onTyping_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
 	return args, nil
 }
 
@@ -1767,6 +2976,350 @@ func (ec *executionContext) fieldContext_Conversation_unreadCount(_ context.Cont
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
 }
 
+func (ec *executionContext) _Conversation_lastChangeSeq(ctx context.Context, field graphql.CollectedField, obj *confab.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_lastChangeSeq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastChangeSeq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_lastChangeSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Conversation_unreadMentions(ctx context.Context, field graphql.CollectedField, obj *confab.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_unreadMentions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().UnreadMentions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_unreadMentions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Conversation_readBy(ctx context.Context, field graphql.CollectedField, obj *confab.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_readBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().ReadBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReadMark) graphql.Marshaler {
+			return ec.marshalNReadMark2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReadMarkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_readBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReadMark(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationChange_changeSeq(ctx context.Context, field graphql.CollectedField, obj *confab.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChange_changeSeq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangeSeq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChange_changeSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationChange_kind(ctx context.Context, field graphql.CollectedField, obj *confab.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v confab.ChangeKind) graphql.Marshaler {
+			return ec.marshalNChangeKind2githubᚗcomᚋconfabᚑchatᚋconfabᚐChangeKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationChange", field, false, false, "ChangeKind")
+}
+
+func (ec *executionContext) _ConversationChange_at(ctx context.Context, field graphql.CollectedField, obj *confab.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNAWSDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationChange", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _ConversationChange_userId(ctx context.Context, field graphql.CollectedField, obj *confab.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChange_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChange_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConversationChange_message(ctx context.Context, field graphql.CollectedField, obj *confab.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChange_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationChange().Message(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChange_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationChange_reaction(ctx context.Context, field graphql.CollectedField, obj *confab.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChange_reaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationChange().Reaction(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReactionChange) graphql.Marshaler {
+			return ec.marshalOReactionChange2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReactionChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChange_reaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReactionChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationChange_conversation(ctx context.Context, field graphql.CollectedField, obj *confab.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChange_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationChange().Conversation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+			return ec.marshalOConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChange_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationChanges_changes(ctx context.Context, field graphql.CollectedField, obj *model.ConversationChanges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChanges_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*confab.Change) graphql.Marshaler {
+			return ec.marshalNConversationChange2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChanges_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationChanges",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationChanges_hasMore(ctx context.Context, field graphql.CollectedField, obj *model.ConversationChanges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChanges_hasMore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasMore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChanges_hasMore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationChanges", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ConversationChanges_lastChangeSeq(ctx context.Context, field graphql.CollectedField, obj *model.ConversationChanges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChanges_lastChangeSeq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastChangeSeq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChanges_lastChangeSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationChanges", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ConversationConnection_items(ctx context.Context, field graphql.CollectedField, obj *model.ConversationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2038,6 +3591,333 @@ func (ec *executionContext) fieldContext_Message_seq(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Message", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Message_deletedAt(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_deletedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().DeletedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOAWSDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, "AWSDateTime")
+}
+
+func (ec *executionContext) _Message_changeSeq(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_changeSeq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangeSeq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_changeSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Message_editedAt(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_editedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EditedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOAWSDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_editedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _Message_edits(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_edits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Message().Edits(ctx, obj, fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*confab.MessageEdit) graphql.Marshaler {
+			return ec.marshalNMessageEdit2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessageEditᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_edits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageEdit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Message_edits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_reactions(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_reactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().Reactions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*confab.ReactionCount) graphql.Marshaler {
+			return ec.marshalNReactionCount2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReactionCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_reactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReactionCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_parentMessageId(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_parentMessageId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().ParentMessageID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_parentMessageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Message_alsoInConversation(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_alsoInConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlsoInConversation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_alsoInConversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Message_replyCount(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_replyCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReplyCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_replyCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Message_lastReplyAt(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_lastReplyAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastReplyAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOAWSDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_lastReplyAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _Message_replyUserIds(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_replyUserIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Message().ReplyUserIds(ctx, obj, fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_replyUserIds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Message_replyUserIds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_unreadReplies(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_unreadReplies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().UnreadReplies(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_unreadReplies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Message_mentions(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_mentions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mentions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_mentions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "ID")
+}
+
 func (ec *executionContext) _MessageConnection_items(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2091,6 +3971,194 @@ func (ec *executionContext) _MessageConnection_nextToken(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_MessageConnection_nextToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MessageConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageEdit_content(ctx context.Context, field graphql.CollectedField, obj *confab.MessageEdit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEdit_content(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Content, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEdit_content(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEdit", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageEdit_at(ctx context.Context, field graphql.CollectedField, obj *confab.MessageEdit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEdit_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNAWSDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEdit_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEdit", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _MessageEdit_replacedAt(ctx context.Context, field graphql.CollectedField, obj *confab.MessageEdit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEdit_replacedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReplacedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNAWSDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEdit_replacedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEdit", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _MessageHit_message(ctx context.Context, field graphql.CollectedField, obj *model.MessageHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageHit_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageHit_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageHit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageHit_conversation(ctx context.Context, field graphql.CollectedField, obj *model.MessageHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageHit_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageHit_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageHit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageHitConnection_items(ctx context.Context, field graphql.CollectedField, obj *model.MessageHitConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageHitConnection_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MessageHit) graphql.Marshaler {
+			return ec.marshalNMessageHit2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐMessageHitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageHitConnection_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageHitConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageHit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageHitConnection_nextToken(ctx context.Context, field graphql.CollectedField, obj *model.MessageHitConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageHitConnection_nextToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MessageHitConnection_nextToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageHitConnection", field, false, false, "String")
 }
 
 func (ec *executionContext) _Mutation_sendMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -2395,6 +4463,226 @@ func (ec *executionContext) fieldContext_Mutation_markConversationRead(ctx conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_markConversationRead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_editMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_editMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EditMessage(ctx, fc.Args["conversationId"].(string), fc.Args["messageId"].(string), fc.Args["content"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_editMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_editMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addReaction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addReaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddReaction(ctx, fc.Args["conversationId"].(string), fc.Args["messageId"].(string), fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addReaction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addReaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeReaction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeReaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveReaction(ctx, fc.Args["conversationId"].(string), fc.Args["messageId"].(string), fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeReaction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeReaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markThreadRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markThreadRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkThreadRead(ctx, fc.Args["conversationId"].(string), fc.Args["parentMessageId"].(string), fc.Args["seq"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markThreadRead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markThreadRead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setTyping(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setTyping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetTyping(ctx, fc.Args["conversationId"].(string), fc.Args["typing"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setTyping(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setTyping_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2741,6 +5029,138 @@ func (ec *executionContext) fieldContext_Query_findUser(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_syncConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_syncConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SyncConversation(ctx, fc.Args["conversationId"].(string), fc.Args["afterChange"].(int), fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConversationChanges) graphql.Marshaler {
+			return ec.marshalOConversationChanges2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationChanges(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_syncConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationChanges(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_syncConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_listThread(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_listThread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ListThread(ctx, fc.Args["conversationId"].(string), fc.Args["parentMessageId"].(string), fc.Args["limit"].(*int), fc.Args["nextToken"].(*string), fc.Args["newestFirst"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
+			return ec.marshalOMessageConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐMessageConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_listThread(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_listThread_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_searchAllMessages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_searchAllMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SearchAllMessages(ctx, fc.Args["searchTerm"].(string), fc.Args["limit"].(*int), fc.Args["nextToken"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageHitConnection) graphql.Marshaler {
+			return ec.marshalOMessageHitConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐMessageHitConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_searchAllMessages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageHitConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_searchAllMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2815,6 +5235,257 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ReactionChange_key(ctx context.Context, field graphql.CollectedField, obj *model.ReactionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReactionChange_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReactionChange_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReactionChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReactionChange_userId(ctx context.Context, field graphql.CollectedField, obj *model.ReactionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReactionChange_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReactionChange_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReactionChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReactionCount_key(ctx context.Context, field graphql.CollectedField, obj *confab.ReactionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReactionCount_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReactionCount_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReactionCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReactionCount_count(ctx context.Context, field graphql.CollectedField, obj *confab.ReactionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReactionCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReactionCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReactionCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReactionCount_reactedByMe(ctx context.Context, field graphql.CollectedField, obj *confab.ReactionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReactionCount_reactedByMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByUser, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReactionCount_reactedByMe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReactionCount", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ReactionCount_userIds(ctx context.Context, field graphql.CollectedField, obj *confab.ReactionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReactionCount_userIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ReactionCount().UserIds(ctx, obj, fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReactionCount_userIds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReactionCount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ReactionCount_userIds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReadMark_conversationId(ctx context.Context, field graphql.CollectedField, obj *model.ReadMark) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadMark_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadMark_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadMark", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReadMark_userId(ctx context.Context, field graphql.CollectedField, obj *model.ReadMark) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadMark_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadMark_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadMark", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReadMark_seq(ctx context.Context, field graphql.CollectedField, obj *model.ReadMark) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadMark_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadMark_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadMark", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReadMark_at(ctx context.Context, field graphql.CollectedField, obj *model.ReadMark) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadMark_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOAWSDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReadMark_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadMark", field, false, false, "AWSDateTime")
 }
 
 func (ec *executionContext) _Subscription_onMessageSent(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -2991,6 +5662,230 @@ func (ec *executionContext) fieldContext_Subscription_onMessageDeleted(ctx conte
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_onConversationChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_onConversationChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().OnConversationChanged(ctx, fc.Args["conversationId"].(string), fc.Args["afterChange"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Change) graphql.Marshaler {
+			return ec.marshalOConversationChange2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_onConversationChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_onConversationChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_onTyping(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_onTyping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().OnTyping(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TypingEvent) graphql.Marshaler {
+			return ec.marshalOTypingEvent2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐTypingEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_onTyping(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TypingEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_onTyping_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_onReadReceipt(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_onReadReceipt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().OnReadReceipt(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReadMark) graphql.Marshaler {
+			return ec.marshalOReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReadMark(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_onReadReceipt(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReadMark(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_onReadReceipt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TypingEvent_conversationId(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypingEvent_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TypingEvent_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TypingEvent_userId(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypingEvent_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TypingEvent_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TypingEvent_typing(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypingEvent_typing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Typing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TypingEvent_typing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TypingEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypingEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNAWSDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TypingEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, "AWSDateTime")
 }
 
 func (ec *executionContext) _User_userId(ctx context.Context, field graphql.CollectedField, obj *confab.User) (ret graphql.Marshaler) {
@@ -3220,6 +6115,29 @@ func (ec *executionContext) _User_hidePresence(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_User_hidePresence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _User_hideReadReceipts(ctx context.Context, field graphql.CollectedField, obj *confab.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_hideReadReceipts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HideReadReceipts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalOBoolean2bool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_hideReadReceipts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
@@ -4360,7 +7278,7 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 		asMap["messageType"] = "TEXT"
 	}
 
-	fieldsInOrder := [...]string{"conversationId", "content", "messageType", "clientToken"}
+	fieldsInOrder := [...]string{"conversationId", "content", "messageType", "clientToken", "parentMessageId", "alsoInConversation", "mentions"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4395,6 +7313,27 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 				return it, err
 			}
 			it.ClientToken = data
+		case "parentMessageId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parentMessageId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParentMessageID = data
+		case "alsoInConversation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alsoInConversation"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AlsoInConversation = data
+		case "mentions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mentions"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mentions = data
 		}
 	}
 	return it, nil
@@ -4472,7 +7411,7 @@ func (ec *executionContext) unmarshalInputUpdateUserProfileInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"userId", "displayName", "avatarUrl", "hidePresence"}
+	fieldsInOrder := [...]string{"userId", "displayName", "avatarUrl", "hidePresence", "hideReadReceipts"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4507,6 +7446,13 @@ func (ec *executionContext) unmarshalInputUpdateUserProfileInput(ctx context.Con
 				return it, err
 			}
 			it.HidePresence = data
+		case "hideReadReceipts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hideReadReceipts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HideReadReceipts = data
 		}
 	}
 	return it, nil
@@ -4599,6 +7545,132 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_unreadCount(ctx, field, obj)
 				})
+		case "lastChangeSeq":
+			out.Values[i] = ec._Conversation_lastChangeSeq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unreadMentions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_unreadMentions(ctx, field, obj)
+				})
+		case "readBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_readBy(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationChangeImplementors = []string{"ConversationChange"}
+
+func (ec *executionContext) _ConversationChange(ctx context.Context, sel ast.SelectionSet, obj *confab.Change) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationChange")
+		case "changeSeq":
+			out.Values[i] = ec._ConversationChange_changeSeq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._ConversationChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._ConversationChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userId":
+			out.Values[i] = ec._ConversationChange_userId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "message":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationChange_message(ctx, field, obj)
+				})
+		case "reaction":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationChange_reaction(ctx, field, obj)
+				})
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationChange_conversation(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationChangesImplementors = []string{"ConversationChanges"}
+
+func (ec *executionContext) _ConversationChanges(ctx context.Context, sel ast.SelectionSet, obj *model.ConversationChanges) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationChangesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationChanges")
+		case "changes":
+			out.Values[i] = ec._ConversationChanges_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasMore":
+			out.Values[i] = ec._ConversationChanges_hasMore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastChangeSeq":
+			out.Values[i] = ec._ConversationChanges_lastChangeSeq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -4711,6 +7783,72 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "deletedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_deletedAt(ctx, field, obj)
+				})
+		case "changeSeq":
+			out.Values[i] = ec._Message_changeSeq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "editedAt":
+			out.Values[i] = ec._Message_editedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "edits":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_edits(ctx, field, obj)
+				})
+		case "reactions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_reactions(ctx, field, obj)
+				})
+		case "parentMessageId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_parentMessageId(ctx, field, obj)
+				})
+		case "alsoInConversation":
+			out.Values[i] = ec._Message_alsoInConversation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "replyCount":
+			out.Values[i] = ec._Message_replyCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastReplyAt":
+			out.Values[i] = ec._Message_lastReplyAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "replyUserIds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_replyUserIds(ctx, field, obj)
+				})
+		case "unreadReplies":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_unreadReplies(ctx, field, obj)
+				})
+		case "mentions":
+			out.Values[i] = ec._Message_mentions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -4746,6 +7884,125 @@ func (ec *executionContext) _MessageConnection(ctx context.Context, sel ast.Sele
 			}
 		case "nextToken":
 			out.Values[i] = ec._MessageConnection_nextToken(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageEditImplementors = []string{"MessageEdit"}
+
+func (ec *executionContext) _MessageEdit(ctx context.Context, sel ast.SelectionSet, obj *confab.MessageEdit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageEditImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageEdit")
+		case "content":
+			out.Values[i] = ec._MessageEdit_content(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._MessageEdit_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replacedAt":
+			out.Values[i] = ec._MessageEdit_replacedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageHitImplementors = []string{"MessageHit"}
+
+func (ec *executionContext) _MessageHit(ctx context.Context, sel ast.SelectionSet, obj *model.MessageHit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageHitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageHit")
+		case "message":
+			out.Values[i] = ec._MessageHit_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversation":
+			out.Values[i] = ec._MessageHit_conversation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageHitConnectionImplementors = []string{"MessageHitConnection"}
+
+func (ec *executionContext) _MessageHitConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MessageHitConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageHitConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageHitConnection")
+		case "items":
+			out.Values[i] = ec._MessageHitConnection_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextToken":
+			out.Values[i] = ec._MessageHitConnection_nextToken(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -4834,6 +8091,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "editMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_editMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "addReaction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addReaction(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "removeReaction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeReaction(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "markThreadRead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markThreadRead(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "setTyping":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setTyping(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -4918,6 +8210,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_findUser(ctx, field)
 				})
+		case "syncConversation":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_syncConversation(ctx, field)
+				})
+		case "listThread":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_listThread(ctx, field)
+				})
+		case "searchAllMessages":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_searchAllMessages(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -4931,6 +8241,141 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reactionChangeImplementors = []string{"ReactionChange"}
+
+func (ec *executionContext) _ReactionChange(ctx context.Context, sel ast.SelectionSet, obj *model.ReactionChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reactionChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReactionChange")
+		case "key":
+			out.Values[i] = ec._ReactionChange_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userId":
+			out.Values[i] = ec._ReactionChange_userId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reactionCountImplementors = []string{"ReactionCount"}
+
+func (ec *executionContext) _ReactionCount(ctx context.Context, sel ast.SelectionSet, obj *confab.ReactionCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reactionCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReactionCount")
+		case "key":
+			out.Values[i] = ec._ReactionCount_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "count":
+			out.Values[i] = ec._ReactionCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reactedByMe":
+			out.Values[i] = ec._ReactionCount_reactedByMe(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userIds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReactionCount_userIds(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var readMarkImplementors = []string{"ReadMark"}
+
+func (ec *executionContext) _ReadMark(ctx context.Context, sel ast.SelectionSet, obj *model.ReadMark) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, readMarkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReadMark")
+		case "conversationId":
+			out.Values[i] = ec._ReadMark_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userId":
+			out.Values[i] = ec._ReadMark_userId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seq":
+			out.Values[i] = ec._ReadMark_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._ReadMark_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -4970,9 +8415,63 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_onUserPresenceUpdated(ctx, fields[0])
 	case "onMessageDeleted":
 		return ec._Subscription_onMessageDeleted(ctx, fields[0])
+	case "onConversationChanged":
+		return ec._Subscription_onConversationChanged(ctx, fields[0])
+	case "onTyping":
+		return ec._Subscription_onTyping(ctx, fields[0])
+	case "onReadReceipt":
+		return ec._Subscription_onReadReceipt(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var typingEventImplementors = []string{"TypingEvent"}
+
+func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionSet, obj *model.TypingEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, typingEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TypingEvent")
+		case "conversationId":
+			out.Values[i] = ec._TypingEvent_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userId":
+			out.Values[i] = ec._TypingEvent_userId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "typing":
+			out.Values[i] = ec._TypingEvent_typing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._TypingEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var userImplementors = []string{"User"}
@@ -5033,6 +8532,11 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "hidePresence":
 			out.Values[i] = ec._User_hidePresence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hideReadReceipts":
+			out.Values[i] = ec._User_hideReadReceipts(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -5457,6 +8961,74 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNChangeKind2githubᚗcomᚋconfabᚑchatᚋconfabᚐChangeKind(ctx context.Context, v any) (confab.ChangeKind, error) {
+	tmp, err := scalar.UnmarshalString(v)
+	res := unmarshalNChangeKind2githubᚗcomᚋconfabᚑchatᚋconfabᚐChangeKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeKind2githubᚗcomᚋconfabᚑchatᚋconfabᚐChangeKind(ctx context.Context, sel ast.SelectionSet, v confab.ChangeKind) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalString(marshalNChangeKind2githubᚗcomᚋconfabᚑchatᚋconfabᚐChangeKind[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ChangeKind!")
+	}
+	return res
+}
+
+var (
+	unmarshalNChangeKind2githubᚗcomᚋconfabᚑchatᚋconfabᚐChangeKind = map[string]confab.ChangeKind{
+		"MESSAGE_SENT":         confab.ChangeMessageSent,
+		"MESSAGE_EDITED":       confab.ChangeMessageEdited,
+		"MESSAGE_DELETED":      confab.ChangeMessageDeleted,
+		"REACTION_ADDED":       confab.ChangeReactionAdded,
+		"REACTION_REMOVED":     confab.ChangeReactionRemoved,
+		"THREAD_UPDATED":       confab.ChangeThreadUpdated,
+		"CONVERSATION_UPDATED": confab.ChangeConversationUpdated,
+	}
+	marshalNChangeKind2githubᚗcomᚋconfabᚑchatᚋconfabᚐChangeKind = map[confab.ChangeKind]string{
+		confab.ChangeMessageSent:         "MESSAGE_SENT",
+		confab.ChangeMessageEdited:       "MESSAGE_EDITED",
+		confab.ChangeMessageDeleted:      "MESSAGE_DELETED",
+		confab.ChangeReactionAdded:       "REACTION_ADDED",
+		confab.ChangeReactionRemoved:     "REACTION_REMOVED",
+		confab.ChangeThreadUpdated:       "THREAD_UPDATED",
+		confab.ChangeConversationUpdated: "CONVERSATION_UPDATED",
+	}
+)
+
+func (ec *executionContext) marshalNConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx context.Context, sel ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Conversation!")
+		return graphql.Null
+	}
+	return ec._Conversation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversationChange2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.Change) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConversationChange2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConversationChange2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐChange(ctx context.Context, sel ast.SelectionSet, v *confab.Change) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationChange!")
+		return graphql.Null
+	}
+	return ec._ConversationChange(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateConversationInput2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐCreateConversationInput(ctx context.Context, v any) (model.CreateConversationInput, error) {
 	res, err := ec.unmarshalInputCreateConversationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -5533,6 +9105,62 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) marshalNMessage2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessage(ctx context.Context, sel ast.SelectionSet, v *confab.Message) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Message!")
+		return graphql.Null
+	}
+	return ec._Message(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMessageEdit2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessageEditᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.MessageEdit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMessageEdit2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessageEdit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMessageEdit2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessageEdit(ctx context.Context, sel ast.SelectionSet, v *confab.MessageEdit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageEdit!")
+		return graphql.Null
+	}
+	return ec._MessageEdit(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMessageHit2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐMessageHitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MessageHit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMessageHit2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐMessageHit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMessageHit2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐMessageHit(ctx context.Context, sel ast.SelectionSet, v *model.MessageHit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageHit!")
+		return graphql.Null
+	}
+	return ec._MessageHit(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMessageType2githubᚗcomᚋconfabᚑchatᚋconfabᚐMessageType(ctx context.Context, v any) (confab.MessageType, error) {
 	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNMessageType2githubᚗcomᚋconfabᚑchatᚋconfabᚐMessageType[tmp]
@@ -5562,6 +9190,54 @@ var (
 		confab.MessageSystem: "SYSTEM",
 	}
 )
+
+func (ec *executionContext) marshalNReactionCount2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReactionCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.ReactionCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReactionCount2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReactionCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReactionCount2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReactionCount(ctx context.Context, sel ast.SelectionSet, v *confab.ReactionCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReactionCount!")
+		return graphql.Null
+	}
+	return ec._ReactionCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReadMark2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReadMarkᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReadMark) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReadMark(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReadMark(ctx context.Context, sel ast.SelectionSet, v *model.ReadMark) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReadMark!")
+		return graphql.Null
+	}
+	return ec._ReadMark(ctx, sel, v)
+}
 
 func (ec *executionContext) unmarshalNSendMessageInput2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐSendMessageInput(ctx context.Context, v any) (model.SendMessageInput, error) {
 	res, err := ec.unmarshalInputSendMessageInput(ctx, v)
@@ -5802,11 +9478,78 @@ func (ec *executionContext) marshalOConversation2ᚖgithubᚗcomᚋconfabᚑchat
 	return ec._Conversation(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOConversationChange2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐChange(ctx context.Context, sel ast.SelectionSet, v *confab.Change) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ConversationChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOConversationChanges2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationChanges(ctx context.Context, sel ast.SelectionSet, v *model.ConversationChanges) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ConversationChanges(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOConversationConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationConnection(ctx context.Context, sel ast.SelectionSet, v *model.ConversationConnection) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._ConversationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOInt2int(ctx context.Context, v any) (int, error) {
@@ -5866,6 +9609,13 @@ func (ec *executionContext) marshalOMessageConnection2ᚖgithubᚗcomᚋconfab�
 	return ec._MessageConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOMessageHitConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐMessageHitConnection(ctx context.Context, sel ast.SelectionSet, v *model.MessageHitConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MessageHitConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOMessageType2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessageType(ctx context.Context, v any) (*confab.MessageType, error) {
 	if v == nil {
 		return nil, nil
@@ -5899,6 +9649,20 @@ var (
 		confab.MessageSystem: "SYSTEM",
 	}
 )
+
+func (ec *executionContext) marshalOReactionChange2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReactionChange(ctx context.Context, sel ast.SelectionSet, v *model.ReactionChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReactionChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReadMark(ctx context.Context, sel ast.SelectionSet, v *model.ReadMark) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReadMark(ctx, sel, v)
+}
 
 func (ec *executionContext) unmarshalOString2ᚕᚖstring(ctx context.Context, v any) ([]*string, error) {
 	if v == nil {
@@ -5945,6 +9709,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := scalar.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTypingEvent2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐTypingEvent(ctx context.Context, sel ast.SelectionSet, v *model.TypingEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TypingEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐUser(ctx context.Context, sel ast.SelectionSet, v *confab.User) graphql.Marshaler {

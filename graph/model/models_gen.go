@@ -3,8 +3,19 @@
 package model
 
 import (
+	"time"
+
 	"github.com/confab-chat/confab"
 )
+
+// A page of a conversation's change log, oldest first.
+type ConversationChanges struct {
+	Changes []*confab.Change `json:"changes"`
+	// More changes follow: ask again after the last one.
+	HasMore bool `json:"hasMore"`
+	// The conversation's newest changeSeq when the page was read.
+	LastChangeSeq int `json:"lastChangeSeq"`
+}
 
 type ConversationConnection struct {
 	Items     []*confab.Conversation `json:"items,omitempty"`
@@ -21,10 +32,34 @@ type MessageConnection struct {
 	NextToken *string           `json:"nextToken,omitempty"`
 }
 
+// A search hit with its conversation.
+type MessageHit struct {
+	Message      *confab.Message      `json:"message"`
+	Conversation *confab.Conversation `json:"conversation"`
+}
+
+type MessageHitConnection struct {
+	Items     []*MessageHit `json:"items"`
+	NextToken *string       `json:"nextToken,omitempty"`
+}
+
 type Mutation struct {
 }
 
 type Query struct {
+}
+
+type ReactionChange struct {
+	Key    string `json:"key"`
+	UserID string `json:"userId"`
+}
+
+// How far a member has read a conversation.
+type ReadMark struct {
+	ConversationID string     `json:"conversationId"`
+	UserID         string     `json:"userId"`
+	Seq            int        `json:"seq"`
+	At             *time.Time `json:"at,omitempty"`
 }
 
 type SendMessageInput struct {
@@ -33,9 +68,23 @@ type SendMessageInput struct {
 	MessageType    *confab.MessageType `json:"messageType,omitempty"`
 	// Idempotency key: a retried send with the same token returns the original message.
 	ClientToken *string `json:"clientToken,omitempty"`
+	// Reply in the thread of this message (a reply to a reply goes to the same root).
+	ParentMessageID *string `json:"parentMessageId,omitempty"`
+	// A reply also shown in the conversation's timeline.
+	AlsoInConversation *bool `json:"alsoInConversation,omitempty"`
+	// Members the message mentions (at most 50).
+	Mentions []string `json:"mentions,omitempty"`
 }
 
 type Subscription struct {
+}
+
+type TypingEvent struct {
+	ConversationID string `json:"conversationId"`
+	UserID         string `json:"userId"`
+	// False when the user stopped (or their typing expired).
+	Typing bool      `json:"typing"`
+	At     time.Time `json:"at"`
 }
 
 type UpdateConversationInput struct {
@@ -49,4 +98,6 @@ type UpdateUserProfileInput struct {
 	AvatarURL   *string `json:"avatarUrl,omitempty"`
 	// Hide presence from everyone else: others see the user offline and never seen. Without it, presence is shown to users who share a conversation with the user.
 	HidePresence *bool `json:"hidePresence,omitempty"`
+	// Hide read receipts from the other members (unread counts still work).
+	HideReadReceipts *bool `json:"hideReadReceipts,omitempty"`
 }

@@ -251,7 +251,7 @@ func (s *Store) ListConversationIDs(ctx context.Context, userID string, limit in
 
 // MarkRead implements confab.ConversationStore: lastReadSeq is raised on
 // the condition that it is lower, so it never goes down.
-func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64) error {
+func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64, at time.Time) error {
 	const op = "mark read"
 	u := newUpdate().set("lastReadSeq", avN(seq))
 	in := u.input(s.t.confab, memberKey(conversationID, userID), "attribute_exists(pk) AND "+u.name("lastReadSeq")+" < "+u.value(avN(seq)))

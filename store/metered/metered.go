@@ -119,8 +119,8 @@ func (s *Store) ListConversationIDs(ctx context.Context, userID string, limit in
 	return call(s, "ListConversationIDs", func() ([]string, error) { return s.next.ListConversationIDs(ctx, userID, limit) })
 }
 
-func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64) error {
-	return run(s, "MarkRead", func() error { return s.next.MarkRead(ctx, conversationID, userID, seq) })
+func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64, at time.Time) error {
+	return run(s, "MarkRead", func() error { return s.next.MarkRead(ctx, conversationID, userID, seq, at) })
 }
 
 func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, error) {

@@ -184,7 +184,7 @@ func (s *Store) ListConversationIDs(ctx context.Context, userID string, limit in
 }
 
 // MarkRead implements confab.ConversationStore.
-func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64) error {
+func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64, at time.Time) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE members SET last_read_seq = greatest(last_read_seq, $3)
 		WHERE conversation_id = $1 AND user_id = $2`, conversationID, userID, seq)
 	if err != nil {

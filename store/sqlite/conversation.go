@@ -190,7 +190,7 @@ func (s *Store) ListConversationIDs(ctx context.Context, userID string, limit in
 }
 
 // MarkRead implements confab.ConversationStore.
-func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64) error {
+func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64, at time.Time) error {
 	res, err := s.write.ExecContext(ctx, `UPDATE members SET last_read_seq = max(last_read_seq, ?) WHERE conversation_id = ? AND user_id = ?`, seq, conversationID, userID)
 	if err != nil {
 		return mapErr("mark read", err)

@@ -269,7 +269,7 @@ func testMarkReadNeverLowers(f *fixture) {
 	ann, bo := f.user("ann"), f.user("bo")
 	c := f.conversation(ann, bo)
 	for _, seq := range []int64{5, 3, 5} {
-		if err := f.s.MarkRead(f.ctx, c.ConversationID, ann.UserID, seq); err != nil {
+		if err := f.s.MarkRead(f.ctx, c.ConversationID, ann.UserID, seq, f.now()); err != nil {
 			f.t.Fatal(err)
 		}
 	}
@@ -285,6 +285,6 @@ func testMarkReadNeverLowers(f *fixture) {
 func testMarkReadNotMember(f *fixture) {
 	ann, bo := f.user("ann"), f.user("bo")
 	c := f.conversation(ann)
-	f.wantCode(f.s.MarkRead(f.ctx, c.ConversationID, bo.UserID, 1), confab.CodeNotFound)
-	f.wantCode(f.s.MarkRead(f.ctx, "missing", ann.UserID, 1), confab.CodeNotFound)
+	f.wantCode(f.s.MarkRead(f.ctx, c.ConversationID, bo.UserID, 1, f.now()), confab.CodeNotFound)
+	f.wantCode(f.s.MarkRead(f.ctx, "missing", ann.UserID, 1, f.now()), confab.CodeNotFound)
 }
