@@ -150,7 +150,11 @@ func testChangesEveryKind(f *fixture) {
 	m1 := f.send(c, ann, "one")
 	m2 := f.send(c, bo, "two")
 	edited := f.edit(m1, "one, edited")
-	reacted := f.react(m2, ann, "👍")
+	reaction := f.reaction(m2, ann, "👍")
+	_, reacted, err := f.s.AddReaction(f.ctx, reaction, confab.DefaultMaxReactionKeys)
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	renameAt := f.now()
 	conv, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ptr("renamed"), renameAt)
 	if err != nil {
@@ -178,7 +182,7 @@ func testChangesEveryKind(f *fixture) {
 	ats := []struct {
 		seq  int64
 		want time.Time
-	}{{1, m1.CreatedAt}, {2, m2.CreatedAt}, {3, *edited.EditedAt}, {5, renameAt}, {7, deletedAt}}
+	}{{1, m1.CreatedAt}, {2, m2.CreatedAt}, {3, *edited.EditedAt}, {4, reaction.At}, {5, renameAt}, {7, deletedAt}}
 	for _, a := range ats {
 		if at := chs[a.seq-1].At; !at.Equal(a.want) {
 			f.t.Errorf("change %d At = %v, want %v", a.seq, at, a.want)
