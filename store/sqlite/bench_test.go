@@ -98,16 +98,16 @@ func benchContent(seq int) string {
 // writer leaves them, but far faster than n appends).
 func fill(b *testing.B, s *Store, n int) {
 	b.Helper()
-	fillMessages(b, s, "c1", n, false)
+	fillMessages(b, s, "c1", n, n)
 }
 
 // fillMessages fills conversationID (which must exist) as fill does.
-// With features, it is a conversation with the features of issue 12, as
-// the store leaves them: of every 50 seqs the first is a thread root with
+// Its seqs after plainUpTo have the features of issue 12, as the store
+// leaves them: of every 50 seqs the first is a thread root with
 // the next three as its replies (two in the thread only, one also in the
 // conversation); one message in 10 has three reactions with two keys, one
 // in 20 was edited once, one in 25 mentions "u2".
-func fillMessages(b *testing.B, s *Store, conversationID string, n int, features bool) {
+func fillMessages(b *testing.B, s *Store, conversationID string, n, plainUpTo int) {
 	b.Helper()
 	ctx := context.Background()
 	const per = 1000
@@ -136,7 +136,7 @@ func fillMessages(b *testing.B, s *Store, conversationID string, n int, features
 			last = benchContent(seq)
 			id := conversationID + "-m" + strconv.Itoa(seq)
 			var f benchFeatures
-			if features {
+			if seq > plainUpTo {
 				f = benchFeaturesOf(conversationID, seq)
 			}
 			res, err := ins.ExecContext(ctx, conversationID, seq, id, last, int64(seq), seq, f.editedAt, f.mentions, f.parent, f.also, f.replies, f.lastReplyAt, f.replyUsers)
@@ -179,7 +179,7 @@ func fillMessages(b *testing.B, s *Store, conversationID string, n int, features
 			b.Fatal(err)
 		}
 	}
-	b.Logf("filled %s with %d messages (features %v) in %v", conversationID, n, features, time.Since(t0).Round(time.Millisecond))
+	b.Logf("filled %s with %d messages (features after %d) in %v", conversationID, n, plainUpTo, time.Since(t0).Round(time.Millisecond))
 }
 
 // benchFeatures are the issue 12 columns of one message of fillMessages.
@@ -264,33 +264,27 @@ func BenchmarkStore_SearchMessages(b *testing.B) {
 }
 
 // BenchmarkStore_ListMessagesFeatures compares, in one run, a page of 100
-// of a plain conversation (what listMessages read before issue 12) with the
-// same page of a conversation with threads, reactions, edits and mentions
-// (see fillMessages) read as the API serves it: the page, then its
-// reactions and its roots' unread replies, one read each for the whole
-// page (no N+1). Both conversations have CONFAB_BENCH_MESSAGES messages.
-// Each iteration reads both, alternately, from the newest end and from the
-// middle, and it reports p50 and p99 of each and the ratio of the p99s.
+// without the features of issue 12 (what listMessages read before it) with
+// a page of 100 with threads, reactions, edits and mentions (see
+// fillMessages) read as the API serves it: the page, then its reactions
+// and its roots' unread replies, one read each for the whole page (no
+// N+1). Both come from one conversation of CONFAB_BENCH_MESSAGES messages,
+// the older half plain and the newer half with the features, each from
+// two depths (the plain half's newest end and its middle; the newest end
+// and the newer half's middle), alternately. It reports p50 and p99 of
+// each and the ratio of the p99s.
 func BenchmarkStore_ListMessagesFeatures(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
-	if err := s.InsertConversation(ctx, &confab.Conversation{ConversationID: "c2", CreatedBy: "u1", CreatedAt: time.Now().UTC(),
-		Members: []confab.Member{{UserID: "u1", JoinedAt: time.Now().UTC()}}}); err != nil {
-		b.Fatal(err)
-	}
 	n := benchMessages(b)
-	fillMessages(b, s, "c1", n, false)
-	fillMessages(b, s, "c2", n, true)
-	plain := func(before int64) {
+	fillMessages(b, s, "c1", n, n/2)
+	read := func(before int64, features bool) {
 		page, err := s.ListMessages(ctx, "c1", before, confab.MaxPageLimit)
 		if err != nil || len(page) != confab.MaxPageLimit {
-			b.Fatalf("plain page = %d messages, %v", len(page), err)
+			b.Fatalf("page before %d = %d messages, %v", before, len(page), err)
 		}
-	}
-	featured := func(before int64) {
-		page, err := s.ListMessages(ctx, "c2", before, confab.MaxPageLimit)
-		if err != nil || len(page) != confab.MaxPageLimit {
-			b.Fatalf("page = %d messages, %v", len(page), err)
+		if !features {
+			return
 		}
 		ids := make([]string, len(page))
 		var roots []string
@@ -300,11 +294,11 @@ func BenchmarkStore_ListMessagesFeatures(b *testing.B) {
 				roots = append(roots, m.MessageID)
 			}
 		}
-		reactions, err := s.ListReactions(ctx, "c2", ids, "u2", confab.DefaultReactionUsers)
+		reactions, err := s.ListReactions(ctx, "c1", ids, "u2", confab.DefaultReactionUsers)
 		if err != nil || len(reactions) < 5 {
 			b.Fatalf("reactions of the page = %d messages, %v", len(reactions), err)
 		}
-		unread, err := s.CountUnreadReplies(ctx, "c2", "u2", roots)
+		unread, err := s.CountUnreadReplies(ctx, "c1", "u2", roots)
 		if err != nil || len(roots) == 0 || len(unread) != len(roots) {
 			b.Fatalf("unread replies of %d roots = %v, %v", len(roots), unread, err)
 		}
@@ -312,15 +306,15 @@ func BenchmarkStore_ListMessagesFeatures(b *testing.B) {
 	var latPlain, latFeatures []time.Duration
 	i := 0
 	for b.Loop() {
-		before := int64(0)
+		plainBefore, featuresBefore := int64(n/2+1), int64(0)
 		if i%2 == 1 {
-			before = int64(n / 2)
+			plainBefore, featuresBefore = int64(n/4), int64(3*n/4)
 		}
 		i++
 		t0 := time.Now()
-		plain(before)
+		read(plainBefore, false)
 		t1 := time.Now()
-		featured(before)
+		read(featuresBefore, true)
 		latPlain, latFeatures = append(latPlain, t1.Sub(t0)), append(latFeatures, time.Since(t1))
 	}
 	p50p, p99p := percentiles(latPlain)
