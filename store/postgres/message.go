@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/confab-chat/confab"
@@ -17,6 +18,9 @@ var errDuplicate = errors.New("postgres: client token already used")
 // msgColumns are the columns scanMessage reads, in its order.
 const msgColumns = `conversation_id, seq, message_id, user_id, content, message_type, created_at, updated_at, deleted, client_token,
 	change_seq, edited_at, mentions, parent_message_id, also_in_conversation, reply_count, last_reply_at, reply_user_ids`
+
+// msgColumnsHit is msgColumns qualified by the alias hit.
+var msgColumnsHit = "hit." + strings.Join(strings.Fields(strings.ReplaceAll(msgColumns, ",", " ")), ", hit.")
 
 func scanMessage(row pgx.Row) (*confab.Message, error) {
 	var m confab.Message
@@ -348,16 +352,25 @@ func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string
 
 // SearchAllMessages implements confab.MessageStore: SearchMessages over
 // the conversations of userID's memberships, newest first by message id.
+// Each conversation gives at most a page (LATERAL); the pages are merged.
+// Within a conversation PostgreSQL chooses between the word index and the
+// conversation's rows; its estimate for prefix queries is coarse, so a
+// word that matches most of a large conversation can cost a pass over
+// those matches (0.3 s for 100,000 in EXPLAIN ANALYZE on a loaded test
+// machine), where a rare word costs little.
 func (s *Store) SearchAllMessages(ctx context.Context, userID, terms, beforeID string, limit int) ([]*confab.Message, error) {
 	q := tsquery(terms)
-	if q == "" {
+	if q == "" || limit <= 0 {
 		return nil, nil
 	}
-	return queryMessages(ctx, s.pool, "search all messages", `SELECT `+msgColumns+` FROM messages
-		WHERE conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $1)
-		  AND NOT deleted AND search @@ $2::tsquery AND ($3 = '' OR message_id < $3)
-		ORDER BY message_id DESC LIMIT $4`,
-		userID, q, beforeID, max(limit, 0))
+	return queryMessages(ctx, s.pool, "search all messages", `SELECT `+msgColumnsHit+` FROM members mb
+		CROSS JOIN LATERAL (SELECT * FROM messages m
+			WHERE m.conversation_id = mb.conversation_id
+			  AND NOT m.deleted AND m.search @@ $2::tsquery AND ($3 = '' OR m.message_id < $3)
+			ORDER BY m.message_id DESC LIMIT $4) AS hit
+		WHERE mb.user_id = $1
+		ORDER BY hit.message_id DESC LIMIT $4`,
+		userID, q, beforeID, limit)
 }
 
 // PurgeMessages implements confab.MessageStore in one transaction:
