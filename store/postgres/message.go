@@ -304,14 +304,12 @@ func lockConversation(ctx context.Context, tx pgx.Tx, op, conversationID, what s
 }
 
 // removeReply updates the thread summary of deleted reply m's root: one
-// reply fewer, LastReplyAt the newest live reply left (nil when none), and
-// the root's ChangeSeq. It reports false when the root is gone (purged),
-// so there is no THREAD_UPDATED to log.
+// reply fewer and the root's ChangeSeq (LastReplyAt and ReplyUserIDs stay,
+// as on the other stores). It reports false when the root is gone
+// (purged), so there is no THREAD_UPDATED to log.
 func removeReply(ctx context.Context, tx pgx.Tx, m *confab.Message, changeSeq int64) (bool, error) {
-	tag, err := tx.Exec(ctx, `UPDATE messages r SET reply_count = greatest(r.reply_count - 1, 0), change_seq = $3,
-			last_reply_at = (SELECT max(created_at) FROM messages
-				WHERE conversation_id = $1 AND parent_message_id = $2 AND parent_message_id <> '' AND NOT deleted)
-		WHERE r.conversation_id = $1 AND r.message_id = $2`,
+	tag, err := tx.Exec(ctx, `UPDATE messages SET reply_count = greatest(reply_count - 1, 0), change_seq = $3
+		WHERE conversation_id = $1 AND message_id = $2`,
 		m.ConversationID, m.ParentMessageID, changeSeq)
 	if err != nil {
 		return false, mapErr("delete message", err)
