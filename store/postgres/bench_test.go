@@ -2,8 +2,11 @@ package postgres_test
 
 import (
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,5 +133,68 @@ func readFeatures(b *testing.B, s confab.Store, msgs []*confab.Message) {
 	unread, err := s.CountUnreadReplies(ctx, "c1", "u2", roots)
 	if err != nil || len(roots) == 0 || len(unread) == 0 {
 		b.Fatalf("CountUnreadReplies(%d roots) = %d, %v", len(roots), len(unread), err)
+	}
+}
+
+// BenchmarkStore_AppendMixed has 16 writers append to one conversation:
+// SendsOnly, then Mixed, where one operation in 10 is a reaction or an
+// edit of a recent message (they take the same conversation lock). It
+// reports the appends' p99, the figure the chat shape's send→deliver
+// follows.
+func BenchmarkStore_AppendMixed(b *testing.B) {
+	for _, mixed := range []bool{false, true} {
+		name := "SendsOnly"
+		if mixed {
+			name = "Mixed"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := openURL(b, freshSchema(b))
+			fixture(b, s)
+			const writers = 16
+			var (
+				mu  sync.Mutex
+				lat []time.Duration
+				n   atomic.Int64
+			)
+			b.SetParallelism((writers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				var last string
+				for pb.Next() {
+					i := n.Add(1)
+					if mixed && i%10 == 0 && last != "" {
+						var err error
+						if i%20 == 0 {
+							_, err = s.EditMessage(ctx, "c1", last, "edited "+strconv.FormatInt(i, 10), time.Now())
+						} else {
+							_, _, err = s.AddReaction(ctx, &confab.Reaction{ConversationID: "c1", MessageID: last, UserID: "u1",
+								Key: strconv.FormatInt(i, 10), At: time.Now()}, 1<<20)
+						}
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						continue
+					}
+					m := &confab.Message{MessageID: "m" + strconv.FormatInt(i, 10), ConversationID: "c1", UserID: "u1",
+						Content: "hello " + strconv.FormatInt(i, 10), MessageType: confab.MessageText, CreatedAt: time.Now()}
+					t0 := time.Now()
+					if _, err := s.AppendMessage(ctx, m); err != nil {
+						b.Error(err)
+						return
+					}
+					d := time.Since(t0)
+					mu.Lock()
+					lat = append(lat, d)
+					mu.Unlock()
+					last = m.MessageID
+				}
+			})
+			b.StopTimer()
+			slices.Sort(lat)
+			if len(lat) > 0 {
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "append-p99-ms")
+			}
+		})
 	}
 }
