@@ -221,7 +221,10 @@ func TestService_Authorization_ConversationFeatures(t *testing.T) {
 			_, err := e.svc.EditMessage(ctx, id, cid, root.MessageID, "edited "+uuid.NewString())
 			return err
 		}},
-		{"addReaction", func(id confab.Identity) error { _, err := e.svc.AddReaction(ctx, id, cid, root.MessageID, "👍"); return err }},
+		{"addReaction", func(id confab.Identity) error {
+			_, err := e.svc.AddReaction(ctx, id, cid, root.MessageID, "👍")
+			return err
+		}},
 		{"removeReaction", func(id confab.Identity) error {
 			_, err := e.svc.RemoveReaction(ctx, id, cid, root.MessageID, "👍")
 			return err
