@@ -229,3 +229,51 @@ func TestLoaders_PageOfMessages(t *testing.T) {
 		}
 	})
 }
+
+// TestLoaders_UserIdsLimitAboveDefault: the reactions read takes as many
+// user ids per key as the largest userIds(limit) asked, written inline or
+// as a variable, beyond the default of 10.
+func TestLoaders_UserIdsLimitAboveDefault(t *testing.T) {
+	ctx := context.Background()
+	e := newFeatureEnv(t)
+	const n = confab.DefaultReactionUsers + 2
+	var users []confab.Identity
+	var ids []string
+	for i := range n {
+		u := e.user(t, fmt.Sprint("u", i))
+		users = append(users, u)
+		ids = append(ids, u.UserID)
+	}
+	c, err := e.svc.CreateConversation(ctx, users[0], nil, ids[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.svc.SendMessage(ctx, users[0], chat.SendMessageInput{ConversationID: c.ConversationID, Content: "vote"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if _, err := e.svc.AddReaction(ctx, u, c.ConversationID, m.MessageID, "+1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name, query string
+		want        int
+	}{
+		{"Default", `query($c:ID!,$m:ID!){ getMessage(conversationId:$c, messageId:$m){ reactions { userIds } } }`, confab.DefaultReactionUsers},
+		{"Inline", `query($c:ID!,$m:ID!){ getMessage(conversationId:$c, messageId:$m){ reactions { userIds(limit: 12) } } }`, n},
+		{"Variable", `query($c:ID!,$m:ID!,$n:Int){ getMessage(conversationId:$c, messageId:$m){ reactions { userIds(limit: $n) } } }`, n},
+		{"Fragment", `query($c:ID!,$m:ID!){ getMessage(conversationId:$c, messageId:$m){ reactions { ...R } } } fragment R on ReactionCount { userIds(limit: 12) }`, n},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out struct {
+				GetMessage struct{ Reactions []struct{ UserIds []string } }
+			}
+			e.query(t, users[0], tt.query, map[string]any{"c": c.ConversationID, "m": m.MessageID, "n": n}, &out)
+			if r := out.GetMessage.Reactions; len(r) != 1 || len(r[0].UserIds) != tt.want || r[0].UserIds[0] != ids[0] {
+				t.Fatalf("reactions = %+v; want %d user ids, the first reactor first", r, tt.want)
+			}
+		})
+	}
+}
