@@ -52,10 +52,16 @@ func TestService_SendMessage_Mentions(t *testing.T) {
 			t.Fatalf("a refused send stored a message: lastSeq %d → %d", before.LastSeq, after.LastSeq)
 		}
 	})
-	t.Run("ErrUnknownUser", func(t *testing.T) {
-		_, err := send("not-a-user")
-		wantCode(t, err, confab.CodeInvalid)
-	})
+	for _, tt := range []struct{ name, id string }{
+		{"ErrUnknownUser", "not-a-user"},
+		{"ErrEmptyID", ""},
+		{"ErrInvalidUTF8", "\xff"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := send(bob.UserID, tt.id)
+			wantCode(t, err, confab.CodeInvalid)
+		})
+	}
 	t.Run("ErrTooMany", func(t *testing.T) {
 		ids := []string{bob.UserID}
 		for range confab.MaxMentions {
