@@ -51,11 +51,14 @@ func (r *messageResolver) DeletedAt(ctx context.Context, obj *confab.Message) (*
 }
 
 func (r *messageResolver) Edits(ctx context.Context, obj *confab.Message, limit *int) ([]*confab.MessageEdit, error) {
-	panic(fmt.Errorf("not implemented: Edits - edits"))
+	return r.Chat.MessageEdits(ctx, caller(ctx), obj, limit)
 }
 
 func (r *messageResolver) Reactions(ctx context.Context, obj *confab.Message) ([]*confab.ReactionCount, error) {
-	panic(fmt.Errorf("not implemented: Reactions - reactions"))
+	if callerIndependent(ctx) {
+		return []*confab.ReactionCount{}, nil
+	}
+	return reactionsOf(ctx, r.Chat, obj)
 }
 
 func (r *messageResolver) ParentMessageID(ctx context.Context, obj *confab.Message) (*string, error) {
@@ -77,7 +80,10 @@ func (r *messageResolver) ReplyUserIds(ctx context.Context, obj *confab.Message,
 }
 
 func (r *messageResolver) UnreadReplies(ctx context.Context, obj *confab.Message) (int, error) {
-	panic(fmt.Errorf("not implemented: UnreadReplies - unreadReplies"))
+	if callerIndependent(ctx) {
+		return 0, nil
+	}
+	return unreadRepliesOf(ctx, r.Chat, obj)
 }
 
 func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversationID string, seq int) (*confab.Conversation, error) {
@@ -85,19 +91,19 @@ func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversatio
 }
 
 func (r *mutationResolver) EditMessage(ctx context.Context, conversationID string, messageID string, content string) (*confab.Message, error) {
-	panic(fmt.Errorf("not implemented: EditMessage - editMessage"))
+	return r.Chat.EditMessage(ctx, caller(ctx), conversationID, messageID, content)
 }
 
 func (r *mutationResolver) AddReaction(ctx context.Context, conversationID string, messageID string, key string) (*confab.Message, error) {
-	panic(fmt.Errorf("not implemented: AddReaction - addReaction"))
+	return r.Chat.AddReaction(ctx, caller(ctx), conversationID, messageID, key)
 }
 
 func (r *mutationResolver) RemoveReaction(ctx context.Context, conversationID string, messageID string, key string) (*confab.Message, error) {
-	panic(fmt.Errorf("not implemented: RemoveReaction - removeReaction"))
+	return r.Chat.RemoveReaction(ctx, caller(ctx), conversationID, messageID, key)
 }
 
 func (r *mutationResolver) MarkThreadRead(ctx context.Context, conversationID string, parentMessageID string, seq int) (*confab.Message, error) {
-	panic(fmt.Errorf("not implemented: MarkThreadRead - markThreadRead"))
+	return r.Chat.MarkThreadRead(ctx, caller(ctx), conversationID, parentMessageID, int64(seq))
 }
 
 func (r *mutationResolver) SetTyping(ctx context.Context, conversationID string, typing bool) (bool, error) {
@@ -121,7 +127,12 @@ func (r *queryResolver) SyncConversation(ctx context.Context, conversationID str
 }
 
 func (r *queryResolver) ListThread(ctx context.Context, conversationID string, parentMessageID string, limit *int, nextToken *string, newestFirst *bool) (*model.MessageConnection, error) {
-	panic(fmt.Errorf("not implemented: ListThread - listThread"))
+	page, err := r.Chat.ListThread(ctx, caller(ctx), conversationID, parentMessageID, limit, nextToken, newestFirst != nil && *newestFirst)
+	if err != nil {
+		return nil, err
+	}
+	primePage(ctx, r.Chat, page.Items)
+	return &model.MessageConnection{Items: page.Items, NextToken: page.NextToken}, nil
 }
 
 func (r *queryResolver) SearchAllMessages(ctx context.Context, searchTerm string, limit *int, nextToken *string) (*model.MessageHitConnection, error) {
@@ -129,7 +140,14 @@ func (r *queryResolver) SearchAllMessages(ctx context.Context, searchTerm string
 }
 
 func (r *reactionCountResolver) UserIds(ctx context.Context, obj *confab.ReactionCount, limit *int) ([]string, error) {
-	panic(fmt.Errorf("not implemented: UserIds - userIds"))
+	n := confab.DefaultReactionUsers
+	if limit != nil {
+		if *limit < 1 || *limit > confab.MaxPageLimit {
+			return nil, confab.Errorf(confab.CodeInvalid, "limit must be between 1 and %d.", confab.MaxPageLimit)
+		}
+		n = *limit
+	}
+	return obj.UserIDs[:min(n, len(obj.UserIDs))], nil
 }
 
 func (r *subscriptionResolver) OnMessageDeleted(ctx context.Context, conversationID string) (<-chan *confab.Message, error) {
