@@ -24,7 +24,7 @@ func (r *conversationResolver) UnreadMentions(ctx context.Context, obj *confab.C
 	panic(fmt.Errorf("not implemented: UnreadMentions - unreadMentions"))
 }
 
-func (r *conversationResolver) ReadBy(ctx context.Context, obj *confab.Conversation) ([]*model.ReadMark, error) {
+func (r *conversationResolver) ReadBy(ctx context.Context, obj *confab.Conversation) ([]*confab.ReadMark, error) {
 	panic(fmt.Errorf("not implemented: ReadBy - readBy"))
 }
 
@@ -166,6 +166,13 @@ func (r *reactionCountResolver) UserIds(ctx context.Context, obj *confab.Reactio
 	return obj.UserIDs[:min(n, len(obj.UserIDs))], nil
 }
 
+func (r *readMarkResolver) At(ctx context.Context, obj *confab.ReadMark) (*time.Time, error) {
+	if obj.At.IsZero() {
+		return nil, nil
+	}
+	return &obj.At, nil
+}
+
 func (r *subscriptionResolver) OnMessageDeleted(ctx context.Context, conversationID string) (<-chan *confab.Message, error) {
 	return r.Chat.OnMessageDeleted(ctx, caller(ctx), conversationID)
 }
@@ -179,11 +186,11 @@ func (r *subscriptionResolver) OnConversationChanged(ctx context.Context, conver
 	return r.Chat.OnConversationChanged(ctx, caller(ctx), conversationID, after)
 }
 
-func (r *subscriptionResolver) OnTyping(ctx context.Context, conversationID string) (<-chan *model.TypingEvent, error) {
+func (r *subscriptionResolver) OnTyping(ctx context.Context, conversationID string) (<-chan *confab.Typing, error) {
 	panic(fmt.Errorf("not implemented: OnTyping - onTyping"))
 }
 
-func (r *subscriptionResolver) OnReadReceipt(ctx context.Context, conversationID string) (<-chan *model.ReadMark, error) {
+func (r *subscriptionResolver) OnReadReceipt(ctx context.Context, conversationID string) (<-chan *confab.ReadMark, error) {
 	panic(fmt.Errorf("not implemented: OnReadReceipt - onReadReceipt"))
 }
 
@@ -193,7 +200,10 @@ func (r *Resolver) ConversationChange() generated.ConversationChangeResolver {
 
 func (r *Resolver) ReactionCount() generated.ReactionCountResolver { return &reactionCountResolver{r} }
 
+func (r *Resolver) ReadMark() generated.ReadMarkResolver { return &readMarkResolver{r} }
+
 type (
 	conversationChangeResolver struct{ *Resolver }
 	reactionCountResolver      struct{ *Resolver }
+	readMarkResolver           struct{ *Resolver }
 )
