@@ -47,15 +47,17 @@ type wireChange struct {
 }
 
 type wireTyping struct {
-	UserID string    `json:"userId"`
-	Typing bool      `json:"typing"`
-	At     time.Time `json:"at"`
+	ConversationID string    `json:"conversationId"`
+	UserID         string    `json:"userId"`
+	Typing         bool      `json:"typing"`
+	At             time.Time `json:"at"`
 }
 
 type wireReadMark struct {
-	UserID string    `json:"userId"`
-	Seq    int64     `json:"seq"`
-	At     time.Time `json:"at"`
+	ConversationID string    `json:"conversationId"`
+	UserID         string    `json:"userId"`
+	Seq            int64     `json:"seq"`
+	At             time.Time `json:"at"`
 }
 
 type wireMessage struct {
@@ -148,10 +150,10 @@ func encodeEvent(ev *confab.Event) ([]byte, error) {
 		w.Change = wc
 	}
 	if t := ev.Typing; t != nil {
-		w.Typing = &wireTyping{UserID: t.UserID, Typing: t.Typing, At: t.At}
+		w.Typing = &wireTyping{ConversationID: t.ConversationID, UserID: t.UserID, Typing: t.Typing, At: t.At}
 	}
 	if r := ev.ReadMark; r != nil {
-		w.ReadMark = &wireReadMark{UserID: r.UserID, Seq: r.Seq, At: r.At}
+		w.ReadMark = &wireReadMark{ConversationID: r.ConversationID, UserID: r.UserID, Seq: r.Seq, At: r.At}
 	}
 	b, err := json.Marshal(&w)
 	if err != nil {
@@ -198,10 +200,10 @@ func decodeEvent(data []byte) (*confab.Event, error) {
 		ev.Change = ch
 	}
 	if t := w.Typing; t != nil {
-		ev.Typing = &confab.Typing{UserID: t.UserID, Typing: t.Typing, At: t.At.UTC()}
+		ev.Typing = &confab.Typing{ConversationID: t.ConversationID, UserID: t.UserID, Typing: t.Typing, At: t.At.UTC()}
 	}
 	if r := w.ReadMark; r != nil {
-		ev.ReadMark = &confab.ReadMark{UserID: r.UserID, Seq: r.Seq, At: r.At.UTC()}
+		ev.ReadMark = &confab.ReadMark{ConversationID: r.ConversationID, UserID: r.UserID, Seq: r.Seq, At: r.At.UTC()}
 	}
 	return ev, nil
 }

@@ -50,9 +50,9 @@ func TestCodec_RoundTrip(t *testing.T) {
 			Conversation: &confab.Conversation{ConversationID: "c1", Name: &name, CreatedBy: "u1", CreatedAt: at, LastChangeSeq: 11,
 				Members: []confab.Member{{UserID: "u1", JoinedAt: at, LastReadSeq: 5, LastReadAt: &later, UnreadMentions: 2}}},
 			Change: &confab.Change{ConversationID: "c1", ChangeSeq: 11, Kind: confab.ChangeConversationUpdated, At: at, UserID: "u1"}}},
-		{"Typing", &confab.Event{Kind: confab.EventTyping, ConversationID: "c1", At: at, Typing: &confab.Typing{UserID: "u1", Typing: true, At: at}}},
-		{"TypingStopped", &confab.Event{Kind: confab.EventTyping, ConversationID: "c1", At: at, Typing: &confab.Typing{UserID: "u1", At: later}}},
-		{"ReadReceipt", &confab.Event{Kind: confab.EventReadReceipt, ConversationID: "c1", At: at, ReadMark: &confab.ReadMark{UserID: "u2", Seq: 7, At: later}}},
+		{"Typing", &confab.Event{Kind: confab.EventTyping, ConversationID: "c1", At: at, Typing: &confab.Typing{ConversationID: "c1", UserID: "u1", Typing: true, At: at}}},
+		{"TypingStopped", &confab.Event{Kind: confab.EventTyping, ConversationID: "c1", At: at, Typing: &confab.Typing{ConversationID: "c1", UserID: "u1", At: later}}},
+		{"ReadReceipt", &confab.Event{Kind: confab.EventReadReceipt, ConversationID: "c1", At: at, ReadMark: &confab.ReadMark{ConversationID: "c1", UserID: "u2", Seq: 7, At: later}}},
 		{"PrivateUser", &confab.Event{Kind: confab.EventPresenceUpdated, ConversationID: "c1", At: at,
 			User: &confab.User{UserID: "u3", Username: "cy", CreatedAt: at, HidePresence: true, HideReadReceipts: true}}},
 	}
