@@ -24,12 +24,12 @@ func (r *conversationResolver) UnreadMentions(ctx context.Context, obj *confab.C
 	panic(fmt.Errorf("not implemented: UnreadMentions - unreadMentions"))
 }
 
-func (r *conversationResolver) ReadBy(ctx context.Context, obj *confab.Conversation) ([]*model.ReadMark, error) {
+func (r *conversationResolver) ReadBy(ctx context.Context, obj *confab.Conversation) ([]*confab.ReadMark, error) {
 	panic(fmt.Errorf("not implemented: ReadBy - readBy"))
 }
 
 func (r *conversationChangeResolver) Message(ctx context.Context, obj *confab.Change) (*confab.Message, error) {
-	panic(fmt.Errorf("not implemented: Message - message"))
+	return obj.Message, nil // a tombstone when deleted: the chat service blanks it
 }
 
 func (r *conversationChangeResolver) Reaction(ctx context.Context, obj *confab.Change) (*model.ReactionChange, error) {
@@ -40,7 +40,12 @@ func (r *conversationChangeResolver) Reaction(ctx context.Context, obj *confab.C
 }
 
 func (r *conversationChangeResolver) Conversation(ctx context.Context, obj *confab.Change) (*confab.Conversation, error) {
-	panic(fmt.Errorf("not implemented: Conversation - conversation"))
+	if obj.Kind != confab.ChangeConversationUpdated {
+		return nil, nil
+	}
+	// The conversation as it is now (a Change carries none): renames are
+	// rare, and a newer state is what the client keeps anyway.
+	return r.Chat.GetConversation(ctx, caller(ctx), obj.ConversationID)
 }
 
 func (r *messageResolver) DeletedAt(ctx context.Context, obj *confab.Message) (*time.Time, error) {
@@ -123,7 +128,18 @@ func (r *queryResolver) FindUser(ctx context.Context, usernameOrEmail string) (*
 }
 
 func (r *queryResolver) SyncConversation(ctx context.Context, conversationID string, afterChange int, limit *int) (*model.ConversationChanges, error) {
-	panic(fmt.Errorf("not implemented: SyncConversation - syncConversation"))
+	page, err := r.Chat.SyncConversation(ctx, caller(ctx), conversationID, int64(afterChange), limit)
+	if err != nil {
+		return nil, err
+	}
+	msgs := make([]*confab.Message, 0, len(page.Changes))
+	for _, c := range page.Changes {
+		if c.Message != nil {
+			msgs = append(msgs, c.Message)
+		}
+	}
+	primePage(ctx, r.Chat, msgs)
+	return &model.ConversationChanges{Changes: page.Changes, HasMore: page.HasMore, LastChangeSeq: int(page.LastChangeSeq)}, nil
 }
 
 func (r *queryResolver) ListThread(ctx context.Context, conversationID string, parentMessageID string, limit *int, nextToken *string, newestFirst *bool) (*model.MessageConnection, error) {
@@ -150,19 +166,31 @@ func (r *reactionCountResolver) UserIds(ctx context.Context, obj *confab.Reactio
 	return obj.UserIDs[:min(n, len(obj.UserIDs))], nil
 }
 
+func (r *readMarkResolver) At(ctx context.Context, obj *confab.ReadMark) (*time.Time, error) {
+	if obj.At.IsZero() {
+		return nil, nil
+	}
+	return &obj.At, nil
+}
+
 func (r *subscriptionResolver) OnMessageDeleted(ctx context.Context, conversationID string) (<-chan *confab.Message, error) {
 	return r.Chat.OnMessageDeleted(ctx, caller(ctx), conversationID)
 }
 
 func (r *subscriptionResolver) OnConversationChanged(ctx context.Context, conversationID string, afterChange *int) (<-chan *confab.Change, error) {
-	panic(fmt.Errorf("not implemented: OnConversationChanged - onConversationChanged"))
+	var after *int64
+	if afterChange != nil {
+		v := int64(*afterChange)
+		after = &v
+	}
+	return r.Chat.OnConversationChanged(ctx, caller(ctx), conversationID, after)
 }
 
-func (r *subscriptionResolver) OnTyping(ctx context.Context, conversationID string) (<-chan *model.TypingEvent, error) {
+func (r *subscriptionResolver) OnTyping(ctx context.Context, conversationID string) (<-chan *confab.Typing, error) {
 	panic(fmt.Errorf("not implemented: OnTyping - onTyping"))
 }
 
-func (r *subscriptionResolver) OnReadReceipt(ctx context.Context, conversationID string) (<-chan *model.ReadMark, error) {
+func (r *subscriptionResolver) OnReadReceipt(ctx context.Context, conversationID string) (<-chan *confab.ReadMark, error) {
 	panic(fmt.Errorf("not implemented: OnReadReceipt - onReadReceipt"))
 }
 
@@ -172,7 +200,10 @@ func (r *Resolver) ConversationChange() generated.ConversationChangeResolver {
 
 func (r *Resolver) ReactionCount() generated.ReactionCountResolver { return &reactionCountResolver{r} }
 
+func (r *Resolver) ReadMark() generated.ReadMarkResolver { return &readMarkResolver{r} }
+
 type (
 	conversationChangeResolver struct{ *Resolver }
 	reactionCountResolver      struct{ *Resolver }
+	readMarkResolver           struct{ *Resolver }
 )
