@@ -62,6 +62,8 @@ type serveConfig struct {
 	Postgres         string
 	NATS             string
 	DynamoDB         dynamodb.Config
+	TypingTimeout    time.Duration
+	TypingPerSecond  float64
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -111,6 +113,8 @@ func serveSettings(c *serveConfig) []setting {
 		{"conversations-per-minute", "0", "createConversation calls allowed per user per minute, in bursts of as many (-1: unlimited)", pkgDefault(integer(&c.ConvsPerMinute), "chat", chat.DefaultConversationsPerMinute)},
 		{"show-emails", "self", "who sees a user's email besides the user: self (nobody else; others see " + confab.HiddenEmail + ") or members (users who share a conversation)", str(&c.ShowEmails)},
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
+		{"typing-timeout", "0", "how long a setTyping(true) lasts without a refresh; then subscribers see typing=false", pkgDefault(duration(&c.TypingTimeout), "chat", chat.DefaultTypingTimeout)},
+		{"typing-per-second", "0", "setTyping calls allowed per user per second, bursts of twice that (-1: unlimited)", pkgDefault(float(&c.TypingPerSecond), "chat", chat.DefaultTypingPerSecond)},
 	}, append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...)...)
 }
 
@@ -191,7 +195,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, MaxResume: c.MaxResume, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
-		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails},
+		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails, TypingTimeout: c.TypingTimeout, TypingPerSecond: c.TypingPerSecond},
 		chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
 	stopRetention := startRetention(ctx, c.Retention, st, reg, logger)
