@@ -170,3 +170,72 @@ func TestMain_TypingAndReadReceipts(t *testing.T) {
 		})
 	}
 }
+
+// TestMain_ReadByAndSearchAll: over POST /graphql, readBy shows the other
+// members' marks but not of one who hides them, hideReadReceipts reads
+// false to everyone but its owner, unreadMentions counts the caller's
+// mentions after their mark, and searchAllMessages pages over every
+// conversation of the caller with each hit's conversation.
+func TestMain_ReadByAndSearchAll(t *testing.T) {
+	a := runMain(t)
+	alice, bob, carol := a.signUp(t, "alice"), a.signUp(t, "bob"), a.signUp(t, "carol")
+	cid := a.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{bob.userID, carol.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	other := a.mustGQL(t, bob.idToken, createConv, map[string]any{"p": []string{alice.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	a.mustGQL(t, bob.idToken, `mutation($c:ID!,$m:[ID!]){ sendMessage(input:{conversationId:$c, content:"lunch, @alice?", mentions:$m}){ seq } }`,
+		map[string]any{"c": cid, "m": []string{alice.userID}})
+	a.mustGQL(t, bob.idToken, sendMsg, map[string]any{"c": other, "t": "lunch at noon"})
+	a.mustGQL(t, carol.idToken, sendMsg, map[string]any{"c": cid, "t": "no thanks"})
+
+	a.mustGQL(t, bob.idToken, markReadMut, map[string]any{"c": cid, "s": 2})
+	a.mustGQL(t, carol.idToken, `mutation($u:ID!){ updateUserProfile(input:{userId:$u, hideReadReceipts:true}){ userId } }`, map[string]any{"u": carol.userID})
+	a.mustGQL(t, carol.idToken, markReadMut, map[string]any{"c": cid, "s": 2})
+
+	conv := a.mustGQL(t, alice.idToken, `query($c:ID!){ getConversation(conversationId:$c){ unreadMentions readBy { conversationId userId seq at } } }`,
+		map[string]any{"c": cid})["getConversation"].(map[string]any)
+	readBy := conv["readBy"].([]any)
+	if len(readBy) != 1 || readBy[0].(map[string]any)["userId"] != bob.userID || readBy[0].(map[string]any)["seq"] != 2.0 || readBy[0].(map[string]any)["at"] == nil {
+		t.Fatalf("alice's readBy = %v, want only bob's mark at 2 (carol hides hers)", readBy)
+	}
+	if conv["unreadMentions"] != 1.0 {
+		t.Fatalf("alice's unreadMentions = %v, want 1", conv["unreadMentions"])
+	}
+	a.mustGQL(t, alice.idToken, markReadMut, map[string]any{"c": cid, "s": 2})
+	conv = a.mustGQL(t, alice.idToken, `query($c:ID!){ getConversation(conversationId:$c){ unreadMentions } }`, map[string]any{"c": cid})["getConversation"].(map[string]any)
+	if conv["unreadMentions"] != 0.0 {
+		t.Fatalf("alice's unreadMentions after reading = %v, want 0", conv["unreadMentions"])
+	}
+
+	const hideQ = `query($u:ID!){ getUser(userId:$u){ hideReadReceipts } }`
+	if v := a.mustGQL(t, alice.idToken, hideQ, map[string]any{"u": carol.userID})["getUser"].(map[string]any)["hideReadReceipts"]; v != false {
+		t.Fatalf("alice sees carol's hideReadReceipts = %v, want false", v)
+	}
+	if v := a.mustGQL(t, carol.idToken, `query{ me { hideReadReceipts } }`, nil)["me"].(map[string]any)["hideReadReceipts"]; v != true {
+		t.Fatalf("carol sees her own hideReadReceipts = %v, want true", v)
+	}
+
+	const searchQ = `query($n:String){ searchAllMessages(searchTerm:"lunch", limit:1, nextToken:$n){ items { message { content author { userId } } conversation { conversationId } } nextToken } }`
+	var hits []string
+	var token any
+	for range 3 {
+		page := a.mustGQL(t, alice.idToken, searchQ, map[string]any{"n": token})["searchAllMessages"].(map[string]any)
+		for _, it := range page["items"].([]any) {
+			h := it.(map[string]any)
+			m := h["message"].(map[string]any)
+			if m["author"].(map[string]any)["userId"] != bob.userID {
+				t.Fatalf("hit %v: author is not bob", h)
+			}
+			hits = append(hits, fmt.Sprint(m["content"], " in ", h["conversation"].(map[string]any)["conversationId"]))
+		}
+		if token = page["nextToken"]; token == nil {
+			break
+		}
+	}
+	want := []string{"lunch at noon in " + other, "lunch, @alice? in " + cid}
+	if fmt.Sprint(hits) != fmt.Sprint(want) {
+		t.Fatalf("alice's search hits = %v, want %v (newest first, across her conversations)", hits, want)
+	}
+	body := a.mustGQL(t, carol.idToken, `query{ searchAllMessages(searchTerm:"noon"){ items { message { content } } } }`, nil)
+	if items := body["searchAllMessages"].(map[string]any)["items"].([]any); len(items) != 0 {
+		t.Fatalf("carol found %v in a conversation she is not in", items)
+	}
+}
