@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/confab-chat/confab/bench"
 )
 
 // liveSub is one WebSocket connection with subscriptions on either
@@ -237,5 +240,24 @@ func TestMain_ReadByAndSearchAll(t *testing.T) {
 	body := a.mustGQL(t, carol.idToken, `query{ searchAllMessages(searchTerm:"noon"){ items { message { content } } } }`, nil)
 	if items := body["searchAllMessages"].(map[string]any)["items"].([]any); len(items) != 0 {
 		t.Fatalf("carol found %v in a conversation she is not in", items)
+	}
+}
+
+// TestBench_ChangeMix drives the load tool with --change-mix against a
+// real server: the edits and reactions are accepted and the messages all
+// arrive, once and in order.
+func TestBench_ChangeMix(t *testing.T) {
+	a := runMain(t, unlimitedFlags...)
+	r, err := bench.Run(t.Context(), bench.Config{
+		URL: a.url, Subscribers: 20, Conversations: 4, Senders: 2, Rate: 100, Duration: 2 * time.Second, ChangeMix: 0.2,
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.SendsOK == 0 || r.ChangesOK == 0 || r.ChangeErrors != 0 || r.SendErrors != 0 {
+		t.Fatalf("sends %d (%d errors), changes %d (%d errors): want both made, no errors", r.SendsOK, r.SendErrors, r.ChangesOK, r.ChangeErrors)
+	}
+	if r.Lost != 0 || r.Duplicated != 0 || r.OutOfOrder != 0 || r.Deliveries != r.Expected {
+		t.Fatalf("deliveries %d of %d, lost %d, duplicated %d, out of order %d", r.Deliveries, r.Expected, r.Lost, r.Duplicated, r.OutOfOrder)
 	}
 }
