@@ -33,9 +33,11 @@ type order[T any] struct {
 // messages is the order of onMessageSent: seqs, deleted messages consumed
 // without being delivered.
 var messages = &order[*confab.Message]{
-	name:   "messages",
-	seq:    func(m *confab.Message) int64 { return m.Seq },
-	hidden: func(m *confab.Message) bool { return m.Deleted },
+	name: "messages",
+	seq:  func(m *confab.Message) int64 { return m.Seq },
+	// A reply only in its thread is counted but not delivered: onMessageSent
+	// carries the timeline, as listMessages does.
+	hidden: func(m *confab.Message) bool { return m.Deleted || !m.InTimeline() },
 	fromEvent: func(ev *confab.Event) (*confab.Message, bool) {
 		return ev.Message, ev.Kind == confab.EventMessageSent && ev.Message != nil
 	},

@@ -266,3 +266,31 @@ func TestService_MarkThreadRead(t *testing.T) {
 		wantCode(t, err, confab.CodeNotFound)
 	})
 }
+
+// TestService_OnMessageSent_TimelineOnly: onMessageSent carries what
+// listMessages shows. A reply only in its thread takes a seq but is not
+// delivered, replayed or live; a reply also sent to the conversation is.
+func TestService_OnMessageSent_TimelineOnly(t *testing.T) {
+	e := newEnv(t, chat.Config{})
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	cid := e.conversation(t, alice, bob).ConversationID
+	root := e.send(t, alice, cid, "root")
+	e.reply(t, bob, cid, root.MessageID, "thread only, replayed", false)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	zero := int64(0)
+	ch, err := e.svc.OnMessageSent(ctx, bob, cid, &zero)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.reply(t, alice, cid, root.MessageID, "thread only, live", false)
+	e.reply(t, alice, cid, root.MessageID, "also in the conversation", true)
+	e.send(t, bob, cid, "after")
+
+	got := contents(collect(t, ch, 3))
+	want := []string{"root", "also in the conversation", "after"}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("onMessageSent delivered %q, want %q", got, want)
+	}
+}
