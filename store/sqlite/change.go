@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/internal/fold"
 )
 
 // appendChange gives ch the conversation's next ChangeSeq, records it in
@@ -132,7 +133,7 @@ func (s *Store) ListMessageEdits(ctx context.Context, conversationID, messageID 
 }
 
 // ListThread implements confab.MessageStore on the messages_thread index
-// (parent_id <> '' lets the planner use that partial index).
+// (parent_id <> ” lets the planner use that partial index).
 func (s *Store) ListThread(ctx context.Context, conversationID, rootID string, p confab.ThreadPage) ([]*confab.Message, error) {
 	q := `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND parent_id <> '' AND deleted = 0 AND seq > ? ORDER BY seq ASC LIMIT ?`
 	bound := p.AfterSeq
@@ -149,13 +150,24 @@ func (s *Store) ListThread(ctx context.Context, conversationID, rootID string, p
 	return scanMessages(rows, "list thread")
 }
 
-// SearchAllMessages implements confab.MessageStore through messages_fts
-// (whose prefix queries cost the whole database's matches, see
+// SearchAllMessages implements confab.MessageStore the way SearchMessages
+// does: when the user's conversations hold at most scanMaxSeq messages in
+// all, their rows are read and matched here; otherwise messages_fts
+// answers (whose prefix queries cost the whole database's matches, see
 // SearchMessages), keeping the hits in the user's conversations.
 func (s *Store) SearchAllMessages(ctx context.Context, userID, terms, beforeID string, limit int) ([]*confab.Message, error) {
+	const op = "search all messages"
 	q := ftsQuery(terms)
 	if q == "" || limit <= 0 {
 		return nil, nil
+	}
+	var total int64
+	if err := s.read.QueryRowContext(ctx, `SELECT coalesce(sum(c.last_seq), 0) FROM members m JOIN conversations c ON c.conversation_id = m.conversation_id
+		WHERE m.user_id = ?`, userID).Scan(&total); err != nil {
+		return nil, mapErr(op, err)
+	}
+	if total <= scanMaxSeq && !s.searchIndexOnly {
+		return s.scanSearchAll(ctx, userID, terms, beforeID, limit)
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+msgColumnsOf("m")+`
 		FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
@@ -163,9 +175,34 @@ func (s *Store) SearchAllMessages(ctx context.Context, userID, terms, beforeID s
 			AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = ?2)
 		ORDER BY m.message_id DESC LIMIT ?4`, q, userID, beforeID, limit)
 	if err != nil {
-		return nil, mapErr("search all messages", err)
+		return nil, mapErr(op, err)
 	}
-	return scanMessages(rows, "search all messages")
+	return scanMessages(rows, op)
+}
+
+// scanSearchAll reads the live messages of the user's conversations newest
+// first and keeps those that match terms, up to limit.
+func (s *Store) scanSearchAll(ctx context.Context, userID, terms, beforeID string, limit int) ([]*confab.Message, error) {
+	const op = "search all messages"
+	words := confab.SearchWords(fold.String(terms))
+	rows, err := s.read.QueryContext(ctx, `SELECT `+msgColumns+` FROM messages
+		WHERE conversation_id IN (SELECT conversation_id FROM members WHERE user_id = ?1) AND deleted = 0 AND (?2 = '' OR message_id < ?2)
+		ORDER BY message_id DESC`, userID, beforeID)
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	defer rows.Close()
+	var found []*confab.Message
+	for len(found) < limit && rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, mapErr(op, err)
+		}
+		if matches(m.Content, words) {
+			found = append(found, m)
+		}
+	}
+	return found, mapErr(op, rows.Err())
 }
 
 // ListChanges implements confab.ChangeStore: the changes by the primary
