@@ -38,8 +38,8 @@ func appendChange(ctx context.Context, tx *sql.Tx, ch *confab.Change) (int64, er
 	return ch.ChangeSeq, nil
 }
 
-// liveMessage reads a live message of the conversation inside tx, with its
-// rowid (its search index key).
+// liveMessage reads a live message of the conversation through q (a
+// write's transaction), with its rowid (its search index key).
 func liveMessage(ctx context.Context, q querier, op, conversationID, messageID string) (*confab.Message, int64, error) {
 	var rowid int64
 	row := q.QueryRowContext(ctx, `SELECT rowid, `+msgColumns+` FROM messages WHERE conversation_id = ? AND message_id = ? AND deleted = 0`, conversationID, messageID)
