@@ -132,13 +132,19 @@ func (s *Store) ListMessageEdits(ctx context.Context, conversationID, messageID 
 	return edits, mapErr(op, rows.Err())
 }
 
-// ListThread implements confab.MessageStore on the messages_thread index
-// (parent_id <> ” lets the planner use that partial index).
+// ListThread's queries, oldest and newest first. Naming the condition of
+// the messages_thread partial index (a parent_id that is not empty) lets
+// the planner take it.
+const (
+	listThreadAfter  = `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND parent_id <> '' AND deleted = 0 AND seq > ? ORDER BY seq ASC LIMIT ?`
+	listThreadBefore = `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND parent_id <> '' AND deleted = 0 AND seq < ? ORDER BY seq DESC LIMIT ?`
+)
+
+// ListThread implements confab.MessageStore on the messages_thread index.
 func (s *Store) ListThread(ctx context.Context, conversationID, rootID string, p confab.ThreadPage) ([]*confab.Message, error) {
-	q := `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND parent_id <> '' AND deleted = 0 AND seq > ? ORDER BY seq ASC LIMIT ?`
-	bound := p.AfterSeq
+	q, bound := listThreadAfter, p.AfterSeq
 	if p.NewestFirst {
-		q = `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND parent_id <> '' AND deleted = 0 AND seq < ? ORDER BY seq DESC LIMIT ?`
+		q = listThreadBefore
 		if bound = p.BeforeSeq; bound <= 0 {
 			bound = 1<<63 - 1
 		}
@@ -381,6 +387,17 @@ func (s *Store) MarkThreadRead(ctx context.Context, conversationID, rootID, user
 	return mapErr("mark thread read", err)
 }
 
+// countUnreadReplies is CountUnreadReplies' query for n roots (?1 the
+// conversation, ?2 the user, then the roots), on the messages_thread
+// partial index, whose condition it names as ListThread's queries do.
+func countUnreadReplies(n int) string {
+	return `SELECT m.parent_id, count(*) FROM messages m
+		LEFT JOIN thread_reads t ON t.conversation_id = m.conversation_id AND t.root_id = m.parent_id AND t.user_id = ?2
+		WHERE m.conversation_id = ?1 AND m.parent_id <> '' AND m.parent_id IN (` + placeholders(n) + `)
+			AND m.deleted = 0 AND m.user_id <> ?2 AND m.seq > coalesce(t.seq, 0)
+		GROUP BY m.parent_id`
+}
+
 // CountUnreadReplies implements confab.ChangeStore on the messages_thread
 // index: one read for the page.
 func (s *Store) CountUnreadReplies(ctx context.Context, conversationID, userID string, rootIDs []string) (map[string]int, error) {
@@ -393,11 +410,7 @@ func (s *Store) CountUnreadReplies(ctx context.Context, conversationID, userID s
 	for _, id := range rootIDs {
 		args = append(args, id)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT m.parent_id, count(*) FROM messages m
-		LEFT JOIN thread_reads t ON t.conversation_id = m.conversation_id AND t.root_id = m.parent_id AND t.user_id = ?2
-		WHERE m.conversation_id = ?1 AND m.parent_id <> '' AND m.parent_id IN (`+placeholders(len(rootIDs))+`)
-			AND m.deleted = 0 AND m.user_id <> ?2 AND m.seq > coalesce(t.seq, 0)
-		GROUP BY m.parent_id`, args...)
+	rows, err := s.read.QueryContext(ctx, countUnreadReplies(len(rootIDs)), args...)
 	if err != nil {
 		return nil, mapErr(op, err)
 	}
