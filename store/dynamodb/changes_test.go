@@ -1,0 +1,125 @@
+package dynamodb_test
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/store/dynamodb"
+)
+
+// Two stores on the same tables are two nodes: their sends, edits and
+// reactions in one conversation race for its counters (each node
+// serialises only its own), and the change log still comes out 1..N,
+// each ChangeSeq the one its writer was given.
+func TestChanges_TwoNodesGapless(t *testing.T) {
+	prefix := freshPrefix(t)
+	nodes := []*dynamodb.Store{openPrefix(t, prefix), openPrefix(t, prefix)}
+	userID, convID := seed(t, nodes[0])
+	const writers, rounds = 3, 4
+	var mu sync.Mutex
+	given := map[int64]string{}
+	give := func(seq int64, what string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if prev, dup := given[seq]; dup {
+			t.Errorf("ChangeSeq %d given to %s and %s", seq, prev, what)
+		}
+		given[seq] = what
+	}
+	var wg sync.WaitGroup
+	for n, s := range nodes {
+		for w := range writers {
+			wg.Go(func() {
+				for i := range rounds {
+					id := fmt.Sprintf("m-%d-%d-%d", n, w, i)
+					m := &confab.Message{MessageID: id, ConversationID: convID, UserID: userID, Content: "x",
+						MessageType: confab.MessageText, CreatedAt: t0.Add(time.Second)}
+					if _, err := s.AppendMessage(t.Context(), m); err != nil {
+						t.Error(err)
+						return
+					}
+					give(m.ChangeSeq, "send "+id)
+					e, err := s.EditMessage(t.Context(), convID, id, "y", t0.Add(2*time.Second))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					give(e.ChangeSeq, "edit "+id)
+					r := &confab.Reaction{ConversationID: convID, MessageID: id, UserID: userID, Key: "+1", At: t0.Add(3 * time.Second)}
+					if _, rm, err := s.AddReaction(t.Context(), r, confab.DefaultMaxReactionKeys); err != nil {
+						t.Error(err)
+						return
+					} else {
+						give(rm.ChangeSeq, "react "+id)
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	const total = 2 * writers * rounds * 3
+	chs, err := nodes[1].ListChanges(t.Context(), convID, 0, 1000)
+	if err != nil || len(chs) != total {
+		t.Fatalf("ListChanges = %d changes, %v; want %d", len(chs), err, total)
+	}
+	for i, ch := range chs {
+		if ch.ChangeSeq != int64(i+1) || given[ch.ChangeSeq] == "" {
+			t.Fatalf("change %d has ChangeSeq %d (%s), want %d", i, ch.ChangeSeq, given[ch.ChangeSeq], i+1)
+		}
+	}
+	c, err := nodes[0].GetConversation(t.Context(), convID)
+	if err != nil || c.LastChangeSeq != total || c.LastSeq != total/3 {
+		t.Fatalf("conversation %+v, %v; want LastChangeSeq %d, LastSeq %d", c, err, total, total/3)
+	}
+}
+
+// Appends committed together in one batch each get their own seq and
+// ChangeSeq, and mentions of one member across the batch all count.
+func TestAppendMessage_GroupCommitMentions(t *testing.T) {
+	s := open(t)
+	userID, _ := seed(t, s)
+	bo := confab.User{UserID: "u2", Username: "bo", Email: "bo@example.com", CreatedAt: t0}
+	if err := s.InsertAccount(t.Context(), &confab.Account{User: bo, PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	c2 := &confab.Conversation{ConversationID: "c2", CreatedBy: userID, CreatedAt: t0,
+		Members: []confab.Member{{UserID: userID, JoinedAt: t0}, {UserID: "u2", JoinedAt: t0}}}
+	if err := s.InsertConversation(t.Context(), c2); err != nil {
+		t.Fatal(err)
+	}
+	const n = 30
+	msgs := make([]*confab.Message, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		msgs[i] = &confab.Message{MessageID: fmt.Sprint("m", i), ConversationID: "c2", UserID: userID, Content: "@bo",
+			MessageType: confab.MessageText, CreatedAt: t0.Add(time.Second), Mentions: []string{"u2", userID}}
+		wg.Go(func() {
+			if _, err := s.AppendMessage(t.Context(), msgs[i]); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	var seqs, changeSeqs []int64
+	for _, m := range msgs {
+		seqs, changeSeqs = append(seqs, m.Seq), append(changeSeqs, m.ChangeSeq)
+	}
+	slices.Sort(seqs)
+	slices.Sort(changeSeqs)
+	for i := range n {
+		if seqs[i] != int64(i+1) || changeSeqs[i] != int64(i+1) {
+			t.Fatalf("seqs %v, ChangeSeqs %v; want 1..%d each", seqs, changeSeqs, n)
+		}
+	}
+	conv, err := s.GetConversation(t.Context(), "c2")
+	if err != nil || conv.Member("u2").UnreadMentions != n || conv.Member(userID).UnreadMentions != 0 {
+		t.Fatalf("conversation %+v, %v; want %d unread mentions for bo, none for the author", conv, err, n)
+	}
+}
