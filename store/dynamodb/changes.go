@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -152,12 +153,8 @@ func (s *Store) tryChange(ctx context.Context, op, conversationID string, build 
 			return err
 		}
 		_, err = s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: t.writes(conversationID)})
-		if cancelReasons(err) != nil && !transient(err) {
-			for _, r := range cancelReasons(err) {
-				if r == "ConditionalCheckFailed" {
-					return errLostRace
-				}
-			}
+		if slices.Contains(cancelReasons(err), "ConditionalCheckFailed") {
+			return errLostRace
 		}
 		if err != nil {
 			return err
