@@ -79,7 +79,10 @@ func (s *Store) newChangeTx(conv item, at counters) *changeTx {
 func (t *changeTx) log(c *confab.Change) int64 {
 	t.n++
 	c.ChangeSeq = t.at.change + t.n
-	it := with(changeKey(c.ConversationID, c.ChangeSeq), item{"kind": avS(string(c.Kind)), "at": avT(c.At), "userId": avS(c.UserID)})
+	it := with(changeKey(c.ConversationID, c.ChangeSeq), item{"kind": avS(string(c.Kind)), "at": avT(c.At)})
+	if c.UserID != "" {
+		it["userId"] = avS(c.UserID)
+	}
 	if c.MessageID != "" {
 		it["messageId"] = avS(c.MessageID)
 		t.put(&t.s.t.confab, key(msgPK(c.ConversationID, c.MessageID), "chg#"+seqKey(c.ChangeSeq)), "")
@@ -132,27 +135,47 @@ var errNoChange = errors.New("dynamodb: nothing to change")
 // turn among the node's appends and changes to the conversation (see
 // serially), so only another node's can make it lose a race.
 func (s *Store) commitChange(ctx context.Context, op, conversationID string, build func(t *changeTx) error) error {
-	return s.serially(ctx, conversationID, func(ctx context.Context) error { return s.tryChange(ctx, op, conversationID, build) })
+	return s.serially(ctx, conversationID, func(ctx context.Context) error { return s.tryChange(ctx, op, conversationID, true, build) })
 }
 
-func (s *Store) tryChange(ctx context.Context, op, conversationID string, build func(t *changeTx) error) error {
+// commitMessageChange is commitChange for a change that needs nothing of
+// the conversation but its counters (t.conv is nil): it starts from the
+// counters this node last saw, as appends do, and reads the conversation
+// only when it has none or they proved stale.
+func (s *Store) commitMessageChange(ctx context.Context, op, conversationID string, build func(t *changeTx) error) error {
+	return s.serially(ctx, conversationID, func(ctx context.Context) error { return s.tryChange(ctx, op, conversationID, false, build) })
+}
+
+func (s *Store) tryChange(ctx context.Context, op, conversationID string, readConv bool, build func(t *changeTx) error) error {
 	st := s.stripe(conversationID)
 	return s.retry(ctx, op, func() error {
-		conv, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))
-		if err != nil {
-			return err
+		var t *changeTx
+		if readConv {
+			conv, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))
+			if err != nil {
+				return err
+			}
+			if conv == nil {
+				return notFound("conversation")
+			}
+			t = s.newChangeTx(conv, readCounters(conv))
+		} else {
+			last, err := s.counters(ctx, st, conversationID)
+			if err != nil {
+				return err
+			}
+			t = s.newChangeTx(nil, last)
 		}
-		if conv == nil {
-			return notFound("conversation")
-		}
-		t := s.newChangeTx(conv, readCounters(conv))
 		if err := build(t); err != nil {
 			if errors.Is(err, errNoChange) {
 				return nil
 			}
 			return err
 		}
-		_, err = s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: t.writes(conversationID)})
+		_, err := s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: t.writes(conversationID)})
+		if err != nil {
+			st.forget(conversationID)
+		}
 		if slices.Contains(cancelReasons(err), "ConditionalCheckFailed") {
 			return errLostRace
 		}

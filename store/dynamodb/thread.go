@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -113,11 +114,10 @@ func (s *Store) MarkThreadRead(ctx context.Context, conversationID, rootID, user
 // (by other users), concurrently.
 func (s *Store) CountUnreadReplies(ctx context.Context, conversationID, userID string, rootIDs []string) (map[string]int, error) {
 	const op = "count unread replies"
-	rootKeys := make([]item, len(rootIDs))
-	markKeys := make([]item, len(rootIDs))
-	for i, id := range rootIDs {
-		rootKeys[i] = msgKey(conversationID, id)
-		markKeys[i] = threadMarkKey(conversationID, id, userID)
+	var rootKeys, markKeys []item
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(rootIDs))) {
+		rootKeys = append(rootKeys, msgKey(conversationID, id))
+		markKeys = append(markKeys, threadMarkKey(conversationID, id, userID))
 	}
 	roots, err := s.batchGet(ctx, op, s.t.messages, rootKeys, "messageId", "lastReplySeq")
 	if err != nil {
