@@ -18,7 +18,8 @@
 //	       clientToken, ageBucket, and #12's: changeSeq (N), editedAt,
 //	       mentions (L of S), parentMessageId, alsoInConversation (BOOL);
 //	       on a thread root replyCount (N), lastReplyAt, replyUserIds
-//	       (L of S), lastReplySeq (N); reactions (M: key → count)
+//	       (L of S), lastReplySeq (N); reactions (M: key → {n: count,
+//	       u: the earliest reactors, L of {id, at}, at most 10})
 //	index MessagesByTime (recipe): conversationId + createdAt
 //	index MessagesBySeq (confab):  conversationId + seq (N)
 //	index MessagesByAge (confab):  ageBucket + createdAt, for retention;
@@ -96,8 +97,10 @@
 //	ListMessages, ListMessagesAfter  Query MessagesBySeq (eventually consistent)
 //	ListChanges                      Query chg#<conv> (consistent) + BatchGetItem of its messages
 //	ListMessageEdits                 Query msg#… begins_with edit# (consistent), newest first
-//	ListReactions                    messages BatchGetItem (reactions only), then one Query
-//	                                 msg#… begins_with react# per message that has any
+//	ListReactions                    messages BatchGetItem (reactions only); BatchGetItem of the
+//	                                 reader's reactions to keys with more reactors than kept;
+//	                                 a Query of msg#… begins_with react# only for a read of
+//	                                 more users than kept
 //	ListThread                       Query thread#… (consistent) + BatchGetItem of the replies
 //	MarkThreadRead                   confab UpdateItem, condition absent or seq < the new one
 //	CountUnreadReplies               BatchGetItem of the roots (lastReplySeq) and of the marks,
