@@ -44,7 +44,7 @@ type Store struct {
 	t           tableNames
 	retryWithin time.Duration
 	// stripes serialise a node's own writes per conversation (by hash
-	// stripe), so that its senders do not lose the lastSeq race to each
+	// stripe), so that its senders do not lose the counters' race to each
 	// other; other nodes are handled by the condition and retries.
 	stripes [256]stripe
 }
@@ -53,9 +53,10 @@ type Store struct {
 // appends (see AppendMessage) and the counters it last wrote or read for
 // each, so that an append needs no read first: a stale value (another node
 // or another change moved them) fails the transaction's condition, and the
-// append reads the conversation and tries again. DeleteMessage and
-// PurgeMessages hold the lock across their read and write, so that this
-// node's appends do not make them lose the race.
+// append reads the conversation and tries again. PurgeMessages holds the
+// lock across its read and write, so that this node's appends do not make
+// it lose the race; the node's other changes wait their turn in the
+// queue (see appender.go).
 type stripe struct {
 	sync.Mutex
 	counters map[string]counters
