@@ -123,3 +123,46 @@ func TestAppendMessage_GroupCommitMentions(t *testing.T) {
 		t.Fatalf("conversation %+v, %v; want %d unread mentions for bo, none for the author", conv, err, n)
 	}
 }
+
+// A reply sent again with its client token after its root was deleted is
+// answered with the stored reply, not refused; a member named twice in
+// mentions counts one unread mention.
+func TestAppendMessage_ReplyRetryAfterRootDeleted(t *testing.T) {
+	s := open(t)
+	userID, _ := seed(t, s)
+	cy := confab.User{UserID: "u9", Username: "cy", Email: "cy@example.com", CreatedAt: t0}
+	if err := s.InsertAccount(t.Context(), &confab.Account{User: cy, PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	convID := "c9"
+	if err := s.InsertConversation(t.Context(), &confab.Conversation{ConversationID: convID, CreatedBy: userID, CreatedAt: t0,
+		Members: []confab.Member{{UserID: userID, JoinedAt: t0}, {UserID: cy.UserID, JoinedAt: t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	root := send(t, s, userID, convID, "root", t0.Add(time.Second))
+	reply := func() *confab.Message {
+		return &confab.Message{MessageID: "r1", ConversationID: convID, UserID: userID, Content: "re", MessageType: confab.MessageText,
+			CreatedAt: t0.Add(2 * time.Second), ParentMessageID: root.MessageID, ClientToken: "tok", Mentions: []string{cy.UserID, cy.UserID}}
+	}
+	first := reply()
+	if created, err := s.AppendMessage(t.Context(), first); err != nil || !created {
+		t.Fatalf("reply = %v, %v", created, err)
+	}
+	if c, err := s.GetConversation(t.Context(), convID); err != nil || c.Member(cy.UserID).UnreadMentions != 1 {
+		t.Fatalf("conversation %+v, %v; want one unread mention for cy", c, err)
+	}
+	if _, _, err := s.DeleteMessage(t.Context(), convID, root.MessageID, t0.Add(3*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	again := reply()
+	created, err := s.AppendMessage(t.Context(), again)
+	if err != nil || created || again.Seq != first.Seq || again.ChangeSeq != first.ChangeSeq {
+		t.Fatalf("retry = created %v, %v, seq %d ChangeSeq %d; want the stored reply (seq %d, ChangeSeq %d)",
+			created, err, again.Seq, again.ChangeSeq, first.Seq, first.ChangeSeq)
+	}
+	other := reply()
+	other.MessageID, other.ClientToken = "r2", "tok2"
+	if _, err := s.AppendMessage(t.Context(), other); confab.ErrorCode(err) != confab.CodeNotFound {
+		t.Fatalf("a new reply to the deleted root = %v, want %s", err, confab.CodeNotFound)
+	}
+}

@@ -84,7 +84,7 @@ func (s *Store) appendOne(ctx context.Context, st *stripe, m *confab.Message) (b
 		var root *confab.Message
 		if m.ParentMessageID != "" {
 			if root, err = s.GetMessage(ctx, m.ConversationID, m.ParentMessageID); err != nil {
-				return err
+				return s.retried(ctx, m, err)
 			}
 		}
 		t := s.newChangeTx(nil, last)
@@ -120,6 +120,21 @@ func (s *Store) appendOne(ctx context.Context, st *stripe, m *confab.Message) (b
 		return nil
 	})
 	return created, err
+}
+
+// retried answers a send that cannot be appended (err, its root gone)
+// with the stored message when it is a retry of one that was: *m becomes
+// it. Otherwise it returns err.
+func (s *Store) retried(ctx context.Context, m *confab.Message, err error) error {
+	if m.ClientToken == "" || confab.ErrorCode(err) != confab.CodeNotFound {
+		return err
+	}
+	stored, serr := s.byClientToken(ctx, m)
+	if serr != nil || stored == nil {
+		return cmp.Or(serr, err)
+	}
+	*m = *stored
+	return nil
 }
 
 // counters returns the conversation's counters as this node last saw
@@ -166,12 +181,14 @@ func (s *Store) appendWrites(t *changeTx, msgs []*confab.Message, root *confab.M
 		t.log(&confab.Change{ConversationID: m.ConversationID, Kind: confab.ChangeMessageSent, At: m.CreatedAt,
 			UserID: m.UserID, MessageID: m.MessageID})
 		for _, uid := range m.Mentions {
-			if uid != m.UserID {
-				if mentioned[uid] == nil {
-					order = append(order, uid)
-				}
-				mentioned[uid] = append(mentioned[uid], seq)
+			seqs := mentioned[uid]
+			if uid == m.UserID || len(seqs) > 0 && seqs[len(seqs)-1] == seq { // the author, or named twice
+				continue
 			}
+			if seqs == nil {
+				order = append(order, uid)
+			}
+			mentioned[uid] = append(seqs, seq)
 		}
 		if m.ParentMessageID != "" && root != nil {
 			s.replyWrites(t, m, seq, root)
