@@ -90,10 +90,11 @@
 //	                                 UpdateItem DELETE of the mentions now read, if any
 //	AppendMessage                    TransactWriteItems (below); a reply reads its root first
 //	GetMessage                       messages GetItem (consistent)
-//	DeleteMessage, EditMessage,      one change (below): conversation GetItem, message GetItem,
-//	AddReaction, RemoveReaction,     what else it needs (the reaction item, the index's newest
-//	UpdateConversation               live message, a deletion's mentioned memberships), then
-//	                                 TransactWriteItems
+//	DeleteMessage, EditMessage,      one change (below): conversation GetItem (not for a
+//	AddReaction, RemoveReaction,     reaction: it starts from the node's cached counters, as
+//	UpdateConversation               appends do), message GetItem, what else it needs (the
+//	                                 reaction item, the index's newest live message, a
+//	                                 deletion's mentioned memberships), then TransactWriteItems
 //	ListMessages, ListMessagesAfter  Query MessagesBySeq (eventually consistent)
 //	ListChanges                      Query chg#<conv> (consistent) + BatchGetItem of its messages
 //	ListMessageEdits                 Query msg#… begins_with edit# (consistent), newest first

@@ -60,7 +60,7 @@ func (s *Store) SearchAllMessages(ctx context.Context, userID, terms, beforeID s
 	if len(want) == 0 || limit <= 0 {
 		return nil, nil
 	}
-	ids, err := s.ListConversationIDs(ctx, userID, maxSearchConversations)
+	ids, err := s.ListConversationIDs(ctx, userID, SearchAllConversationsLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +84,7 @@ func (s *Store) SearchAllMessages(ctx context.Context, userID, terms, beforeID s
 	return all[:min(len(all), limit)], nil
 }
 
-// maxSearchConversations bounds the conversations SearchAllMessages
-// reads: a user's memberships beyond it are not searched.
-const maxSearchConversations = 10000
+// SearchAllConversationsLimit bounds the conversations SearchAllMessages
+// reads: a user's memberships beyond the first this many (by conversation
+// id) are not searched.
+const SearchAllConversationsLimit = 10000
