@@ -14,7 +14,8 @@ import (
 // transaction round trip per message. Instead, a node queues the appends
 // of each conversation; the caller at the head of the queue leads: it
 // writes as many queued messages as fit in one TransactWriteItems (100
-// items: the conversation, each message and its marker), answers them,
+// items: the conversation, and for each message the message, its marker,
+// its change and its mentions' memberships), answers them,
 // and hands the lead to the head of what queued meanwhile. So a busy
 // conversation costs one transaction per batch, not per message.
 //
@@ -150,10 +151,9 @@ func (s *Store) takeBatch(st *stripe, conversationID string) []*appendReq {
 
 // appendItems is how many transaction items appending m takes at most
 // beside the conversation's update (see appendWrites): the message, its
-// marker, its change and the change's reference, and one per member it
-// mentions.
+// marker, its change, and one per member it mentions.
 func appendItems(m *confab.Message) int {
-	n := 3 + len(m.Mentions)
+	n := 2 + len(m.Mentions)
 	if m.ClientToken != "" {
 		n++
 	}

@@ -22,7 +22,8 @@ import (
 // commitChange), as appends move lastSeq. A change about a message also
 // leaves a reference under the message's partition (see msgPK), so that
 // retention finds and removes a purged message's changes with the rest of
-// what belongs to it.
+// what belongs to it; but MESSAGE_SENT, whose ChangeSeq the message item
+// keeps as sentChangeSeq: a send, the hot path, writes one item less.
 
 // seqKey is n as a sort key: zero-padded, so that string order is number
 // order.
@@ -85,7 +86,9 @@ func (t *changeTx) log(c *confab.Change) int64 {
 	}
 	if c.MessageID != "" {
 		it["messageId"] = avS(c.MessageID)
-		t.put(&t.s.t.confab, key(msgPK(c.ConversationID, c.MessageID), "chg#"+seqKey(c.ChangeSeq)), "")
+		if c.Kind != confab.ChangeMessageSent {
+			t.put(&t.s.t.confab, key(msgPK(c.ConversationID, c.MessageID), "chg#"+seqKey(c.ChangeSeq)), "")
+		}
 	}
 	if c.ReactionKey != "" {
 		it["reactionKey"] = avS(c.ReactionKey)

@@ -3,10 +3,14 @@ package dynamodb_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/store/dynamodb"
 )
@@ -164,5 +168,50 @@ func TestAppendMessage_ReplyRetryAfterRootDeleted(t *testing.T) {
 	other.MessageID, other.ClientToken = "r2", "tok2"
 	if _, err := s.AppendMessage(t.Context(), other); confab.ErrorCode(err) != confab.CodeNotFound {
 		t.Fatalf("a new reply to the deleted root = %v, want %s", err, confab.CodeNotFound)
+	}
+}
+
+// Retention leaves nothing of a purged message in the confab table: its
+// changes (MESSAGE_SENT included), edits, reactions and references go;
+// the young message's stay.
+func TestPurgeMessages_LeavesNoItems(t *testing.T) {
+	prefix := freshPrefix(t)
+	s := openPrefix(t, prefix)
+	userID, convID := seed(t, s)
+	old := send(t, s, userID, convID, "old", t0.Add(time.Hour))
+	young := send(t, s, userID, convID, "young", t0.Add(3*time.Hour))
+	if _, err := s.EditMessage(t.Context(), convID, old.MessageID, "edited", t0.Add(4*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*confab.Message{old, young} {
+		r := &confab.Reaction{ConversationID: convID, MessageID: m.MessageID, UserID: userID, Key: "x", At: t0.Add(4 * time.Hour)}
+		if _, _, err := s.AddReaction(t.Context(), r, confab.DefaultMaxReactionKeys); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.PurgeMessages(t.Context(), t0.Add(2*time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("PurgeMessages = %d, %v; want 1", n, err)
+	}
+	out, err := rawClient(t).Scan(t.Context(), &ddb.ScanInput{TableName: aws.String(prefix + "confab"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, it := range out.Items {
+		pk := it["pk"].(*types.AttributeValueMemberS).Value
+		sk := it["sk"].(*types.AttributeValueMemberS).Value
+		if strings.HasPrefix(pk, "chg#") || strings.HasPrefix(pk, "msg#") {
+			left = append(left, strings.ReplaceAll(pk+" "+sk, "\x00", "/"))
+		}
+	}
+	slices.Sort(left)
+	want := []string{ // young's send (2) and reaction (5), with the reaction's reference and item
+		"chg#c1 00000000000000000002",
+		"chg#c1 00000000000000000005",
+		"msg#c1/young chg#00000000000000000005",
+		"msg#c1/young react#x/u1",
+	}
+	if !slices.Equal(left, want) {
+		t.Fatalf("change and message items after the purge:\n%s\nwant:\n%s", strings.Join(left, "\n"), strings.Join(want, "\n"))
 	}
 }

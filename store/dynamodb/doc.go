@@ -15,7 +15,8 @@
 //	key:   conversationId (S, hash), messageId (S, range)
 //	attrs: seq (N), userId, content, messageType, createdAt and updatedAt
 //	       (ISO 8601 UTC, millisecond precision), deleted (BOOL),
-//	       clientToken, ageBucket, and #12's: changeSeq (N), editedAt,
+//	       clientToken, ageBucket, and #12's: changeSeq (N, its latest
+//	       change), sentChangeSeq (N, its MESSAGE_SENT change), editedAt,
 //	       mentions (L of S), parentMessageId, alsoInConversation (BOOL);
 //	       on a thread root replyCount (N), lastReplyAt, replyUserIds
 //	       (L of S), lastReplySeq (N); reactions (M: key → {n: count,
@@ -135,7 +136,8 @@
 //
 // Every change (store.go's Change) is an item chg#<conv> / ChangeSeq,
 // written in the transaction of the change itself, with a reference under
-// the message's partition. The conversation item's lastChangeSeq is the
+// the message's partition (but MESSAGE_SENT: the message keeps its
+// sentChangeSeq). The conversation item's lastChangeSeq is the
 // counter, moved from C to C+n on the condition that lastSeq and
 // lastChangeSeq are the values read. Every write to a message's content,
 // deletion, reactions or thread counts is a change, so what a change read

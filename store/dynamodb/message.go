@@ -24,7 +24,8 @@ func clientTokenKey(conversationID, userID, token string) item {
 
 func messageItem(m *confab.Message, seq, changeSeq int64) item {
 	it := item{
-		"conversationId": avS(m.ConversationID), "messageId": avS(m.MessageID), "seq": avN(seq), "changeSeq": avN(changeSeq),
+		"conversationId": avS(m.ConversationID), "messageId": avS(m.MessageID), "seq": avN(seq),
+		"changeSeq": avN(changeSeq), "sentChangeSeq": avN(changeSeq),
 		"userId": avS(m.UserID), "content": avS(m.Content), "messageType": avS(string(m.MessageType)),
 		"createdAt": avT(m.CreatedAt), "deleted": avB(m.Deleted),
 		"ageBucket": avS(ageBucket(m.ConversationID, m.CreatedAt)),

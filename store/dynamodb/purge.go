@@ -249,12 +249,12 @@ func msgKeys(batch []*confab.Message) []item {
 
 // purgeBelongings removes what belonged to purged messages (their items as
 // they were): the items of their partitions (edits, reactions, change
-// references) and the changes these name, a reply's thread reference, and
-// their seqs from their mentioned members' unread mentions. It runs after
-// the purge's transaction (they do not fit in it): should it fail, what is
-// left is invisible (ListChanges skips changes of a missing message, and
-// reads of a thread, reactions and edits start from a message or skip a
-// missing one), and only takes space.
+// references) and the changes these name, their MESSAGE_SENT changes, a
+// reply's thread reference, and their seqs from their mentioned members'
+// unread mentions. It runs after the purge's transaction (they do not fit
+// in it): should it fail, what is left is invisible (ListChanges skips
+// changes of a missing message, and reads of a thread, reactions and
+// edits start from a message or skip a missing one), and only takes space.
 func (s *Store) purgeBelongings(ctx context.Context, op string, msgs []item) error {
 	var deletes []item
 	for _, it := range msgs {
@@ -269,6 +269,9 @@ func (s *Store) purgeBelongings(ctx context.Context, op string, msgs []item) err
 			if seq, ok := strings.CutPrefix(sk, "chg#"); ok {
 				deletes = append(deletes, key("chg#"+m.ConversationID, seq))
 			}
+		}
+		if sent := getN(it, "sentChangeSeq"); sent > 0 {
+			deletes = append(deletes, changeKey(m.ConversationID, sent))
 		}
 		if m.ParentMessageID != "" {
 			deletes = append(deletes, key(threadPK(m.ConversationID, m.ParentMessageID), seqKey(m.Seq)))
