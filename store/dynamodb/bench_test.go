@@ -118,6 +118,94 @@ func BenchmarkStore_SearchMessages(b *testing.B) {
 	}
 }
 
+// BenchmarkStore_PageWithExtras reads the newest page of 100 messages,
+// plain and with what the client shows beside it: their reactions and the
+// unread replies of their thread roots. Of those 100, one in three has
+// reactions (two keys; one in ten a key of 15 reactors, beyond the
+// summary's 10), one in five was edited, one in ten is a root with two
+// replies (thread-only, so the page's read skips them).
+func BenchmarkStore_PageWithExtras(b *testing.B) {
+	b, s, _ := benchFill(b)
+	ctx := context.Background()
+	page, err := s.ListMessages(ctx, "c1", 0, 100)
+	if err != nil || len(page) != 100 {
+		b.Fatalf("page = %d messages, %v", len(page), err)
+	}
+	var roots []string
+	for i, m := range page {
+		at := t0.Add(time.Hour + time.Duration(i)*time.Second)
+		if i%3 == 0 {
+			reactors := 2
+			if i%10 == 0 {
+				reactors = 15
+			}
+			for r := range reactors {
+				for _, key := range []string{"👍", ":tada:"}[:1+r%2] {
+					re := &confab.Reaction{ConversationID: "c1", MessageID: m.MessageID, UserID: fmt.Sprint("r", r), Key: key, At: at}
+					if _, _, err := s.AddReaction(ctx, re, confab.DefaultMaxReactionKeys); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		}
+		if i%5 == 0 {
+			if _, err := s.EditMessage(ctx, "c1", m.MessageID, m.Content+" (edited)", at); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if i%10 == 0 {
+			roots = append(roots, m.MessageID)
+			for r := range 2 {
+				reply := &confab.Message{MessageID: fmt.Sprint(m.MessageID, "-reply", r), ConversationID: "c1", UserID: "u1",
+					Content: "a reply", MessageType: confab.MessageText, CreatedAt: at, ParentMessageID: m.MessageID}
+				if _, err := s.AppendMessage(ctx, reply); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	ids := make([]string, len(page))
+	for i, m := range page {
+		ids[i] = m.MessageID
+	}
+	listPage := func() {
+		if page, err := s.ListMessages(ctx, "c1", 0, 100); err != nil || len(page) != 100 {
+			b.Fatalf("page = %d messages, %v", len(page), err)
+		}
+	}
+	reactions := func() {
+		if rs, err := s.ListReactions(ctx, "c1", ids, "r14", confab.DefaultReactionUsers); err != nil || len(rs) != 34 {
+			b.Fatalf("reactions of %d messages, %v; want 34", len(rs), err)
+		}
+	}
+	unread := func() {
+		if n, err := s.CountUnreadReplies(ctx, "c1", "r1", roots); err != nil || len(n) != len(roots) {
+			b.Fatalf("unread replies of %d roots, %v; want %d", len(n), err, len(roots))
+		}
+	}
+	for _, bb := range []struct {
+		name  string
+		reads []func()
+	}{
+		{"Plain", []func(){listPage}},
+		{"Reactions", []func(){reactions}},
+		{"UnreadReplies", []func(){unread}},
+		{"WithExtras", []func(){listPage, reactions, unread}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			var lat []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				for _, read := range bb.reads {
+					read()
+				}
+				lat = append(lat, time.Since(start))
+			}
+			reportP99(b, lat)
+		})
+	}
+}
+
 func reportP99(b *testing.B, lat []time.Duration) {
 	if len(lat) == 0 {
 		return

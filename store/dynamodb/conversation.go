@@ -29,7 +29,7 @@ func readConversation(it item) *confab.Conversation {
 		ConversationID: getS(it, "conversationId"), Name: getSP(it, "name"), CreatedBy: getS(it, "createdBy"),
 		CreatedAt: getT(it, "createdAt"), UpdatedAt: getTP(it, "updatedAt"),
 		LastMessage: getSP(it, "lastMessage"), LastMessageAt: getTP(it, "lastMessageAt"),
-		MessageCount: int(getN(it, "messageCount")), LastSeq: getN(it, "lastSeq"),
+		MessageCount: int(getN(it, "messageCount")), LastSeq: getN(it, "lastSeq"), LastChangeSeq: getN(it, "lastChangeSeq"),
 	}
 }
 
@@ -134,7 +134,7 @@ func (s *Store) loadMembers(ctx context.Context, op string, convs []*confab.Conv
 	for _, m := range ms {
 		uid := strings.TrimPrefix(getS(m, "pk"), "user#")
 		c := byID[strings.TrimPrefix(getS(m, "sk"), "conv#")]
-		c.Members = append(c.Members, confab.Member{UserID: uid, JoinedAt: getT(m, "joinedAt"), LastReadSeq: getN(m, "lastReadSeq")})
+		c.Members = append(c.Members, readMember(uid, m))
 	}
 	for _, c := range convs {
 		slices.SortFunc(c.Members, func(a, b confab.Member) int {
@@ -144,28 +144,37 @@ func (s *Store) loadMembers(ctx context.Context, op string, convs []*confab.Conv
 	return nil
 }
 
-// UpdateConversation implements confab.ConversationStore.
+// readMember reads the membership item m of user uid. Its mentions are
+// the seqs of the live messages that mention the member, unread when
+// above lastReadSeq (MarkRead drops the others).
+func readMember(uid string, m item) confab.Member {
+	mem := confab.Member{UserID: uid, JoinedAt: getT(m, "joinedAt"), LastReadSeq: getN(m, "lastReadSeq"), LastReadAt: getTP(m, "lastReadAt")}
+	for _, seq := range getNS(m, "mentions") {
+		if seq > mem.LastReadSeq {
+			mem.UnreadMentions++
+		}
+	}
+	return mem
+}
+
+// UpdateConversation implements confab.ConversationStore as one change
+// (see commitChange): the name and updatedAt, with the
+// CONVERSATION_UPDATED change. The store is not told who made it, so the
+// change has no UserID.
 func (s *Store) UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*confab.Conversation, error) {
 	const op = "update conversation"
-	u := newUpdate().set("updatedAt", avT(at))
-	if name != nil {
-		u.set("name", avS(*name))
-	}
-	in := u.input(s.t.conversations, convKey(conversationID), "attribute_exists(conversationId)")
-	in.ReturnValues = types.ReturnValueAllNew
-	var out *ddb.UpdateItemOutput
-	err := s.retry(ctx, op, func() error {
-		var err error
-		out, err = s.db.UpdateItem(ctx, in)
-		return err
+	err := s.commitChange(ctx, op, conversationID, func(t *changeTx) error {
+		t.cu.set("updatedAt", avT(at))
+		if name != nil {
+			t.cu.set("name", avS(*name))
+		}
+		t.log(&confab.Change{ConversationID: conversationID, Kind: confab.ChangeConversationUpdated, At: at})
+		return nil
 	})
-	if isConditionFailed(err) {
-		return nil, notFound("conversation")
-	}
 	if err != nil {
 		return nil, err
 	}
-	return s.withMembers(ctx, op, out.Attributes)
+	return s.GetConversation(ctx, conversationID)
 }
 
 // ListConversations implements confab.ConversationStore. The user's
@@ -249,13 +258,21 @@ func (s *Store) ListConversationIDs(ctx context.Context, userID string, limit in
 	return ids[:min(len(ids), limit)], nil
 }
 
-// MarkRead implements confab.ConversationStore: lastReadSeq is raised on
-// the condition that it is lower, so it never goes down.
+// MarkRead implements confab.ConversationStore: lastReadSeq and
+// lastReadAt are set on the condition that lastReadSeq is lower, so the
+// mark never goes down; then the mentions at or below it, now read, are
+// dropped from the membership (unread mentions count only those above
+// the mark, so a drop that fails or races changes no count).
 func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64, at time.Time) error {
 	const op = "mark read"
-	u := newUpdate().set("lastReadSeq", avN(seq))
+	u := newUpdate().set("lastReadSeq", avN(seq)).set("lastReadAt", avT(at))
 	in := u.input(s.t.confab, memberKey(conversationID, userID), "attribute_exists(pk) AND "+u.name("lastReadSeq")+" < "+u.value(avN(seq)))
-	err := s.retry(ctx, op, func() error { _, err := s.db.UpdateItem(ctx, in); return err })
+	in.ReturnValues = types.ReturnValueAllNew
+	var out *ddb.UpdateItemOutput
+	err := s.retry(ctx, op, func() error { var err error; out, err = s.db.UpdateItem(ctx, in); return err })
+	if err == nil {
+		return s.dropReadMentions(ctx, op, out.Attributes, seq)
+	}
 	if !isConditionFailed(err) {
 		return err
 	}
@@ -267,4 +284,24 @@ func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq
 		return notFound("membership")
 	}
 	return nil // already at or past seq
+}
+
+// dropReadMentions removes from the membership m the mentions at or below
+// seq.
+func (s *Store) dropReadMentions(ctx context.Context, op string, m item, seq int64) error {
+	var read []int64
+	for _, n := range getNS(m, "mentions") {
+		if n <= seq {
+			read = append(read, n)
+		}
+	}
+	if len(read) == 0 {
+		return nil
+	}
+	in := newUpdate().deleteSet("mentions", read).input(s.t.confab, key(getS(m, "pk"), getS(m, "sk")), "attribute_exists(pk)")
+	err := s.retry(ctx, op, func() error { _, err := s.db.UpdateItem(ctx, in); return err })
+	if isConditionFailed(err) {
+		return nil // the membership went meanwhile
+	}
+	return err
 }

@@ -15,7 +15,12 @@
 //	key:   conversationId (S, hash), messageId (S, range)
 //	attrs: seq (N), userId, content, messageType, createdAt and updatedAt
 //	       (ISO 8601 UTC, millisecond precision), deleted (BOOL),
-//	       clientToken, ageBucket
+//	       clientToken, ageBucket, and #12's: changeSeq (N, its latest
+//	       change), sentChangeSeq (N, its MESSAGE_SENT change), editedAt,
+//	       mentions (L of S), parentMessageId, alsoInConversation (BOOL);
+//	       on a thread root replyCount (N), lastReplyAt, replyUserIds
+//	       (L of S), lastReplySeq (N); reactions (M: key → {n: count,
+//	       u: the earliest reactors, L of {id, at}, at most 10})
 //	index MessagesByTime (recipe): conversationId + createdAt
 //	index MessagesBySeq (confab):  conversationId + seq (N)
 //	index MessagesByAge (confab):  ageBucket + createdAt, for retention;
@@ -26,7 +31,7 @@
 //	key:   conversationId (S, hash)
 //	attrs: name, participants (L of S, the recipe's), createdBy, createdAt,
 //	       updatedAt, messageCount (N), and confab's lastSeq, lastMessage,
-//	       lastMessageAt, purgedSeq
+//	       lastMessageAt, purgedSeq, lastChangeSeq
 //	index UserConversations (recipe): userId + conversationId; kept, unused
 //	       (the recipe never wrote userId on conversations)
 //
@@ -34,15 +39,18 @@
 //
 //	key:   userId (S, hash); the recipe keys it by the Cognito sub
 //	attrs: username, email, displayName, avatarUrl, isOnline, lastSeen,
-//	       createdAt, updatedAt, and confab's credentials: passwordHash,
-//	       disabled, unconfirmed, passwordTemporary, srpSalt, srpVerifier
+//	       createdAt, updatedAt, hidePresence, hideReadReceipts, and
+//	       confab's credentials: passwordHash, disabled, unconfirmed,
+//	       passwordTemporary, srpSalt, srpVerifier
 //
 // <prefix>confab — confab's own items, keyed pk (S) + sk (S), no index:
 //
 //	pk                    sk                 what
 //	username#<lower(username)> -             uniqueness marker → userId (case-insensitive)
 //	email#<lower email>   -                  uniqueness marker → userId
-//	user#<userId>         conv#<convId>      membership: joinedAt, lastReadSeq
+//	user#<userId>         conv#<convId>      membership: joinedAt, lastReadSeq, lastReadAt,
+//	                                         mentions (NS: seqs of live messages mentioning it)
+//	user#<userId>         thread#<convId>\x00<rootId>  thread read mark: seq
 //	user#<userId>         code#<purpose>     verification code
 //	user#<userId>         token#<hash>       reference to a refresh token
 //	user#<userId>         family#<familyId>  reference to a refresh family
@@ -52,8 +60,14 @@
 //	family#<familyId>     -                  refresh family: user, authTime, revoked
 //	ct#<convId>           <userId>\x00<tok>  clientToken marker → messageId
 //	purge#floor           -                  oldest day retention must look at
+//	chg#<convId>          <changeSeq, 20 digits>  change: kind, at, userId, messageId, reactionKey
+//	msg#<convId>\x00<msgId> edit#<changeSeq>  earlier version: content, at, replacedAt
+//	msg#<convId>\x00<msgId> react#<key>\x00<userId>  reaction: userId, key, at
+//	msg#<convId>\x00<msgId> chg#<changeSeq>   reference to a change about the message
+//	thread#<convId>\x00<rootId> <seq, 20 digits>  live reply: messageId, userId
 //
-// Markers carry no index keys, so the indexes stay sparse.
+// Markers carry no index keys, so the indexes stay sparse. NUL separates
+// two ids in a key: no valid text holds it.
 //
 // # Access patterns
 //
@@ -73,12 +87,28 @@
 //	ListConversations                Query user#<id> begins_with conv# (consistent) + BatchGetItem of the
 //	                                 conversations, ordered by activity in memory
 //	ListConversationIDs              Query user#<id> begins_with conv# (consistent, ordered by id)
-//	MarkRead                         confab UpdateItem, condition lastReadSeq < seq
-//	AppendMessage                    TransactWriteItems (below)
+//	MarkRead                         confab UpdateItem, condition lastReadSeq < seq; then one
+//	                                 UpdateItem DELETE of the mentions now read, if any
+//	AppendMessage                    TransactWriteItems (below); a reply reads its root first
 //	GetMessage                       messages GetItem (consistent)
-//	DeleteMessage                    TransactWriteItems: message (not deleted) + conversation (lastSeq)
+//	DeleteMessage, EditMessage,      one change (below): conversation GetItem (not for a
+//	AddReaction, RemoveReaction,     reaction: it starts from the node's cached counters, as
+//	UpdateConversation               appends do), message GetItem, what else it needs (the
+//	                                 reaction item, the index's newest live message, a
+//	                                 deletion's mentioned memberships), then TransactWriteItems
 //	ListMessages, ListMessagesAfter  Query MessagesBySeq (eventually consistent)
+//	ListChanges                      Query chg#<conv> (consistent) + BatchGetItem of its messages
+//	ListMessageEdits                 Query msg#… begins_with edit# (consistent), newest first
+//	ListReactions                    messages BatchGetItem (reactions only); BatchGetItem of the
+//	                                 reader's reactions to keys with more reactors than kept;
+//	                                 a Query of msg#… begins_with react# only for a read of
+//	                                 more users than kept
+//	ListThread                       Query thread#… (consistent) + BatchGetItem of the replies
+//	MarkThreadRead                   confab UpdateItem, condition absent or seq < the new one
+//	CountUnreadReplies               BatchGetItem of the roots (lastReplySeq) and of the marks,
+//	                                 then a counting Query of thread#… per root with news
 //	SearchMessages                   Query MessagesBySeq newest first, matched in Go (bounded)
+//	SearchAllMessages                the same over each of the user's conversations, merged
 //	PurgeMessages                    Query MessagesByAge by day and shard, then a transaction per
 //	                                 conversation batch
 //	AdjustConnections                confab UpdateItem ADD, then Query user#<id> begins_with conn#
@@ -88,17 +118,46 @@
 //
 // The conversation item is the counter. An append is one
 // TransactWriteItems: the conversation's lastSeq goes from L to L+1 on the
-// condition that it is L (with the preview, lastMessageAt and count), the
-// message is put on attribute_not_exists(messageId), and the clientToken
-// marker on attribute_not_exists(pk) (DynamoDB's own ClientRequestToken
-// dedupes for ten minutes only). A node remembers the last L per
-// conversation and serialises its own appends to a conversation, so in the
+// condition that it is L (with the preview, lastMessageAt and count, and
+// lastChangeSeq, see below), the message is put on
+// attribute_not_exists(messageId), and the clientToken marker on
+// attribute_not_exists(pk) (DynamoDB's own ClientRequestToken dedupes for
+// ten minutes only), with the MESSAGE_SENT change and the mentions. A
+// node remembers the last counters per conversation and serialises its
+// own appends (and changes) to a conversation, so in the
 // common case an append is one call; a lost race with another node, or
 // TransactionConflict and throttling, are retried with jittered backoff
 // within Config.RetryWithin, then CodeUnavailable. Seqs are gapless under
 // any concurrency. The cost is a ceiling per conversation: appends to one
 // conversation are serial, each a transaction round trip (two write units
 // per item written).
+//
+// # The change log
+//
+// Every change (store.go's Change) is an item chg#<conv> / ChangeSeq,
+// written in the transaction of the change itself, with a reference under
+// the message's partition (but MESSAGE_SENT: the message keeps its
+// sentChangeSeq). The conversation item's lastChangeSeq is the
+// counter, moved from C to C+n on the condition that lastSeq and
+// lastChangeSeq are the values read. Every write to a message's content,
+// deletion, reactions or thread counts is a change, so what a change read
+// before its transaction (the message, its reaction counts, a reply's
+// root) is still so when the condition holds: no lock, no second
+// condition. A node runs its own edits, deletions, reactions and renames
+// of a conversation in the line of its appends (see appender.go), one at a
+// time, so they never lose the race to its own appends; another node's
+// change makes the condition fail, and the change reads and tries again.
+// Appends carry their changes in their batch: n messages move lastSeq by
+// n and lastChangeSeq by n (a reply, which also changes its root, is
+// appended alone and moves it by 2).
+//
+// Unread mentions are the membership's number set of the seqs of live
+// messages that mention it; those above lastReadSeq count. An append adds
+// the seq (on the condition that the membership exists), a deletion
+// removes it, and MarkRead drops those read. The set holds unread
+// mentions only, so its size is the member's unread mentions in that
+// conversation: DynamoDB's 400 KB item limit caps it at tens of thousands
+// (past that, a send mentioning the member fails until they read).
 //
 // # Consistency
 //
@@ -116,8 +175,21 @@
 // DynamoDB has no text index. SearchMessages reads the conversation's
 // newest SearchScanLimit messages at most and matches them with the word
 // rule of the other stores (confab.SearchWords and confab.Words, case- and
-// diacritic-folded): honest but bounded. OpenSearch, the recipe's
-// Challenge, can sit behind the same contract later.
+// diacritic-folded): honest but bounded. SearchAllMessages does the same
+// for each of the user's conversations (queryConcurrency at a time), so
+// its cost grows with them. An edit replaces the content in place and a
+// deletion sets the flag both skip, so search follows at once. OpenSearch,
+// the recipe's Challenge, can sit behind the same contract later.
+//
+// # Retention
+//
+// PurgeMessages deletes each batch of messages in one transaction with
+// its conversation's update (see purge.go), then what belonged to them:
+// the items of their partitions and the changes they reference, a reply's
+// thread reference, their seqs in unread mentions. These do not fit the
+// transaction; if that second step fails, what is left is invisible
+// (every read starts from a message, and ListChanges skips a change whose
+// message is gone) and only takes space.
 //
 // # Errors
 //

@@ -44,49 +44,69 @@ type Store struct {
 	t           tableNames
 	retryWithin time.Duration
 	// stripes serialise a node's own writes per conversation (by hash
-	// stripe), so that its senders do not lose the lastSeq race to each
+	// stripe), so that its senders do not lose the counters' race to each
 	// other; other nodes are handled by the condition and retries.
 	stripes [256]stripe
 }
 
 // stripe is a lock over some conversations, with this node's queue of
-// appends (see AppendMessage) and the lastSeq it last wrote or read for
+// appends (see AppendMessage) and the counters it last wrote or read for
 // each, so that an append needs no read first: a stale value (another node
-// appended) fails the transaction's condition, and the append reads the
-// conversation and tries again. DeleteMessage and PurgeMessages hold the
-// lock across their read and write, so that this node's appends do not
-// make them lose the lastSeq race.
+// or another change moved them) fails the transaction's condition, and the
+// append reads the conversation and tries again. PurgeMessages holds the
+// lock across its read and write, so that this node's appends do not make
+// it lose the race; the node's other changes wait their turn in the
+// queue (see appender.go).
 type stripe struct {
 	sync.Mutex
-	lastSeqs map[string]int64
+	counters map[string]counters
 	queue    map[string][]*appendReq // appends waiting, per conversation
 	leading  map[string]bool         // conversations whose appends have a leader
 }
 
-// maxCachedSeqs bounds a stripe's lastSeq map; past it the map is
+// counters are a conversation's lastSeq and lastChangeSeq. Every change
+// (see changes.go) moves lastChangeSeq on the condition that it is the
+// value read, so the pair read is the conversation's state at commit.
+type counters struct{ seq, change int64 }
+
+// maxCachedSeqs bounds a stripe's counter map; past it the map is
 // emptied (a miss costs one consistent read).
 const maxCachedSeqs = 1024
 
-func (st *stripe) cached(conversationID string) (int64, bool) {
+func (st *stripe) cached(conversationID string) (counters, bool) {
 	st.Lock()
 	defer st.Unlock()
-	last, ok := st.lastSeqs[conversationID]
-	return last, ok
+	c, ok := st.counters[conversationID]
+	return c, ok
 }
 
-func (st *stripe) remember(conversationID string, last int64) {
+func (st *stripe) remember(conversationID string, c counters) {
 	st.Lock()
 	defer st.Unlock()
-	if st.lastSeqs == nil || len(st.lastSeqs) >= maxCachedSeqs {
-		st.lastSeqs = map[string]int64{}
+	if st.counters == nil || len(st.counters) >= maxCachedSeqs {
+		st.counters = map[string]counters{}
 	}
-	st.lastSeqs[conversationID] = last
+	st.counters[conversationID] = c
+}
+
+// advance remembers c unless what is cached is already later (an append
+// of this node committed after it).
+func (st *stripe) advance(conversationID string, c counters) {
+	st.Lock()
+	defer st.Unlock()
+	if old, ok := st.counters[conversationID]; ok && old.change >= c.change {
+		return
+	}
+	if st.counters == nil || len(st.counters) >= maxCachedSeqs {
+		st.counters = map[string]counters{}
+	}
+	st.counters[conversationID] = c
 }
 
 func (st *stripe) forget(conversationID string) {
 	st.Lock()
 	defer st.Unlock()
-	delete(st.lastSeqs, conversationID)
+	delete(st.counters, conversationID)
 }
 
 type tableNames struct {

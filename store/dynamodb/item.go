@@ -34,6 +34,29 @@ func avList(ss []string) types.AttributeValue {
 	return &types.AttributeValueMemberL{Value: l}
 }
 
+func avNS(ns []int64) types.AttributeValue {
+	v := make([]string, len(ns))
+	for i, n := range ns {
+		v[i] = strconv.FormatInt(n, 10)
+	}
+	return &types.AttributeValueMemberNS{Value: v}
+}
+
+// getNS reads a number set (nil when absent).
+func getNS(it item, k string) []int64 {
+	v, ok := it[k].(*types.AttributeValueMemberNS)
+	if !ok {
+		return nil
+	}
+	ns := make([]int64, 0, len(v.Value))
+	for _, s := range v.Value {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			ns = append(ns, n)
+		}
+	}
+	return ns
+}
+
 // key returns the key of a confab-table item.
 func key(pk, sk string) item { return item{"pk": avS(pk), "sk": avS(sk)} }
 

@@ -4,11 +4,11 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/confab-chat/confab"
 )
 
@@ -22,9 +22,10 @@ func clientTokenKey(conversationID, userID, token string) item {
 	return key("ct#"+conversationID, userID+"\x00"+token)
 }
 
-func messageItem(m *confab.Message, seq int64) item {
+func messageItem(m *confab.Message, seq, changeSeq int64) item {
 	it := item{
 		"conversationId": avS(m.ConversationID), "messageId": avS(m.MessageID), "seq": avN(seq),
+		"changeSeq": avN(changeSeq), "sentChangeSeq": avN(changeSeq),
 		"userId": avS(m.UserID), "content": avS(m.Content), "messageType": avS(string(m.MessageType)),
 		"createdAt": avT(m.CreatedAt), "deleted": avB(m.Deleted),
 		"ageBucket": avS(ageBucket(m.ConversationID, m.CreatedAt)),
@@ -32,6 +33,13 @@ func messageItem(m *confab.Message, seq int64) item {
 	putOpt(it, "updatedAt", m.UpdatedAt, avT)
 	if m.ClientToken != "" {
 		it["clientToken"] = avS(m.ClientToken)
+	}
+	if len(m.Mentions) > 0 {
+		it["mentions"] = avList(m.Mentions)
+	}
+	if m.ParentMessageID != "" {
+		it["parentMessageId"] = avS(m.ParentMessageID)
+		it["alsoInConversation"] = avB(m.AlsoInConversation)
 	}
 	return it
 }
@@ -43,31 +51,46 @@ func readMessage(it item) *confab.Message {
 		MessageID: getS(it, "messageId"), ConversationID: getS(it, "conversationId"), Seq: getN(it, "seq"),
 		UserID: getS(it, "userId"), Content: getS(it, "content"), MessageType: confab.MessageType(getS(it, "messageType")),
 		CreatedAt: getT(it, "createdAt"), UpdatedAt: getTP(it, "updatedAt"), Deleted: getB(it, "deleted"),
-		ClientToken: getS(it, "clientToken"),
+		ClientToken: getS(it, "clientToken"), ChangeSeq: getN(it, "changeSeq"), EditedAt: getTP(it, "editedAt"),
+		Mentions: getList(it, "mentions"), ParentMessageID: getS(it, "parentMessageId"),
+		AlsoInConversation: getB(it, "alsoInConversation"), ReplyCount: int(getN(it, "replyCount")),
+		LastReplyAt: getTP(it, "lastReplyAt"), ReplyUserIDs: getList(it, "replyUserIds"),
 	}
 }
 
 // appendOne appends m alone (see AppendMessage) in one TransactWriteItems:
 //
-//  1. the conversation: lastSeq from L to L+1 on the condition that it is
-//     still L, with the summary and count;
+//  1. the conversation: lastSeq and lastChangeSeq moved on the condition
+//     that they are still the values last seen, with the summary and count;
 //  2. the message, on attribute_not_exists;
 //  3. the clientToken marker, on attribute_not_exists (DynamoDB's own
-//     ClientRequestToken only dedupes for ten minutes).
+//     ClientRequestToken only dedupes for ten minutes);
+//  4. the rest of appendWrites: the change, mentions, a reply's thread.
 //
-// L is the value this node last saw (see stripe), read consistently when
-// it has none. A failed (1) is a lost race (another node appended) or a
-// stale L: it reads the conversation and retries with jittered backoff. A
-// failed (3) is a retry of a send: it is answered with the stored message.
+// The counters are the values this node last saw (see stripe), read
+// consistently when it has none. A failed (1) is a lost race (another
+// node appended, or another change was made) or a stale value: it reads
+// the conversation and retries with jittered backoff. A failed (3) is a
+// retry of a send: it is answered with the stored message. A reply's root
+// is read first: it must be live (CodeNotFound otherwise); as every change
+// to it moves the counters, the root read is still so at commit.
 func (s *Store) appendOne(ctx context.Context, st *stripe, m *confab.Message) (bool, error) {
 	const op = "append message"
 	created := false
 	err := s.retry(ctx, op, func() error {
-		last, err := s.lastSeq(ctx, st, m.ConversationID)
+		last, err := s.counters(ctx, st, m.ConversationID)
 		if err != nil {
 			return err
 		}
-		_, err = s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: s.appendWrites([]*confab.Message{m}, last)})
+		var root *confab.Message
+		if m.ParentMessageID != "" {
+			if root, err = s.GetMessage(ctx, m.ConversationID, m.ParentMessageID); err != nil {
+				return s.retried(ctx, m, err)
+			}
+		}
+		t := s.newChangeTx(nil, last)
+		mentions := s.appendWrites(t, []*confab.Message{m}, root)
+		_, err = s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: t.writes(m.ConversationID)})
 		switch {
 		case m.ClientToken != "" && conditionFailed(err, 2):
 			stored, err := s.byClientToken(ctx, m)
@@ -83,51 +106,126 @@ func (s *Store) appendOne(ctx context.Context, st *stripe, m *confab.Message) (b
 			return conflict(op, "message id already used")
 		case err != nil:
 			st.forget(m.ConversationID)
+			for i, uid := range mentions {
+				if conditionFailed(err, i) { // no longer a member: not mentioned
+					m.Mentions = slices.DeleteFunc(slices.Clone(m.Mentions), func(id string) bool { return id == uid })
+				}
+			}
+			if slices.Contains(cancelReasons(err), "ConditionalCheckFailed") {
+				return errLostRace // a mention dropped, or the root gone: read and build again
+			}
 			return err
 		}
-		st.remember(m.ConversationID, last+1)
-		m.Seq, created = last+1, true
+		st.remember(m.ConversationID, counters{seq: last.seq + 1, change: last.change + t.n})
+		m.Seq, m.ChangeSeq, created = last.seq+1, last.change+1, true
 		return nil
 	})
 	return created, err
 }
 
-// lastSeq returns the conversation's lastSeq as this node last saw it, or
-// as a consistent read finds it.
-func (s *Store) lastSeq(ctx context.Context, st *stripe, conversationID string) (int64, error) {
-	if last, ok := st.cached(conversationID); ok {
-		return last, nil
+// retried answers a send that cannot be appended (err, its root gone)
+// with the stored message when it is a retry of one that was: *m becomes
+// it. Otherwise it returns err.
+func (s *Store) retried(ctx context.Context, m *confab.Message, err error) error {
+	if m.ClientToken == "" || confab.ErrorCode(err) != confab.CodeNotFound {
+		return err
+	}
+	stored, serr := s.byClientToken(ctx, m)
+	if serr != nil || stored == nil {
+		return cmp.Or(serr, err)
+	}
+	*m = *stored
+	return nil
+}
+
+// counters returns the conversation's counters as this node last saw
+// them, or as a consistent read finds them.
+func (s *Store) counters(ctx context.Context, st *stripe, conversationID string) (counters, error) {
+	if c, ok := st.cached(conversationID); ok {
+		return c, nil
 	}
 	conv, err := s.get(ctx, "append message", s.t.conversations, convKey(conversationID))
 	if err != nil {
-		return 0, err
+		return counters{}, err
 	}
 	if conv == nil {
-		return 0, notFound("conversation")
+		return counters{}, notFound("conversation")
 	}
-	return getN(conv, "lastSeq"), nil
+	return readCounters(conv), nil
 }
 
-// appendWrites are the items that append msgs (of one conversation, in
-// order) after seq last: the conversation's update first, then each
-// message and its clientToken marker.
-func (s *Store) appendWrites(msgs []*confab.Message, last int64) []types.TransactWriteItem {
+// appendWrites adds to t what appends msgs (of one conversation, in
+// order) after t's counters: the conversation's seq, summary and count;
+// each message, its clientToken marker and MESSAGE_SENT change; the
+// mentioned members' unread mentions (one update per member, on the
+// condition that the membership exists); and for a reply (alone in its
+// transaction; root is its root as read) the thread's reference, the
+// root's counts, and its THREAD_UPDATED change. It returns the member of
+// each membership update, by transaction item index (the conversation's
+// update is item 0).
+func (s *Store) appendWrites(t *changeTx, msgs []*confab.Message, root *confab.Message) map[int]string {
 	n := int64(len(msgs))
 	newest := msgs[n-1]
-	u := newUpdate().set("lastSeq", avN(last+n)).
+	t.cu.set("lastSeq", avN(t.at.seq+n)).
 		set("lastMessage", avS(confab.Preview(newest.Content))).set("lastMessageAt", avT(newest.CreatedAt))
-	u.setExpr("messageCount", "if_not_exists("+u.name("messageCount")+", "+u.value(avN(0))+") + "+u.value(avN(n)))
-	tx := []types.TransactWriteItem{{Update: u.txUpdate(s.t.conversations, convKey(newest.ConversationID), lastSeqIs(u, last))}}
+	t.cu.setExpr("messageCount", "if_not_exists("+t.cu.name("messageCount")+", "+t.cu.value(avN(0))+") + "+t.cu.value(avN(n)))
+	mentioned := map[string][]int64{}
+	var order []string
 	for i, m := range msgs {
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.messages, Item: messageItem(m, last+1+int64(i)),
-			ConditionExpression: aws.String("attribute_not_exists(messageId)")}})
+		seq := t.at.seq + 1 + int64(i)
+		changeSeq := t.at.change + t.n + 1
+		t.put(&s.t.messages, messageItem(m, seq, changeSeq), "attribute_not_exists(messageId)")
 		if m.ClientToken != "" {
-			tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.confab,
-				Item:                with(clientTokenKey(m.ConversationID, m.UserID, m.ClientToken), item{"messageId": avS(m.MessageID)}),
-				ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+			t.put(&s.t.confab, with(clientTokenKey(m.ConversationID, m.UserID, m.ClientToken), item{"messageId": avS(m.MessageID)}),
+				"attribute_not_exists(pk)")
+		}
+		t.log(&confab.Change{ConversationID: m.ConversationID, Kind: confab.ChangeMessageSent, At: m.CreatedAt,
+			UserID: m.UserID, MessageID: m.MessageID})
+		for _, uid := range m.Mentions {
+			seqs := mentioned[uid]
+			if uid == m.UserID || len(seqs) > 0 && seqs[len(seqs)-1] == seq { // the author, or named twice
+				continue
+			}
+			if seqs == nil {
+				order = append(order, uid)
+			}
+			mentioned[uid] = append(seqs, seq)
+		}
+		if m.ParentMessageID != "" && root != nil {
+			s.replyWrites(t, m, seq, root)
 		}
 	}
-	return tx
+	members := map[int]string{}
+	for _, uid := range order {
+		members[len(t.items)+1] = uid
+		u := newUpdate().addSet("mentions", mentioned[uid])
+		t.update(s.t.confab, memberKey(newest.ConversationID, uid), u, "attribute_exists(pk)")
+	}
+	return members
+}
+
+// replyWrites adds to t the thread of reply m (seq seq): its reference
+// under the thread's partition (see threadPK), and the root's counts with
+// its THREAD_UPDATED change, on the condition that the root is still live.
+func (s *Store) replyWrites(t *changeTx, m *confab.Message, seq int64, root *confab.Message) {
+	t.put(&s.t.confab, with(key(threadPK(m.ConversationID, root.MessageID), seqKey(seq)),
+		item{"messageId": avS(m.MessageID), "userId": avS(m.UserID)}), "")
+	users := []string{m.UserID}
+	for _, u := range root.ReplyUserIDs {
+		if u != m.UserID && len(users) < confab.MaxReplyUsers {
+			users = append(users, u)
+		}
+	}
+	changeSeq := t.log(&confab.Change{ConversationID: m.ConversationID, Kind: confab.ChangeThreadUpdated, At: m.CreatedAt,
+		UserID: m.UserID, MessageID: root.MessageID})
+	u := newUpdate().set("replyCount", avN(int64(root.ReplyCount)+1)).set("lastReplyAt", avT(m.CreatedAt)).
+		set("replyUserIds", avList(users)).set("lastReplySeq", avN(seq)).set("changeSeq", avN(changeSeq))
+	t.update(s.t.messages, msgKey(m.ConversationID, root.MessageID), u, isLive(u))
+}
+
+// isLive is the condition that a message item exists and is not deleted.
+func isLive(u *update) string {
+	return "attribute_exists(messageId) AND NOT " + u.name("deleted") + " = " + u.value(avB(true))
 }
 
 // lastSeqIs is the condition that the conversation's lastSeq is still
@@ -170,43 +268,38 @@ func (s *Store) GetMessage(ctx context.Context, conversationID, messageID string
 	return readMessage(it), nil
 }
 
-// DeleteMessage implements confab.MessageStore in one transaction: the
-// message marked deleted on the condition that it was not, and the
-// conversation's count and preview on the condition that lastSeq is the
-// one read (an append in between makes it read again).
+// DeleteMessage implements confab.MessageStore as one change (see
+// commitChange): the message marked deleted (on the condition that it is
+// live), the conversation's count and preview (the newest live message
+// left, read from the index once it holds lastSeq), the MESSAGE_DELETED
+// change, the message's seq removed from its mentioned members' unread
+// mentions, and for a reply its thread reference removed and the root's
+// ReplyCount lowered, with the root's THREAD_UPDATED change.
 func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
 	const op = "delete message"
-	st := s.stripe(conversationID)
-	st.Lock()
-	defer st.Unlock()
 	var m *confab.Message
-	err := s.retry(ctx, op, func() error {
-		conv, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))
+	err := s.commitChange(ctx, op, conversationID, func(t *changeTx) error {
+		var err error
+		if m, err = s.GetMessage(ctx, conversationID, messageID); err != nil {
+			return err
+		}
+		newest, err := s.newestLive(ctx, op, t.conv, map[string]bool{messageID: true})
 		if err != nil {
 			return err
 		}
-		if m, err = s.GetMessage(ctx, conversationID, messageID); err != nil || conv == nil {
-			return cmp.Or(err, notFound("message"))
-		}
-		newest, err := s.newestLive(ctx, op, conv, map[string]bool{messageID: true})
-		if err != nil {
+		t.cu.add("messageCount", -1)
+		setPreview(t.cu, newest, true)
+		m.ChangeSeq = t.log(&confab.Change{ConversationID: conversationID, Kind: confab.ChangeMessageDeleted, At: at,
+			UserID: m.UserID, MessageID: messageID})
+		mu := newUpdate().set("deleted", avB(true)).set("updatedAt", avT(at)).set("changeSeq", avN(m.ChangeSeq))
+		t.update(s.t.messages, msgKey(conversationID, messageID), mu, isLive(mu))
+		if err := s.unmention(ctx, op, t, m); err != nil {
 			return err
 		}
-		mu := newUpdate().set("deleted", avB(true)).set("updatedAt", avT(at))
-		cu := newUpdate().add("messageCount", -1)
-		setPreview(cu, newest, true)
-		_, err = s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-			{Update: mu.txUpdate(s.t.messages, msgKey(conversationID, messageID),
-				"attribute_exists(messageId) AND NOT "+mu.name("deleted")+" = "+mu.value(avB(true)))},
-			{Update: cu.txUpdate(s.t.conversations, convKey(conversationID), lastSeqIs(cu, getN(conv, "lastSeq")))},
-		}})
-		switch {
-		case conditionFailed(err, 0):
-			return notFound("message")
-		case conditionFailed(err, 1):
-			return errLostRace
+		if m.ParentMessageID != "" {
+			return s.unreply(ctx, op, t, m, at)
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, nil, err
@@ -216,6 +309,42 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 		return nil, nil, err
 	}
 	return m, c, nil
+}
+
+// unmention adds to t the removal of m's seq from the unread mentions of
+// each member it mentions who still has it.
+func (s *Store) unmention(ctx context.Context, op string, t *changeTx, m *confab.Message) error {
+	var keys []item
+	for _, uid := range m.Mentions {
+		keys = append(keys, memberKey(m.ConversationID, uid))
+	}
+	members, err := s.batchGet(ctx, op, s.t.confab, keys)
+	if err != nil {
+		return err
+	}
+	for _, mem := range members {
+		if slices.Contains(getNS(mem, "mentions"), m.Seq) {
+			u := newUpdate().deleteSet("mentions", []int64{m.Seq})
+			t.update(s.t.confab, key(getS(mem, "pk"), getS(mem, "sk")), u, "attribute_exists(pk)")
+		}
+	}
+	return nil
+}
+
+// unreply adds to t the removal of reply m from its thread: its reference,
+// and the root's ReplyCount lowered with a THREAD_UPDATED change (when
+// the root is still there, deleted or not).
+func (s *Store) unreply(ctx context.Context, op string, t *changeTx, m *confab.Message, at time.Time) error {
+	t.delete(s.t.confab, key(threadPK(m.ConversationID, m.ParentMessageID), seqKey(m.Seq)))
+	it, err := s.get(ctx, op, s.t.messages, msgKey(m.ConversationID, m.ParentMessageID))
+	if err != nil || it == nil {
+		return err
+	}
+	changeSeq := t.log(&confab.Change{ConversationID: m.ConversationID, Kind: confab.ChangeThreadUpdated, At: at,
+		UserID: m.UserID, MessageID: m.ParentMessageID})
+	u := newUpdate().set("replyCount", avN(max(getN(it, "replyCount")-1, 0))).set("changeSeq", avN(changeSeq))
+	t.update(s.t.messages, msgKey(m.ConversationID, m.ParentMessageID), u, "attribute_exists(messageId)")
+	return nil
 }
 
 // setPreview sets the conversation's lastMessage to the preview of newest
@@ -319,7 +448,8 @@ func (s *Store) ListMessages(ctx context.Context, conversationID string, beforeS
 	if beforeSeq <= 0 {
 		cmpOp = ""
 	}
-	return s.querySeq(ctx, "list messages", conversationID, cmpOp, beforeSeq, false, limit, func(m *confab.Message) bool { return !m.Deleted })
+	return s.querySeq(ctx, "list messages", conversationID, cmpOp, beforeSeq, false, limit,
+		func(m *confab.Message) bool { return !m.Deleted && m.InTimeline() })
 }
 
 // ListMessagesAfter implements confab.MessageStore on the MessagesBySeq

@@ -189,7 +189,12 @@ func (s *Store) purgeBatch(ctx context.Context, op, conversationID string, batch
 	st.Lock()
 	defer st.Unlock()
 	removed := 0
+	var full []item // the batch's items, for what belongs to them
 	err := s.retry(ctx, op, func() error {
+		var err error
+		if full, err = s.batchGet(ctx, op, s.t.messages, msgKeys(batch)); err != nil {
+			return err
+		}
 		conv, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))
 		if err != nil {
 			return err
@@ -228,7 +233,85 @@ func (s *Store) purgeBatch(ctx context.Context, op, conversationID string, batch
 		}
 		return err
 	})
-	return removed, err
+	if err != nil {
+		return removed, err
+	}
+	return removed, s.purgeBelongings(ctx, op, full)
+}
+
+func msgKeys(batch []*confab.Message) []item {
+	keys := make([]item, len(batch))
+	for i, m := range batch {
+		keys[i] = msgKey(m.ConversationID, m.MessageID)
+	}
+	return keys
+}
+
+// purgeBelongings removes what belonged to purged messages (their items as
+// they were): the items of their partitions (edits, reactions, change
+// references) and the changes these name, their MESSAGE_SENT changes, a
+// reply's thread reference, and their seqs from their mentioned members'
+// unread mentions. It runs after the purge's transaction (they do not fit
+// in it): should it fail, what is left is invisible (ListChanges skips
+// changes of a missing message, and reads of a thread, reactions and
+// edits start from a message or skip a missing one), and only takes space.
+func (s *Store) purgeBelongings(ctx context.Context, op string, msgs []item) error {
+	var deletes []item
+	for _, it := range msgs {
+		m := readMessage(it)
+		own, err := s.queryPartition(ctx, op, msgPK(m.ConversationID, m.MessageID), "")
+		if err != nil {
+			return err
+		}
+		for _, o := range own {
+			sk := getS(o, "sk")
+			deletes = append(deletes, key(getS(o, "pk"), sk))
+			if seq, ok := strings.CutPrefix(sk, "chg#"); ok {
+				deletes = append(deletes, key("chg#"+m.ConversationID, seq))
+			}
+		}
+		if sent := getN(it, "sentChangeSeq"); sent > 0 {
+			deletes = append(deletes, changeKey(m.ConversationID, sent))
+		}
+		if m.ParentMessageID != "" {
+			deletes = append(deletes, key(threadPK(m.ConversationID, m.ParentMessageID), seqKey(m.Seq)))
+		}
+		for _, uid := range m.Mentions {
+			in := newUpdate().deleteSet("mentions", []int64{m.Seq}).input(s.t.confab, memberKey(m.ConversationID, uid), "attribute_exists(pk)")
+			err := s.retry(ctx, op, func() error { _, err := s.db.UpdateItem(ctx, in); return err })
+			if err != nil && !isConditionFailed(err) {
+				return err
+			}
+		}
+	}
+	return s.batchDelete(ctx, op, s.t.confab, deletes)
+}
+
+// batchDelete deletes the items keys (distinct) of table, 25 a call,
+// retrying what DynamoDB leaves unprocessed.
+func (s *Store) batchDelete(ctx context.Context, op, table string, keys []item) error {
+	for chunk := range slices.Chunk(keys, 25) {
+		reqs := make([]types.WriteRequest, len(chunk))
+		for i, k := range chunk {
+			reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+		}
+		pending := map[string][]types.WriteRequest{table: reqs}
+		err := s.retry(ctx, op, func() error {
+			out, err := s.db.BatchWriteItem(ctx, &ddb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return err
+			}
+			if len(out.UnprocessedItems[table]) > 0 {
+				pending = out.UnprocessedItems
+				return errLostRace // throttled: back off and send the rest again
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // purgeWrites are the deletes of batch's messages and markers, and the set

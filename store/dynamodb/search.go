@@ -2,7 +2,10 @@ package dynamodb
 
 import (
 	"context"
+	"slices"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/internal/fold"
@@ -44,3 +47,44 @@ func matches(have, want []string) bool {
 	}
 	return true
 }
+
+// SearchAllMessages implements confab.MessageStore: SearchMessages's
+// bounded scan (the newest SearchScanLimit messages of each conversation)
+// over every conversation the user is a member of, concurrently, merged
+// newest first by MessageID. Its cost grows with the user's number of
+// conversations; a deployment that needs more puts OpenSearch behind the
+// same contract.
+func (s *Store) SearchAllMessages(ctx context.Context, userID, terms, beforeID string, limit int) ([]*confab.Message, error) {
+	const op = "search all messages"
+	want := confab.SearchWords(fold.String(terms))
+	if len(want) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	ids, err := s.ListConversationIDs(ctx, userID, SearchAllConversationsLimit)
+	if err != nil {
+		return nil, err
+	}
+	found := make([][]*confab.Message, len(ids))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(queryConcurrency)
+	for i, id := range ids {
+		g.Go(func() error {
+			var err error
+			found[i], err = s.querySeqBounded(gctx, op, id, "", 0, false, limit, SearchScanLimit, func(m *confab.Message) bool {
+				return !m.Deleted && (beforeID == "" || m.MessageID < beforeID) && matches(confab.Words(fold.String(m.Content)), want)
+			})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	all := slices.Concat(found...)
+	slices.SortFunc(all, func(a, b *confab.Message) int { return strings.Compare(b.MessageID, a.MessageID) })
+	return all[:min(len(all), limit)], nil
+}
+
+// SearchAllConversationsLimit bounds the conversations SearchAllMessages
+// reads: a user's memberships beyond the first this many (by conversation
+// id) are not searched.
+const SearchAllConversationsLimit = 10000

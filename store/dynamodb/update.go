@@ -12,9 +12,9 @@ import (
 // that no attribute name (some are DynamoDB reserved words: name, seq) or
 // value is ever spliced into the expression.
 type update struct {
-	sets, removes, adds []string
-	names               map[string]string
-	values              item
+	sets, removes, adds, deletes []string
+	names                        map[string]string
+	values                       item
 }
 
 func newUpdate() *update { return &update{names: map[string]string{}, values: item{}} }
@@ -54,6 +54,18 @@ func (u *update) add(a string, n int64) *update {
 	return u
 }
 
+// addSet adds the numbers ns to the number set a.
+func (u *update) addSet(a string, ns []int64) *update {
+	u.adds = append(u.adds, u.name(a)+" "+u.value(avNS(ns)))
+	return u
+}
+
+// deleteSet removes the numbers ns from the number set a.
+func (u *update) deleteSet(a string, ns []int64) *update {
+	u.deletes = append(u.deletes, u.name(a)+" "+u.value(avNS(ns)))
+	return u
+}
+
 func (u *update) expression() string {
 	var parts []string
 	if len(u.sets) > 0 {
@@ -64,6 +76,9 @@ func (u *update) expression() string {
 	}
 	if len(u.adds) > 0 {
 		parts = append(parts, "ADD "+strings.Join(u.adds, ", "))
+	}
+	if len(u.deletes) > 0 {
+		parts = append(parts, "DELETE "+strings.Join(u.deletes, ", "))
 	}
 	return strings.Join(parts, " ")
 }

@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,7 +25,7 @@ func userItem(a *confab.Account) item {
 		"userId": avS(u.UserID), "username": avS(u.Username), "email": avS(u.Email),
 		"isOnline": avB(u.IsOnline), "createdAt": avT(u.CreatedAt),
 		"passwordHash": avS(a.PasswordHash), "disabled": avB(a.Disabled),
-		"hidePresence": avB(u.HidePresence),
+		"hidePresence": avB(u.HidePresence), "hideReadReceipts": avB(u.HideReadReceipts),
 	}
 	putOpt(it, "displayName", u.DisplayName, avS)
 	putOpt(it, "avatarUrl", u.AvatarURL, avS)
@@ -39,7 +40,7 @@ func readUser(it item) *confab.User {
 		DisplayName: getSP(it, "displayName"), AvatarURL: getSP(it, "avatarUrl"),
 		IsOnline: getB(it, "isOnline"), LastSeen: getTP(it, "lastSeen"),
 		CreatedAt: getT(it, "createdAt"), UpdatedAt: getTP(it, "updatedAt"),
-		HidePresence: getB(it, "hidePresence"),
+		HidePresence: getB(it, "hidePresence"), HideReadReceipts: getB(it, "hideReadReceipts"),
 	}
 }
 
@@ -159,11 +160,23 @@ func (s *Store) GetUsers(ctx context.Context, ids []string) ([]*confab.User, err
 
 // batchGet reads keys (distinct) with consistent reads, 100 a call,
 // retrying what DynamoDB leaves unprocessed. Missing items are left out.
-func (s *Store) batchGet(ctx context.Context, op, table string, keys []item) ([]item, error) {
+// With attrs, only those attributes are read.
+func (s *Store) batchGet(ctx context.Context, op, table string, keys []item, attrs ...string) ([]item, error) {
 	var items []item
 	for len(keys) > 0 {
 		n := min(len(keys), 100)
-		pending := map[string]types.KeysAndAttributes{table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
+		ka := types.KeysAndAttributes{Keys: keys[:n], ConsistentRead: aws.Bool(true)}
+		if len(attrs) > 0 {
+			ka.ExpressionAttributeNames = map[string]string{}
+			var proj []string
+			for i, a := range attrs {
+				p := fmt.Sprintf("#a%d", i)
+				ka.ExpressionAttributeNames[p] = a
+				proj = append(proj, p)
+			}
+			ka.ProjectionExpression = aws.String(strings.Join(proj, ", "))
+		}
+		pending := map[string]types.KeysAndAttributes{table: ka}
 		keys = keys[n:]
 		err := s.retry(ctx, op, func() error {
 			out, err := s.db.BatchGetItem(ctx, &ddb.BatchGetItemInput{RequestItems: pending})
@@ -202,6 +215,9 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpda
 	}
 	if u.HidePresence != nil {
 		ub.set("hidePresence", avB(*u.HidePresence))
+	}
+	if u.HideReadReceipts != nil {
+		ub.set("hideReadReceipts", avB(*u.HideReadReceipts))
 	}
 	in := ub.input(s.t.users, item{"userId": avS(userID)}, "attribute_exists(userId)")
 	in.ReturnValues = types.ReturnValueAllNew
