@@ -137,9 +137,9 @@ type ConversationStore interface {
 	// GetConversation returns a conversation with its members.
 	GetConversation(ctx context.Context, conversationID string) (*Conversation, error)
 	// UpdateConversation sets the name (when name is non-nil) and UpdatedAt,
-	// appends a CONVERSATION_UPDATED change (LastChangeSeq), and returns the
-	// conversation as stored afterwards.
-	UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*Conversation, error)
+	// appends a CONVERSATION_UPDATED change by userID (LastChangeSeq), and
+	// returns the conversation as stored afterwards.
+	UpdateConversation(ctx context.Context, conversationID, userID string, name *string, at time.Time) (*Conversation, error)
 	// ListConversations returns a page of the conversations userID is a
 	// member of, most recent activity first (Conversation.ActivityAt), ties
 	// broken by ConversationID. Each

@@ -529,3 +529,38 @@ func TestService_OnConversationChanged_BrokerOutage(t *testing.T) {
 		t.Fatalf("%d subscribers evicted, want 0", n)
 	}
 }
+
+// TestService_DeleteMessage_DeletedAt: a deletion carries its time. The
+// deleteMessage answer, the onMessageDeleted event and the live
+// MESSAGE_DELETED change say deleted at the deletion (Message.deletedAt
+// reads UpdatedAt of a deleted message), as the change log read back does.
+func TestService_DeleteMessage_DeletedAt(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, chat.Config{})
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	cid := e.conversation(t, alice, bob).ConversationID
+	rec := e.record(t, cid)
+	m := e.send(t, alice, cid, "soon gone")
+
+	got, err := e.svc.DeleteMessage(ctx, alice, cid, m.MessageID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Deleted || got.UpdatedAt == nil {
+		t.Fatalf("deleteMessage answered %+v; want it deleted, with its deletion time", got)
+	}
+	at := *got.UpdatedAt
+	chs := rec.changes()
+	live := chs[len(chs)-1]
+	if live.Kind != confab.ChangeMessageDeleted || !live.Message.Deleted || live.Message.UpdatedAt == nil || !live.Message.UpdatedAt.Equal(at) {
+		t.Fatalf("live change = %+v (message %+v); want MESSAGE_DELETED deleted at %v", live, live.Message, at)
+	}
+	sync, err := e.svc.SyncConversation(ctx, bob, cid, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := sync.Changes[len(sync.Changes)-1].Message
+	if !read.Deleted || read.UpdatedAt == nil || !read.UpdatedAt.Equal(at) || read.Content != "" {
+		t.Fatalf("synced tombstone = %+v; want deleted at %v, no content", read, at)
+	}
+}

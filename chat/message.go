@@ -267,6 +267,10 @@ func (s *Service) DeleteMessage(ctx context.Context, caller confab.Identity, con
 	if err != nil {
 		return nil, err
 	}
+	// The store returns the message as it was; what the caller, the
+	// onMessageDeleted subscribers and the change log see is the deletion
+	// (Message.deletedAt reads UpdatedAt of a deleted message).
+	m.Deleted, m.UpdatedAt = true, &now
 	s.publish(ctx, confab.ConversationTopic(conversationID), &confab.Event{
 		Kind: confab.EventMessageDeleted, ConversationID: conversationID, Message: m, At: now,
 		Change: messageChange(confab.ChangeMessageDeleted, tombstone(m), caller.UserID, now),

@@ -159,16 +159,15 @@ func readMember(uid string, m item) confab.Member {
 
 // UpdateConversation implements confab.ConversationStore as one change
 // (see commitChange): the name and updatedAt, with the
-// CONVERSATION_UPDATED change. The store is not told who made it, so the
-// change has no UserID.
-func (s *Store) UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*confab.Conversation, error) {
+// CONVERSATION_UPDATED change by userID.
+func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, name *string, at time.Time) (*confab.Conversation, error) {
 	const op = "update conversation"
 	err := s.commitChange(ctx, op, conversationID, func(t *changeTx) error {
 		t.cu.set("updatedAt", avT(at))
 		if name != nil {
 			t.cu.set("name", avS(*name))
 		}
-		t.log(&confab.Change{ConversationID: conversationID, Kind: confab.ChangeConversationUpdated, At: at})
+		t.log(&confab.Change{ConversationID: conversationID, Kind: confab.ChangeConversationUpdated, At: at, UserID: userID})
 		return nil
 	})
 	if err != nil {

@@ -105,9 +105,9 @@ func (s *Store) GetConversation(ctx context.Context, conversationID string) (*co
 	return call(s, "GetConversation", func() (*confab.Conversation, error) { return s.next.GetConversation(ctx, conversationID) })
 }
 
-func (s *Store) UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*confab.Conversation, error) {
+func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, name *string, at time.Time) (*confab.Conversation, error) {
 	return call(s, "UpdateConversation", func() (*confab.Conversation, error) {
-		return s.next.UpdateConversation(ctx, conversationID, name, at)
+		return s.next.UpdateConversation(ctx, conversationID, userID, name, at)
 	})
 }
 

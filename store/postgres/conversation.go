@@ -110,9 +110,8 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) e
 
 // UpdateConversation implements confab.ConversationStore. The UPDATE takes
 // the conversation's row lock, which serialises it with every other writer
-// of the change log, and appends CONVERSATION_UPDATED. The store is not
-// told who renamed it, so the change's UserID is empty.
-func (s *Store) UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*confab.Conversation, error) {
+// of the change log, and appends CONVERSATION_UPDATED by userID.
+func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, name *string, at time.Time) (*confab.Conversation, error) {
 	const op = "update conversation"
 	var c *confab.Conversation
 	err := s.inTx(ctx, op, func(tx pgx.Tx) error {
@@ -127,7 +126,7 @@ func (s *Store) UpdateConversation(ctx context.Context, conversationID string, n
 		if err != nil {
 			return mapErr(op, err)
 		}
-		err = appendChanges(ctx, tx, op, change{conversationID, c.LastChangeSeq, confab.ChangeConversationUpdated, at, "", "", ""})
+		err = appendChanges(ctx, tx, op, change{conversationID, c.LastChangeSeq, confab.ChangeConversationUpdated, at, userID, "", ""})
 		if err != nil {
 			return err
 		}

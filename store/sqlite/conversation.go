@@ -111,7 +111,7 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) e
 
 // UpdateConversation implements confab.ConversationStore. The update, its
 // CONVERSATION_UPDATED change and the read back share one transaction.
-func (s *Store) UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*confab.Conversation, error) {
+func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, name *string, at time.Time) (*confab.Conversation, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, mapErr("update conversation", err)
@@ -125,8 +125,7 @@ func (s *Store) UpdateConversation(ctx context.Context, conversationID string, n
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return nil, notFound("update conversation", "conversation")
 	}
-	// The store is not told who made the update: the change has no user.
-	if _, err := appendChange(ctx, tx, &confab.Change{ConversationID: conversationID, Kind: confab.ChangeConversationUpdated, At: at}); err != nil {
+	if _, err := appendChange(ctx, tx, &confab.Change{ConversationID: conversationID, Kind: confab.ChangeConversationUpdated, At: at, UserID: userID}); err != nil {
 		return nil, err
 	}
 	c, err := getConversation(ctx, tx, conversationID)

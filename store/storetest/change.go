@@ -122,9 +122,7 @@ func (f *fixture) wantChanges(chs []*confab.Change, c *confab.Conversation, firs
 	}
 	for i, ch := range chs {
 		w := want[i]
-		// UpdateConversation is not told who updated, so a store cannot
-		// record the user of CONVERSATION_UPDATED: it is not checked.
-		userOK := ch.UserID == w.user || w.kind == confab.ChangeConversationUpdated
+		userOK := ch.UserID == w.user
 		if ch.ConversationID != c.ConversationID || ch.ChangeSeq != first+int64(i) || ch.Kind != w.kind ||
 			!userOK || ch.MessageID != w.message || ch.ReactionKey != w.key {
 			f.t.Fatalf("change %d = {conv %s seq %d %s user %s message %q key %q}, want {conv %s seq %d %s user %s message %q key %q}",
@@ -156,7 +154,7 @@ func testChangesEveryKind(f *fixture) {
 		f.t.Fatal(err)
 	}
 	renameAt := f.now()
-	conv, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ptr("renamed"), renameAt)
+	conv, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, ptr("renamed"), renameAt)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -369,7 +367,7 @@ func testChangesUpdateConversation(f *fixture) {
 	c := f.conversation(ann)
 	f.send(c, ann, "hi")
 	for i, name := range []*string{ptr("one"), nil} {
-		conv, err := f.s.UpdateConversation(f.ctx, c.ConversationID, name, f.now())
+		conv, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, name, f.now())
 		if err != nil {
 			f.t.Fatal(err)
 		}
@@ -379,8 +377,8 @@ func testChangesUpdateConversation(f *fixture) {
 	}
 	chs := f.changes(c, 1)
 	if len(chs) != 2 || chs[0].Kind != confab.ChangeConversationUpdated || chs[1].Kind != confab.ChangeConversationUpdated ||
-		chs[0].Message != nil || chs[0].MessageID != "" {
-		f.t.Fatalf("changes after the send = %+v, want two CONVERSATION_UPDATED without a message", chs)
+		chs[0].Message != nil || chs[0].MessageID != "" || chs[0].UserID != ann.UserID || chs[1].UserID != ann.UserID {
+		f.t.Fatalf("changes after the send = %+v, want two CONVERSATION_UPDATED by ann without a message", chs)
 	}
-	f.wantCode(func() error { _, err := f.s.UpdateConversation(f.ctx, "missing", nil, f.now()); return err }(), confab.CodeNotFound)
+	f.wantCode(func() error { _, err := f.s.UpdateConversation(f.ctx, "missing", "", nil, f.now()); return err }(), confab.CodeNotFound)
 }
