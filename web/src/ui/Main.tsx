@@ -4,9 +4,10 @@ import { session } from '../session';
 import { ChatContext, conversationIdFromPath, navigate, useChat, useChatUpdates, usePath } from './hooks';
 import { Avatar, displayName } from './common';
 import { ConversationList } from './ConversationList';
+import { SearchAllPanel } from './SearchAllPanel';
 import { NewConversationDialog } from './NewConversationDialog';
 import { MessagePane } from './MessagePane';
-import { IconClose, IconPlus, IconSignOut } from './icons';
+import { IconClose, IconPlus, IconSearch, IconSignOut } from './icons';
 
 export function Main(props: { userId: string }) {
   const chat = useMemo(() => new Chat(props.userId), [props.userId]);
@@ -49,6 +50,15 @@ export function Main(props: { userId: string }) {
                   {me && <span class="me-handle">@{me.username}</span>}
                 </div>
               </div>
+              <button
+                class={`icon-btn ${s.searchAll ? 'active' : ''}`}
+                aria-label="Search all conversations"
+                aria-expanded={s.searchAll ? 'true' : 'false'}
+                title="Search all conversations"
+                onClick={() => (s.searchAll ? chat.closeSearchAll() : chat.openSearchAll())}
+              >
+                <IconSearch />
+              </button>
               <button class="icon-btn" aria-label="New conversation" title="New conversation" onClick={() => setCreating(true)}>
                 <IconPlus />
               </button>
@@ -64,6 +74,7 @@ export function Main(props: { userId: string }) {
                 <IconSignOut />
               </button>
             </header>
+            {s.searchAll && <SearchAllPanel />}
             <ConversationList openId={openId} onNew={() => setCreating(true)} />
           </aside>
           <main class="pane">

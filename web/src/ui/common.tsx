@@ -17,7 +17,7 @@ function initials(name: string): string {
 }
 
 /** A round badge with initials and, when `online` is given, a presence dot. */
-export function Avatar(props: { name: string; seed: string; online?: boolean | null; size?: 'sm' | 'md' }) {
+export function Avatar(props: { name: string; seed: string; online?: boolean | null; size?: 'xs' | 'sm' | 'md' }) {
   const { name, seed, online, size = 'md' } = props;
   return (
     <span class={`avatar avatar-${size}`} style={{ '--avatar-hue': hue(seed) }} aria-hidden="true">
