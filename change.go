@@ -79,16 +79,18 @@ type ReactionCount struct {
 // Typing says that a user started or stopped typing in a conversation.
 // It is never stored: it travels on the conversation's topic only.
 type Typing struct {
-	UserID string
-	Typing bool
-	At     time.Time
+	ConversationID string
+	UserID         string
+	Typing         bool
+	At             time.Time
 }
 
 // ReadMark is how far one member has read a conversation (a read receipt).
 type ReadMark struct {
-	UserID string
-	Seq    int64
-	At     time.Time
+	ConversationID string
+	UserID         string
+	Seq            int64
+	At             time.Time // zero for a mark older than the field (then unknown)
 }
 
 // ThreadPage selects a page of a thread's replies: replies with seq above

@@ -77,7 +77,9 @@ func (s *Service) CreateConversation(ctx context.Context, caller confab.Identity
 	return c, nil
 }
 
-// UpdateConversation renames a conversation. Members only.
+// UpdateConversation renames a conversation. Members only. Its
+// CONVERSATION_UPDATED change goes to the conversation's change stream,
+// the conversation to each member's onConversationUpdated.
 func (s *Service) UpdateConversation(ctx context.Context, caller confab.Identity, conversationID string, name *string) (*confab.Conversation, error) {
 	if err := s.requireMember(ctx, caller, conversationID); err != nil {
 		return nil, err
@@ -86,10 +88,16 @@ func (s *Service) UpdateConversation(ctx context.Context, caller confab.Identity
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.store.UpdateConversation(ctx, conversationID, name, s.nowUTC())
+	at := s.nowUTC()
+	c, err := s.store.UpdateConversation(ctx, conversationID, name, at)
 	if err != nil {
 		return nil, err
 	}
+	s.publish(ctx, confab.ConversationTopic(conversationID), &confab.Event{
+		Kind: confab.EventChanged, ConversationID: conversationID, Conversation: c, At: at,
+		Change: &confab.Change{ConversationID: conversationID, ChangeSeq: c.LastChangeSeq,
+			Kind: confab.ChangeConversationUpdated, At: at, UserID: caller.UserID},
+	})
 	s.publishConversation(ctx, c)
 	return c, nil
 }

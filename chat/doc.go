@@ -17,7 +17,7 @@
 //
 // Lock order: Service.membersMu and Service.dirtyMu are leaves; a stream's
 // mu is a leaf too. No lock is held while calling the Store or the Broker,
-// except that a messageStream holds its mu while pushing to its own channel
+// except that an orderedStream holds its mu while pushing to its own channel
 // (never blocking) and calling the transport's Wake/Evict hooks, which must not
 // call back into the stream.
 //

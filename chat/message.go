@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/confab-chat/confab"
 )
@@ -17,6 +18,16 @@ type SendMessageInput struct {
 	Content        string
 	MessageType    confab.MessageType // "" means TEXT
 	ClientToken    string             // optional idempotency key
+
+	// ParentMessageID makes the message a reply in that message's thread;
+	// a reply to a reply goes to the same root (threads are one level).
+	ParentMessageID string
+	// AlsoInConversation shows a reply in the conversation's timeline too
+	// (only with ParentMessageID).
+	AlsoInConversation bool
+	// Mentions are user ids of members the message mentions: duplicates
+	// are dropped, at most confab.MaxMentions remain.
+	Mentions []string
 }
 
 // MessagePage is a page of ListMessages.
@@ -28,8 +39,12 @@ type MessagePage struct {
 // SendMessage appends a message by the caller to a conversation of theirs,
 // durably, and then publishes it. A retry with the same ClientToken returns
 // the original message and publishes nothing; the same token with other
-// content is CONFLICT. Each user has a budget of SendsPerSecond (retries
-// included); over it is RATE_LIMITED with the wait.
+// content is CONFLICT. Each user has a budget of SendsPerSecond (retries,
+// edits and reactions included); over it is RATE_LIMITED with the wait.
+//
+// A reply (ParentMessageID) goes to the thread of a live message of the
+// conversation, or of its root when that message is itself a reply; the
+// root's THREAD_UPDATED change is published after the reply's.
 func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in SendMessageInput) (*confab.Message, error) {
 	if err := s.requireMember(ctx, caller, in.ConversationID); err != nil {
 		return nil, err
@@ -37,28 +52,42 @@ func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in Se
 	if err := s.validateMessage(&in); err != nil {
 		return nil, err
 	}
-	if ok, wait := s.sends.Allow(caller.UserID); !ok {
-		return nil, confab.Limited(wait, "Too many messages: at most %g per second.", s.cfg.SendsPerSecond)
+	mentions, err := s.checkMentions(ctx, in.ConversationID, in.Mentions)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.allowWrite(caller); err != nil {
+		return nil, err
+	}
+	rootID, err := s.threadRoot(ctx, in.ConversationID, in.ParentMessageID)
+	if err != nil {
+		return nil, err
 	}
 	now := s.nowUTC()
 	m := &confab.Message{
-		MessageID:      s.newID(),
-		ConversationID: in.ConversationID,
-		UserID:         caller.UserID,
-		Content:        in.Content,
-		MessageType:    in.MessageType,
-		CreatedAt:      now,
-		ClientToken:    in.ClientToken,
+		MessageID:          s.newID(),
+		ConversationID:     in.ConversationID,
+		UserID:             caller.UserID,
+		Content:            in.Content,
+		MessageType:        in.MessageType,
+		CreatedAt:          now,
+		ClientToken:        in.ClientToken,
+		Mentions:           mentions,
+		ParentMessageID:    rootID,
+		AlsoInConversation: in.AlsoInConversation,
 	}
 	created, err := s.store.AppendMessage(ctx, m)
 	if err != nil {
 		if confab.ErrorCode(err) == confab.CodeNotFound {
+			if rootID != "" { // the root was deleted since threadRoot read it
+				return nil, errMessageNotFound()
+			}
 			return nil, errConversationNotFound()
 		}
 		return nil, err
 	}
 	if !created {
-		if m.Content != in.Content || m.MessageType != in.MessageType {
+		if m.Content != in.Content || m.MessageType != in.MessageType || m.ParentMessageID != rootID {
 			return nil, confab.Errorf(confab.CodeConflict, "clientToken was already used for another message.")
 		}
 		return m, nil
@@ -66,9 +95,64 @@ func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in Se
 	s.stats.stored.Add(1)
 	s.publish(ctx, confab.ConversationTopic(m.ConversationID), &confab.Event{
 		Kind: confab.EventMessageSent, ConversationID: m.ConversationID, Message: m, At: now,
+		Change: messageChange(confab.ChangeMessageSent, m, caller.UserID, now),
 	})
+	if rootID != "" {
+		s.publishThreadUpdated(ctx, m, caller.UserID, now)
+	}
 	s.conversationChanged(m.ConversationID)
 	return m, nil
+}
+
+// messageChange is the change log entry an event carries for a change to m
+// (m.ChangeSeq is the change's).
+func messageChange(kind confab.ChangeKind, m *confab.Message, userID string, at time.Time) *confab.Change {
+	return &confab.Change{
+		ConversationID: m.ConversationID, ChangeSeq: m.ChangeSeq, Kind: kind, At: at,
+		UserID: userID, MessageID: m.MessageID, Message: m,
+	}
+}
+
+// allowWrite spends one unit of the caller's send budget: sends, edits
+// and reactions share it, since each one grows the change log every
+// member's client replays.
+func (s *Service) allowWrite(caller confab.Identity) error {
+	if ok, wait := s.sends.Allow(caller.UserID); !ok {
+		return confab.Limited(wait, "Too many messages, edits and reactions: at most %g per second.", s.cfg.SendsPerSecond)
+	}
+	return nil
+}
+
+// checkMentions validates the user ids a message mentions: each must be a
+// member of the conversation. It returns them without duplicates, in the
+// order first given; more than confab.MaxMentions is BAD_USER_INPUT.
+func (s *Service) checkMentions(ctx context.Context, conversationID string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	out := make([]string, 0, min(len(ids), confab.MaxMentions))
+	seen := make(map[string]bool, len(out))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		if len(out) == confab.MaxMentions {
+			return nil, confab.Errorf(confab.CodeInvalid, "A message may mention at most %d members.", confab.MaxMentions)
+		}
+		// requireMember answers from the membership cache the caller's
+		// own check has just filled.
+		err := s.requireMember(ctx, confab.Identity{UserID: id}, conversationID)
+		switch confab.ErrorCode(err) {
+		case "":
+		case confab.CodeNotFound:
+			return nil, confab.Errorf(confab.CodeInvalid, "mentions must name members of the conversation.")
+		default:
+			return nil, err
+		}
+		seen[id] = true
+		out = append(out, id)
+	}
+	return out, nil
 }
 
 func (s *Service) validateMessage(in *SendMessageInput) error {
@@ -80,15 +164,25 @@ func (s *Service) validateMessage(in *SendMessageInput) error {
 		return confab.Errorf(confab.CodeInvalid, "messageType is not a known type.")
 	case in.MessageType == confab.MessageSystem:
 		return confab.Errorf(confab.CodeInvalid, "Clients may not send SYSTEM messages.")
-	case strings.TrimSpace(in.Content) == "":
-		return confab.Errorf(confab.CodeInvalid, "content must not be empty.")
-	case len(in.Content) > s.cfg.MaxContentBytes:
-		return confab.Errorf(confab.CodeInvalid, "content is larger than %d bytes.", s.cfg.MaxContentBytes)
 	}
-	if err := confab.CheckText("content", in.Content, s.cfg.MaxContentBytes); err != nil {
+	if err := s.checkContent(in.Content); err != nil {
 		return err
 	}
+	if in.AlsoInConversation && in.ParentMessageID == "" {
+		return confab.Errorf(confab.CodeInvalid, "alsoInConversation needs parentMessageId.")
+	}
 	return confab.CheckText("clientToken", in.ClientToken, confab.MaxClientTokenBytes)
+}
+
+// checkContent applies the content rules that sends and edits share.
+func (s *Service) checkContent(content string) error {
+	switch {
+	case strings.TrimSpace(content) == "":
+		return confab.Errorf(confab.CodeInvalid, "content must not be empty.")
+	case len(content) > s.cfg.MaxContentBytes:
+		return confab.Errorf(confab.CodeInvalid, "content is larger than %d bytes.", s.cfg.MaxContentBytes)
+	}
+	return confab.CheckText("content", content, s.cfg.MaxContentBytes)
 }
 
 // GetMessage returns a live message of a conversation of the caller.
@@ -96,15 +190,25 @@ func (s *Service) GetMessage(ctx context.Context, caller confab.Identity, conver
 	if err := s.requireMember(ctx, caller, conversationID); err != nil {
 		return nil, err
 	}
+	return s.liveMessage(ctx, conversationID, messageID)
+}
+
+// liveMessage reads a live message of a conversation the caller has been
+// checked to be in: NOT_FOUND when it is missing or deleted.
+func (s *Service) liveMessage(ctx context.Context, conversationID, messageID string) (*confab.Message, error) {
 	if !confab.ValidID(messageID) {
-		return nil, confab.Errorf(confab.CodeNotFound, "Message not found.")
+		return nil, errMessageNotFound()
 	}
 	m, err := s.store.GetMessage(ctx, conversationID, messageID)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
-		return nil, confab.Errorf(confab.CodeNotFound, "Message not found.")
+		return nil, errMessageNotFound()
 	}
 	return m, err
 }
+
+// errMessageNotFound is the one answer for a message that is missing,
+// deleted, or in a conversation hidden from the caller.
+func errMessageNotFound() error { return confab.Errorf(confab.CodeNotFound, "Message not found.") }
 
 // ListMessages returns a page of live messages, newest first. The nextToken
 // is a seq position, so pages stay stable while messages are added.
@@ -141,7 +245,8 @@ func (s *Service) ListMessages(ctx context.Context, caller confab.Identity, conv
 }
 
 // DeleteMessage deletes a message; only its author may. Members are told
-// through onMessageDeleted and onConversationUpdated.
+// through onMessageDeleted (and the change log) and onConversationUpdated;
+// deleting a reply also publishes its root's THREAD_UPDATED change.
 func (s *Service) DeleteMessage(ctx context.Context, caller confab.Identity, conversationID, messageID string) (*confab.Message, error) {
 	m, err := s.GetMessage(ctx, caller, conversationID, messageID)
 	if err != nil {
@@ -150,16 +255,21 @@ func (s *Service) DeleteMessage(ctx context.Context, caller confab.Identity, con
 	if m.UserID != caller.UserID {
 		return nil, confab.Errorf(confab.CodeForbidden, "Only the author can delete a message.")
 	}
-	m, c, err := s.store.DeleteMessage(ctx, conversationID, messageID, s.nowUTC())
+	now := s.nowUTC()
+	m, c, err := s.store.DeleteMessage(ctx, conversationID, messageID, now)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
-		return nil, confab.Errorf(confab.CodeNotFound, "Message not found.")
+		return nil, errMessageNotFound()
 	}
 	if err != nil {
 		return nil, err
 	}
 	s.publish(ctx, confab.ConversationTopic(conversationID), &confab.Event{
-		Kind: confab.EventMessageDeleted, ConversationID: conversationID, Message: m, At: s.nowUTC(),
+		Kind: confab.EventMessageDeleted, ConversationID: conversationID, Message: m, At: now,
+		Change: messageChange(confab.ChangeMessageDeleted, tombstone(m), caller.UserID, now),
 	})
+	if m.ParentMessageID != "" {
+		s.publishThreadUpdated(ctx, m, caller.UserID, now)
+	}
 	s.publishConversation(ctx, c)
 	return m, nil
 }
@@ -184,4 +294,12 @@ func (s *Service) SearchMessages(ctx context.Context, caller confab.Identity, co
 		}
 	}
 	return s.store.SearchMessages(ctx, conversationID, term, n)
+}
+
+// tombstone is how a deleted message appears in the change log: no
+// content and no mentions, deleted at its UpdatedAt.
+func tombstone(m *confab.Message) *confab.Message {
+	t := *m
+	t.Content, t.Mentions, t.Deleted = "", nil, true
+	return &t
 }

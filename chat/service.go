@@ -45,9 +45,10 @@ type Config struct {
 	// messages cause: at most one store read and one event per conversation
 	// per delay. Default 100 ms: conversation lists lag by at most that.
 	SummaryDelay time.Duration
-	// SendsPerSecond bounds each user's sendMessage calls (a token bucket
-	// per user holding SendBurst); over it is RATE_LIMITED with a retry
-	// hint. Default DefaultSendsPerSecond; negative means unlimited (load
+	// SendsPerSecond bounds each user's sendMessage, editMessage,
+	// addReaction and removeReaction calls together (a token bucket per
+	// user holding SendBurst: each grows the change log); over it is
+	// RATE_LIMITED with a retry hint. Default DefaultSendsPerSecond; negative means unlimited (load
 	// tests).
 	SendsPerSecond float64
 	// SendBurst is how many sends a user may make at once. Default twice
@@ -59,6 +60,13 @@ type Config struct {
 	// with a retry hint. Default DefaultConversationsPerMinute; negative
 	// means unlimited (load tests).
 	ConversationsPerMinute int
+	// EditWindow is how long after sending its author may edit a message;
+	// later edits are FORBIDDEN. Zero (the default) means no limit.
+	EditWindow time.Duration
+	// MaxReactionKeys is the number of distinct reaction keys one message
+	// may carry; a reaction with a further key is RATE_LIMITED (a limit,
+	// not an error of the input). Default confab.DefaultMaxReactionKeys.
+	MaxReactionKeys int
 	// ShowEmails says who sees a user's email besides the user: ShowEmailsSelf
 	// (the default: nobody else; they see confab.HiddenEmail) or
 	// ShowEmailsMembers (users who share a conversation with them).
@@ -149,6 +157,9 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 	}
 	if cfg.ConversationsPerMinute == 0 {
 		cfg.ConversationsPerMinute = DefaultConversationsPerMinute
+	}
+	if cfg.MaxReactionKeys <= 0 {
+		cfg.MaxReactionKeys = confab.DefaultMaxReactionKeys
 	}
 	if cfg.ShowEmails == "" {
 		cfg.ShowEmails = ShowEmailsSelf

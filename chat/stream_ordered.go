@@ -9,32 +9,72 @@ import (
 	"github.com/confab-chat/confab"
 )
 
-// messageStream delivers one conversation's messages in seq order with no
-// gaps and no duplicates. Broker events may arrive out of order (concurrent
-// senders publish independently; other nodes relay through NATS): an early
-// event waits in pending, and a gap not filled within GapWait is read from
-// the store. Seqs that retention purged never arrive: the store reads tell
-// them apart from late ones, and the stream jumps over them (see jump).
+// order is one of a conversation's numbered logs that an orderedStream
+// follows: its messages by seq (onMessageSent) or its changes by
+// changeSeq (onConversationChanged). Both logs are appended in order (a
+// conversation's writes are serialised), numbered without gaps except
+// where retention purged entries, and read back by position; only these
+// functions tell them apart.
+type order[T any] struct {
+	name string // the log ("messages", "changes"), for logs and the store feed's key
+
+	seq       func(T) int64                    // the item's position in the log
+	hidden    func(T) bool                     // consumed but not delivered (nil: none is)
+	fromEvent func(*confab.Event) (T, bool)    // the item an event carries, if any
+	last      func(*confab.Conversation) int64 // the log's last position
+	sentAt    func(T) time.Time                // for the lag observer (nil: lag not observed)
+	// read returns up to limit items after a position, oldest first.
+	read func(ctx context.Context, st confab.Store, conversationID string, after int64, limit int) ([]T, error)
+
+	beyond string // BAD_USER_INPUT for a resume past the last position (%d)
+	tooFar string // BAD_USER_INPUT for a resume further behind than MaxResume (%d)
+}
+
+// messages is the order of onMessageSent: seqs, deleted messages consumed
+// without being delivered.
+var messages = &order[*confab.Message]{
+	name:   "messages",
+	seq:    func(m *confab.Message) int64 { return m.Seq },
+	hidden: func(m *confab.Message) bool { return m.Deleted },
+	fromEvent: func(ev *confab.Event) (*confab.Message, bool) {
+		return ev.Message, ev.Kind == confab.EventMessageSent && ev.Message != nil
+	},
+	read: func(ctx context.Context, st confab.Store, conversationID string, after int64, limit int) ([]*confab.Message, error) {
+		return st.ListMessagesAfter(ctx, conversationID, after, limit)
+	},
+	last:   func(c *confab.Conversation) int64 { return c.LastSeq },
+	sentAt: func(m *confab.Message) time.Time { return m.CreatedAt },
+	beyond: "afterSeq is beyond the newest message (seq %d).",
+	tooFar: "More than %d messages were sent after afterSeq; page with listMessages, then subscribe with a newer afterSeq.",
+}
+
+// orderedStream delivers one conversation's log (see order) in order with
+// no gaps and no duplicates. Broker events may arrive out of order
+// (concurrent writers publish independently; other nodes relay through
+// NATS): an early event waits in pending, and a gap not filled within
+// GapWait is read from the store. Positions that retention purged never
+// arrive: the store reads tell them apart from late ones, and the stream
+// jumps over them (see jump). Below, "seq" is the log's position (a
+// message's Seq or a change's ChangeSeq).
 //
 // The store is also where a stream catches up when events outrun it: more
 // early events than pending holds are dropped (they are in the store) and
 // the stream falls behind, as it does when a resume has more to replay than
 // one read; the gap fill then pages from the store, as fast as the
-// subscriber takes messages, until a read comes back short. While the
-// broker is down the store feeds every live stream (stream_outage.go). So
-// neither a broker outage nor a burst of out-of-order events evicts a
-// subscriber; only a full channel (a slow subscriber) does.
+// subscriber takes items, until a read comes back short. While the broker
+// is down the store feeds every live stream (stream_outage.go). So neither
+// a broker outage nor a burst of out-of-order events evicts a subscriber;
+// only a full channel (a slow subscriber) does.
 //
 // States (all fields under mu):
 //
 //	starting  subscribed to the conversation's topic, start position not yet
 //	          read (ready false, out nil): every event is held in pending.
 //	          Overflow (more than StreamQueue held) closes it without telling
-//	          the transport, and OnMessageSent refuses the subscription
-//	          (RATE_LIMITED, retry): one subscription fails, not the
-//	          connection.
+//	          the transport, and the subscription is refused (RATE_LIMITED,
+//	          retry): one subscription fails, not the connection.
 //	live      ready, out made with room for the backlog and StreamQueue more,
-//	          registered with the storeFeed: messages go out in seq order;
+//	          registered with the storeFeed: items go out in seq order;
 //	          an early one waits in pending while a gap fill is scheduled.
 //	          Overflow of pending drops the event and falls behind;
 //	          overflow of out evicts (StreamHooks.Evict, then closed).
@@ -43,28 +83,29 @@ import (
 //	          or inert, and, if it was live, out closed and Wake(nil) sent.
 //
 // Invariants, whenever mu is free:
-//   - every seq below next was delivered, skipped as deleted, or shown
+//   - every seq below next was delivered, skipped as hidden, or shown
 //     gone by a store read (jump); none is delivered twice, and what is
 //     delivered goes out in increasing seq order;
 //   - once live, pending holds only seqs above next, at most StreamQueue
 //     of them, and is non-empty, or behind set, only while a gap fill is
 //     scheduled (gapTimer armed, or fillGap running);
-//   - behind is set while messages after next may exist that are neither
+//   - behind is set while items after next may exist that are neither
 //     pending nor on their way as events: a fill reads them;
-//   - seqs from liveFrom on were sent after the stream started: only their
-//     lag is observed;
+//   - seqs from liveFrom on were written after the stream started: only
+//     their lag is observed;
 //   - nothing is held or sent once closed.
-type messageStream struct {
-	stream[*confab.Message]
+type orderedStream[T any] struct {
+	stream[T]
 	svc            *Service
+	ord            *order[T]
 	conversationID string
 
-	liveFrom int64                     // guarded by mu: seqs from here on were sent after the stream started (their lag is observed)
-	next     int64                     // guarded by mu: seq to deliver next
-	ready    bool                      // guarded by mu: start position known; events flow
-	pending  map[int64]*confab.Message // guarded by mu: arrived ahead of next
-	behind   bool                      // guarded by mu: the store holds messages to deliver that no event brings
-	gapTimer *time.Timer               // guarded by mu: armed while a gap is open or the stream is behind
+	liveFrom int64       // guarded by mu: seqs from here on were written after the stream started (their lag is observed)
+	next     int64       // guarded by mu: seq to deliver next
+	ready    bool        // guarded by mu: start position known; events flow
+	pending  map[int64]T // guarded by mu: arrived ahead of next
+	behind   bool        // guarded by mu: the store holds items to deliver that no event brings
+	gapTimer *time.Timer // guarded by mu: armed while a gap is open or the stream is behind
 }
 
 // OnMessageSent streams the messages of a conversation of the caller in seq
@@ -79,7 +120,14 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	if afterSeq != nil && *afterSeq < 0 {
 		return nil, confab.Errorf(confab.CodeInvalid, "afterSeq must not be negative.")
 	}
-	ms := &messageStream{svc: s, conversationID: conversationID, pending: make(map[int64]*confab.Message)}
+	return subscribeOrdered(ctx, s, messages, conversationID, afterSeq)
+}
+
+// subscribeOrdered starts a stream of ord in a conversation whose
+// membership the caller checked, from after (nil: live only; at most
+// MaxResume behind).
+func subscribeOrdered[T any](ctx context.Context, s *Service, ord *order[T], conversationID string, after *int64) (<-chan T, error) {
+	ms := &orderedStream[T]{svc: s, ord: ord, conversationID: conversationID, pending: make(map[int64]T)}
 	ms.hooks = confab.StreamHooksFrom(ctx)
 	ms.stats = &s.stats
 
@@ -96,7 +144,7 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	ms.sub = sub
 	ms.mu.Unlock()
 
-	backlog, complete, next, lastSeq, err := s.resumePoint(ctx, conversationID, afterSeq)
+	backlog, complete, next, lastSeq, err := resumePoint(ctx, s, ord, conversationID, after)
 	if err != nil {
 		sub.Unsubscribe()
 		return nil, err
@@ -107,18 +155,18 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 		sub.Unsubscribe()
 		return nil, errBusy()
 	}
-	ms.out = make(chan *confab.Message, len(backlog)+s.cfg.StreamQueue)
+	ms.out = make(chan T, len(backlog)+s.cfg.StreamQueue)
 	ms.next = next
 	ms.liveFrom = lastSeq + 1
 	ms.ready = true
 	early := ms.pending
-	ms.pending = make(map[int64]*confab.Message)
+	ms.pending = make(map[int64]T)
 	for _, m := range backlog {
-		ms.jump(m.Seq) // over seqs purged since afterSeq
+		ms.jump(ord.seq(m)) // over seqs purged since after
 		ms.accept(m)
 	}
 	if complete {
-		ms.jump(lastSeq + 1) // every seq up to LastSeq that the backlog lacks was purged
+		ms.jump(lastSeq + 1) // every seq up to the last one that the backlog lacks was purged
 	} else {
 		ms.fallBehind() // the rest is paged in by gap fills
 	}
@@ -143,34 +191,45 @@ func errBusy() error {
 	return confab.Limited(busyRetry, "The conversation is too busy to subscribe right now.")
 }
 
-// resumePoint returns the first page of messages to replay (at most
-// StreamQueue), whether it is complete, the seq that follows afterSeq, and
-// the conversation's LastSeq read before the page: a complete page holds
-// every message up to it that still exists.
-func (s *Service) resumePoint(ctx context.Context, conversationID string, afterSeq *int64) (backlog []*confab.Message, complete bool, next, lastSeq int64, err error) {
+// resumePoint returns the first page of items to replay (at most
+// StreamQueue), whether it is complete, the seq that follows after, and
+// the conversation's last seq read before the page: a complete page holds
+// every item up to it that still exists.
+func resumePoint[T any](ctx context.Context, s *Service, ord *order[T], conversationID string, after *int64) (backlog []T, complete bool, next, lastSeq int64, err error) {
 	c, err := s.store.GetConversation(ctx, conversationID)
 	if err != nil {
 		return nil, false, 0, 0, err
 	}
-	if afterSeq == nil {
-		return nil, true, c.LastSeq + 1, c.LastSeq, nil
+	last := ord.last(c)
+	if after == nil {
+		return nil, true, last + 1, last, nil
 	}
-	if *afterSeq > c.LastSeq {
-		return nil, false, 0, 0, confab.Errorf(confab.CodeInvalid, "afterSeq is beyond the newest message (seq %d).", c.LastSeq)
-	}
-	if c.LastSeq-*afterSeq > int64(s.cfg.MaxResume) {
-		return nil, false, 0, 0, confab.Errorf(confab.CodeInvalid, "More than %d messages were sent after afterSeq; page with listMessages, then subscribe with a newer afterSeq.", s.cfg.MaxResume)
+	if err := checkResume(s, ord, *after, last); err != nil {
+		return nil, false, 0, 0, err
 	}
 	page := min(s.cfg.MaxResume, s.cfg.StreamQueue)
-	backlog, err = s.store.ListMessagesAfter(ctx, conversationID, *afterSeq, page)
+	backlog, err = ord.read(ctx, s.store, conversationID, *after, page)
 	if err != nil {
 		return nil, false, 0, 0, err
 	}
-	return backlog, len(backlog) < page, *afterSeq + 1, c.LastSeq, nil
+	return backlog, len(backlog) < page, *after + 1, last, nil
 }
 
-func (ms *messageStream) onEvent(ev *confab.Event) {
-	if ev.Kind != confab.EventMessageSent || ev.Message == nil {
+// checkResume refuses a resume position (not negative) beyond the log's last one, or
+// further behind it than MaxResume.
+func checkResume[T any](s *Service, ord *order[T], after, last int64) error {
+	if after > last {
+		return confab.Errorf(confab.CodeInvalid, ord.beyond, last)
+	}
+	if last-after > int64(s.cfg.MaxResume) {
+		return confab.Errorf(confab.CodeInvalid, ord.tooFar, s.cfg.MaxResume)
+	}
+	return nil
+}
+
+func (ms *orderedStream[T]) onEvent(ev *confab.Event) {
+	m, ok := ms.ord.fromEvent(ev)
+	if !ok {
 		return
 	}
 	ms.mu.Lock()
@@ -179,18 +238,19 @@ func (ms *messageStream) onEvent(ev *confab.Event) {
 		return
 	}
 	if !ms.ready {
-		ms.hold(ev.Message)
+		ms.hold(m)
 		return
 	}
-	ms.accept(ev.Message)
+	ms.accept(m)
 }
 
 // accept places m in order. Callers hold mu.
-func (ms *messageStream) accept(m *confab.Message) {
+func (ms *orderedStream[T]) accept(m T) {
+	seq := ms.ord.seq(m)
 	switch {
-	case ms.closed || m.Seq < ms.next:
+	case ms.closed || seq < ms.next:
 		return // already delivered
-	case m.Seq > ms.next:
+	case seq > ms.next:
 		ms.hold(m)
 		ms.armGapTimer()
 		return
@@ -199,10 +259,10 @@ func (ms *messageStream) accept(m *confab.Message) {
 	ms.drain()
 }
 
-// drain delivers the held messages that follow on from next, and stops the
+// drain delivers the held items that follow on from next, and stops the
 // gap timer once nothing is held and the stream is not behind. Callers hold
 // mu.
-func (ms *messageStream) drain() {
+func (ms *orderedStream[T]) drain() {
 	for !ms.closed {
 		p, ok := ms.pending[ms.next]
 		if !ok {
@@ -227,7 +287,7 @@ func (ms *messageStream) drain() {
 // below a seq that read returned, below the LastSeq read before it, or
 // below a held one (committed before it was published) when the read began
 // after holding it and came back complete.
-func (ms *messageStream) jump(seq int64) {
+func (ms *orderedStream[T]) jump(seq int64) {
 	if ms.closed || seq <= ms.next {
 		return
 	}
@@ -244,9 +304,9 @@ func (ms *messageStream) jump(seq int64) {
 // which is in the store, and falls behind; a stream still starting has no
 // position to read from yet, so it closes, which refuses the subscription
 // (see evict). Nothing is held once closed. Callers hold mu.
-func (ms *messageStream) hold(m *confab.Message) {
+func (ms *orderedStream[T]) hold(m T) {
 	if len(ms.pending) < ms.svc.cfg.StreamQueue {
-		ms.pending[m.Seq] = m
+		ms.pending[ms.ord.seq(m)] = m
 		return
 	}
 	if !ms.ready {
@@ -257,41 +317,43 @@ func (ms *messageStream) hold(m *confab.Message) {
 	ms.fallBehind()
 }
 
-// fallBehind notes that the store holds messages to deliver that no event
+// fallBehind notes that the store holds items to deliver that no event
 // will bring, and schedules a fill to read them. Callers hold mu.
-func (ms *messageStream) fallBehind() {
+func (ms *orderedStream[T]) fallBehind() {
 	ms.behind = true
 	ms.armGapTimer()
 }
 
-// emit delivers the message at ms.next (deleted ones are skipped but their
+// emit delivers the item at ms.next (hidden ones are skipped but their
 // seq is consumed). Callers hold mu.
-func (ms *messageStream) emit(m *confab.Message) {
-	ms.next = m.Seq + 1
-	if !m.Deleted {
-		if observe := ms.svc.observeLag; observe != nil && m.Seq >= ms.liveFrom {
-			observe(ms.svc.now().Sub(m.CreatedAt))
-		}
-		ms.push(m)
+func (ms *orderedStream[T]) emit(m T) {
+	seq := ms.ord.seq(m)
+	ms.next = seq + 1
+	if ms.ord.hidden != nil && ms.ord.hidden(m) {
+		return
 	}
+	if observe := ms.svc.observeLag; observe != nil && ms.ord.sentAt != nil && seq >= ms.liveFrom {
+		observe(ms.svc.now().Sub(ms.ord.sentAt(m)))
+	}
+	ms.push(m)
 }
 
 // gapFillTimeout bounds one store read that fills a gap; on failure the
 // timer is re-armed.
 const gapFillTimeout = 5 * time.Second
 
-func (ms *messageStream) armGapTimer() {
+func (ms *orderedStream[T]) armGapTimer() {
 	if ms.gapTimer == nil {
 		ms.gapTimer = time.AfterFunc(ms.svc.cfg.GapWait, ms.fillGap)
 	}
 }
 
-// fillGap reads the messages missing before the held ones, or the next
+// fillGap reads the items missing before the held ones, or the next
 // page of a stream that is behind, from the store, and jumps over the seqs
 // the read shows were purged (see jump). It reads no more than the
 // subscriber's channel has room for besides what is held, so a page never
-// evicts a subscriber that takes its messages.
-func (ms *messageStream) fillGap() {
+// evicts a subscriber that takes its items.
+func (ms *orderedStream[T]) fillGap() {
 	ms.mu.Lock()
 	ms.gapTimer = nil
 	if ms.closed || (len(ms.pending) == 0 && !ms.behind) {
@@ -320,12 +382,12 @@ func (ms *messageStream) fillGap() {
 	ms.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), gapFillTimeout)
-	msgs, err := ms.svc.store.ListMessagesAfter(ctx, ms.conversationID, after, limit)
+	msgs, err := ms.ord.read(ctx, ms.svc.store, ms.conversationID, after, limit)
 	cancel()
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	if err != nil {
-		ms.svc.logger.Warn("gap fill failed", "conversation_id", ms.conversationID, "err", err)
+		ms.svc.logger.Warn("gap fill failed", "log", ms.ord.name, "conversation_id", ms.conversationID, "err", err)
 	}
 	complete := err == nil && len(msgs) < limit
 	if !complete && wasBehind {
@@ -344,7 +406,7 @@ func (ms *messageStream) fillGap() {
 	}
 }
 
-func (ms *messageStream) stop() {
+func (ms *orderedStream[T]) stop() {
 	ms.mu.Lock()
 	if ms.gapTimer != nil {
 		ms.gapTimer.Stop()

@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/confab-chat/confab"
 )
 
 // outagePoll is how often, while the broker is down, each conversation
@@ -19,14 +17,14 @@ type connectionWatcher interface {
 	WatchConnection(func(up bool))
 }
 
-// storeFeed feeds this node's live message streams from the store while
-// the broker is down, so a broker outage looks to subscribers like a
-// slower broker, not like a reason to reconnect: every outagePoll it reads
-// each conversation that has live streams, once for all of them, from the
-// lowest position among them, and hands the messages to each stream as a
-// gap fill would. After the broker is back it reads once more, since the
-// events of messages committed between the last read and the broker's
-// return are lost.
+// storeFeed feeds this node's live ordered streams (messages and changes)
+// from the store while the broker is down, so a broker outage looks to
+// subscribers like a slower broker, not like a reason to reconnect: every
+// outagePoll it reads each log (a conversation's messages or changes) that
+// has live streams, once for all of them, from the lowest position among
+// them, and hands the items to each stream as a gap fill would. After the
+// broker is back it reads once more, since the events of writes committed
+// between the last read and the broker's return are lost.
 //
 // Locks: storeFeed.mu is a leaf. A stream registers and unregisters
 // without holding its own mu, and the feed takes a stream's mu only with
@@ -35,42 +33,59 @@ type storeFeed struct {
 	svc *Service
 
 	mu      sync.Mutex
-	streams map[string]map[*messageStream]struct{} // guarded by mu: live streams by conversation
-	down    bool                                   // guarded by mu: the broker is down
-	again   bool                                   // guarded by mu: the broker's status changed since the running read began
-	polling bool                                   // guarded by mu: a read is scheduled or running
+	streams map[feedKey]map[feeder]struct{} // guarded by mu: live streams by log
+	down    bool                            // guarded by mu: the broker is down
+	again   bool                            // guarded by mu: the broker's status changed since the running read began
+	polling bool                            // guarded by mu: a read is scheduled or running
+}
+
+// feedKey names one log of one conversation: the streams that share it
+// are fed by one read.
+type feedKey struct{ conversationID, log string }
+
+// feeder is a live ordered stream as the feed sees it (orderedStream).
+type feeder interface {
+	// key is the log the stream follows.
+	key() feedKey
+	// position is the seq the stream delivered last; false once closed.
+	position() (int64, bool)
+	// readAfter reads the log after a position and returns what hands the
+	// items read to a stream of the same key.
+	readAfter(ctx context.Context, after int64, limit int) (func(feeder), error)
 }
 
 // watchBroker starts feeding streams from the store during the broker's
 // outages, if the broker tells of them.
 func (s *Service) watchBroker() {
 	s.feed.svc = s
-	s.feed.streams = make(map[string]map[*messageStream]struct{})
+	s.feed.streams = make(map[feedKey]map[feeder]struct{})
 	if w, ok := s.broker.(connectionWatcher); ok {
 		w.WatchConnection(s.feed.setUp)
 	}
 }
 
 // add registers a live stream.
-func (f *storeFeed) add(ms *messageStream) {
+func (f *storeFeed) add(ms feeder) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	set := f.streams[ms.conversationID]
+	k := ms.key()
+	set := f.streams[k]
 	if set == nil {
-		set = make(map[*messageStream]struct{})
-		f.streams[ms.conversationID] = set
+		set = make(map[feeder]struct{})
+		f.streams[k] = set
 	}
 	set[ms] = struct{}{}
 }
 
 // remove unregisters a stream.
-func (f *storeFeed) remove(ms *messageStream) {
+func (f *storeFeed) remove(ms feeder) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	set := f.streams[ms.conversationID]
+	k := ms.key()
+	set := f.streams[k]
 	delete(set, ms)
 	if len(set) == 0 {
-		delete(f.streams, ms.conversationID)
+		delete(f.streams, k)
 	}
 }
 
@@ -98,21 +113,21 @@ func (f *storeFeed) brokerDown() bool {
 	return f.down
 }
 
-// poll reads every conversation with live streams once, then schedules the
+// poll reads every log with live streams once, then schedules the
 // next read while the broker is down (or changed status meanwhile).
 func (f *storeFeed) poll() {
 	f.mu.Lock()
 	f.again = false
-	convs := make(map[string][]*messageStream, len(f.streams))
-	for id, set := range f.streams {
+	logs := make(map[feedKey][]feeder, len(f.streams))
+	for k, set := range f.streams {
 		for ms := range set {
-			convs[id] = append(convs[id], ms)
+			logs[k] = append(logs[k], ms)
 		}
 	}
 	f.mu.Unlock()
 
-	for id, streams := range convs {
-		f.read(id, streams)
+	for k, streams := range logs {
+		f.read(k, streams)
 	}
 
 	f.mu.Lock()
@@ -127,49 +142,67 @@ func (f *storeFeed) poll() {
 	}
 }
 
-// read gives the streams of one conversation what the store holds after
-// the lowest of their positions.
-func (f *storeFeed) read(conversationID string, streams []*messageStream) {
+// read gives the streams of one log what the store holds after the lowest
+// of their positions.
+func (f *storeFeed) read(k feedKey, streams []feeder) {
 	after := int64(-1)
 	for _, ms := range streams {
-		ms.mu.Lock()
-		if !ms.closed && (after < 0 || ms.next-1 < after) {
-			after = ms.next - 1
+		if p, ok := ms.position(); ok && (after < 0 || p < after) {
+			after = p
 		}
-		ms.mu.Unlock()
 	}
 	if after < 0 {
 		return // all closed
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), gapFillTimeout)
-	msgs, err := f.svc.store.ListMessagesAfter(ctx, conversationID, after, f.svc.cfg.StreamQueue)
+	deliver, err := streams[0].readAfter(ctx, after, f.svc.cfg.StreamQueue)
 	cancel()
 	if err != nil {
-		f.svc.logger.Warn("store read during a broker outage failed", "conversation_id", conversationID, "err", err)
+		f.svc.logger.Warn("store read during a broker outage failed", "log", k.log, "conversation_id", k.conversationID, "err", err)
 		return
 	}
 	for _, ms := range streams {
-		ms.mu.Lock()
-		ms.take(msgs)
-		ms.mu.Unlock()
+		deliver(ms)
 	}
 }
 
-// take places messages read from the store, in seq order, by a read that
+func (ms *orderedStream[T]) key() feedKey { return feedKey{ms.conversationID, ms.ord.name} }
+
+func (ms *orderedStream[T]) position() (int64, bool) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return ms.next - 1, !ms.closed
+}
+
+func (ms *orderedStream[T]) readAfter(ctx context.Context, after int64, limit int) (func(feeder), error) {
+	items, err := ms.ord.read(ctx, ms.svc.store, ms.conversationID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return func(f feeder) {
+		o := f.(*orderedStream[T]) // the same key: the same order
+		o.mu.Lock()
+		o.take(items)
+		o.mu.Unlock()
+	}, nil
+}
+
+// take places items read from the store, in seq order, by a read that
 // began at or below next-1, so a seq it skipped is gone (see jump). It
 // stops when the subscriber's channel is full and leaves the rest to a
 // gap fill (behind), rather than evicting a subscriber that the store
 // outpaced. Callers hold mu.
-func (ms *messageStream) take(msgs []*confab.Message) {
-	for _, m := range msgs {
+func (ms *orderedStream[T]) take(items []T) {
+	for _, m := range items {
 		if ms.closed {
 			return
 		}
-		if m.Seq >= ms.next && len(ms.out) == cap(ms.out) {
+		seq := ms.ord.seq(m)
+		if seq >= ms.next && len(ms.out) == cap(ms.out) {
 			ms.fallBehind()
 			return
 		}
-		ms.jump(m.Seq)
+		ms.jump(seq)
 		ms.accept(m)
 	}
 }

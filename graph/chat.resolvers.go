@@ -19,7 +19,11 @@ func (r *messageResolver) Author(ctx context.Context, obj *confab.Message) (*con
 }
 
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*confab.Message, error) {
-	in := chat.SendMessageInput{ConversationID: input.ConversationID, Content: input.Content, ClientToken: deref(input.ClientToken)}
+	in := chat.SendMessageInput{
+		ConversationID: input.ConversationID, Content: input.Content, ClientToken: deref(input.ClientToken),
+		ParentMessageID: deref(input.ParentMessageID), AlsoInConversation: input.AlsoInConversation != nil && *input.AlsoInConversation,
+		Mentions: input.Mentions,
+	}
 	if input.MessageType != nil {
 		in.MessageType = *input.MessageType
 	}
@@ -63,7 +67,7 @@ func (r *queryResolver) ListMessages(ctx context.Context, conversationID string,
 	if err != nil {
 		return nil, err
 	}
-	primeAuthors(ctx, r.Chat, page.Items)
+	primePage(ctx, r.Chat, page.Items)
 	return &model.MessageConnection{Items: page.Items, NextToken: page.NextToken}, nil
 }
 
@@ -77,7 +81,7 @@ func (r *queryResolver) ListConversations(ctx context.Context, userID string, li
 
 func (r *queryResolver) SearchMessages(ctx context.Context, conversationID string, searchTerm string, limit *int) ([]*confab.Message, error) {
 	items, err := r.Chat.SearchMessages(ctx, caller(ctx), conversationID, searchTerm, limit)
-	primeAuthors(ctx, r.Chat, items)
+	primePage(ctx, r.Chat, items)
 	return items, err
 }
 

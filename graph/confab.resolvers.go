@@ -24,12 +24,12 @@ func (r *conversationResolver) UnreadMentions(ctx context.Context, obj *confab.C
 	panic(fmt.Errorf("not implemented: UnreadMentions - unreadMentions"))
 }
 
-func (r *conversationResolver) ReadBy(ctx context.Context, obj *confab.Conversation) ([]*model.ReadMark, error) {
+func (r *conversationResolver) ReadBy(ctx context.Context, obj *confab.Conversation) ([]*confab.ReadMark, error) {
 	panic(fmt.Errorf("not implemented: ReadBy - readBy"))
 }
 
 func (r *conversationChangeResolver) Message(ctx context.Context, obj *confab.Change) (*confab.Message, error) {
-	panic(fmt.Errorf("not implemented: Message - message"))
+	return obj.Message, nil // a tombstone when deleted: the chat service blanks it
 }
 
 func (r *conversationChangeResolver) Reaction(ctx context.Context, obj *confab.Change) (*model.ReactionChange, error) {
@@ -40,7 +40,12 @@ func (r *conversationChangeResolver) Reaction(ctx context.Context, obj *confab.C
 }
 
 func (r *conversationChangeResolver) Conversation(ctx context.Context, obj *confab.Change) (*confab.Conversation, error) {
-	panic(fmt.Errorf("not implemented: Conversation - conversation"))
+	if obj.Kind != confab.ChangeConversationUpdated {
+		return nil, nil
+	}
+	// The conversation as it is now (a Change carries none): renames are
+	// rare, and a newer state is what the client keeps anyway.
+	return r.Chat.GetConversation(ctx, caller(ctx), obj.ConversationID)
 }
 
 func (r *messageResolver) DeletedAt(ctx context.Context, obj *confab.Message) (*time.Time, error) {
@@ -51,11 +56,14 @@ func (r *messageResolver) DeletedAt(ctx context.Context, obj *confab.Message) (*
 }
 
 func (r *messageResolver) Edits(ctx context.Context, obj *confab.Message, limit *int) ([]*confab.MessageEdit, error) {
-	panic(fmt.Errorf("not implemented: Edits - edits"))
+	return r.Chat.MessageEdits(ctx, caller(ctx), obj, limit)
 }
 
 func (r *messageResolver) Reactions(ctx context.Context, obj *confab.Message) ([]*confab.ReactionCount, error) {
-	panic(fmt.Errorf("not implemented: Reactions - reactions"))
+	if callerIndependent(ctx) {
+		return []*confab.ReactionCount{}, nil
+	}
+	return reactionsOf(ctx, r.Chat, obj)
 }
 
 func (r *messageResolver) ParentMessageID(ctx context.Context, obj *confab.Message) (*string, error) {
@@ -77,7 +85,10 @@ func (r *messageResolver) ReplyUserIds(ctx context.Context, obj *confab.Message,
 }
 
 func (r *messageResolver) UnreadReplies(ctx context.Context, obj *confab.Message) (int, error) {
-	panic(fmt.Errorf("not implemented: UnreadReplies - unreadReplies"))
+	if callerIndependent(ctx) {
+		return 0, nil
+	}
+	return unreadRepliesOf(ctx, r.Chat, obj)
 }
 
 func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversationID string, seq int) (*confab.Conversation, error) {
@@ -85,19 +96,19 @@ func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversatio
 }
 
 func (r *mutationResolver) EditMessage(ctx context.Context, conversationID string, messageID string, content string) (*confab.Message, error) {
-	panic(fmt.Errorf("not implemented: EditMessage - editMessage"))
+	return r.Chat.EditMessage(ctx, caller(ctx), conversationID, messageID, content)
 }
 
 func (r *mutationResolver) AddReaction(ctx context.Context, conversationID string, messageID string, key string) (*confab.Message, error) {
-	panic(fmt.Errorf("not implemented: AddReaction - addReaction"))
+	return r.Chat.AddReaction(ctx, caller(ctx), conversationID, messageID, key)
 }
 
 func (r *mutationResolver) RemoveReaction(ctx context.Context, conversationID string, messageID string, key string) (*confab.Message, error) {
-	panic(fmt.Errorf("not implemented: RemoveReaction - removeReaction"))
+	return r.Chat.RemoveReaction(ctx, caller(ctx), conversationID, messageID, key)
 }
 
 func (r *mutationResolver) MarkThreadRead(ctx context.Context, conversationID string, parentMessageID string, seq int) (*confab.Message, error) {
-	panic(fmt.Errorf("not implemented: MarkThreadRead - markThreadRead"))
+	return r.Chat.MarkThreadRead(ctx, caller(ctx), conversationID, parentMessageID, int64(seq))
 }
 
 func (r *mutationResolver) SetTyping(ctx context.Context, conversationID string, typing bool) (bool, error) {
@@ -117,11 +128,27 @@ func (r *queryResolver) FindUser(ctx context.Context, usernameOrEmail string) (*
 }
 
 func (r *queryResolver) SyncConversation(ctx context.Context, conversationID string, afterChange int, limit *int) (*model.ConversationChanges, error) {
-	panic(fmt.Errorf("not implemented: SyncConversation - syncConversation"))
+	page, err := r.Chat.SyncConversation(ctx, caller(ctx), conversationID, int64(afterChange), limit)
+	if err != nil {
+		return nil, err
+	}
+	msgs := make([]*confab.Message, 0, len(page.Changes))
+	for _, c := range page.Changes {
+		if c.Message != nil {
+			msgs = append(msgs, c.Message)
+		}
+	}
+	primePage(ctx, r.Chat, msgs)
+	return &model.ConversationChanges{Changes: page.Changes, HasMore: page.HasMore, LastChangeSeq: int(page.LastChangeSeq)}, nil
 }
 
 func (r *queryResolver) ListThread(ctx context.Context, conversationID string, parentMessageID string, limit *int, nextToken *string, newestFirst *bool) (*model.MessageConnection, error) {
-	panic(fmt.Errorf("not implemented: ListThread - listThread"))
+	page, err := r.Chat.ListThread(ctx, caller(ctx), conversationID, parentMessageID, limit, nextToken, newestFirst != nil && *newestFirst)
+	if err != nil {
+		return nil, err
+	}
+	primePage(ctx, r.Chat, page.Items)
+	return &model.MessageConnection{Items: page.Items, NextToken: page.NextToken}, nil
 }
 
 func (r *queryResolver) SearchAllMessages(ctx context.Context, searchTerm string, limit *int, nextToken *string) (*model.MessageHitConnection, error) {
@@ -129,7 +156,21 @@ func (r *queryResolver) SearchAllMessages(ctx context.Context, searchTerm string
 }
 
 func (r *reactionCountResolver) UserIds(ctx context.Context, obj *confab.ReactionCount, limit *int) ([]string, error) {
-	panic(fmt.Errorf("not implemented: UserIds - userIds"))
+	n := confab.DefaultReactionUsers
+	if limit != nil {
+		if *limit < 1 || *limit > confab.MaxPageLimit {
+			return nil, confab.Errorf(confab.CodeInvalid, "limit must be between 1 and %d.", confab.MaxPageLimit)
+		}
+		n = *limit
+	}
+	return obj.UserIDs[:min(n, len(obj.UserIDs))], nil
+}
+
+func (r *readMarkResolver) At(ctx context.Context, obj *confab.ReadMark) (*time.Time, error) {
+	if obj.At.IsZero() {
+		return nil, nil
+	}
+	return &obj.At, nil
 }
 
 func (r *subscriptionResolver) OnMessageDeleted(ctx context.Context, conversationID string) (<-chan *confab.Message, error) {
@@ -137,14 +178,19 @@ func (r *subscriptionResolver) OnMessageDeleted(ctx context.Context, conversatio
 }
 
 func (r *subscriptionResolver) OnConversationChanged(ctx context.Context, conversationID string, afterChange *int) (<-chan *confab.Change, error) {
-	panic(fmt.Errorf("not implemented: OnConversationChanged - onConversationChanged"))
+	var after *int64
+	if afterChange != nil {
+		v := int64(*afterChange)
+		after = &v
+	}
+	return r.Chat.OnConversationChanged(ctx, caller(ctx), conversationID, after)
 }
 
-func (r *subscriptionResolver) OnTyping(ctx context.Context, conversationID string) (<-chan *model.TypingEvent, error) {
+func (r *subscriptionResolver) OnTyping(ctx context.Context, conversationID string) (<-chan *confab.Typing, error) {
 	panic(fmt.Errorf("not implemented: OnTyping - onTyping"))
 }
 
-func (r *subscriptionResolver) OnReadReceipt(ctx context.Context, conversationID string) (<-chan *model.ReadMark, error) {
+func (r *subscriptionResolver) OnReadReceipt(ctx context.Context, conversationID string) (<-chan *confab.ReadMark, error) {
 	panic(fmt.Errorf("not implemented: OnReadReceipt - onReadReceipt"))
 }
 
@@ -154,7 +200,10 @@ func (r *Resolver) ConversationChange() generated.ConversationChangeResolver {
 
 func (r *Resolver) ReactionCount() generated.ReactionCountResolver { return &reactionCountResolver{r} }
 
+func (r *Resolver) ReadMark() generated.ReadMarkResolver { return &readMarkResolver{r} }
+
 type (
 	conversationChangeResolver struct{ *Resolver }
 	reactionCountResolver      struct{ *Resolver }
+	readMarkResolver           struct{ *Resolver }
 )

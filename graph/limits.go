@@ -14,8 +14,17 @@ import (
 // they return Message, and no field of Message (or of User, its author)
 // depends on who asks. The WebSocket transports render each of their
 // events once for all such subscribers (realtime.Config.SharedFields).
+//
+// Two fields of Message do depend on the caller: reactions (reactedByMe)
+// and unreadReplies. Under these subscriptions they answer [] and 0, the
+// values of a message as it is sent (or deleted: a tombstone shows no
+// reactions), so a rendering is right for every subscriber and an event
+// costs no store read; reactions and replies made afterwards reach clients
+// through onConversationChanged, listMessages and getMessage
+// (callerIndependent in loaders.go).
 // TestSharedSubscriptions_CallerIndependent pins the fields this relies on:
-// a field that depends on the caller must leave this list.
+// a field that depends on the caller must leave this list or be answered
+// the same way.
 var SharedSubscriptions = map[string]bool{"onMessageSent": true, "onMessageDeleted": true}
 
 // DepthLimit refuses operations whose selections nest deeper than Max

@@ -2,11 +2,13 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/chat"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // userCache is a per-operation cache of users, so Message.author on a page
@@ -19,7 +21,7 @@ type userCache struct {
 type userCacheKey struct{}
 
 // Loaders is a gqlgen extension that gives every operation its own
-// userCache.
+// userCache and pageCache.
 type Loaders struct{}
 
 var _ interface {
@@ -35,7 +37,8 @@ func (Loaders) Validate(graphql.ExecutableSchema) error { return nil }
 
 // InterceptOperation implements graphql.OperationInterceptor.
 func (Loaders) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	return next(context.WithValue(ctx, userCacheKey{}, &userCache{users: make(map[string]*confab.User)}))
+	ctx = context.WithValue(ctx, userCacheKey{}, &userCache{users: make(map[string]*confab.User)})
+	return next(context.WithValue(ctx, pageCacheKey{}, &pageCache{pages: make(map[*confab.Message]*page)}))
 }
 
 // primeAuthors loads the authors of msgs, messages of one conversation, in
@@ -101,4 +104,182 @@ func authorOf(ctx context.Context, svc *chat.Service, m *confab.Message) (*confa
 		c.mu.Unlock()
 	}
 	return u, nil
+}
+
+// pageCache remembers the pages of messages an operation resolved (a
+// listMessages page, a thread page, search hits), so the caller-dependent
+// fields of their messages (Message.reactions, Message.unreadReplies) are
+// read once for the whole page, when the first message asks, instead of
+// once per message. A message not on a page is read alone.
+type pageCache struct {
+	mu    sync.Mutex
+	pages map[*confab.Message]*page // guarded by mu: each message of a primed page → its page
+}
+
+type pageCacheKey struct{}
+
+// page is messages of one conversation resolved together, with the batched
+// reads made for them.
+type page struct {
+	msgs []*confab.Message
+
+	mu        sync.Mutex
+	reactions map[int]*batch[map[string][]confab.ReactionCount] // guarded by mu: by users per key
+	unread    batch[map[string]int]
+}
+
+// batch is one read shared by every message of a page: the first caller
+// makes it, the others wait for its result.
+type batch[T any] struct {
+	once sync.Once
+	val  T
+	err  error
+}
+
+func (b *batch[T]) get(load func() (T, error)) (T, error) {
+	b.once.Do(func() { b.val, b.err = load() })
+	return b.val, b.err
+}
+
+// primePage primes the operation's caches for msgs: their authors at once
+// (primeAuthors), their reactions and unread replies when first asked for.
+// Messages of several conversations (search across conversations) form one
+// page per conversation.
+func primePage(ctx context.Context, svc *chat.Service, msgs []*confab.Message) {
+	byConv := make(map[string][]*confab.Message)
+	for _, m := range msgs {
+		byConv[m.ConversationID] = append(byConv[m.ConversationID], m)
+	}
+	for _, ms := range byConv {
+		primeAuthors(ctx, svc, ms)
+	}
+	c, _ := ctx.Value(pageCacheKey{}).(*pageCache)
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, ms := range byConv {
+		p := &page{msgs: ms}
+		for _, m := range ms {
+			c.pages[m] = p
+		}
+	}
+}
+
+// pageOf returns the page m was primed with, or a page of m alone.
+func pageOf(ctx context.Context, m *confab.Message) *page {
+	if c, _ := ctx.Value(pageCacheKey{}).(*pageCache); c != nil {
+		c.mu.Lock()
+		p := c.pages[m]
+		c.mu.Unlock()
+		if p != nil {
+			return p
+		}
+	}
+	return &page{msgs: []*confab.Message{m}}
+}
+
+// reactionsOf resolves Message.reactions: one ListReactions for m's page,
+// with as many user ids per key as the largest userIds(limit) the
+// operation selects under Message.reactions.
+func reactionsOf(ctx context.Context, svc *chat.Service, m *confab.Message) ([]*confab.ReactionCount, error) {
+	if m.Deleted {
+		return []*confab.ReactionCount{}, nil
+	}
+	n := usersPerKey(ctx)
+	p := pageOf(ctx, m)
+	p.mu.Lock()
+	if p.reactions == nil {
+		p.reactions = make(map[int]*batch[map[string][]confab.ReactionCount])
+	}
+	b := p.reactions[n]
+	if b == nil {
+		b = new(batch[map[string][]confab.ReactionCount])
+		p.reactions[n] = b
+	}
+	p.mu.Unlock()
+	all, err := b.get(func() (map[string][]confab.ReactionCount, error) {
+		return svc.Reactions(ctx, caller(ctx), p.msgs, n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	counts := all[m.MessageID]
+	out := make([]*confab.ReactionCount, len(counts))
+	for i := range counts {
+		out[i] = &counts[i]
+	}
+	return out, nil
+}
+
+// unreadRepliesOf resolves Message.unreadReplies: one CountUnreadReplies
+// for the thread roots of m's page; a message without replies costs none.
+func unreadRepliesOf(ctx context.Context, svc *chat.Service, m *confab.Message) (int, error) {
+	if m.ReplyCount == 0 {
+		return 0, nil
+	}
+	p := pageOf(ctx, m)
+	counts, err := p.unread.get(func() (map[string]int, error) {
+		return svc.UnreadReplies(ctx, caller(ctx), p.msgs)
+	})
+	return counts[m.MessageID], err
+}
+
+// usersPerKey is how many user ids per reaction key to read for the
+// Message.reactions field being resolved: the largest userIds(limit) below
+// it (confab.DefaultReactionUsers without a limit), 1 when userIds is not
+// selected. A limit out of range is left to ReactionCount.userIds to
+// refuse.
+func usersPerKey(ctx context.Context) int {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || !graphql.HasOperationContext(ctx) {
+		return confab.DefaultReactionUsers
+	}
+	oc := graphql.GetOperationContext(ctx)
+	n := 1
+	for _, f := range graphql.CollectFields(oc, fc.Field.Selections, []string{"ReactionCount"}) {
+		if f.Name != "userIds" {
+			continue
+		}
+		limit := confab.DefaultReactionUsers
+		if v, ok := intArg(f.ArgumentMap(oc.Variables)["limit"]); ok && v >= 1 && v <= confab.MaxPageLimit {
+			limit = v
+		}
+		n = max(n, limit)
+	}
+	return n
+}
+
+// intArg reads an Int argument as gqlparser or a transport's JSON decoder
+// left it.
+func intArg(v any) (int, bool) {
+	switch x := v.(type) {
+	case int:
+		return x, true
+	case int64:
+		return int(x), true
+	case float64:
+		return int(x), x == float64(int(x))
+	case json.Number:
+		i, err := x.Int64()
+		return int(i), err == nil
+	}
+	return 0, false
+}
+
+// callerIndependent reports whether the operation is one of
+// SharedSubscriptions, whose renderings are shared between subscribers:
+// fields that depend on the caller then answer what every subscriber may
+// see (see SharedSubscriptions).
+func callerIndependent(ctx context.Context) bool {
+	if !graphql.HasOperationContext(ctx) {
+		return false
+	}
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation == nil || oc.Operation.Operation != ast.Subscription || len(oc.Operation.SelectionSet) == 0 {
+		return false
+	}
+	f, ok := oc.Operation.SelectionSet[0].(*ast.Field)
+	return ok && SharedSubscriptions[f.Name]
 }

@@ -99,9 +99,9 @@ directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION`
 func TestSharedSubscriptions_CallerIndependent(t *testing.T) {
 	served := generated.NewExecutableSchema(generated.Config{}).Schema()
 	reviewed := map[string][]string{
-		// TODO(#12): reactions (reactedByMe) and unreadReplies depend on
-		// the caller; the chat-service work must make sharing safe for
-		// them before this list may name them.
+		// reactions (reactedByMe) and unreadReplies depend on the caller:
+		// under SharedSubscriptions they answer [] and 0 for everyone
+		// (TestSharedSubscriptions_ReactionsCallerIndependent).
 		"Message": {"messageId", "conversationId", "userId", "content", "messageType", "createdAt", "updatedAt", "author", "seq",
 			"changeSeq", "editedAt", "edits", "deletedAt", "parentMessageId", "alsoInConversation", "replyCount", "lastReplyAt",
 			"replyUserIds", "mentions", "reactions", "unreadReplies"},

@@ -26,6 +26,38 @@ type wireEvent struct {
 	Message        *wireMessage      `json:"message,omitempty"`
 	Conversation   *wireConversation `json:"conversation,omitempty"`
 	User           *wireUser         `json:"user,omitempty"`
+	Change         *wireChange       `json:"change,omitempty"`
+	Typing         *wireTyping       `json:"typing,omitempty"`
+	ReadMark       *wireReadMark     `json:"readMark,omitempty"`
+}
+
+// wireChange is an Event.Change. Its message is most often the event's
+// own (message_sent, message_deleted, changed): then it is sent once, as
+// the event's, and eventMessage says so.
+type wireChange struct {
+	ConversationID string       `json:"conversationId"`
+	ChangeSeq      int64        `json:"changeSeq"`
+	Kind           string       `json:"kind"`
+	At             time.Time    `json:"at"`
+	UserID         string       `json:"userId"`
+	MessageID      string       `json:"messageId,omitempty"`
+	ReactionKey    string       `json:"reactionKey,omitempty"`
+	Message        *wireMessage `json:"message,omitempty"`
+	EventMessage   bool         `json:"eventMessage,omitempty"`
+}
+
+type wireTyping struct {
+	ConversationID string    `json:"conversationId"`
+	UserID         string    `json:"userId"`
+	Typing         bool      `json:"typing"`
+	At             time.Time `json:"at"`
+}
+
+type wireReadMark struct {
+	ConversationID string    `json:"conversationId"`
+	UserID         string    `json:"userId"`
+	Seq            int64     `json:"seq"`
+	At             time.Time `json:"at"`
 }
 
 type wireMessage struct {
@@ -38,6 +70,15 @@ type wireMessage struct {
 	CreatedAt      time.Time  `json:"createdAt"`
 	UpdatedAt      *time.Time `json:"updatedAt,omitempty"`
 	Deleted        bool       `json:"deleted,omitempty"`
+
+	ChangeSeq          int64      `json:"changeSeq,omitempty"`
+	EditedAt           *time.Time `json:"editedAt,omitempty"`
+	Mentions           []string   `json:"mentions,omitempty"`
+	ParentMessageID    string     `json:"parentMessageId,omitempty"`
+	AlsoInConversation bool       `json:"alsoInConversation,omitempty"`
+	ReplyCount         int        `json:"replyCount,omitempty"`
+	LastReplyAt        *time.Time `json:"lastReplyAt,omitempty"`
+	ReplyUserIDs       []string   `json:"replyUserIds,omitempty"`
 }
 
 type wireConversation struct {
@@ -50,13 +91,16 @@ type wireConversation struct {
 	LastMessageAt  *time.Time   `json:"lastMessageAt,omitempty"`
 	MessageCount   int          `json:"messageCount"`
 	LastSeq        int64        `json:"lastSeq"`
+	LastChangeSeq  int64        `json:"lastChangeSeq,omitempty"`
 	Members        []wireMember `json:"members"` // null and [] stay apart
 }
 
 type wireMember struct {
-	UserID      string    `json:"userId"`
-	JoinedAt    time.Time `json:"joinedAt"`
-	LastReadSeq int64     `json:"lastReadSeq"`
+	UserID         string     `json:"userId"`
+	JoinedAt       time.Time  `json:"joinedAt"`
+	LastReadSeq    int64      `json:"lastReadSeq"`
+	LastReadAt     *time.Time `json:"lastReadAt,omitempty"`
+	UnreadMentions int        `json:"unreadMentions,omitempty"`
 }
 
 type wireUser struct {
@@ -69,29 +113,47 @@ type wireUser struct {
 	IsOnline    bool       `json:"isOnline"`
 	CreatedAt   time.Time  `json:"createdAt"`
 	UpdatedAt   *time.Time `json:"updatedAt,omitempty"`
+
+	HidePresence     bool `json:"hidePresence,omitempty"`
+	HideReadReceipts bool `json:"hideReadReceipts,omitempty"`
 }
 
 // encodeEvent returns the wire form of ev.
 func encodeEvent(ev *confab.Event) ([]byte, error) {
 	w := wireEvent{V: wireVersion, Kind: string(ev.Kind), ConversationID: ev.ConversationID, At: ev.At}
-	if m := ev.Message; m != nil {
-		w.Message = &wireMessage{MessageID: m.MessageID, ConversationID: m.ConversationID, Seq: m.Seq, UserID: m.UserID,
-			Content: m.Content, MessageType: string(m.MessageType), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Deleted: m.Deleted}
-	}
+	w.Message = encodeMessage(ev.Message)
 	if c := ev.Conversation; c != nil {
 		wc := &wireConversation{ConversationID: c.ConversationID, Name: c.Name, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt,
-			UpdatedAt: c.UpdatedAt, LastMessage: c.LastMessage, LastMessageAt: c.LastMessageAt, MessageCount: c.MessageCount, LastSeq: c.LastSeq}
+			UpdatedAt: c.UpdatedAt, LastMessage: c.LastMessage, LastMessageAt: c.LastMessageAt, MessageCount: c.MessageCount, LastSeq: c.LastSeq,
+			LastChangeSeq: c.LastChangeSeq}
 		if c.Members != nil {
 			wc.Members = make([]wireMember, len(c.Members))
 			for i, m := range c.Members {
-				wc.Members[i] = wireMember{UserID: m.UserID, JoinedAt: m.JoinedAt, LastReadSeq: m.LastReadSeq}
+				wc.Members[i] = wireMember{UserID: m.UserID, JoinedAt: m.JoinedAt, LastReadSeq: m.LastReadSeq, LastReadAt: m.LastReadAt, UnreadMentions: m.UnreadMentions}
 			}
 		}
 		w.Conversation = wc
 	}
 	if u := ev.User; u != nil {
 		w.User = &wireUser{UserID: u.UserID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, AvatarURL: u.AvatarURL,
-			LastSeen: u.LastSeen, IsOnline: u.IsOnline, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+			LastSeen: u.LastSeen, IsOnline: u.IsOnline, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+			HidePresence: u.HidePresence, HideReadReceipts: u.HideReadReceipts}
+	}
+	if c := ev.Change; c != nil {
+		wc := &wireChange{ConversationID: c.ConversationID, ChangeSeq: c.ChangeSeq, Kind: string(c.Kind), At: c.At, UserID: c.UserID,
+			MessageID: c.MessageID, ReactionKey: c.ReactionKey}
+		if c.Message != nil && c.Message == ev.Message {
+			wc.EventMessage = true
+		} else {
+			wc.Message = encodeMessage(c.Message)
+		}
+		w.Change = wc
+	}
+	if t := ev.Typing; t != nil {
+		w.Typing = &wireTyping{ConversationID: t.ConversationID, UserID: t.UserID, Typing: t.Typing, At: t.At}
+	}
+	if r := ev.ReadMark; r != nil {
+		w.ReadMark = &wireReadMark{ConversationID: r.ConversationID, UserID: r.UserID, Seq: r.Seq, At: r.At}
 	}
 	b, err := json.Marshal(&w)
 	if err != nil {
@@ -110,26 +172,63 @@ func decodeEvent(data []byte) (*confab.Event, error) {
 		return nil, fmt.Errorf("nats: decode event: version %d, want %d", w.V, wireVersion)
 	}
 	ev := &confab.Event{Kind: confab.EventKind(w.Kind), ConversationID: w.ConversationID, At: w.At.UTC()}
-	if m := w.Message; m != nil {
-		ev.Message = &confab.Message{MessageID: m.MessageID, ConversationID: m.ConversationID, Seq: m.Seq, UserID: m.UserID,
-			Content: m.Content, MessageType: confab.MessageType(m.MessageType), CreatedAt: m.CreatedAt.UTC(), UpdatedAt: utc(m.UpdatedAt), Deleted: m.Deleted}
-	}
+	ev.Message = decodeMessage(w.Message)
 	if c := w.Conversation; c != nil {
 		conv := &confab.Conversation{ConversationID: c.ConversationID, Name: c.Name, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt.UTC(),
-			UpdatedAt: utc(c.UpdatedAt), LastMessage: c.LastMessage, LastMessageAt: utc(c.LastMessageAt), MessageCount: c.MessageCount, LastSeq: c.LastSeq}
+			UpdatedAt: utc(c.UpdatedAt), LastMessage: c.LastMessage, LastMessageAt: utc(c.LastMessageAt), MessageCount: c.MessageCount, LastSeq: c.LastSeq,
+			LastChangeSeq: c.LastChangeSeq}
 		if c.Members != nil {
 			conv.Members = make([]confab.Member, len(c.Members))
 			for i, m := range c.Members {
-				conv.Members[i] = confab.Member{UserID: m.UserID, JoinedAt: m.JoinedAt.UTC(), LastReadSeq: m.LastReadSeq}
+				conv.Members[i] = confab.Member{UserID: m.UserID, JoinedAt: m.JoinedAt.UTC(), LastReadSeq: m.LastReadSeq,
+					LastReadAt: utc(m.LastReadAt), UnreadMentions: m.UnreadMentions}
 			}
 		}
 		ev.Conversation = conv
 	}
 	if u := w.User; u != nil {
 		ev.User = &confab.User{UserID: u.UserID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, AvatarURL: u.AvatarURL,
-			LastSeen: utc(u.LastSeen), IsOnline: u.IsOnline, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: utc(u.UpdatedAt)}
+			LastSeen: utc(u.LastSeen), IsOnline: u.IsOnline, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: utc(u.UpdatedAt),
+			HidePresence: u.HidePresence, HideReadReceipts: u.HideReadReceipts}
+	}
+	if c := w.Change; c != nil {
+		ch := &confab.Change{ConversationID: c.ConversationID, ChangeSeq: c.ChangeSeq, Kind: confab.ChangeKind(c.Kind), At: c.At.UTC(),
+			UserID: c.UserID, MessageID: c.MessageID, ReactionKey: c.ReactionKey, Message: decodeMessage(c.Message)}
+		if c.EventMessage {
+			ch.Message = ev.Message
+		}
+		ev.Change = ch
+	}
+	if t := w.Typing; t != nil {
+		ev.Typing = &confab.Typing{ConversationID: t.ConversationID, UserID: t.UserID, Typing: t.Typing, At: t.At.UTC()}
+	}
+	if r := w.ReadMark; r != nil {
+		ev.ReadMark = &confab.ReadMark{ConversationID: r.ConversationID, UserID: r.UserID, Seq: r.Seq, At: r.At.UTC()}
 	}
 	return ev, nil
+}
+
+// encodeMessage returns the wire form of m (nil for nil).
+func encodeMessage(m *confab.Message) *wireMessage {
+	if m == nil {
+		return nil
+	}
+	return &wireMessage{MessageID: m.MessageID, ConversationID: m.ConversationID, Seq: m.Seq, UserID: m.UserID,
+		Content: m.Content, MessageType: string(m.MessageType), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Deleted: m.Deleted,
+		ChangeSeq: m.ChangeSeq, EditedAt: m.EditedAt, Mentions: m.Mentions, ParentMessageID: m.ParentMessageID,
+		AlsoInConversation: m.AlsoInConversation, ReplyCount: m.ReplyCount, LastReplyAt: m.LastReplyAt, ReplyUserIDs: m.ReplyUserIDs}
+}
+
+// decodeMessage parses the wire form of a message (nil for nil). Times
+// come back in UTC.
+func decodeMessage(m *wireMessage) *confab.Message {
+	if m == nil {
+		return nil
+	}
+	return &confab.Message{MessageID: m.MessageID, ConversationID: m.ConversationID, Seq: m.Seq, UserID: m.UserID,
+		Content: m.Content, MessageType: confab.MessageType(m.MessageType), CreatedAt: m.CreatedAt.UTC(), UpdatedAt: utc(m.UpdatedAt), Deleted: m.Deleted,
+		ChangeSeq: m.ChangeSeq, EditedAt: utc(m.EditedAt), Mentions: m.Mentions, ParentMessageID: m.ParentMessageID,
+		AlsoInConversation: m.AlsoInConversation, ReplyCount: m.ReplyCount, LastReplyAt: utc(m.LastReplyAt), ReplyUserIDs: m.ReplyUserIDs}
 }
 
 func utc(t *time.Time) *time.Time {

@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,11 @@ func TestCodec_RoundTrip(t *testing.T) {
 	name, last, display, avatar := "Team", "hello", "Ann", "https://example.com/a.png"
 	msg := &confab.Message{MessageID: "m1", ConversationID: "c1", Seq: 42, UserID: "u1", Content: "hello \"quoted\" ✓ \x00",
 		MessageType: confab.MessageText, CreatedAt: at, UpdatedAt: &later}
+	// A reply and its thread root, with every field of issue #12 set.
+	reply := &confab.Message{MessageID: "m3", ConversationID: "c1", Seq: 44, UserID: "u2", Content: "@ann yes", MessageType: confab.MessageText,
+		CreatedAt: at, UpdatedAt: &later, ChangeSeq: 8, EditedAt: &later, Mentions: []string{"u1", "u3"}, ParentMessageID: "m1", AlsoInConversation: true}
+	root := &confab.Message{MessageID: "m1", ConversationID: "c1", Seq: 42, UserID: "u1", Content: "question?", MessageType: confab.MessageText,
+		CreatedAt: at, ChangeSeq: 9, ReplyCount: 3, LastReplyAt: &later, ReplyUserIDs: []string{"u2", "u1"}}
 	tests := []struct {
 		name string
 		ev   *confab.Event
@@ -34,6 +40,21 @@ func TestCodec_RoundTrip(t *testing.T) {
 		{"ConversationNilMembers", &confab.Event{Kind: confab.EventConversationUpdated, At: at,
 			Conversation: &confab.Conversation{ConversationID: "c3", CreatedBy: "u1", CreatedAt: at}}},
 		{"ZeroTime", &confab.Event{Kind: confab.EventMessageSent, ConversationID: "c1", Message: &confab.Message{MessageID: "m"}}},
+		{"Reply", &confab.Event{Kind: confab.EventMessageSent, ConversationID: "c1", At: at, Message: reply,
+			Change: &confab.Change{ConversationID: "c1", ChangeSeq: 8, Kind: confab.ChangeMessageSent, At: at, UserID: "u2", MessageID: "m3", Message: reply}}},
+		{"ThreadUpdated", &confab.Event{Kind: confab.EventChanged, ConversationID: "c1", At: later, Message: root,
+			Change: &confab.Change{ConversationID: "c1", ChangeSeq: 9, Kind: confab.ChangeThreadUpdated, At: later, UserID: "u2", MessageID: "m1", Message: root}}},
+		{"ChangeWithItsOwnMessage", &confab.Event{Kind: confab.EventChanged, ConversationID: "c1", At: later, Message: msg,
+			Change: &confab.Change{ConversationID: "c1", ChangeSeq: 10, Kind: confab.ChangeReactionAdded, At: later, UserID: "u2", MessageID: "m3", ReactionKey: ":+1:", Message: reply}}},
+		{"ConversationChanged", &confab.Event{Kind: confab.EventChanged, ConversationID: "c1", At: at,
+			Conversation: &confab.Conversation{ConversationID: "c1", Name: &name, CreatedBy: "u1", CreatedAt: at, LastChangeSeq: 11,
+				Members: []confab.Member{{UserID: "u1", JoinedAt: at, LastReadSeq: 5, LastReadAt: &later, UnreadMentions: 2}}},
+			Change: &confab.Change{ConversationID: "c1", ChangeSeq: 11, Kind: confab.ChangeConversationUpdated, At: at, UserID: "u1"}}},
+		{"Typing", &confab.Event{Kind: confab.EventTyping, ConversationID: "c1", At: at, Typing: &confab.Typing{ConversationID: "c1", UserID: "u1", Typing: true, At: at}}},
+		{"TypingStopped", &confab.Event{Kind: confab.EventTyping, ConversationID: "c1", At: at, Typing: &confab.Typing{ConversationID: "c1", UserID: "u1", At: later}}},
+		{"ReadReceipt", &confab.Event{Kind: confab.EventReadReceipt, ConversationID: "c1", At: at, ReadMark: &confab.ReadMark{ConversationID: "c1", UserID: "u2", Seq: 7, At: later}}},
+		{"PrivateUser", &confab.Event{Kind: confab.EventPresenceUpdated, ConversationID: "c1", At: at,
+			User: &confab.User{UserID: "u3", Username: "cy", CreatedAt: at, HidePresence: true, HideReadReceipts: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,6 +68,9 @@ func TestCodec_RoundTrip(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.ev, got); diff != "" {
 				t.Fatalf("round trip (-sent +received):\n%s", diff)
+			}
+			if c := tt.ev.Change; c != nil && c.Message == tt.ev.Message && got.Change.Message != got.Message {
+				t.Fatal("the change's message is the event's when sent, but not when received")
 			}
 		})
 	}
@@ -108,5 +132,23 @@ func TestSubject(t *testing.T) {
 				t.Fatalf("subject(%q) = %q, want %q", tt.topic, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestCodec_ChangeMessageSentOnce sends the message that an event and its
+// change share once: a change doubles no send's size on the wire.
+func TestCodec_ChangeMessageSentOnce(t *testing.T) {
+	m := &confab.Message{MessageID: "m1", ConversationID: "c1", Seq: 1, UserID: "u1", Content: strings.Repeat("x", 1000), ChangeSeq: 1}
+	plain, err := encodeEvent(&confab.Event{Kind: confab.EventMessageSent, ConversationID: "c1", Message: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withChange, err := encodeEvent(&confab.Event{Kind: confab.EventMessageSent, ConversationID: "c1", Message: m,
+		Change: &confab.Change{ConversationID: "c1", ChangeSeq: 1, Kind: confab.ChangeMessageSent, UserID: "u1", MessageID: "m1", Message: m}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if extra := len(withChange) - len(plain); extra > 300 {
+		t.Fatalf("the change adds %d bytes to a %d-byte event: its message was sent twice", extra, len(plain))
 	}
 }

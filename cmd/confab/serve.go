@@ -62,6 +62,8 @@ type serveConfig struct {
 	Postgres         string
 	NATS             string
 	DynamoDB         dynamodb.Config
+	EditWindow       time.Duration
+	MaxReactionKeys  int
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -100,7 +102,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"signups-per-minute", "0", "sign-ups allowed per client address per minute (-1: unlimited)", pkgDefault(integer(&c.SignupsPerMinute), "auth", auth.DefaultSignupsPerMinute)},
 		{"logins-per-minute", "0", "sign-in attempts allowed per client address per minute, successful or not (-1: unlimited)", pkgDefault(integer(&c.LoginsPerMinute), "auth", auth.DefaultLoginsPerMinute)},
 		{"max-resume", "0", "messages a subscription may be behind when it resumes with afterSeq; further behind is refused (the client reloads with listMessages)", pkgDefault(integer(&c.MaxResume), "chat", chat.DefaultMaxResume)},
-		{"sends-per-second", "0", "sendMessage calls allowed per user per second, bursts of twice that (-1: unlimited)", pkgDefault(float(&c.SendsPerSecond), "chat", chat.DefaultSendsPerSecond)},
+		{"sends-per-second", "0", "sendMessage, editMessage and add/removeReaction calls allowed per user per second together, bursts of twice that (-1: unlimited)", pkgDefault(float(&c.SendsPerSecond), "chat", chat.DefaultSendsPerSecond)},
 		{"max-conns-per-user", "0", "live WebSocket connections per user on this node (-1: unlimited)", pkgDefault(integer(&c.ConnsPerUser), "realtime", realtime.DefaultMaxConnsPerUser)},
 		{"max-conns-per-address", "0", "live WebSocket connections per client address (IPv6: per /64) on this node (-1: unlimited)", pkgDefault(integer(&c.ConnsPerAddress), "realtime", realtime.DefaultMaxConnsPerAddress)},
 		{"read-timeout", "10s", "time to receive a request body once its headers are in (WebSocket upgrades exempt)", duration(&c.ReadTimeout)},
@@ -111,6 +113,8 @@ func serveSettings(c *serveConfig) []setting {
 		{"conversations-per-minute", "0", "createConversation calls allowed per user per minute, in bursts of as many (-1: unlimited)", pkgDefault(integer(&c.ConvsPerMinute), "chat", chat.DefaultConversationsPerMinute)},
 		{"show-emails", "self", "who sees a user's email besides the user: self (nobody else; others see " + confab.HiddenEmail + ") or members (users who share a conversation)", str(&c.ShowEmails)},
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
+		{"edit-window", "0", "how long after sending its author may edit a message (e.g. 15m); 0: no limit", duration(&c.EditWindow)},
+		{"max-reaction-keys", "0", "distinct reaction keys one message may carry; a further key is refused", pkgDefault(integer(&c.MaxReactionKeys), "confab", confab.DefaultMaxReactionKeys)},
 	}, append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...)...)
 }
 
@@ -191,7 +195,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, MaxResume: c.MaxResume, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
-		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails},
+		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails, EditWindow: c.EditWindow, MaxReactionKeys: c.MaxReactionKeys},
 		chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
 	stopRetention := startRetention(ctx, c.Retention, st, reg, logger)

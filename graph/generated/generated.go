@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ReactionCount() ReactionCountResolver
+	ReadMark() ReadMarkResolver
 	Subscription() SubscriptionResolver
 }
 
@@ -215,7 +216,7 @@ type ConversationResolver interface {
 	UnreadCount(ctx context.Context, obj *confab.Conversation) (int, error)
 
 	UnreadMentions(ctx context.Context, obj *confab.Conversation) (int, error)
-	ReadBy(ctx context.Context, obj *confab.Conversation) ([]*model.ReadMark, error)
+	ReadBy(ctx context.Context, obj *confab.Conversation) ([]*confab.ReadMark, error)
 }
 type ConversationChangeResolver interface {
 	Message(ctx context.Context, obj *confab.Change) (*confab.Message, error)
@@ -264,14 +265,17 @@ type QueryResolver interface {
 type ReactionCountResolver interface {
 	UserIds(ctx context.Context, obj *confab.ReactionCount, limit *int) ([]string, error)
 }
+type ReadMarkResolver interface {
+	At(ctx context.Context, obj *confab.ReadMark) (*time.Time, error)
+}
 type SubscriptionResolver interface {
 	OnMessageSent(ctx context.Context, conversationID string, afterSeq *int) (<-chan *confab.Message, error)
 	OnConversationUpdated(ctx context.Context, userID string) (<-chan *confab.Conversation, error)
 	OnUserPresenceUpdated(ctx context.Context, conversationID string) (<-chan *confab.User, error)
 	OnMessageDeleted(ctx context.Context, conversationID string) (<-chan *confab.Message, error)
 	OnConversationChanged(ctx context.Context, conversationID string, afterChange *int) (<-chan *confab.Change, error)
-	OnTyping(ctx context.Context, conversationID string) (<-chan *model.TypingEvent, error)
-	OnReadReceipt(ctx context.Context, conversationID string) (<-chan *model.ReadMark, error)
+	OnTyping(ctx context.Context, conversationID string) (<-chan *confab.Typing, error)
+	OnReadReceipt(ctx context.Context, conversationID string) (<-chan *confab.ReadMark, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -3034,8 +3038,8 @@ func (ec *executionContext) _Conversation_readBy(ctx context.Context, field grap
 			return ec.Resolvers.Conversation().ReadBy(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReadMark) graphql.Marshaler {
-			return ec.marshalNReadMark2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReadMarkᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*confab.ReadMark) graphql.Marshaler {
+			return ec.marshalNReadMark2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReadMarkᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5396,7 +5400,7 @@ func (ec *executionContext) fieldContext_ReactionCount_userIds(ctx context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _ReadMark_conversationId(ctx context.Context, field graphql.CollectedField, obj *model.ReadMark) (ret graphql.Marshaler) {
+func (ec *executionContext) _ReadMark_conversationId(ctx context.Context, field graphql.CollectedField, obj *confab.ReadMark) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5419,7 +5423,7 @@ func (ec *executionContext) fieldContext_ReadMark_conversationId(_ context.Conte
 	return graphql.NewScalarFieldContext("ReadMark", field, false, false, "ID")
 }
 
-func (ec *executionContext) _ReadMark_userId(ctx context.Context, field graphql.CollectedField, obj *model.ReadMark) (ret graphql.Marshaler) {
+func (ec *executionContext) _ReadMark_userId(ctx context.Context, field graphql.CollectedField, obj *confab.ReadMark) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5442,7 +5446,7 @@ func (ec *executionContext) fieldContext_ReadMark_userId(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("ReadMark", field, false, false, "ID")
 }
 
-func (ec *executionContext) _ReadMark_seq(ctx context.Context, field graphql.CollectedField, obj *model.ReadMark) (ret graphql.Marshaler) {
+func (ec *executionContext) _ReadMark_seq(ctx context.Context, field graphql.CollectedField, obj *confab.ReadMark) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5454,8 +5458,8 @@ func (ec *executionContext) _ReadMark_seq(ctx context.Context, field graphql.Col
 			return obj.Seq, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5465,7 +5469,7 @@ func (ec *executionContext) fieldContext_ReadMark_seq(_ context.Context, field g
 	return graphql.NewScalarFieldContext("ReadMark", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ReadMark_at(ctx context.Context, field graphql.CollectedField, obj *model.ReadMark) (ret graphql.Marshaler) {
+func (ec *executionContext) _ReadMark_at(ctx context.Context, field graphql.CollectedField, obj *confab.ReadMark) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5474,7 +5478,7 @@ func (ec *executionContext) _ReadMark_at(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_ReadMark_at(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.At, nil
+			return ec.Resolvers.ReadMark().At(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -5485,7 +5489,7 @@ func (ec *executionContext) _ReadMark_at(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_ReadMark_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReadMark", field, false, false, "AWSDateTime")
+	return graphql.NewScalarFieldContext("ReadMark", field, true, true, "AWSDateTime")
 }
 
 func (ec *executionContext) _Subscription_onMessageSent(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -5721,8 +5725,8 @@ func (ec *executionContext) _Subscription_onTyping(ctx context.Context, field gr
 			return ec.Resolvers.Subscription().OnTyping(ctx, fc.Args["conversationId"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.TypingEvent) graphql.Marshaler {
-			return ec.marshalOTypingEvent2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐTypingEvent(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Typing) graphql.Marshaler {
+			return ec.marshalOTypingEvent2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐTyping(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5765,8 +5769,8 @@ func (ec *executionContext) _Subscription_onReadReceipt(ctx context.Context, fie
 			return ec.Resolvers.Subscription().OnReadReceipt(ctx, fc.Args["conversationId"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ReadMark) graphql.Marshaler {
-			return ec.marshalOReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReadMark(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.ReadMark) graphql.Marshaler {
+			return ec.marshalOReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReadMark(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5796,7 +5800,7 @@ func (ec *executionContext) fieldContext_Subscription_onReadReceipt(ctx context.
 	return fc, nil
 }
 
-func (ec *executionContext) _TypingEvent_conversationId(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _TypingEvent_conversationId(ctx context.Context, field graphql.CollectedField, obj *confab.Typing) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5819,7 +5823,7 @@ func (ec *executionContext) fieldContext_TypingEvent_conversationId(_ context.Co
 	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, "ID")
 }
 
-func (ec *executionContext) _TypingEvent_userId(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _TypingEvent_userId(ctx context.Context, field graphql.CollectedField, obj *confab.Typing) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5842,7 +5846,7 @@ func (ec *executionContext) fieldContext_TypingEvent_userId(_ context.Context, f
 	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, "ID")
 }
 
-func (ec *executionContext) _TypingEvent_typing(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _TypingEvent_typing(ctx context.Context, field graphql.CollectedField, obj *confab.Typing) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5865,7 +5869,7 @@ func (ec *executionContext) fieldContext_TypingEvent_typing(_ context.Context, f
 	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _TypingEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _TypingEvent_at(ctx context.Context, field graphql.CollectedField, obj *confab.Typing) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8348,7 +8352,7 @@ func (ec *executionContext) _ReactionCount(ctx context.Context, sel ast.Selectio
 
 var readMarkImplementors = []string{"ReadMark"}
 
-func (ec *executionContext) _ReadMark(ctx context.Context, sel ast.SelectionSet, obj *model.ReadMark) graphql.Marshaler {
+func (ec *executionContext) _ReadMark(ctx context.Context, sel ast.SelectionSet, obj *confab.ReadMark) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, readMarkImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8360,23 +8364,24 @@ func (ec *executionContext) _ReadMark(ctx context.Context, sel ast.SelectionSet,
 		case "conversationId":
 			out.Values[i] = ec._ReadMark_conversationId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "userId":
 			out.Values[i] = ec._ReadMark_userId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "seq":
 			out.Values[i] = ec._ReadMark_seq(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "at":
-			out.Values[i] = ec._ReadMark_at(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReadMark_at(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8428,7 +8433,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 
 var typingEventImplementors = []string{"TypingEvent"}
 
-func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionSet, obj *model.TypingEvent) graphql.Marshaler {
+func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionSet, obj *confab.Typing) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, typingEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9215,11 +9220,11 @@ func (ec *executionContext) marshalNReactionCount2ᚖgithubᚗcomᚋconfabᚑcha
 	return ec._ReactionCount(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNReadMark2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReadMarkᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReadMark) graphql.Marshaler {
+func (ec *executionContext) marshalNReadMark2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReadMarkᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.ReadMark) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReadMark(ctx, sel, v[i])
+		return ec.marshalNReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReadMark(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -9231,7 +9236,7 @@ func (ec *executionContext) marshalNReadMark2ᚕᚖgithubᚗcomᚋconfabᚑchat�
 	return ret
 }
 
-func (ec *executionContext) marshalNReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReadMark(ctx context.Context, sel ast.SelectionSet, v *model.ReadMark) graphql.Marshaler {
+func (ec *executionContext) marshalNReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReadMark(ctx context.Context, sel ast.SelectionSet, v *confab.ReadMark) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ReadMark!")
 		return graphql.Null
@@ -9657,7 +9662,7 @@ func (ec *executionContext) marshalOReactionChange2ᚖgithubᚗcomᚋconfabᚑch
 	return ec._ReactionChange(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReadMark(ctx context.Context, sel ast.SelectionSet, v *model.ReadMark) graphql.Marshaler {
+func (ec *executionContext) marshalOReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReadMark(ctx context.Context, sel ast.SelectionSet, v *confab.ReadMark) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -9711,7 +9716,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) marshalOTypingEvent2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐTypingEvent(ctx context.Context, sel ast.SelectionSet, v *model.TypingEvent) graphql.Marshaler {
+func (ec *executionContext) marshalOTypingEvent2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐTyping(ctx context.Context, sel ast.SelectionSet, v *confab.Typing) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

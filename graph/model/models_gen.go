@@ -3,8 +3,6 @@
 package model
 
 import (
-	"time"
-
 	"github.com/confab-chat/confab"
 )
 
@@ -54,14 +52,6 @@ type ReactionChange struct {
 	UserID string `json:"userId"`
 }
 
-// How far a member has read a conversation.
-type ReadMark struct {
-	ConversationID string     `json:"conversationId"`
-	UserID         string     `json:"userId"`
-	Seq            int        `json:"seq"`
-	At             *time.Time `json:"at,omitempty"`
-}
-
 type SendMessageInput struct {
 	ConversationID string              `json:"conversationId"`
 	Content        string              `json:"content"`
@@ -77,14 +67,6 @@ type SendMessageInput struct {
 }
 
 type Subscription struct {
-}
-
-type TypingEvent struct {
-	ConversationID string `json:"conversationId"`
-	UserID         string `json:"userId"`
-	// False when the user stopped (or their typing expired).
-	Typing bool      `json:"typing"`
-	At     time.Time `json:"at"`
 }
 
 type UpdateConversationInput struct {

@@ -337,8 +337,10 @@ func testDeleteNewest(f *fixture) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if diff := cmp.Diff(last, m); diff != "" {
-		f.t.Fatalf("DeleteMessage must return the message as it was (-want +got):\n%s", diff)
+	want := *last
+	want.ChangeSeq = 3 // the MESSAGE_DELETED change
+	if diff := cmp.Diff(&want, m); diff != "" {
+		f.t.Fatalf("DeleteMessage must return the message as it was, with the new ChangeSeq (-want +got):\n%s", diff)
 	}
 	if conv.MessageCount != 1 || conv.LastSeq != 2 || conv.LastMessage == nil || *conv.LastMessage != "first" ||
 		conv.LastMessageAt == nil || !conv.LastMessageAt.Equal(first.CreatedAt) {

@@ -23,7 +23,8 @@ import (
 // its own cleanup (t.Cleanup); each subtest calls it once.
 func Run(t *testing.T, open func(t *testing.T) confab.Store) {
 	var tests []test
-	for _, group := range [][]test{userTests, tokenTests, credentialTests, conversationTests, messageTests, searchTests, purgeTests, presenceTests, limitTests, previewTests} {
+	for _, group := range [][]test{userTests, tokenTests, credentialTests, conversationTests, messageTests, searchTests, purgeTests, presenceTests, limitTests, previewTests,
+		changeTests, reactionTests, editTests, threadTests, mentionTests, searchAllTests, purgeChangeTests} {
 		tests = append(tests, group...)
 	}
 	for _, tt := range tests {

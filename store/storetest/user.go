@@ -22,6 +22,7 @@ var userTests = []test{
 	{"UpdateUser/Partial", testUpdateUserPartial},
 	{"UpdateUser/NotFound", testUpdateUserNotFound},
 	{"UpdateUser/HidePresence", testUpdateUserHidePresence},
+	{"UpdateUser/HideReadReceipts", testUpdateUserHideReadReceipts},
 }
 
 func testInsertAccountRoundTrip(f *fixture) {
@@ -225,5 +226,29 @@ func testUpdateUserHidePresence(f *fixture) {
 	got, err = f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{HidePresence: ptr(false), UpdatedAt: f.now()})
 	if err != nil || got.HidePresence {
 		f.t.Fatalf("UpdateUser(HidePresence false) = %+v, %v", got, err)
+	}
+}
+
+// HideReadReceipts is kept, read back, and left alone by updates that do
+// not name it.
+func testUpdateUserHideReadReceipts(f *fixture) {
+	u := f.user("ann")
+	got, err := f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{HideReadReceipts: ptr(true), UpdatedAt: f.now()})
+	if err != nil || !got.HideReadReceipts || got.HidePresence {
+		f.t.Fatalf("UpdateUser(HideReadReceipts true) = %+v, %v", got, err)
+	}
+	got, err = f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{HidePresence: ptr(true), UpdatedAt: f.now()})
+	if err != nil || !got.HideReadReceipts {
+		f.t.Fatalf("an update without HideReadReceipts = %+v, %v; want it kept", got, err)
+	}
+	if got, err := f.s.GetUser(f.ctx, u.UserID); err != nil || !got.HideReadReceipts {
+		f.t.Fatalf("GetUser = %+v, %v; want HideReadReceipts", got, err)
+	}
+	if us, err := f.s.GetUsers(f.ctx, []string{u.UserID}); err != nil || len(us) != 1 || !us[0].HideReadReceipts {
+		f.t.Fatalf("GetUsers = %v, %v; want HideReadReceipts", us, err)
+	}
+	got, err = f.s.UpdateUser(f.ctx, u.UserID, confab.UserUpdate{HideReadReceipts: ptr(false), UpdatedAt: f.now()})
+	if err != nil || got.HideReadReceipts {
+		f.t.Fatalf("UpdateUser(HideReadReceipts false) = %+v, %v", got, err)
 	}
 }
