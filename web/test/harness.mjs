@@ -244,9 +244,19 @@ export async function sendUI(page, text) {
   await box.press('Enter');
 }
 
-/** Texts of the confirmed messages shown, oldest first. */
+/** Texts of the confirmed messages shown in the conversation's timeline
+ *  (not the reply thread panel), oldest first. */
 export async function shownMessages(page) {
-  return page.locator('.message-list li.msg:not([data-pending]) .msg-text').allInnerTexts();
+  return page.locator('.thread-main .message-list li.msg:not([data-pending]) .msg-text').allInnerTexts();
+}
+
+/** The timeline's message (an li) whose text is exactly text. */
+export function messageItem(page, text) {
+  return page.locator('.thread-main li.msg', { has: page.locator('.msg-text', { hasText: new RegExp(`^${escapeRegExp(text)}$`) }) });
+}
+
+function escapeRegExp(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Polls fn until it returns a truthy value (or until timeout), returning it. */
