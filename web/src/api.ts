@@ -118,6 +118,8 @@ export interface User {
   avatarUrl?: string | null;
   lastSeen?: string | null;
   isOnline?: boolean | null;
+  /** The caller's own choice (others read false). */
+  hideReadReceipts?: boolean | null;
 }
 
 export interface Page<T> {
@@ -227,8 +229,17 @@ export const userFields = 'userId username displayName avatarUrl lastSeen isOnli
 
 export const api = {
   async me(): Promise<User | null> {
-    const d = await gql<{ me: User | null }>(`query Me { me { ${userFields} email } }`);
+    const d = await gql<{ me: User | null }>(`query Me { me { ${userFields} email hideReadReceipts } }`);
     return d.me;
+  },
+
+  /** Sets whether the caller's read receipts are hidden from the others. */
+  async setHideReadReceipts(userId: string, hide: boolean): Promise<User | null> {
+    const d = await gql<{ updateUserProfile: User | null }>(
+      `mutation Profile($input: UpdateUserProfileInput!) { updateUserProfile(input: $input) { ${userFields} email hideReadReceipts } }`,
+      { input: { userId, hideReadReceipts: hide } },
+    );
+    return d.updateUserProfile;
   },
 
   async findUser(usernameOrEmail: string): Promise<User | null> {

@@ -248,6 +248,18 @@ export class Chat {
     return u;
   }
 
+  /** Hides (or shares again) our read receipts; false (and a notice) on failure. */
+  async setHideReadReceipts(hide: boolean): Promise<boolean> {
+    try {
+      const me = await api.setHideReadReceipts(this.state.userId, hide);
+      if (me) this.mergeUsers([me]);
+      return true;
+    } catch (e) {
+      this.setNotice(`Could not change the setting: ${describeError(e)}`);
+      return false;
+    }
+  }
+
   // ---- conversations ----
 
   sortedConversations(): Conversation[] {

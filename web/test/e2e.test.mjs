@@ -717,10 +717,16 @@ test('read receipts: ticks turn read and the reader’s avatar moves when the ot
   });
   assert.equal(await messageItem(pa, 'did you read this?').locator('.readers').count(), 0, 'the avatar moved on');
 
-  // Bob hides his receipts: Alice's next message is never shown read.
-  await gql(server.url, b, `mutation($input: UpdateUserProfileInput!) { updateUserProfile(input: $input) { userId } }`, {
-    input: { userId: b.userId, hideReadReceipts: true },
-  });
+  // Bob hides his receipts in his settings: Alice's next message is never shown read.
+  await pb.getByRole('button', { name: 'Settings' }).click();
+  const settings = pb.getByRole('dialog', { name: 'Settings' });
+  const share = settings.getByLabel('Share read receipts');
+  await eventually(async () => (await share.isChecked()) && (await share.isEnabled()), { message: 'receipts shared by default' });
+  await share.uncheck();
+  await eventually(async () => !(await share.isChecked()) && (await share.isEnabled()), { message: 'setting saved' });
+  await settings.getByRole('button', { name: 'Done' }).click();
+  const me = await gql(server.url, b, `query { me { hideReadReceipts } }`);
+  assert.equal(me.me.hideReadReceipts, true);
   await sendUI(pa, 'private now?');
   await expectMessagesEndWith(pb, ['private now?']);
   await pa.reload();

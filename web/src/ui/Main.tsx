@@ -5,9 +5,10 @@ import { ChatContext, conversationIdFromPath, navigate, useChat, useChatUpdates,
 import { Avatar, displayName } from './common';
 import { ConversationList } from './ConversationList';
 import { SearchAllPanel } from './SearchAllPanel';
+import { SettingsDialog } from './SettingsDialog';
 import { NewConversationDialog } from './NewConversationDialog';
 import { MessagePane } from './MessagePane';
-import { IconClose, IconPlus, IconSearch, IconSignOut } from './icons';
+import { IconClose, IconPlus, IconSearch, IconSettings, IconSignOut } from './icons';
 
 export function Main(props: { userId: string }) {
   const chat = useMemo(() => new Chat(props.userId), [props.userId]);
@@ -25,6 +26,7 @@ export function Main(props: { userId: string }) {
   }, [chat, path, openId]);
 
   const [creating, setCreating] = useState(false);
+  const [settings, setSettings] = useState(false);
   const s = chat.state;
   const me = s.me ?? s.users.get(s.userId);
 
@@ -62,6 +64,9 @@ export function Main(props: { userId: string }) {
               <button class="icon-btn" aria-label="New conversation" title="New conversation" onClick={() => setCreating(true)}>
                 <IconPlus />
               </button>
+              <button class="icon-btn" aria-label="Settings" title="Settings" onClick={() => setSettings(true)}>
+                <IconSettings />
+              </button>
               <button
                 class="icon-btn"
                 aria-label="Sign out"
@@ -91,6 +96,7 @@ export function Main(props: { userId: string }) {
           </main>
         </div>
         {creating && <NewConversationDialog onClose={() => setCreating(false)} />}
+        {settings && <SettingsDialog onClose={() => setSettings(false)} />}
       </div>
     </ChatContext.Provider>
   );
