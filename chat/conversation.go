@@ -153,34 +153,6 @@ func (s *Service) ListConversations(ctx context.Context, caller confab.Identity,
 	return out, nil
 }
 
-// MarkConversationRead records that the caller has read up to seq. A seq
-// beyond the conversation's LastSeq is clamped to it rather than refused:
-// a client marking what it has shown often races a send, and a mark past
-// LastSeq would hide the messages that take those seqs. The mark never
-// moves back (the store keeps the higher one).
-func (s *Service) MarkConversationRead(ctx context.Context, caller confab.Identity, conversationID string, seq int64) (*confab.Conversation, error) {
-	if err := s.requireMember(ctx, caller, conversationID); err != nil {
-		return nil, err
-	}
-	if seq < 0 {
-		return nil, confab.Errorf(confab.CodeInvalid, "seq must not be negative.")
-	}
-	c, err := s.store.GetConversation(ctx, conversationID)
-	if err != nil {
-		return nil, err
-	}
-	// LastSeq only grows, so the mark clamped to the value read here never
-	// passes the LastSeq of any later read.
-	seq = min(seq, c.LastSeq)
-	if err := s.store.MarkRead(ctx, conversationID, caller.UserID, seq, s.nowUTC()); err != nil {
-		return nil, err
-	}
-	if m := c.Member(caller.UserID); m != nil {
-		m.LastReadSeq = max(m.LastReadSeq, seq)
-	}
-	return c, nil
-}
-
 // UnreadCount is the number of messages after the caller's read mark.
 func UnreadCount(c *confab.Conversation, userID string) int {
 	m := c.Member(userID)

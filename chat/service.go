@@ -71,6 +71,14 @@ type Config struct {
 	// (the default: nobody else; they see confab.HiddenEmail) or
 	// ShowEmailsMembers (users who share a conversation with them).
 	ShowEmails string
+	// TypingTimeout is how long a setTyping(true) lasts without a refresh;
+	// then every onTyping stream reports typing=false by itself. Default
+	// DefaultTypingTimeout.
+	TypingTimeout time.Duration
+	// TypingPerSecond bounds each user's setTyping calls (bursts of twice
+	// that); over it is RATE_LIMITED. Default DefaultTypingPerSecond;
+	// negative means unlimited.
+	TypingPerSecond float64
 }
 
 // Service implements every chat operation. It is safe for concurrent use.
@@ -89,6 +97,9 @@ type Service struct {
 	observeLag func(time.Duration) // WithLagObserver; nil when unset
 	sends      *ratelimit.Keyed    // per-user send budget; nil when unlimited
 	creates    *ratelimit.Keyed    // per-user createConversation budget; nil when unlimited
+
+	typingLimit *ratelimit.Keyed                               // per-user setTyping budget; nil when unlimited
+	afterFunc   func(time.Duration, func()) (stop func() bool) // time.AfterFunc (typing expiry); tests replace it
 
 	closeOnce sync.Once
 	stopBeat  chan struct{} // closed by Close: stops the presence heartbeat
@@ -164,6 +175,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 	if cfg.ShowEmails == "" {
 		cfg.ShowEmails = ShowEmailsSelf
 	}
+	typingDefaults(&cfg)
 	if len(cfg.CursorKey) == 0 {
 		cfg.CursorKey = make([]byte, 32)
 		rand.Read(cfg.CursorKey) // never fails (crypto/rand documents it)
@@ -180,6 +192,9 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 		sends:   ratelimit.New(cfg.SendsPerSecond, cfg.SendBurst),
 		creates: ratelimit.New(float64(cfg.ConversationsPerMinute)/60, cfg.ConversationsPerMinute),
 
+		typingLimit: ratelimit.New(cfg.TypingPerSecond, int(2*cfg.TypingPerSecond)),
+		afterFunc:   func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
+
 		stopBeat: make(chan struct{}),
 		beatDone: make(chan struct{}),
 	}
@@ -189,6 +204,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 	s.sends.WithClock(s.now)
 	s.watchBroker()
 	s.creates.WithClock(s.now)
+	s.typingLimit.WithClock(s.now)
 	go s.heartbeat()
 	return s
 }

@@ -14,6 +14,9 @@ type ProfileUpdate struct {
 	DisplayName  *string
 	AvatarURL    *string
 	HidePresence *bool
+	// HideReadReceipts keeps the user's read marks from the other
+	// members (see receipts.go).
+	HideReadReceipts *bool
 }
 
 // Config.ShowEmails values.
@@ -30,7 +33,7 @@ const (
 //   - presence (isOnline, lastSeen) only when they share a conversation
 //     and the user does not hide it (HidePresence), else offline and
 //     never seen;
-//   - HidePresence as false.
+//   - HidePresence and HideReadReceipts as false.
 //
 // Message.author is always seen as by a member of the message's
 // conversation (Author), whoever asks, so one rendering of a message serves
@@ -40,7 +43,7 @@ const (
 // they share a conversation.
 func (s *Service) view(u *confab.User, member bool) *confab.User {
 	v := *u
-	v.HidePresence = false
+	v.HidePresence, v.HideReadReceipts = false, false
 	if !member || u.HidePresence {
 		v.IsOnline, v.LastSeen = false, nil
 	}
@@ -201,9 +204,11 @@ func (s *Service) FindUser(ctx context.Context, caller confab.Identity, q string
 	return v, nil
 }
 
-// UpdateUserProfile changes the caller's own display name, avatar URL or
+// UpdateUserProfile changes the caller's own display name, avatar URL,
 // presence choice (HidePresence: hiding tells the members the user is
-// offline; showing again takes effect at the next presence change).
+// offline; showing again takes effect at the next presence change) or
+// read-receipt choice (HideReadReceipts: from then on, for marks already
+// made and new ones).
 func (s *Service) UpdateUserProfile(ctx context.Context, caller confab.Identity, in ProfileUpdate) (*confab.User, error) {
 	if err := s.requireSelf(caller, in.UserID); err != nil {
 		return nil, err
@@ -222,7 +227,8 @@ func (s *Service) UpdateUserProfile(ctx context.Context, caller confab.Identity,
 		}
 	}
 	u, err := s.store.UpdateUser(ctx, in.UserID, confab.UserUpdate{
-		DisplayName: in.DisplayName, AvatarURL: in.AvatarURL, HidePresence: in.HidePresence, UpdatedAt: s.nowUTC(),
+		DisplayName: in.DisplayName, AvatarURL: in.AvatarURL, HidePresence: in.HidePresence,
+		HideReadReceipts: in.HideReadReceipts, UpdatedAt: s.nowUTC(),
 	})
 	if err == nil && in.HidePresence != nil && *in.HidePresence {
 		if err := s.publishPresence(ctx, u); err != nil { // members now see the user offline

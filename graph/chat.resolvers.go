@@ -47,7 +47,8 @@ func (r *mutationResolver) UpdateUserPresence(ctx context.Context, userID string
 }
 
 func (r *mutationResolver) UpdateUserProfile(ctx context.Context, input model.UpdateUserProfileInput) (*confab.User, error) {
-	return r.Chat.UpdateUserProfile(ctx, caller(ctx), chat.ProfileUpdate{UserID: input.UserID, DisplayName: input.DisplayName, AvatarURL: input.AvatarURL, HidePresence: input.HidePresence})
+	return r.Chat.UpdateUserProfile(ctx, caller(ctx), chat.ProfileUpdate{UserID: input.UserID, DisplayName: input.DisplayName, AvatarURL: input.AvatarURL,
+		HidePresence: input.HidePresence, HideReadReceipts: input.HideReadReceipts})
 }
 
 func (r *queryResolver) GetMessage(ctx context.Context, conversationID string, messageID string) (*confab.Message, error) {

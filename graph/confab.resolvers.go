@@ -21,11 +21,11 @@ func (r *conversationResolver) UnreadCount(ctx context.Context, obj *confab.Conv
 }
 
 func (r *conversationResolver) UnreadMentions(ctx context.Context, obj *confab.Conversation) (int, error) {
-	panic(fmt.Errorf("not implemented: UnreadMentions - unreadMentions"))
+	return chat.UnreadMentions(obj, caller(ctx).UserID), nil
 }
 
 func (r *conversationResolver) ReadBy(ctx context.Context, obj *confab.Conversation) ([]*confab.ReadMark, error) {
-	panic(fmt.Errorf("not implemented: ReadBy - readBy"))
+	return r.Chat.ReadBy(ctx, caller(ctx), obj)
 }
 
 func (r *conversationChangeResolver) Message(ctx context.Context, obj *confab.Change) (*confab.Message, error) {
@@ -112,7 +112,7 @@ func (r *mutationResolver) MarkThreadRead(ctx context.Context, conversationID st
 }
 
 func (r *mutationResolver) SetTyping(ctx context.Context, conversationID string, typing bool) (bool, error) {
-	panic(fmt.Errorf("not implemented: SetTyping - setTyping"))
+	return r.Chat.SetTyping(ctx, caller(ctx), conversationID, typing)
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*confab.User, error) {
@@ -152,7 +152,11 @@ func (r *queryResolver) ListThread(ctx context.Context, conversationID string, p
 }
 
 func (r *queryResolver) SearchAllMessages(ctx context.Context, searchTerm string, limit *int, nextToken *string) (*model.MessageHitConnection, error) {
-	panic(fmt.Errorf("not implemented: SearchAllMessages - searchAllMessages"))
+	page, err := r.Chat.SearchAllMessages(ctx, caller(ctx), searchTerm, limit, nextToken)
+	if err != nil {
+		return nil, err
+	}
+	return hitConnection(ctx, r.Chat, page), nil
 }
 
 func (r *reactionCountResolver) UserIds(ctx context.Context, obj *confab.ReactionCount, limit *int) ([]string, error) {
@@ -187,11 +191,11 @@ func (r *subscriptionResolver) OnConversationChanged(ctx context.Context, conver
 }
 
 func (r *subscriptionResolver) OnTyping(ctx context.Context, conversationID string) (<-chan *confab.Typing, error) {
-	panic(fmt.Errorf("not implemented: OnTyping - onTyping"))
+	return r.Chat.OnTyping(ctx, caller(ctx), conversationID)
 }
 
 func (r *subscriptionResolver) OnReadReceipt(ctx context.Context, conversationID string) (<-chan *confab.ReadMark, error) {
-	panic(fmt.Errorf("not implemented: OnReadReceipt - onReadReceipt"))
+	return r.Chat.OnReadReceipt(ctx, caller(ctx), conversationID)
 }
 
 func (r *Resolver) ConversationChange() generated.ConversationChangeResolver {

@@ -9,14 +9,14 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-const convColumns = `conversation_id, name, created_by, created_at, updated_at, last_message, last_message_at, message_count, last_seq`
+const convColumns = `conversation_id, name, created_by, created_at, updated_at, last_message, last_message_at, message_count, last_seq, last_change_seq`
 
 // convColumnsC is convColumns qualified by the alias c.
-const convColumnsC = `c.conversation_id, c.name, c.created_by, c.created_at, c.updated_at, c.last_message, c.last_message_at, c.message_count, c.last_seq`
+const convColumnsC = `c.conversation_id, c.name, c.created_by, c.created_at, c.updated_at, c.last_message, c.last_message_at, c.message_count, c.last_seq, c.last_change_seq`
 
 func scanConversation(row pgx.Row) (*confab.Conversation, error) {
 	var c confab.Conversation
-	if err := row.Scan(&c.ConversationID, &c.Name, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &c.LastMessage, &c.LastMessageAt, &c.MessageCount, &c.LastSeq); err != nil {
+	if err := row.Scan(&c.ConversationID, &c.Name, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &c.LastMessage, &c.LastMessageAt, &c.MessageCount, &c.LastSeq, &c.LastChangeSeq); err != nil {
 		return nil, err
 	}
 	c.CreatedAt = c.CreatedAt.UTC()
@@ -36,9 +36,9 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 		users[i], joined[i], lastRead[i] = m.UserID, dbTime(m.JoinedAt), m.LastReadSeq
 	}
 	return s.inTx(ctx, op, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO conversations (`+convColumns+`, activity_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		_, err := tx.Exec(ctx, `INSERT INTO conversations (`+convColumns+`, activity_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			c.ConversationID, c.Name, c.CreatedBy, dbTime(c.CreatedAt), dbTimePtr(c.UpdatedAt), c.LastMessage,
-			dbTimePtr(c.LastMessageAt), c.MessageCount, c.LastSeq, dbTime(c.ActivityAt()))
+			dbTimePtr(c.LastMessageAt), c.MessageCount, c.LastSeq, c.LastChangeSeq, dbTime(c.ActivityAt()))
 		if err != nil {
 			return mapErr(op, err)
 		}
@@ -75,7 +75,8 @@ func getConversation(ctx context.Context, q querier, conversationID string) (*co
 }
 
 // loadMembers fills Members of every conversation with one query, ordered
-// by JoinedAt, then UserID.
+// by JoinedAt, then UserID. UnreadMentions is counted from the mentions
+// index above each member's read mark (a deleted message's rows are gone).
 func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) error {
 	if len(convs) == 0 {
 		return nil
@@ -86,8 +87,11 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) e
 		byID[c.ConversationID] = c
 		ids[i] = c.ConversationID
 	}
-	rows, err := q.Query(ctx, `SELECT conversation_id, user_id, joined_at, last_read_seq FROM members
-		WHERE conversation_id = ANY($1) ORDER BY conversation_id, joined_at, user_id`, ids)
+	rows, err := q.Query(ctx, `SELECT m.conversation_id, m.user_id, m.joined_at, m.last_read_seq, m.last_read_at,
+			(SELECT count(*) FROM mentions n
+				WHERE n.conversation_id = m.conversation_id AND n.user_id = m.user_id AND n.seq > m.last_read_seq)
+		FROM members m
+		WHERE m.conversation_id = ANY($1) ORDER BY m.conversation_id, m.joined_at, m.user_id`, ids)
 	if err != nil {
 		return mapErr("load members", err)
 	}
@@ -95,23 +99,26 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) e
 	for rows.Next() {
 		var cid string
 		var m confab.Member
-		if err := rows.Scan(&cid, &m.UserID, &m.JoinedAt, &m.LastReadSeq); err != nil {
+		if err := rows.Scan(&cid, &m.UserID, &m.JoinedAt, &m.LastReadSeq, &m.LastReadAt, &m.UnreadMentions); err != nil {
 			return mapErr("load members", err)
 		}
-		m.JoinedAt = m.JoinedAt.UTC()
+		m.JoinedAt, m.LastReadAt = m.JoinedAt.UTC(), utcPtr(m.LastReadAt)
 		byID[cid].Members = append(byID[cid].Members, m)
 	}
 	return mapErr("load members", rows.Err())
 }
 
-// UpdateConversation implements confab.ConversationStore.
+// UpdateConversation implements confab.ConversationStore. The UPDATE takes
+// the conversation's row lock, which serialises it with every other writer
+// of the change log, and appends CONVERSATION_UPDATED. The store is not
+// told who renamed it, so the change's UserID is empty.
 func (s *Store) UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*confab.Conversation, error) {
 	const op = "update conversation"
 	var c *confab.Conversation
 	err := s.inTx(ctx, op, func(tx pgx.Tx) error {
 		var err error
 		c, err = scanConversation(tx.QueryRow(ctx, `UPDATE conversations
-			SET name = CASE WHEN $1 THEN $2::text ELSE name END, updated_at = $3
+			SET name = CASE WHEN $1 THEN $2::text ELSE name END, updated_at = $3, last_change_seq = last_change_seq + 1
 			WHERE conversation_id = $4 RETURNING `+convColumns,
 			name != nil, name, dbTime(at), conversationID))
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -119,6 +126,10 @@ func (s *Store) UpdateConversation(ctx context.Context, conversationID string, n
 		}
 		if err != nil {
 			return mapErr(op, err)
+		}
+		err = appendChanges(ctx, tx, op, change{conversationID, c.LastChangeSeq, confab.ChangeConversationUpdated, at, "", "", ""})
+		if err != nil {
+			return err
 		}
 		return loadMembers(ctx, tx, []*confab.Conversation{c})
 	})
@@ -183,10 +194,12 @@ func (s *Store) ListConversationIDs(ctx context.Context, userID string, limit in
 	return ids, nil
 }
 
-// MarkRead implements confab.ConversationStore.
+// MarkRead implements confab.ConversationStore. Both SET expressions see
+// the row as it was, so last_read_at moves only with a rising mark.
 func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE members SET last_read_seq = greatest(last_read_seq, $3)
-		WHERE conversation_id = $1 AND user_id = $2`, conversationID, userID, seq)
+	tag, err := s.pool.Exec(ctx, `UPDATE members SET last_read_seq = greatest(last_read_seq, $3),
+			last_read_at = CASE WHEN $3 > last_read_seq THEN $4 ELSE last_read_at END
+		WHERE conversation_id = $1 AND user_id = $2`, conversationID, userID, seq, dbTime(at))
 	if err != nil {
 		return mapErr("mark read", err)
 	}

@@ -14,17 +14,40 @@ import (
 // errDuplicate rolls back an append whose client token is already used.
 var errDuplicate = errors.New("postgres: client token already used")
 
-const msgColumns = `conversation_id, seq, message_id, user_id, content, message_type, created_at, updated_at, deleted, client_token`
+// msgColumns are the columns scanMessage reads, in its order.
+const msgColumns = `conversation_id, seq, message_id, user_id, content, message_type, created_at, updated_at, deleted, client_token,
+	change_seq, edited_at, mentions, parent_message_id, also_in_conversation, reply_count, last_reply_at, reply_user_ids`
 
 func scanMessage(row pgx.Row) (*confab.Message, error) {
 	var m confab.Message
 	var typ string
-	if err := row.Scan(&m.ConversationID, &m.Seq, &m.MessageID, &m.UserID, &m.Content, &typ, &m.CreatedAt, &m.UpdatedAt, &m.Deleted, &m.ClientToken); err != nil {
+	if err := row.Scan(&m.ConversationID, &m.Seq, &m.MessageID, &m.UserID, &m.Content, &typ, &m.CreatedAt, &m.UpdatedAt, &m.Deleted, &m.ClientToken,
+		&m.ChangeSeq, &m.EditedAt, &m.Mentions, &m.ParentMessageID, &m.AlsoInConversation, &m.ReplyCount, &m.LastReplyAt, &m.ReplyUserIDs); err != nil {
 		return nil, err
 	}
 	m.MessageType = confab.MessageType(typ)
 	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), utcPtr(m.UpdatedAt)
+	m.EditedAt, m.LastReplyAt = utcPtr(m.EditedAt), utcPtr(m.LastReplyAt)
+	m.Mentions, m.ReplyUserIDs = nilIfEmpty(m.Mentions), nilIfEmpty(m.ReplyUserIDs)
 	return &m, nil
+}
+
+// nilIfEmpty returns nil for an empty list, as the rest of confab writes
+// "none" (a text[] column reads back as an empty slice).
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// orEmpty returns s, or an empty list for nil (which pgx would send as
+// NULL, refused by a NOT NULL text[] column).
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func queryMessages(ctx context.Context, q querier, op, sql string, args ...any) ([]*confab.Message, error) {
@@ -48,12 +71,17 @@ func queryMessages(ctx context.Context, q querier, op, sql string, args ...any) 
 //
 //  1. With a ClientToken, look for the stored message first (no lock): a
 //     retry returns it without touching the conversation.
-//  2. UPDATE the conversation: last_seq+1 and the summary, RETURNING the
-//     new seq. The row lock this takes serialises every sender of the
-//     conversation on every node until COMMIT, so seq is gapless.
-//  3. INSERT the message. ON CONFLICT on the client-token index catches a
-//     retry that raced past step 1; then the transaction is rolled back (so
-//     the seq increment is not kept) and the stored message is returned.
+//  2. UPDATE the conversation: last_seq+1, last_change_seq+1 (+2 for a
+//     reply) and the summary, RETURNING the new seqs. The row lock this
+//     takes serialises every writer of the conversation's messages and
+//     change log on every node until COMMIT, so both seqs are gapless.
+//  3. For a reply, UPDATE its root's thread summary; no live root is
+//     CodeNotFound, and the rollback undoes step 2.
+//  4. INSERT the message, and with it (one statement) its change log
+//     entries and its mentions. ON CONFLICT on the client-token index
+//     catches a retry that raced past step 1; then the transaction is
+//     rolled back (so the increments are not kept) and the stored message
+//     is returned.
 func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, error) {
 	const op = "append message"
 	at := dbTime(m.CreatedAt)
@@ -69,29 +97,53 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 				return errDuplicate
 			}
 		}
-		var seq int64
+		kinds := []string{string(confab.ChangeMessageSent)}
+		about := []string{m.MessageID}
+		if m.ParentMessageID != "" {
+			kinds = append(kinds, string(confab.ChangeThreadUpdated))
+			about = append(about, m.ParentMessageID)
+		}
+		var seq, changeSeq int64
 		err := tx.QueryRow(ctx, `UPDATE conversations SET last_seq = last_seq + 1, message_count = message_count + 1,
-				last_message = $1, last_message_at = $2, activity_at = $2
-			WHERE conversation_id = $3 RETURNING last_seq`,
-			confab.Preview(m.Content), at, m.ConversationID).Scan(&seq)
+				last_message = $1, last_message_at = $2, activity_at = $2, last_change_seq = last_change_seq + $4
+			WHERE conversation_id = $3 RETURNING last_seq, last_change_seq - $4 + 1`,
+			confab.Preview(m.Content), at, m.ConversationID, len(kinds)).Scan(&seq, &changeSeq)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("conversation")
 		}
 		if err != nil {
 			return mapErr(op, err)
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO messages (`+msgColumns+`, search)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, false, $9, array_to_tsvector($10::text[]))
-			ON CONFLICT (conversation_id, user_id, client_token) WHERE client_token <> '' DO NOTHING`,
+		if m.ParentMessageID != "" {
+			if err := addReply(ctx, tx, m, changeSeq+1); err != nil {
+				return err
+			}
+		}
+		var inserted bool
+		err = tx.QueryRow(ctx, `WITH ins AS (
+				INSERT INTO messages (conversation_id, seq, message_id, user_id, content, message_type, created_at, updated_at,
+					client_token, search, change_seq, mentions, parent_message_id, also_in_conversation)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, array_to_tsvector($10::text[]), $11, $12, $13, $14)
+				ON CONFLICT (conversation_id, user_id, client_token) WHERE client_token <> '' DO NOTHING
+				RETURNING conversation_id, seq, user_id),
+			ch AS (
+				INSERT INTO changes (conversation_id, change_seq, kind, at, user_id, message_id)
+				SELECT ins.conversation_id, $11 + k.n - 1, k.kind, $7, ins.user_id, k.message_id
+				FROM ins, unnest($15::text[], $16::text[]) WITH ORDINALITY AS k (kind, message_id, n)),
+			mn AS (
+				INSERT INTO mentions (conversation_id, seq, user_id)
+				SELECT DISTINCT ins.conversation_id, ins.seq, u FROM ins, unnest($12::text[]) AS u WHERE u <> ins.user_id)
+			SELECT EXISTS (SELECT 1 FROM ins)`,
 			m.ConversationID, seq, m.MessageID, m.UserID, m.Content, string(m.MessageType), at,
-			dbTimePtr(m.UpdatedAt), m.ClientToken, lexemes(m.Content))
+			dbTimePtr(m.UpdatedAt), m.ClientToken, lexemes(m.Content), changeSeq, orEmpty(m.Mentions),
+			m.ParentMessageID, m.AlsoInConversation, kinds, about).Scan(&inserted)
 		if err != nil {
 			return mapErr(op, err)
 		}
-		if tag.RowsAffected() == 0 {
+		if !inserted {
 			return errDuplicate // stored is read after the rollback
 		}
-		m.Seq = seq
+		m.Seq, m.ChangeSeq = seq, changeSeq
 		return nil
 	})
 	if errors.Is(err, errDuplicate) {
@@ -114,6 +166,24 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 	return true, nil
 }
 
+// addReply updates the thread summary of reply m's root, a live message of
+// its conversation (else CodeNotFound): one more reply, the newest at
+// m.CreatedAt, m's author first among the repliers, and the root's
+// ChangeSeq (its THREAD_UPDATED change).
+func addReply(ctx context.Context, tx pgx.Tx, m *confab.Message, changeSeq int64) error {
+	tag, err := tx.Exec(ctx, `UPDATE messages SET reply_count = reply_count + 1, last_reply_at = $3,
+			reply_user_ids = (ARRAY[$4::text] || array_remove(reply_user_ids, $4::text))[1:$5], change_seq = $6
+		WHERE conversation_id = $1 AND message_id = $2 AND NOT deleted`,
+		m.ConversationID, m.ParentMessageID, dbTime(m.CreatedAt), m.UserID, confab.MaxReplyUsers, changeSeq)
+	if err != nil {
+		return mapErr("append message", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("thread root")
+	}
+	return nil
+}
+
 // findByClientToken returns the message of m's conversation and user with
 // m's ClientToken, or nil when there is none.
 func findByClientToken(ctx context.Context, q querier, m *confab.Message) (*confab.Message, error) {
@@ -131,34 +201,37 @@ func findByClientToken(ctx context.Context, q querier, m *confab.Message) (*conf
 
 // GetMessage implements confab.MessageStore.
 func (s *Store) GetMessage(ctx context.Context, conversationID, messageID string) (*confab.Message, error) {
-	m, err := scanMessage(s.pool.QueryRow(ctx, `SELECT `+msgColumns+` FROM messages
+	return getMessage(ctx, s.pool, "get message", conversationID, messageID)
+}
+
+func getMessage(ctx context.Context, q querier, op, conversationID, messageID string) (*confab.Message, error) {
+	m, err := scanMessage(q.QueryRow(ctx, `SELECT `+msgColumns+` FROM messages
 		WHERE message_id = $1 AND conversation_id = $2 AND NOT deleted`, messageID, conversationID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("message")
 	}
 	if err != nil {
-		return nil, mapErr("get message", err)
+		return nil, mapErr(op, err)
 	}
 	return m, nil
 }
 
 // DeleteMessage implements confab.MessageStore. It locks the conversation
-// row first, as AppendMessage does, so the two never deadlock and a
-// concurrent append cannot slip between the delete and the new preview.
-// activity_at follows the new LastMessageAt (CreatedAt when no live
-// message is left), so list cursors, built from those fields, stay valid.
+// row first, as AppendMessage does, so the two never deadlock, a
+// concurrent append cannot slip between the delete and the new preview,
+// and the change seqs taken here stay gapless. activity_at follows the new
+// LastMessageAt (CreatedAt when no live message is left), so list cursors,
+// built from those fields, stay valid. The message's mentions go (they
+// count only live messages); its edits and reactions stay until it is
+// purged.
 func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
 	const op = "delete message"
 	var m *confab.Message
 	var c *confab.Conversation
 	err := s.inTx(ctx, op, func(tx pgx.Tx) error {
-		var one int
-		err := tx.QueryRow(ctx, `SELECT 1 FROM conversations WHERE conversation_id = $1 FOR UPDATE`, conversationID).Scan(&one)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("message")
-		}
+		lastChange, err := lockConversation(ctx, tx, op, conversationID, "message")
 		if err != nil {
-			return mapErr(op, err)
+			return err
 		}
 		m, err = scanMessage(tx.QueryRow(ctx, `SELECT `+msgColumns+` FROM messages
 			WHERE message_id = $1 AND conversation_id = $2 AND NOT deleted`, messageID, conversationID))
@@ -168,17 +241,37 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 		if err != nil {
 			return mapErr(op, err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE messages SET deleted = true, updated_at = $1, search = NULL
-			WHERE conversation_id = $2 AND seq = $3`, dbTime(at), conversationID, m.Seq); err != nil {
+		m.ChangeSeq = lastChange + 1
+		changes := []change{{conversationID, m.ChangeSeq, confab.ChangeMessageDeleted, at, m.UserID, m.MessageID, ""}}
+		if _, err := tx.Exec(ctx, `UPDATE messages SET deleted = true, updated_at = $1, search = NULL, change_seq = $4
+			WHERE conversation_id = $2 AND seq = $3`, dbTime(at), conversationID, m.Seq, m.ChangeSeq); err != nil {
 			return mapErr(op, err)
 		}
+		if len(m.Mentions) > 0 {
+			if _, err := tx.Exec(ctx, `DELETE FROM mentions WHERE conversation_id = $1 AND seq = $2`, conversationID, m.Seq); err != nil {
+				return mapErr(op, err)
+			}
+		}
+		if m.ParentMessageID != "" {
+			removed, err := removeReply(ctx, tx, m, m.ChangeSeq+1)
+			if err != nil {
+				return err
+			}
+			if removed {
+				changes = append(changes, change{conversationID, m.ChangeSeq + 1, confab.ChangeThreadUpdated, at, m.UserID, m.ParentMessageID, ""})
+			}
+		}
+		if err := appendChanges(ctx, tx, op, changes...); err != nil {
+			return err
+		}
 		c, err = scanConversation(tx.QueryRow(ctx, `UPDATE conversations c SET message_count = c.message_count - 1,
-				last_message = n.preview, last_message_at = n.created_at, activity_at = coalesce(n.created_at, c.created_at)
+				last_message = n.preview, last_message_at = n.created_at, activity_at = coalesce(n.created_at, c.created_at),
+				last_change_seq = $3
 			FROM (SELECT 1) AS one
 			LEFT JOIN LATERAL (SELECT left(content, $2) AS preview, created_at FROM messages
 				WHERE conversation_id = $1 AND NOT deleted ORDER BY seq DESC LIMIT 1) AS n ON true
 			WHERE c.conversation_id = $1 RETURNING `+convColumnsC,
-			conversationID, confab.MaxLastMessageLength))
+			conversationID, confab.MaxLastMessageLength, changes[len(changes)-1].seq))
 		if err != nil {
 			return mapErr(op, err)
 		}
@@ -190,13 +283,46 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 	return m, c, nil
 }
 
+// lockConversation takes the conversation's row lock, which serialises
+// every writer of its messages and change log, and returns its
+// LastChangeSeq. A missing conversation is CodeNotFound for what.
+func lockConversation(ctx context.Context, tx pgx.Tx, op, conversationID, what string) (int64, error) {
+	var lastChange int64
+	err := tx.QueryRow(ctx, `SELECT last_change_seq FROM conversations WHERE conversation_id = $1 FOR UPDATE`,
+		conversationID).Scan(&lastChange)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, notFound(what)
+	}
+	if err != nil {
+		return 0, mapErr(op, err)
+	}
+	return lastChange, nil
+}
+
+// removeReply updates the thread summary of deleted reply m's root: one
+// reply fewer, LastReplyAt the newest live reply left (nil when none), and
+// the root's ChangeSeq. It reports false when the root is gone (purged),
+// so there is no THREAD_UPDATED to log.
+func removeReply(ctx context.Context, tx pgx.Tx, m *confab.Message, changeSeq int64) (bool, error) {
+	tag, err := tx.Exec(ctx, `UPDATE messages r SET reply_count = greatest(r.reply_count - 1, 0), change_seq = $3,
+			last_reply_at = (SELECT max(created_at) FROM messages
+				WHERE conversation_id = $1 AND parent_message_id = $2 AND parent_message_id <> '' AND NOT deleted)
+		WHERE r.conversation_id = $1 AND r.message_id = $2`,
+		m.ConversationID, m.ParentMessageID, changeSeq)
+	if err != nil {
+		return false, mapErr("delete message", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
 // ListMessages implements confab.MessageStore.
 func (s *Store) ListMessages(ctx context.Context, conversationID string, beforeSeq int64, limit int) ([]*confab.Message, error) {
 	if beforeSeq <= 0 {
 		beforeSeq = math.MaxInt64
 	}
 	return queryMessages(ctx, s.pool, "list messages", `SELECT `+msgColumns+` FROM messages
-		WHERE conversation_id = $1 AND seq < $2 AND NOT deleted ORDER BY seq DESC LIMIT $3`,
+		WHERE conversation_id = $1 AND seq < $2 AND NOT deleted AND (parent_message_id = '' OR also_in_conversation)
+		ORDER BY seq DESC LIMIT $3`,
 		conversationID, beforeSeq, max(limit, 0))
 }
 
@@ -220,6 +346,20 @@ func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string
 		conversationID, q, max(limit, 0))
 }
 
+// SearchAllMessages implements confab.MessageStore: SearchMessages over
+// the conversations of userID's memberships, newest first by message id.
+func (s *Store) SearchAllMessages(ctx context.Context, userID, terms, beforeID string, limit int) ([]*confab.Message, error) {
+	q := tsquery(terms)
+	if q == "" {
+		return nil, nil
+	}
+	return queryMessages(ctx, s.pool, "search all messages", `SELECT `+msgColumns+` FROM messages
+		WHERE conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $1)
+		  AND NOT deleted AND search @@ $2::tsquery AND ($3 = '' OR message_id < $3)
+		ORDER BY message_id DESC LIMIT $4`,
+		userID, q, beforeID, max(limit, 0))
+}
+
 // PurgeMessages implements confab.MessageStore in one transaction:
 //
 //  1. Read the keys (conversation_id, seq) of the oldest limit messages,
@@ -230,7 +370,10 @@ func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string
 //     one order keeps purges on several nodes from deadlocking each other.
 //  3. DELETE those keys (seqs are never reused, so a key names one message
 //     for good; one another node purged meanwhile is just not found),
-//     RETURNING whether each was live. A row's search tsvector goes with it.
+//     RETURNING whether each was live. A row's search tsvector goes with it,
+//     and its edits, reactions, mentions and change log entries by their
+//     foreign keys' ON DELETE CASCADE; the thread read marks of the purged
+//     roots are deleted next.
 //  4. UPDATE each conversation's count and preview, in a statement of its
 //     own so that it sees the deletion.
 func (s *Store) PurgeMessages(ctx context.Context, before time.Time, limit int) (int, error) {
@@ -265,14 +408,17 @@ func (s *Store) PurgeMessages(ctx context.Context, before time.Time, limit int) 
 		}
 		rows, err = tx.Query(ctx, `DELETE FROM messages m USING unnest($1::text[], $2::bigint[]) AS k (conversation_id, seq)
 			WHERE m.conversation_id = k.conversation_id AND m.seq = k.seq
-			RETURNING m.conversation_id, m.deleted`, convIDs, seqs)
+			RETURNING m.conversation_id, m.deleted, m.message_id`, convIDs, seqs)
 		if err != nil {
 			return mapErr(op, err)
 		}
 		live := make(map[string]int)
 		var deleted bool
-		_, err = pgx.ForEachRow(rows, []any{&id, &deleted}, func() error {
+		var msgID string
+		var goneConvs, goneIDs []string
+		_, err = pgx.ForEachRow(rows, []any{&id, &deleted, &msgID}, func() error {
 			removed++
+			goneConvs, goneIDs = append(goneConvs, id), append(goneIDs, msgID)
 			n := live[id] // every conversation touched is updated, even with tombstones only
 			if !deleted {
 				n++
@@ -281,6 +427,10 @@ func (s *Store) PurgeMessages(ctx context.Context, before time.Time, limit int) 
 			return nil
 		})
 		if err != nil {
+			return mapErr(op, err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM thread_reads t USING unnest($1::text[], $2::text[]) AS k (conversation_id, root_id)
+			WHERE t.conversation_id = k.conversation_id AND t.root_id = k.root_id`, goneConvs, goneIDs); err != nil {
 			return mapErr(op, err)
 		}
 		ids := make([]string, 0, len(live))

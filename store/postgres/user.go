@@ -8,11 +8,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence`
+const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, hide_read_receipts`
 
 func scanUser(row pgx.Row, extra ...any) (*confab.User, error) {
 	var u confab.User
-	dest := append([]any{&u.UserID, &u.Username, &u.Email, &u.DisplayName, &u.AvatarURL, &u.IsOnline, &u.LastSeen, &u.CreatedAt, &u.UpdatedAt, &u.HidePresence}, extra...)
+	dest := append([]any{&u.UserID, &u.Username, &u.Email, &u.DisplayName, &u.AvatarURL, &u.IsOnline, &u.LastSeen, &u.CreatedAt, &u.UpdatedAt, &u.HidePresence, &u.HideReadReceipts}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -26,9 +26,9 @@ func scanUser(row pgx.Row, extra ...any) (*confab.User, error) {
 func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 	u := a.User
 	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`, password_hash, disabled)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		u.UserID, u.Username, u.Email, u.DisplayName, u.AvatarURL, u.IsOnline, dbTimePtr(u.LastSeen),
-		dbTime(u.CreatedAt), dbTimePtr(u.UpdatedAt), u.HidePresence, a.PasswordHash, a.Disabled)
+		dbTime(u.CreatedAt), dbTimePtr(u.UpdatedAt), u.HidePresence, u.HideReadReceipts, a.PasswordHash, a.Disabled)
 	err = mapErr("insert account", err)
 	if confab.ErrorCode(err) == confab.CodeConflict {
 		return &confab.Error{Code: confab.CodeConflict, Op: "insert account", Err: err}
@@ -95,10 +95,11 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpda
 			is_online    = coalesce($5, is_online),
 			last_seen    = coalesce($6, last_seen),
 			updated_at   = $7,
-			hide_presence = coalesce($9, hide_presence)
+			hide_presence = coalesce($9, hide_presence),
+			hide_read_receipts = coalesce($10, hide_read_receipts)
 		WHERE user_id = $8 RETURNING `+userColumns,
 		u.DisplayName != nil, u.DisplayName, u.AvatarURL != nil, u.AvatarURL,
-		u.IsOnline, dbTimePtr(u.LastSeen), dbTime(u.UpdatedAt), userID, u.HidePresence)
+		u.IsOnline, dbTimePtr(u.LastSeen), dbTime(u.UpdatedAt), userID, u.HidePresence, u.HideReadReceipts)
 	user, err := scanUser(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("user")
