@@ -23,6 +23,7 @@ import {
   gql,
   cleanup,
   messageItem,
+  pinnedItem,
 } from './harness.mjs';
 
 let server;
@@ -542,7 +543,7 @@ test('an own message is edited in place; the other side sees it edited, with its
   await expectMessagesEndWith(pb, ['see you at 7']);
 
   // Keyboard only: focus the message's Edit button, change the text, Enter saves.
-  const mine = messageItem(pa, 'see you at 7');
+  const mine = await pinnedItem(pa, 'see you at 7');
   await mine.getByRole('button', { name: 'Edit message' }).focus();
   await pa.keyboard.press('Enter');
   const box = mine.getByLabel('Edit message');
@@ -761,7 +762,7 @@ test('search across all conversations finds hits in each, and opens the one chos
   await pa.locator('.thread-main li.msg.highlight', { hasText: 'the pineapple pizza debate' }).waitFor({ timeout: 20_000 });
 
   // Bob edits his hit away: searching again finds only Cleo's.
-  const bobs = messageItem(pb, 'pineapple on everything');
+  const bobs = await pinnedItem(pb, 'pineapple on everything');
   await bobs.getByRole('button', { name: 'Edit message' }).click();
   await bobs.getByLabel('Edit message').fill('olives on everything');
   await bobs.getByLabel('Edit message').press('Enter');
@@ -784,7 +785,7 @@ test('after a drop the open conversation shows every change made meanwhile, from
   await context.setOffline(true);
   await pa.getByText("You're offline").waitFor();
   // Bob, in his browser, changes things while Alice is away.
-  const edit = messageItem(pb, 'to edit');
+  const edit = await pinnedItem(pb, 'to edit');
   await edit.getByRole('button', { name: 'Edit message' }).click();
   await edit.getByLabel('Edit message').fill('edited while away');
   await edit.getByLabel('Edit message').press('Enter');

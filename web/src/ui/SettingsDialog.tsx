@@ -8,7 +8,9 @@ export function SettingsDialog(props: { onClose(): void }) {
   const chat = useChat();
   const ref = useRef<HTMLDialogElement>(null);
   const [saving, setSaving] = useState(false);
-  const hidden = !!chat.state.me?.hideReadReceipts;
+  // What the box shows while a change is being saved (then the server's answer).
+  const [asked, setAsked] = useState<boolean | null>(null);
+  const share = asked ?? !chat.state.me?.hideReadReceipts;
 
   useEffect(() => {
     const d = ref.current;
@@ -26,14 +28,16 @@ export function SettingsDialog(props: { onClose(): void }) {
       <label class="check">
         <input
           type="checkbox"
-          checked={!hidden}
+          checked={share}
           disabled={saving || !chat.state.me}
           aria-describedby="receipts-help"
           onChange={async (e) => {
-            const share = e.currentTarget.checked;
+            const want = e.currentTarget.checked;
+            setAsked(want);
             setSaving(true);
-            await chat.setHideReadReceipts(!share);
+            await chat.setHideReadReceipts(!want);
             setSaving(false);
+            setAsked(null);
           }}
         />
         <span>Share read receipts</span>
