@@ -369,6 +369,15 @@ test('phone width: list and conversation are separate screens', async () => {
   await sendUI(p, 'On my way 🚲');
   await expectMessagesEndWith(p, ['On my way 🚲']);
   await screenshot(p, '06-phone-conversation');
+  // A reply thread covers the conversation at this width, and closes back to it.
+  await messageItem(p, 'Seven, at the usual place.').getByRole('button', { name: 'Reply in thread' }).click();
+  const thread = p.getByRole('complementary', { name: 'Thread' });
+  await thread.getByText('No replies yet.').waitFor();
+  const box = await thread.boundingBox();
+  assert.equal(Math.round(box.width), 390, 'the thread takes the whole width');
+  await screenshot(p, '19-phone-thread');
+  await thread.getByRole('button', { name: 'Close thread' }).click();
+  await thread.waitFor({ state: 'detached' });
   await p.getByRole('link', { name: 'Back to conversations' }).click();
   await p.getByRole('navigation', { name: 'Conversation list' }).waitFor({ state: 'visible' });
 });

@@ -29,9 +29,15 @@ export function applyMessages(view: MessageView, incoming: readonly Message[], b
 }
 
 /** The messages the changes carry, in order (a message changed twice is
- *  there twice: the later copy wins where they are merged). */
+ *  there twice: the later copy wins where they are merged). A deletion's
+ *  message is a tombstone even if it came without deletedAt (then the
+ *  change's time is taken). */
 export function changedMessages(changes: readonly ConversationChange[]): Message[] {
-  return changes.flatMap((c) => (c.message ? [c.message] : []));
+  return changes.flatMap((c) => {
+    if (!c.message) return [];
+    if (c.kind === 'MESSAGE_DELETED' && !c.message.deletedAt) return [{ ...c.message, deletedAt: c.at }];
+    return [c.message];
+  });
 }
 
 /** The conversations the changes carry (renames). */

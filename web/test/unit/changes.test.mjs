@@ -70,3 +70,10 @@ test('what the changes carry: sends, renames, the resume position', () => {
   assert.equal(changedMessages(changes).length, 2);
   assert.equal(lastChange(20, changes), 20, 'never moves back');
 });
+
+test('a deletion removes its message even when its tombstone lacks deletedAt', () => {
+  const view = { messages: [message('m1', 'one', 1, { changeSeq: 1 })], deleted: new Set() };
+  const del = change(2, 'MESSAGE_DELETED', message('m1', '', 1, { changeSeq: 2, deletedAt: null }));
+  assert.deepEqual(texts(fold(view, [del])), []);
+  assert.equal(changedMessages([del])[0].deletedAt, del.at);
+});
