@@ -106,7 +106,7 @@ func fill(b *testing.B, s *Store, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO messages (`+msgColumns+`) VALUES ('c1', ?, ?, 'u1', ?, 'TEXT', ?, NULL, 0, '')`)
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO messages (`+msgBaseColumns+`) VALUES ('c1', ?, ?, 'u1', ?, 'TEXT', ?, NULL, 0, '')`)
 		if err != nil {
 			b.Fatal(err)
 		}

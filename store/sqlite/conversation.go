@@ -10,14 +10,14 @@ import (
 	sqlite3lib "modernc.org/sqlite/lib"
 )
 
-const convColumns = `conversation_id, name, created_by, created_at, updated_at, last_message, last_message_at, message_count, last_seq`
+const convColumns = `conversation_id, name, created_by, created_at, updated_at, last_message, last_message_at, message_count, last_seq, last_change_seq`
 
 func scanConversation(row scanner) (*confab.Conversation, error) {
 	var c confab.Conversation
 	var name, last sql.NullString
 	var created int64
 	var updated, lastAt sql.NullInt64
-	if err := row.Scan(&c.ConversationID, &name, &c.CreatedBy, &created, &updated, &last, &lastAt, &c.MessageCount, &c.LastSeq); err != nil {
+	if err := row.Scan(&c.ConversationID, &name, &c.CreatedBy, &created, &updated, &last, &lastAt, &c.MessageCount, &c.LastSeq, &c.LastChangeSeq); err != nil {
 		return nil, err
 	}
 	c.Name, c.LastMessage = fromNullString(name), fromNullString(last)
@@ -33,9 +33,9 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 		return mapErr("insert conversation", err)
 	}
 	defer tx.Rollback() // no-op after Commit
-	_, err = tx.ExecContext(ctx, `INSERT INTO conversations (`+convColumns+`, activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO conversations (`+convColumns+`, activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ConversationID, nullString(c.Name), c.CreatedBy, ms(c.CreatedAt), msPtr(c.UpdatedAt), nullString(c.LastMessage),
-		msPtr(c.LastMessageAt), c.MessageCount, c.LastSeq, ms(c.ActivityAt()))
+		msPtr(c.LastMessageAt), c.MessageCount, c.LastSeq, c.LastChangeSeq, ms(c.ActivityAt()))
 	if err != nil {
 		return mapErr("insert conversation", err)
 	}
@@ -87,8 +87,10 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) e
 		byID[c.ConversationID] = c
 		args[i] = c.ConversationID
 	}
-	rows, err := q.QueryContext(ctx, `SELECT conversation_id, user_id, joined_at, last_read_seq FROM members
-		WHERE conversation_id IN (`+placeholders(len(convs))+`) ORDER BY joined_at, user_id`, args...)
+	rows, err := q.QueryContext(ctx, `SELECT conversation_id, user_id, joined_at, last_read_seq, last_read_at,
+			(SELECT count(*) FROM mentions x WHERE x.conversation_id = members.conversation_id
+				AND x.seq > members.last_read_seq AND x.user_id = members.user_id)
+		FROM members WHERE conversation_id IN (`+placeholders(len(convs))+`) ORDER BY joined_at, user_id`, args...)
 	if err != nil {
 		return mapErr("load members", err)
 	}
@@ -97,17 +99,18 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) e
 		var cid string
 		var m confab.Member
 		var joined int64
-		if err := rows.Scan(&cid, &m.UserID, &joined, &m.LastReadSeq); err != nil {
+		var readAt sql.NullInt64
+		if err := rows.Scan(&cid, &m.UserID, &joined, &m.LastReadSeq, &readAt, &m.UnreadMentions); err != nil {
 			return mapErr("load members", err)
 		}
-		m.JoinedAt = fromMS(joined)
+		m.JoinedAt, m.LastReadAt = fromMS(joined), fromNullMS(readAt)
 		byID[cid].Members = append(byID[cid].Members, m)
 	}
 	return mapErr("load members", rows.Err())
 }
 
-// UpdateConversation implements confab.ConversationStore. The update and
-// the read back share one transaction.
+// UpdateConversation implements confab.ConversationStore. The update, its
+// CONVERSATION_UPDATED change and the read back share one transaction.
 func (s *Store) UpdateConversation(ctx context.Context, conversationID string, name *string, at time.Time) (*confab.Conversation, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -121,6 +124,10 @@ func (s *Store) UpdateConversation(ctx context.Context, conversationID string, n
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return nil, notFound("update conversation", "conversation")
+	}
+	// The store is not told who made the update: the change has no user.
+	if _, err := appendChange(ctx, tx, &confab.Change{ConversationID: conversationID, Kind: confab.ChangeConversationUpdated, At: at}); err != nil {
+		return nil, err
 	}
 	c, err := getConversation(ctx, tx, conversationID)
 	if err != nil {
@@ -148,7 +155,7 @@ func (s *Store) ListConversations(ctx context.Context, userID string, p confab.C
 		args = append(args, at, at, p.After.ConversationID)
 	}
 	args = append(args, max(p.Limit, 0))
-	rows, err := s.read.QueryContext(ctx, `SELECT c.conversation_id, c.name, c.created_by, c.created_at, c.updated_at, c.last_message, c.last_message_at, c.message_count, c.last_seq
+	rows, err := s.read.QueryContext(ctx, `SELECT c.conversation_id, c.name, c.created_by, c.created_at, c.updated_at, c.last_message, c.last_message_at, c.message_count, c.last_seq, c.last_change_seq
 		FROM members m JOIN conversations c ON c.conversation_id = m.conversation_id
 		WHERE m.user_id = ? AND `+after+`
 		ORDER BY c.activity_at DESC, c.conversation_id ASC LIMIT ?`, args...)
@@ -189,9 +196,12 @@ func (s *Store) ListConversationIDs(ctx context.Context, userID string, limit in
 	return ids, mapErr("list conversation ids", rows.Err())
 }
 
-// MarkRead implements confab.ConversationStore.
+// MarkRead implements confab.ConversationStore. UnreadMentions follows by
+// itself: loadMembers counts the mentions above the mark.
 func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64, at time.Time) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE members SET last_read_seq = max(last_read_seq, ?) WHERE conversation_id = ? AND user_id = ?`, seq, conversationID, userID)
+	res, err := s.write.ExecContext(ctx, `UPDATE members SET last_read_seq = max(last_read_seq, ?1),
+			last_read_at = CASE WHEN ?1 > last_read_seq THEN ?2 ELSE last_read_at END
+		WHERE conversation_id = ?3 AND user_id = ?4`, seq, ms(at), conversationID, userID)
 	if err != nil {
 		return mapErr("mark read", err)
 	}

@@ -3,26 +3,73 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/confab-chat/confab"
 )
 
-const msgColumns = `conversation_id, seq, message_id, user_id, content, message_type, created_at, updated_at, deleted, client_token`
+// msgBaseColumns are the columns every message is inserted with; the
+// columns of issue 12 (msgColumns' tail) have defaults.
+const msgBaseColumns = `conversation_id, seq, message_id, user_id, content, message_type, created_at, updated_at, deleted, client_token`
+
+// msgColumns are the columns scanMessage reads.
+const msgColumns = msgBaseColumns + `, change_seq, edited_at, mentions, parent_id, also_in_conversation, reply_count, last_reply_at, reply_users`
+
+// msgColumnsOf is msgColumns qualified by a table alias, for joins.
+func msgColumnsOf(alias string) string {
+	return alias + "." + strings.ReplaceAll(msgColumns, ", ", ", "+alias+".")
+}
 
 func scanMessage(row scanner) (*confab.Message, error) {
 	var m confab.Message
 	var created int64
-	var updated sql.NullInt64
+	var updated, edited, lastReply sql.NullInt64
+	var mentions, replyUsers sql.NullString
 	var typ string
-	if err := row.Scan(&m.ConversationID, &m.Seq, &m.MessageID, &m.UserID, &m.Content, &typ, &created, &updated, &m.Deleted, &m.ClientToken); err != nil {
+	if err := row.Scan(&m.ConversationID, &m.Seq, &m.MessageID, &m.UserID, &m.Content, &typ, &created, &updated, &m.Deleted, &m.ClientToken,
+		&m.ChangeSeq, &edited, &mentions, &m.ParentMessageID, &m.AlsoInConversation, &m.ReplyCount, &lastReply, &replyUsers); err != nil {
 		return nil, err
 	}
 	m.MessageType = confab.MessageType(typ)
 	m.CreatedAt, m.UpdatedAt = fromMS(created), fromNullMS(updated)
+	m.EditedAt, m.LastReplyAt = fromNullMS(edited), fromNullMS(lastReply)
+	var err error
+	if m.Mentions, err = decodeIDs(mentions); err != nil {
+		return nil, err
+	}
+	if m.ReplyUserIDs, err = decodeIDs(replyUsers); err != nil {
+		return nil, err
+	}
 	return &m, nil
+}
+
+// encodeIDs stores a list of user ids as a JSON array, NULL when empty.
+func encodeIDs(ids []string) sql.NullString {
+	if len(ids) == 0 {
+		return sql.NullString{}
+	}
+	b, err := json.Marshal(ids)
+	if err != nil { // a []string always marshals
+		panic(err)
+	}
+	return sql.NullString{String: string(b), Valid: true}
+}
+
+// decodeIDs reads what encodeIDs stored; NULL is nil.
+func decodeIDs(v sql.NullString) ([]string, error) {
+	if !v.Valid {
+		return nil, nil
+	}
+	var ids []string
+	if err := json.Unmarshal([]byte(v.String), &ids); err != nil {
+		return nil, fmt.Errorf("user id list %q: %w", v.String, err)
+	}
+	return ids, nil
 }
 
 func scanMessages(rows *sql.Rows, op string) ([]*confab.Message, error) {
@@ -51,22 +98,35 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 // connection (parsing SQL per append was a third of the writer's CPU).
 type appendStmts struct {
 	byToken, bump, insert, index *sql.Stmt
+	root, updateRoot, change     *sql.Stmt
+	mention                      *sql.Stmt
 	sp, spRollback, spRelease    *sql.Stmt
 }
 
 func (st *appendStmts) all() []**sql.Stmt {
-	return []**sql.Stmt{&st.byToken, &st.bump, &st.insert, &st.index, &st.sp, &st.spRollback, &st.spRelease}
+	return []**sql.Stmt{&st.byToken, &st.bump, &st.insert, &st.index, &st.root, &st.updateRoot, &st.change, &st.mention,
+		&st.sp, &st.spRollback, &st.spRelease}
 }
+
+// insertChange appends one entry to a conversation's change log; the
+// caller has raised conversations.last_change_seq to cover it.
+const insertChange = `INSERT INTO changes (conversation_id, change_seq, kind, at, user_id, message_id, reaction_key) VALUES (?, ?, ?, ?, ?, ?, ?)`
 
 func prepareAppend(ctx context.Context, db *sql.DB) (*appendStmts, error) {
 	var st appendStmts
 	queries := []string{
 		`SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND user_id = ? AND client_token = ?`,
 		`UPDATE conversations SET last_seq = last_seq + 1, message_count = message_count + 1,
-			last_message = ?, last_message_at = ?, activity_at = ?
-		WHERE conversation_id = ? RETURNING last_seq`,
-		`INSERT INTO messages (` + msgColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+			last_message = ?, last_message_at = ?, activity_at = ?, last_change_seq = last_change_seq + ?
+		WHERE conversation_id = ? RETURNING last_seq, last_change_seq`,
+		`INSERT INTO messages (` + msgBaseColumns + `, change_seq, mentions, parent_id, also_in_conversation)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`,
 		`INSERT INTO messages_fts (rowid, content) VALUES (?, ?)`,
+		`SELECT reply_users FROM messages WHERE conversation_id = ? AND message_id = ? AND deleted = 0`,
+		`UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ?, reply_users = ?, change_seq = ?
+			WHERE conversation_id = ? AND message_id = ?`,
+		insertChange,
+		`INSERT INTO mentions (conversation_id, seq, user_id) VALUES (?, ?, ?)`,
 		`SAVEPOINT append_one`,
 		`ROLLBACK TO append_one`,
 		`RELEASE append_one`,
@@ -116,10 +176,12 @@ func (st *appendStmts) releaseSavepoint(ctx context.Context) error {
 	return err
 }
 
-// append is one append inside the writer's transaction. It returns the
-// rowid of the new message, which the writer indexes for search once the
-// whole batch is in.
+// append is one append inside the writer's transaction: the message, its
+// MESSAGE_SENT change, its mentions and, for a reply, its root's thread
+// summary and THREAD_UPDATED change. It returns the rowid of the new
+// message, which the writer indexes for search once the whole batch is in.
 func (st *appendStmts) append(ctx context.Context, m *confab.Message) (created bool, rowid int64, err error) {
+	const op = "append message"
 	if m.ClientToken != "" {
 		prev, err := scanMessage(st.byToken.QueryRowContext(ctx, m.ConversationID, m.UserID, m.ClientToken))
 		if err == nil {
@@ -127,26 +189,85 @@ func (st *appendStmts) append(ctx context.Context, m *confab.Message) (created b
 			return false, 0, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return false, 0, mapErr("append message", err)
+			return false, 0, mapErr(op, err)
 		}
 	}
+	changes := 1
+	var replyUsers []string
+	if m.ParentMessageID != "" {
+		var stored sql.NullString
+		err := st.root.QueryRowContext(ctx, m.ConversationID, m.ParentMessageID).Scan(&stored)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, 0, notFound(op, "thread root")
+		}
+		if err == nil {
+			replyUsers, err = decodeIDs(stored)
+		}
+		if err != nil {
+			return false, 0, mapErr(op, err)
+		}
+		changes = 2
+	}
 	at := ms(m.CreatedAt)
-	err = st.bump.QueryRowContext(ctx, confab.Preview(m.Content), at, at, m.ConversationID).Scan(&m.Seq)
+	var lastChange int64
+	err = st.bump.QueryRowContext(ctx, confab.Preview(m.Content), at, at, changes, m.ConversationID).Scan(&m.Seq, &lastChange)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, 0, notFound("append message", "conversation")
+		return false, 0, notFound(op, "conversation")
 	}
 	if err != nil {
-		return false, 0, mapErr("append message", err)
+		return false, 0, mapErr(op, err)
 	}
-	res, err := st.insert.ExecContext(ctx, m.ConversationID, m.Seq, m.MessageID, m.UserID, m.Content, string(m.MessageType), at, msPtr(m.UpdatedAt), m.ClientToken)
+	m.ChangeSeq = lastChange - int64(changes) + 1
+	res, err := st.insert.ExecContext(ctx, m.ConversationID, m.Seq, m.MessageID, m.UserID, m.Content, string(m.MessageType), at, msPtr(m.UpdatedAt), m.ClientToken,
+		m.ChangeSeq, encodeIDs(m.Mentions), m.ParentMessageID, m.AlsoInConversation)
 	if err != nil {
-		return false, 0, mapErr("append message", err)
+		return false, 0, mapErr(op, err)
 	}
-	rowid, err = res.LastInsertId()
-	if err != nil {
-		return false, 0, mapErr("append message", err)
+	if rowid, err = res.LastInsertId(); err != nil {
+		return false, 0, mapErr(op, err)
+	}
+	if _, err := st.change.ExecContext(ctx, m.ConversationID, m.ChangeSeq, string(confab.ChangeMessageSent), at, m.UserID, m.MessageID, ""); err != nil {
+		return false, 0, mapErr(op, err)
+	}
+	for _, id := range mentioned(m) {
+		if _, err := st.mention.ExecContext(ctx, m.ConversationID, m.Seq, id); err != nil {
+			return false, 0, mapErr(op, err)
+		}
+	}
+	if m.ParentMessageID != "" {
+		users := encodeIDs(frontReplyUser(replyUsers, m.UserID))
+		if _, err := st.updateRoot.ExecContext(ctx, at, users, lastChange, m.ConversationID, m.ParentMessageID); err != nil {
+			return false, 0, mapErr(op, err)
+		}
+		if _, err := st.change.ExecContext(ctx, m.ConversationID, lastChange, string(confab.ChangeThreadUpdated), at, m.UserID, m.ParentMessageID, ""); err != nil {
+			return false, 0, mapErr(op, err)
+		}
 	}
 	return true, rowid, nil
+}
+
+// mentioned returns the distinct users m mentions, its author left out:
+// the members whose UnreadMentions it raises.
+func mentioned(m *confab.Message) []string {
+	var ids []string
+	for _, id := range m.Mentions {
+		if id != m.UserID && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// frontReplyUser moves userID to the front of a root's repliers, keeping
+// at most confab.MaxReplyUsers.
+func frontReplyUser(users []string, userID string) []string {
+	out := []string{userID}
+	for _, u := range users {
+		if u != userID && len(out) < confab.MaxReplyUsers {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // GetMessage implements confab.MessageStore.
@@ -164,7 +285,8 @@ func (s *Store) GetMessage(ctx context.Context, conversationID, messageID string
 // DeleteMessage implements confab.MessageStore. The row stays (its seq is
 // never reused and resume shows it as deleted); the update fires the
 // messages_fts_delete trigger, which removes it from the search index in the
-// same transaction.
+// same transaction. The change log, mentions and thread root follow in
+// deleteChanges.
 func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -197,6 +319,9 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 		conversationID, m.Seq, confab.MaxLastMessageLength); err != nil {
 		return nil, nil, mapErr("delete message", err)
 	}
+	if err := deleteChanges(ctx, tx, m, at); err != nil {
+		return nil, nil, err
+	}
 	c, err := getConversation(ctx, tx, conversationID)
 	if err != nil {
 		return nil, nil, err
@@ -209,12 +334,14 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 
 // ListMessages implements confab.MessageStore. It walks the primary key
 // (conversation_id, seq) backwards from beforeSeq, so a page costs the same
-// at any depth and appends never shift it.
+// at any depth and appends never shift it; thread-only replies are skipped
+// on the way.
 func (s *Store) ListMessages(ctx context.Context, conversationID string, beforeSeq int64, limit int) ([]*confab.Message, error) {
 	if beforeSeq <= 0 {
 		beforeSeq = 1<<63 - 1
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+msgColumns+` FROM messages WHERE conversation_id = ? AND seq < ? AND deleted = 0 ORDER BY seq DESC LIMIT ?`,
+	rows, err := s.read.QueryContext(ctx, `SELECT `+msgColumns+` FROM messages
+		WHERE conversation_id = ? AND seq < ? AND deleted = 0 AND (parent_id = '' OR also_in_conversation) ORDER BY seq DESC LIMIT ?`,
 		conversationID, beforeSeq, max(limit, 0))
 	if err != nil {
 		return nil, mapErr("list messages", err)
@@ -289,6 +416,9 @@ func (s *Store) PurgeMessages(ctx context.Context, before time.Time, limit int) 
 		SELECT 'delete', rowid, content FROM messages WHERE rowid IN (`+purgeBatch+`) AND deleted = 0`, cut, limit); err != nil {
 		return 0, mapErr(op+": index", err)
 	}
+	if err := purgeAlong(ctx, tx, cut, limit); err != nil {
+		return 0, err
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE rowid IN (`+purgeBatch+`)`, cut, limit)
 	if err != nil {
 		return 0, mapErr(op, err)
@@ -313,4 +443,53 @@ func (s *Store) PurgeMessages(ctx context.Context, before time.Time, limit int) 
 		return 0, mapErr(op, err)
 	}
 	return int(total), nil
+}
+
+// deleteChanges is the part of DeleteMessage that issue 12 added, in its
+// transaction: m's mentions stop counting, MESSAGE_DELETED is appended
+// (m.ChangeSeq), and for a reply its root's count drops and THREAD_UPDATED
+// follows. A change is attributed to the message's author.
+func deleteChanges(ctx context.Context, tx *sql.Tx, m *confab.Message, at time.Time) error {
+	const op = "delete message"
+	if _, err := tx.ExecContext(ctx, `DELETE FROM mentions WHERE conversation_id = ? AND seq = ?`, m.ConversationID, m.Seq); err != nil {
+		return mapErr(op, err)
+	}
+	seq, err := appendChange(ctx, tx, &confab.Change{ConversationID: m.ConversationID, Kind: confab.ChangeMessageDeleted, At: at, UserID: m.UserID, MessageID: m.MessageID})
+	if err != nil {
+		return err
+	}
+	m.ChangeSeq = seq
+	if m.ParentMessageID == "" {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE messages SET reply_count = max(reply_count - 1, 0) WHERE conversation_id = ? AND message_id = ?`,
+		m.ConversationID, m.ParentMessageID)
+	if err != nil {
+		return mapErr(op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return mapErr(op, err) // the root was purged: nothing to update
+	}
+	_, err = appendChange(ctx, tx, &confab.Change{ConversationID: m.ConversationID, Kind: confab.ChangeThreadUpdated, At: at, UserID: m.UserID, MessageID: m.ParentMessageID})
+	return err
+}
+
+// purgeAlong removes, before PurgeMessages removes the batch (?1 the
+// bound, ?2 the limit), what belongs to its messages: their edits,
+// reactions, mentions, change log entries and, for roots, thread marks.
+// Thread roots left keep their counts.
+func purgeAlong(ctx context.Context, tx *sql.Tx, cut int64, limit int) error {
+	const batchIDs = `SELECT message_id FROM messages WHERE rowid IN (` + purgeBatch + `)`
+	for _, q := range []string{
+		`DELETE FROM message_edits WHERE message_id IN (` + batchIDs + `)`,
+		`DELETE FROM reactions WHERE message_id IN (` + batchIDs + `)`,
+		`DELETE FROM changes WHERE message_id <> '' AND message_id IN (` + batchIDs + `)`,
+		`DELETE FROM mentions WHERE (conversation_id, seq) IN (SELECT conversation_id, seq FROM messages WHERE rowid IN (` + purgeBatch + `))`,
+		`DELETE FROM thread_reads WHERE (conversation_id, root_id) IN (SELECT conversation_id, message_id FROM messages WHERE rowid IN (` + purgeBatch + `))`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, cut, limit); err != nil {
+			return mapErr("purge messages", err)
+		}
+	}
+	return nil
 }

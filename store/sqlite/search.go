@@ -43,7 +43,7 @@ func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string
 	case lastSeq <= scanMaxSeq && !s.searchIndexOnly:
 		return s.scanSearch(ctx, conversationID, terms, limit)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT m.conversation_id, m.seq, m.message_id, m.user_id, m.content, m.message_type, m.created_at, m.updated_at, m.deleted, m.client_token
+	rows, err := s.read.QueryContext(ctx, `SELECT `+msgColumnsOf("m")+`
 		FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
 		WHERE messages_fts MATCH ? AND m.conversation_id = ? AND m.deleted = 0
 		ORDER BY f.rowid DESC LIMIT ?`, q, conversationID, limit)

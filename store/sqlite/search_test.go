@@ -44,7 +44,7 @@ func fillConversation(tb testing.TB, s *Store, conv string, n int) {
 		var last string
 		for seq := start; seq <= end; seq++ {
 			last = benchContent(seq)
-			res, err := tx.ExecContext(ctx, `INSERT INTO messages (`+msgColumns+`) VALUES (?, ?, ?, 'u1', ?, 'TEXT', ?, NULL, 0, '')`,
+			res, err := tx.ExecContext(ctx, `INSERT INTO messages (`+msgBaseColumns+`) VALUES (?, ?, ?, 'u1', ?, 'TEXT', ?, NULL, 0, '')`,
 				conv, seq, conv+"-m"+strconv.Itoa(seq), last, int64(seq))
 			if err != nil {
 				tb.Fatal(err)

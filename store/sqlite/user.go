@@ -9,7 +9,7 @@ import (
 	"github.com/confab-chat/confab"
 )
 
-const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence`
+const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, hide_read_receipts`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -18,7 +18,7 @@ func scanUser(row scanner, extra ...any) (*confab.User, error) {
 	var display, avatar sql.NullString
 	var lastSeen, updated sql.NullInt64
 	var created int64
-	dest := append([]any{&u.UserID, &u.Username, &u.Email, &display, &avatar, &u.IsOnline, &lastSeen, &created, &updated, &u.HidePresence}, extra...)
+	dest := append([]any{&u.UserID, &u.Username, &u.Email, &display, &avatar, &u.IsOnline, &lastSeen, &created, &updated, &u.HidePresence, &u.HideReadReceipts}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -31,10 +31,10 @@ func scanUser(row scanner, extra ...any) (*confab.User, error) {
 // InsertAccount implements confab.UserStore.
 func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 	u := a.User
-	_, err := s.write.ExecContext(ctx, `INSERT INTO users (user_id, username, email, email_lower, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, password_hash, disabled)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO users (user_id, username, email, email_lower, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, hide_read_receipts, password_hash, disabled)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.UserID, u.Username, u.Email, strings.ToLower(u.Email), nullString(u.DisplayName), nullString(u.AvatarURL),
-		u.IsOnline, msPtr(u.LastSeen), ms(u.CreatedAt), msPtr(u.UpdatedAt), u.HidePresence, a.PasswordHash, a.Disabled)
+		u.IsOnline, msPtr(u.LastSeen), ms(u.CreatedAt), msPtr(u.UpdatedAt), u.HidePresence, u.HideReadReceipts, a.PasswordHash, a.Disabled)
 	if err := mapErr("insert account", err); err != nil {
 		if confab.ErrorCode(err) == confab.CodeConflict {
 			return &confab.Error{Code: confab.CodeConflict, Err: err}
@@ -96,12 +96,15 @@ func (s *Store) GetUsers(ctx context.Context, ids []string) ([]*confab.User, err
 
 // UpdateUser implements confab.UserStore.
 func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpdate) (*confab.User, error) {
-	var online, hide sql.NullBool
+	var online, hide, hideReceipts sql.NullBool
 	if u.IsOnline != nil {
 		online = sql.NullBool{Bool: *u.IsOnline, Valid: true}
 	}
 	if u.HidePresence != nil {
 		hide = sql.NullBool{Bool: *u.HidePresence, Valid: true}
+	}
+	if u.HideReadReceipts != nil {
+		hideReceipts = sql.NullBool{Bool: *u.HideReadReceipts, Valid: true}
 	}
 	row := s.write.QueryRowContext(ctx, `UPDATE users SET
 			display_name = CASE WHEN ?1 THEN ?2 ELSE display_name END,
@@ -109,10 +112,11 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpda
 			is_online    = coalesce(?5, is_online),
 			last_seen    = coalesce(?6, last_seen),
 			updated_at   = ?7,
-			hide_presence = coalesce(?9, hide_presence)
+			hide_presence = coalesce(?9, hide_presence),
+			hide_read_receipts = coalesce(?10, hide_read_receipts)
 		WHERE user_id = ?8 RETURNING `+userColumns,
 		u.DisplayName != nil, nullString(u.DisplayName), u.AvatarURL != nil, nullString(u.AvatarURL),
-		online, msPtr(u.LastSeen), ms(u.UpdatedAt), userID, hide)
+		online, msPtr(u.LastSeen), ms(u.UpdatedAt), userID, hide, hideReceipts)
 	user, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("update user", "user")

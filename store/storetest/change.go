@@ -20,14 +20,34 @@ var changeTests = []test{
 	{"UpdateConversation/AppendsChange", testChangesUpdateConversation},
 }
 
-// changes returns every change of c after afterChange, failing on an error.
+// changes returns every change of c after afterChange, a page of
+// confab.MaxPageLimit at a time, failing on an error.
 func (f *fixture) changes(c *confab.Conversation, afterChange int64) []*confab.Change {
 	f.t.Helper()
-	chs, err := f.s.ListChanges(f.ctx, c.ConversationID, afterChange, confab.MaxPageLimit)
-	if err != nil {
-		f.t.Fatalf("ListChanges(%d): %v", afterChange, err)
+	var all []*confab.Change
+	for {
+		chs, err := f.s.ListChanges(f.ctx, c.ConversationID, afterChange, confab.MaxPageLimit)
+		if err != nil {
+			f.t.Fatalf("ListChanges(%d): %v", afterChange, err)
+		}
+		all = append(all, chs...)
+		if len(chs) < confab.MaxPageLimit {
+			return all
+		}
+		afterChange = chs[len(chs)-1].ChangeSeq
 	}
-	return chs
+}
+
+// deleteMessageAt deletes m at a new instant and returns the message
+// DeleteMessage returned and that instant.
+func (f *fixture) deleteMessageAt(m *confab.Message) (*confab.Message, time.Time) {
+	f.t.Helper()
+	at := f.now()
+	got, _, err := f.s.DeleteMessage(f.ctx, m.ConversationID, m.MessageID, at)
+	if err != nil {
+		f.t.Fatalf("DeleteMessage: %v", err)
+	}
+	return got, at
 }
 
 // changeSeqs returns the ChangeSeqs of chs.
@@ -130,14 +150,18 @@ func testChangesEveryKind(f *fixture) {
 	m1 := f.send(c, ann, "one")
 	m2 := f.send(c, bo, "two")
 	edited := f.edit(m1, "one, edited")
-	reacted := f.react(m2, ann, "👍")
+	reaction := f.reaction(m2, ann, "👍")
+	_, reacted, err := f.s.AddReaction(f.ctx, reaction, confab.DefaultMaxReactionKeys)
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	renameAt := f.now()
 	conv, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ptr("renamed"), renameAt)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	unreacted := f.unreact(m2, ann, "👍")
-	deleted := f.deleteMessage(m1)
+	deleted, deletedAt := f.deleteMessageAt(m1)
 	got := []int64{m1.ChangeSeq, m2.ChangeSeq, edited.ChangeSeq, reacted.ChangeSeq, conv.LastChangeSeq, unreacted.ChangeSeq, deleted.ChangeSeq}
 	if want := []int64{1, 2, 3, 4, 5, 6, 7}; !slices.Equal(got, want) {
 		f.t.Fatalf("ChangeSeqs returned by send, send, edit, react, rename, unreact, delete = %v, want %v", got, want)
@@ -158,7 +182,7 @@ func testChangesEveryKind(f *fixture) {
 	ats := []struct {
 		seq  int64
 		want time.Time
-	}{{1, m1.CreatedAt}, {2, m2.CreatedAt}, {3, *edited.EditedAt}, {5, renameAt}, {7, *deleted.UpdatedAt}}
+	}{{1, m1.CreatedAt}, {2, m2.CreatedAt}, {3, *edited.EditedAt}, {4, reaction.At}, {5, renameAt}, {7, deletedAt}}
 	for _, a := range ats {
 		if at := chs[a.seq-1].At; !at.Equal(a.want) {
 			f.t.Errorf("change %d At = %v, want %v", a.seq, at, a.want)
@@ -177,7 +201,7 @@ func testChangesCurrentState(f *fixture) {
 	f.edit(keep, "kept, edited")
 	f.react(keep, ann, ":ok:")
 	f.edit(m, "final")
-	deleted := f.deleteMessage(m)
+	_, deletedAt := f.deleteMessageAt(m)
 	chs := f.changes(c, 0)
 	if len(chs) != 6 {
 		f.t.Fatalf("ListChanges = %v, want 6 changes", changeSeqs(chs))
@@ -185,7 +209,7 @@ func testChangesCurrentState(f *fixture) {
 	for _, ch := range chs {
 		switch ch.MessageID {
 		case m.MessageID:
-			if !ch.Message.Deleted || ch.Message.ChangeSeq != 6 || ch.Message.UpdatedAt == nil || !ch.Message.UpdatedAt.Equal(*deleted.UpdatedAt) {
+			if !ch.Message.Deleted || ch.Message.ChangeSeq != 6 || ch.Message.UpdatedAt == nil || !ch.Message.UpdatedAt.Equal(deletedAt) {
 				f.t.Fatalf("change %d (%s) carries %+v; want the tombstone (Deleted, ChangeSeq 6)", ch.ChangeSeq, ch.Kind, ch.Message)
 			}
 		case keep.MessageID:

@@ -16,6 +16,7 @@ var searchTests = []test{
 	{"SearchMessages/NoWordsEmpty", testSearchNoWords},
 	{"SearchMessages/HostileInputSafe", testSearchHostile},
 	{"SearchMessages/WordsPastMaxIgnored", testSearchWordsPastMax},
+	{"EditMessage/SearchFollows", testEditSearch},
 }
 
 // RunSearch runs the contract's SearchMessages properties alone, for a

@@ -167,6 +167,9 @@ func testListMessagesTimeline(f *fixture) {
 	if page[1].ParentMessageID != root.MessageID || !page[1].AlsoInConversation || page[2].ReplyCount != 2 {
 		f.t.Fatalf("listed reply = parent %q also %v, root count %d", page[1].ParentMessageID, page[1].AlsoInConversation, page[2].ReplyCount)
 	}
+	if got := f.after(c); !slices.Equal(got, []int64{1, 2, 3, 4}) {
+		f.t.Fatalf("ListMessagesAfter(0) = %v, want every seq (replies are messages like any other)", got)
+	}
 	page, err = f.s.ListMessages(f.ctx, c.ConversationID, 0, 1)
 	if err != nil || !slices.Equal(seqs(page), []int64{last.Seq}) {
 		f.t.Fatalf("ListMessages limit 1 = %v, %v", seqs(page), err)
