@@ -371,9 +371,9 @@ func (s *Store) SearchAllMessages(ctx context.Context, userID, terms, beforeID s
 //  3. DELETE those keys (seqs are never reused, so a key names one message
 //     for good; one another node purged meanwhile is just not found),
 //     RETURNING whether each was live. A row's search tsvector goes with it,
-//     and its edits, reactions, mentions and change log entries by their
-//     foreign keys' ON DELETE CASCADE; the thread read marks of the purged
-//     roots are deleted next.
+//     and its edits, mentions and change log entries by their foreign
+//     keys' ON DELETE CASCADE; its reactions and (for a root) thread read
+//     marks are deleted next, by their keys.
 //  4. UPDATE each conversation's count and preview, in a statement of its
 //     own so that it sees the deletion.
 func (s *Store) PurgeMessages(ctx context.Context, before time.Time, limit int) (int, error) {
@@ -427,6 +427,10 @@ func (s *Store) PurgeMessages(ctx context.Context, before time.Time, limit int) 
 			return nil
 		})
 		if err != nil {
+			return mapErr(op, err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM reactions r USING unnest($1::text[], $2::text[]) AS k (conversation_id, message_id)
+			WHERE r.conversation_id = k.conversation_id AND r.message_id = k.message_id`, goneConvs, goneIDs); err != nil {
 			return mapErr(op, err)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM thread_reads t USING unnest($1::text[], $2::text[]) AS k (conversation_id, root_id)

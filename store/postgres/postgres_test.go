@@ -28,7 +28,7 @@ var ctx = context.Background()
 // serverURL returns CONFAB_TEST_POSTGRES. When it is unset the test is
 // skipped, or fails when CONFAB_TEST_REQUIRE is "all" or a list naming
 // postgres (Dendrite's Required), as CI sets it.
-func serverURL(t *testing.T) string {
+func serverURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("CONFAB_TEST_POSTGRES")
 	if u != "" {
@@ -47,7 +47,7 @@ func serverURL(t *testing.T) string {
 // freshSchema creates an empty schema, dropped when the test ends, and
 // returns a URL whose connections use it (search_path is sent as a
 // run-time parameter), so tests run in parallel on one database.
-func freshSchema(t *testing.T) string {
+func freshSchema(t testing.TB) string {
 	t.Helper()
 	base := serverURL(t)
 	b := make([]byte, 8)
@@ -75,7 +75,7 @@ func freshSchema(t *testing.T) string {
 	return withSearchPath(t, base, schema)
 }
 
-func withSearchPath(t *testing.T, base, schema string) string {
+func withSearchPath(t testing.TB, base, schema string) string {
 	t.Helper()
 	if !strings.HasPrefix(base, "postgres://") && !strings.HasPrefix(base, "postgresql://") {
 		return base + " search_path=" + schema // keyword/value form
@@ -90,7 +90,7 @@ func withSearchPath(t *testing.T, base, schema string) string {
 	return u.String()
 }
 
-func openURL(t *testing.T, u string) *postgres.Store {
+func openURL(t testing.TB, u string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(ctx, u)
 	if err != nil {
@@ -111,7 +111,7 @@ func TestStore_Contract(t *testing.T) {
 }
 
 // fixture inserts a user and a conversation of theirs.
-func fixture(t *testing.T, s confab.Store) (userID, conversationID string) {
+func fixture(t testing.TB, s confab.Store) (userID, conversationID string) {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	u := confab.User{UserID: "u1", Username: "ann", Email: "ann@example.com", CreatedAt: now}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/confab-chat/confab"
 	"github.com/jackc/pgx/v5"
@@ -29,9 +30,9 @@ func readReactionState(ctx context.Context, tx pgx.Tx, op string, r *confab.Reac
 	}
 	st := reactionState{lastSeq: lastChange}
 	err = tx.QueryRow(ctx, `SELECT
-			EXISTS (SELECT 1 FROM reactions WHERE message_id = m.message_id AND key = $3 AND user_id = $4),
-			EXISTS (SELECT 1 FROM reactions WHERE message_id = m.message_id AND key = $3),
-			(SELECT count(DISTINCT key) FROM reactions WHERE message_id = m.message_id)
+			EXISTS (SELECT 1 FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND key = $3 AND user_id = $4),
+			EXISTS (SELECT 1 FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND key = $3),
+			(SELECT count(DISTINCT key) FROM reactions WHERE conversation_id = $1 AND message_id = $2)
 		FROM messages m WHERE m.conversation_id = $1 AND m.message_id = $2 AND NOT m.deleted`,
 		r.ConversationID, r.MessageID, r.Key, r.UserID).Scan(&st.mine, &st.keyExists, &st.keys)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -90,8 +91,8 @@ func (s *Store) RemoveReaction(ctx context.Context, r *confab.Reaction) (bool, *
 			m, err = getMessage(ctx, tx, op, r.ConversationID, r.MessageID)
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM reactions WHERE message_id = $1 AND key = $2 AND user_id = $3`,
-			r.MessageID, r.Key, r.UserID); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND key = $3 AND user_id = $4`,
+			r.ConversationID, r.MessageID, r.Key, r.UserID); err != nil {
 			return mapErr(op, err)
 		}
 		removed = true
@@ -119,18 +120,23 @@ func logReaction(ctx context.Context, tx pgx.Tx, op string, r *confab.Reaction, 
 }
 
 // ListReactions implements confab.ChangeStore: one grouped read of the
-// reactions of the page's messages by the primary key.
+// range of the reactions index between the page's lowest and highest
+// message id (a page's ids are close: they are time-ordered), keeping the
+// page's own. The membership test is kept out of the index condition (IS
+// TRUE), where it would cost one index descent per id.
 func (s *Store) ListReactions(ctx context.Context, conversationID string, messageIDs []string, userID string, usersPerKey int) (map[string][]confab.ReactionCount, error) {
 	const op = "list reactions"
 	out := make(map[string][]confab.ReactionCount)
 	if len(messageIDs) == 0 {
 		return out, nil
 	}
+	lo, hi := slices.Min(messageIDs), slices.Max(messageIDs)
 	rows, err := s.pool.Query(ctx, `SELECT message_id, key, count(*), min(at) AS first_at,
 			(array_agg(user_id ORDER BY at, user_id))[1:$4], bool_or(user_id = $3)
-		FROM reactions WHERE message_id = ANY($2) AND conversation_id = $1
+		FROM reactions
+		WHERE conversation_id = $1 AND message_id >= $5 AND message_id <= $6 AND (message_id = ANY($2)) IS TRUE
 		GROUP BY message_id, key ORDER BY message_id, first_at, key`,
-		conversationID, messageIDs, userID, max(usersPerKey, 0))
+		conversationID, messageIDs, userID, max(usersPerKey, 0), lo, hi)
 	if err != nil {
 		return nil, mapErr(op, err)
 	}

@@ -1,11 +1,12 @@
 -- The conversation features of issue 12: a change log per conversation,
 -- edits, reactions, threads, mentions and read receipts.
 --
--- Every table that hangs off a message references messages(message_id)
--- (or its key) ON DELETE CASCADE, so retention (PurgeMessages) takes a
--- purged message's edits, reactions, mentions and change log entries with
--- it. Each has an index led by the referencing columns, so the cascade
--- costs the rows it removes.
+-- The tables that hang off a message reference messages(message_id) (or
+-- its key) ON DELETE CASCADE, so retention (PurgeMessages) takes a purged
+-- message's edits, mentions and change log entries with it; each has an
+-- index led by the referencing columns, so the cascade costs the rows it
+-- removes. Reactions and thread read marks are deleted by PurgeMessages
+-- itself, by their own keys.
 
 ALTER TABLE users ADD COLUMN hide_read_receipts boolean NOT NULL DEFAULT false;
 
@@ -51,15 +52,18 @@ CREATE TABLE message_edits (
 );
 CREATE INDEX message_edits_message ON message_edits (message_id, edit_id);
 
--- One row per user, key and message. conversation_id is the message's,
--- so a read of one conversation's reactions needs no join.
+-- One row per user, key and message, keyed by conversation first: a page
+-- of messages is a narrow range of time-ordered message ids, so
+-- ListReactions reads one range of this index (at included: an index-only
+-- scan) rather than one descent per message. PurgeMessages deletes the
+-- purged messages' rows by this key.
 CREATE TABLE reactions (
     conversation_id text COLLATE "C" NOT NULL,
-    message_id      text COLLATE "C" NOT NULL REFERENCES messages (message_id) ON DELETE CASCADE,
+    message_id      text COLLATE "C" NOT NULL,
     key             text COLLATE "C" NOT NULL,
     user_id         text COLLATE "C" NOT NULL,
     at              timestamptz NOT NULL,
-    PRIMARY KEY (message_id, key, user_id)
+    PRIMARY KEY (conversation_id, message_id, key, user_id) INCLUDE (at)
 );
 
 -- Who a live message mentions, but its author: Member.UnreadMentions
