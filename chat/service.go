@@ -20,8 +20,9 @@ type Config struct {
 	// larger is BAD_USER_INPUT. Default confab.DefaultMaxContentBytes.
 	MaxContentBytes int
 	// MaxResume is the largest number of messages a subscription with
-	// afterSeq replays before going live; further behind is BAD_USER_INPUT
-	// ("page with listMessages"). The replay is paged from the store as the
+	// afterSeq replays before going live, and of changes syncConversation
+	// and onConversationChanged reach back with afterChange; further
+	// behind is BAD_USER_INPUT ("page with listMessages"). The replay is paged from the store as the
 	// subscriber takes it (StreamQueue at a time), so a far resume costs no
 	// more memory than a near one. Default DefaultMaxResume.
 	MaxResume int

@@ -18,7 +18,7 @@ var changes = &order[*confab.Change]{
 	fromEvent: func(ev *confab.Event) (*confab.Change, bool) {
 		return ev.Change, ev.Change != nil && ev.Change.ChangeSeq > 0
 	},
-	read: listChanges,
+	read:   listChanges,
 	last:   func(c *confab.Conversation) int64 { return c.LastChangeSeq },
 	beyond: "afterChange is beyond the newest change (changeSeq %d).",
 	tooFar: "More than %d changes were made after afterChange: reload the conversation with listMessages, then continue from its lastChangeSeq.",

@@ -101,7 +101,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"shutdown-timeout", "10s", "how long a graceful shutdown may take", duration(&c.ShutdownTimeout)},
 		{"signups-per-minute", "0", "sign-ups allowed per client address per minute (-1: unlimited)", pkgDefault(integer(&c.SignupsPerMinute), "auth", auth.DefaultSignupsPerMinute)},
 		{"logins-per-minute", "0", "sign-in attempts allowed per client address per minute, successful or not (-1: unlimited)", pkgDefault(integer(&c.LoginsPerMinute), "auth", auth.DefaultLoginsPerMinute)},
-		{"max-resume", "0", "messages a subscription may be behind when it resumes with afterSeq; further behind is refused (the client reloads with listMessages)", pkgDefault(integer(&c.MaxResume), "chat", chat.DefaultMaxResume)},
+		{"max-resume", "0", "messages (afterSeq) or changes (afterChange, syncConversation) a client may be behind when it resumes; further behind is refused (the client reloads with listMessages)", pkgDefault(integer(&c.MaxResume), "chat", chat.DefaultMaxResume)},
 		{"sends-per-second", "0", "sendMessage, editMessage and add/removeReaction calls allowed per user per second together, bursts of twice that (-1: unlimited)", pkgDefault(float(&c.SendsPerSecond), "chat", chat.DefaultSendsPerSecond)},
 		{"max-conns-per-user", "0", "live WebSocket connections per user on this node (-1: unlimited)", pkgDefault(integer(&c.ConnsPerUser), "realtime", realtime.DefaultMaxConnsPerUser)},
 		{"max-conns-per-address", "0", "live WebSocket connections per client address (IPv6: per /64) on this node (-1: unlimited)", pkgDefault(integer(&c.ConnsPerAddress), "realtime", realtime.DefaultMaxConnsPerAddress)},
