@@ -209,23 +209,23 @@ func parseBaselineFrame(f []byte) (delivery, frameKind) {
 	return delivery{seq: seq, sentAt: at, warmUp: isWarmUp(rest)}, frameDelivery
 }
 
-func (b *baseline) send(ctx context.Context, _ int, conv, content string) error {
+func (b *baseline) send(ctx context.Context, _ int, conv, content string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+"/send?c="+conv, strings.NewReader(content))
 	if err != nil {
-		return err
+		return "", err
 	}
 	resp, err := b.http.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer resp.Body.Close()
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return err
+		return "", err
 	}
 	if resp.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("baseline: status %d", resp.StatusCode)
+		return "", fmt.Errorf("baseline: status %d", resp.StatusCode)
 	}
-	return nil
+	return "", nil
 }
 
 // serverStats reports this process, which holds the broadcaster and the

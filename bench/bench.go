@@ -50,6 +50,7 @@ type Config struct {
 	Users         int           // --users N: accounts the senders and connections share; default 20, at most 100 (MaxParticipants)
 	Baseline      bool          // --baseline: drive the in-process broadcast baseline instead of a server
 	Drain         time.Duration // how long to wait for deliveries after the last send; default 5 s
+	ChangeMix     float64       // --change-mix F: the fraction of operations that edit or react (see changes.go); 0 = sends only, at most 0.5
 }
 
 // Limits and defaults of Config.
@@ -124,13 +125,21 @@ type Report struct {
 	// load tool included.
 	ServerRSSMiB *float64 `json:"server_rss_mib"`
 	Goroutines   *float64 `json:"server_goroutines"`
+	// The change mix (Config.ChangeMix): edits and reactions made, refused
+	// or failed, and their response latencies.
+	ChangeMix    float64 `json:"change_mix"`
+	ChangesOK    int64   `json:"changes_ok"`
+	ChangeErrors int64   `json:"change_errors"`
+	ChangeP50    float64 `json:"change_p50_ms"`
+	ChangeP99    float64 `json:"change_p99_ms"`
 }
 
 // target is what a run drives: a confab server, or the baseline.
 type target interface {
 	setup(ctx context.Context, cfg Config) (convs []string, err error)
 	subscribe(ctx context.Context, i int, conv string, s *subscriber) error
-	send(ctx context.Context, sender int, conv, content string) error
+	send(ctx context.Context, sender int, conv, content string) (messageID string, err error)
+	change(ctx context.Context, sender int, c change, content string) error
 	serverStats(ctx context.Context) (rssMiB, goroutines *float64)
 	closeAll() // closes every connection (WebSocket and idle HTTP)
 	close()    // releases the target itself
@@ -142,6 +151,9 @@ type target interface {
 // everything and returns the partial report together with ctx's error.
 func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	cfg.defaults()
+	if err := checkChangeMix(cfg); err != nil {
+		return nil, err
+	}
 	var tgt target
 	if cfg.Baseline {
 		b, err := startBaseline(cfg)
@@ -184,7 +196,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 		return nil, fmt.Errorf("bench: warm-up: %w", err)
 	}
 
-	r := &sendState{sent: make([]atomic.Int64, len(convs)), lat: make([][]float64, cfg.Senders)}
+	r := &sendState{sent: make([]atomic.Int64, len(convs)), lat: make([][]float64, cfg.Senders), changeLat: make([][]float64, cfg.Senders)}
 	elapsed := r.run(ctx, tgt, cfg, convs, subs, &deliveries, out)
 
 	// Every acknowledged send should reach every subscriber of its
@@ -272,7 +284,7 @@ func warmUp(ctx context.Context, tgt target, cfg Config, convs []string, subs []
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			errs[ci] = tgt.send(ctx, ci, convs[ci], warmUpContent(cfg.Size))
+			_, errs[ci] = tgt.send(ctx, ci, convs[ci], warmUpContent(cfg.Size))
 		})
 	}
 	wg.Wait()
@@ -323,6 +335,9 @@ type sendState struct {
 	sent       []atomic.Int64 // acknowledged sends per conversation
 	ok, errors atomic.Int64
 	lat        [][]float64 // per sender: send latencies, ms (each sender owns its slice)
+
+	changes, changeErrors atomic.Int64
+	changeLat             [][]float64 // per sender: edit and reaction latencies, ms
 }
 
 // run sends for cfg.Duration (or until ctx ends) and returns the length of
@@ -342,9 +357,9 @@ func (st *sendState) run(ctx context.Context, tgt target, cfg Config, convs []st
 	})
 	defer stop()
 
-	var interval time.Duration // per sender
+	var interval time.Duration // per sender, between operations (sends and changes)
 	if cfg.Rate > 0 {
-		interval = time.Duration(float64(time.Second) * float64(cfg.Senders) / cfg.Rate)
+		interval = time.Duration(float64(time.Second) * float64(cfg.Senders) * (1 - cfg.ChangeMix) / cfg.Rate)
 	}
 	var next atomic.Int64 // picks the conversation of each send, round-robin
 	var wg sync.WaitGroup
@@ -355,6 +370,7 @@ func (st *sendState) run(ctx context.Context, tgt target, cfg Config, convs []st
 			due := start.Add(interval * time.Duration(p) / time.Duration(cfg.Senders))
 			timer := time.NewTimer(time.Hour)
 			defer timer.Stop()
+			mix := &mixer{mix: cfg.ChangeMix}
 			for range maxSendsPerLoop {
 				if interval > 0 {
 					if d := time.Until(due); d > 0 {
@@ -373,15 +389,20 @@ func (st *sendState) run(ctx context.Context, tgt target, cfg Config, convs []st
 				if runCtx.Err() != nil {
 					return
 				}
+				if c, ok := mix.next(); ok {
+					st.change(ctx, tgt, p, mix, c, cfg.Size)
+					continue
+				}
 				ci := int(next.Add(1)-1) % len(convs)
 				t0 := time.Now()
 				sctx, cancel := context.WithTimeout(ctx, sendTimeout)
-				err := tgt.send(sctx, p, convs[ci], content(t0, cfg.Size))
+				id, err := tgt.send(sctx, p, convs[ci], content(t0, cfg.Size))
 				cancel()
 				if err != nil {
 					st.errors.Add(1)
 					continue
 				}
+				mix.sent(convs[ci], id)
 				st.sent[ci].Add(1)
 				st.ok.Add(1)
 				st.lat[p] = append(st.lat[p], float64(time.Since(t0).Microseconds())/1000)
@@ -390,6 +411,20 @@ func (st *sendState) run(ctx context.Context, tgt target, cfg Config, convs []st
 	}
 	wg.Wait()
 	return time.Since(start)
+}
+
+// change makes one change as sender p and accounts for it.
+func (st *sendState) change(ctx context.Context, tgt target, p int, mix *mixer, c change, size int) {
+	t0 := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	if err := tgt.change(ctx, p, c, content(t0, size)); err != nil {
+		st.changeErrors.Add(1)
+		return
+	}
+	mix.done(c)
+	st.changes.Add(1)
+	st.changeLat[p] = append(st.changeLat[p], float64(time.Since(t0).Microseconds())/1000)
 }
 
 func countEnded(subs []*subscriber) int64 {
@@ -466,14 +501,20 @@ func report(cfg Config, convs []string, subs []*subscriber, st *sendState, elaps
 		Mode: "confab", Protocol: cfg.Protocol,
 		Subscribers: cfg.Subscribers, Conversations: len(convs), Senders: cfg.Senders, Rate: cfg.Rate, Size: cfg.Size,
 		Seconds: elapsed.Seconds(), SendsOK: st.ok.Load(), SendErrors: st.errors.Load(),
+		ChangeMix: cfg.ChangeMix, ChangesOK: st.changes.Load(), ChangeErrors: st.changeErrors.Load(),
 	}
 	if cfg.Baseline {
 		r.Mode, r.Protocol = "baseline", "raw-ws"
 	}
-	var sl, dl []float64
+	var sl, dl, cl []float64
 	for _, l := range st.lat {
 		sl = append(sl, l...)
 	}
+	for _, l := range st.changeLat {
+		cl = append(cl, l...)
+	}
+	slices.Sort(cl)
+	r.ChangeP50, r.ChangeP99 = percentile(cl, 50), percentile(cl, 99)
 	for _, s := range subs {
 		dl = append(dl, s.lat...)
 		got := s.count.Load()

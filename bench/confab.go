@@ -394,10 +394,16 @@ func decodeConfabFrame(f []byte) (delivery, frameKind) {
 	return delivery{seq: msg.Seq, sentAt: at, warmUp: isWarmUp([]byte(msg.Content))}, frameDelivery
 }
 
-func (t *confabTarget) send(ctx context.Context, sender int, conv, content string) error {
+func (t *confabTarget) send(ctx context.Context, sender int, conv, content string) (string, error) {
 	u := t.users[sender%len(t.users)]
-	return t.gql(ctx, t.sendBase, u.token, `mutation($c:ID!,$t:String!){ sendMessage(input:{conversationId:$c, content:$t}){ seq } }`,
-		map[string]any{"c": conv, "t": content}, nil)
+	var out struct {
+		SendMessage struct {
+			MessageID string `json:"messageId"`
+		} `json:"sendMessage"`
+	}
+	err := t.gql(ctx, t.sendBase, u.token, `mutation($c:ID!,$t:String!){ sendMessage(input:{conversationId:$c, content:$t}){ messageId } }`,
+		map[string]any{"c": conv, "t": content}, &out)
+	return out.SendMessage.MessageID, err
 }
 
 // serverStats scrapes the server's /metrics for process_resident_memory_bytes

@@ -16,6 +16,10 @@ func WriteTable(w io.Writer, r *Report) {
 		// Each sender waits for its response before the next send.
 		fmt.Fprintf(w, "  note: %.0f sends/s of the %.0f asked: the senders were too few for the send latency; raise --senders\n", r.SendsPerSec, r.Rate)
 	}
+	if r.ChangeMix > 0 {
+		fmt.Fprintf(w, "  changes       %9d ok  %6d errors  (mix %.2f: edits and reactions)   latency p50 %.2f ms  p99 %.2f ms\n",
+			r.ChangesOK, r.ChangeErrors, r.ChangeMix, r.ChangeP50, r.ChangeP99)
+	}
 	fmt.Fprintf(w, "  deliveries    %9d of %d expected  %9.0f /s   lost %d  duplicated %d  out of order %d  disconnected %d\n",
 		r.Deliveries, r.Expected, r.DeliveriesSec, r.Lost, r.Duplicated, r.OutOfOrder, r.Disconnected)
 	fmt.Fprintf(w, "  send→deliver  p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n",

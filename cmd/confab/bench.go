@@ -32,6 +32,7 @@ func benchSettings(c *benchConfig) []setting {
 		{"baseline", "false", "drive a minimal in-process WebSocket broadcaster instead (the ceiling)", boolean(&c.Baseline)},
 		{"embedded", "false", "start a confab server in-process on 127.0.0.1 with a temporary data directory", boolean(&c.Embedded)},
 		{"json", "false", "also print the report as one JSON line", boolean(&c.JSON)},
+		{"change-mix", "0", "fraction of operations that edit or react to the senders' messages (half each; sends keep --rate), at most 0.5", float(&c.ChangeMix)},
 	}
 }
 

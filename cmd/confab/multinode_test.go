@@ -520,3 +520,38 @@ func TestMultiNode_BrokerOutage(t *testing.T) {
 		t.Logf("subscriber on %s: %d messages, %d of them while NATS was down", name, len(seqs), duringOutage)
 	}
 }
+
+// TestMultiNode_TypingAndReceipts: typing notices and read receipts are
+// never stored, so they reach the other node only through NATS. A
+// subscriber on node B sees alice, who uses node A, start typing, stop
+// with a send, run out by herself (node B's own timer: nothing more comes
+// from A), and read the conversation.
+func TestMultiNode_TypingAndReceipts(t *testing.T) {
+	pg := postgresURL(t)
+	natsURL := startNATS(t)
+	bin := buildBinary(t)
+	keyDir := t.TempDir()
+	shared := []string{"--store", "postgres", "--postgres", pg, "--broker", "nats", "--nats", natsURL,
+		"--key-file", filepath.Join(keyDir, "key.pem"), "--typing-timeout", "1s"}
+	_, nodeA := startProcess(t, bin, append([]string{"--data", t.TempDir()}, shared...)...)
+	_, nodeB := startProcess(t, bin, append([]string{"--data", t.TempDir()}, shared...)...)
+
+	alice, bob := nodeA.signUp(t, "alice"), nodeA.signUp(t, "bob")
+	cid := nodeA.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{bob.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	s := dialLive(t, nodeB, "graphql-ws", bob)
+	s.subscribe("t", onTypingSub, map[string]any{"c": cid})
+	s.subscribe("r", onReceiptSub, map[string]any{"c": cid})
+	waitSubscriptions(t, nodeB, "onTyping", 1)
+	waitSubscriptions(t, nodeB, "onReadReceipt", 1)
+
+	nodeA.mustGQL(t, alice.idToken, setTypingMut, map[string]any{"c": cid, "t": true})
+	wantLive(t, s, "t", "onTyping", map[string]any{"conversationId": cid, "userId": alice.userID, "typing": true})
+	nodeA.mustGQL(t, alice.idToken, sendMsg, map[string]any{"c": cid, "t": "from A"})
+	wantLive(t, s, "t", "onTyping", map[string]any{"userId": alice.userID, "typing": false})
+	nodeA.mustGQL(t, alice.idToken, setTypingMut, map[string]any{"c": cid, "t": true})
+	wantLive(t, s, "t", "onTyping", map[string]any{"userId": alice.userID, "typing": true})
+	wantLive(t, s, "t", "onTyping", map[string]any{"userId": alice.userID, "typing": false}) // ran out on B
+
+	nodeA.mustGQL(t, alice.idToken, markReadMut, map[string]any{"c": cid, "s": 1})
+	wantLive(t, s, "r", "onReadReceipt", map[string]any{"conversationId": cid, "userId": alice.userID, "seq": 1})
+}

@@ -64,6 +64,8 @@ type serveConfig struct {
 	DynamoDB         dynamodb.Config
 	EditWindow       time.Duration
 	MaxReactionKeys  int
+	TypingTimeout    time.Duration
+	TypingPerSecond  float64
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -115,6 +117,8 @@ func serveSettings(c *serveConfig) []setting {
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
 		{"edit-window", "0", "how long after sending its author may edit a message (e.g. 15m); 0: no limit", duration(&c.EditWindow)},
 		{"max-reaction-keys", "0", "distinct reaction keys one message may carry; a further key is refused", pkgDefault(integer(&c.MaxReactionKeys), "confab", confab.DefaultMaxReactionKeys)},
+		{"typing-timeout", "0", "how long a setTyping(true) lasts without a refresh; then subscribers see typing=false", pkgDefault(duration(&c.TypingTimeout), "chat", chat.DefaultTypingTimeout)},
+		{"typing-per-second", "0", "setTyping calls allowed per user per second, bursts of twice that (-1: unlimited)", pkgDefault(float(&c.TypingPerSecond), "chat", chat.DefaultTypingPerSecond)},
 	}, append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...)...)
 }
 
@@ -195,7 +199,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, MaxResume: c.MaxResume, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
-		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails, EditWindow: c.EditWindow, MaxReactionKeys: c.MaxReactionKeys},
+		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails, EditWindow: c.EditWindow, MaxReactionKeys: c.MaxReactionKeys,
+		TypingTimeout: c.TypingTimeout, TypingPerSecond: c.TypingPerSecond},
 		chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
 	stopRetention := startRetention(ctx, c.Retention, st, reg, logger)
