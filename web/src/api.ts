@@ -81,7 +81,8 @@ export interface TypingEvent {
 /** A search hit with its conversation. */
 export interface MessageHit {
   message: Message;
-  conversation: Conversation;
+  /** Enough of the conversation to name it. */
+  conversation: Pick<Conversation, 'conversationId' | 'name' | 'participants'>;
 }
 
 /** What a send carries besides its text. */
@@ -222,6 +223,9 @@ export const messageFields =
 export const conversationFields =
   'conversationId name participants lastMessageAt lastMessage createdAt updatedAt createdBy messageCount lastSeq unreadCount ' +
   'lastChangeSeq unreadMentions';
+/** What a search result shows and opens (the server weighs a search by its
+ *  limit times the fields asked per result: --max-complexity, 500 by default). */
+export const hitFields = 'messageId conversationId userId content messageType createdAt seq changeSeq parentMessageId alsoInConversation';
 export const changeFields = `changeSeq kind at userId message { ${messageFields} } reaction { key userId } conversation { ${conversationFields} }`;
 export const readMarkFields = 'conversationId userId seq at';
 export const typingFields = 'conversationId userId typing at';
@@ -386,11 +390,11 @@ export const api = {
     return d.getConversation?.readBy ?? [];
   },
 
-  async searchAllMessages(searchTerm: string, nextToken?: string | null, limit = 30): Promise<Page<MessageHit>> {
+  async searchAllMessages(searchTerm: string, nextToken?: string | null, limit = 20): Promise<Page<MessageHit>> {
     const d = await gql<{ searchAllMessages: { items: MessageHit[] | null; nextToken: string | null } | null }>(
       `query SearchAll($t: String!, $limit: Int, $nextToken: String) {
         searchAllMessages(searchTerm: $t, limit: $limit, nextToken: $nextToken) {
-          items { message { ${messageFields} } conversation { ${conversationFields} } } nextToken
+          items { message { ${hitFields} } conversation { conversationId name participants } } nextToken
         }
       }`,
       { t: searchTerm, limit, nextToken: nextToken ?? null },
@@ -407,9 +411,9 @@ export const api = {
     return d.deleteMessage;
   },
 
-  async searchMessages(conversationId: string, searchTerm: string, limit = 50): Promise<Message[]> {
+  async searchMessages(conversationId: string, searchTerm: string, limit = 40): Promise<Message[]> {
     const d = await gql<{ searchMessages: (Message | null)[] | null }>(
-      `query Search($c: ID!, $t: String!, $limit: Int) { searchMessages(conversationId: $c, searchTerm: $t, limit: $limit) { ${messageFields} } }`,
+      `query Search($c: ID!, $t: String!, $limit: Int) { searchMessages(conversationId: $c, searchTerm: $t, limit: $limit) { ${hitFields} } }`,
       { c: conversationId, t: searchTerm, limit },
     );
     return (d.searchMessages ?? []).filter((x): x is Message => !!x);

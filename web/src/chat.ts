@@ -781,8 +781,7 @@ export class Chat {
         const page = await api.searchAllMessages(s.term, more ? s.nextToken : null);
         s.results = [...(more ? s.results ?? [] : []), ...page.items];
         s.nextToken = page.nextToken;
-        page.items.forEach((h) => this.upsertConversation(h.conversation, false));
-        void this.ensureUsers(page.items.map((h) => h.message.userId));
+        void this.ensureUsers(page.items.flatMap((h) => [h.message.userId, ...h.conversation.participants]));
       }
     } catch (e) {
       s.error = describeError(e);
