@@ -25,7 +25,6 @@ import {
   type ConversationChange,
   type Message,
   type MessageEdit,
-  type MessageHit,
   type ReadMark,
   type TypingEvent,
   type User,
@@ -41,7 +40,7 @@ import { togglesOn, withReaction } from './chat/reactions';
 import { ReadMarks, readMarkDelayMs } from './chat/readmarks';
 import { mergeReadMark } from './chat/receipts';
 import { newSearch, searchTermProblem, withEdited, withoutResult } from './chat/search';
-import { initialState, type ReplyThread, type State, type Thread } from './chat/state';
+import { initialState, type ReplyThread, type SearchAllState, type State, type Thread } from './chat/state';
 import { applyTyping, nextExpiry, TypingSender } from './chat/typing';
 import { highestSeq, inTimeline, newThread, newerCopy, withinLoaded } from './chat/timeline';
 
@@ -443,7 +442,10 @@ export class Chat {
     }
     const r = s.replies;
     if (r) {
-      for (const m of msgs) if (m.messageId === r.rootId && r.root) r.root = m.deletedAt ? { ...r.root, deletedAt: m.deletedAt } : newerCopy(r.root, m);
+      for (const m of msgs) {
+        if (m.messageId !== r.rootId || !r.root) continue;
+        r.root = m.deletedAt ? { ...r.root, deletedAt: m.deletedAt } : newerCopy(r.root, m);
+      }
       Object.assign(r, applyMessages(r, msgs, (m) => m.parentMessageId === r.rootId && withinLoaded(r, m)));
     }
     if (s.search) {
@@ -770,7 +772,7 @@ export class Chat {
   /** Searches every conversation of the caller (more: the next page). */
   async searchAll(term: string, more = false) {
     const prev = this.state.searchAll;
-    const s = more && prev ? prev : { term: term.trim(), loading: true, results: null as MessageHit[] | null, nextToken: null as string | null, error: null as string | null };
+    const s: SearchAllState = more && prev ? prev : { term: term.trim(), loading: true, results: null, nextToken: null, error: null };
     s.loading = true;
     this.state.searchAll = s;
     this.changed();

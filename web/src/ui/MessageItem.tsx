@@ -170,7 +170,12 @@ function Ticks(props: { readByIds: string[]; otherCount: number }) {
   const label = all ? (props.otherCount === 1 ? 'read' : 'read by everyone') : props.readByIds.length ? `read by ${names}` : 'sent';
   return (
     <>
-      <span class={`tick ${all ? 'read' : ''}`} data-receipt={all ? 'read' : props.readByIds.length ? 'some' : 'sent'} title={names ? `Read by ${names}` : 'Sent'} aria-hidden="true">
+      <span
+        class={`tick ${all ? 'read' : ''}`}
+        data-receipt={all ? 'read' : props.readByIds.length ? 'some' : 'sent'}
+        title={names ? `Read by ${names}` : 'Sent'}
+        aria-hidden="true"
+      >
         {props.readByIds.length ? '✓✓' : '✓'}
       </span>
       <span class="sr-only">, {label}</span>

@@ -68,7 +68,9 @@ export function SearchAllPanel() {
               {s.results.map((h) => (
                 <li key={h.message.messageId}>
                   <button class="search-hit" onClick={() => open(h)}>
-                    <span class="search-hit-conv">{conversationTitle(chat, chat.state.conversations.get(h.conversation.conversationId) ?? h.conversation)}</span>
+                    <span class="search-hit-conv">
+                      {conversationTitle(chat, chat.state.conversations.get(h.conversation.conversationId) ?? h.conversation)}
+                    </span>
                     <span class="search-hit-top">
                       <strong>{h.message.userId === chat.state.userId ? 'You' : chat.userName(h.message.userId)}</strong>
                       <time dateTime={h.message.createdAt} title={fullTime(h.message.createdAt)}>
