@@ -131,18 +131,16 @@ func (s *Store) ListMessageEdits(ctx context.Context, conversationID, messageID 
 	return edits, mapErr(op, rows.Err())
 }
 
-// ListThread implements confab.MessageStore on the messages_thread index.
+// ListThread implements confab.MessageStore on the messages_thread index
+// (parent_id <> '' lets the planner use that partial index).
 func (s *Store) ListThread(ctx context.Context, conversationID, rootID string, p confab.ThreadPage) ([]*confab.Message, error) {
-	q := `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND deleted = 0 AND seq > ? ORDER BY seq ASC LIMIT ?`
+	q := `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND parent_id <> '' AND deleted = 0 AND seq > ? ORDER BY seq ASC LIMIT ?`
 	bound := p.AfterSeq
 	if p.NewestFirst {
-		q = `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND deleted = 0 AND seq < ? ORDER BY seq DESC LIMIT ?`
+		q = `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND parent_id <> '' AND deleted = 0 AND seq < ? ORDER BY seq DESC LIMIT ?`
 		if bound = p.BeforeSeq; bound <= 0 {
 			bound = 1<<63 - 1
 		}
-	}
-	if rootID == "" {
-		return nil, nil
 	}
 	rows, err := s.read.QueryContext(ctx, q, conversationID, rootID, bound, max(p.Limit, 0))
 	if err != nil {
@@ -360,7 +358,7 @@ func (s *Store) CountUnreadReplies(ctx context.Context, conversationID, userID s
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT m.parent_id, count(*) FROM messages m
 		LEFT JOIN thread_reads t ON t.conversation_id = m.conversation_id AND t.root_id = m.parent_id AND t.user_id = ?2
-		WHERE m.conversation_id = ?1 AND m.parent_id IN (`+placeholders(len(rootIDs))+`)
+		WHERE m.conversation_id = ?1 AND m.parent_id <> '' AND m.parent_id IN (`+placeholders(len(rootIDs))+`)
 			AND m.deleted = 0 AND m.user_id <> ?2 AND m.seq > coalesce(t.seq, 0)
 		GROUP BY m.parent_id`, args...)
 	if err != nil {
