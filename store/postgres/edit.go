@@ -9,12 +9,14 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// EditMessage implements confab.MessageStore in one transaction: the
-// conversation's row lock (as every writer of its log takes first), then
-// one statement that keeps the old version in message_edits and rewrites
-// the message (content, search lexemes, times, ChangeSeq), then the
-// MESSAGE_EDITED change and the conversation's summary. The preview
-// follows only when no live message is newer.
+// EditMessage implements confab.MessageStore in one transaction of two
+// statements, so that the conversation's row lock, which every writer of
+// its log waits for, is held for two round trips: the lock, then one
+// statement that keeps the old version in message_edits, rewrites the
+// message (content, search lexemes, times, ChangeSeq), appends
+// MESSAGE_EDITED, and raises the conversation's LastChangeSeq, moving its
+// preview only when no live message is newer. A message that is not live
+// updates nothing (no row), which is CodeNotFound.
 func (s *Store) EditMessage(ctx context.Context, conversationID, messageID, content string, at time.Time) (*confab.Message, error) {
 	const op = "edit message"
 	at = dbTime(at)
@@ -24,31 +26,30 @@ func (s *Store) EditMessage(ctx context.Context, conversationID, messageID, cont
 		if err != nil {
 			return err
 		}
-		changeSeq := lastChange + 1
 		m, err = scanMessage(tx.QueryRow(ctx, `WITH old AS (
-				SELECT message_id AS old_id, content AS old_content, coalesce(edited_at, created_at) AS old_at FROM messages
-				WHERE conversation_id = $1 AND message_id = $2 AND NOT deleted),
+				SELECT message_id AS old_id, seq AS old_seq, user_id AS author, content AS old_content,
+					coalesce(edited_at, created_at) AS old_at
+				FROM messages WHERE conversation_id = $1 AND message_id = $2 AND NOT deleted),
 			kept AS (
 				INSERT INTO message_edits (message_id, content, written_at, replaced_at)
-				SELECT old_id, old_content, old_at, $4 FROM old)
+				SELECT old_id, old_content, old_at, $4 FROM old),
+			ch AS (
+				INSERT INTO changes (conversation_id, change_seq, kind, at, user_id, message_id)
+				SELECT $1, $6, $8, $4, author, old_id FROM old),
+			cv AS (
+				UPDATE conversations c SET last_change_seq = $6,
+					last_message = CASE WHEN EXISTS (SELECT 1 FROM messages n
+						WHERE n.conversation_id = $1 AND n.seq > old.old_seq AND NOT n.deleted) THEN c.last_message ELSE $7 END
+				FROM old WHERE c.conversation_id = $1)
 			UPDATE messages SET content = $3, search = array_to_tsvector($5::text[]),
 				edited_at = $4, updated_at = $4, change_seq = $6
 			FROM old WHERE message_id = old_id
 			RETURNING `+msgColumns,
-			conversationID, messageID, content, at, lexemes(content), changeSeq))
+			conversationID, messageID, content, at, lexemes(content), lastChange+1, confab.Preview(content),
+			string(confab.ChangeMessageEdited)))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("message")
 		}
-		if err != nil {
-			return mapErr(op, err)
-		}
-		if err := appendChanges(ctx, tx, op, change{conversationID, changeSeq, confab.ChangeMessageEdited, at, m.UserID, m.MessageID, ""}); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE conversations c SET last_change_seq = $2,
-				last_message = CASE WHEN EXISTS (SELECT 1 FROM messages
-					WHERE conversation_id = $1 AND seq > $3 AND NOT deleted) THEN c.last_message ELSE $4 END
-			WHERE c.conversation_id = $1`, conversationID, changeSeq, m.Seq, confab.Preview(content))
 		return mapErr(op, err)
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/confab-chat/confab"
@@ -17,6 +18,9 @@ var errDuplicate = errors.New("postgres: client token already used")
 // msgColumns are the columns scanMessage reads, in its order.
 const msgColumns = `conversation_id, seq, message_id, user_id, content, message_type, created_at, updated_at, deleted, client_token,
 	change_seq, edited_at, mentions, parent_message_id, also_in_conversation, reply_count, last_reply_at, reply_user_ids`
+
+// msgColumnsHit is msgColumns qualified by the alias hit.
+var msgColumnsHit = "hit." + strings.Join(strings.Fields(strings.ReplaceAll(msgColumns, ",", " ")), ", hit.")
 
 func scanMessage(row pgx.Row) (*confab.Message, error) {
 	var m confab.Message
@@ -75,13 +79,14 @@ func queryMessages(ctx context.Context, q querier, op, sql string, args ...any) 
 //     reply) and the summary, RETURNING the new seqs. The row lock this
 //     takes serialises every writer of the conversation's messages and
 //     change log on every node until COMMIT, so both seqs are gapless.
-//  3. For a reply, UPDATE its root's thread summary; no live root is
-//     CodeNotFound, and the rollback undoes step 2.
-//  4. INSERT the message, and with it (one statement) its change log
-//     entries and its mentions. ON CONFLICT on the client-token index
-//     catches a retry that raced past step 1; then the transaction is
-//     rolled back (so the increments are not kept) and the stored message
-//     is returned.
+//  3. INSERT the message, and in the same statement its change log
+//     entries and mentions and, for a reply, its root's thread summary
+//     (one more reply, the newest at m.CreatedAt, m's author first among
+//     the repliers, the root's THREAD_UPDATED ChangeSeq). ON CONFLICT on
+//     the client-token index catches a retry that raced past step 1; then
+//     the transaction is rolled back (so the increments are not kept) and
+//     the stored message is returned. A reply whose root is not a live
+//     message of the conversation is CodeNotFound, also rolled back.
 func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, error) {
 	const op = "append message"
 	at := dbTime(m.CreatedAt)
@@ -114,12 +119,7 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 		if err != nil {
 			return mapErr(op, err)
 		}
-		if m.ParentMessageID != "" {
-			if err := addReply(ctx, tx, m, changeSeq+1); err != nil {
-				return err
-			}
-		}
-		var inserted bool
+		var inserted, rootUpdated bool
 		err = tx.QueryRow(ctx, `WITH ins AS (
 				INSERT INTO messages (conversation_id, seq, message_id, user_id, content, message_type, created_at, updated_at,
 					client_token, search, change_seq, mentions, parent_message_id, also_in_conversation)
@@ -132,16 +132,23 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 				FROM ins, unnest($15::text[], $16::text[]) WITH ORDINALITY AS k (kind, message_id, n)),
 			mn AS (
 				INSERT INTO mentions (conversation_id, seq, user_id)
-				SELECT DISTINCT ins.conversation_id, ins.seq, u FROM ins, unnest($12::text[]) AS u WHERE u <> ins.user_id)
-			SELECT EXISTS (SELECT 1 FROM ins)`,
+				SELECT DISTINCT ins.conversation_id, ins.seq, u FROM ins, unnest($12::text[]) AS u WHERE u <> ins.user_id),
+			root AS (
+				UPDATE messages SET reply_count = reply_count + 1, last_reply_at = $7,
+					reply_user_ids = (ARRAY[$4::text] || array_remove(reply_user_ids, $4::text))[1:$17], change_seq = $11 + 1
+				WHERE $13 <> '' AND conversation_id = $1 AND message_id = $13 AND NOT deleted RETURNING 1)
+			SELECT EXISTS (SELECT 1 FROM ins), EXISTS (SELECT 1 FROM root)`,
 			m.ConversationID, seq, m.MessageID, m.UserID, m.Content, string(m.MessageType), at,
 			dbTimePtr(m.UpdatedAt), m.ClientToken, lexemes(m.Content), changeSeq, orEmpty(m.Mentions),
-			m.ParentMessageID, m.AlsoInConversation, kinds, about).Scan(&inserted)
+			m.ParentMessageID, m.AlsoInConversation, kinds, about, confab.MaxReplyUsers).Scan(&inserted, &rootUpdated)
 		if err != nil {
 			return mapErr(op, err)
 		}
 		if !inserted {
 			return errDuplicate // stored is read after the rollback
+		}
+		if m.ParentMessageID != "" && !rootUpdated {
+			return notFound("thread root") // the rollback undoes the rest
 		}
 		m.Seq, m.ChangeSeq = seq, changeSeq
 		return nil
@@ -164,24 +171,6 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 		return false, err
 	}
 	return true, nil
-}
-
-// addReply updates the thread summary of reply m's root, a live message of
-// its conversation (else CodeNotFound): one more reply, the newest at
-// m.CreatedAt, m's author first among the repliers, and the root's
-// ChangeSeq (its THREAD_UPDATED change).
-func addReply(ctx context.Context, tx pgx.Tx, m *confab.Message, changeSeq int64) error {
-	tag, err := tx.Exec(ctx, `UPDATE messages SET reply_count = reply_count + 1, last_reply_at = $3,
-			reply_user_ids = (ARRAY[$4::text] || array_remove(reply_user_ids, $4::text))[1:$5], change_seq = $6
-		WHERE conversation_id = $1 AND message_id = $2 AND NOT deleted`,
-		m.ConversationID, m.ParentMessageID, dbTime(m.CreatedAt), m.UserID, confab.MaxReplyUsers, changeSeq)
-	if err != nil {
-		return mapErr("append message", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return notFound("thread root")
-	}
-	return nil
 }
 
 // findByClientToken returns the message of m's conversation and user with
@@ -300,14 +289,12 @@ func lockConversation(ctx context.Context, tx pgx.Tx, op, conversationID, what s
 }
 
 // removeReply updates the thread summary of deleted reply m's root: one
-// reply fewer, LastReplyAt the newest live reply left (nil when none), and
-// the root's ChangeSeq. It reports false when the root is gone (purged),
-// so there is no THREAD_UPDATED to log.
+// reply fewer and the root's ChangeSeq (LastReplyAt and ReplyUserIDs stay,
+// as on the other stores). It reports false when the root is gone
+// (purged), so there is no THREAD_UPDATED to log.
 func removeReply(ctx context.Context, tx pgx.Tx, m *confab.Message, changeSeq int64) (bool, error) {
-	tag, err := tx.Exec(ctx, `UPDATE messages r SET reply_count = greatest(r.reply_count - 1, 0), change_seq = $3,
-			last_reply_at = (SELECT max(created_at) FROM messages
-				WHERE conversation_id = $1 AND parent_message_id = $2 AND parent_message_id <> '' AND NOT deleted)
-		WHERE r.conversation_id = $1 AND r.message_id = $2`,
+	tag, err := tx.Exec(ctx, `UPDATE messages SET reply_count = greatest(reply_count - 1, 0), change_seq = $3
+		WHERE conversation_id = $1 AND message_id = $2`,
 		m.ConversationID, m.ParentMessageID, changeSeq)
 	if err != nil {
 		return false, mapErr("delete message", err)
@@ -348,16 +335,25 @@ func (s *Store) SearchMessages(ctx context.Context, conversationID, terms string
 
 // SearchAllMessages implements confab.MessageStore: SearchMessages over
 // the conversations of userID's memberships, newest first by message id.
+// Each conversation gives at most a page (LATERAL); the pages are merged.
+// Within a conversation PostgreSQL chooses between the word index and the
+// conversation's rows; its estimate for prefix queries is coarse, so a
+// word that matches most of a large conversation can cost a pass over
+// those matches (0.3 s for 100,000 in EXPLAIN ANALYZE on a loaded test
+// machine), where a rare word costs little.
 func (s *Store) SearchAllMessages(ctx context.Context, userID, terms, beforeID string, limit int) ([]*confab.Message, error) {
 	q := tsquery(terms)
-	if q == "" {
+	if q == "" || limit <= 0 {
 		return nil, nil
 	}
-	return queryMessages(ctx, s.pool, "search all messages", `SELECT `+msgColumns+` FROM messages
-		WHERE conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $1)
-		  AND NOT deleted AND search @@ $2::tsquery AND ($3 = '' OR message_id < $3)
-		ORDER BY message_id DESC LIMIT $4`,
-		userID, q, beforeID, max(limit, 0))
+	return queryMessages(ctx, s.pool, "search all messages", `SELECT `+msgColumnsHit+` FROM members mb
+		CROSS JOIN LATERAL (SELECT * FROM messages m
+			WHERE m.conversation_id = mb.conversation_id
+			  AND NOT m.deleted AND m.search @@ $2::tsquery AND ($3 = '' OR m.message_id < $3)
+			ORDER BY m.message_id DESC LIMIT $4) AS hit
+		WHERE mb.user_id = $1
+		ORDER BY hit.message_id DESC LIMIT $4`,
+		userID, q, beforeID, limit)
 }
 
 // PurgeMessages implements confab.MessageStore in one transaction:

@@ -5,7 +5,10 @@
 // Several nodes may share one database. AppendMessage serialises the
 // senders of a conversation on that conversation's row lock (UPDATE …
 // RETURNING last_seq), so seq stays gapless across any number of nodes;
-// migrations take an advisory lock, so nodes starting together do not race.
+// every other writer of the conversation's change log (edits, deletions,
+// reactions, renames) takes the same lock first, so ChangeSeq is gapless
+// too; migrations take an advisory lock, so nodes starting together do not
+// race.
 //
 // A node that freezes inside a transaction (SIGSTOP, a VM pause, a stalled
 // network) must not freeze the cluster with the row locks it holds: every

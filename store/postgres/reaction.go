@@ -12,111 +12,74 @@ import (
 // errTooManyKeys is the cause of AddReaction's CodeLimited.
 var errTooManyKeys = errors.New("postgres: the message has as many distinct reaction keys as allowed")
 
-// reactionState is what AddReaction and RemoveReaction read under the
-// conversation's row lock: the live message, and its reactions as they
-// concern r. The lock serialises every reaction to the conversation's
-// messages, so the answer holds until COMMIT.
-type reactionState struct {
-	mine      bool // r.UserID reacted with r.Key
-	keyExists bool // anyone reacted with r.Key
-	keys      int  // distinct keys on the message
-	lastSeq   int64
-}
-
-func readReactionState(ctx context.Context, tx pgx.Tx, op string, r *confab.Reaction) (*reactionState, error) {
-	lastChange, err := lockConversation(ctx, tx, op, r.ConversationID, "message")
-	if err != nil {
-		return nil, err
-	}
-	st := reactionState{lastSeq: lastChange}
-	err = tx.QueryRow(ctx, `SELECT
-			EXISTS (SELECT 1 FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND key = $3 AND user_id = $4),
-			EXISTS (SELECT 1 FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND key = $3),
-			(SELECT count(DISTINCT key) FROM reactions WHERE conversation_id = $1 AND message_id = $2)
-		FROM messages m WHERE m.conversation_id = $1 AND m.message_id = $2 AND NOT m.deleted`,
-		r.ConversationID, r.MessageID, r.Key, r.UserID).Scan(&st.mine, &st.keyExists, &st.keys)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("message")
-	}
-	if err != nil {
-		return nil, mapErr(op, err)
-	}
-	return &st, nil
-}
-
-// AddReaction implements confab.ChangeStore in one transaction under the
-// conversation's row lock.
+// AddReaction implements confab.ChangeStore (see react).
 func (s *Store) AddReaction(ctx context.Context, r *confab.Reaction, maxKeys int) (bool, *confab.Message, error) {
-	const op = "add reaction"
-	var added bool
+	return s.react(ctx, "add reaction", r, true, maxKeys)
+}
+
+// RemoveReaction implements confab.ChangeStore (see react).
+func (s *Store) RemoveReaction(ctx context.Context, r *confab.Reaction) (bool, *confab.Message, error) {
+	return s.react(ctx, "remove reaction", r, false, 0)
+}
+
+// react adds (add) or removes r in one transaction of two statements, so
+// that the conversation's row lock, which every writer of its log waits
+// for, is held for two round trips:
+//
+//  1. Lock the conversation row and read, under it, the live message and
+//     its reactions as they concern r. The lock serialises every reaction
+//     to the conversation's messages, so the answer holds until COMMIT.
+//  2. When something changes: write the reaction, append its change, and
+//     raise the conversation's and the message's ChangeSeq, RETURNING the
+//     message. Otherwise read the message as it is.
+func (s *Store) react(ctx context.Context, op string, r *confab.Reaction, add bool, maxKeys int) (bool, *confab.Message, error) {
+	var changed bool
 	var m *confab.Message
 	err := s.inTx(ctx, op, func(tx pgx.Tx) error {
-		st, err := readReactionState(ctx, tx, op, r)
-		if err != nil {
-			return err
+		var lastChange int64
+		var live, mine, keyExists bool
+		var keys int
+		err := tx.QueryRow(ctx, `SELECT c.last_change_seq, m.message_id IS NOT NULL,
+				EXISTS (SELECT 1 FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND key = $3 AND user_id = $4),
+				EXISTS (SELECT 1 FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND key = $3),
+				(SELECT count(DISTINCT key) FROM reactions WHERE conversation_id = $1 AND message_id = $2)
+			FROM conversations c
+			LEFT JOIN messages m ON m.conversation_id = c.conversation_id AND m.message_id = $2 AND NOT m.deleted
+			WHERE c.conversation_id = $1 FOR UPDATE OF c`,
+			r.ConversationID, r.MessageID, r.Key, r.UserID).Scan(&lastChange, &live, &mine, &keyExists, &keys)
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && !live {
+			return notFound("message")
 		}
-		if st.mine {
+		if err != nil {
+			return mapErr(op, err)
+		}
+		if mine == add { // already there, or nothing to remove
 			m, err = getMessage(ctx, tx, op, r.ConversationID, r.MessageID)
 			return err
 		}
-		if !st.keyExists && st.keys >= maxKeys {
+		if add && !keyExists && keys >= maxKeys {
 			return &confab.Error{Code: confab.CodeLimited, Op: op, Err: errTooManyKeys}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO reactions (conversation_id, message_id, key, user_id, at) VALUES ($1, $2, $3, $4, $5)`,
-			r.ConversationID, r.MessageID, r.Key, r.UserID, dbTime(r.At)); err != nil {
-			return mapErr(op, err)
+		write, kind := `INSERT INTO reactions (conversation_id, message_id, key, user_id, at) VALUES ($1, $2, $4, $5, $6)`, confab.ChangeReactionAdded
+		if !add {
+			write, kind = `DELETE FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND key = $4 AND user_id = $5`, confab.ChangeReactionRemoved
 		}
-		added = true
-		m, err = logReaction(ctx, tx, op, r, change{r.ConversationID, st.lastSeq + 1, confab.ChangeReactionAdded, r.At, r.UserID, r.MessageID, r.Key})
-		return err
-	})
-	if err != nil {
-		return false, nil, err
-	}
-	return added, m, nil
-}
-
-// RemoveReaction implements confab.ChangeStore in one transaction under
-// the conversation's row lock.
-func (s *Store) RemoveReaction(ctx context.Context, r *confab.Reaction) (bool, *confab.Message, error) {
-	const op = "remove reaction"
-	var removed bool
-	var m *confab.Message
-	err := s.inTx(ctx, op, func(tx pgx.Tx) error {
-		st, err := readReactionState(ctx, tx, op, r)
+		m, err = scanMessage(tx.QueryRow(ctx, `WITH r AS (`+write+`),
+			ch AS (INSERT INTO changes (conversation_id, change_seq, kind, at, user_id, message_id, reaction_key)
+				VALUES ($1, $3, $7, $6, $5, $2, $4)),
+			cv AS (UPDATE conversations SET last_change_seq = $3 WHERE conversation_id = $1)
+			UPDATE messages SET change_seq = $3 WHERE conversation_id = $1 AND message_id = $2 RETURNING `+msgColumns,
+			r.ConversationID, r.MessageID, lastChange+1, r.Key, r.UserID, dbTime(r.At), string(kind)))
 		if err != nil {
-			return err
-		}
-		if !st.mine {
-			m, err = getMessage(ctx, tx, op, r.ConversationID, r.MessageID)
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND key = $3 AND user_id = $4`,
-			r.ConversationID, r.MessageID, r.Key, r.UserID); err != nil {
 			return mapErr(op, err)
 		}
-		removed = true
-		m, err = logReaction(ctx, tx, op, r, change{r.ConversationID, st.lastSeq + 1, confab.ChangeReactionRemoved, r.At, r.UserID, r.MessageID, r.Key})
-		return err
+		changed = true
+		return nil
 	})
 	if err != nil {
 		return false, nil, err
 	}
-	return removed, m, nil
-}
-
-// logReaction appends the reaction's change c, makes it the message's and
-// the conversation's latest, and returns the message afterwards.
-func logReaction(ctx context.Context, tx pgx.Tx, op string, r *confab.Reaction, c change) (*confab.Message, error) {
-	if err := appendChanges(ctx, tx, op, c); err != nil {
-		return nil, err
-	}
-	if _, err := tx.Exec(ctx, `UPDATE conversations SET last_change_seq = $2 WHERE conversation_id = $1`, r.ConversationID, c.seq); err != nil {
-		return nil, mapErr(op, err)
-	}
-	m, err := scanMessage(tx.QueryRow(ctx, `UPDATE messages SET change_seq = $3
-		WHERE conversation_id = $1 AND message_id = $2 RETURNING `+msgColumns, r.ConversationID, r.MessageID, c.seq))
-	return m, mapErr(op, err)
+	return changed, m, nil
 }
 
 // ListReactions implements confab.ChangeStore: one grouped read of the
