@@ -139,13 +139,17 @@ func (s *Service) checkMentions(ctx context.Context, conversationID string, ids 
 		if len(out) == confab.MaxMentions {
 			return nil, confab.Errorf(confab.CodeInvalid, "A message may mention at most %d members.", confab.MaxMentions)
 		}
+		notMember := confab.Errorf(confab.CodeInvalid, "mentions must name members of the conversation.")
+		if !confab.ValidID(id) {
+			return nil, notMember
+		}
 		// requireMember answers from the membership cache the caller's
 		// own check has just filled.
 		err := s.requireMember(ctx, confab.Identity{UserID: id}, conversationID)
 		switch confab.ErrorCode(err) {
 		case "":
 		case confab.CodeNotFound:
-			return nil, confab.Errorf(confab.CodeInvalid, "mentions must name members of the conversation.")
+			return nil, notMember
 		default:
 			return nil, err
 		}
