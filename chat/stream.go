@@ -11,13 +11,13 @@ import (
 // from broker callbacks, with no goroutine of its own. The transport learns
 // of each item (and of the close) through the context's StreamHooks.Wake.
 // It serves onConversationUpdated, onUserPresenceUpdated and
-// onMessageDeleted as it is, and is the base of the ordered message
-// stream (stream_ordered.go).
+// onMessageDeleted as it is, and is the base of the ordered streams of
+// onMessageSent and onConversationChanged (stream_ordered.go).
 //
 // Overflow policy (evict, the one eviction path): when the channel is full
 // the subscriber is too slow. The stream calls StreamHooks.Evict, closes
 // the channel and unsubscribes; the client reconnects and resumes
-// (onMessageSent's afterSeq).
+// (onMessageSent's afterSeq, onConversationChanged's afterChange).
 type stream[T any] struct {
 	hooks confab.StreamHooks
 	stats *counters

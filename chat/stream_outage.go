@@ -7,7 +7,7 @@ import (
 )
 
 // outagePoll is how often, while the broker is down, each conversation
-// with live message streams on this node is read from the store.
+// with live ordered streams on this node is read from the store.
 const outagePoll = 250 * time.Millisecond
 
 // connectionWatcher is a broker that can lose events while its connection
