@@ -89,6 +89,8 @@ export interface MessageHit {
 export interface SendOptions {
   /** Reply in the thread of this root. */
   parentMessageId?: string;
+  /** A reply also shown in the conversation's timeline. */
+  alsoInConversation?: boolean;
   /** Members the message mentions. */
   mentions?: string[];
 }
@@ -311,6 +313,7 @@ export const api = {
   async sendMessage(conversationId: string, content: string, clientToken: string, opts: SendOptions = {}): Promise<Message> {
     const input: Record<string, unknown> = { conversationId, content, messageType: 'TEXT', clientToken };
     if (opts.parentMessageId) input.parentMessageId = opts.parentMessageId;
+    if (opts.parentMessageId && opts.alsoInConversation) input.alsoInConversation = true;
     if (opts.mentions?.length) input.mentions = opts.mentions;
     const d = await gql<{ sendMessage: Message }>(
       `mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { ${messageFields} } }`,

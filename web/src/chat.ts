@@ -91,7 +91,7 @@ export class Chat {
     });
     this.presence = new PresenceSubscriptions(this.rt, (u) => this.mergeUsers([u]));
     this.outboxes = new Outboxes({
-      send: (id, p) => api.sendMessage(id, p.content, p.clientToken, { parentMessageId: p.parentMessageId, mentions: p.mentions }),
+      send: (id, p) => api.sendMessage(id, p.content, p.clientToken, p),
       answered: (m) => {
         this.applyMessages([m]);
         this.bump(m);
@@ -505,12 +505,13 @@ export class Chat {
   // ---- sending and deleting ----
 
   /** Sends content to the open conversation, or as a reply in the open
-   *  reply thread (parentMessageId), with the members it @mentions. */
-  send(content: string, parentMessageId?: string) {
+   *  reply thread (parentMessageId; alsoInConversation shows it in the
+   *  timeline too), with the members it @mentions. */
+  send(content: string, parentMessageId?: string, alsoInConversation = false) {
     const t = this.state.thread;
     if (!t || !content.trim()) return;
     const mentions = mentionsIn(content, this.members(t.conversationId));
-    this.outboxes.send(t.conversationId, content, { parentMessageId, mentions });
+    this.outboxes.send(t.conversationId, content, { parentMessageId, alsoInConversation, mentions });
     this.typingSender?.stop();
   }
 

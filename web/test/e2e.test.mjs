@@ -646,13 +646,27 @@ test('threads: a reply stays in its thread, the root counts it, unread replies s
   await aliceThread.getByLabel('Reply', { exact: true }).press('Escape');
   await aliceThread.waitFor({ state: 'detached' });
 
+  // A reply also sent to the conversation shows in the timeline too, and leads to its thread.
+  await bobThread.getByLabel('Also send to the conversation').check();
+  await bobThread.getByLabel('Reply', { exact: true }).fill('see you at noon');
+  await bobThread.getByLabel('Reply', { exact: true }).press('Enter');
+  await expectMessagesEndWith(pa, ['lunch where?', 'see you at noon']);
+  await messageItem(pa, 'see you at noon').getByRole('button', { name: 'Replied in a thread' }).click();
+  await aliceThread.locator('li.msg', { hasText: 'see you at noon' }).waitFor();
+
   const d = await gql(server.url, a, listQuery, { c: conversationId });
-  assert.deepEqual(d.listMessages.items.map((m) => [m.content, m.replyCount]), [['lunch where?', 2]]);
+  assert.deepEqual(
+    d.listMessages.items.map((m) => [m.content, m.replyCount]),
+    [
+      ['see you at noon', 0],
+      ['lunch where?', 3],
+    ],
+  );
   const t = await gql(server.url, b, `query($c: ID!, $p: ID!) { listThread(conversationId: $c, parentMessageId: $p) { items { content } } }`, {
     c: conversationId,
-    p: d.listMessages.items[0].messageId,
+    p: d.listMessages.items[1].messageId,
   });
-  assert.deepEqual(t.listThread.items.map((m) => m.content), ['the noodle place', 'sounds good']);
+  assert.deepEqual(t.listThread.items.map((m) => m.content), ['the noodle place', 'sounds good', 'see you at noon']);
 });
 
 test('@mention completes to a member, is sent as a mention, and is marked for the one mentioned', async () => {

@@ -28,6 +28,7 @@ export interface Pending {
   error?: string;
   /** Set for a reply in the thread of this root. */
   parentMessageId?: string;
+  alsoInConversation?: boolean;
   mentions?: string[];
 }
 

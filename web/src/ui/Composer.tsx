@@ -20,6 +20,7 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState<number | null>(null);
+  const [alsoHere, setAlsoHere] = useState(false);
   const ref = useRef<HTMLTextAreaElement>(null);
   const tooLong = utf8Bytes(text) > maxContentBytes;
 
@@ -64,7 +65,7 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
 
   const send = () => {
     if (!text.trim() || tooLong || props.disabled) return;
-    chat.send(text.replace(/\s+$/, ''), props.parentMessageId);
+    chat.send(text.replace(/\s+$/, ''), props.parentMessageId, alsoHere);
     update('');
     ref.current?.focus();
   };
@@ -148,6 +149,11 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
           }
         }}
       />
+      {props.parentMessageId && (
+        <label class="also-here">
+          <input type="checkbox" checked={alsoHere} onChange={(e) => setAlsoHere(e.currentTarget.checked)} /> Also send to the conversation
+        </label>
+      )}
       <span id={`${id}-help`} class={tooLong ? 'composer-help error' : 'sr-only'}>
         {tooLong ? 'This message is too long to send.' : 'Enter sends; Shift+Enter starts a new line; @ mentions a member.'}
       </span>

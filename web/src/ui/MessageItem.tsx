@@ -117,6 +117,11 @@ export function MessageItem(props: MessageItemProps) {
       {!!m.reactions?.length && <Reactions m={m} />}
       {history && <EditHistory history={history} />}
       {!props.inReplies && !!m.replyCount && <ThreadSummary m={m} />}
+      {!props.inReplies && m.parentMessageId && (
+        <button class="link in-thread" onClick={() => chat.openReplies(m.parentMessageId!)}>
+          Replied in a thread
+        </button>
+      )}
       {!!props.readerIds?.length && <Readers ids={props.readerIds} />}
       {confirming && (
         <div class="confirm" role="group" aria-label="Confirm delete">
