@@ -41,6 +41,7 @@ func TestLimits_MirrorServer(t *testing.T) {
 		{"maxParticipants", "confab.MaxParticipants", confab.MaxParticipants},
 		{"maxSearchTermBytes", "confab.MaxSearchTermBytes", confab.MaxSearchTermBytes},
 		{"maxSearchWords", "confab.MaxSearchWords", confab.MaxSearchWords},
+		{"maxMentions", "confab.MaxMentions", confab.MaxMentions},
 		{"maxUsernameBytes", "confab.MaxUsernameBytes", confab.MaxUsernameBytes},
 		{"maxEmailBytes", "confab.MaxEmailBytes", confab.MaxEmailBytes},
 		{"maxDisplayNameBytes", "confab.MaxDisplayNameBytes", confab.MaxDisplayNameBytes},

@@ -13,6 +13,86 @@ export interface Message {
   createdAt: string;
   updatedAt?: string | null;
   seq: number;
+  /** The changeSeq of the latest change to the message: the copy with the highest wins. */
+  changeSeq: number;
+  editedAt?: string | null;
+  /** Set on the tombstones the change log carries. */
+  deletedAt?: string | null;
+  /** The thread root this message replies to. */
+  parentMessageId?: string | null;
+  alsoInConversation?: boolean;
+  replyCount?: number;
+  lastReplyAt?: string | null;
+  replyUserIds?: string[];
+  /** Replies by others after the caller's thread read mark. */
+  unreadReplies?: number;
+  mentions?: string[];
+  reactions?: ReactionCount[];
+}
+
+export interface ReactionCount {
+  key: string;
+  count: number;
+  reactedByMe: boolean;
+  userIds: string[];
+}
+
+export interface MessageEdit {
+  content: string;
+  at: string;
+  replacedAt: string;
+}
+
+export type ChangeKind =
+  | 'MESSAGE_SENT'
+  | 'MESSAGE_EDITED'
+  | 'MESSAGE_DELETED'
+  | 'REACTION_ADDED'
+  | 'REACTION_REMOVED'
+  | 'THREAD_UPDATED'
+  | 'CONVERSATION_UPDATED';
+
+/** One entry of a conversation's change log (gapless changeSeq). */
+export interface ConversationChange {
+  changeSeq: number;
+  kind: ChangeKind;
+  at: string;
+  userId: string;
+  message?: Message | null;
+  reaction?: { key: string; userId: string } | null;
+  conversation?: Conversation | null;
+}
+
+/** How far a member has read a conversation. */
+export interface ReadMark {
+  conversationId: string;
+  userId: string;
+  seq: number;
+  at?: string | null;
+}
+
+export interface TypingEvent {
+  conversationId: string;
+  userId: string;
+  typing: boolean;
+  at: string;
+}
+
+/** A search hit with its conversation. */
+export interface MessageHit {
+  message: Message;
+  /** Enough of the conversation to name it. */
+  conversation: Pick<Conversation, 'conversationId' | 'name' | 'participants'>;
+}
+
+/** What a send carries besides its text. */
+export interface SendOptions {
+  /** Reply in the thread of this root. */
+  parentMessageId?: string;
+  /** A reply also shown in the conversation's timeline. */
+  alsoInConversation?: boolean;
+  /** Members the message mentions. */
+  mentions?: string[];
 }
 
 export interface Conversation {
@@ -27,6 +107,10 @@ export interface Conversation {
   messageCount?: number | null;
   lastSeq: number;
   unreadCount: number;
+  /** The newest changeSeq: where the change log resumes. */
+  lastChangeSeq: number;
+  /** Unread messages that mention the caller. */
+  unreadMentions: number;
 }
 
 export interface User {
@@ -37,6 +121,8 @@ export interface User {
   avatarUrl?: string | null;
   lastSeen?: string | null;
   isOnline?: boolean | null;
+  /** The caller's own choice (others read false). */
+  hideReadReceipts?: boolean | null;
 }
 
 export interface Page<T> {
@@ -132,15 +218,34 @@ export function describeError(e: unknown): string {
 }
 
 // Field sets. Other people's email addresses are never asked for.
-export const messageFields = 'messageId conversationId userId content messageType createdAt updatedAt seq';
+export const messageFields =
+  'messageId conversationId userId content messageType createdAt updatedAt seq changeSeq editedAt deletedAt ' +
+  'parentMessageId alsoInConversation replyCount lastReplyAt replyUserIds unreadReplies mentions ' +
+  'reactions { key count reactedByMe userIds }';
 export const conversationFields =
-  'conversationId name participants lastMessageAt lastMessage createdAt updatedAt createdBy messageCount lastSeq unreadCount';
+  'conversationId name participants lastMessageAt lastMessage createdAt updatedAt createdBy messageCount lastSeq unreadCount ' +
+  'lastChangeSeq unreadMentions';
+/** What a search result shows and opens (the server weighs a search by its
+ *  limit times the fields asked per result: --max-complexity, 500 by default). */
+export const hitFields = 'messageId conversationId userId content messageType createdAt seq changeSeq parentMessageId alsoInConversation';
+export const changeFields = `changeSeq kind at userId message { ${messageFields} } reaction { key userId } conversation { ${conversationFields} }`;
+export const readMarkFields = 'conversationId userId seq at';
+export const typingFields = 'conversationId userId typing at';
 export const userFields = 'userId username displayName avatarUrl lastSeen isOnline';
 
 export const api = {
   async me(): Promise<User | null> {
-    const d = await gql<{ me: User | null }>(`query Me { me { ${userFields} email } }`);
+    const d = await gql<{ me: User | null }>(`query Me { me { ${userFields} email hideReadReceipts } }`);
     return d.me;
+  },
+
+  /** Sets whether the caller's read receipts are hidden from the others. */
+  async setHideReadReceipts(userId: string, hide: boolean): Promise<User | null> {
+    const d = await gql<{ updateUserProfile: User | null }>(
+      `mutation Profile($input: UpdateUserProfileInput!) { updateUserProfile(input: $input) { ${userFields} email hideReadReceipts } }`,
+      { input: { userId, hideReadReceipts: hide } },
+    );
+    return d.updateUserProfile;
   },
 
   async findUser(usernameOrEmail: string): Promise<User | null> {
@@ -205,12 +310,100 @@ export const api = {
     return { items: (c?.items ?? []).filter((x): x is Message => !!x), nextToken: c?.nextToken ?? null };
   },
 
-  async sendMessage(conversationId: string, content: string, clientToken: string): Promise<Message> {
+  async sendMessage(conversationId: string, content: string, clientToken: string, opts: SendOptions = {}): Promise<Message> {
+    const input: Record<string, unknown> = { conversationId, content, messageType: 'TEXT', clientToken };
+    if (opts.parentMessageId) input.parentMessageId = opts.parentMessageId;
+    if (opts.parentMessageId && opts.alsoInConversation) input.alsoInConversation = true;
+    if (opts.mentions?.length) input.mentions = opts.mentions;
     const d = await gql<{ sendMessage: Message }>(
       `mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { ${messageFields} } }`,
-      { input: { conversationId, content, messageType: 'TEXT', clientToken } },
+      { input },
     );
     return d.sendMessage;
+  },
+
+  async editMessage(conversationId: string, messageId: string, content: string): Promise<Message | null> {
+    const d = await gql<{ editMessage: Message | null }>(
+      `mutation Edit($c: ID!, $m: ID!, $content: String!) { editMessage(conversationId: $c, messageId: $m, content: $content) { ${messageFields} } }`,
+      { c: conversationId, m: messageId, content },
+    );
+    return d.editMessage;
+  },
+
+  /** A message's earlier versions, newest first. */
+  async messageEdits(conversationId: string, messageId: string, limit = 20): Promise<MessageEdit[]> {
+    const d = await gql<{ getMessage: { edits: MessageEdit[] } | null }>(
+      `query Edits($c: ID!, $m: ID!, $limit: Int) { getMessage(conversationId: $c, messageId: $m) { edits(limit: $limit) { content at replacedAt } } }`,
+      { c: conversationId, m: messageId, limit },
+    );
+    return d.getMessage?.edits ?? [];
+  },
+
+  /** Adds (add) or takes back the caller's reaction key; answers the message afterwards. */
+  async react(conversationId: string, messageId: string, key: string, add: boolean): Promise<Message | null> {
+    const op = add ? 'addReaction' : 'removeReaction';
+    const d = await gql<Record<string, Message | null>>(
+      `mutation React($c: ID!, $m: ID!, $key: String!) { ${op}(conversationId: $c, messageId: $m, key: $key) { ${messageFields} } }`,
+      { c: conversationId, m: messageId, key },
+    );
+    return d[op];
+  },
+
+  /** A page of a thread's replies, newest first. */
+  async listThread(conversationId: string, parentMessageId: string, nextToken?: string | null, limit = 30): Promise<Page<Message>> {
+    const d = await gql<{ listThread: { items: (Message | null)[] | null; nextToken: string | null } | null }>(
+      `query Thread($c: ID!, $p: ID!, $limit: Int, $nextToken: String) {
+        listThread(conversationId: $c, parentMessageId: $p, limit: $limit, nextToken: $nextToken, newestFirst: true) { items { ${messageFields} } nextToken }
+      }`,
+      { c: conversationId, p: parentMessageId, limit, nextToken: nextToken ?? null },
+    );
+    const c = d.listThread;
+    return { items: (c?.items ?? []).filter((x): x is Message => !!x), nextToken: c?.nextToken ?? null };
+  },
+
+  async getMessage(conversationId: string, messageId: string): Promise<Message | null> {
+    const d = await gql<{ getMessage: Message | null }>(
+      `query Message($c: ID!, $m: ID!) { getMessage(conversationId: $c, messageId: $m) { ${messageFields} } }`,
+      { c: conversationId, m: messageId },
+    );
+    return d.getMessage;
+  },
+
+  async markThreadRead(conversationId: string, parentMessageId: string, seq: number): Promise<Message | null> {
+    const d = await gql<{ markThreadRead: Message | null }>(
+      `mutation ThreadRead($c: ID!, $p: ID!, $seq: Int!) { markThreadRead(conversationId: $c, parentMessageId: $p, seq: $seq) { ${messageFields} } }`,
+      { c: conversationId, p: parentMessageId, seq },
+    );
+    return d.markThreadRead;
+  },
+
+  async setTyping(conversationId: string, typing: boolean): Promise<void> {
+    await gql<{ setTyping: boolean }>(`mutation Typing($c: ID!, $typing: Boolean!) { setTyping(conversationId: $c, typing: $typing) }`, {
+      c: conversationId,
+      typing,
+    });
+  },
+
+  /** The read marks of the other members who share them. */
+  async readBy(conversationId: string): Promise<ReadMark[]> {
+    const d = await gql<{ getConversation: { readBy: ReadMark[] } | null }>(
+      `query ReadBy($id: ID!) { getConversation(conversationId: $id) { readBy { ${readMarkFields} } } }`,
+      { id: conversationId },
+    );
+    return d.getConversation?.readBy ?? [];
+  },
+
+  async searchAllMessages(searchTerm: string, nextToken?: string | null, limit = 20): Promise<Page<MessageHit>> {
+    const d = await gql<{ searchAllMessages: { items: MessageHit[] | null; nextToken: string | null } | null }>(
+      `query SearchAll($t: String!, $limit: Int, $nextToken: String) {
+        searchAllMessages(searchTerm: $t, limit: $limit, nextToken: $nextToken) {
+          items { message { ${hitFields} } conversation { conversationId name participants } } nextToken
+        }
+      }`,
+      { t: searchTerm, limit, nextToken: nextToken ?? null },
+    );
+    const c = d.searchAllMessages;
+    return { items: c?.items ?? [], nextToken: c?.nextToken ?? null };
   },
 
   async deleteMessage(conversationId: string, messageId: string): Promise<Message | null> {
@@ -221,9 +414,9 @@ export const api = {
     return d.deleteMessage;
   },
 
-  async searchMessages(conversationId: string, searchTerm: string, limit = 50): Promise<Message[]> {
+  async searchMessages(conversationId: string, searchTerm: string, limit = 40): Promise<Message[]> {
     const d = await gql<{ searchMessages: (Message | null)[] | null }>(
-      `query Search($c: ID!, $t: String!, $limit: Int) { searchMessages(conversationId: $c, searchTerm: $t, limit: $limit) { ${messageFields} } }`,
+      `query Search($c: ID!, $t: String!, $limit: Int) { searchMessages(conversationId: $c, searchTerm: $t, limit: $limit) { ${hitFields} } }`,
       { c: conversationId, t: searchTerm, limit },
     );
     return (d.searchMessages ?? []).filter((x): x is Message => !!x);

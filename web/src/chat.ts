@@ -6,25 +6,46 @@
 // per concern, unit-tested on their own (test/unit):
 //   chat/conversations.ts  the list: merging updates, order, previews
 //   chat/timeline.ts       the open conversation's messages, by seq
+//   chat/changes.ts        the change log folded into what is shown
 //   chat/outbox.ts         own sends until their answer
 //   chat/presence.ts       users, and which conversations' presence to follow
 //   chat/readmarks.ts      when to send markConversationRead
+//   chat/receipts.ts       the other members' read marks, as ticks and avatars
+//   chat/typing.ts         who is typing, and when to say we are
+//   chat/mentions.ts       @mention completion and detection
+//   chat/reactions.ts      reaction toggles
 //   chat/search.ts         search terms and results
 // and chat/live.ts holds the subscriptions.
 
-import { api, ApiError, describeError, type Conversation, type Message, type User } from './api';
+import {
+  api,
+  ApiError,
+  describeError,
+  type Conversation,
+  type ConversationChange,
+  type Message,
+  type MessageEdit,
+  type ReadMark,
+  type TypingEvent,
+  type User,
+} from './api';
 import { Realtime, type GraphQLError } from './realtime';
+import { applyMessages, changedConversations, changedMessages, lastChange, sentMessages } from './chat/changes';
 import { byActivity, bumpConversation, mergeConversation, nextListToken, unreadElsewhere } from './chat/conversations';
 import { followConversations, followThread, PresenceSubscriptions } from './chat/live';
+import { mentionsIn } from './chat/mentions';
 import { Outboxes } from './chat/outbox';
 import { mergeUser, presenceTargets } from './chat/presence';
-import { ReadMarks } from './chat/readmarks';
-import { newSearch, searchTermProblem, withoutResult } from './chat/search';
-import { initialState, type State, type Thread } from './chat/state';
-import { highestSeq, mergeMessages, newThread, reconcileWithPage, withoutMessage } from './chat/timeline';
+import { togglesOn, withReaction } from './chat/reactions';
+import { ReadMarks, readMarkDelayMs } from './chat/readmarks';
+import { mergeReadMark } from './chat/receipts';
+import { newSearch, searchTermProblem, withEdited, withoutResult } from './chat/search';
+import { initialState, type ReplyThread, type SearchAllState, type State, type Thread } from './chat/state';
+import { applyTyping, nextExpiry, TypingSender } from './chat/typing';
+import { highestSeq, inTimeline, newThread, newerCopy, withinLoaded } from './chat/timeline';
 
 export type { Pending } from './chat/outbox';
-export type { SearchState, State, Thread } from './chat/state';
+export type { ReplyThread, SearchAllState, SearchState, State, Thread } from './chat/state';
 export { activityTime } from './chat/conversations';
 
 /** Messages per page of history. */
@@ -49,6 +70,13 @@ export class Chat {
   private userFetches = new Set<string>();
   private readMarks = new ReadMarks(() => void this.markRead());
   private lastResumeReload = 0;
+  private typingSender: TypingSender | null = null;
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private threadMarkTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Per thread root, the highest seq sent with markThreadRead. */
+  private threadMarks = new Map<string, number>();
+  /** A message to show once its conversation has opened (a search hit). */
+  private jump: { conversationId: string; message: Message } | null = null;
   private stopped = false;
   private cleanup: (() => void)[] = [];
 
@@ -63,10 +91,9 @@ export class Chat {
     });
     this.presence = new PresenceSubscriptions(this.rt, (u) => this.mergeUsers([u]));
     this.outboxes = new Outboxes({
-      send: (id, p) => api.sendMessage(id, p.content, p.clientToken),
+      send: (id, p) => api.sendMessage(id, p.content, p.clientToken, p),
       answered: (m) => {
-        const t = this.state.thread;
-        if (t && t.conversationId === m.conversationId) this.addMessages(t, [m]);
+        this.applyMessages([m]);
         this.bump(m);
       },
       changed: (id) => {
@@ -123,6 +150,7 @@ export class Chat {
   stop() {
     this.stopped = true;
     this.stopThread();
+    clearTimeout(this.threadMarkTimer);
     this.presence.stop();
     this.outboxes.close();
     this.cleanup.forEach((f) => f());
@@ -145,24 +173,18 @@ export class Chat {
   }
 
   /** After a reconnect: refresh what has no resume (the list, presence,
-   *  deletions). New messages come through the resumed subscription. */
+   *  read marks, typing). What changed in the open conversation meanwhile
+   *  (sends, edits, deletions, reactions, replies) comes from its change
+   *  log: the resubscribed onConversationChanged replays it. */
   private async reconcile() {
     void this.loadMe();
     void this.loadConversations();
+    this.state.typists = new Map();
+    const t = this.state.thread;
+    if (t && !t.loading) void this.loadReadMarks(t);
     const ids = [...this.state.users.keys()].slice(0, usersRefreshed);
     try {
       for (let i = 0; i < ids.length; i += usersPerRequest) this.mergeUsers(await api.getUsers(ids.slice(i, i + usersPerRequest)));
-    } catch {
-      /* best effort */
-    }
-    const t = this.state.thread;
-    if (!t || t.loading || !t.messages.length) return;
-    try {
-      const page = await api.listMessages(t.conversationId, null, pageSize);
-      if (!this.isOpen(t) || !page.items.length) return;
-      t.messages = reconcileWithPage(t.messages, page.items);
-      t.lastSeq = highestSeq(t.lastSeq, page.items);
-      this.changed();
     } catch {
       /* best effort */
     }
@@ -213,10 +235,28 @@ export class Chat {
     this.presence.follow(presenceTargets(this.state.conversations, this.state.openId));
   }
 
+  /** The members of a conversation whose profiles are known (for mentions). */
+  members(conversationId: string): User[] {
+    const c = this.state.conversations.get(conversationId);
+    return (c?.participants ?? []).flatMap((id) => this.state.users.get(id) ?? []);
+  }
+
   async findUser(q: string): Promise<User | null> {
     const u = await api.findUser(q.trim());
     if (u) this.mergeUsers([u]);
     return u;
+  }
+
+  /** Hides (or shares again) our read receipts; false (and a notice) on failure. */
+  async setHideReadReceipts(hide: boolean): Promise<boolean> {
+    try {
+      const me = await api.setHideReadReceipts(this.state.userId, hide);
+      if (me) this.mergeUsers([me]);
+      return true;
+    } catch (e) {
+      this.setNotice(`Could not change the setting: ${describeError(e)}`);
+      return false;
+    }
   }
 
   // ---- conversations ----
@@ -250,6 +290,7 @@ export class Chat {
     const next = mergeConversation(s.conversations.get(c.conversationId), c);
     if (c.conversationId === s.openId && document.visibilityState === 'visible') {
       next.unreadCount = 0;
+      next.unreadMentions = 0;
       this.readMarks.schedule();
     }
     s.conversations.set(c.conversationId, next);
@@ -289,6 +330,9 @@ export class Chat {
     s.openError = null;
     s.search = null;
     s.thread = null;
+    s.replies = null;
+    s.typists = new Map();
+    s.readMarks = new Map();
     this.changed();
     if (!id) return;
     const t = newThread(id);
@@ -301,6 +345,9 @@ export class Chat {
   private stopThread() {
     this.threadStop?.();
     this.threadStop = null;
+    this.typingSender?.stop();
+    this.typingSender = null;
+    clearTimeout(this.typingTimer);
   }
 
   private isOpen(t: Thread): boolean {
@@ -310,30 +357,31 @@ export class Chat {
   private async loadThread(t: Thread) {
     const id = t.conversationId;
     try {
-      let conv = this.state.conversations.get(id);
+      // The change log position is read before the page: a change made in
+      // between is replayed by the subscription, and replays are harmless
+      // (the copy with the higher changeSeq wins).
+      const conv = await api.getConversation(id);
+      if (!this.isOpen(t)) return;
       if (!conv) {
-        const c = await api.getConversation(id);
-        if (!this.isOpen(t)) return;
-        if (!c) {
-          this.state.openError = notMember;
-          t.loading = false;
-          this.changed();
-          return;
-        }
-        this.upsertConversation(c);
-        conv = c;
+        this.state.openError = notMember;
+        t.loading = false;
+        this.changed();
+        return;
       }
-      void this.ensureUsers(conv.participants);
-      const knownLastSeq = conv.lastSeq;
+      this.upsertConversation(conv);
       const page = await api.listMessages(id, null, pageSize);
       if (!this.isOpen(t)) return;
-      this.addMessages(t, page.items);
       t.nextToken = page.nextToken;
-      if (!page.items.length) t.lastSeq = Math.max(t.lastSeq, knownLastSeq);
+      this.addMessages(t, page.items);
+      t.lastSeq = Math.max(t.lastSeq, conv.lastSeq);
+      t.lastChangeSeq = conv.lastChangeSeq;
       t.loading = false;
       this.changed();
       this.subscribeThread(t);
       this.readMarks.schedule();
+      void this.loadReadMarks(t);
+      void this.ensureUsers(page.items.flatMap((m) => m.replyUserIds ?? []));
+      this.jumpIfAsked(t);
     } catch (e) {
       if (!this.isOpen(t)) return;
       t.loading = false;
@@ -355,19 +403,55 @@ export class Chat {
   private subscribeThread(t: Thread) {
     const id = t.conversationId;
     this.stopThread();
-    this.threadStop = followThread(this.rt, id, () => t.lastSeq, {
-      message: (m) => {
-        if (!this.isOpen(t)) return;
-        // Our own message may come back before its send answered.
-        const known = t.messages.some((x) => x.seq === m.seq);
-        if (!known && m.userId === this.state.userId) this.outboxes.noteEarly(id, m);
-        this.addMessages(t, [m]);
-        this.bump(m);
-        this.readMarks.schedule();
-      },
-      deleted: (messageId) => this.removeMessage(t, messageId),
+    this.typingSender = new TypingSender((typing) => void api.setTyping(id, typing).catch(() => {}));
+    this.threadStop = followThread(this.rt, id, () => t.lastChangeSeq, {
+      change: (c) => this.onChanges(t, [c]),
       error: (errs) => this.onResumeError(t, errs),
+      typing: (ev) => this.onTyping(t, ev),
+      readMark: (mark) => this.onReadMark(t, mark),
     });
+  }
+
+  /** Folds changes of the open conversation's log into what is shown. */
+  private onChanges(t: Thread, changes: ConversationChange[]) {
+    if (!this.isOpen(t)) return;
+    const seen = new Set(t.messages.map((m) => m.messageId));
+    for (const m of sentMessages(changes)) {
+      // Our own message may come back before its send answered.
+      if (m.userId === this.state.userId && !seen.has(m.messageId)) this.outboxes.noteEarly(t.conversationId, m);
+      this.bump(m);
+    }
+    this.applyMessages(changedMessages(changes));
+    changedConversations(changes).forEach((c) => this.upsertConversation(c));
+    t.lastChangeSeq = lastChange(t.lastChangeSeq, changes);
+    this.readMarks.schedule();
+    this.scheduleThreadMark();
+    void this.ensureUsers(changes.map((c) => c.userId));
+  }
+
+  /** Applies copies of messages (from the change log, or answers to our own
+   *  mutations) wherever they show: the timeline, the reply thread, search
+   *  results. The copy with the higher changeSeq wins; a tombstone removes. */
+  private applyMessages(msgs: Message[]) {
+    const s = this.state;
+    const t = s.thread;
+    const mine = t ? msgs.filter((m) => m.conversationId === t.conversationId) : [];
+    if (t && mine.length) {
+      Object.assign(t, applyMessages(t, mine, (m) => inTimeline(m) && withinLoaded(t, m)));
+      t.lastSeq = highestSeq(t.lastSeq, mine.filter((m) => !m.deletedAt));
+    }
+    const r = s.replies;
+    if (r) {
+      for (const m of msgs) {
+        if (m.messageId !== r.rootId || !r.root) continue;
+        r.root = m.deletedAt ? { ...r.root, deletedAt: m.deletedAt } : newerCopy(r.root, m);
+      }
+      Object.assign(r, applyMessages(r, msgs, (m) => m.parentMessageId === r.rootId && withinLoaded(r, m)));
+    }
+    if (s.search) {
+      for (const m of msgs) s.search.results = m.deletedAt ? withoutResult(s.search.results, m.messageId) : withEdited(s.search.results, m);
+    }
+    this.changed();
   }
 
   /** The message stream ended with an error, e.g. too far behind to resume:
@@ -385,25 +469,17 @@ export class Chat {
       if (!this.isOpen(t)) return;
       this.lastResumeReload = Date.now();
       this.stopThread();
-      t.messages = [];
-      t.lastSeq = 0;
-      t.loading = true;
+      Object.assign(t, newThread(t.conversationId), { pending: t.pending });
       this.changed();
       void this.loadThread(t);
     }, wait);
   }
 
+  /** Adds a page of the timeline (all of it belongs: it was asked for). */
   private addMessages(t: Thread, msgs: Message[]) {
     if (!msgs.length) return;
-    t.messages = mergeMessages(t.messages, msgs);
+    Object.assign(t, applyMessages(t, msgs, () => true));
     t.lastSeq = highestSeq(t.lastSeq, msgs);
-    this.changed();
-  }
-
-  private removeMessage(t: Thread, messageId: string) {
-    t.messages = withoutMessage(t.messages, messageId);
-    const s = this.state.search;
-    if (s) s.results = withoutResult(s.results, messageId);
     this.changed();
   }
 
@@ -416,8 +492,8 @@ export class Chat {
     try {
       const page = await api.listMessages(t.conversationId, t.nextToken, pageSize);
       if (!this.isOpen(t)) return;
-      this.addMessages(t, page.items);
       t.nextToken = page.nextToken;
+      this.addMessages(t, page.items);
     } catch (e) {
       t.olderError = describeError(e);
     } finally {
@@ -428,9 +504,20 @@ export class Chat {
 
   // ---- sending and deleting ----
 
-  send(content: string) {
+  /** Sends content to the open conversation, or as a reply in the open
+   *  reply thread (parentMessageId; alsoInConversation shows it in the
+   *  timeline too), with the members it @mentions. */
+  send(content: string, parentMessageId?: string, alsoInConversation = false) {
     const t = this.state.thread;
-    if (t && content.trim()) this.outboxes.send(t.conversationId, content);
+    if (!t || !content.trim()) return;
+    const mentions = mentionsIn(content, this.members(t.conversationId));
+    this.outboxes.send(t.conversationId, content, { parentMessageId, alsoInConversation, mentions });
+    this.typingSender?.stop();
+  }
+
+  /** The composer's draft changed: tells the others we are typing (or stopped). */
+  draftChanged(text: string) {
+    this.typingSender?.input(text);
   }
 
   retrySend(clientToken: string) {
@@ -447,10 +534,41 @@ export class Chat {
     const t = this.state.thread;
     if (!t) return;
     try {
-      await api.deleteMessage(m.conversationId, m.messageId);
-      this.removeMessage(t, m.messageId);
+      const gone = await api.deleteMessage(m.conversationId, m.messageId);
+      this.applyMessages([{ ...(gone ?? m), deletedAt: gone?.deletedAt ?? new Date().toISOString() }]);
     } catch (e) {
       this.setNotice(`Could not delete the message: ${describeError(e)}`);
+    }
+  }
+
+  /** Replaces the content of an own message; false (and a notice) on failure. */
+  async editMessage(m: Message, content: string): Promise<boolean> {
+    try {
+      const edited = await api.editMessage(m.conversationId, m.messageId, content);
+      if (edited) this.applyMessages([edited]);
+      return true;
+    } catch (e) {
+      this.setNotice(`Could not edit the message: ${describeError(e)}`);
+      return false;
+    }
+  }
+
+  /** The earlier versions of a message, newest first. */
+  messageEdits(m: Message): Promise<MessageEdit[]> {
+    return api.messageEdits(m.conversationId, m.messageId);
+  }
+
+  /** Adds our reaction key to m, or takes it back if we had it. Shown at
+   *  once; the server's answer (a higher changeSeq) then replaces it. */
+  async toggleReaction(m: Message, key: string) {
+    const add = togglesOn(m, key);
+    this.applyMessages([withReaction(m, key, add, this.state.userId)]);
+    try {
+      const after = await api.react(m.conversationId, m.messageId, key, add);
+      if (after) this.applyMessages([after]);
+    } catch (e) {
+      this.applyMessages([m]);
+      this.setNotice(`Could not ${add ? 'add' : 'remove'} the reaction: ${describeError(e)}`);
     }
   }
 
@@ -466,8 +584,8 @@ export class Chat {
     if (!t || t.loading || document.visibilityState !== 'visible' || this.stopped) return;
     const id = t.conversationId;
     const c = this.state.conversations.get(id);
-    if (c && c.unreadCount) {
-      this.state.conversations.set(id, { ...c, unreadCount: 0 });
+    if (c && (c.unreadCount || c.unreadMentions)) {
+      this.state.conversations.set(id, { ...c, unreadCount: 0, unreadMentions: 0 });
       this.changed();
     }
     await this.readMarks.send(id, t.lastSeq, (conversationId, seq) => api.markConversationRead(conversationId, seq));
@@ -516,5 +634,179 @@ export class Chat {
     if (!this.isOpen(t)) return;
     t.highlightSeq = seq;
     this.changed();
+  }
+
+  // ---- typing and read receipts ----
+
+  private onTyping(t: Thread, ev: TypingEvent) {
+    if (!this.isOpen(t) || ev.userId === this.state.userId) return;
+    this.state.typists = applyTyping(this.state.typists, ev, Date.now());
+    void this.ensureUsers([ev.userId]);
+    this.scheduleTypingExpiry();
+    this.changed();
+  }
+
+  /** Re-renders when the next typist runs out (no event may say so). */
+  private scheduleTypingExpiry() {
+    clearTimeout(this.typingTimer);
+    const next = nextExpiry(this.state.typists, Date.now());
+    if (next === null) return;
+    this.typingTimer = setTimeout(() => {
+      this.changed();
+      this.scheduleTypingExpiry();
+    }, next - Date.now() + 50);
+  }
+
+  private onReadMark(t: Thread, mark: ReadMark) {
+    if (!this.isOpen(t) || mark.conversationId !== t.conversationId) return;
+    this.state.readMarks = mergeReadMark(this.state.readMarks, mark);
+    this.changed();
+  }
+
+  /** Reads the other members' read marks (when opening, and after a
+   *  reconnect: receipts are not replayed). */
+  private async loadReadMarks(t: Thread) {
+    try {
+      const marks = await api.readBy(t.conversationId);
+      if (!this.isOpen(t)) return;
+      for (const m of marks) this.state.readMarks = mergeReadMark(this.state.readMarks, m);
+      void this.ensureUsers(marks.map((m) => m.userId));
+      this.changed();
+    } catch {
+      /* ticks stay as they are until the next receipt */
+    }
+  }
+
+  // ---- reply threads ----
+
+  /** Opens the reply thread of the root with this id beside the open conversation. */
+  openReplies(rootId: string) {
+    const t = this.state.thread;
+    if (!t) return;
+    if (this.state.replies?.rootId === rootId) return;
+    const root = t.messages.find((m) => m.messageId === rootId) ?? null;
+    const r: ReplyThread = {
+      conversationId: t.conversationId,
+      rootId,
+      root,
+      messages: [],
+      deleted: new Set(),
+      nextToken: null,
+      loading: true,
+      loadingOlder: false,
+      error: null,
+    };
+    this.state.replies = r;
+    this.changed();
+    void this.loadReplies(r, false);
+  }
+
+  closeReplies() {
+    this.state.replies = null;
+    this.changed();
+  }
+
+  /** Loads the newest replies, or (older) the page before those shown. */
+  async loadReplies(r: ReplyThread, older: boolean) {
+    if (older && (!r.nextToken || r.loadingOlder)) return;
+    if (older) r.loadingOlder = true;
+    r.error = null;
+    this.changed();
+    try {
+      const [root, page] = await Promise.all([
+        r.root && older ? Promise.resolve(r.root) : api.getMessage(r.conversationId, r.rootId),
+        api.listThread(r.conversationId, r.rootId, older ? r.nextToken : null),
+      ]);
+      if (this.state.replies !== r) return;
+      if (!root) {
+        r.error = 'This message was deleted.';
+        return;
+      }
+      r.root = r.root ? newerCopy(r.root, root) : root;
+      r.nextToken = page.nextToken;
+      Object.assign(r, applyMessages(r, page.items, () => true));
+      void this.ensureUsers(page.items.map((m) => m.userId));
+      this.scheduleThreadMark();
+    } catch (e) {
+      if (this.state.replies === r) r.error = describeError(e);
+    } finally {
+      r.loading = false;
+      r.loadingOlder = false;
+      this.changed();
+    }
+  }
+
+  /** Marks the open reply thread read up to its newest reply, a moment
+   *  after it changed, while the page is visible; the answer (the root,
+   *  unreadReplies 0) updates the root everywhere. */
+  private scheduleThreadMark() {
+    clearTimeout(this.threadMarkTimer);
+    this.threadMarkTimer = setTimeout(() => void this.markThreadRead(), readMarkDelayMs);
+  }
+
+  private async markThreadRead() {
+    const r = this.state.replies;
+    if (!r || r.loading || this.stopped || document.visibilityState !== 'visible') return;
+    const seq = highestSeq(0, r.messages);
+    if (seq <= (this.threadMarks.get(r.rootId) ?? 0)) return;
+    this.threadMarks.set(r.rootId, seq);
+    try {
+      const root = await api.markThreadRead(r.conversationId, r.rootId, seq);
+      if (root) this.applyMessages([root]);
+    } catch {
+      if (this.threadMarks.get(r.rootId) === seq) this.threadMarks.delete(r.rootId);
+    }
+  }
+
+  // ---- search across conversations ----
+
+  openSearchAll() {
+    if (!this.state.searchAll) this.state.searchAll = { term: '', loading: false, results: null, nextToken: null, error: null };
+    this.changed();
+  }
+
+  closeSearchAll() {
+    this.state.searchAll = null;
+    this.changed();
+  }
+
+  /** Searches every conversation of the caller (more: the next page). */
+  async searchAll(term: string, more = false) {
+    const prev = this.state.searchAll;
+    const s: SearchAllState = more && prev ? prev : { term: term.trim(), loading: true, results: null, nextToken: null, error: null };
+    s.loading = true;
+    this.state.searchAll = s;
+    this.changed();
+    try {
+      const problem = searchTermProblem(s.term);
+      if (problem) s.error = problem;
+      else {
+        const page = await api.searchAllMessages(s.term, more ? s.nextToken : null);
+        s.results = [...(more ? s.results ?? [] : []), ...page.items];
+        s.nextToken = page.nextToken;
+        void this.ensureUsers(page.items.flatMap((h) => [h.message.userId, ...h.conversation.participants]));
+      }
+    } catch (e) {
+      s.error = describeError(e);
+    } finally {
+      s.loading = false;
+      this.changed();
+    }
+  }
+
+  /** Shows a search hit: its conversation opens (the caller navigates),
+   *  then the message is highlighted, or its reply thread opened. */
+  showHit(m: Message) {
+    this.jump = { conversationId: m.conversationId, message: m };
+    const t = this.state.thread;
+    if (t && t.conversationId === m.conversationId && !t.loading) this.jumpIfAsked(t);
+  }
+
+  private jumpIfAsked(t: Thread) {
+    const j = this.jump;
+    if (!j || j.conversationId !== t.conversationId) return;
+    this.jump = null;
+    if (inTimeline(j.message)) void this.jumpTo(j.message.seq);
+    else if (j.message.parentMessageId) this.openReplies(j.message.parentMessageId);
   }
 }

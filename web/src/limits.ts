@@ -17,6 +17,8 @@ export const maxParticipants = 100; // confab.MaxParticipants
 export const maxSearchTermBytes = 256; // confab.MaxSearchTermBytes
 /** Words of a search term the server uses; later words are ignored. */
 export const maxSearchWords = 16; // confab.MaxSearchWords
+/** Most members one message may mention. */
+export const maxMentions = 50; // confab.MaxMentions
 /** Longest username, in bytes (ASCII letters, digits and . _ - @ +). */
 export const maxUsernameBytes = 64; // confab.MaxUsernameBytes
 /** Longest email address, in bytes. */

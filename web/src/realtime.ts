@@ -10,7 +10,7 @@
 //   every 10 s expect a pong within 5 s, and going offline or coming back to
 //   the page checks at once;
 // - subscription variables are re-read on every resubscribe, so a resumed
-//   onMessageSent asks for exactly what it has not seen (afterSeq);
+//   onConversationChanged asks for exactly what it has not seen (afterChange);
 // - subscriptions that graphql-ws gives up on (fatal close codes) are
 //   started again after a pause.
 
@@ -162,7 +162,7 @@ export class Realtime {
 
   /**
    * Starts a subscription; returns the function that ends it. variables is
-   * called on every (re)subscribe, so it can name the latest afterSeq.
+   * called on every (re)subscribe, so it can name the latest afterChange.
    */
   subscribe<T>(query: string, variables: () => Record<string, unknown>, handlers: SubscriptionHandlers<T>): () => void {
     let ended = false;

@@ -22,6 +22,8 @@ import {
   apiLogin,
   gql,
   cleanup,
+  messageItem,
+  pinnedItem,
 } from './harness.mjs';
 
 let server;
@@ -367,6 +369,15 @@ test('phone width: list and conversation are separate screens', async () => {
   await sendUI(p, 'On my way 🚲');
   await expectMessagesEndWith(p, ['On my way 🚲']);
   await screenshot(p, '06-phone-conversation');
+  // A reply thread covers the conversation at this width, and closes back to it.
+  await messageItem(p, 'Seven, at the usual place.').getByRole('button', { name: 'Reply in thread' }).click();
+  const thread = p.getByRole('complementary', { name: 'Thread' });
+  await thread.getByText('No replies yet.').waitFor();
+  const box = await thread.boundingBox();
+  assert.equal(Math.round(box.width), 390, 'the thread takes the whole width');
+  await screenshot(p, '19-phone-thread');
+  await thread.getByRole('button', { name: 'Close thread' }).click();
+  await thread.waitFor({ state: 'detached' });
   await p.getByRole('link', { name: 'Back to conversations' }).click();
   await p.getByRole('navigation', { name: 'Conversation list' }).waitFor({ state: 'visible' });
 });
@@ -514,5 +525,324 @@ test('two identical texts in flight: the one that fails stays shown with Retry',
   assert.deepEqual(
     d.listMessages.items.map((m) => m.content),
     ['same text', 'same text'],
+  );
+});
+
+// ---- conversation features (#12): each with two people, each in a browser ----
+
+/** Alice and Bob (through the API), a conversation between them, and each
+ *  signed in in a browser of their own with it open. */
+async function twoInBrowsers(opts = {}) {
+  const pair = await pairWithConversation(opts);
+  const { context: contextB, page: pb } = await page(opts.context);
+  if (opts.init) await contextB.addInitScript(opts.init);
+  await signInUI(pb, pair.b.username);
+  await pb.goto(`/c/${pair.conversationId}`);
+  await connected(pb);
+  return { ...pair, contextB, pb };
+}
+
+const listQuery = `query($c: ID!) { listMessages(conversationId: $c, limit: 50) {
+  items { messageId content editedAt replyCount mentions reactions { key count userIds } }
+} }`;
+
+test('an own message is edited in place; the other side sees it edited, with its earlier version', async () => {
+  const { pa, pb } = await twoInBrowsers();
+  await sendUI(pa, 'see you at 7');
+  await expectMessagesEndWith(pb, ['see you at 7']);
+
+  // Keyboard only: focus the message's Edit button, change the text, Enter saves.
+  const mine = await pinnedItem(pa, 'see you at 7');
+  await mine.getByRole('button', { name: 'Edit message' }).focus();
+  await pa.keyboard.press('Enter');
+  const box = mine.getByLabel('Edit message');
+  await box.waitFor();
+  await box.press('End');
+  await box.press('Backspace');
+  await box.pressSequentially('8');
+  await box.press('Enter');
+  await expectMessagesEndWith(pa, ['see you at 8']);
+  await expectMessagesEndWith(pb, ['see you at 8']);
+  await screenshot(pa, '11-edited');
+
+  // Bob sees "edited", and the earlier version behind it; he cannot edit Alice's message.
+  const theirs = messageItem(pb, 'see you at 8');
+  await theirs.getByRole('button', { name: 'edited' }).click();
+  await theirs.getByRole('list', { name: 'Earlier versions' }).getByText('see you at 7').waitFor();
+  assert.equal(await theirs.getByRole('button', { name: 'Edit message' }).count(), 0);
+
+  // Escape leaves an edit without saving.
+  await mine.getByRole('button', { name: 'Edit message' }).click();
+  await mine.getByLabel('Edit message').fill('never saved');
+  await mine.getByLabel('Edit message').press('Escape');
+  await expectMessagesEndWith(pa, ['see you at 8']);
+  assert.deepEqual(await shownMessages(pb), ['see you at 8']);
+});
+
+test('reactions: picked from the picker by keyboard, counted on both sides, toggled off', async () => {
+  const { pa, pb, a, conversationId } = await twoInBrowsers({ seed: ['react to me'] });
+  await expectMessagesEndWith(pa, ['react to me']);
+  await expectMessagesEndWith(pb, ['react to me']);
+
+  // Bob opens the picker with the keyboard and picks the second reaction with the arrow key.
+  const bobMsg = messageItem(pb, 'react to me');
+  await bobMsg.getByRole('button', { name: 'Add reaction' }).focus();
+  await pb.keyboard.press('Enter');
+  const picker = bobMsg.getByRole('group', { name: 'Pick a reaction' });
+  await picker.waitFor();
+  await pb.keyboard.press('ArrowRight');
+  await pb.keyboard.press('Enter');
+  await picker.waitFor({ state: 'detached' });
+  const heart = (p) => messageItem(p, 'react to me').getByRole('group', { name: 'Reactions' }).locator('button.reaction', { hasText: '❤️' });
+  await eventually(async () => (await heart(pa).getAttribute('aria-label')) === '❤️ 1', { message: 'Alice sees Bob’s ❤️' });
+  assert.equal(await heart(pb).getAttribute('aria-pressed'), 'true');
+
+  // Alice adds hers by clicking the count, then takes it back.
+  await heart(pa).click();
+  await eventually(async () => (await heart(pb).getAttribute('aria-label')) === '❤️ 2, including you', { message: 'two hearts on Bob’s side' });
+  assert.equal(await heart(pa).getAttribute('aria-pressed'), 'true');
+  await screenshot(pa, '12-reactions');
+  await heart(pa).click();
+  await eventually(async () => (await heart(pb).getAttribute('aria-label')) === '❤️ 1, including you', { message: 'back to one' });
+  assert.equal(await heart(pa).getAttribute('aria-pressed'), 'false');
+
+  const d = await gql(server.url, a, listQuery, { c: conversationId });
+  assert.deepEqual(d.listMessages.items[0].reactions.map((r) => [r.key, r.count]), [['❤️', 1]]);
+});
+
+test('threads: a reply stays in its thread, the root counts it, unread replies show until the thread is read', async () => {
+  const { pa, pb, a, b, conversationId } = await twoInBrowsers({ seed: ['lunch where?'] });
+  await expectMessagesEndWith(pa, ['lunch where?']);
+
+  // Bob replies in the thread.
+  await messageItem(pb, 'lunch where?').getByRole('button', { name: 'Reply in thread' }).click();
+  const bobThread = pb.getByRole('complementary', { name: 'Thread' });
+  await bobThread.getByText('No replies yet.').waitFor();
+  await bobThread.getByLabel('Reply', { exact: true }).fill('the noodle place');
+  await bobThread.getByLabel('Reply', { exact: true }).press('Enter');
+  await bobThread.locator('li.msg:not([data-pending])', { hasText: 'the noodle place' }).waitFor();
+
+  // Alice: the root shows 1 reply, 1 new; the reply is not in her timeline.
+  const summary = messageItem(pa, 'lunch where?').locator('.thread-summary');
+  await eventually(async () => (await summary.getAttribute('aria-label'))?.startsWith('1 reply, 1 new'), { message: 'reply count and unread' });
+  assert.deepEqual(await shownMessages(pa), ['lunch where?']);
+  await screenshot(pa, '13-thread-unread');
+
+  // She opens the thread: the reply is there and the unread count goes.
+  await summary.click();
+  const aliceThread = pa.getByRole('complementary', { name: 'Thread' });
+  await aliceThread.locator('li.msg', { hasText: 'the noodle place' }).waitFor();
+  await eventually(async () => (await summary.getAttribute('aria-label'))?.startsWith('1 reply:'), { message: 'unread replies cleared' });
+
+  // She answers in the thread; Bob's open panel shows it live, and the root counts 2.
+  await aliceThread.getByLabel('Reply', { exact: true }).fill('sounds good');
+  await aliceThread.getByLabel('Reply', { exact: true }).press('Enter');
+  await bobThread.locator('li.msg', { hasText: 'sounds good' }).waitFor();
+  await eventually(async () => (await messageItem(pb, 'lunch where?').locator('.replies-count').innerText()) === '2 replies', {
+    message: '2 replies on Bob’s side',
+  });
+  await screenshot(pa, '14-thread');
+  // Escape closes the panel.
+  await aliceThread.getByLabel('Reply', { exact: true }).press('Escape');
+  await aliceThread.waitFor({ state: 'detached' });
+
+  // A reply also sent to the conversation shows in the timeline too, and leads to its thread.
+  await bobThread.getByLabel('Also send to the conversation').check();
+  await bobThread.getByLabel('Reply', { exact: true }).fill('see you at noon');
+  await bobThread.getByLabel('Reply', { exact: true }).press('Enter');
+  await expectMessagesEndWith(pa, ['lunch where?', 'see you at noon']);
+  await messageItem(pa, 'see you at noon').getByRole('button', { name: 'Replied in a thread' }).click();
+  await aliceThread.locator('li.msg', { hasText: 'see you at noon' }).waitFor();
+
+  const d = await gql(server.url, a, listQuery, { c: conversationId });
+  assert.deepEqual(
+    d.listMessages.items.map((m) => [m.content, m.replyCount]),
+    [
+      ['see you at noon', 0],
+      ['lunch where?', 3],
+    ],
+  );
+  const t = await gql(server.url, b, `query($c: ID!, $p: ID!) { listThread(conversationId: $c, parentMessageId: $p) { items { content } } }`, {
+    c: conversationId,
+    p: d.listMessages.items[1].messageId,
+  });
+  assert.deepEqual(t.listThread.items.map((m) => m.content), ['the noodle place', 'sounds good', 'see you at noon']);
+});
+
+test('@mention completes to a member, is sent as a mention, and is marked for the one mentioned', async () => {
+  const { pa, pb, b, a, conversationId } = await twoInBrowsers();
+  const box = composer(pa);
+  await box.click();
+  await box.pressSequentially(`thanks @${b.username.slice(0, 4)}`);
+  const options = pa.getByRole('listbox', { name: 'Members to mention' }).getByRole('option');
+  await options.first().waitFor();
+  assert.equal(await options.count(), 1);
+  assert.match(await options.first().innerText(), new RegExp(b.username));
+  await screenshot(pa, '15-mention-completion');
+  await box.press('Enter'); // completes
+  assert.equal(await box.inputValue(), `thanks @${b.username} `);
+  await box.pressSequentially('for lunch');
+  await box.press('Enter'); // sends
+  const text = `thanks @${b.username} for lunch`;
+  await expectMessagesEndWith(pb, [text]);
+  await messageItem(pb, text).locator('.mention-me', { hasText: `@${b.username}` }).waitFor();
+
+  const d = await gql(server.url, a, listQuery, { c: conversationId });
+  assert.deepEqual(d.listMessages.items[0].mentions, [b.userId]);
+
+  // With the conversation not open, Bob's list marks the unread mention.
+  await pb.goto('/');
+  await connected(pb);
+  await sendUI(pa, `@${b.username} are you there?`);
+  const item = pb.locator(`a.conv[data-conversation-id="${conversationId}"]`);
+  await item.locator('.mention-badge').waitFor();
+  assert.match(await item.getAttribute('aria-label'), /1 mention of you/);
+});
+
+test('"is typing…" shows on the other side only, and goes when the typist stops', async () => {
+  const { pa, pb, a } = await twoInBrowsers();
+  const box = composer(pa);
+  await box.click();
+  await box.pressSequentially('I am writing');
+  const line = pb.locator('.typing');
+  await eventually(async () => (await line.innerText()) === `${a.displayName} is typing…`, { message: 'Bob sees Alice typing' });
+  await screenshot(pb, '16-typing');
+  assert.equal(await pa.locator('.typing').innerText(), '', 'never echoed to the typist');
+  await box.fill('');
+  await eventually(async () => (await line.innerText()) === '', { message: 'typing gone after clearing' });
+
+  // Sending stops it too.
+  await box.pressSequentially('done');
+  await eventually(async () => (await line.innerText()) !== '', { message: 'typing again' });
+  await box.press('Enter');
+  await expectMessagesEndWith(pb, ['done']);
+  await eventually(async () => (await line.innerText()) === '', { message: 'typing gone after sending' });
+});
+
+test('read receipts: ticks turn read and the reader’s avatar moves when the other side reads; private receipts stay private', async () => {
+  const { pa, pb, b, conversationId } = await twoInBrowsers();
+  await sendUI(pa, 'did you read this?');
+  const tick = () => messageItem(pa, 'did you read this?').locator('.tick');
+  // Bob has the conversation open and visible: it is read at once.
+  await eventually(async () => (await tick().getAttribute('data-receipt')) === 'read', { message: 'read tick' });
+  await messageItem(pa, 'did you read this?').getByRole('img', { name: `Read by ${b.displayName}` }).waitFor();
+  await screenshot(pa, '17-read-receipts');
+
+  // Bob leaves; a new message stays "sent" until he is back.
+  await pb.goto('/');
+  await connected(pb);
+  await sendUI(pa, 'and this one?');
+  await expectMessagesEndWith(pa, ['did you read this?', 'and this one?']);
+  await new Promise((r) => setTimeout(r, 500)); // give a wrong receipt the chance to show
+  assert.equal(await messageItem(pa, 'and this one?').locator('.tick').getAttribute('data-receipt'), 'sent');
+  await pb.goto(`/c/${conversationId}`);
+  await eventually(async () => (await messageItem(pa, 'and this one?').locator('.tick').getAttribute('data-receipt')) === 'read', {
+    message: 'read after Bob came back',
+  });
+  assert.equal(await messageItem(pa, 'did you read this?').locator('.readers').count(), 0, 'the avatar moved on');
+
+  // Bob hides his receipts in his settings: Alice's next message is never shown read.
+  await pb.getByRole('button', { name: 'Settings' }).click();
+  const settings = pb.getByRole('dialog', { name: 'Settings' });
+  const share = settings.getByLabel('Share read receipts');
+  await eventually(async () => (await share.isChecked()) && (await share.isEnabled()), { message: 'receipts shared by default' });
+  await share.uncheck();
+  await eventually(async () => !(await share.isChecked()) && (await share.isEnabled()), { message: 'setting saved' });
+  await settings.getByRole('button', { name: 'Done' }).click();
+  const me = await gql(server.url, b, `query { me { hideReadReceipts } }`);
+  assert.equal(me.me.hideReadReceipts, true);
+  await sendUI(pa, 'private now?');
+  await expectMessagesEndWith(pb, ['private now?']);
+  await pa.reload();
+  await connected(pa);
+  await expectMessagesEndWith(pa, ['private now?']);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await messageItem(pa, 'private now?').locator('.tick').getAttribute('data-receipt'), 'sent');
+  assert.equal(await pa.locator('.readers').count(), 0);
+});
+
+test('search across all conversations finds hits in each, and opens the one chosen', async () => {
+  const { pa, pb, a } = await twoInBrowsers({ name: 'With Bob' });
+  const c = await apiSignUp(server.url, newUser('cleo'));
+  const other = await apiCreateConversation(server.url, c, [a.userId], 'With Cleo');
+  await apiSend(server.url, c, other, 'the pineapple pizza debate');
+  for (let i = 0; i < 40; i++) await apiSend(server.url, c, other, `cleo filler ${i}`);
+  await sendUI(pb, 'pineapple on everything');
+  await expectMessagesEndWith(pa, ['pineapple on everything']);
+
+  await pa.getByRole('button', { name: 'Search all conversations' }).click();
+  const search = pa.getByRole('search', { name: 'Search all conversations' });
+  await search.getByLabel('Search all conversations').fill('pineapple');
+  await search.getByLabel('Search all conversations').press('Enter');
+  const hits = search.locator('.search-hit');
+  await eventually(async () => (await hits.count()) === 2, { message: '2 hits' });
+  assert.deepEqual(await hits.locator('.search-hit-conv').allInnerTexts(), ['With Bob', 'With Cleo']);
+  await screenshot(pa, '18-search-all');
+
+  // The older hit is in the other conversation, beyond its first page: it opens there, highlighted.
+  await hits.nth(1).click();
+  await pa.waitForURL(new RegExp(`/c/${other}$`));
+  await pa.locator('.thread-main li.msg.highlight', { hasText: 'the pineapple pizza debate' }).waitFor({ timeout: 20_000 });
+
+  // Bob edits his hit away: searching again finds only Cleo's.
+  const bobs = await pinnedItem(pb, 'pineapple on everything');
+  await bobs.getByRole('button', { name: 'Edit message' }).click();
+  await bobs.getByLabel('Edit message').fill('olives on everything');
+  await bobs.getByLabel('Edit message').press('Enter');
+  await expectMessagesEndWith(pb, ['olives on everything']);
+  await search.getByLabel('Search all conversations').press('Enter');
+  await eventually(async () => JSON.stringify(await hits.locator('.search-hit-conv').allInnerTexts()) === '["With Cleo"]', {
+    message: 'the edited message no longer found',
+  });
+});
+
+test('after a drop the open conversation shows every change made meanwhile, from the change log, without a reload', async () => {
+  const { pa, pb, context, a, conversationId } = await twoInBrowsers({ seed: ['keep', 'to edit', 'to delete', 'to react'] });
+  await expectMessagesEndWith(pa, ['keep', 'to edit', 'to delete', 'to react']);
+  await pa.evaluate(() => (window.__noReload = true));
+  const listCalls = [];
+  pa.on('request', (r) => {
+    if ((r.postData() ?? '').includes('listMessages')) listCalls.push(r.url());
+  });
+
+  await context.setOffline(true);
+  await pa.getByText("You're offline").waitFor();
+  // Bob, in his browser, changes things while Alice is away.
+  const edit = await pinnedItem(pb, 'to edit');
+  await edit.getByRole('button', { name: 'Edit message' }).click();
+  await edit.getByLabel('Edit message').fill('edited while away');
+  await edit.getByLabel('Edit message').press('Enter');
+  await expectMessagesEndWith(pb, ['keep', 'edited while away', 'to delete', 'to react']);
+  const del = messageItem(pb, 'to delete');
+  await del.getByRole('button', { name: 'Delete message' }).click();
+  await del.getByRole('group', { name: 'Confirm delete' }).getByRole('button', { name: 'Delete' }).click();
+  await eventually(async () => !(await shownMessages(pb)).includes('to delete'), { message: 'deleted on Bob side' });
+  await messageItem(pb, 'to react').getByRole('button', { name: 'Add reaction' }).click();
+  await messageItem(pb, 'to react').getByRole('button', { name: 'React with 🎉' }).click();
+  await messageItem(pb, 'keep').getByRole('button', { name: 'Reply in thread' }).click();
+  const thread = pb.getByRole('complementary', { name: 'Thread' });
+  await thread.getByLabel('Reply', { exact: true }).fill('a reply while away');
+  await thread.getByLabel('Reply', { exact: true }).press('Enter');
+  await sendUI(pb, 'new while away');
+  await expectMessagesEndWith(pb, ['new while away']);
+  await messageItem(pb, 'keep').locator('.thread-summary').waitFor();
+
+  await context.setOffline(false);
+  await expectMessagesEndWith(pa, ['keep', 'edited while away', 'to react', 'new while away'], 30_000);
+  await connected(pa);
+  const reacted = messageItem(pa, 'to react').locator('button.reaction', { hasText: '🎉' });
+  await eventually(async () => (await reacted.getAttribute('aria-label')) === '🎉 1', { message: 'the reaction' });
+  await messageItem(pa, 'edited while away').getByRole('button', { name: 'edited' }).waitFor();
+  await eventually(async () => (await messageItem(pa, 'keep').locator('.replies-count').innerText().catch(() => '')) === '1 reply', {
+    message: 'the reply count',
+  });
+  assert.equal(await pa.evaluate(() => window.__noReload), true, 'the page must not have reloaded');
+  assert.deepEqual(listCalls, [], 'caught up from the change log, not by listing messages again');
+
+  // Exactly what a fresh listMessages shows.
+  const d = await gql(server.url, a, listQuery, { c: conversationId });
+  assert.deepEqual(
+    d.listMessages.items.map((m) => m.content).reverse(),
+    await shownMessages(pa),
   );
 });

@@ -78,6 +78,10 @@ async function doBuild(dir) {
   return bin;
 }
 
+/** Extra `confab serve` arguments for every server, from E2E_SERVE_ARGS
+ *  (space-separated), e.g. `--store postgres --postgres <url>`. */
+const serveArgs = (process.env.E2E_SERVE_ARGS ?? '').split(' ').filter(Boolean);
+
 /** Starts `confab serve` on 127.0.0.1:<free port> with a fresh data dir and
  *  waits for /healthz to answer 200. With E2E_URL set, uses that server. */
 export async function startServer(extraArgs = [], { name = 'server' } = {}) {
@@ -96,7 +100,7 @@ export async function startServer(extraArgs = [], { name = 'server' } = {}) {
   // resume limit is lowered so a test can go past it with 1,010 sends.
   const args = ['serve', '--http', `127.0.0.1:${port}`, '--data', data, '--signups-per-minute', '1000',
     '--logins-per-minute', '-1', '--sends-per-second', '-1', '--conversations-per-minute', '-1',
-    '--max-resume', '1000', ...extraArgs];
+    '--max-resume', '1000', ...serveArgs, ...extraArgs];
   const proc = spawn(bin, args, {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -244,9 +248,27 @@ export async function sendUI(page, text) {
   await box.press('Enter');
 }
 
-/** Texts of the confirmed messages shown, oldest first. */
+/** Texts of the confirmed messages shown in the conversation's timeline
+ *  (not the reply thread panel), oldest first. */
 export async function shownMessages(page) {
-  return page.locator('.message-list li.msg:not([data-pending]) .msg-text').allInnerTexts();
+  return page.locator('.thread-main .message-list li.msg:not([data-pending]) .msg-text').allInnerTexts();
+}
+
+/** The timeline's message (an li) whose text is exactly text. */
+export function messageItem(page, text) {
+  return page.locator('.thread-main li.msg', { has: page.locator('.msg-text', { hasText: new RegExp(`^${escapeRegExp(text)}$`) }) });
+}
+
+/** The timeline's message whose text is text now, found by its id (so it
+ *  stays found while its text changes, e.g. in the edit box). */
+export async function pinnedItem(page, text) {
+  const item = messageItem(page, text);
+  await item.waitFor();
+  return page.locator(`.thread-main li.msg[data-message-id="${await item.getAttribute('data-message-id')}"]`);
+}
+
+function escapeRegExp(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Polls fn until it returns a truthy value (or until timeout), returning it. */

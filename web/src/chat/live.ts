@@ -1,9 +1,20 @@
 // The subscriptions the app holds on the realtime connection. Each returns
 // its stop function; the realtime client resubscribes them after a reconnect,
-// asking for the variables again (so a message stream resumes after the last
-// seq seen).
+// asking for the variables again (so the change log resumes after the last
+// change seen).
 
-import { conversationFields, messageFields, userFields, type Conversation, type Message, type User } from '../api';
+import {
+  changeFields,
+  conversationFields,
+  readMarkFields,
+  typingFields,
+  userFields,
+  type Conversation,
+  type ConversationChange,
+  type ReadMark,
+  type TypingEvent,
+  type User,
+} from '../api';
 import type { GraphQLError, Realtime } from '../realtime';
 
 /** Follows the caller's conversations: created, renamed, new messages. */
@@ -16,26 +27,33 @@ export function followConversations(rt: Realtime, userId: string, update: (c: Co
 }
 
 export interface ThreadHandlers {
-  /** A message after afterSeq, in seq order. */
-  message(m: Message): void;
-  deleted(messageId: string): void;
-  /** The message stream ended with an error (e.g. too far behind to resume). */
+  /** A change after afterChange, in changeSeq order. */
+  change(c: ConversationChange): void;
+  /** The change stream ended with an error (e.g. too far behind to resume). */
   error(errs: readonly GraphQLError[]): void;
+  typing(ev: TypingEvent): void;
+  readMark(mark: ReadMark): void;
 }
 
-/** Follows one conversation's messages after afterSeq() (read at each
- *  (re)subscribe) and its deletions. */
-export function followThread(rt: Realtime, conversationId: string, afterSeq: () => number, h: ThreadHandlers): () => void {
+/** Follows one conversation: its change log after afterChange() (read at
+ *  each (re)subscribe, so after a drop the server replays exactly what
+ *  changed meanwhile), who types, and the others' read marks. */
+export function followThread(rt: Realtime, conversationId: string, afterChange: () => number, h: ThreadHandlers): () => void {
   const stops = [
-    rt.subscribe<{ onMessageSent: Message | null }>(
-      `subscription MessageSent($c: ID!, $after: Int) { onMessageSent(conversationId: $c, afterSeq: $after) { ${messageFields} } }`,
-      () => ({ c: conversationId, after: afterSeq() }),
-      { next: (d) => d.onMessageSent && h.message(d.onMessageSent), error: (errs) => h.error(errs) },
+    rt.subscribe<{ onConversationChanged: ConversationChange | null }>(
+      `subscription Changes($c: ID!, $after: Int) { onConversationChanged(conversationId: $c, afterChange: $after) { ${changeFields} } }`,
+      () => ({ c: conversationId, after: afterChange() }),
+      { next: (d) => d.onConversationChanged && h.change(d.onConversationChanged), error: (errs) => h.error(errs) },
     ),
-    rt.subscribe<{ onMessageDeleted: Message | null }>(
-      `subscription MessageDeleted($c: ID!) { onMessageDeleted(conversationId: $c) { ${messageFields} } }`,
+    rt.subscribe<{ onTyping: TypingEvent | null }>(
+      `subscription Typing($c: ID!) { onTyping(conversationId: $c) { ${typingFields} } }`,
       () => ({ c: conversationId }),
-      { next: (d) => d.onMessageDeleted && h.deleted(d.onMessageDeleted.messageId) },
+      { next: (d) => d.onTyping && h.typing(d.onTyping) },
+    ),
+    rt.subscribe<{ onReadReceipt: ReadMark | null }>(
+      `subscription Receipts($c: ID!) { onReadReceipt(conversationId: $c) { ${readMarkFields} } }`,
+      () => ({ c: conversationId }),
+      { next: (d) => d.onReadReceipt && h.readMark(d.onReadReceipt) },
     ),
   ];
   return () => stops.forEach((f) => f());

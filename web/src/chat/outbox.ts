@@ -17,7 +17,7 @@
 // The functions are pure: they return a new Outbox and never change theirs.
 // Outboxes holds one Outbox per conversation and does the sending.
 
-import type { Message } from '../api';
+import type { Message, SendOptions } from '../api';
 import { randomToken } from '../util';
 
 export interface Pending {
@@ -26,6 +26,10 @@ export interface Pending {
   createdAt: string;
   status: 'sending' | 'failed';
   error?: string;
+  /** Set for a reply in the thread of this root. */
+  parentMessageId?: string;
+  alsoInConversation?: boolean;
+  mentions?: string[];
 }
 
 export interface Outbox {
@@ -149,8 +153,8 @@ export class Outboxes {
   }
 
   /** Queues content and sends it. */
-  send(conversationId: string, content: string) {
-    const p: Pending = { clientToken: randomToken(), content, createdAt: new Date().toISOString(), status: 'sending' };
+  send(conversationId: string, content: string, opts: SendOptions = {}) {
+    const p: Pending = { clientToken: randomToken(), content, createdAt: new Date().toISOString(), status: 'sending', ...opts };
     this.set(conversationId, enqueue(this.get(conversationId), p));
     void this.deliver(conversationId, p);
   }

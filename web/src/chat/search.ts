@@ -35,3 +35,8 @@ export function searchTermNote(term: string): string | null {
 export function withoutResult(results: readonly Message[] | null, messageId: string): Message[] | null {
   return results && results.filter((m) => m.messageId !== messageId);
 }
+
+/** results with an edited message's new copy in place of its old one. */
+export function withEdited(results: readonly Message[] | null, m: Message): Message[] | null {
+  return results && results.map((r) => (r.messageId === m.messageId && (m.changeSeq ?? 0) >= (r.changeSeq ?? 0) ? m : r));
+}

@@ -1,15 +1,17 @@
 // The shape of the signed-in app's state, as components read it from
 // `chat.state` (see ../chat.ts, which alone changes it).
 
-import type { Conversation, Message, User } from '../api';
+import type { Conversation, Message, MessageHit, ReadMark, User } from '../api';
 import type { ConnState } from '../realtime';
 import type { Pending } from './outbox';
 
 /** The open conversation's messages. */
 export interface Thread {
   conversationId: string;
-  /** Confirmed messages, oldest first, by seq. */
+  /** Confirmed messages of the timeline, oldest first, by seq. */
   messages: Message[];
+  /** Ids of messages seen deleted: an older copy never brings one back. */
+  deleted: Set<string>;
   /** Own messages not yet confirmed, as shown (outbox.visible). */
   pending: Pending[];
   nextToken: string | null;
@@ -17,10 +19,36 @@ export interface Thread {
   loadingOlder: boolean;
   error: string | null;
   olderError: string | null;
-  /** Highest seq seen: what a resumed subscription asks to start after. */
+  /** Highest seq seen (what read marks are sent for). */
   lastSeq: number;
+  /** Highest changeSeq applied: what the change log resumes after. */
+  lastChangeSeq: number;
   /** A message to scroll to and highlight (from search). */
   highlightSeq: number | null;
+}
+
+/** The open reply thread (one level: replies to a root message). */
+export interface ReplyThread {
+  conversationId: string;
+  rootId: string;
+  /** The root as last seen; null until loaded. */
+  root: Message | null;
+  /** Confirmed replies, oldest first, by seq. */
+  messages: Message[];
+  deleted: Set<string>;
+  nextToken: string | null;
+  loading: boolean;
+  loadingOlder: boolean;
+  error: string | null;
+}
+
+/** Search over all the caller's conversations. */
+export interface SearchAllState {
+  term: string;
+  loading: boolean;
+  results: MessageHit[] | null;
+  nextToken: string | null;
+  error: string | null;
 }
 
 export interface SearchState {
@@ -44,6 +72,13 @@ export interface State {
   openError: string | null;
   thread: Thread | null;
   search: SearchState | null;
+  searchAll: SearchAllState | null;
+  /** The reply thread shown beside the open conversation. */
+  replies: ReplyThread | null;
+  /** Who is typing in the open conversation, until when (see chat/typing). */
+  typists: Map<string, number>;
+  /** The other members' read marks in the open conversation (see chat/receipts). */
+  readMarks: Map<string, ReadMark>;
   /** A transient message for the whole app (role=alert). */
   notice: string | null;
 }
@@ -64,6 +99,10 @@ export function initialState(userId: string, online: boolean): State {
     openError: null,
     thread: null,
     search: null,
+    searchAll: null,
+    replies: null,
+    typists: new Map(),
+    readMarks: new Map(),
     notice: null,
   };
 }

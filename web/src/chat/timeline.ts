@@ -1,6 +1,9 @@
 // The open conversation's messages: kept by seq (gapless per conversation),
-// so a message that arrives twice (a page and the stream, a replay after a
-// reconnect, our own send's answer) shows once. Pure functions.
+// so a message that arrives twice (a page and the change log, a replay after
+// a reconnect, our own send's answer) shows once, and of two copies of one
+// message the one with the higher changeSeq (the later state) wins. A
+// message seen deleted stays gone, whatever older copy comes later. Pure
+// functions.
 
 import type { Message } from '../api';
 import type { Thread } from './state';
@@ -10,6 +13,7 @@ export function newThread(conversationId: string): Thread {
   return {
     conversationId,
     messages: [],
+    deleted: new Set(),
     pending: [],
     nextToken: null,
     loading: true,
@@ -17,16 +21,35 @@ export function newThread(conversationId: string): Thread {
     error: null,
     olderError: null,
     lastSeq: 0,
+    lastChangeSeq: 0,
     highlightSeq: null,
   };
 }
 
-/** messages and incoming together, oldest first, one per seq (incoming wins:
- *  it is the newer copy). */
-export function mergeMessages(messages: readonly Message[], incoming: readonly Message[]): Message[] {
-  if (!incoming.length) return messages.slice();
+/** Whether m shows in the conversation's timeline: any message but a thread
+ *  reply, unless the reply is also sent to the conversation. */
+export function inTimeline(m: Message): boolean {
+  return !m.parentMessageId || !!m.alsoInConversation;
+}
+
+/** The later of two copies of one message: the higher changeSeq; the
+ *  incoming one on a tie (it was read later). */
+export function newerCopy(old: Message | undefined, incoming: Message): Message {
+  return old && (old.changeSeq ?? 0) > (incoming.changeSeq ?? 0) ? old : incoming;
+}
+
+/** messages and incoming together, oldest first, one per seq, each the newer
+ *  copy; tombstones (deletedAt set) and messages in deleted are left out. */
+export function mergeMessages(
+  messages: readonly Message[],
+  incoming: readonly Message[],
+  deleted: ReadonlySet<string> = new Set(),
+): Message[] {
   const bySeq = new Map(messages.map((m) => [m.seq, m]));
-  for (const m of incoming) bySeq.set(m.seq, m);
+  for (const m of incoming) {
+    if (m.deletedAt || deleted.has(m.messageId)) bySeq.delete(m.seq);
+    else bySeq.set(m.seq, newerCopy(bySeq.get(m.seq), m));
+  }
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
 
@@ -35,20 +58,16 @@ export function highestSeq(since: number, msgs: readonly Message[]): number {
   return msgs.reduce((hi, m) => Math.max(hi, m.seq), since);
 }
 
-/** messages brought up to date with a fresh page (newest first, as
- *  listMessages returns it): within the page's seq range, what the page lacks
- *  was deleted meanwhile and goes; the page's messages are merged in. Outside
- *  the range nothing is known, so nothing changes. */
-export function reconcileWithPage(messages: readonly Message[], page: readonly Message[]): Message[] {
-  if (!page.length) return messages.slice();
-  const present = new Set(page.map((m) => m.messageId));
-  const lo = page[page.length - 1].seq;
-  const hi = page[0].seq;
-  const kept = messages.filter((m) => m.seq < lo || m.seq > hi || present.has(m.messageId));
-  return mergeMessages(kept, page);
-}
-
 /** messages without the one with this id. */
 export function withoutMessage(messages: readonly Message[], messageId: string): Message[] {
   return messages.filter((m) => m.messageId !== messageId);
+}
+
+/** Whether m falls in the part of a paged list that is loaded: at or after
+ *  its oldest shown message, or anywhere when nothing older is left to load.
+ *  A change to an older message is left for the page that brings it, so the
+ *  list never shows a message with a gap before it. */
+export function withinLoaded(view: { messages: readonly Message[]; nextToken: string | null }, m: Message): boolean {
+  if (!view.nextToken) return true;
+  return view.messages.length > 0 && m.seq >= view.messages[0].seq;
 }

@@ -33,12 +33,14 @@ export function ConversationList(props: { openId: string | null; onNew(): void }
           const o = others(chat, c);
           const single = o.length === 1 ? s.users.get(o[0]) : undefined;
           const unread = c.conversationId === props.openId ? 0 : c.unreadCount;
+          const mentioned = c.conversationId === props.openId ? 0 : c.unreadMentions ?? 0;
           const when = c.lastMessageAt || c.createdAt;
           const selected = c.conversationId === props.openId;
           const label = [
             title,
             single ? (single.isOnline ? 'online' : 'offline') : '',
             unread ? `${unread} unread` : '',
+            mentioned ? `${mentioned} ${mentioned === 1 ? 'mention' : 'mentions'} of you` : '',
             c.lastMessage ? `last message: ${c.lastMessage}` : 'no messages yet',
             fullTime(when),
           ]
@@ -64,6 +66,11 @@ export function ConversationList(props: { openId: string | null; onNew(): void }
                   </span>
                   <span class="conv-bottom">
                     <span class="conv-preview">{c.lastMessage ?? <em>No messages yet</em>}</span>
+                    {mentioned > 0 && (
+                      <span class="badge mention-badge" title={`${mentioned} unread ${mentioned === 1 ? 'mention' : 'mentions'}`}>
+                        @
+                      </span>
+                    )}
                     {unread > 0 && <span class="badge">{unread > 99 ? '99+' : unread}</span>}
                   </span>
                 </span>

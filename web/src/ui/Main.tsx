@@ -4,9 +4,11 @@ import { session } from '../session';
 import { ChatContext, conversationIdFromPath, navigate, useChat, useChatUpdates, usePath } from './hooks';
 import { Avatar, displayName } from './common';
 import { ConversationList } from './ConversationList';
+import { SearchAllPanel } from './SearchAllPanel';
+import { SettingsDialog } from './SettingsDialog';
 import { NewConversationDialog } from './NewConversationDialog';
 import { MessagePane } from './MessagePane';
-import { IconClose, IconPlus, IconSignOut } from './icons';
+import { IconClose, IconPlus, IconSearch, IconSettings, IconSignOut } from './icons';
 
 export function Main(props: { userId: string }) {
   const chat = useMemo(() => new Chat(props.userId), [props.userId]);
@@ -24,6 +26,7 @@ export function Main(props: { userId: string }) {
   }, [chat, path, openId]);
 
   const [creating, setCreating] = useState(false);
+  const [settings, setSettings] = useState(false);
   const s = chat.state;
   const me = s.me ?? s.users.get(s.userId);
 
@@ -49,8 +52,20 @@ export function Main(props: { userId: string }) {
                   {me && <span class="me-handle">@{me.username}</span>}
                 </div>
               </div>
+              <button
+                class={`icon-btn ${s.searchAll ? 'active' : ''}`}
+                aria-label="Search all conversations"
+                aria-expanded={s.searchAll ? 'true' : 'false'}
+                title="Search all conversations"
+                onClick={() => (s.searchAll ? chat.closeSearchAll() : chat.openSearchAll())}
+              >
+                <IconSearch />
+              </button>
               <button class="icon-btn" aria-label="New conversation" title="New conversation" onClick={() => setCreating(true)}>
                 <IconPlus />
+              </button>
+              <button class="icon-btn" aria-label="Settings" title="Settings" onClick={() => setSettings(true)}>
+                <IconSettings />
               </button>
               <button
                 class="icon-btn"
@@ -64,6 +79,7 @@ export function Main(props: { userId: string }) {
                 <IconSignOut />
               </button>
             </header>
+            {s.searchAll && <SearchAllPanel />}
             <ConversationList openId={openId} onNew={() => setCreating(true)} />
           </aside>
           <main class="pane">
@@ -80,6 +96,7 @@ export function Main(props: { userId: string }) {
           </main>
         </div>
         {creating && <NewConversationDialog onClose={() => setCreating(false)} />}
+        {settings && <SettingsDialog onClose={() => setSettings(false)} />}
       </div>
     </ChatContext.Provider>
   );

@@ -1,12 +1,16 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Message } from '../api';
-import type { Pending, Thread } from '../chat';
-import { clockTime, dayKey, dayLabel, fullTime } from '../util';
+import type { Thread } from '../chat';
+import { readBy, readersBySeq } from '../chat/receipts';
+import { activeTypists, typingText } from '../chat/typing';
+import { dayKey, dayLabel } from '../util';
 import { linkClick, useChat, useNow } from './hooks';
-import { conversationTitle, others, presenceText, displayName } from './common';
+import { conversationTitle, others, presenceText } from './common';
 import { Composer } from './Composer';
+import { MessageItem, PendingItem } from './MessageItem';
+import { RepliesPanel } from './RepliesPanel';
 import { SearchPanel } from './SearchPanel';
-import { IconBack, IconDown, IconSearch, IconTrash } from './icons';
+import { IconBack, IconDown, IconSearch } from './icons';
 
 /** Within this many px of the bottom counts as "at the bottom". */
 const stickPx = 80;
@@ -48,10 +52,28 @@ export function MessagePane(props: { conversationId: string }) {
         searchOpen={!!s.search}
         onSearch={() => (s.search ? chat.closeSearch() : chat.openSearch())}
       />
-      {s.search && <SearchPanel />}
-      {t ? <MessageList thread={t} /> : <div class="messages" />}
-      <Composer conversationId={props.conversationId} disabled={!t || t.loading} />
+      <div class={`thread-body ${s.replies ? 'with-replies' : ''}`}>
+        <div class="thread-main">
+          {s.search && <SearchPanel />}
+          {t ? <MessageList thread={t} /> : <div class="messages" />}
+          <TypingLine />
+          <Composer conversationId={props.conversationId} disabled={!t || t.loading} />
+        </div>
+        {s.replies && s.replies.conversationId === props.conversationId && <RepliesPanel replies={s.replies} />}
+      </div>
     </section>
+  );
+}
+
+/** "Bob is typing…", announced politely; keeps its height so nothing jumps. */
+export function TypingLine() {
+  const chat = useChat();
+  const ids = activeTypists(chat.state.typists, Date.now(), chat.state.userId);
+  const text = typingText(ids.map((id) => chat.userName(id)));
+  return (
+    <p class="typing" aria-live="polite">
+      {text}
+    </p>
   );
 }
 
@@ -153,6 +175,10 @@ function MessageList(props: { thread: Thread }) {
     return () => clearTimeout(timer);
   }, [t.highlightSeq]);
 
+  const conv = chat.state.conversations.get(t.conversationId);
+  const othersIds = conv ? others(chat, conv) : [];
+  const readers = readersBySeq(t.messages, chat.state.readMarks, me);
+  const pending = t.pending.filter((p) => !p.parentMessageId);
   const items: preact.JSX.Element[] = [];
   let prevDay = '';
   let prevMsg: Message | null = null;
@@ -169,7 +195,19 @@ function MessageList(props: { thread: Thread }) {
     prevDay = day;
     const grouped =
       !!prevMsg && prevMsg.userId === m.userId && new Date(m.createdAt).getTime() - new Date(prevMsg.createdAt).getTime() < 5 * 60_000;
-    items.push(<MessageItem key={m.messageId} m={m} mine={m.userId === me} grouped={grouped} highlight={t.highlightSeq === m.seq} />);
+    const mine = m.userId === me;
+    items.push(
+      <MessageItem
+        key={m.messageId}
+        m={m}
+        mine={mine}
+        grouped={grouped}
+        highlight={t.highlightSeq === m.seq}
+        readByIds={mine ? readBy(m.seq, chat.state.readMarks, othersIds) : undefined}
+        otherCount={othersIds.length}
+        readerIds={readers.get(m.seq)}
+      />,
+    );
     prevMsg = m;
   }
 
@@ -199,13 +237,13 @@ function MessageList(props: { thread: Thread }) {
             </button>
           ) : t.messages.length ? (
             <p class="muted">This is the beginning of the conversation.</p>
-          ) : !t.pending.length ? (
+          ) : !pending.length ? (
             <p class="muted">No messages yet. Say hello!</p>
           ) : null}
         </div>
         <ol class="message-list" role="log" aria-live="polite" aria-relevant="additions" aria-label="Message history">
           {items}
-          {t.pending.map((p) => (
+          {pending.map((p) => (
             <PendingItem key={p.clientToken} p={p} />
           ))}
         </ol>
@@ -223,91 +261,5 @@ function MessageList(props: { thread: Thread }) {
         </button>
       )}
     </div>
-  );
-}
-
-function MessageItem(props: { m: Message; mine: boolean; grouped: boolean; highlight: boolean }) {
-  const chat = useChat();
-  const { m, mine } = props;
-  const [confirming, setConfirming] = useState(false);
-  const [deleting, setDeleting] = useState(false);
-  const author = mine ? 'You' : displayName(chat.state.users.get(m.userId), chat.userName(m.userId));
-  const cls = ['msg', mine ? 'mine' : 'theirs', props.grouped ? 'grouped' : '', props.highlight ? 'highlight' : '']
-    .filter(Boolean)
-    .join(' ');
-  return (
-    <li class={cls} data-seq={m.seq} data-message-id={m.messageId} tabIndex={-1}>
-      {!mine && !props.grouped && (
-        <div class="msg-author" aria-hidden="true">
-          {author}
-        </div>
-      )}
-      <div class="msg-row">
-        <div class="bubble">
-          <span class="sr-only">{author}: </span>
-          <span class="msg-text">{m.content}</span>
-          <span class="msg-meta">
-            <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
-              {clockTime(m.createdAt)}
-            </time>
-            {mine && (
-              <>
-                <span class="tick" title="Sent" aria-hidden="true">
-                  ✓
-                </span>
-                <span class="sr-only">, sent</span>
-              </>
-            )}
-          </span>
-        </div>
-        {mine && !confirming && (
-          <button class="icon-btn msg-action" aria-label="Delete message" title="Delete" onClick={() => setConfirming(true)}>
-            <IconTrash />
-          </button>
-        )}
-      </div>
-      {confirming && (
-        <div class="confirm" role="group" aria-label="Confirm delete">
-          <span>Delete this message for everyone?</span>
-          <button
-            class="danger"
-            disabled={deleting}
-            onClick={async () => {
-              setDeleting(true);
-              await chat.deleteMessage(m);
-              setDeleting(false);
-              setConfirming(false);
-            }}
-          >
-            {deleting ? 'Deleting…' : 'Delete'}
-          </button>
-          <button onClick={() => setConfirming(false)}>Cancel</button>
-        </div>
-      )}
-    </li>
-  );
-}
-
-function PendingItem(props: { p: Pending }) {
-  const chat = useChat();
-  const { p } = props;
-  const failed = p.status === 'failed';
-  return (
-    <li class={`msg mine ${failed ? 'failed' : 'sending'}`} data-pending={p.status}>
-      <div class="msg-row">
-        <div class="bubble">
-          <span class="sr-only">You: </span>
-          <span class="msg-text">{p.content}</span>
-          <span class="msg-meta">{failed ? 'Not sent' : 'Sending…'}</span>
-        </div>
-      </div>
-      {failed && (
-        <div class="confirm" role="alert">
-          <span>Not sent: {p.error}</span>
-          <button onClick={() => chat.retrySend(p.clientToken)}>Retry</button>
-          <button onClick={() => chat.discardPending(p.clientToken)}>Discard</button>
-        </div>
-      )}
-    </li>
   );
 }

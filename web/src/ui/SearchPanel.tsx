@@ -11,7 +11,7 @@ function escapeRegExp(s: string): string {
 }
 
 /** The message text with each search word marked. */
-function Highlighted(props: { text: string; term: string }) {
+export function Highlighted(props: { text: string; term: string }) {
   const words = searchWords(props.term).map(escapeRegExp);
   if (!words.length) return <>{props.text}</>;
   const parts = props.text.split(new RegExp(`(${words.join('|')})`, 'gi'));

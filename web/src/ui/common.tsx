@@ -17,7 +17,7 @@ function initials(name: string): string {
 }
 
 /** A round badge with initials and, when `online` is given, a presence dot. */
-export function Avatar(props: { name: string; seed: string; online?: boolean | null; size?: 'sm' | 'md' }) {
+export function Avatar(props: { name: string; seed: string; online?: boolean | null; size?: 'xs' | 'sm' | 'md' }) {
   const { name, seed, online, size = 'md' } = props;
   return (
     <span class={`avatar avatar-${size}`} style={{ '--avatar-hue': hue(seed) }} aria-hidden="true">
@@ -32,11 +32,11 @@ export function displayName(u: User | undefined, fallback = '…'): string {
 }
 
 /** Other participants than the caller. */
-export function others(chat: Chat, c: Conversation): string[] {
+export function others(chat: Chat, c: Pick<Conversation, 'participants'>): string[] {
   return c.participants.filter((p) => p !== chat.state.userId);
 }
 
-export function conversationTitle(chat: Chat, c: Conversation | undefined): string {
+export function conversationTitle(chat: Chat, c: Pick<Conversation, 'name' | 'participants'> | undefined): string {
   if (!c) return 'Conversation';
   if (c.name) return c.name;
   const o = others(chat, c);

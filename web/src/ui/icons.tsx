@@ -56,3 +56,25 @@ export const IconDown = () => (
     <path d="M12 5v14M19 12l-7 7-7-7" />
   </svg>
 );
+export const IconEdit = () => (
+  <svg {...base} width={16} height={16}>
+    <path d="M12 20h9M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z" />
+  </svg>
+);
+export const IconReply = () => (
+  <svg {...base} width={16} height={16}>
+    <path d="M9 17 4 12l5-5M20 18v-2a4 4 0 0 0-4-4H4" />
+  </svg>
+);
+export const IconSmile = () => (
+  <svg {...base} width={16} height={16}>
+    <circle cx="12" cy="12" r="9" />
+    <path d="M8 14s1.5 2 4 2 4-2 4-2M9 9h.01M15 9h.01" />
+  </svg>
+);
+export const IconSettings = () => (
+  <svg {...base}>
+    <circle cx="12" cy="12" r="3" />
+    <path d="M12 2v3M12 19v3M4.9 4.9l2.1 2.1M17 17l2.1 2.1M2 12h3M19 12h3M4.9 19.1 7 17M17 7l2.1-2.1" />
+  </svg>
+);

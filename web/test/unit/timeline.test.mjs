@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { highestSeq, mergeMessages, newThread, reconcileWithPage, withoutMessage } from '../../src/chat/timeline.ts';
+import { highestSeq, inTimeline, mergeMessages, newThread, newerCopy, withinLoaded, withoutMessage } from '../../src/chat/timeline.ts';
 import { message, deepFreeze } from './fixtures.mjs';
 
 const seqs = (ms) => ms.map((m) => m.seq);
@@ -24,12 +24,33 @@ test('highestSeq never goes below what was seen', () => {
   assert.equal(highestSeq(0, []), 0);
 });
 
-test('a fresh page drops what was deleted within its range only', () => {
-  const have = deepFreeze([1, 2, 3, 4, 5, 6].map((i) => message(`m${i}`, `t${i}`, i)));
-  // newest first, as listMessages returns it: seq 3..6, with 4 deleted meanwhile, and a new 7
-  const page = deepFreeze([7, 6, 5, 3].map((i) => message(`m${i}`, `t${i}`, i)));
-  assert.deepEqual(ids(reconcileWithPage(have, page)), ['m1', 'm2', 'm3', 'm5', 'm6', 'm7']);
-  assert.deepEqual(ids(reconcileWithPage(have, [])), ids(have), 'an empty page says nothing');
+test('of two copies of a message the higher changeSeq wins, whatever the arrival order', () => {
+  const older = message('m1', 'first text', 1, { changeSeq: 3 });
+  const edited = message('m1', 'edited text', 1, { changeSeq: 7 });
+  assert.equal(mergeMessages([edited], [older])[0].content, 'edited text', 'a stale page must not undo an edit');
+  assert.equal(mergeMessages([older], [edited])[0].content, 'edited text');
+  assert.equal(newerCopy(undefined, older), older);
+  assert.equal(newerCopy(older, message('m1', 'same seq, read later', 1, { changeSeq: 3 })).content, 'same seq, read later');
+});
+
+test('tombstones and messages known deleted never show', () => {
+  const have = deepFreeze([message('m1', 'a', 1), message('m2', 'b', 2)]);
+  assert.deepEqual(ids(mergeMessages(have, [message('m2', '', 2, { deletedAt: '2026-01-01T00:01:00Z' })])), ['m1']);
+  assert.deepEqual(ids(mergeMessages(have, [message('m3', 'c', 3)], new Set(['m3']))), ['m1', 'm2']);
+});
+
+test('thread replies show in the timeline only when also sent to the conversation', () => {
+  assert.equal(inTimeline(message('m1', 'root', 1)), true);
+  assert.equal(inTimeline(message('m2', 'reply', 2, { parentMessageId: 'm1' })), false);
+  assert.equal(inTimeline(message('m3', 'reply', 3, { parentMessageId: 'm1', alsoInConversation: true })), true);
+});
+
+test('a change to a message older than the loaded pages is left for the page that brings it', () => {
+  const view = { messages: [message('m40', 'x', 40), message('m41', 'y', 41)], nextToken: 'older' };
+  assert.equal(withinLoaded(view, message('m3', 'old', 3)), false);
+  assert.equal(withinLoaded(view, message('m40', 'x', 40)), true);
+  assert.equal(withinLoaded(view, message('m42', 'new', 42)), true);
+  assert.equal(withinLoaded({ messages: [], nextToken: null }, message('m1', 'first', 1)), true, 'all is loaded');
 });
 
 test('a deleted message leaves the timeline', () => {
@@ -42,5 +63,5 @@ test('a new thread is loading and empty', () => {
   const t = newThread('c1');
   assert.equal(t.conversationId, 'c1');
   assert.equal(t.loading, true);
-  assert.deepEqual([t.messages, t.pending, t.lastSeq], [[], [], 0]);
+  assert.deepEqual([t.messages, t.pending, t.lastSeq, t.lastChangeSeq], [[], [], 0, 0]);
 });
