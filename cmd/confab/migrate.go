@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -92,8 +93,13 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 type copied struct{ users, tokens, conversations, messages int }
 
 // copyStore copies everything from src into the empty dst. Messages are
-// appended in seq order, so dst assigns the same seqs; deleted ones are
-// appended and deleted again to keep seqs gapless.
+// appended in seq order, so dst assigns the same seqs; their earlier
+// versions are replayed as edits, then their reactions are added, and
+// deleted ones are deleted again last (a deleted thread root must still be
+// live while its replies are appended). dst writes its own change log, so
+// changeSeqs start again from 1: clients that kept one reload (their
+// afterChange is beyond the new log or points elsewhere). Thread read
+// marks are not carried over: no store reads them back.
 func copyStore(ctx context.Context, src *sqlite.Store, dst confab.Store) (copied, error) {
 	var n copied
 	err := src.Export(ctx,
@@ -109,38 +115,116 @@ func copyStore(ctx context.Context, src *sqlite.Store, dst confab.Store) (copied
 		func(c *confab.Conversation) error {
 			n.conversations++
 			fresh := *c // the summary is rebuilt by the appends below
-			fresh.LastMessage, fresh.LastMessageAt, fresh.MessageCount, fresh.LastSeq = nil, nil, 0, 0
+			fresh.LastMessage, fresh.LastMessageAt, fresh.MessageCount, fresh.LastSeq, fresh.LastChangeSeq = nil, nil, 0, 0, 0
 			if err := dst.InsertConversation(ctx, &fresh); err != nil {
 				return err
 			}
-			for after := int64(0); ; {
-				page, err := src.ListMessagesAfter(ctx, c.ConversationID, after, 500)
-				if err != nil {
-					return err
-				}
-				for _, msg := range page {
-					want, deleted, at := msg.Seq, msg.Deleted, msg.UpdatedAt
-					msg.Deleted, msg.UpdatedAt = false, nil
-					if _, err := dst.AppendMessage(ctx, msg); err != nil {
-						return err
-					}
-					if msg.Seq != want {
-						return fmt.Errorf("conversation %s: message %s got seq %d, want %d", c.ConversationID, msg.MessageID, msg.Seq, want)
-					}
-					if deleted && at != nil {
-						if _, _, err := dst.DeleteMessage(ctx, c.ConversationID, msg.MessageID, *at); err != nil {
-							return err
-						}
-					}
-					after = want
-					n.messages++
-				}
-				if len(page) < 500 {
-					return nil
-				}
-			}
+			m, err := copyMessages(ctx, src, dst, c.ConversationID)
+			n.messages += m
+			return err
 		})
 	return n, err
+}
+
+// copyMessages copies one conversation's messages (see copyStore) and
+// returns how many it copied.
+func copyMessages(ctx context.Context, src *sqlite.Store, dst confab.Store, conversationID string) (int, error) {
+	var ids []string
+	deleted := make(map[string]time.Time)
+	for after := int64(0); ; {
+		page, err := src.ListMessagesAfter(ctx, conversationID, after, confab.MaxPageLimit)
+		if err != nil {
+			return len(ids), err
+		}
+		for _, msg := range page {
+			if msg.Deleted && msg.UpdatedAt != nil {
+				deleted[msg.MessageID] = *msg.UpdatedAt
+			}
+			if err := copyMessage(ctx, src, dst, msg); err != nil {
+				return len(ids), err
+			}
+			ids = append(ids, msg.MessageID)
+			after = msg.Seq
+		}
+		if len(page) < confab.MaxPageLimit {
+			break
+		}
+	}
+	for page := range slices.Chunk(ids, confab.MaxPageLimit) {
+		if err := copyReactions(ctx, src, dst, conversationID, page); err != nil {
+			return len(ids), err
+		}
+	}
+	for _, id := range ids {
+		if at, ok := deleted[id]; ok {
+			if _, _, err := dst.DeleteMessage(ctx, conversationID, id, at); err != nil {
+				return len(ids), err
+			}
+		}
+	}
+	return len(ids), nil
+}
+
+// migrateEditsLimit bounds the earlier versions of one message a
+// migration replays; older ones are left behind.
+const migrateEditsLimit = 10_000
+
+// copyMessage appends msg to dst with the seq it has in src, as first
+// sent, and replays its edits.
+func copyMessage(ctx context.Context, src *sqlite.Store, dst confab.Store, msg *confab.Message) error {
+	edits, err := src.ListMessageEdits(ctx, msg.ConversationID, msg.MessageID, migrateEditsLimit) // newest first
+	if err != nil {
+		return err
+	}
+	want, current := msg.Seq, msg.Content
+	msg.Deleted, msg.UpdatedAt, msg.EditedAt = false, nil, nil
+	if len(edits) > 0 {
+		msg.Content = edits[len(edits)-1].Content
+	}
+	if _, err := dst.AppendMessage(ctx, msg); err != nil {
+		return err
+	}
+	if msg.Seq != want {
+		return fmt.Errorf("conversation %s: message %s got seq %d, want %d", msg.ConversationID, msg.MessageID, msg.Seq, want)
+	}
+	// edits[i] was replaced at edits[i].ReplacedAt by the next newer
+	// version: edits[i-1], or the current content for edits[0].
+	for i := len(edits) - 1; i >= 0; i-- {
+		next := current
+		if i > 0 {
+			next = edits[i-1].Content
+		}
+		if _, err := dst.EditMessage(ctx, msg.ConversationID, msg.MessageID, next, edits[i].ReplacedAt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateReactorsLimit bounds the users of one reaction key on one
+// message a migration copies.
+const migrateReactorsLimit = 10_000
+
+// copyReactions adds the reactions of a page of messages to dst, each
+// user's in the order they reacted, at the time of the key's first
+// reaction (a store keeps no per-user time that it reads back).
+func copyReactions(ctx context.Context, src *sqlite.Store, dst confab.Store, conversationID string, ids []string) error {
+	byMessage, err := src.ListReactions(ctx, conversationID, ids, "", migrateReactorsLimit)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		for _, rc := range byMessage[id] {
+			for _, user := range rc.UserIDs {
+				r := &confab.Reaction{ConversationID: conversationID, MessageID: id, UserID: user, Key: rc.Key, At: rc.FirstAt}
+				// src held them all: no limit of dst's refuses a key here.
+				if _, _, err := dst.AddReaction(ctx, r, math.MaxInt32); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // migrateRecipe runs "confab migrate --from-dynamodb": it brings a

@@ -44,6 +44,28 @@ func TestMain_MigrateToPostgres(t *testing.T) {
 	a.mustGQL(t, alice.idToken, `mutation($c:ID!,$m:ID!){ deleteMessage(conversationId:$c, messageId:$m){ messageId } }`, map[string]any{"c": cid, "m": ids[1]})
 	a.mustGQL(t, bob.idToken, `mutation($c:ID!){ markConversationRead(conversationId:$c, seq:3){ lastSeq } }`, map[string]any{"c": cid})
 
+	// The conversation features of #12: a thread whose root is deleted
+	// after its replies, a message edited twice, reactions and mentions.
+	// The second conversation stays out of the read-mark figures above.
+	cid2 := a.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{bob.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	feature := func(who string, q string, vars map[string]any) map[string]any {
+		return a.mustGQL(t, who, q, vars)
+	}
+	root := feature(alice.idToken, sendMsg, map[string]any{"c": cid2, "t": "root"})["sendMessage"].(map[string]any)["messageId"].(string)
+	const reply = `mutation($c:ID!,$p:ID!,$t:String!,$m:[ID!]){ sendMessage(input:{conversationId:$c, content:$t, parentMessageId:$p, mentions:$m}){ messageId } }`
+	feature(bob.idToken, reply, map[string]any{"c": cid2, "p": root, "t": "reply one", "m": []string{alice.userID}})
+	edited := feature(bob.idToken, reply, map[string]any{"c": cid2, "p": root, "t": "reply v1", "m": nil})["sendMessage"].(map[string]any)["messageId"].(string)
+	const edit = `mutation($c:ID!,$m:ID!,$t:String!){ editMessage(conversationId:$c, messageId:$m, content:$t){ messageId } }`
+	feature(bob.idToken, edit, map[string]any{"c": cid2, "m": edited, "t": "reply v2"})
+	feature(bob.idToken, edit, map[string]any{"c": cid2, "m": edited, "t": "reply v3"})
+	const react = `mutation($c:ID!,$m:ID!,$k:String!){ addReaction(conversationId:$c, messageId:$m, key:$k){ messageId } }`
+	feature(alice.idToken, react, map[string]any{"c": cid2, "m": edited, "k": "👍"})
+	feature(bob.idToken, react, map[string]any{"c": cid2, "m": edited, "k": "👍"})
+	feature(bob.idToken, react, map[string]any{"c": cid2, "m": edited, "k": ":tada:"})
+	feature(alice.idToken, `mutation($c:ID!,$m:ID!){ deleteMessage(conversationId:$c, messageId:$m){ messageId } }`, map[string]any{"c": cid2, "m": root})
+	const thread = `query($c:ID!,$p:ID!){ listThread(conversationId:$c, parentMessageId:$p){ items { seq content mentions editedAt edits { content } reactions { key count userIds } } } }`
+	wantThread := fmt.Sprint(a.mustGQL(t, bob.idToken, thread, map[string]any{"c": cid2, "p": root}))
+
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
 	if err := m.Run(context.Background(), []string{"migrate", "--data", a.data, "--postgres", pg}); err != nil {
 		t.Fatal(err)
@@ -66,6 +88,12 @@ func TestMain_MigrateToPostgres(t *testing.T) {
 	conv := b.mustGQL(t, token, `query($c:ID!){ getConversation(conversationId:$c){ lastSeq messageCount lastMessage unreadCount } }`, map[string]any{"c": cid})["getConversation"].(map[string]any)
 	if conv["lastSeq"].(float64) != 5 || conv["messageCount"].(float64) != 4 || conv["lastMessage"] != "message 5" || conv["unreadCount"].(float64) != 2 {
 		t.Fatalf("migrated summary: %v", conv)
+	}
+	if got := fmt.Sprint(b.mustGQL(t, token, thread, map[string]any{"c": cid2, "p": root})); got != wantThread {
+		t.Fatalf("migrated thread:\n got %s\nwant %s", got, wantThread)
+	}
+	if !strings.Contains(wantThread, "reply v1") || !strings.Contains(wantThread, ":tada:") || !strings.Contains(wantThread, alice.userID) {
+		t.Fatalf("the thread before migrating lacks its edits, reactions or mentions: %s", wantThread)
 	}
 	// The old tokens work too: same key file and issuer.
 	b.mustGQL(t, alice.idToken, sendMsg, map[string]any{"c": cid, "t": "after the migration"})
