@@ -206,8 +206,9 @@ func copyMessage(ctx context.Context, src *sqlite.Store, dst confab.Store, msg *
 const migrateReactorsLimit = 10_000
 
 // copyReactions adds the reactions of a page of messages to dst, each
-// user's in the order they reacted, at the time of the key's first
-// reaction (a store keeps no per-user time that it reads back).
+// user's in the order they reacted. A store reads back only the time of
+// a key's first reaction, so the later reactors of a key are dated a
+// millisecond apart after it: the order is kept, the times approximate.
 func copyReactions(ctx context.Context, src *sqlite.Store, dst confab.Store, conversationID string, ids []string) error {
 	byMessage, err := src.ListReactions(ctx, conversationID, ids, "", migrateReactorsLimit)
 	if err != nil {
@@ -215,8 +216,9 @@ func copyReactions(ctx context.Context, src *sqlite.Store, dst confab.Store, con
 	}
 	for _, id := range ids {
 		for _, rc := range byMessage[id] {
-			for _, user := range rc.UserIDs {
-				r := &confab.Reaction{ConversationID: conversationID, MessageID: id, UserID: user, Key: rc.Key, At: rc.FirstAt}
+			for i, user := range rc.UserIDs {
+				at := rc.FirstAt.Add(time.Duration(i) * time.Millisecond)
+				r := &confab.Reaction{ConversationID: conversationID, MessageID: id, UserID: user, Key: rc.Key, At: at}
 				// src held them all: no limit of dst's refuses a key here.
 				if _, _, err := dst.AddReaction(ctx, r, math.MaxInt32); err != nil {
 					return err
