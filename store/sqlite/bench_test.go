@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -97,6 +98,17 @@ func benchContent(seq int) string {
 // writer leaves them, but far faster than n appends).
 func fill(b *testing.B, s *Store, n int) {
 	b.Helper()
+	fillMessages(b, s, "c1", n, n)
+}
+
+// fillMessages fills conversationID (which must exist) as fill does.
+// Its seqs after plainUpTo have the features of issue 12, as the store
+// leaves them: of every 50 seqs the first is a thread root with
+// the next three as its replies (two in the thread only, one also in the
+// conversation); one message in 10 has three reactions with two keys, one
+// in 20 was edited once, one in 25 mentions "u2".
+func fillMessages(b *testing.B, s *Store, conversationID string, n, plainUpTo int) {
+	b.Helper()
 	ctx := context.Background()
 	const per = 1000
 	t0 := time.Now()
@@ -106,18 +118,28 @@ func fill(b *testing.B, s *Store, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO messages (`+msgBaseColumns+`) VALUES ('c1', ?, ?, 'u1', ?, 'TEXT', ?, NULL, 0, '')`)
-		if err != nil {
-			b.Fatal(err)
+		stmt := func(q string) *sql.Stmt {
+			st, err := tx.PrepareContext(ctx, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
 		}
-		idx, err := tx.PrepareContext(ctx, `INSERT INTO messages_fts (rowid, content) VALUES (?, ?)`)
-		if err != nil {
-			b.Fatal(err)
-		}
+		ins := stmt(`INSERT INTO messages (` + msgBaseColumns + `, change_seq, edited_at, mentions, parent_id, also_in_conversation, reply_count, last_reply_at, reply_users)
+			VALUES (?, ?, ?, 'u1', ?, 'TEXT', ?, NULL, 0, '', ?, ?, ?, ?, ?, ?, ?, ?)`)
+		idx := stmt(`INSERT INTO messages_fts (rowid, content) VALUES (?, ?)`)
+		react := stmt(`INSERT INTO reactions (conversation_id, message_id, reaction_key, user_id, at) VALUES (?, ?, ?, ?, ?)`)
+		edit := stmt(`INSERT INTO message_edits (message_id, content, at, replaced_at) VALUES (?, ?, ?, ?)`)
+		mention := stmt(`INSERT INTO mentions (conversation_id, seq, user_id) VALUES (?, ?, 'u2')`)
 		var last string
 		for seq := start; seq <= end; seq++ {
 			last = benchContent(seq)
-			res, err := ins.ExecContext(ctx, seq, "m"+strconv.Itoa(seq), last, int64(seq))
+			id := conversationID + "-m" + strconv.Itoa(seq)
+			var f benchFeatures
+			if seq > plainUpTo {
+				f = benchFeaturesOf(conversationID, seq)
+			}
+			res, err := ins.ExecContext(ctx, conversationID, seq, id, last, int64(seq), seq, f.editedAt, f.mentions, f.parent, f.also, f.replies, f.lastReplyAt, f.replyUsers)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -128,18 +150,67 @@ func fill(b *testing.B, s *Store, n int) {
 			if _, err := idx.ExecContext(ctx, rowid, last); err != nil {
 				b.Fatal(err)
 			}
+			if f.reactions {
+				for i, key := range []string{"👍", "👍", ":tada:"} {
+					if _, err := react.ExecContext(ctx, conversationID, id, key, fmt.Sprint("u", i+1), int64(seq+i)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if f.editedAt.Valid {
+				if _, err := edit.ExecContext(ctx, id, "before the edit", int64(seq), f.editedAt.Int64); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if f.mentions.Valid {
+				if _, err := mention.ExecContext(ctx, conversationID, seq); err != nil {
+					b.Fatal(err)
+				}
+			}
 		}
-		ins.Close()
-		idx.Close()
-		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET last_seq = ?1, message_count = ?1, last_message = ?2, last_message_at = ?1, activity_at = ?1 WHERE conversation_id = 'c1'`,
-			end, confab.Preview(last)); err != nil {
+		for _, st := range []*sql.Stmt{ins, idx, react, edit, mention} {
+			st.Close()
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET last_seq = ?1, message_count = ?1, last_message = ?2, last_message_at = ?1, activity_at = ?1, last_change_seq = ?1
+			WHERE conversation_id = ?3`, end, confab.Preview(last), conversationID); err != nil {
 			b.Fatal(err)
 		}
 		if err := tx.Commit(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.Logf("filled %d messages in %v", n, time.Since(t0).Round(time.Millisecond))
+	b.Logf("filled %s with %d messages (features after %d) in %v", conversationID, n, plainUpTo, time.Since(t0).Round(time.Millisecond))
+}
+
+// benchFeatures are the issue 12 columns of one message of fillMessages.
+type benchFeatures struct {
+	editedAt, lastReplyAt sql.NullInt64
+	mentions, replyUsers  sql.NullString
+	parent                string
+	also                  bool
+	replies               int
+	reactions             bool
+}
+
+func benchFeaturesOf(conversationID string, seq int) benchFeatures {
+	var f benchFeatures
+	switch seq % 50 {
+	case 1:
+		f.replies = 3
+		f.lastReplyAt = sql.NullInt64{Int64: int64(seq + 3), Valid: true}
+		f.replyUsers = encodeIDs([]string{"u1"})
+	case 2, 3, 4:
+		f.parent = conversationID + "-m" + strconv.Itoa(seq-seq%50+1)
+		f.also = seq%50 == 4
+	}
+	f.reactions = seq%10 == 0
+	if seq%20 == 0 {
+		f.editedAt = sql.NullInt64{Int64: int64(seq + 1), Valid: true}
+	}
+	if seq%25 == 0 {
+		f.mentions = encodeIDs([]string{"u2"})
+	}
+	return f
 }
 
 // BenchmarkStore_ListMessages reads a page of 50 from a conversation of
@@ -190,6 +261,79 @@ func BenchmarkStore_SearchMessages(b *testing.B) {
 			reportP99(b, lat)
 		})
 	}
+}
+
+// BenchmarkStore_ListMessagesFeatures compares, in one run, a page of 100
+// without the features of issue 12 (what listMessages read before it) with
+// a page of 100 with threads, reactions, edits and mentions (see
+// fillMessages) read as the API serves it: the page, then its reactions
+// and its roots' unread replies, one read each for the whole page (no
+// N+1). Both come from one conversation of CONFAB_BENCH_MESSAGES messages,
+// the older half plain and the newer half with the features, each from
+// two depths (the plain half's newest end and its middle; the newest end
+// and the newer half's middle), alternately. It reports p50 and p99 of
+// each and the ratio of the p99s.
+func BenchmarkStore_ListMessagesFeatures(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	n := benchMessages(b)
+	fillMessages(b, s, "c1", n, n/2)
+	read := func(before int64, features bool) {
+		page, err := s.ListMessages(ctx, "c1", before, confab.MaxPageLimit)
+		if err != nil || len(page) != confab.MaxPageLimit {
+			b.Fatalf("page before %d = %d messages, %v", before, len(page), err)
+		}
+		if !features {
+			return
+		}
+		ids := make([]string, len(page))
+		var roots []string
+		for i, m := range page {
+			ids[i] = m.MessageID
+			if m.ReplyCount > 0 {
+				roots = append(roots, m.MessageID)
+			}
+		}
+		reactions, err := s.ListReactions(ctx, "c1", ids, "u2", confab.DefaultReactionUsers)
+		if err != nil || len(reactions) < 5 {
+			b.Fatalf("reactions of the page = %d messages, %v", len(reactions), err)
+		}
+		unread, err := s.CountUnreadReplies(ctx, "c1", "u2", roots)
+		if err != nil || len(roots) == 0 || len(unread) != len(roots) {
+			b.Fatalf("unread replies of %d roots = %v, %v", len(roots), unread, err)
+		}
+	}
+	var latPlain, latFeatures []time.Duration
+	i := 0
+	for b.Loop() {
+		plainBefore, featuresBefore := int64(n/2+1), int64(0)
+		if i%2 == 1 {
+			plainBefore, featuresBefore = int64(n/4), int64(3*n/4)
+		}
+		i++
+		t0 := time.Now()
+		read(plainBefore, false)
+		t1 := time.Now()
+		read(featuresBefore, true)
+		latPlain, latFeatures = append(latPlain, t1.Sub(t0)), append(latFeatures, time.Since(t1))
+	}
+	p50p, p99p := percentiles(latPlain)
+	p50f, p99f := percentiles(latFeatures)
+	b.ReportMetric(p50p, "plain-p50-ms")
+	b.ReportMetric(p99p, "plain-p99-ms")
+	b.ReportMetric(p50f, "features-p50-ms")
+	b.ReportMetric(p99f, "features-p99-ms")
+	b.ReportMetric(p99f/p99p, "p99-ratio")
+}
+
+// percentiles returns the p50 and p99 of lat in milliseconds.
+func percentiles(lat []time.Duration) (p50, p99 float64) {
+	if len(lat) == 0 {
+		return 0, 0
+	}
+	slices.Sort(lat)
+	at := func(q int) float64 { return float64(lat[len(lat)*q/100].Microseconds()) / 1000 }
+	return at(50), at(99)
 }
 
 func reportP99(b *testing.B, lat []time.Duration) {

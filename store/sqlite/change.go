@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/internal/fold"
 )
 
 // appendChange gives ch the conversation's next ChangeSeq, records it in
@@ -37,8 +38,8 @@ func appendChange(ctx context.Context, tx *sql.Tx, ch *confab.Change) (int64, er
 	return ch.ChangeSeq, nil
 }
 
-// liveMessage reads a live message of the conversation inside tx, with its
-// rowid (its search index key).
+// liveMessage reads a live message of the conversation through q (a
+// write's transaction), with its rowid (its search index key).
 func liveMessage(ctx context.Context, q querier, op, conversationID, messageID string) (*confab.Message, int64, error) {
 	var rowid int64
 	row := q.QueryRowContext(ctx, `SELECT rowid, `+msgColumns+` FROM messages WHERE conversation_id = ? AND message_id = ? AND deleted = 0`, conversationID, messageID)
@@ -131,18 +132,22 @@ func (s *Store) ListMessageEdits(ctx context.Context, conversationID, messageID 
 	return edits, mapErr(op, rows.Err())
 }
 
+// ListThread's queries, oldest and newest first. Naming the condition of
+// the messages_thread partial index (a parent_id that is not empty) lets
+// the planner take it.
+const (
+	listThreadAfter  = `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND parent_id <> '' AND deleted = 0 AND seq > ? ORDER BY seq ASC LIMIT ?`
+	listThreadBefore = `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND parent_id <> '' AND deleted = 0 AND seq < ? ORDER BY seq DESC LIMIT ?`
+)
+
 // ListThread implements confab.MessageStore on the messages_thread index.
 func (s *Store) ListThread(ctx context.Context, conversationID, rootID string, p confab.ThreadPage) ([]*confab.Message, error) {
-	q := `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND deleted = 0 AND seq > ? ORDER BY seq ASC LIMIT ?`
-	bound := p.AfterSeq
+	q, bound := listThreadAfter, p.AfterSeq
 	if p.NewestFirst {
-		q = `SELECT ` + msgColumns + ` FROM messages WHERE conversation_id = ? AND parent_id = ? AND deleted = 0 AND seq < ? ORDER BY seq DESC LIMIT ?`
+		q = listThreadBefore
 		if bound = p.BeforeSeq; bound <= 0 {
 			bound = 1<<63 - 1
 		}
-	}
-	if rootID == "" {
-		return nil, nil
 	}
 	rows, err := s.read.QueryContext(ctx, q, conversationID, rootID, bound, max(p.Limit, 0))
 	if err != nil {
@@ -151,13 +156,24 @@ func (s *Store) ListThread(ctx context.Context, conversationID, rootID string, p
 	return scanMessages(rows, "list thread")
 }
 
-// SearchAllMessages implements confab.MessageStore through messages_fts
-// (whose prefix queries cost the whole database's matches, see
+// SearchAllMessages implements confab.MessageStore the way SearchMessages
+// does: when the user's conversations hold at most scanMaxSeq messages in
+// all, their rows are read and matched here; otherwise messages_fts
+// answers (whose prefix queries cost the whole database's matches, see
 // SearchMessages), keeping the hits in the user's conversations.
 func (s *Store) SearchAllMessages(ctx context.Context, userID, terms, beforeID string, limit int) ([]*confab.Message, error) {
+	const op = "search all messages"
 	q := ftsQuery(terms)
 	if q == "" || limit <= 0 {
 		return nil, nil
+	}
+	var total int64
+	if err := s.read.QueryRowContext(ctx, `SELECT coalesce(sum(c.last_seq), 0) FROM members m JOIN conversations c ON c.conversation_id = m.conversation_id
+		WHERE m.user_id = ?`, userID).Scan(&total); err != nil {
+		return nil, mapErr(op, err)
+	}
+	if total <= scanMaxSeq && !s.searchIndexOnly {
+		return s.scanSearchAll(ctx, userID, terms, beforeID, limit)
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+msgColumnsOf("m")+`
 		FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
@@ -165,9 +181,34 @@ func (s *Store) SearchAllMessages(ctx context.Context, userID, terms, beforeID s
 			AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = ?2)
 		ORDER BY m.message_id DESC LIMIT ?4`, q, userID, beforeID, limit)
 	if err != nil {
-		return nil, mapErr("search all messages", err)
+		return nil, mapErr(op, err)
 	}
-	return scanMessages(rows, "search all messages")
+	return scanMessages(rows, op)
+}
+
+// scanSearchAll reads the live messages of the user's conversations newest
+// first and keeps those that match terms, up to limit.
+func (s *Store) scanSearchAll(ctx context.Context, userID, terms, beforeID string, limit int) ([]*confab.Message, error) {
+	const op = "search all messages"
+	words := confab.SearchWords(fold.String(terms))
+	rows, err := s.read.QueryContext(ctx, `SELECT `+msgColumns+` FROM messages
+		WHERE conversation_id IN (SELECT conversation_id FROM members WHERE user_id = ?1) AND deleted = 0 AND (?2 = '' OR message_id < ?2)
+		ORDER BY message_id DESC`, userID, beforeID)
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	defer rows.Close()
+	var found []*confab.Message
+	for len(found) < limit && rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, mapErr(op, err)
+		}
+		if matches(m.Content, words) {
+			found = append(found, m)
+		}
+	}
+	return found, mapErr(op, rows.Err())
 }
 
 // ListChanges implements confab.ChangeStore: the changes by the primary
@@ -346,6 +387,17 @@ func (s *Store) MarkThreadRead(ctx context.Context, conversationID, rootID, user
 	return mapErr("mark thread read", err)
 }
 
+// countUnreadReplies is CountUnreadReplies' query for n roots (?1 the
+// conversation, ?2 the user, then the roots), on the messages_thread
+// partial index, whose condition it names as ListThread's queries do.
+func countUnreadReplies(n int) string {
+	return `SELECT m.parent_id, count(*) FROM messages m
+		LEFT JOIN thread_reads t ON t.conversation_id = m.conversation_id AND t.root_id = m.parent_id AND t.user_id = ?2
+		WHERE m.conversation_id = ?1 AND m.parent_id <> '' AND m.parent_id IN (` + placeholders(n) + `)
+			AND m.deleted = 0 AND m.user_id <> ?2 AND m.seq > coalesce(t.seq, 0)
+		GROUP BY m.parent_id`
+}
+
 // CountUnreadReplies implements confab.ChangeStore on the messages_thread
 // index: one read for the page.
 func (s *Store) CountUnreadReplies(ctx context.Context, conversationID, userID string, rootIDs []string) (map[string]int, error) {
@@ -358,11 +410,7 @@ func (s *Store) CountUnreadReplies(ctx context.Context, conversationID, userID s
 	for _, id := range rootIDs {
 		args = append(args, id)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT m.parent_id, count(*) FROM messages m
-		LEFT JOIN thread_reads t ON t.conversation_id = m.conversation_id AND t.root_id = m.parent_id AND t.user_id = ?2
-		WHERE m.conversation_id = ?1 AND m.parent_id IN (`+placeholders(len(rootIDs))+`)
-			AND m.deleted = 0 AND m.user_id <> ?2 AND m.seq > coalesce(t.seq, 0)
-		GROUP BY m.parent_id`, args...)
+	rows, err := s.read.QueryContext(ctx, countUnreadReplies(len(rootIDs)), args...)
 	if err != nil {
 		return nil, mapErr(op, err)
 	}

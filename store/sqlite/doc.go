@@ -21,6 +21,12 @@
 // throughput is bound by fsync, so this is what makes durable sends fast.
 // Other writes go straight to the write connection, between batches.
 //
+// Change log (issue 12): every change to a conversation's content takes
+// conversations.last_change_seq + 1 in the transaction that makes it, and
+// is recorded in changes; an append's change, mentions and thread root go
+// in its savepoint of the batch. The single write connection is what makes
+// the log gapless: no two transactions assign a change_seq at once.
+//
 // Schema: migrations/*.sql, embedded and applied by internal/sqlmigrate on
 // Open. Times are stored as integer Unix milliseconds and returned in UTC.
 // Deletion is a flag; only retention (PurgeMessages) removes rows, and it

@@ -332,17 +332,20 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 	return m, c, nil
 }
 
-// ListMessages implements confab.MessageStore. It walks the primary key
-// (conversation_id, seq) backwards from beforeSeq, so a page costs the same
-// at any depth and appends never shift it; thread-only replies are skipped
-// on the way.
+// listTimeline is ListMessages' query; its condition on parent_id is the
+// messages_timeline index's, word for word, so the planner takes it.
+const listTimeline = `SELECT ` + msgColumns + ` FROM messages
+	WHERE conversation_id = ? AND seq < ? AND deleted = 0 AND (parent_id = '' OR also_in_conversation) ORDER BY seq DESC LIMIT ?`
+
+// ListMessages implements confab.MessageStore. It walks the
+// messages_timeline index (conversation_id, seq of messages in the
+// timeline) backwards from beforeSeq, so a page costs the same at any depth
+// and appends never shift it, and thread-only replies are not even read.
 func (s *Store) ListMessages(ctx context.Context, conversationID string, beforeSeq int64, limit int) ([]*confab.Message, error) {
 	if beforeSeq <= 0 {
 		beforeSeq = 1<<63 - 1
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+msgColumns+` FROM messages
-		WHERE conversation_id = ? AND seq < ? AND deleted = 0 AND (parent_id = '' OR also_in_conversation) ORDER BY seq DESC LIMIT ?`,
-		conversationID, beforeSeq, max(limit, 0))
+	rows, err := s.read.QueryContext(ctx, listTimeline, conversationID, beforeSeq, max(limit, 0))
 	if err != nil {
 		return nil, mapErr("list messages", err)
 	}

@@ -19,11 +19,12 @@ var searchTests = []test{
 	{"EditMessage/SearchFollows", testEditSearch},
 }
 
-// RunSearch runs the contract's SearchMessages properties alone, for a
+// RunSearch runs the contract's SearchMessages and SearchAllMessages
+// properties alone, for a
 // store that has more than one way to search (e.g. SQLite, index or scan)
 // to run once per way.
 func RunSearch(t *testing.T, open func(t *testing.T) confab.Store) {
-	for _, tt := range searchTests {
+	for _, tt := range slices.Concat(searchTests, searchAllTests) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tt.fn(newFixture(t, open(t)))

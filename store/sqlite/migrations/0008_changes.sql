@@ -29,6 +29,9 @@ ALTER TABLE messages ADD COLUMN reply_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN last_reply_at INTEGER;
 ALTER TABLE messages ADD COLUMN reply_users TEXT;
 CREATE INDEX messages_thread ON messages (conversation_id, parent_id, seq) WHERE parent_id <> '';
+-- The timeline (ListMessages) walks this instead of the primary key, so a
+-- busy thread's replies never lie between a page's messages.
+CREATE INDEX messages_timeline ON messages (conversation_id, seq) WHERE parent_id = '' OR also_in_conversation;
 
 -- The versions an edit replaced, newest last (rowid order).
 CREATE TABLE message_edits (
