@@ -281,6 +281,19 @@ func TestRecipeItems(t *testing.T) {
 	if err != nil || next.Seq != 1 || conv.LastSeq != 1 || conv.MessageCount != 1 {
 		t.Fatalf("after an append: seq %d, conversation %+v, %v; want seq 1, LastSeq 1, MessageCount 1", next.Seq, conv, err)
 	}
+	// The change log starts at 1 on a conversation written before it, and
+	// a recipe message can be edited and reacted to like any other.
+	edited, err := s.EditMessage(t.Context(), "conv-1", "auto-1", "edited", t0.Add(2*time.Hour))
+	if err != nil || next.ChangeSeq != 1 || edited.ChangeSeq != 2 || edited.Content != "edited" {
+		t.Fatalf("send ChangeSeq %d, edit = %+v, %v; want 1, then 2 with the new content", next.ChangeSeq, edited, err)
+	}
+	r := &confab.Reaction{ConversationID: "conv-1", MessageID: "auto-1", UserID: "sub-1", Key: "x", At: t0.Add(3 * time.Hour)}
+	if added, m, err := s.AddReaction(t.Context(), r, confab.DefaultMaxReactionKeys); err != nil || !added || m.ChangeSeq != 3 {
+		t.Fatalf("AddReaction on a recipe message = %v, %+v, %v; want added, ChangeSeq 3", added, m, err)
+	}
+	if chs, err := s.ListChanges(t.Context(), "conv-1", 0, 10); err != nil || len(chs) != 3 || chs[2].Message.Content != "edited" {
+		t.Fatalf("ListChanges = %d changes, %v; want 3", len(chs), err)
+	}
 }
 
 // Nothing surfaces a raw AWS error: an unreachable endpoint is
