@@ -51,6 +51,9 @@ func NewServer(svc *chat.Service, limits Limits, logger *slog.Logger) *handler.S
 	}
 	cfg := generated.Config{Resolvers: &Resolver{Chat: svc}}
 	cfg.Complexity.Query.SearchMessages = searchComplexity
+	cfg.Complexity.Query.SearchAllMessages = func(child int, _ string, limit *int, _ *string) int {
+		return searchComplexity(child, "", "", limit)
+	}
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(NewErrorPresenter(logger))
@@ -71,7 +74,8 @@ func NewServer(svc *chat.Service, limits Limits, logger *slog.Logger) *handler.S
 	return srv
 }
 
-// SearchComplexity is the fixed complexity of one searchMessages field,
+// SearchComplexity is the fixed complexity of one searchMessages (or
+// searchAllMessages) field,
 // on top of its children for each result it may return: a search reads
 // an index and every candidate row of the conversation, far more than a
 // field read from a loaded object.

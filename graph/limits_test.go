@@ -121,6 +121,25 @@ func TestSearchComplexity(t *testing.T) {
 	if len(errs) != 1 || errs[0].Extensions["code"] != "COMPLEXITY_LIMIT_EXCEEDED" {
 		t.Fatalf("errors = %+v, want COMPLEXITY_LIMIT_EXCEEDED", errs)
 	}
+	// Searching every conversation weighs the same per result: 50 + 20 × 4.
+	errs = postGraphQL(t, h, `{ searchAllMessages(searchTerm: "a") { items { message { seq content } conversation { name } } } }`)
+	if len(errs) != 1 || errs[0].Extensions["code"] != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Fatalf("searchAllMessages: errors = %+v, want COMPLEXITY_LIMIT_EXCEEDED", errs)
+	}
+}
+
+// TestSearchAllAliases_Capped: searchAllMessages counts as a search
+// (ExpensiveFields), with searchMessages, toward MaxSearches.
+func TestSearchAllAliases_Capped(t *testing.T) {
+	h := newExecutor(t, graph.Limits{MaxSearches: 3})
+	q := `{ a: searchMessages(conversationId: "c", searchTerm: "a", limit: 1) { seq }
+		b: searchAllMessages(searchTerm: "a", limit: 1) { nextToken }
+		c: searchAllMessages(searchTerm: "b", limit: 1) { nextToken }
+		d: searchAllMessages(searchTerm: "c", limit: 1) { nextToken } }`
+	errs := postGraphQL(t, h, q)
+	if len(errs) != 1 || errs[0].Extensions["code"] != string(confab.CodeInvalid) || !strings.Contains(errs[0].Message, "searches more than 3") {
+		t.Fatalf("errors = %+v, want one %s about searches", errs, confab.CodeInvalid)
+	}
 }
 
 // TestIntrospectionOff: __schema and __type are refused as bad input with

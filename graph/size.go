@@ -12,7 +12,7 @@ import (
 // ExpensiveFields are the root fields whose cost grows with stored data
 // rather than with the document: an operation may name each of them at
 // most MaxExpensive times (aliases included), whatever its complexity.
-var ExpensiveFields = map[string]bool{"searchMessages": true}
+var ExpensiveFields = map[string]bool{"searchMessages": true, "searchAllMessages": true}
 
 // SizeLimit refuses, before depth and complexity are computed, an
 // operation whose selections expand (fragments spread in place) to more
