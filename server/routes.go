@@ -48,6 +48,8 @@ func (s *Server) routes() http.Handler {
 	} else { // served on its own address; not the web client's page either
 		mux.Handle("GET /metrics", http.NotFoundHandler())
 	}
+	mux.Handle("GET "+BlobPathPrefix, s.blobs())
+	mux.Handle("PUT "+BlobPathPrefix, s.blobs())
 	mux.Handle("GET /", s.webHandler())
 
 	return s.recoverPanics(s.logRequests(s.limitRequests(s.cors(mux))))
