@@ -93,3 +93,76 @@ func ValidBlobKey(key string) bool {
 	}
 	return true
 }
+
+// Upload is a file a user sends to a conversation: created with a
+// presigned target, filled by the client, checked (Ready) and then
+// attached to one message of the same user and conversation.
+type Upload struct {
+	UploadID       string
+	UserID         string
+	ConversationID string
+	FileName       string
+	ContentType    string
+	Size           int64 // declared at creation; the stored size once Ready
+	CreatedAt      time.Time
+	// ExpiresAt is when an upload never attached is removed.
+	ExpiresAt time.Time
+	// Ready says the bytes were checked and copied to their final key.
+	Ready bool
+	// Width and Height are an image's, in pixels (0 for other files).
+	Width, Height int
+	// ThumbType is the thumbnails' content type ("" without thumbnails).
+	ThumbType string
+	// MessageID is the message it is attached to ("" until attached).
+	MessageID string
+}
+
+// Attachment is an upload attached to a message, as a reader sees it:
+// URLs minted for that reader, valid until ExpiresAt.
+type Attachment struct {
+	AttachmentID string // the upload's id
+	FileName     string
+	ContentType  string
+	Size         int64
+	Width        *int
+	Height       *int
+	URL          string
+	ThumbnailURL *string // the small thumbnail of an image
+	PreviewURL   *string // the large thumbnail of an image
+	ExpiresAt    time.Time
+}
+
+// UploadStore keeps uploads. Like Store, it holds no rules and every
+// method is safe for concurrent use. store/storetest.RunUploads checks it.
+type UploadStore interface {
+	// InsertUpload stores a new upload. Its conversation must exist
+	// (otherwise CodeNotFound).
+	InsertUpload(ctx context.Context, u *Upload) error
+	// GetUpload returns one upload by id.
+	GetUpload(ctx context.Context, uploadID string) (*Upload, error)
+	// MarkUploadReady records what the check found (Size, Width, Height,
+	// ThumbType) and sets Ready.
+	MarkUploadReady(ctx context.Context, u *Upload) error
+	// AttachUploads sets MessageID of every upload of ids atomically, all
+	// or none: each must be Ready, not attached, of userID and
+	// conversationID, and not expired at now; otherwise nothing changes and
+	// the error is CodeConflict.
+	AttachUploads(ctx context.Context, ids []string, userID, conversationID, messageID string, now time.Time) error
+	// DetachUploads clears MessageID of the uploads attached to messageID
+	// (a message that was not stored after all).
+	DetachUploads(ctx context.Context, messageID string) error
+	// ListMessageUploads returns the uploads attached to each of
+	// messageIDs, by message id, each message's in upload id order. At
+	// most MaxPageLimit ids.
+	ListMessageUploads(ctx context.Context, conversationID string, messageIDs []string) (map[string][]*Upload, error)
+	// SumUploadBytes returns the total Size of userID's uploads created
+	// at or after since (a quota's window).
+	SumUploadBytes(ctx context.Context, userID string, since time.Time) (int64, error)
+	// ListDeadUploads returns up to limit uploads to remove: those not
+	// attached whose ExpiresAt is before now, and those attached to a
+	// message that is deleted or no longer stored (retention).
+	ListDeadUploads(ctx context.Context, now time.Time, limit int) ([]*Upload, error)
+	// DeleteUpload removes the upload's record; a missing one is not an
+	// error.
+	DeleteUpload(ctx context.Context, uploadID string) error
+}
