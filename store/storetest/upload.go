@@ -235,4 +235,3 @@ var uploadTests = []uploadTest{
 		f.wantCode(err, confab.CodeNotFound)
 	}},
 }
-
