@@ -17,6 +17,7 @@ type SendMessageInput struct {
 	Content        string
 	MessageType    confab.MessageType // "" means TEXT
 	ClientToken    string             // optional idempotency key
+	Attachments    []string           // upload ids (upload.go); content may then be empty
 }
 
 // MessagePage is a page of ListMessages.
@@ -50,7 +51,15 @@ func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in Se
 		CreatedAt:      now,
 		ClientToken:    in.ClientToken,
 	}
+	if err := s.attach(ctx, caller, m, in.Attachments); err != nil {
+		return nil, err
+	}
 	created, err := s.store.AppendMessage(ctx, m)
+	if len(in.Attachments) > 0 && (err != nil || !created) {
+		// Not stored under this id: free the uploads (best effort; they
+		// expire otherwise).
+		_ = s.files.store.DetachUploads(context.WithoutCancel(ctx), m.MessageID)
+	}
 	if err != nil {
 		if confab.ErrorCode(err) == confab.CodeNotFound {
 			return nil, errConversationNotFound()
@@ -80,7 +89,7 @@ func (s *Service) validateMessage(in *SendMessageInput) error {
 		return confab.Errorf(confab.CodeInvalid, "messageType is not a known type.")
 	case in.MessageType == confab.MessageSystem:
 		return confab.Errorf(confab.CodeInvalid, "Clients may not send SYSTEM messages.")
-	case strings.TrimSpace(in.Content) == "":
+	case strings.TrimSpace(in.Content) == "" && len(in.Attachments) == 0:
 		return confab.Errorf(confab.CodeInvalid, "content must not be empty.")
 	case len(in.Content) > s.cfg.MaxContentBytes:
 		return confab.Errorf(confab.CodeInvalid, "content is larger than %d bytes.", s.cfg.MaxContentBytes)
