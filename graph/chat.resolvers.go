@@ -19,7 +19,7 @@ func (r *messageResolver) Author(ctx context.Context, obj *confab.Message) (*con
 }
 
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*confab.Message, error) {
-	in := chat.SendMessageInput{ConversationID: input.ConversationID, Content: input.Content, ClientToken: deref(input.ClientToken)}
+	in := chat.SendMessageInput{ConversationID: input.ConversationID, Content: input.Content, ClientToken: deref(input.ClientToken), Attachments: input.Attachments}
 	if input.MessageType != nil {
 		in.MessageType = *input.MessageType
 	}

@@ -10,14 +10,31 @@ import (
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/chat"
+	"github.com/confab-chat/confab/graph/model"
 )
 
 func (r *conversationResolver) UnreadCount(ctx context.Context, obj *confab.Conversation) (int, error) {
 	return chat.UnreadCount(obj, caller(ctx).UserID), nil
 }
 
+func (r *messageResolver) Attachments(ctx context.Context, obj *confab.Message) ([]*confab.Attachment, error) {
+	return r.Chat.MessageAttachments(ctx, caller(ctx), obj)
+}
+
 func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversationID string, seq int) (*confab.Conversation, error) {
 	return r.Chat.MarkConversationRead(ctx, caller(ctx), conversationID, int64(seq))
+}
+
+func (r *mutationResolver) CreateUpload(ctx context.Context, conversationID string, fileName string, contentType string, size int) (*model.Upload, error) {
+	t, err := r.Chat.CreateUpload(ctx, caller(ctx), conversationID, fileName, contentType, int64(size))
+	if err != nil {
+		return nil, err
+	}
+	return uploadOf(t), nil
+}
+
+func (r *mutationResolver) CompleteUpload(ctx context.Context, uploadID string) (*confab.Attachment, error) {
+	return r.Chat.CompleteUpload(ctx, caller(ctx), uploadID)
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*confab.User, error) {

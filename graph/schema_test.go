@@ -99,8 +99,13 @@ directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION`
 func TestSharedSubscriptions_CallerIndependent(t *testing.T) {
 	served := generated.NewExecutableSchema(generated.Config{}).Schema()
 	reviewed := map[string][]string{
-		"Message": {"messageId", "conversationId", "userId", "content", "messageType", "createdAt", "updatedAt", "author", "seq"},
-		"User":    {"userId", "username", "email", "displayName", "avatarUrl", "lastSeen", "isOnline", "createdAt", "updatedAt", "hidePresence"},
+		// attachments: the links are minted per rendering, and every
+		// subscriber sharing one is a member of the conversation (the
+		// conversationId is a variable of the shared document), so each
+		// may have them; links are bearer grants, bound to no user.
+		"Message":    {"messageId", "conversationId", "userId", "content", "messageType", "createdAt", "updatedAt", "author", "seq", "attachments"},
+		"Attachment": {"attachmentId", "fileName", "contentType", "size", "width", "height", "url", "thumbnailUrl", "previewUrl", "expiresAt"},
+		"User":       {"userId", "username", "email", "displayName", "avatarUrl", "lastSeen", "isOnline", "createdAt", "updatedAt", "hidePresence"},
 	}
 	for field := range graph.SharedSubscriptions {
 		f := served.Subscription.Fields.ForName(field)

@@ -62,6 +62,7 @@ type serveConfig struct {
 	Postgres         string
 	NATS             string
 	DynamoDB         dynamodb.Config
+	Blob             blobConfig
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -111,7 +112,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"conversations-per-minute", "0", "createConversation calls allowed per user per minute, in bursts of as many (-1: unlimited)", pkgDefault(integer(&c.ConvsPerMinute), "chat", chat.DefaultConversationsPerMinute)},
 		{"show-emails", "self", "who sees a user's email besides the user: self (nobody else; others see " + confab.HiddenEmail + ") or members (users who share a conversation)", str(&c.ShowEmails)},
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
-	}, append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...)...)
+	}, append(append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...), blobSettings(&c.Blob)...)...)
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -146,6 +147,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	rawStore := st // the metered wrapper hides the UploadStore
 	st = meterStore(reg, st)
 	br, err := openBroker(c.Broker, c.NATS, logger)
 	if err != nil {
@@ -190,10 +192,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	fileOpts, blobHandler, err := openBlobs(ctx, c.Blob, c.Data, c.PublicURL, rawStore, logger)
+	if err != nil {
+		return err
+	}
 	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, MaxResume: c.MaxResume, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
 		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails},
-		chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))
+		append(fileOpts, chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))...)
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
+	stopSweep := startUploadSweeper(ctx, chatSvc)
+	defer stopSweep() // before the service closes
 	stopRetention := startRetention(ctx, c.Retention, st, reg, logger)
 	defer stopRetention() // before the store closes
 	if c.Demo {
@@ -218,6 +226,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			MaxConnsPerUser: c.ConnsPerUser, MaxConnsPerAddress: c.ConnsPerAddress},
 		Cognito: cognitoAPI,
 		Version: version,
+		Blobs:   blobHandler,
 	}, chatSvc, authSvc, st, br, reg, logger)
 	if err := srv.Open(); err != nil {
 		return err

@@ -3,6 +3,8 @@
 package model
 
 import (
+	"time"
+
 	"github.com/confab-chat/confab"
 )
 
@@ -33,6 +35,8 @@ type SendMessageInput struct {
 	MessageType    *confab.MessageType `json:"messageType,omitempty"`
 	// Idempotency key: a retried send with the same token returns the original message.
 	ClientToken *string `json:"clientToken,omitempty"`
+	// Upload ids to attach (at most 10), each of the caller, of this conversation, and never attached before. With attachments content may be empty; the server then sets messageType to IMAGE (all images) or FILE.
+	Attachments []string `json:"attachments,omitempty"`
 }
 
 type Subscription struct {
@@ -49,4 +53,19 @@ type UpdateUserProfileInput struct {
 	AvatarURL   *string `json:"avatarUrl,omitempty"`
 	// Hide presence from everyone else: others see the user offline and never seen. Without it, presence is shown to users who share a conversation with the user.
 	HidePresence *bool `json:"hidePresence,omitempty"`
+}
+
+// Where to send a file's bytes: one request with this method, URL and headers (the body is the file, exactly the size declared).
+type Upload struct {
+	UploadID string          `json:"uploadId"`
+	URL      string          `json:"url"`
+	Method   string          `json:"method"`
+	Headers  []*UploadHeader `json:"headers"`
+	// The target refuses the bytes after this instant.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type UploadHeader struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
