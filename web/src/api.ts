@@ -13,6 +13,21 @@ export interface Message {
   createdAt: string;
   updatedAt?: string | null;
   seq: number;
+  /** Files (issue 13); links minted for this reader, short-lived. */
+  attachments?: Attachment[];
+}
+
+export interface Attachment {
+  attachmentId: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  width?: number | null;
+  height?: number | null;
+  url: string;
+  thumbnailUrl?: string | null;
+  previewUrl?: string | null;
+  expiresAt: string;
 }
 
 export interface Conversation {
@@ -132,7 +147,8 @@ export function describeError(e: unknown): string {
 }
 
 // Field sets. Other people's email addresses are never asked for.
-export const messageFields = 'messageId conversationId userId content messageType createdAt updatedAt seq';
+export const messageFields =
+  'messageId conversationId userId content messageType createdAt updatedAt seq attachments { attachmentId fileName contentType size width height url thumbnailUrl previewUrl expiresAt }';
 export const conversationFields =
   'conversationId name participants lastMessageAt lastMessage createdAt updatedAt createdBy messageCount lastSeq unreadCount';
 export const userFields = 'userId username displayName avatarUrl lastSeen isOnline';

@@ -5,6 +5,7 @@ import { clockTime, dayKey, dayLabel, fullTime } from '../util';
 import { linkClick, useChat, useNow } from './hooks';
 import { conversationTitle, others, presenceText, displayName } from './common';
 import { Composer } from './Composer';
+import { MessageAttachments, filesOf, useTray } from './Attachments';
 import { SearchPanel } from './SearchPanel';
 import { IconBack, IconDown, IconSearch, IconTrash } from './icons';
 
@@ -20,6 +21,7 @@ export function MessagePane(props: { conversationId: string }) {
   const t = s.thread && s.thread.conversationId === props.conversationId ? s.thread : null;
   const conv = s.conversations.get(props.conversationId);
   const title = conversationTitle(chat, conv);
+  const tray = useTray(props.conversationId);
 
   if (s.openError) {
     return (
@@ -41,7 +43,18 @@ export function MessagePane(props: { conversationId: string }) {
   }
 
   return (
-    <section class="thread" aria-label={`Conversation: ${title}`}>
+    <section
+      class="thread"
+      aria-label={`Conversation: ${title}`}
+      onDragOver={(e) => e.dataTransfer?.types.includes('Files') && e.preventDefault()}
+      onDrop={(e) => {
+        const dropped = filesOf(e.dataTransfer);
+        if (dropped.length && t) {
+          e.preventDefault();
+          tray.add(dropped);
+        }
+      }}
+    >
       <ThreadHeader
         title={title}
         subtitle={subtitle}
@@ -245,7 +258,8 @@ function MessageItem(props: { m: Message; mine: boolean; grouped: boolean; highl
       <div class="msg-row">
         <div class="bubble">
           <span class="sr-only">{author}: </span>
-          <span class="msg-text">{m.content}</span>
+          {m.content && <span class="msg-text">{m.content}</span>}
+          <MessageAttachments m={m} />
           <span class="msg-meta">
             <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
               {clockTime(m.createdAt)}
