@@ -35,7 +35,7 @@ type fileEnv struct {
 	offset time.Duration // guarded by mu: added to the real time
 }
 
-func newFileEnv(t *testing.T, cfg chat.UploadConfig) *fileEnv {
+func newFileEnv(t testing.TB, cfg chat.UploadConfig) *fileEnv {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "confab.db"))
 	if err != nil {
@@ -74,7 +74,7 @@ func (fe *fileEnv) advance(d time.Duration) {
 
 // upload creates an upload of body as fileName of type ctype and sends the
 // bytes to its presigned target; it returns the upload id.
-func (fe *fileEnv) upload(t *testing.T, who confab.Identity, convID, fileName, ctype string, body []byte) string {
+func (fe *fileEnv) upload(t testing.TB, who confab.Identity, convID, fileName, ctype string, body []byte) string {
 	t.Helper()
 	target, err := fe.svc.CreateUpload(context.Background(), who, convID, fileName, ctype, int64(len(body)))
 	if err != nil {
@@ -86,7 +86,7 @@ func (fe *fileEnv) upload(t *testing.T, who confab.Identity, convID, fileName, c
 	return target.UploadID
 }
 
-func (fe *fileEnv) put(t *testing.T, target *chat.UploadTarget, body []byte) int {
+func (fe *fileEnv) put(t testing.TB, target *chat.UploadTarget, body []byte) int {
 	t.Helper()
 	req, err := http.NewRequest(target.Method, fe.base+target.URL, bytes.NewReader(body))
 	if err != nil {

@@ -167,7 +167,9 @@ func encode(format string, img stdimage.Image) ([]byte, error) {
 	if format == "jpeg" {
 		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: JPEGQuality})
 	} else {
-		err = png.Encode(&buf, img)
+		// BestSpeed: a photo-like PNG compresses little better at the
+		// default level and takes several times longer (BENCHMARKS.md).
+		err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("image: encode %s: %w", format, err)
