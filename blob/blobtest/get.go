@@ -33,21 +33,21 @@ var getTests = []test{
 	}},
 	{"PresignGet/ExpiredRefused", func(f *fixture) {
 		key := f.key("old")
-		f.upload(key, "text/plain", []byte("secret"))
+		f.upload(key, "text/plain", []byte("secret content"))
 		req, err := f.s.PresignGet(f.ctx, key, confab.GetParams{ContentType: "text/plain", FileName: "a.txt", Expires: time.Now().Add(-10 * time.Minute)})
 		if err != nil {
 			f.t.Fatal(err)
 		}
 		status, got, h := f.do(req, nil, nil)
 		f.refused(status, got, h)
-		if bytes.Contains(got, []byte("secret")) {
+		if bytes.Contains(got, []byte("secret content")) {
 			f.t.Fatal("an expired link served the file")
 		}
 	}},
 	{"PresignGet/OtherKeyRefused", func(f *fixture) {
 		key, other := f.key("public"), f.key("private")
-		f.upload(key, "text/plain", []byte("public"))
-		f.upload(other, "text/plain", []byte("private"))
+		f.upload(key, "text/plain", []byte("public content"))
+		f.upload(other, "text/plain", []byte("private content"))
 		req, err := f.s.PresignGet(f.ctx, key, confab.GetParams{ContentType: "text/plain", FileName: "a.txt", Expires: f.soon()})
 		if err != nil {
 			f.t.Fatal(err)
@@ -55,7 +55,7 @@ var getTests = []test{
 		req.URL = otherKeyURL(f.t, req.URL, key, other)
 		status, got, h := f.do(req, nil, nil)
 		f.refused(status, got, h)
-		if bytes.Contains(got, []byte("private")) {
+		if bytes.Contains(got, []byte("private content")) {
 			f.t.Fatal("a link for one key served another")
 		}
 	}},

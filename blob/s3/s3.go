@@ -97,6 +97,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 		o.UsePathStyle = !cfg.VirtualHosted
+		// S3-compatible stores often send no checksum; the SDK would log
+		// each such response.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	s := &Store{client: client, presign: s3sdk.NewPresignClient(client), bucket: cfg.Bucket, now: cfg.Now}
 	if _, err := client.HeadBucket(ctx, &s3sdk.HeadBucketInput{Bucket: &s.bucket}); err != nil {
