@@ -147,8 +147,8 @@ export function describeError(e: unknown): string {
 }
 
 // Field sets. Other people's email addresses are never asked for.
-export const messageFields =
-  'messageId conversationId userId content messageType createdAt updatedAt seq attachments { attachmentId fileName contentType size width height url thumbnailUrl previewUrl expiresAt }';
+const messageCoreFields = 'messageId conversationId userId content messageType createdAt updatedAt seq';
+export const messageFields = `${messageCoreFields} attachments { attachmentId fileName contentType size width height url thumbnailUrl previewUrl expiresAt }`;
 export const conversationFields =
   'conversationId name participants lastMessageAt lastMessage createdAt updatedAt createdBy messageCount lastSeq unreadCount';
 export const userFields = 'userId username displayName avatarUrl lastSeen isOnline';
@@ -237,9 +237,11 @@ export const api = {
     return d.deleteMessage;
   },
 
+  /** Hits carry no attachments: the server weighs a search by its limit
+   *  times the fields asked per hit, and a hit only shows its text. */
   async searchMessages(conversationId: string, searchTerm: string, limit = 50): Promise<Message[]> {
     const d = await gql<{ searchMessages: (Message | null)[] | null }>(
-      `query Search($c: ID!, $t: String!, $limit: Int) { searchMessages(conversationId: $c, searchTerm: $t, limit: $limit) { ${messageFields} } }`,
+      `query Search($c: ID!, $t: String!, $limit: Int) { searchMessages(conversationId: $c, searchTerm: $t, limit: $limit) { ${messageCoreFields} } }`,
       { c: conversationId, t: searchTerm, limit },
     );
     return (d.searchMessages ?? []).filter((x): x is Message => !!x);
