@@ -68,3 +68,27 @@ func TestBlobs_NoEngine(t *testing.T) {
 		t.Fatalf("status %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestBlobs_CrossOriginUpload: a web client on an allowed origin may PUT
+// to a presigned URL (the preflight allows PUT and the headers asked).
+func TestBlobs_CrossOriginUpload(t *testing.T) {
+	blobs, err := disk.Open(disk.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServer(t, Config{AllowedOrigins: []string{"https://app.example"}, Blobs: blobs.Handler()}, nil)
+	req, _ := http.NewRequest(http.MethodOptions, ts.URL()+BlobPathPrefix+"uploads/x/in?exp=1&size=1&sig=x", nil)
+	req.Header.Set("Origin", "https://app.example")
+	req.Header.Set("Access-Control-Request-Method", "PUT")
+	req.Header.Set("Access-Control-Request-Headers", "content-type")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	h := resp.Header
+	if resp.StatusCode != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "https://app.example" ||
+		!bytes.Contains([]byte(h.Get("Access-Control-Allow-Methods")), []byte("PUT")) || h.Get("Access-Control-Allow-Headers") != "content-type" {
+		t.Fatalf("preflight: %d %v", resp.StatusCode, h)
+	}
+}
