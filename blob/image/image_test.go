@@ -227,3 +227,41 @@ func TestOrient_AllEight(t *testing.T) {
 		}
 	}
 }
+
+// withChunks inserts chunks (type, data) after a PNG's IHDR chunk.
+func withChunks(pngData []byte, chunks ...[2]string) []byte {
+	ihdrEnd := 8 + 12 + 13
+	out := append([]byte{}, pngData[:ihdrEnd]...)
+	for _, c := range chunks {
+		ch := binary.BigEndian.AppendUint32(nil, uint32(len(c[1])))
+		ch = append(ch, c[0]...)
+		ch = append(ch, c[1]...)
+		ch = binary.BigEndian.AppendUint32(ch, crc32.ChecksumIEEE(ch[4:]))
+		out = append(out, ch...)
+	}
+	return append(out, pngData[ihdrEnd:]...)
+}
+
+func TestProcessor_Process_PNGMetadata(t *testing.T) {
+	p := New(Config{})
+	plain := encodePNG(t, quadrants(60, 40))
+	t.Run("OK/StrippedLosslessly", func(t *testing.T) {
+		src := withChunks(plain, [2]string{"eXIf", "MM\x00*GPSMARK"}, [2]string{"tEXt", "Comment\x00taken at home"})
+		res, err := p.Process(t.Context(), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Clean == nil || bytes.Contains(res.Clean, []byte("GPSMARK")) || bytes.Contains(res.Clean, []byte("taken at home")) {
+			t.Fatalf("cleaned PNG still carries its metadata (%d bytes)", len(res.Clean))
+		}
+		if !bytes.Equal(res.Clean, plain) {
+			t.Fatal("stripping changed more than the metadata chunks")
+		}
+	})
+	t.Run("OK/NoMetadataKeptAsSent", func(t *testing.T) {
+		res, err := p.Process(t.Context(), plain)
+		if err != nil || res.Clean != nil {
+			t.Fatalf("Clean = %d bytes, %v; want nil (store the upload as it is)", len(res.Clean), err)
+		}
+	})
+}

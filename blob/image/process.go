@@ -71,9 +71,11 @@ func New(cfg Config) *Processor {
 // Result is a processed image.
 type Result struct {
 	Width, Height int // of the image as displayed (after EXIF orientation)
-	// Clean is the image to store in place of the upload: re-encoded
-	// without metadata, in the upload's format. Nil for a GIF, which
-	// carries no EXIF and whose animation a re-encode would lose.
+	// Clean is the image to store in place of the upload, without its
+	// metadata: a JPEG re-encoded (its orientation applied), a PNG with its
+	// metadata chunks dropped (lossless). Nil when the upload can be
+	// stored as it is: a PNG without metadata, or a GIF (no EXIF; a
+	// re-encode would lose its animation).
 	Clean []byte
 	// Thumbs are the thumbnails for ThumbSizes, in order: JPEG for a
 	// JPEG, PNG otherwise (keeping transparency).
@@ -127,10 +129,13 @@ func (p *Processor) Process(ctx context.Context, data []byte) (*Result, error) {
 	}
 	b := img.Bounds()
 	res.Width, res.Height = b.Dx(), b.Dy()
-	if format != "gif" {
+	switch format {
+	case "jpeg": // EXIF lives in APP1 with the orientation applied above
 		if res.Clean, err = encode(format, img); err != nil {
 			return nil, err
 		}
+	case "png":
+		res.Clean = stripPNG(data)
 	}
 	src := img
 	for i := len(ThumbSizes) - 1; i >= 0; i-- { // largest first; the next scales it down
