@@ -1056,7 +1056,7 @@ type Attachment {
     attachmentId: ID!
     fileName: String!
     contentType: String!
-    "Bytes, as stored (an image is stored re-encoded without its metadata)."
+    "Bytes, as stored (an image is stored without its metadata)."
     size: Int!
     "An image's width in pixels; null for other files."
     width: Int
