@@ -295,12 +295,17 @@ func (f *files) finishImage(ctx context.Context, u *confab.Upload, body io.Reade
 	if err := f.blobs.Put(ctx, fileKey(u.UploadID), bytes.NewReader(data), int64(len(data)), u.ContentType); err != nil {
 		return err
 	}
+	thumbType := u.ContentType // when the image is its own thumbnail at every size
 	for i, t := range res.Thumbs {
+		if t.Original {
+			continue // served from fileKey (attachment)
+		}
+		thumbType = t.ContentType
 		if err := f.blobs.Put(ctx, thumbKey(u.UploadID, i), bytes.NewReader(t.Data), int64(len(t.Data)), t.ContentType); err != nil {
 			return err
 		}
 	}
-	u.Size, u.Width, u.Height, u.ThumbType = int64(len(data)), res.Width, res.Height, res.Thumbs[0].ContentType
+	u.Size, u.Width, u.Height, u.ThumbType = int64(len(data)), res.Width, res.Height, thumbType
 	return nil
 }
 
@@ -406,7 +411,11 @@ func (f *files) attachment(ctx context.Context, u *confab.Upload, now time.Time)
 	if u.ThumbType != "" {
 		var urls [len(image.ThumbSizes)]*string
 		for i := range image.ThumbSizes {
-			t, err := f.blobs.PresignGet(ctx, thumbKey(u.UploadID, i), confab.GetParams{ContentType: u.ThumbType, FileName: "thumbnail-" + u.FileName, Expires: exp})
+			key, ctype := thumbKey(u.UploadID, i), u.ThumbType
+			if image.FitsThumb(u.Width, u.Height, i) { // the image is its own thumbnail
+				key, ctype = fileKey(u.UploadID), u.ContentType
+			}
+			t, err := f.blobs.PresignGet(ctx, key, confab.GetParams{ContentType: ctype, FileName: "thumbnail-" + u.FileName, Expires: exp})
 			if err != nil {
 				return nil, err
 			}

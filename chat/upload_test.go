@@ -400,3 +400,26 @@ func TestService_SendMessage_ErrAttachments(t *testing.T) {
 	_, err = plain.svc.SendMessage(ctx, a, chat.SendMessageInput{ConversationID: pc.ConversationID, Content: "x", Attachments: []string{id}})
 	wantCode(t, err, confab.CodeInvalid)
 }
+
+// TestService_Upload_SmallImageIsItsOwnThumbnail: an image within a
+// thumbnail size is never upscaled: its links serve the image itself.
+func TestService_Upload_SmallImageIsItsOwnThumbnail(t *testing.T) {
+	fe := newFileEnv(t, chat.UploadConfig{})
+	ctx := context.Background()
+	alice := fe.user(t, "alice")
+	c := fe.conversation(t, alice)
+	small := pngOf(t, 200, 100)
+	id := fe.upload(t, alice, c.ConversationID, "small.png", "image/png", small)
+	a, err := fe.svc.CompleteUpload(ctx, alice, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*string{a.ThumbnailURL, a.PreviewURL} {
+		if u == nil {
+			t.Fatal("no thumbnail link")
+		}
+		if status, body := fe.get(t, *u); status != 200 || !bytes.Equal(body, small) {
+			t.Fatalf("thumbnail link: %d, %d bytes; want the %d-byte image itself", status, len(body), len(small))
+		}
+	}
+}

@@ -124,8 +124,8 @@ func TestProcessor_Process(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, th := range res.Thumbs {
-			if th.Width != 100 || th.Height != 40 {
-				t.Errorf("thumb %d = %d × %d, want the original 100 × 40", i, th.Width, th.Height)
+			if th.Width != 100 || th.Height != 40 || !th.Original || th.Data != nil || !FitsThumb(100, 40, i) {
+				t.Errorf("thumb %d = %d × %d (original %v, %d bytes), want the original 100 × 40 serving as it", i, th.Width, th.Height, th.Original, len(th.Data))
 			}
 		}
 	})

@@ -85,9 +85,16 @@ type Result struct {
 // Thumb is one thumbnail.
 type Thumb struct {
 	Width, Height int
-	ContentType   string
-	Data          []byte
+	// Original says the image fits this size: it serves as its own
+	// thumbnail (never upscaled), and Data and ContentType are empty.
+	Original    bool
+	ContentType string
+	Data        []byte
 }
+
+// FitsThumb reports whether an image of w × h serves as its own thumbnail
+// of size index i (Thumb.Original).
+func FitsThumb(w, h, i int) bool { return w <= ThumbSizes[i] && h <= ThumbSizes[i] }
 
 // Header returns an image's format ("png", "jpeg", "gif") and dimensions
 // from its header, decoding no pixel: ErrTooLarge over the limits,
@@ -141,6 +148,10 @@ func (p *Processor) Process(ctx context.Context, data []byte) (*Result, error) {
 	for i := len(ThumbSizes) - 1; i >= 0; i-- { // largest first; the next scales it down
 		t := scale(src, ThumbSizes[i])
 		res.Thumbs[i].Width, res.Thumbs[i].Height = t.Bounds().Dx(), t.Bounds().Dy()
+		if t == img { // it fits: the image itself serves, encoded again it would only cost
+			res.Thumbs[i].Original = true
+			continue
+		}
 		tf := "png"
 		if format == "jpeg" {
 			tf = "jpeg"
