@@ -276,6 +276,13 @@ func (f *files) finish(ctx context.Context, u *confab.Upload) (*confab.Upload, e
 // finishImage decodes the image read from body, stores the cleaned image
 // and its thumbnails, and records its size and dimensions in u.
 func (f *files) finishImage(ctx context.Context, u *confab.Upload, body io.Reader) error {
+	release, err := f.img.Admit()
+	if err != nil {
+		// The bytes stay: the same call succeeds once the queue drains.
+		return &confab.Error{Code: confab.CodeUnavailable, Message: "Too many images are being processed; try again shortly.",
+			Op: "chat.finishImage", Err: err, RetryAfter: time.Second}
+	}
+	defer release()
 	data, err := io.ReadAll(io.LimitReader(body, u.Size))
 	if err != nil {
 		return fmt.Errorf("chat: read upload: %w", err)

@@ -37,6 +37,11 @@ type fileEnv struct {
 
 func newFileEnv(t testing.TB, cfg chat.UploadConfig) *fileEnv {
 	t.Helper()
+	return newFileEnvWith(t, cfg, blobimage.New(blobimage.Config{}))
+}
+
+func newFileEnvWith(t testing.TB, cfg chat.UploadConfig, img *blobimage.Processor) *fileEnv {
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "confab.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +59,7 @@ func newFileEnv(t testing.TB, cfg chat.UploadConfig) *fileEnv {
 	t.Cleanup(func() { br.Close() })
 	fe := &fileEnv{blobs: blobs, base: ts.URL}
 	svc := chat.New(st, br, chat.Config{SendsPerSecond: -1, ConversationsPerMinute: -1},
-		chat.WithClock(fe.now), chat.WithUploads(blobs, st, blobimage.New(blobimage.Config{}), cfg))
+		chat.WithClock(fe.now), chat.WithUploads(blobs, st, img, cfg))
 	t.Cleanup(svc.Close)
 	fe.env = &env{svc: svc, store: st, broker: br}
 	return fe
@@ -421,5 +426,27 @@ func TestService_Upload_SmallImageIsItsOwnThumbnail(t *testing.T) {
 		if status, body := fe.get(t, *u); status != 200 || !bytes.Equal(body, small) {
 			t.Fatalf("thumbnail link: %d, %d bytes; want the %d-byte image itself", status, len(body), len(small))
 		}
+	}
+}
+
+// TestService_CompleteUpload_ErrBusy: with as many images admitted as the
+// processor takes, another is UNAVAILABLE (retryable) and keeps its bytes:
+// the same call succeeds once a place is free.
+func TestService_CompleteUpload_ErrBusy(t *testing.T) {
+	img := blobimage.New(blobimage.Config{Workers: 1, MaxJobs: 1})
+	fe := newFileEnvWith(t, chat.UploadConfig{}, img)
+	ctx := context.Background()
+	alice := fe.user(t, "alice")
+	c := fe.conversation(t, alice)
+	id := fe.upload(t, alice, c.ConversationID, "a.png", "image/png", pngOf(t, 30, 30))
+	release, err := img.Admit() // the one place is taken
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = fe.svc.CompleteUpload(ctx, alice, id)
+	wantCode(t, err, confab.CodeUnavailable)
+	release()
+	if _, err := fe.svc.CompleteUpload(ctx, alice, id); err != nil {
+		t.Fatalf("after the place is free: %v", err)
 	}
 }

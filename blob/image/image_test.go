@@ -265,3 +265,21 @@ func TestProcessor_Process_PNGMetadata(t *testing.T) {
 		}
 	})
 }
+
+// TestProcessor_Admit: at most MaxJobs images are admitted at once; a
+// release frees a place.
+func TestProcessor_Admit(t *testing.T) {
+	p := New(Config{Workers: 1, MaxJobs: 2})
+	r1, err1 := p.Admit()
+	_, err2 := p.Admit()
+	if err1 != nil || err2 != nil {
+		t.Fatalf("Admit within MaxJobs: %v, %v", err1, err2)
+	}
+	if _, err := p.Admit(); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Admit over MaxJobs: %v, want ErrBusy", err)
+	}
+	r1()
+	if _, err := p.Admit(); err != nil {
+		t.Fatalf("Admit after a release: %v", err)
+	}
+}

@@ -36,6 +36,9 @@ var ErrNotImage = errors.New("image: not a decodable image")
 // ErrTooLarge says that an image's dimensions are over the limits.
 var ErrTooLarge = errors.New("image: dimensions over the limits")
 
+// ErrBusy says that as many images as Config.MaxJobs are admitted already.
+var ErrBusy = errors.New("image: too many images in process")
+
 // Config configures a Processor. Zero values mean the defaults.
 type Config struct {
 	MaxPixels int64 // default DefaultMaxPixels
@@ -44,14 +47,19 @@ type Config struct {
 	// whole image in memory). Default: half the CPUs, at least one, so
 	// thumbnailing leaves CPU for delivering messages.
 	Workers int
+	// MaxJobs bounds the images admitted at once, running or waiting for
+	// a worker (Admit): each holds its bytes in memory meanwhile. Default
+	// 4 × Workers.
+	MaxJobs int
 }
 
 // Processor decodes, cleans and thumbnails images in a bounded pool: at
 // most Config.Workers run at once, the others wait (or give up when their
 // context ends). Safe for concurrent use; it starts no goroutine.
 type Processor struct {
-	cfg Config
-	sem chan struct{} // one token per running job
+	cfg  Config
+	sem  chan struct{} // one token per running job
+	jobs chan struct{} // one token per admitted job (Admit)
 }
 
 // New returns a Processor for cfg.
@@ -65,7 +73,23 @@ func New(cfg Config) *Processor {
 	if cfg.Workers <= 0 {
 		cfg.Workers = max(1, runtime.GOMAXPROCS(0)/2)
 	}
-	return &Processor{cfg: cfg, sem: make(chan struct{}, cfg.Workers)}
+	if cfg.MaxJobs <= 0 {
+		cfg.MaxJobs = 4 * cfg.Workers
+	}
+	return &Processor{cfg: cfg, sem: make(chan struct{}, cfg.Workers), jobs: make(chan struct{}, cfg.MaxJobs)}
+}
+
+// Admit reserves a place for one image before its bytes are read, so
+// that images waiting for a worker hold at most MaxJobs uploads in
+// memory; ErrBusy when there is none (at once, without waiting). Call
+// release when done with the image.
+func (p *Processor) Admit() (release func(), err error) {
+	select {
+	case p.jobs <- struct{}{}:
+		return func() { <-p.jobs }, nil
+	default:
+		return nil, ErrBusy
+	}
 }
 
 // Result is a processed image.
