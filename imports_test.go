@@ -40,8 +40,9 @@ var importRules = []importRule{
 	{pkg: "server/realtime", bans: []string{"auth", "chat", "graph"}},
 	{pkg: "server/appsync", bans: []string{"auth", "chat", "graph", "store/", "broker/"}},
 	{pkg: "server/gqlws", bans: []string{"auth", "chat", "graph", "store/", "broker/"}},
+	{pkg: "blob/", bans: []string{"chat", "auth", "graph", "server", "store/", "broker/", "web", "blob/"}},
 	{pkg: "internal/", bans: []string{"chat", "auth", "graph", "server", "store/", "broker/", "web", "cmd"}},
-	{pkg: "/", bans: []string{"store/storetest", "broker/brokertest"}},
+	{pkg: "/", bans: []string{"store/storetest", "broker/brokertest", "blob/blobtest"}},
 }
 
 // goPackage is the part of `go list -json` the rules read. Imports are
@@ -99,6 +100,8 @@ func TestImports_RulesCanFail(t *testing.T) {
 		{"GraphImportsChat", "graph", path("chat"), false},
 		{"ServerImportsStore", "server/appsync", path("store/sqlite"), true},
 		{"CmdImportsStore", "cmd/confab", path("store/sqlite"), false},
+		{"BlobImportsBlob", "blob/s3", path("blob/disk"), true},
+		{"ProductionImportsBlobtest", "cmd/confab", path("blob/blobtest"), true},
 		{"InternalImportsChat", "internal/errortype", path("chat"), true},
 		{"InternalImportsRoot", "internal/errortype", module, false},
 	}

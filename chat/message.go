@@ -28,6 +28,8 @@ type SendMessageInput struct {
 	// Mentions are user ids of members the message mentions: duplicates
 	// are dropped, at most confab.MaxMentions remain.
 	Mentions []string
+	// Attachments are upload ids (upload.go); content may then be empty.
+	Attachments []string
 }
 
 // MessagePage is a page of ListMessages.
@@ -76,7 +78,15 @@ func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in Se
 		ParentMessageID:    rootID,
 		AlsoInConversation: in.AlsoInConversation,
 	}
+	if err := s.attach(ctx, caller, m, in.Attachments); err != nil {
+		return nil, err
+	}
 	created, err := s.store.AppendMessage(ctx, m)
+	if len(in.Attachments) > 0 && (err != nil || !created) {
+		// Not stored under this id: free the uploads (best effort; they
+		// expire otherwise).
+		_ = s.files.store.DetachUploads(context.WithoutCancel(ctx), m.MessageID)
+	}
 	if err != nil {
 		if confab.ErrorCode(err) == confab.CodeNotFound {
 			if rootID != "" { // the root was deleted since threadRoot read it
@@ -169,7 +179,12 @@ func (s *Service) validateMessage(in *SendMessageInput) error {
 	case in.MessageType == confab.MessageSystem:
 		return confab.Errorf(confab.CodeInvalid, "Clients may not send SYSTEM messages.")
 	}
-	if err := s.checkContent(in.Content); err != nil {
+	if len(in.Attachments) > 0 && strings.TrimSpace(in.Content) == "" {
+		// Files alone: the content may be empty, but is still text.
+		if err := confab.CheckText("content", in.Content, s.cfg.MaxContentBytes); err != nil {
+			return err
+		}
+	} else if err := s.checkContent(in.Content); err != nil {
 		return err
 	}
 	if in.AlsoInConversation && in.ParentMessageID == "" {

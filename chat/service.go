@@ -115,6 +115,8 @@ type Service struct {
 	flushes sync.WaitGroup  // pending summary flushes; Add only under dirtyMu while !closed; Close waits for them
 
 	feed storeFeed // feeds message streams from the store while the broker is down
+
+	files *files // WithUploads; nil: files are refused (upload.go)
 }
 
 // Option configures a Service.

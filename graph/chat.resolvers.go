@@ -22,7 +22,7 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	in := chat.SendMessageInput{
 		ConversationID: input.ConversationID, Content: input.Content, ClientToken: deref(input.ClientToken),
 		ParentMessageID: deref(input.ParentMessageID), AlsoInConversation: input.AlsoInConversation != nil && *input.AlsoInConversation,
-		Mentions: input.Mentions,
+		Mentions: input.Mentions, Attachments: input.Attachments,
 	}
 	if input.MessageType != nil {
 		in.MessageType = *input.MessageType

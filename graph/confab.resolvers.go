@@ -90,6 +90,10 @@ func (r *messageResolver) UnreadReplies(ctx context.Context, obj *confab.Message
 	return unreadRepliesOf(ctx, r.Chat, obj)
 }
 
+func (r *messageResolver) Attachments(ctx context.Context, obj *confab.Message) ([]*confab.Attachment, error) {
+	return r.Chat.MessageAttachments(ctx, caller(ctx), obj)
+}
+
 func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversationID string, seq int) (*confab.Conversation, error) {
 	return r.Chat.MarkConversationRead(ctx, caller(ctx), conversationID, int64(seq))
 }
@@ -112,6 +116,18 @@ func (r *mutationResolver) MarkThreadRead(ctx context.Context, conversationID st
 
 func (r *mutationResolver) SetTyping(ctx context.Context, conversationID string, typing bool) (bool, error) {
 	return r.Chat.SetTyping(ctx, caller(ctx), conversationID, typing)
+}
+
+func (r *mutationResolver) CreateUpload(ctx context.Context, conversationID string, fileName string, contentType string, size int) (*model.Upload, error) {
+	t, err := r.Chat.CreateUpload(ctx, caller(ctx), conversationID, fileName, contentType, int64(size))
+	if err != nil {
+		return nil, err
+	}
+	return uploadOf(t), nil
+}
+
+func (r *mutationResolver) CompleteUpload(ctx context.Context, uploadID string) (*confab.Attachment, error) {
+	return r.Chat.CompleteUpload(ctx, caller(ctx), uploadID)
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*confab.User, error) {

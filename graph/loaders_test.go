@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,7 +65,18 @@ func newFeatureEnv(t *testing.T) *featureEnv {
 	br := inproc.New()
 	t.Cleanup(func() { br.Close() })
 	cs := &countingStore{Store: st}
-	svc := chat.New(cs, br, chat.Config{SendsPerSecond: -1, ConversationsPerMinute: -1})
+	// A clock a millisecond further at each reading, so the order of
+	// reactions (by time, then key or user id on a tie) is the order the
+	// test makes them in, however fast the host.
+	var mu sync.Mutex
+	clock := time.Now().UTC().Truncate(time.Millisecond)
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Millisecond)
+		return clock
+	}
+	svc := chat.New(cs, br, chat.Config{SendsPerSecond: -1, ConversationsPerMinute: -1}, chat.WithClock(now))
 	t.Cleanup(svc.Close)
 	srv := graph.NewServer(svc, graph.Limits{MaxComplexity: 100_000}, nil)
 	srv.AddTransport(transport.POST{})

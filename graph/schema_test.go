@@ -102,10 +102,15 @@ func TestSharedSubscriptions_CallerIndependent(t *testing.T) {
 		// reactions (reactedByMe) and unreadReplies depend on the caller:
 		// under SharedSubscriptions they answer [] and 0 for everyone
 		// (TestSharedSubscriptions_ReactionsCallerIndependent).
+		// attachments: the links are minted per rendering, and every
+		// subscriber sharing one is a member of the conversation (the
+		// conversationId is a variable of the shared document), so each
+		// may have them; links are bearer grants, bound to no user.
 		"Message": {"messageId", "conversationId", "userId", "content", "messageType", "createdAt", "updatedAt", "author", "seq",
 			"changeSeq", "editedAt", "edits", "deletedAt", "parentMessageId", "alsoInConversation", "replyCount", "lastReplyAt",
-			"replyUserIds", "mentions", "reactions", "unreadReplies"},
-		"User": {"userId", "username", "email", "displayName", "avatarUrl", "lastSeen", "isOnline", "createdAt", "updatedAt", "hidePresence", "hideReadReceipts"},
+			"replyUserIds", "mentions", "reactions", "unreadReplies", "attachments"},
+		"Attachment": {"attachmentId", "fileName", "contentType", "size", "width", "height", "url", "thumbnailUrl", "previewUrl", "expiresAt"},
+		"User":       {"userId", "username", "email", "displayName", "avatarUrl", "lastSeen", "isOnline", "createdAt", "updatedAt", "hidePresence", "hideReadReceipts"},
 	}
 	for field := range graph.SharedSubscriptions {
 		f := served.Subscription.Fields.ForName(field)

@@ -48,6 +48,8 @@ func (s *Server) routes() http.Handler {
 	} else { // served on its own address; not the web client's page either
 		mux.Handle("GET /metrics", http.NotFoundHandler())
 	}
+	mux.Handle("GET "+BlobPathPrefix, s.blobs())
+	mux.Handle("PUT "+BlobPathPrefix, s.blobs())
 	mux.Handle("GET /", s.webHandler())
 
 	return s.recoverPanics(s.logRequests(s.limitRequests(s.cors(mux))))
@@ -200,7 +202,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Allow-Methods", "POST, GET, OPTIONS")
+			h.Set("Access-Control-Allow-Methods", "POST, GET, PUT, OPTIONS")
 			h.Set("Access-Control-Expose-Headers", "x-amzn-ErrorType, x-amzn-RequestId, Retry-After")
 			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
 				h.Set("Access-Control-Allow-Headers", req)

@@ -71,6 +71,10 @@ type Config struct {
 	MetricsToken string
 	// Version is reported by /healthz.
 	Version string
+	// Blobs serves the disk blob engine's presigned URLs on
+	// BlobPathPrefix (blobs.go). Nil: that path is 404 (the S3 engine's
+	// URLs point at the object store).
+	Blobs http.Handler
 }
 
 // Server serves confab over HTTP.

@@ -19,6 +19,7 @@ export default defineConfig({
       '/auth': 'http://localhost:8080',
       '/graphql': { target: 'http://localhost:8080', ws: true },
       '/healthz': 'http://localhost:8080',
+      '/blobs': 'http://localhost:8080', // the disk engine's file links
     },
   },
 });

@@ -66,6 +66,7 @@ type serveConfig struct {
 	MaxReactionKeys  int
 	TypingTimeout    time.Duration
 	TypingPerSecond  float64
+	Blob             blobConfig
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -119,7 +120,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"max-reaction-keys", "0", "distinct reaction keys one message may carry; a further key is refused", pkgDefault(integer(&c.MaxReactionKeys), "confab", confab.DefaultMaxReactionKeys)},
 		{"typing-timeout", "0", "how long a setTyping(true) lasts without a refresh; then subscribers see typing=false", pkgDefault(duration(&c.TypingTimeout), "chat", chat.DefaultTypingTimeout)},
 		{"typing-per-second", "0", "setTyping calls allowed per user per second, bursts of twice that (-1: unlimited)", pkgDefault(float(&c.TypingPerSecond), "chat", chat.DefaultTypingPerSecond)},
-	}, append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...)...)
+	}, append(append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...), blobSettings(&c.Blob)...)...)
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -154,6 +155,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	rawStore := st // the metered wrapper hides the UploadStore
 	st = meterStore(reg, st)
 	br, err := openBroker(c.Broker, c.NATS, logger)
 	if err != nil {
@@ -198,11 +200,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	fileOpts, blobHandler, err := openBlobs(ctx, c.Blob, c.Data, c.PublicURL, rawStore, logger)
+	if err != nil {
+		return err
+	}
 	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, MaxResume: c.MaxResume, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
 		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails, EditWindow: c.EditWindow, MaxReactionKeys: c.MaxReactionKeys,
 		TypingTimeout: c.TypingTimeout, TypingPerSecond: c.TypingPerSecond},
-		chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))
+		append(fileOpts, chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))...)
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
+	stopSweep := startUploadSweeper(ctx, chatSvc)
+	defer stopSweep() // before the service closes
 	stopRetention := startRetention(ctx, c.Retention, st, reg, logger)
 	defer stopRetention() // before the store closes
 	if c.Demo {
@@ -227,6 +235,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			MaxConnsPerUser: c.ConnsPerUser, MaxConnsPerAddress: c.ConnsPerAddress},
 		Cognito: cognitoAPI,
 		Version: version,
+		Blobs:   blobHandler,
 	}, chatSvc, authSvc, st, br, reg, logger)
 	if err := srv.Open(); err != nil {
 		return err

@@ -3,6 +3,8 @@
 package model
 
 import (
+	"time"
+
 	"github.com/confab-chat/confab"
 )
 
@@ -64,6 +66,8 @@ type SendMessageInput struct {
 	AlsoInConversation *bool `json:"alsoInConversation,omitempty"`
 	// Members the message mentions (at most 50).
 	Mentions []string `json:"mentions,omitempty"`
+	// Upload ids to attach (at most 10), each of the caller, of this conversation, and never attached before. With attachments content may be empty; the server then sets messageType to IMAGE (all images) or FILE.
+	Attachments []string `json:"attachments,omitempty"`
 }
 
 type Subscription struct {
@@ -82,4 +86,19 @@ type UpdateUserProfileInput struct {
 	HidePresence *bool `json:"hidePresence,omitempty"`
 	// Hide read receipts from the other members (unread counts still work).
 	HideReadReceipts *bool `json:"hideReadReceipts,omitempty"`
+}
+
+// Where to send a file's bytes: one request with this method, URL and headers (the body is the file, exactly the size declared).
+type Upload struct {
+	UploadID string          `json:"uploadId"`
+	URL      string          `json:"url"`
+	Method   string          `json:"method"`
+	Headers  []*UploadHeader `json:"headers"`
+	// The target refuses the bytes after this instant.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type UploadHeader struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }

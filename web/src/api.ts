@@ -28,6 +28,21 @@ export interface Message {
   unreadReplies?: number;
   mentions?: string[];
   reactions?: ReactionCount[];
+  /** Files (issue 13); links minted for this reader, short-lived. */
+  attachments?: Attachment[];
+}
+
+export interface Attachment {
+  attachmentId: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  width?: number | null;
+  height?: number | null;
+  url: string;
+  thumbnailUrl?: string | null;
+  previewUrl?: string | null;
+  expiresAt: string;
 }
 
 export interface ReactionCount {
@@ -221,7 +236,8 @@ export function describeError(e: unknown): string {
 export const messageFields =
   'messageId conversationId userId content messageType createdAt updatedAt seq changeSeq editedAt deletedAt ' +
   'parentMessageId alsoInConversation replyCount lastReplyAt replyUserIds unreadReplies mentions ' +
-  'reactions { key count reactedByMe userIds }';
+  'reactions { key count reactedByMe userIds } ' +
+  'attachments { attachmentId fileName contentType size width height url thumbnailUrl previewUrl expiresAt }';
 export const conversationFields =
   'conversationId name participants lastMessageAt lastMessage createdAt updatedAt createdBy messageCount lastSeq unreadCount ' +
   'lastChangeSeq unreadMentions';

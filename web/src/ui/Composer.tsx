@@ -3,6 +3,7 @@ import type { User } from '../api';
 import { completeMention, mentionCandidates, mentionQuery } from '../chat/mentions';
 import { maxContentBytes, utf8Bytes } from '../limits';
 import { useChat } from './hooks';
+import { AttachButton, TrayView, filesOf, useTray } from './Attachments';
 import { displayName } from './common';
 import { IconSend } from './icons';
 
@@ -11,7 +12,7 @@ const drafts = new Map<string, string>();
 /** Enter sends, Shift+Enter starts a new line. Drafts survive switching
  *  conversations. "@" followed by a name suggests members: arrows choose,
  *  Enter or Tab completes, Escape closes. With parentMessageId it replies
- *  in that thread. */
+ *  in that thread; files are attached in the conversation's composer only. */
 export function Composer(props: { conversationId: string; disabled: boolean; parentMessageId?: string }) {
   const chat = useChat();
   const draftKey = `${props.conversationId}/${props.parentMessageId ?? ''}`;
@@ -23,6 +24,11 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
   const [alsoHere, setAlsoHere] = useState(false);
   const ref = useRef<HTMLTextAreaElement>(null);
   const tooLong = utf8Bytes(text) > maxContentBytes;
+  const tray = useTray(props.conversationId);
+  const [sendError, setSendError] = useState('');
+  const withFiles = !props.parentMessageId;
+  const files = withFiles && tray.ready.length > 0;
+  const canSend = (!!text.trim() || files) && !tooLong && !props.disabled && !(withFiles && tray.busy);
 
   const q = mentionQuery(text, caret);
   const candidates: User[] =
@@ -64,9 +70,18 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
   };
 
   const send = () => {
-    if (!text.trim() || tooLong || props.disabled) return;
-    chat.send(text.replace(/\s+$/, ''), props.parentMessageId, alsoHere);
-    update('');
+    if (!canSend) return;
+    const content = text.replace(/\s+$/, '');
+    if (files) {
+      setSendError('');
+      tray.send(content).then(
+        () => update(''),
+        (e) => setSendError(e instanceof Error ? e.message : String(e)),
+      );
+    } else {
+      chat.send(content, props.parentMessageId, alsoHere);
+      update('');
+    }
     ref.current?.focus();
   };
 
@@ -79,6 +94,13 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
         send();
       }}
     >
+      {withFiles && <TrayView tray={tray} />}
+      {sendError && (
+        <p class="inline-error" role="alert">
+          {sendError}
+        </p>
+      )}
+      {withFiles && <AttachButton tray={tray} disabled={props.disabled} />}
       <label for={id} class="sr-only">
         {props.parentMessageId ? 'Reply' : 'Message'}
       </label>
@@ -122,6 +144,13 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
         onKeyUp={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
         onClick={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
         onBlur={() => chat.draftChanged('')}
+        onPaste={(e) => {
+          const pasted = withFiles ? filesOf(e.clipboardData) : [];
+          if (pasted.length) {
+            e.preventDefault();
+            tray.add(pasted);
+          }
+        }}
         onKeyDown={(e) => {
           // keyCode 229: an input method is composing (e.g. Japanese), Enter confirms it
           const composing = e.isComposing || e.keyCode === 229;
@@ -162,7 +191,7 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
         class="send"
         aria-label={props.parentMessageId ? 'Send reply' : 'Send message'}
         title="Send"
-        disabled={!text.trim() || tooLong || props.disabled}
+        disabled={!canSend}
       >
         <IconSend />
       </button>

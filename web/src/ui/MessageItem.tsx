@@ -12,6 +12,7 @@ import { maxContentBytes, utf8Bytes } from '../limits';
 import { clockTime, fullTime, shortTime } from '../util';
 import { useChat } from './hooks';
 import { Avatar, displayName } from './common';
+import { MessageAttachments } from './Attachments';
 import { IconEdit, IconReply, IconSmile, IconTrash } from './icons';
 
 export interface MessageItemProps {
@@ -65,10 +66,13 @@ export function MessageItem(props: MessageItemProps) {
           {editing ? (
             <EditBox m={m} onDone={() => setEditing(false)} />
           ) : (
-            <span class="msg-text">
-              <MessageText m={m} />
-            </span>
+            m.content && (
+              <span class="msg-text">
+                <MessageText m={m} />
+              </span>
+            )
           )}
+          <MessageAttachments m={m} />
           <span class="msg-meta">
             {m.editedAt && (
               <button

@@ -9,6 +9,7 @@ import { conversationTitle, others, presenceText } from './common';
 import { Composer } from './Composer';
 import { MessageItem, PendingItem } from './MessageItem';
 import { RepliesPanel } from './RepliesPanel';
+import { filesOf, useTray } from './Attachments';
 import { SearchPanel } from './SearchPanel';
 import { IconBack, IconDown, IconSearch } from './icons';
 
@@ -24,6 +25,7 @@ export function MessagePane(props: { conversationId: string }) {
   const t = s.thread && s.thread.conversationId === props.conversationId ? s.thread : null;
   const conv = s.conversations.get(props.conversationId);
   const title = conversationTitle(chat, conv);
+  const tray = useTray(props.conversationId);
 
   if (s.openError) {
     return (
@@ -45,7 +47,18 @@ export function MessagePane(props: { conversationId: string }) {
   }
 
   return (
-    <section class="thread" aria-label={`Conversation: ${title}`}>
+    <section
+      class="thread"
+      aria-label={`Conversation: ${title}`}
+      onDragOver={(e) => e.dataTransfer?.types.includes('Files') && e.preventDefault()}
+      onDrop={(e) => {
+        const dropped = filesOf(e.dataTransfer);
+        if (dropped.length && t) {
+          e.preventDefault();
+          tray.add(dropped);
+        }
+      }}
+    >
       <ThreadHeader
         title={title}
         subtitle={subtitle}
