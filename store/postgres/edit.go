@@ -45,6 +45,9 @@ func (s *Store) EditMessage(ctx context.Context, conversationID, messageID, cont
 		if err := appendChanges(ctx, tx, op, change{conversationID, changeSeq, confab.ChangeMessageEdited, at, m.UserID, m.MessageID, ""}); err != nil {
 			return err
 		}
+		if err := enqueue(ctx, tx, confab.NewMessageEvent(confab.OutboxMessageEdited, m, at)); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `UPDATE conversations c SET last_change_seq = $2,
 				last_message = CASE WHEN EXISTS (SELECT 1 FROM messages
 					WHERE conversation_id = $1 AND seq > $3 AND NOT deleted) THEN c.last_message ELSE $4 END

@@ -67,6 +67,9 @@ func (s *Store) AddReaction(ctx context.Context, r *confab.Reaction, maxKeys int
 			return mapErr(op, err)
 		}
 		added = true
+		if err := enqueue(ctx, tx, confab.NewReactionEvent(r)); err != nil {
+			return err
+		}
 		m, err = logReaction(ctx, tx, op, r, change{r.ConversationID, st.lastSeq + 1, confab.ChangeReactionAdded, r.At, r.UserID, r.MessageID, r.Key})
 		return err
 	})
