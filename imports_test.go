@@ -40,6 +40,7 @@ var importRules = []importRule{
 	{pkg: "server/realtime", bans: []string{"auth", "chat", "graph"}},
 	{pkg: "server/appsync", bans: []string{"auth", "chat", "graph", "store/", "broker/"}},
 	{pkg: "server/gqlws", bans: []string{"auth", "chat", "graph", "store/", "broker/"}},
+	{pkg: "notify", bans: []string{"chat", "auth", "graph", "server", "store/", "broker/", "web"}},
 	{pkg: "internal/", bans: []string{"chat", "auth", "graph", "server", "store/", "broker/", "web", "cmd"}},
 	{pkg: "/", bans: []string{"store/storetest", "broker/brokertest"}},
 }
