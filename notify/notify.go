@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"sync"
 	"time"
 
@@ -279,4 +280,23 @@ func Backoff(attempt int, base, max time.Duration, r float64) time.Duration {
 	}
 	d = min(d, max)
 	return d/2 + time.Duration(r*float64(d/2))
+}
+
+// MaxURLBytes bounds an endpoint URL (a webhook's, the before-send hook's).
+const MaxURLBytes = 2048
+
+// CheckURL validates an endpoint URL: absolute http or https with a host,
+// no credentials, at most MaxURLBytes.
+func CheckURL(raw string) error {
+	if len(raw) > MaxURLBytes {
+		return fmt.Errorf("the URL is longer than %d bytes", MaxURLBytes)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("the URL must be an absolute http:// or https:// URL")
+	}
+	if u.User != nil {
+		return errors.New("the URL must not carry credentials")
+	}
+	return nil
 }

@@ -18,7 +18,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,7 +30,6 @@ import (
 const (
 	DefaultTimeout      = 10 * time.Second // one delivery's HTTP request, body read included
 	DefaultDisableAfter = 20               // failed deliveries in a row that disable an endpoint
-	MaxURLBytes         = 2048             // an endpoint URL's length
 	SecretPrefix        = "whsec_"         // Standard Webhooks' secret prefix
 	secretBytes         = 32               // random bytes of a generated secret
 	responseBodyBytes   = 4096             // bytes of a response read (and dropped) so the connection is reused
@@ -228,20 +226,4 @@ func NewSecret() string {
 	b := make([]byte, secretBytes)
 	rand.Read(b) // never fails (crypto/rand)
 	return SecretPrefix + base64.StdEncoding.EncodeToString(b)
-}
-
-// CheckURL validates an endpoint URL: absolute http or https with a host,
-// no credentials, at most MaxURLBytes.
-func CheckURL(raw string) error {
-	if len(raw) > MaxURLBytes {
-		return fmt.Errorf("the URL is longer than %d bytes", MaxURLBytes)
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("the URL must be an absolute http:// or https:// URL")
-	}
-	if u.User != nil {
-		return errors.New("the URL must not carry credentials (use the signing secret)")
-	}
-	return nil
 }
