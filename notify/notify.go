@@ -52,7 +52,7 @@ const (
 	DefaultPoll        = time.Second      // how often an idle worker looks for entries
 	DefaultBatch       = 32               // entries per claim
 	DefaultConcurrency = 8                // deliveries in flight per worker
-	DefaultMaxAttempts = 15               // attempts before giving up (about a day with the default backoff)
+	DefaultMaxAttempts = 20               // attempts before giving up (about 15 hours with the default backoff)
 	DefaultBackoffBase = time.Second      // the first retry's delay
 	DefaultBackoffMax  = 3 * time.Hour    // the longest delay between attempts
 	DefaultRetention   = 7 * 24 * time.Hour
