@@ -34,9 +34,16 @@ func startOutbox(st confab.Store, c *serveConfig, reg *prometheus.Registry, logg
 		Help: "Webhook endpoints disabled after failed deliveries in a row.",
 	})
 	reg.MustRegister(deliveries, disabled)
-	hooks := webhook.New(ob, webhook.Config{DisableAfter: c.WebhookDisableAfter, Logger: logger, Disabled: disabled.Inc})
+	lease := c.OutboxLease
+	if lease <= 0 {
+		lease = notify.DefaultLease
+	}
+	// A delivery ends well within its lease, or another node could claim
+	// it while it is still under way.
+	timeout := min(webhook.DefaultTimeout, lease/2)
+	hooks := webhook.New(ob, webhook.Config{Timeout: timeout, DisableAfter: c.WebhookDisableAfter, Logger: logger, Disabled: disabled.Inc})
 	w, err := notify.Open(ob, notify.Config{
-		Owner: nodeName(), Lease: c.OutboxLease, Retention: c.OutboxRetention, Logger: logger,
+		Owner: nodeName(), Lease: lease, Retention: c.OutboxRetention, Logger: logger,
 		Delivered: func(channel, outcome string) { deliveries.WithLabelValues(channel, outcome).Inc() },
 	}, hooks)
 	if err != nil {
