@@ -7,15 +7,20 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/confab-chat/confab/notify/webhook"
 )
 
 // hookRequest is one request a test webhook receiver got.
@@ -24,12 +29,12 @@ type hookRequest struct {
 	body                     []byte
 }
 
-// verifySignature checks a delivery as docs/webhooks.md tells receivers to.
-func verifySignature(t *testing.T, secret string, r hookRequest) {
-	t.Helper()
+// verifySignature checks a delivery as docs/webhooks.md tells receivers
+// to. It is safe on any goroutine.
+func verifySignature(secret string, r hookRequest) error {
 	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(r.id + "." + r.timestamp + "."))
@@ -37,10 +42,10 @@ func verifySignature(t *testing.T, secret string, r hookRequest) {
 	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	for _, s := range strings.Fields(r.signature) {
 		if hmac.Equal([]byte(s), []byte(want)) {
-			return
+			return nil
 		}
 	}
-	t.Fatalf("signature %q does not verify (want %q)", r.signature, want)
+	return fmt.Errorf("signature %q of %s does not verify", r.signature, r.id)
 }
 
 // runCLI runs one confab command in-process and returns its output.
@@ -121,7 +126,9 @@ func TestWebhook_SurvivesKill9(t *testing.T) {
 		t.Errorf("redelivered %v after the kill, before the dead node's %s lease could expire", took, lease)
 	}
 	for _, r := range []hookRequest{r1, r2} {
-		verifySignature(t, secret, r)
+		if err := verifySignature(secret, r); err != nil {
+			t.Fatal(err)
+		}
 		var b struct {
 			ID   string `json:"id"`
 			Type string `json:"type"`
@@ -187,5 +194,72 @@ func TestWebhook_CommandErr(t *testing.T) {
 				t.Fatalf("confab webhook %v = %v, want an error with %q", tt.args, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestWebhook_TwoNodesPostgres: two nodes on one PostgreSQL database both
+// run the outbox worker; every message sent (on either node) reaches the
+// receiver exactly once, signed.
+func TestWebhook_TwoNodesPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs two nodes")
+	}
+	pg := postgresURL(t)
+	var mu sync.Mutex
+	seen := map[string]int{} // webhook-id → deliveries
+	all := make(chan struct{})
+	const sends = 40
+	secret := webhook.NewSecret() // set before the receiver runs: it reads it
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := verifySignature(secret, hookRequest{r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp"), r.Header.Get("webhook-signature"), body}); err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		seen[r.Header.Get("webhook-id")]++
+		if len(seen) == sends {
+			close(all)
+		}
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer recv.Close()
+	store := []string{"--store", "postgres", "--postgres", pg}
+	runCLI(t, append([]string{"webhook", "add", "--data", t.TempDir(), "--url", recv.URL, "--events", "message.sent", "--secret", secret}, store...)...)
+
+	natsURL := startNATS(t)
+	bin := buildBinary(t)
+	shared := append(store, "--broker", "nats", "--nats", natsURL, "--key-file", filepath.Join(t.TempDir(), "key.pem"))
+	cmdA, nodeA := startProcess(t, bin, append([]string{"--data", t.TempDir()}, shared...)...)
+	cmdB, nodeB := startProcess(t, bin, append([]string{"--data", t.TempDir()}, shared...)...)
+	alice := nodeA.signUp(t, "alice")
+	cid := nodeB.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{}})["createConversation"].(map[string]any)["conversationId"].(string)
+	var wg sync.WaitGroup
+	for i, node := range []*app{nodeA, nodeB} {
+		wg.Go(func() {
+			for j := range sends / 2 {
+				node.mustGQL(t, alice.idToken, sendMsg, map[string]any{"c": cid, "t": fmt.Sprint("node ", i, " #", j)})
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case <-all:
+	case <-time.After(60 * time.Second):
+		t.Fatal("not every message delivered within 60s")
+	}
+	for _, cmd := range []*exec.Cmd{cmdA, cmdB} {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait() // its worker stopped: every delivery it made has been counted
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != sends {
+		t.Fatalf("%d distinct deliveries, want %d", len(seen), sends)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s delivered %d times, want once", id, n)
+		}
 	}
 }
