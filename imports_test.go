@@ -41,6 +41,7 @@ var importRules = []importRule{
 	{pkg: "server/appsync", bans: []string{"auth", "chat", "graph", "store/", "broker/"}},
 	{pkg: "server/gqlws", bans: []string{"auth", "chat", "graph", "store/", "broker/"}},
 	{pkg: "blob/", bans: []string{"chat", "auth", "graph", "server", "store/", "broker/", "web", "blob/"}},
+	{pkg: "notify", bans: []string{"chat", "auth", "graph", "server", "store/", "broker/", "web"}},
 	{pkg: "internal/", bans: []string{"chat", "auth", "graph", "server", "store/", "broker/", "web", "cmd"}},
 	{pkg: "/", bans: []string{"store/storetest", "broker/brokertest", "blob/blobtest"}},
 }

@@ -65,6 +65,9 @@ func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in Se
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkBeforeSend(ctx, caller, &in, rootID, mentions); err != nil {
+		return nil, err
+	}
 	now := s.nowUTC()
 	m := &confab.Message{
 		MessageID:          s.newID(),

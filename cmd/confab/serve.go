@@ -16,6 +16,8 @@ import (
 	"github.com/confab-chat/confab/auth"
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph"
+	"github.com/confab-chat/confab/notify"
+	"github.com/confab-chat/confab/notify/webhook"
 	"github.com/confab-chat/confab/server"
 	"github.com/confab-chat/confab/server/cognito"
 	"github.com/confab-chat/confab/server/realtime"
@@ -67,6 +69,11 @@ type serveConfig struct {
 	TypingTimeout    time.Duration
 	TypingPerSecond  float64
 	Blob             blobConfig
+
+	BeforeSendURL, BeforeSendFail, BeforeSendSecret string
+	BeforeSendTimeout                               time.Duration
+	WebhookDisableAfter                             int
+	OutboxLease, OutboxRetention                    time.Duration
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -120,6 +127,13 @@ func serveSettings(c *serveConfig) []setting {
 		{"max-reaction-keys", "0", "distinct reaction keys one message may carry; a further key is refused", pkgDefault(integer(&c.MaxReactionKeys), "confab", confab.DefaultMaxReactionKeys)},
 		{"typing-timeout", "0", "how long a setTyping(true) lasts without a refresh; then subscribers see typing=false", pkgDefault(duration(&c.TypingTimeout), "chat", chat.DefaultTypingTimeout)},
 		{"typing-per-second", "0", "setTyping calls allowed per user per second, bursts of twice that (-1: unlimited)", pkgDefault(float(&c.TypingPerSecond), "chat", chat.DefaultTypingPerSecond)},
+		{"before-send-url", "", "POST every message here before it is stored; the answer allows, rejects or rewrites it (docs/webhooks.md); off when empty", str(&c.BeforeSendURL)},
+		{"before-send-timeout", "1s", "hard timeout of a before-send call", duration(&c.BeforeSendTimeout)},
+		{"before-send-fail", "open", "when the before-send endpoint fails or times out: open (send unchanged) or closed (refuse the send)", str(&c.BeforeSendFail)},
+		{"before-send-secret", "", "sign before-send calls like webhooks with this secret (whsec_…); unsigned when empty", str(&c.BeforeSendSecret)},
+		{"webhook-disable-after", "0", "failed deliveries in a row that disable a webhook endpoint (confab webhook enable turns it back on)", pkgDefault(integer(&c.WebhookDisableAfter), "webhook", webhook.DefaultDisableAfter)},
+		{"outbox-lease", "0", "how long a node holds the outbox entries it claimed; a dead node's entries go to another node after it", pkgDefault(duration(&c.OutboxLease), "notify", notify.DefaultLease)},
+		{"outbox-retention", "0", "how long delivered outbox events are kept for confab webhook replay", pkgDefault(duration(&c.OutboxRetention), "notify", notify.DefaultRetention)},
 	}, append(append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...), blobSettings(&c.Blob)...)...)
 }
 
@@ -156,6 +170,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	rawStore := st // the metered wrapper hides the UploadStore
+	stopOutbox, err := startOutbox(st, &c, reg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopOutbox() // before the store closes
 	st = meterStore(reg, st)
 	br, err := openBroker(c.Broker, c.NATS, logger)
 	if err != nil {
@@ -204,10 +223,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	hookOpts, err := beforeSendOptions(&c, reg, logger)
+	if err != nil {
+		return err
+	}
 	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, MaxResume: c.MaxResume, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
 		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails, EditWindow: c.EditWindow, MaxReactionKeys: c.MaxReactionKeys,
 		TypingTimeout: c.TypingTimeout, TypingPerSecond: c.TypingPerSecond},
-		append(fileOpts, chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))...)
+		append(append(fileOpts, chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg))), hookOpts...)...)
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
 	stopSweep := startUploadSweeper(ctx, chatSvc)
 	defer stopSweep() // before the service closes

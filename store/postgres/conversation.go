@@ -51,7 +51,7 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 			}
 			return err
 		}
-		return nil
+		return enqueue(ctx, tx, confab.NewConversationEvent(confab.OutboxConversationCreated, c, c.CreatedAt))
 	})
 }
 
@@ -130,7 +130,10 @@ func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID s
 		if err != nil {
 			return err
 		}
-		return loadMembers(ctx, tx, []*confab.Conversation{c})
+		if err := loadMembers(ctx, tx, []*confab.Conversation{c}); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, confab.NewConversationEvent(confab.OutboxConversationUpdated, c, at))
 	})
 	if err != nil {
 		return nil, err

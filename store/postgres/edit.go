@@ -15,7 +15,8 @@ import (
 // statement that keeps the old version in message_edits, rewrites the
 // message (content, search lexemes, times, ChangeSeq), appends
 // MESSAGE_EDITED, and raises the conversation's LastChangeSeq, moving its
-// preview only when no live message is newer. A message that is not live
+// preview only when no live message is newer; then the message.edited
+// outbox event (a third statement, on no contended row). A message that is not live
 // updates nothing (no row), which is CodeNotFound.
 func (s *Store) EditMessage(ctx context.Context, conversationID, messageID, content string, at time.Time) (*confab.Message, error) {
 	const op = "edit message"
@@ -50,7 +51,10 @@ func (s *Store) EditMessage(ctx context.Context, conversationID, messageID, cont
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("message")
 		}
-		return mapErr(op, err)
+		if err != nil {
+			return mapErr(op, err)
+		}
+		return enqueue(ctx, tx, confab.NewMessageEvent(confab.OutboxMessageEdited, m, at))
 	})
 	if err != nil {
 		return nil, err

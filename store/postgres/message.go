@@ -151,7 +151,7 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 			return notFound("thread root") // the rollback undoes the rest
 		}
 		m.Seq, m.ChangeSeq = seq, changeSeq
-		return nil
+		return enqueue(ctx, tx, confab.NewMessageEvent(confab.OutboxMessageSent, m, m.CreatedAt))
 	})
 	if errors.Is(err, errDuplicate) {
 		if stored == nil {
@@ -251,6 +251,9 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID str
 			}
 		}
 		if err := appendChanges(ctx, tx, op, changes...); err != nil {
+			return err
+		}
+		if err := enqueue(ctx, tx, confab.NewMessageEvent(confab.OutboxMessageDeleted, m, at)); err != nil {
 			return err
 		}
 		c, err = scanConversation(tx.QueryRow(ctx, `UPDATE conversations c SET message_count = c.message_count - 1,

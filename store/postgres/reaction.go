@@ -74,6 +74,9 @@ func (s *Store) react(ctx context.Context, op string, r *confab.Reaction, add bo
 			return mapErr(op, err)
 		}
 		changed = true
+		if add {
+			return enqueue(ctx, tx, confab.NewReactionEvent(r))
+		}
 		return nil
 	})
 	if err != nil {

@@ -25,11 +25,16 @@ func scanUser(row pgx.Row, extra ...any) (*confab.User, error) {
 // username and lower(email) make duplicates CodeConflict.
 func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 	u := a.User
-	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`, password_hash, disabled)
+	err := s.inTx(ctx, "insert account", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO users (`+userColumns+`, password_hash, disabled)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		u.UserID, u.Username, u.Email, u.DisplayName, u.AvatarURL, u.IsOnline, dbTimePtr(u.LastSeen),
-		dbTime(u.CreatedAt), dbTimePtr(u.UpdatedAt), u.HidePresence, u.HideReadReceipts, a.PasswordHash, a.Disabled)
-	err = mapErr("insert account", err)
+			u.UserID, u.Username, u.Email, u.DisplayName, u.AvatarURL, u.IsOnline, dbTimePtr(u.LastSeen),
+			dbTime(u.CreatedAt), dbTimePtr(u.UpdatedAt), u.HidePresence, u.HideReadReceipts, a.PasswordHash, a.Disabled)
+		if err != nil {
+			return mapErr("insert account", err)
+		}
+		return enqueue(ctx, tx, confab.NewUserEvent(&u))
+	})
 	if confab.ErrorCode(err) == confab.CodeConflict {
 		return &confab.Error{Code: confab.CodeConflict, Op: "insert account", Err: err}
 	}

@@ -103,6 +103,9 @@ func (s *Store) EditMessage(ctx context.Context, conversationID, messageID, cont
 	if err != nil {
 		return nil, err
 	}
+	if err := enqueue(ctx, tx, confab.NewMessageEvent(confab.OutboxMessageEdited, m, at)); err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, mapErr(op, err)
 	}
@@ -284,6 +287,9 @@ func (s *Store) AddReaction(ctx context.Context, r *confab.Reaction, maxKeys int
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO reactions (conversation_id, message_id, reaction_key, user_id, at) VALUES (?, ?, ?, ?, ?)`,
 			r.ConversationID, r.MessageID, r.Key, r.UserID, ms(r.At))
+		if err == nil {
+			err = enqueue(ctx, tx, confab.NewReactionEvent(r))
+		}
 		return err == nil, mapErr(op, err)
 	}, confab.ChangeReactionAdded)
 }

@@ -49,6 +49,9 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 			return mapErr("insert conversation", err)
 		}
 	}
+	if err := enqueue(ctx, tx, confab.NewConversationEvent(confab.OutboxConversationCreated, c, c.CreatedAt)); err != nil {
+		return err
+	}
 	return mapErr("insert conversation", tx.Commit())
 }
 
@@ -130,6 +133,9 @@ func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID s
 	}
 	c, err := getConversation(ctx, tx, conversationID)
 	if err != nil {
+		return nil, err
+	}
+	if err := enqueue(ctx, tx, confab.NewConversationEvent(confab.OutboxConversationUpdated, c, at)); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {

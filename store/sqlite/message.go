@@ -99,12 +99,12 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 type appendStmts struct {
 	byToken, bump, insert, index *sql.Stmt
 	root, updateRoot, change     *sql.Stmt
-	mention                      *sql.Stmt
+	mention, outbox              *sql.Stmt
 	sp, spRollback, spRelease    *sql.Stmt
 }
 
 func (st *appendStmts) all() []**sql.Stmt {
-	return []**sql.Stmt{&st.byToken, &st.bump, &st.insert, &st.index, &st.root, &st.updateRoot, &st.change, &st.mention,
+	return []**sql.Stmt{&st.byToken, &st.bump, &st.insert, &st.index, &st.root, &st.updateRoot, &st.change, &st.mention, &st.outbox,
 		&st.sp, &st.spRollback, &st.spRelease}
 }
 
@@ -127,6 +127,7 @@ func prepareAppend(ctx context.Context, db *sql.DB) (*appendStmts, error) {
 			WHERE conversation_id = ? AND message_id = ?`,
 		insertChange,
 		`INSERT INTO mentions (conversation_id, seq, user_id) VALUES (?, ?, ?)`,
+		insertOutboxNoID,
 		`SAVEPOINT append_one`,
 		`ROLLBACK TO append_one`,
 		`RELEASE append_one`,
@@ -242,6 +243,9 @@ func (st *appendStmts) append(ctx context.Context, m *confab.Message) (created b
 		if _, err := st.change.ExecContext(ctx, m.ConversationID, lastChange, string(confab.ChangeThreadUpdated), at, m.UserID, m.ParentMessageID, ""); err != nil {
 			return false, 0, mapErr(op, err)
 		}
+	}
+	if err := enqueueStmt(ctx, st.outbox, confab.NewMessageEvent(confab.OutboxMessageSent, m, m.CreatedAt)); err != nil {
+		return false, 0, err
 	}
 	return true, rowid, nil
 }
@@ -462,6 +466,9 @@ func deleteChanges(ctx context.Context, tx *sql.Tx, m *confab.Message, at time.T
 		return err
 	}
 	m.ChangeSeq = seq
+	if err := enqueue(ctx, tx, confab.NewMessageEvent(confab.OutboxMessageDeleted, m, at)); err != nil {
+		return err
+	}
 	if m.ParentMessageID == "" {
 		return nil
 	}

@@ -31,7 +31,12 @@ func scanUser(row scanner, extra ...any) (*confab.User, error) {
 // InsertAccount implements confab.UserStore.
 func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 	u := a.User
-	_, err := s.write.ExecContext(ctx, `INSERT INTO users (user_id, username, email, email_lower, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, hide_read_receipts, password_hash, disabled)
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr("insert account", err)
+	}
+	defer tx.Rollback() // a no-op after Commit; any failure is returned below
+	_, err = tx.ExecContext(ctx, `INSERT INTO users (user_id, username, email, email_lower, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, hide_read_receipts, password_hash, disabled)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.UserID, u.Username, u.Email, strings.ToLower(u.Email), nullString(u.DisplayName), nullString(u.AvatarURL),
 		u.IsOnline, msPtr(u.LastSeen), ms(u.CreatedAt), msPtr(u.UpdatedAt), u.HidePresence, u.HideReadReceipts, a.PasswordHash, a.Disabled)
@@ -41,7 +46,10 @@ func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 		}
 		return err
 	}
-	return nil
+	if err := enqueue(ctx, tx, confab.NewUserEvent(&u)); err != nil {
+		return err
+	}
+	return mapErr("insert account", tx.Commit())
 }
 
 // GetAccountByLogin implements confab.UserStore.
