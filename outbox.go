@@ -88,7 +88,10 @@ type OutboxStore interface {
 	// return the same entry.
 	ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*OutboxEntry, error)
 	// CompleteOutbox marks the entry done and inserts next (its deliveries)
-	// in one transaction; next's IDs are assigned. CodeConflict, with
+	// in one transaction; next's IDs are assigned. A ChannelEvent entry
+	// completed without deliveries (no channel wanted it) is removed
+	// instead: nothing was sent, so nothing is kept for a replay, and no
+	// message text outlives its message for want of a webhook. CodeConflict, with
 	// nothing changed, when owner no longer holds the lease (it expired
 	// and another node claimed the entry).
 	CompleteOutbox(ctx context.Context, id int64, owner string, next []*OutboxEntry) error

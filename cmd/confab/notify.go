@@ -42,8 +42,16 @@ func startOutbox(st confab.Store, c *serveConfig, reg *prometheus.Registry, logg
 	// it while it is still under way.
 	timeout := min(webhook.DefaultTimeout, lease/2)
 	hooks := webhook.New(ob, webhook.Config{Timeout: timeout, DisableAfter: c.WebhookDisableAfter, Logger: logger, Disabled: disabled.Inc})
+	retention := c.OutboxRetention
+	if retention <= 0 {
+		retention = notify.DefaultRetention
+	}
+	if c.Retention > 0 {
+		// Delivered events carry message text: none outlives --retention.
+		retention = min(retention, c.Retention)
+	}
 	w, err := notify.Open(ob, notify.Config{
-		Owner: nodeName(), Lease: lease, Retention: c.OutboxRetention, Logger: logger,
+		Owner: nodeName(), Lease: lease, Retention: retention, Logger: logger,
 		Delivered: func(channel, outcome string) { deliveries.WithLabelValues(channel, outcome).Inc() },
 	}, hooks)
 	if err != nil {

@@ -106,13 +106,20 @@ func (s *Store) settle(ctx context.Context, op string, id int64, owner, set stri
 				return err
 			}
 		}
+		if set == completed && len(next) == 0 {
+			_, err := tx.Exec(ctx, `DELETE FROM outbox WHERE id = $1 AND channel = $2`, id, confab.ChannelEvent)
+			return mapErr(op, err)
+		}
 		return nil
 	})
 }
 
+// completed is settle's set for CompleteOutbox.
+const completed = `done = true`
+
 // CompleteOutbox implements confab.OutboxStore.
 func (s *Store) CompleteOutbox(ctx context.Context, id int64, owner string, next []*confab.OutboxEntry) error {
-	return s.settle(ctx, "complete outbox", id, owner, `done = true`, nil, next)
+	return s.settle(ctx, "complete outbox", id, owner, completed, nil, next)
 }
 
 // RetryOutbox implements confab.OutboxStore.

@@ -116,12 +116,20 @@ func (s *Store) settle(ctx context.Context, op string, id int64, owner, set stri
 			return err
 		}
 	}
+	if set == completed && len(next) == 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ? AND channel = ?`, id, confab.ChannelEvent); err != nil {
+			return mapErr(op, err)
+		}
+	}
 	return mapErr(op, tx.Commit())
 }
 
+// completed is settle's set for CompleteOutbox.
+const completed = `done = 1`
+
 // CompleteOutbox implements confab.OutboxStore.
 func (s *Store) CompleteOutbox(ctx context.Context, id int64, owner string, next []*confab.OutboxEntry) error {
-	return s.settle(ctx, "complete outbox", id, owner, `done = 1`, nil, next)
+	return s.settle(ctx, "complete outbox", id, owner, completed, nil, next)
 }
 
 // RetryOutbox implements confab.OutboxStore.

@@ -32,6 +32,7 @@ var outboxTests = []test{
 	{"ClaimOutbox/LeasesExclude", testClaimOutboxExclusive},
 	{"ClaimOutbox/ExpiredLeaseReclaimed", testClaimOutboxExpired},
 	{"CompleteOutbox/AtLeastOnce", testCompleteOutbox},
+	{"CompleteOutbox/EventWithoutDeliveriesRemoved", testCompleteOutboxIdleEvent},
 	{"Webhooks/DisableAfterFailures", testWebhooks},
 }
 
@@ -307,4 +308,43 @@ func testWebhooks(f *fixture) {
 	f.wantCode(o.DeleteWebhook(f.ctx, "wh-a"), confab.CodeNotFound)
 	_, err = o.RecordWebhookResult(f.ctx, "wh-a", true, 3, at)
 	f.wantCode(err, confab.CodeNotFound)
+}
+
+// testCompleteOutboxIdleEvent: an event no channel fanned out to is
+// removed when completed (its message text is not kept for a replay
+// nobody can ask for); one with deliveries stays, for replay.
+func testCompleteOutboxIdleEvent(f *fixture) {
+	ann := f.user("ann")
+	c := f.conversation(ann)
+	f.send(c, ann, "first")
+	f.send(c, ann, "second")
+	o := f.outbox()
+	t0 := f.now().Add(time.Hour)
+	claimed, err := o.ClaimOutbox(f.ctx, "n", t0, time.Minute, 100)
+	if err != nil {
+		f.t.Fatalf("ClaimOutbox: %v", err)
+	}
+	var sent []*confab.OutboxEntry
+	for _, e := range claimed {
+		if e.Channel == confab.ChannelEvent && e.Event == confab.OutboxMessageSent {
+			sent = append(sent, e)
+		}
+	}
+	if len(sent) != 2 {
+		f.t.Fatalf("claimed %d message.sent events, want 2", len(sent))
+	}
+	next := []*confab.OutboxEntry{{Channel: confab.ChannelWebhook, Target: "wh-1", EventID: sent[1].ID, Event: sent[1].Event,
+		At: sent[1].At, NotBefore: sent[1].At, Data: sent[1].Data}}
+	if err := o.CompleteOutbox(f.ctx, sent[0].ID, "n", nil); err != nil {
+		f.t.Fatalf("CompleteOutbox without deliveries: %v", err)
+	}
+	if err := o.CompleteOutbox(f.ctx, sent[1].ID, "n", next); err != nil {
+		f.t.Fatalf("CompleteOutbox with a delivery: %v", err)
+	}
+	_, err = o.GetOutboxEntry(f.ctx, sent[0].ID)
+	f.wantCode(err, confab.CodeNotFound)
+	kept, err := o.GetOutboxEntry(f.ctx, sent[1].ID)
+	if err != nil || !kept.Done {
+		f.t.Fatalf("GetOutboxEntry of the delivered event = %+v, %v; want it kept, done", kept, err)
+	}
 }
