@@ -1,0 +1,271 @@
+// Package webpush is the notify.Channel of Web Push (RFC 8030): for each
+// message sent, one encrypted (RFC 8291) notification to every push
+// subscription of each member who should hear of it, signed with the
+// server's VAPID key (RFC 8292). A subscription the push service answers
+// 404 or 410 for is gone and is dropped. The payload is the documented
+// Payload JSON; the web client's service worker shows it.
+package webpush
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/SherClockHolmes/webpush-go"
+	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/notify"
+)
+
+// Limits and defaults.
+const (
+	DefaultTimeout = 10 * time.Second // one push request
+	// DefaultTTL is how long a push service keeps a notification for an
+	// offline device (RFC 8030 §5.2): a chat notice older than a day is
+	// noise.
+	DefaultTTL = 24 * time.Hour
+	// DefaultPresenceStale is how old a node's connection counts may be
+	// and still count (chat stamps them every 30 s; three missed stamps
+	// mean the node died).
+	DefaultPresenceStale = 90 * time.Second
+	// PreviewRunes bounds the message preview in a payload, keeping it
+	// far below the 4 KiB a push message may carry (RFC 8291 §4).
+	PreviewRunes      = 140
+	responseBodyBytes = 4096
+)
+
+// Payload is the JSON a notification carries, decrypted by the browser and
+// read by the service worker. Fields are added to, never changed.
+type Payload struct {
+	Type             string `json:"type"` // "message"
+	ConversationID   string `json:"conversationId"`
+	ConversationName string `json:"conversationName,omitempty"`
+	MessageID        string `json:"messageId"`
+	Seq              int64  `json:"seq"`
+	SenderID         string `json:"senderId"`
+	Sender           string `json:"sender"`            // the sender's display name, else username
+	Preview          string `json:"preview,omitempty"` // the first PreviewRunes of the content
+}
+
+// Store is what the channel reads: conversations and users for the
+// payload, subscriptions and presence for the recipients.
+type Store interface {
+	GetConversation(ctx context.Context, conversationID string) (*confab.Conversation, error)
+	GetUser(ctx context.Context, userID string) (*confab.User, error)
+	confab.PushStore
+}
+
+// Config configures a Channel; zero fields take the defaults.
+type Config struct {
+	Keys Keys
+	// Subject is the VAPID contact (RFC 8292 §2.1): a mailto: address or
+	// an https URL, so a push service can reach the operator.
+	Subject       string
+	TTL           time.Duration
+	Timeout       time.Duration
+	PresenceStale time.Duration
+	Logger        *slog.Logger
+	Now           func() time.Time
+	// Dropped is called when a subscription is dropped (a metric).
+	Dropped func()
+}
+
+// Channel delivers Web Push notifications.
+type Channel struct {
+	store  Store
+	cfg    Config
+	client *http.Client
+}
+
+var _ notify.Channel = (*Channel)(nil)
+
+// New returns the Web Push channel on store.
+func New(store Store, cfg Config) (*Channel, error) {
+	if err := cfg.Keys.check(); err != nil {
+		return nil, err
+	}
+	if cfg.Subject == "" {
+		return nil, errors.New("webpush: Config.Subject (mailto: or https: contact) is required")
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = DefaultTTL
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.PresenceStale <= 0 {
+		cfg.PresenceStale = DefaultPresenceStale
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Dropped == nil {
+		cfg.Dropped = func() {}
+	}
+	client := &http.Client{
+		Timeout:       cfg.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &Channel{store: store, cfg: cfg, client: client}, nil
+}
+
+// Name implements notify.Channel.
+func (c *Channel) Name() string { return confab.ChannelWebPush }
+
+// Fanout implements notify.Channel: for message.sent, one delivery per
+// subscription of each member other than the sender who has no live
+// connection on any node.
+func (c *Channel) Fanout(ctx context.Context, ev *confab.OutboxEntry) ([]*confab.OutboxEntry, error) {
+	if ev.Event != confab.OutboxMessageSent {
+		return nil, nil
+	}
+	var m confab.MessageData
+	if err := json.Unmarshal(ev.Data, &m); err != nil {
+		return nil, fmt.Errorf("webpush: message.sent data: %w", err)
+	}
+	conv, err := c.store.GetConversation(ctx, m.ConversationID)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, nil // purged since
+	} else if err != nil {
+		return nil, err
+	}
+	recipients, err := c.recipients(ctx, conv, m.UserID)
+	if err != nil || len(recipients) == 0 {
+		return nil, err
+	}
+	subs, err := c.store.ListPushSubscriptions(ctx, recipients)
+	if err != nil || len(subs) == 0 {
+		return nil, err
+	}
+	data, err := c.payload(ctx, conv, &m)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*confab.OutboxEntry, len(subs))
+	for i, s := range subs {
+		out[i] = &confab.OutboxEntry{Channel: confab.ChannelWebPush, Target: s.Endpoint, EventID: ev.EventID, Event: ev.Event,
+			ConversationID: ev.ConversationID, At: ev.At, Data: data, NotBefore: ev.At}
+	}
+	return out, nil
+}
+
+// recipients returns the members to notify: not the sender, not anyone
+// connected (their open client shows the message).
+func (c *Channel) recipients(ctx context.Context, conv *confab.Conversation, senderID string) ([]string, error) {
+	var ids []string
+	for _, mem := range conv.Members {
+		if mem.UserID != senderID {
+			ids = append(ids, mem.UserID)
+		}
+	}
+	var out []string
+	for chunk := range chunks(ids, confab.MaxPageLimit) {
+		online, err := c.store.ConnectedUsers(ctx, chunk, c.cfg.Now().Add(-c.cfg.PresenceStale))
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range chunk {
+			if !online[id] {
+				out = append(out, id)
+			}
+		}
+	}
+	return out, nil
+}
+
+func chunks(ids []string, n int) func(func([]string) bool) {
+	return func(yield func([]string) bool) {
+		for len(ids) > 0 {
+			k := min(n, len(ids))
+			if !yield(ids[:k]) {
+				return
+			}
+			ids = ids[k:]
+		}
+	}
+}
+
+func (c *Channel) payload(ctx context.Context, conv *confab.Conversation, m *confab.MessageData) (json.RawMessage, error) {
+	p := Payload{Type: "message", ConversationID: conv.ConversationID, MessageID: m.MessageID, Seq: m.Seq, SenderID: m.UserID,
+		Sender: m.UserID, Preview: preview(m)}
+	if conv.Name != nil {
+		p.ConversationName = *conv.Name
+	}
+	if u, err := c.store.GetUser(ctx, m.UserID); err == nil {
+		p.Sender = u.Username
+		if u.DisplayName != nil && *u.DisplayName != "" {
+			p.Sender = *u.DisplayName
+		}
+	} else if confab.ErrorCode(err) != confab.CodeNotFound {
+		return nil, err
+	}
+	return json.Marshal(p)
+}
+
+// preview is the start of a text message; other kinds show no content
+// (an image's or a file's content is a URL or a key, not words).
+func preview(m *confab.MessageData) string {
+	if m.MessageType != string(confab.MessageText) {
+		return ""
+	}
+	s, n := m.Content, 0
+	for i := range s {
+		if n == PreviewRunes {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
+
+// Deliver implements notify.Channel: encrypt the payload to the
+// subscription's keys and POST it. 2xx is success; 404 and 410 drop the
+// subscription; 429 and 5xx (and network errors) are retried; any other
+// answer is permanent.
+func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
+	sub, err := c.store.GetPushSubscription(ctx, d.Target)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return fmt.Errorf("webpush: the subscription was removed: %w", notify.ErrPermanent)
+	} else if err != nil {
+		return err
+	}
+	resp, err := webpush.SendNotificationWithContext(ctx, d.Data, &webpush.Subscription{
+		Endpoint: sub.Endpoint, Keys: webpush.Keys{P256dh: sub.P256dh, Auth: sub.Auth},
+	}, &webpush.Options{
+		HTTPClient: c.client, Subscriber: c.cfg.Subject, TTL: int(c.cfg.TTL / time.Second), Urgency: webpush.UrgencyNormal,
+		VAPIDPublicKey: c.cfg.Keys.Public, VAPIDPrivateKey: c.cfg.Keys.Private,
+	})
+	if err != nil {
+		var netErr *url.Error
+		if !errors.As(err, &netErr) {
+			// Encrypting or signing failed (bad stored keys): no retry helps.
+			return fmt.Errorf("webpush: %w: %w", err, notify.ErrPermanent)
+		}
+		return fmt.Errorf("webpush: post: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, responseBodyBytes)) // drained for connection reuse
+	switch code := resp.StatusCode; {
+	case code >= 200 && code <= 299:
+		return nil
+	case code == http.StatusNotFound || code == http.StatusGone:
+		if _, err := c.store.DeletePushSubscription(ctx, "", sub.Endpoint); err != nil {
+			return err // retried: the drop is tried again
+		}
+		c.cfg.Dropped()
+		c.cfg.Logger.Info("push subscription dropped: the push service says it is gone", "user_id", sub.UserID, "status", code)
+		return fmt.Errorf("webpush: push service answered %s: %w", resp.Status, notify.ErrPermanent)
+	case code == http.StatusTooManyRequests || code >= 500:
+		return fmt.Errorf("webpush: push service answered %s", resp.Status)
+	default:
+		return fmt.Errorf("webpush: push service answered %s: %w", resp.Status, notify.ErrPermanent)
+	}
+}
