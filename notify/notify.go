@@ -48,13 +48,15 @@ var ErrPermanent = errors.New("permanent delivery failure")
 
 // Defaults of Config; a zero field takes its default.
 const (
-	DefaultLease       = 30 * time.Second // a claim's lease; more than a delivery's timeout
+	DefaultLease       = 30 * time.Second // a claim's lease; channels must time out well within it
 	DefaultPoll        = time.Second      // how often an idle worker looks for entries
-	DefaultBatch       = 32               // entries per claim
 	DefaultConcurrency = 8                // deliveries in flight per worker
-	DefaultMaxAttempts = 15               // attempts before giving up (about a day with the default backoff)
-	DefaultBackoffBase = time.Second      // the first retry's delay
-	DefaultBackoffMax  = 3 * time.Hour    // the longest delay between attempts
+	// DefaultBatch is the entries per claim: no more than run at once, so
+	// every entry of a batch starts at once and ends within its lease.
+	DefaultBatch       = DefaultConcurrency
+	DefaultMaxAttempts = 20            // attempts before giving up (about 15 hours with the default backoff)
+	DefaultBackoffBase = time.Second   // the first retry's delay
+	DefaultBackoffMax  = 3 * time.Hour // the longest delay between attempts
 	DefaultRetention   = 7 * 24 * time.Hour
 	purgeBatch         = 1000 // done entries removed per purge call
 )
@@ -64,7 +66,7 @@ type Config struct {
 	Owner       string        // this node's name in leases; required, unique per process
 	Lease       time.Duration // how long a claim holds its entries
 	Poll        time.Duration
-	Batch       int
+	Batch       int // at most Concurrency, so no claimed entry waits out its lease
 	Concurrency int
 	MaxAttempts int
 	BackoffBase time.Duration
@@ -125,6 +127,7 @@ func (c *Config) fill() {
 			*p.n = p.v
 		}
 	}
+	c.Batch = min(c.Batch, c.Concurrency)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -178,13 +181,24 @@ func (w *Worker) loop(ctx context.Context) {
 	}
 }
 
+// purge removes the done and dead entries older than Retention, a batch
+// per call until none is left.
 func (w *Worker) purge(ctx context.Context, now time.Time) {
-	n, err := w.store.PurgeOutbox(ctx, now.Add(-w.cfg.Retention), purgeBatch)
-	if err != nil && ctx.Err() == nil {
-		w.cfg.Logger.Warn("outbox purge failed", "err", err)
+	total := 0
+	for ctx.Err() == nil {
+		n, err := w.store.PurgeOutbox(ctx, now.Add(-w.cfg.Retention), purgeBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.cfg.Logger.Warn("outbox purge failed", "err", err)
+			}
+			break
+		}
+		if total += n; n < purgeBatch {
+			break
+		}
 	}
-	if n > 0 {
-		w.cfg.Logger.Debug("outbox purged", "entries", n)
+	if total > 0 {
+		w.cfg.Logger.Debug("outbox purged", "entries", total)
 	}
 }
 

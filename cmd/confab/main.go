@@ -78,6 +78,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.migrate(ctx, args[1:])
 	case "amplify-config":
 		return m.amplify(ctx, args[1:])
+	case "webhook":
+		return m.webhook(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "confab", version)
 		return nil
@@ -97,6 +99,7 @@ commands:
   bench         load-test a running server (confab bench -h)
   backup        online copy of the embedded store: --to FILE [--data DIR]
   migrate       copy the embedded store into PostgreSQL: --postgres URL [--data DIR]
+  webhook       manage webhook endpoints: add, list, remove, enable, replay (confab webhook)
   amplify-config  print amplify_outputs.json and the Amplify.configure code for an app: --public-url URL
   version       print the version
 `

@@ -16,6 +16,8 @@ import (
 	"github.com/confab-chat/confab/auth"
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph"
+	"github.com/confab-chat/confab/notify"
+	"github.com/confab-chat/confab/notify/webhook"
 	"github.com/confab-chat/confab/server"
 	"github.com/confab-chat/confab/server/cognito"
 	"github.com/confab-chat/confab/server/realtime"
@@ -64,6 +66,11 @@ type serveConfig struct {
 	DynamoDB         dynamodb.Config
 	EditWindow       time.Duration
 	MaxReactionKeys  int
+
+	BeforeSendURL, BeforeSendFail, BeforeSendSecret string
+	BeforeSendTimeout                               time.Duration
+	WebhookDisableAfter                             int
+	OutboxLease, OutboxRetention                    time.Duration
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -115,6 +122,13 @@ func serveSettings(c *serveConfig) []setting {
 		{"debug-addr", "", "serve net/http/pprof on this address (keep it on loopback); off when empty", str(&c.DebugAddr)},
 		{"edit-window", "0", "how long after sending its author may edit a message (e.g. 15m); 0: no limit", duration(&c.EditWindow)},
 		{"max-reaction-keys", "0", "distinct reaction keys one message may carry; a further key is refused", pkgDefault(integer(&c.MaxReactionKeys), "confab", confab.DefaultMaxReactionKeys)},
+		{"before-send-url", "", "POST every message here before it is stored; the answer allows, rejects or rewrites it (docs/webhooks.md); off when empty", str(&c.BeforeSendURL)},
+		{"before-send-timeout", "1s", "hard timeout of a before-send call", duration(&c.BeforeSendTimeout)},
+		{"before-send-fail", "open", "when the before-send endpoint fails or times out: open (send unchanged) or closed (refuse the send)", str(&c.BeforeSendFail)},
+		{"before-send-secret", "", "sign before-send calls like webhooks with this secret (whsec_…); unsigned when empty", str(&c.BeforeSendSecret)},
+		{"webhook-disable-after", "0", "failed deliveries in a row that disable a webhook endpoint (confab webhook enable turns it back on)", pkgDefault(integer(&c.WebhookDisableAfter), "webhook", webhook.DefaultDisableAfter)},
+		{"outbox-lease", "0", "how long a node holds the outbox entries it claimed; a dead node's entries go to another node after it", pkgDefault(duration(&c.OutboxLease), "notify", notify.DefaultLease)},
+		{"outbox-retention", "0", "how long delivered outbox events are kept for confab webhook replay", pkgDefault(duration(&c.OutboxRetention), "notify", notify.DefaultRetention)},
 	}, append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...)...)
 }
 
@@ -150,6 +164,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	stopOutbox, err := startOutbox(st, &c, reg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopOutbox() // before the store closes
 	st = meterStore(reg, st)
 	br, err := openBroker(c.Broker, c.NATS, logger)
 	if err != nil {
@@ -194,9 +213,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	hookOpts, err := beforeSendOptions(&c, reg, logger)
+	if err != nil {
+		return err
+	}
 	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, MaxResume: c.MaxResume, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
 		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails, EditWindow: c.EditWindow, MaxReactionKeys: c.MaxReactionKeys},
-		chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg)))
+		append([]chat.Option{chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg))}, hookOpts...)...)
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
 	stopRetention := startRetention(ctx, c.Retention, st, reg, logger)
 	defer stopRetention() // before the store closes
