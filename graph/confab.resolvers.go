@@ -115,6 +115,14 @@ func (r *mutationResolver) SetTyping(ctx context.Context, conversationID string,
 	panic(fmt.Errorf("not implemented: SetTyping - setTyping"))
 }
 
+func (r *mutationResolver) RegisterPushSubscription(ctx context.Context, endpoint string, p256dh string, auth string) (bool, error) {
+	return true, r.Chat.Push().Register(ctx, caller(ctx), endpoint, p256dh, auth)
+}
+
+func (r *mutationResolver) UnregisterPushSubscription(ctx context.Context, endpoint string) (bool, error) {
+	return r.Chat.Push().Unregister(ctx, caller(ctx), endpoint)
+}
+
 func (r *queryResolver) Me(ctx context.Context) (*confab.User, error) {
 	return r.Chat.GetUser(ctx, caller(ctx), caller(ctx).UserID)
 }
@@ -153,6 +161,13 @@ func (r *queryResolver) ListThread(ctx context.Context, conversationID string, p
 
 func (r *queryResolver) SearchAllMessages(ctx context.Context, searchTerm string, limit *int, nextToken *string) (*model.MessageHitConnection, error) {
 	panic(fmt.Errorf("not implemented: SearchAllMessages - searchAllMessages"))
+}
+
+func (r *queryResolver) PushPublicKey(ctx context.Context) (*string, error) {
+	if k := r.Chat.Push().PublicKey(); k != "" {
+		return &k, nil
+	}
+	return nil, nil
 }
 
 func (r *reactionCountResolver) UserIds(ctx context.Context, obj *confab.ReactionCount, limit *int) ([]string, error) {

@@ -129,18 +129,20 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddReaction          func(childComplexity int, conversationID string, messageID string, key string) int
-		CreateConversation   func(childComplexity int, input model.CreateConversationInput) int
-		DeleteMessage        func(childComplexity int, conversationID string, messageID string) int
-		EditMessage          func(childComplexity int, conversationID string, messageID string, content string) int
-		MarkConversationRead func(childComplexity int, conversationID string, seq int) int
-		MarkThreadRead       func(childComplexity int, conversationID string, parentMessageID string, seq int) int
-		RemoveReaction       func(childComplexity int, conversationID string, messageID string, key string) int
-		SendMessage          func(childComplexity int, input model.SendMessageInput) int
-		SetTyping            func(childComplexity int, conversationID string, typing bool) int
-		UpdateConversation   func(childComplexity int, input model.UpdateConversationInput) int
-		UpdateUserPresence   func(childComplexity int, userID string, isOnline bool) int
-		UpdateUserProfile    func(childComplexity int, input model.UpdateUserProfileInput) int
+		AddReaction                func(childComplexity int, conversationID string, messageID string, key string) int
+		CreateConversation         func(childComplexity int, input model.CreateConversationInput) int
+		DeleteMessage              func(childComplexity int, conversationID string, messageID string) int
+		EditMessage                func(childComplexity int, conversationID string, messageID string, content string) int
+		MarkConversationRead       func(childComplexity int, conversationID string, seq int) int
+		MarkThreadRead             func(childComplexity int, conversationID string, parentMessageID string, seq int) int
+		RegisterPushSubscription   func(childComplexity int, endpoint string, p256dh string, auth string) int
+		RemoveReaction             func(childComplexity int, conversationID string, messageID string, key string) int
+		SendMessage                func(childComplexity int, input model.SendMessageInput) int
+		SetTyping                  func(childComplexity int, conversationID string, typing bool) int
+		UnregisterPushSubscription func(childComplexity int, endpoint string) int
+		UpdateConversation         func(childComplexity int, input model.UpdateConversationInput) int
+		UpdateUserPresence         func(childComplexity int, userID string, isOnline bool) int
+		UpdateUserProfile          func(childComplexity int, input model.UpdateUserProfileInput) int
 	}
 
 	Query struct {
@@ -152,6 +154,7 @@ type ComplexityRoot struct {
 		ListMessages      func(childComplexity int, conversationID string, limit *int, nextToken *string) int
 		ListThread        func(childComplexity int, conversationID string, parentMessageID string, limit *int, nextToken *string, newestFirst *bool) int
 		Me                func(childComplexity int) int
+		PushPublicKey     func(childComplexity int) int
 		SearchAllMessages func(childComplexity int, searchTerm string, limit *int, nextToken *string) int
 		SearchMessages    func(childComplexity int, conversationID string, searchTerm string, limit *int) int
 		SyncConversation  func(childComplexity int, conversationID string, afterChange int, limit *int) int
@@ -248,6 +251,8 @@ type MutationResolver interface {
 	RemoveReaction(ctx context.Context, conversationID string, messageID string, key string) (*confab.Message, error)
 	MarkThreadRead(ctx context.Context, conversationID string, parentMessageID string, seq int) (*confab.Message, error)
 	SetTyping(ctx context.Context, conversationID string, typing bool) (bool, error)
+	RegisterPushSubscription(ctx context.Context, endpoint string, p256dh string, auth string) (bool, error)
+	UnregisterPushSubscription(ctx context.Context, endpoint string) (bool, error)
 }
 type QueryResolver interface {
 	GetMessage(ctx context.Context, conversationID string, messageID string) (*confab.Message, error)
@@ -261,6 +266,7 @@ type QueryResolver interface {
 	SyncConversation(ctx context.Context, conversationID string, afterChange int, limit *int) (*model.ConversationChanges, error)
 	ListThread(ctx context.Context, conversationID string, parentMessageID string, limit *int, nextToken *string, newestFirst *bool) (*model.MessageConnection, error)
 	SearchAllMessages(ctx context.Context, searchTerm string, limit *int, nextToken *string) (*model.MessageHitConnection, error)
+	PushPublicKey(ctx context.Context) (*string, error)
 }
 type ReactionCountResolver interface {
 	UserIds(ctx context.Context, obj *confab.ReactionCount, limit *int) ([]string, error)
@@ -717,6 +723,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkThreadRead(childComplexity, args["conversationId"].(string), args["parentMessageId"].(string), args["seq"].(int)), true
+	case "Mutation.registerPushSubscription":
+		if e.ComplexityRoot.Mutation.RegisterPushSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerPushSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterPushSubscription(childComplexity, args["endpoint"].(string), args["p256dh"].(string), args["auth"].(string)), true
 	case "Mutation.removeReaction":
 		if e.ComplexityRoot.Mutation.RemoveReaction == nil {
 			break
@@ -750,6 +767,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetTyping(childComplexity, args["conversationId"].(string), args["typing"].(bool)), true
+	case "Mutation.unregisterPushSubscription":
+		if e.ComplexityRoot.Mutation.UnregisterPushSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unregisterPushSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnregisterPushSubscription(childComplexity, args["endpoint"].(string)), true
 	case "Mutation.updateConversation":
 		if e.ComplexityRoot.Mutation.UpdateConversation == nil {
 			break
@@ -868,6 +896,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.pushPublicKey":
+		if e.ComplexityRoot.Query.PushPublicKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PushPublicKey(childComplexity), true
 	case "Query.searchAllMessages":
 		if e.ComplexityRoot.Query.SearchAllMessages == nil {
 			break
@@ -1589,6 +1623,18 @@ extend type Subscription {
     "Read marks of the other members as they move (not of those who hide read receipts)."
     onReadReceipt(conversationId: ID!): ReadMark
 }
+
+extend type Query {
+    "The server's VAPID public key (base64url): a browser's applicationServerKey for pushManager.subscribe. Null when Web Push is off."
+    pushPublicKey: String
+}
+
+extend type Mutation {
+    "Send the caller's notifications to this browser: the fields of its PushSubscription (endpoint, keys.p256dh, keys.auth). The endpoint moves to the caller if someone else had it."
+    registerPushSubscription(endpoint: String!, p256dh: String!, auth: String!): Boolean!
+    "Stop sending the caller's notifications to this endpoint; false when the caller had no such subscription."
+    unregisterPushSubscription(endpoint: String!): Boolean!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2135,6 +2181,36 @@ func (ec *executionContext) field_Mutation_markThreadRead_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_registerPushSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "endpoint",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["endpoint"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "p256dh",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["p256dh"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "auth",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["auth"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeReaction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2198,6 +2274,20 @@ func (ec *executionContext) field_Mutation_setTyping_args(ctx context.Context, r
 		return nil, err
 	}
 	args["typing"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unregisterPushSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "endpoint",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["endpoint"] = arg0
 	return args, nil
 }
 
@@ -4693,6 +4783,94 @@ func (ec *executionContext) fieldContext_Mutation_setTyping(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_registerPushSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerPushSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterPushSubscription(ctx, fc.Args["endpoint"].(string), fc.Args["p256dh"].(string), fc.Args["auth"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerPushSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerPushSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unregisterPushSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unregisterPushSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnregisterPushSubscription(ctx, fc.Args["endpoint"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unregisterPushSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unregisterPushSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_getMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5163,6 +5341,29 @@ func (ec *executionContext) fieldContext_Query_searchAllMessages(ctx context.Con
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Query_pushPublicKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pushPublicKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PushPublicKey(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pushPublicKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -8130,6 +8331,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "registerPushSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerPushSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unregisterPushSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unregisterPushSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8231,6 +8446,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_searchAllMessages(ctx, field)
+				})
+		case "pushPublicKey":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pushPublicKey(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
