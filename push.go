@@ -85,4 +85,6 @@ type PushStore interface {
 	// a live connection on a node stamped at or after staleBefore (the
 	// counts of PresenceStore).
 	ConnectedUsers(ctx context.Context, userIDs []string, staleBefore time.Time) (map[string]bool, error)
+
+	NotificationStore
 }

@@ -8,6 +8,8 @@ package webpush
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/SherClockHolmes/webpush-go"
@@ -35,8 +38,12 @@ const (
 	DefaultPresenceStale = 90 * time.Second
 	// PreviewRunes bounds the message preview in a payload, keeping it
 	// far below the 4 KiB a push message may carry (RFC 8291 §4).
-	PreviewRunes      = 140
-	responseBodyBytes = 4096
+	PreviewRunes = 140
+	// DefaultCoalesceWindow is how long after a push about a conversation
+	// its further messages push nothing to the same user: a burst is one
+	// notification, and the next one after the window counts them all.
+	DefaultCoalesceWindow = 10 * time.Second
+	responseBodyBytes     = 4096
 )
 
 // Payload is the JSON a notification carries, decrypted by the browser and
@@ -49,7 +56,10 @@ type Payload struct {
 	Seq              int64  `json:"seq"`
 	SenderID         string `json:"senderId"`
 	Sender           string `json:"sender"`            // the sender's display name, else username
-	Preview          string `json:"preview,omitempty"` // the first PreviewRunes of the content
+	Preview          string `json:"preview,omitempty"` // the first PreviewRunes of the content; none when the user hides previews
+	// Unread is the recipient's unread messages in the conversation when
+	// the push left (the coalesced ones of a burst included).
+	Unread int64 `json:"unread"`
 }
 
 // Store is what the channel reads: conversations and users for the
@@ -65,12 +75,13 @@ type Config struct {
 	Keys Keys
 	// Subject is the VAPID contact (RFC 8292 §2.1): a mailto: address or
 	// an https URL, so a push service can reach the operator.
-	Subject       string
-	TTL           time.Duration
-	Timeout       time.Duration
-	PresenceStale time.Duration
-	Logger        *slog.Logger
-	Now           func() time.Time
+	Subject        string
+	TTL            time.Duration
+	Timeout        time.Duration
+	PresenceStale  time.Duration
+	CoalesceWindow time.Duration
+	Logger         *slog.Logger
+	Now            func() time.Time
 	// Dropped is called when a subscription is dropped (a metric).
 	Dropped func()
 }
@@ -98,6 +109,9 @@ func New(store Store, cfg Config) (*Channel, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
+	if cfg.CoalesceWindow <= 0 {
+		cfg.CoalesceWindow = DefaultCoalesceWindow
+	}
 	if cfg.PresenceStale <= 0 {
 		cfg.PresenceStale = DefaultPresenceStale
 	}
@@ -121,8 +135,7 @@ func New(store Store, cfg Config) (*Channel, error) {
 func (c *Channel) Name() string { return confab.ChannelWebPush }
 
 // Fanout implements notify.Channel: for message.sent, one delivery per
-// subscription of each member other than the sender who has no live
-// connection on any node.
+// subscription of each member who should hear of it (recipients).
 func (c *Channel) Fanout(ctx context.Context, ev *confab.OutboxEntry) ([]*confab.OutboxEntry, error) {
 	if ev.Event != confab.OutboxMessageSent {
 		return nil, nil
@@ -137,44 +150,72 @@ func (c *Channel) Fanout(ctx context.Context, ev *confab.OutboxEntry) ([]*confab
 	} else if err != nil {
 		return nil, err
 	}
-	recipients, err := c.recipients(ctx, conv, m.UserID)
+	recipients, err := c.recipients(ctx, conv, &m)
 	if err != nil || len(recipients) == 0 {
 		return nil, err
 	}
-	subs, err := c.store.ListPushSubscriptions(ctx, recipients)
+	ids := make([]string, 0, len(recipients))
+	for id := range recipients {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	subs, err := c.store.ListPushSubscriptions(ctx, ids)
 	if err != nil || len(subs) == 0 {
 		return nil, err
 	}
-	data, err := c.payload(ctx, conv, &m)
+	full, err := c.payload(ctx, conv, &m)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*confab.OutboxEntry, len(subs))
-	for i, s := range subs {
-		out[i] = &confab.OutboxEntry{Channel: confab.ChannelWebPush, Target: s.Endpoint, EventID: ev.EventID, Event: ev.Event,
-			ConversationID: ev.ConversationID, At: ev.At, Data: data, NotBefore: ev.At}
+	var out []*confab.OutboxEntry
+	for _, s := range subs {
+		data := full
+		if recipients[s.UserID].HidePreviews {
+			data = withoutPreview(full)
+		}
+		out = append(out, &confab.OutboxEntry{Channel: confab.ChannelWebPush, Target: s.Endpoint, EventID: ev.EventID, Event: ev.Event,
+			ConversationID: ev.ConversationID, At: ev.At, Data: data, NotBefore: ev.At})
 	}
 	return out, nil
 }
 
-// recipients returns the members to notify: not the sender, not anyone
-// connected (their open client shows the message).
-func (c *Channel) recipients(ctx context.Context, conv *confab.Conversation, senderID string) ([]string, error) {
+// recipients returns the members to notify, with their settings: not the
+// sender; not anyone connected on any node (their open client shows the
+// message); only those whose settings want it (level, mute, quiet hours);
+// and only the first message of a coalescing window.
+func (c *Channel) recipients(ctx context.Context, conv *confab.Conversation, m *confab.MessageData) (map[string]*confab.NotificationSettings, error) {
+	now := c.cfg.Now()
+	direct := len(conv.Members) == 2
+	out := map[string]*confab.NotificationSettings{}
 	var ids []string
 	for _, mem := range conv.Members {
-		if mem.UserID != senderID {
+		if mem.UserID != m.UserID {
 			ids = append(ids, mem.UserID)
 		}
 	}
-	var out []string
 	for chunk := range chunks(ids, confab.MaxPageLimit) {
-		online, err := c.store.ConnectedUsers(ctx, chunk, c.cfg.Now().Add(-c.cfg.PresenceStale))
+		online, err := c.store.ConnectedUsers(ctx, chunk, now.Add(-c.cfg.PresenceStale))
+		if err != nil {
+			return nil, err
+		}
+		settings, err := c.store.GetNotificationSettings(ctx, chunk)
 		if err != nil {
 			return nil, err
 		}
 		for _, id := range chunk {
-			if !online[id] {
-				out = append(out, id)
+			s := settings[id]
+			if s == nil {
+				s = &confab.NotificationSettings{}
+			}
+			if online[id] || !s.Wants(conv.ConversationID, slices.Contains(m.Mentions, id), direct, now) {
+				continue
+			}
+			first, err := c.store.ClaimPushWindow(ctx, id, conv.ConversationID, now, c.cfg.CoalesceWindow)
+			if err != nil {
+				return nil, err
+			}
+			if first {
+				out[id] = s
 			}
 		}
 	}
@@ -191,6 +232,14 @@ func chunks(ids []string, n int) func(func([]string) bool) {
 			ids = ids[k:]
 		}
 	}
+}
+
+func withoutPreview(full json.RawMessage) json.RawMessage {
+	var p Payload
+	_ = json.Unmarshal(full, &p) // made by payload: always a Payload
+	p.Preview = ""
+	b, _ := json.Marshal(p)
+	return b
 }
 
 func (c *Channel) payload(ctx context.Context, conv *confab.Conversation, m *confab.MessageData) (json.RawMessage, error) {
@@ -237,11 +286,16 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	} else if err != nil {
 		return err
 	}
-	resp, err := webpush.SendNotificationWithContext(ctx, d.Data, &webpush.Subscription{
+	data, unread, err := c.withUnread(ctx, d.Data, sub.UserID)
+	if err != nil || unread == 0 {
+		return err // read meanwhile (or the conversation or membership is gone): nothing to say
+	}
+	resp, err := webpush.SendNotificationWithContext(ctx, data, &webpush.Subscription{
 		Endpoint: sub.Endpoint, Keys: webpush.Keys{P256dh: sub.P256dh, Auth: sub.Auth},
 	}, &webpush.Options{
 		HTTPClient: c.client, Subscriber: c.cfg.Subject, TTL: int(c.cfg.TTL / time.Second), Urgency: webpush.UrgencyNormal,
 		VAPIDPublicKey: c.cfg.Keys.Public, VAPIDPrivateKey: c.cfg.Keys.Private,
+		Topic: topic(d.ConversationID), // a newer push about the conversation replaces one not yet delivered
 	})
 	if err != nil {
 		var netErr *url.Error
@@ -268,4 +322,35 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	default:
 		return fmt.Errorf("webpush: push service answered %s: %w", resp.Status, notify.ErrPermanent)
 	}
+}
+
+// withUnread sets the payload's Unread to the user's unread messages in
+// the conversation now; 0 when the message was read meanwhile or the user
+// is no longer a member.
+func (c *Channel) withUnread(ctx context.Context, data json.RawMessage, userID string) (json.RawMessage, int64, error) {
+	var p Payload
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, 0, fmt.Errorf("webpush: payload: %w: %w", err, notify.ErrPermanent)
+	}
+	conv, err := c.store.GetConversation(ctx, p.ConversationID)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, 0, nil
+	} else if err != nil {
+		return nil, 0, err
+	}
+	for _, m := range conv.Members {
+		if m.UserID == userID && m.LastReadSeq < p.Seq {
+			p.Unread = conv.LastSeq - m.LastReadSeq
+			b, err := json.Marshal(p)
+			return b, p.Unread, err
+		}
+	}
+	return nil, 0, nil
+}
+
+// topic is the Topic header (RFC 8030 §5.4: at most 32 base64url
+// characters) of a conversation: a hash, since ids may be longer.
+func topic(conversationID string) string {
+	h := sha256.Sum256([]byte(conversationID))
+	return base64.RawURLEncoding.EncodeToString(h[:24])
 }

@@ -300,7 +300,7 @@ func TestChannel_EndToEnd(t *testing.T) {
 		t.Fatalf("payload %s: %v", plain, err)
 	}
 	want := webpush.Payload{Type: "message", ConversationID: conv.ConversationID, ConversationName: "team", MessageID: m.MessageID,
-		Seq: 1, SenderID: ann.UserID, Sender: "Ann Lee", Preview: "lunch at noon?"}
+		Seq: 1, SenderID: ann.UserID, Sender: "Ann Lee", Preview: "lunch at noon?", Unread: 1}
 	if pl != want {
 		t.Fatalf("payload = %+v, want %+v", pl, want)
 	}
@@ -428,5 +428,169 @@ func TestLoadKeys(t *testing.T) {
 	}
 	if _, err := webpush.New(nil, webpush.Config{Keys: k1}); err == nil {
 		t.Fatal("New without a Subject succeeded")
+	}
+}
+
+// eventOf returns the message.sent outbox event of m.
+func (e *env) eventOf(m *confab.Message) *confab.OutboxEntry {
+	e.t.Helper()
+	evs, err := e.st.ListOutboxEvents(e.t.Context(), time.Time{}, 0, 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, ev := range evs {
+		var d confab.MessageData
+		if ev.Event == confab.OutboxMessageSent && json.Unmarshal(ev.Data, &d) == nil && d.MessageID == m.MessageID {
+			return ev
+		}
+	}
+	e.t.Fatalf("no message.sent event of %s", m.MessageID)
+	return nil
+}
+
+// TestChannel_WhoIsNotified checks each rule of the settings: bob is
+// offline and subscribed; ann sends; the clock is fixed per case.
+func TestChannel_WhoIsNotified(t *testing.T) {
+	noon := time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC) // 12:00 in Berlin
+	past, future := noon.Add(-time.Minute), noon.Add(time.Hour)
+	for _, tt := range []struct {
+		name      string
+		settings  *confab.NotificationSettings
+		direct    bool // a conversation of ann and bob only (else cat is in it too)
+		mentioned bool
+		now       time.Time
+		want      bool
+	}{
+		{"DefaultAll", nil, false, false, noon, true},
+		{"None", &confab.NotificationSettings{Level: confab.NotifyNone}, true, true, noon, false},
+		{"MentionsNotMentioned", &confab.NotificationSettings{Level: confab.NotifyMentionsAndDirect}, false, false, noon, false},
+		{"MentionsMentioned", &confab.NotificationSettings{Level: confab.NotifyMentionsAndDirect}, false, true, noon, true},
+		{"MentionsDirect", &confab.NotificationSettings{Level: confab.NotifyMentionsAndDirect}, true, false, noon, true},
+		{"MutedForever", &confab.NotificationSettings{Mutes: map[string]*time.Time{"c-team": nil}}, false, true, noon, false},
+		{"MutedUntilLater", &confab.NotificationSettings{Mutes: map[string]*time.Time{"c-team": &future}}, false, false, noon, false},
+		{"MuteExpired", &confab.NotificationSettings{Mutes: map[string]*time.Time{"c-team": &past}}, false, false, noon, true},
+		{"OtherConversationMuted", &confab.NotificationSettings{Mutes: map[string]*time.Time{"c-other": nil}}, false, false, noon, true},
+		{"QuietHoursAcrossMidnight", &confab.NotificationSettings{QuietStart: "22:00", QuietEnd: "07:00", TimeZone: "Europe/Berlin"},
+			false, false, time.Date(2026, 12, 3, 22, 30, 0, 0, time.UTC), false}, // 23:30 in Berlin
+		{"QuietHoursOver", &confab.NotificationSettings{QuietStart: "22:00", QuietEnd: "07:00", TimeZone: "Europe/Berlin"},
+			false, false, time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC), true}, // 07:00 in Berlin
+		{"QuietHoursInUTC", &confab.NotificationSettings{QuietStart: "10:00", QuietEnd: "12:00"}, false, false, noon, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			ann, bob, cat := e.user("ann", ""), e.user("bob", ""), e.user("cat", "")
+			members := []*confab.User{ann, bob, cat}
+			if tt.direct {
+				members = members[:2]
+			}
+			conv := e.conversation("team", members...)
+			e.subscribe(bob, "https://push.example/bob", newSubscriber(t))
+			if tt.settings != nil {
+				if err := tt.settings.Validate(); err != nil {
+					t.Fatal(err)
+				}
+				if err := e.st.PutNotificationSettings(t.Context(), bob.UserID, tt.settings); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m := &confab.Message{MessageID: "m-1", ConversationID: conv.ConversationID, UserID: ann.UserID, Content: "hi", MessageType: confab.MessageText, CreatedAt: tt.now}
+			if tt.mentioned {
+				m.Mentions = []string{bob.UserID}
+			}
+			if _, err := e.st.AppendMessage(t.Context(), m); err != nil {
+				t.Fatal(err)
+			}
+			ch, err := webpush.New(e.st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", Now: func() time.Time { return tt.now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds, err := ch.Fanout(t.Context(), e.eventOf(m))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(ds) == 1 && ds[0].Target == "https://push.example/bob"; got != tt.want || len(ds) > 1 {
+				t.Fatalf("%d deliveries %v; want bob notified: %v", len(ds), ds, tt.want)
+			}
+		})
+	}
+}
+
+// TestChannel_Coalescing: a burst in one conversation is one push; the
+// next push after the window counts every unread message; a message read
+// before its push leaves is not pushed; hidden previews are left out.
+func TestChannel_Coalescing(t *testing.T) {
+	e := newEnv(t)
+	srv, got := pushService(t, http.StatusCreated)
+	ann, bob := e.user("ann", ""), e.user("bob", "")
+	conv := e.conversation("team", ann, bob)
+	bobKeys := newSubscriber(t)
+	e.subscribe(bob, srv.URL+"/bob", bobKeys)
+	if err := e.st.PutNotificationSettings(t.Context(), bob.UserID, &confab.NotificationSettings{HidePreviews: true}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC)
+	ch, err := webpush.New(e.st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fanout := func(m *confab.Message) []*confab.OutboxEntry {
+		t.Helper()
+		ds, err := ch.Fanout(t.Context(), e.eventOf(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	deliver := func(d *confab.OutboxEntry) *webpush.Payload {
+		t.Helper()
+		if err := ch.Deliver(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+		select { // Deliver returns after the push service answered
+		case p := <-got:
+			plain, err := bobKeys.decrypt(p.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pl webpush.Payload
+			if err := json.Unmarshal(plain, &pl); err != nil {
+				t.Fatal(err)
+			}
+			return &pl
+		default:
+			return nil
+		}
+	}
+
+	first := fanout(e.send(conv, ann, "one"))
+	if len(first) != 1 {
+		t.Fatalf("first message: %d deliveries, want 1", len(first))
+	}
+	if p := deliver(first[0]); p == nil || p.Unread != 1 || p.Preview != "" {
+		t.Fatalf("first push = %+v, want unread 1 and no preview (bob hides previews)", p)
+	}
+	now = now.Add(webpush.DefaultCoalesceWindow - time.Millisecond)
+	if ds := fanout(e.send(conv, ann, "two")); len(ds) != 0 {
+		t.Fatalf("a message inside the window: %d deliveries, want 0", len(ds))
+	}
+	now = now.Add(time.Millisecond)
+	third := fanout(e.send(conv, ann, "three"))
+	if len(third) != 1 {
+		t.Fatalf("a message after the window: %d deliveries, want 1", len(third))
+	}
+	if p := deliver(third[0]); p == nil || p.Unread != 3 || p.Seq != 3 {
+		t.Fatalf("push after the window = %+v, want seq 3 counting 3 unread", p)
+	}
+
+	now = now.Add(webpush.DefaultCoalesceWindow)
+	fourth := fanout(e.send(conv, ann, "four"))
+	if len(fourth) != 1 {
+		t.Fatalf("fourth message: %d deliveries, want 1", len(fourth))
+	}
+	if err := e.st.MarkRead(t.Context(), conv.ConversationID, bob.UserID, 4, now); err != nil {
+		t.Fatal(err)
+	}
+	if p := deliver(fourth[0]); p != nil {
+		t.Fatalf("a message read before its push left was pushed: %+v", p)
 	}
 }

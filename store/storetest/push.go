@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +31,8 @@ var pushTests = []test{
 	{"PushSubscriptions/PutListDelete", testPushSubscriptions},
 	{"PushSubscriptions/OldestDroppedBeyondLimit", testPushSubscriptionsLimit},
 	{"ConnectedUsers/LiveNodesOnly", testConnectedUsers},
+	{"NotificationSettings/RoundTrip", testNotificationSettings},
+	{"ClaimPushWindow/OnePerWindow", testClaimPushWindow},
 }
 
 func (f *fixture) push() confab.PushStore { return f.s.(confab.PushStore) }
@@ -115,5 +120,64 @@ func testConnectedUsers(f *fixture) {
 	got, err := f.push().ConnectedUsers(f.ctx, []string{"u-on", "u-off", "u-dead", "u-never"}, stale)
 	if err != nil || len(got) != 1 || !got["u-on"] {
 		f.t.Fatalf("ConnectedUsers = %v, %v; want only u-on", got, err)
+	}
+}
+
+func testNotificationSettings(f *fixture) {
+	ann, bob := f.user("ann"), f.user("bob")
+	until := f.now().Add(time.Hour)
+	ns := &confab.NotificationSettings{Level: confab.NotifyMentionsAndDirect, HidePreviews: true, QuietStart: "22:00", QuietEnd: "07:00",
+		TimeZone: "Europe/Berlin", Mutes: map[string]*time.Time{"c-1": &until, "c-2": nil}}
+	if err := f.push().PutNotificationSettings(f.ctx, ann.UserID, ns); err != nil {
+		f.t.Fatal(err)
+	}
+	got, err := f.push().GetNotificationSettings(f.ctx, []string{ann.UserID, bob.UserID})
+	if err != nil || len(got) != 1 || got[ann.UserID] == nil {
+		f.t.Fatalf("GetNotificationSettings = %v, %v; want ann's only", got, err)
+	}
+	if g := got[ann.UserID]; g.Level != ns.Level || !g.HidePreviews || g.QuietStart != "22:00" || g.TimeZone != "Europe/Berlin" ||
+		len(g.Mutes) != 2 || g.Mutes["c-2"] != nil || !g.Mutes["c-1"].Equal(until) {
+		f.t.Fatalf("settings = %+v, want %+v", g, ns)
+	}
+	ns2 := &confab.NotificationSettings{Level: confab.NotifyNone}
+	if err := f.push().PutNotificationSettings(f.ctx, ann.UserID, ns2); err != nil {
+		f.t.Fatal(err)
+	}
+	if got, _ := f.push().GetNotificationSettings(f.ctx, []string{ann.UserID}); !reflect.DeepEqual(got[ann.UserID], ns2) {
+		f.t.Fatalf("after replacing, settings = %+v, want %+v", got[ann.UserID], ns2)
+	}
+}
+
+func testClaimPushWindow(f *fixture) {
+	t0 := f.now()
+	claim := func(user, conv string, at time.Time) bool {
+		f.t.Helper()
+		ok, err := f.push().ClaimPushWindow(f.ctx, user, conv, at, 10*time.Second)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		return ok
+	}
+	var won atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if claim("u1", "c1", t0) {
+				won.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if won.Load() != 1 {
+		f.t.Fatalf("%d of 8 concurrent claims won, want 1", won.Load())
+	}
+	if claim("u1", "c1", t0.Add(9*time.Second)) {
+		f.t.Fatal("a claim inside the window won")
+	}
+	if !claim("u1", "c2", t0) || !claim("u2", "c1", t0) {
+		f.t.Fatal("another conversation's or user's window was taken")
+	}
+	if !claim("u1", "c1", t0.Add(10*time.Second)) {
+		f.t.Fatal("a claim after the window lost")
 	}
 }
