@@ -71,3 +71,77 @@ func (p *Push) Unregister(ctx context.Context, caller confab.Identity, endpoint 
 	}
 	return p.store.DeletePushSubscription(ctx, caller.UserID, endpoint)
 }
+
+// SettingsUpdate changes a user's notification settings; nil fields stay.
+type SettingsUpdate struct {
+	Level                          *confab.NotifyLevel
+	Previews                       *bool
+	QuietStart, QuietEnd, TimeZone *string
+	Mute                           map[string]*time.Time // conversation → end of the mute (nil: until unmuted)
+	Unmute                         []string
+}
+
+// Settings returns the caller's notification settings.
+func (p *Push) Settings(ctx context.Context, caller confab.Identity) (*confab.NotificationSettings, error) {
+	if err := p.check(caller); err != nil {
+		return nil, err
+	}
+	all, err := p.store.GetNotificationSettings(ctx, []string{caller.UserID})
+	if err != nil {
+		return nil, err
+	}
+	if s := all[caller.UserID]; s != nil {
+		return s, nil
+	}
+	return &confab.NotificationSettings{Level: confab.NotifyAll}, nil
+}
+
+// UpdateSettings applies u to the caller's settings and returns them.
+// Mutes that have ended are dropped, so MaxMutes counts live ones. Two
+// concurrent updates of one user may lose one (the last write wins).
+func (p *Push) UpdateSettings(ctx context.Context, caller confab.Identity, u SettingsUpdate) (*confab.NotificationSettings, error) {
+	s, err := p.Settings(ctx, caller)
+	if err != nil {
+		return nil, err
+	}
+	now := p.now()
+	if u.Level != nil {
+		s.Level = *u.Level
+	}
+	if u.Previews != nil {
+		s.HidePreviews = !*u.Previews
+	}
+	for _, f := range []struct{ dst, src *string }{{&s.QuietStart, u.QuietStart}, {&s.QuietEnd, u.QuietEnd}, {&s.TimeZone, u.TimeZone}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if s.Mutes == nil {
+		s.Mutes = map[string]*time.Time{}
+	}
+	for id, until := range u.Mute {
+		if len(id) > maxMuteIDBytes {
+			return nil, confab.Errorf(confab.CodeInvalid, "A conversation id is at most %d bytes.", maxMuteIDBytes)
+		}
+		s.Mutes[id] = until
+	}
+	for _, id := range u.Unmute {
+		delete(s.Mutes, id)
+	}
+	for id, until := range s.Mutes {
+		if until != nil && !now.Before(*until) {
+			delete(s.Mutes, id)
+		}
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if err := p.store.PutNotificationSettings(ctx, caller.UserID, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// maxMuteIDBytes bounds a muted conversation's id (ids are UUIDs; the
+// bound keeps junk out of the stored settings).
+const maxMuteIDBytes = 128

@@ -123,6 +123,14 @@ func (r *mutationResolver) UnregisterPushSubscription(ctx context.Context, endpo
 	return r.Chat.Push().Unregister(ctx, caller(ctx), endpoint)
 }
 
+func (r *mutationResolver) UpdateNotificationSettings(ctx context.Context, input model.NotificationSettingsInput) (*model.NotificationSettings, error) {
+	s, err := r.Chat.Push().UpdateSettings(ctx, caller(ctx), settingsUpdate(input))
+	if err != nil {
+		return nil, err
+	}
+	return notificationSettings(s), nil
+}
+
 func (r *queryResolver) Me(ctx context.Context) (*confab.User, error) {
 	return r.Chat.GetUser(ctx, caller(ctx), caller(ctx).UserID)
 }
@@ -168,6 +176,14 @@ func (r *queryResolver) PushPublicKey(ctx context.Context) (*string, error) {
 		return &k, nil
 	}
 	return nil, nil
+}
+
+func (r *queryResolver) NotificationSettings(ctx context.Context) (*model.NotificationSettings, error) {
+	s, err := r.Chat.Push().Settings(ctx, caller(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return notificationSettings(s), nil
 }
 
 func (r *reactionCountResolver) UserIds(ctx context.Context, obj *confab.ReactionCount, limit *int) ([]string, error) {

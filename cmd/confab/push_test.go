@@ -81,4 +81,30 @@ func TestMain_WebPush(t *testing.T) {
 	if ok := a.mustGQL(t, bob.idToken, unregisterPush, map[string]any{"e": sub["e"]})["unregisterPushSubscription"]; ok != true {
 		t.Fatalf("bob unregistering = %v, want true", ok)
 	}
+
+	// Settings: defaults, an update, the update read back, bad input refused.
+	const settingsFields = `level previews quietStart quietEnd timeZone mutes { conversationId until }`
+	def := a.mustGQL(t, bob.idToken, `{ notificationSettings { `+settingsFields+` } }`, nil)["notificationSettings"].(map[string]any)
+	if def["level"] != "ALL" || def["previews"] != true || def["quietStart"] != nil || len(def["mutes"].([]any)) != 0 {
+		t.Fatalf("default settings = %v", def)
+	}
+	upd := `mutation($i:NotificationSettingsInput!){ updateNotificationSettings(input:$i){ ` + settingsFields + ` } }`
+	in := map[string]any{"level": "MENTIONS_AND_DIRECT", "previews": false, "quietStart": "22:00", "quietEnd": "07:00", "timeZone": "Europe/Berlin",
+		"mute": []any{map[string]any{"conversationId": cid, "until": "2999-01-01T00:00:00.000Z"}, map[string]any{"conversationId": "c-old", "until": "2000-01-01T00:00:00.000Z"}}}
+	a.mustGQL(t, bob.idToken, upd, map[string]any{"i": in})
+	s := a.mustGQL(t, bob.idToken, `{ notificationSettings { `+settingsFields+` } }`, nil)["notificationSettings"].(map[string]any)
+	mutes := s["mutes"].([]any)
+	if s["level"] != "MENTIONS_AND_DIRECT" || s["previews"] != false || s["quietStart"] != "22:00" || s["timeZone"] != "Europe/Berlin" ||
+		len(mutes) != 1 || mutes[0].(map[string]any)["conversationId"] != cid {
+		t.Fatalf("settings after the update = %v; want them, the ended mute dropped", s)
+	}
+	for name, bad := range map[string]map[string]any{
+		"zone":       {"timeZone": "Mars/Olympus"},
+		"hour":       {"quietStart": "25:00", "quietEnd": "07:00"},
+		"half quiet": {"quietStart": "", "quietEnd": "07:00"},
+	} {
+		if _, body := a.gql(t, bob.idToken, upd, map[string]any{"i": bad}); errCode(body) != "BAD_USER_INPUT" {
+			t.Errorf("%s: updateNotificationSettings = %v, want BAD_USER_INPUT", name, body)
+		}
+	}
 }
