@@ -6,6 +6,7 @@ import { Avatar, displayName } from './common';
 import { ConversationList } from './ConversationList';
 import { NewConversationDialog } from './NewConversationDialog';
 import { MessagePane } from './MessagePane';
+import { PushToggle } from './PushToggle';
 import { IconClose, IconPlus, IconSignOut } from './icons';
 
 export function Main(props: { userId: string }) {
@@ -49,6 +50,7 @@ export function Main(props: { userId: string }) {
                   {me && <span class="me-handle">@{me.username}</span>}
                 </div>
               </div>
+              <PushToggle onError={(m) => chat.setNotice(m)} />
               <button class="icon-btn" aria-label="New conversation" title="New conversation" onClick={() => setCreating(true)}>
                 <IconPlus />
               </button>
