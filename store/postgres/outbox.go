@@ -226,13 +226,14 @@ func (s *Store) DeleteWebhook(ctx context.Context, webhookID string) error {
 
 // RecordWebhookResult implements confab.WebhookStore.
 func (s *Store) RecordWebhookResult(ctx context.Context, webhookID string, ok bool, disableAfter int, at time.Time) (*confab.Webhook, error) {
-	q := `UPDATE webhooks SET failures = 0 WHERE webhook_id = $1 AND $2::int IS NOT NULL AND $3::timestamptz IS NOT NULL RETURNING ` + webhookColumns
+	q, args := `UPDATE webhooks SET failures = 0 WHERE webhook_id = $1 RETURNING `+webhookColumns, []any{webhookID}
 	if !ok {
 		q = `UPDATE webhooks SET failures = failures + 1,
 			disabled_at = CASE WHEN disabled_at IS NULL AND failures + 1 >= $2 THEN $3 ELSE disabled_at END
 			WHERE webhook_id = $1 RETURNING ` + webhookColumns
+		args = append(args, disableAfter, dbTime(at))
 	}
-	w, err := scanWebhook(s.pool.QueryRow(ctx, q, webhookID, disableAfter, dbTime(at)))
+	w, err := scanWebhook(s.pool.QueryRow(ctx, q, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("webhook")
 	}

@@ -127,7 +127,7 @@ func prepareAppend(ctx context.Context, db *sql.DB) (*appendStmts, error) {
 			WHERE conversation_id = ? AND message_id = ?`,
 		insertChange,
 		`INSERT INTO mentions (conversation_id, seq, user_id) VALUES (?, ?, ?)`,
-		insertOutbox,
+		insertOutboxNoID,
 		`SAVEPOINT append_one`,
 		`ROLLBACK TO append_one`,
 		`RELEASE append_one`,
