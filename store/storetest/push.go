@@ -31,6 +31,7 @@ var pushTests = []test{
 	{"PushSubscriptions/PutListDelete", testPushSubscriptions},
 	{"PushSubscriptions/OldestDroppedBeyondLimit", testPushSubscriptionsLimit},
 	{"ConnectedUsers/LiveNodesOnly", testConnectedUsers},
+	{"PushSubscriptions/GoneWithAccount", testPushSubscriptionsGoneWithAccount},
 	{"NotificationSettings/RoundTrip", testNotificationSettings},
 	{"ClaimPushWindow/OnePerWindow", testClaimPushWindow},
 }
@@ -179,5 +180,19 @@ func testClaimPushWindow(f *fixture) {
 	}
 	if !claim("u1", "c1", t0.Add(10*time.Second)) {
 		f.t.Fatal("a claim after the window lost")
+	}
+}
+
+func testPushSubscriptionsGoneWithAccount(f *fixture) {
+	ann, bob := f.user("ann"), f.user("bob")
+	f.putPush(ann, "https://push.example/ann")
+	f.putPush(bob, "https://push.example/bob")
+	if err := f.s.DeleteAccount(f.ctx, ann.UserID); err != nil {
+		f.t.Fatal(err)
+	}
+	_, err := f.push().GetPushSubscription(f.ctx, "https://push.example/ann")
+	f.wantCode(err, confab.CodeNotFound)
+	if want := bob.UserID + ":https://push.example/bob "; f.pushEndpoints(ann, bob) != want {
+		f.t.Fatalf("subscriptions = %q, want bob's only", f.pushEndpoints(ann, bob))
 	}
 }
