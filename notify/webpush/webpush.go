@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -135,7 +136,13 @@ func New(store Store, cfg Config) (*Channel, error) {
 func (c *Channel) Name() string { return confab.ChannelWebPush }
 
 // Fanout implements notify.Channel: for message.sent, one delivery per
-// subscription of each member who should hear of it (recipients).
+// subscription of each member who should hear of it: not the sender; not
+// anyone connected on any node (their open client shows the message);
+// only those whose settings want it (level, mute, quiet hours); and only
+// the first message of a coalescing window. Windows are claimed last, once
+// every read succeeded, and only for members with a subscription (one
+// write each); a claim that fails after others succeeded leaves those
+// members' windows taken, so the retry does not notify them twice.
 func (c *Channel) Fanout(ctx context.Context, ev *confab.OutboxEntry) ([]*confab.OutboxEntry, error) {
 	if ev.Event != confab.OutboxMessageSent {
 		return nil, nil
@@ -150,27 +157,42 @@ func (c *Channel) Fanout(ctx context.Context, ev *confab.OutboxEntry) ([]*confab
 	} else if err != nil {
 		return nil, err
 	}
-	recipients, err := c.recipients(ctx, conv, &m)
-	if err != nil || len(recipients) == 0 {
+	now := c.cfg.Now()
+	wanting, err := c.wanting(ctx, conv, &m, now)
+	if err != nil || len(wanting) == 0 {
 		return nil, err
 	}
-	ids := make([]string, 0, len(recipients))
-	for id := range recipients {
-		ids = append(ids, id)
+	ids := slices.Sorted(maps.Keys(wanting))
+	var subs []*confab.PushSubscription
+	for chunk := range chunks(ids, confab.MaxPageLimit) {
+		s, err := c.store.ListPushSubscriptions(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, s...)
 	}
-	slices.Sort(ids)
-	subs, err := c.store.ListPushSubscriptions(ctx, ids)
-	if err != nil || len(subs) == 0 {
-		return nil, err
+	if len(subs) == 0 {
+		return nil, nil
 	}
 	full, err := c.payload(ctx, conv, &m)
 	if err != nil {
 		return nil, err
 	}
 	var out []*confab.OutboxEntry
+	first := map[string]bool{}
 	for _, s := range subs {
+		ok, seen := first[s.UserID]
+		if !seen {
+			if ok, err = c.store.ClaimPushWindow(ctx, s.UserID, conv.ConversationID, now, c.cfg.CoalesceWindow); err != nil {
+				return nil, err
+			}
+			first[s.UserID] = ok
+		}
+		if !ok {
+			continue
+		}
 		data := full
-		if recipients[s.UserID].HidePreviews {
+		if wanting[s.UserID].HidePreviews {
 			data = withoutPreview(full)
 		}
 		out = append(out, &confab.OutboxEntry{Channel: confab.ChannelWebPush, Target: s.Endpoint, EventID: ev.EventID, Event: ev.Event,
@@ -179,12 +201,9 @@ func (c *Channel) Fanout(ctx context.Context, ev *confab.OutboxEntry) ([]*confab
 	return out, nil
 }
 
-// recipients returns the members to notify, with their settings: not the
-// sender; not anyone connected on any node (their open client shows the
-// message); only those whose settings want it (level, mute, quiet hours);
-// and only the first message of a coalescing window.
-func (c *Channel) recipients(ctx context.Context, conv *confab.Conversation, m *confab.MessageData) (map[string]*confab.NotificationSettings, error) {
-	now := c.cfg.Now()
+// wanting returns the members other than the sender who are not connected
+// and whose settings want the message, with their settings.
+func (c *Channel) wanting(ctx context.Context, conv *confab.Conversation, m *confab.MessageData, now time.Time) (map[string]*confab.NotificationSettings, error) {
 	direct := len(conv.Members) == 2
 	out := map[string]*confab.NotificationSettings{}
 	var ids []string
@@ -207,14 +226,7 @@ func (c *Channel) recipients(ctx context.Context, conv *confab.Conversation, m *
 			if s == nil {
 				s = &confab.NotificationSettings{}
 			}
-			if online[id] || !s.Wants(conv.ConversationID, slices.Contains(m.Mentions, id), direct, now) {
-				continue
-			}
-			first, err := c.store.ClaimPushWindow(ctx, id, conv.ConversationID, now, c.cfg.CoalesceWindow)
-			if err != nil {
-				return nil, err
-			}
-			if first {
+			if !online[id] && s.Wants(conv.ConversationID, slices.Contains(m.Mentions, id), direct, now) {
 				out[id] = s
 			}
 		}

@@ -337,6 +337,15 @@ func TestChannel_Fanout(t *testing.T) {
 	if got := strings.Join(targets, " "); got != "https://push.example/bob https://push.example/bob-phone" {
 		t.Fatalf("targets = %q, want bob's two subscriptions only (ann sent, cat is connected, dan has none)", got)
 	}
+	// Windows are claimed only for members pushed to (dan has no subscription).
+	for _, w := range []struct {
+		u    *confab.User
+		free bool
+	}{{bob, false}, {dan, true}, {cat, true}} {
+		if ok, err := e.st.ClaimPushWindow(t.Context(), w.u.UserID, conv.ConversationID, time.Now(), time.Second); err != nil || ok != w.free {
+			t.Errorf("%s's coalescing window free = %v, %v; want %v", w.u.UserID, ok, err, w.free)
+		}
+	}
 	for _, other := range []confab.OutboxEvent{confab.OutboxConversationCreated, confab.OutboxUserCreated} {
 		if ds, err := e.channel().Fanout(t.Context(), e.event(other)); err != nil || len(ds) != 0 {
 			t.Fatalf("Fanout(%s) = %d deliveries, %v; want none", other, len(ds), err)
