@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"path/filepath"
+	_ "time/tzdata" // quiet hours name IANA zones; a container may have no zoneinfo
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/chat"
