@@ -97,6 +97,7 @@ type Service struct {
 	stats      counters
 	observeLag func(time.Duration) // WithLagObserver; nil when unset
 	beforeSend BeforeSend          // WithBeforeSend; nil when unset
+	push       *Push               // WithPush; nil when Web Push is off
 	sends      *ratelimit.Keyed    // per-user send budget; nil when unlimited
 	creates    *ratelimit.Keyed    // per-user createConversation budget; nil when unlimited
 

@@ -130,6 +130,22 @@ func (r *mutationResolver) CompleteUpload(ctx context.Context, uploadID string) 
 	return r.Chat.CompleteUpload(ctx, caller(ctx), uploadID)
 }
 
+func (r *mutationResolver) RegisterPushSubscription(ctx context.Context, endpoint string, p256dh string, auth string) (bool, error) {
+	return true, r.Chat.Push().Register(ctx, caller(ctx), endpoint, p256dh, auth)
+}
+
+func (r *mutationResolver) UnregisterPushSubscription(ctx context.Context, endpoint string) (bool, error) {
+	return r.Chat.Push().Unregister(ctx, caller(ctx), endpoint)
+}
+
+func (r *mutationResolver) UpdateNotificationSettings(ctx context.Context, input model.NotificationSettingsInput) (*model.NotificationSettings, error) {
+	s, err := r.Chat.Push().UpdateSettings(ctx, caller(ctx), settingsUpdate(input))
+	if err != nil {
+		return nil, err
+	}
+	return notificationSettings(s), nil
+}
+
 func (r *queryResolver) Me(ctx context.Context) (*confab.User, error) {
 	return r.Chat.GetUser(ctx, caller(ctx), caller(ctx).UserID)
 }
@@ -172,6 +188,21 @@ func (r *queryResolver) SearchAllMessages(ctx context.Context, searchTerm string
 		return nil, err
 	}
 	return hitConnection(ctx, r.Chat, page), nil
+}
+
+func (r *queryResolver) PushPublicKey(ctx context.Context) (*string, error) {
+	if k := r.Chat.Push().PublicKey(); k != "" {
+		return &k, nil
+	}
+	return nil, nil
+}
+
+func (r *queryResolver) NotificationSettings(ctx context.Context) (*model.NotificationSettings, error) {
+	s, err := r.Chat.Push().Settings(ctx, caller(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return notificationSettings(s), nil
 }
 
 func (r *reactionCountResolver) UserIds(ctx context.Context, obj *confab.ReactionCount, limit *int) ([]string, error) {

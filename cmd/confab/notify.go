@@ -15,11 +15,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// startOutbox starts the outbox worker with the webhook channel when st
-// (unwrapped: the metered wrapper hides the outbox) has an outbox; the
+// startOutbox starts the outbox worker with the webhook channel and the
+// channels in more (Web Push) when st (unwrapped: the metered wrapper
+// hides the outbox) has an outbox; the
 // DynamoDB store has none yet, and then nothing leaves the process. The
 // returned stop waits for the worker.
-func startOutbox(st confab.Store, c *serveConfig, reg *prometheus.Registry, logger *slog.Logger) (stop func(), err error) {
+func startOutbox(st confab.Store, c *serveConfig, reg *prometheus.Registry, logger *slog.Logger, more ...notify.Channel) (stop func(), err error) {
 	ob, ok := st.(confab.OutboxStore)
 	if !ok {
 		logger.Warn("the store has no outbox: webhooks are off", "store", c.Store)
@@ -53,7 +54,7 @@ func startOutbox(st confab.Store, c *serveConfig, reg *prometheus.Registry, logg
 	w, err := notify.Open(ob, notify.Config{
 		Owner: nodeName(), Lease: lease, Retention: retention, Logger: logger,
 		Delivered: func(channel, outcome string) { deliveries.WithLabelValues(channel, outcome).Inc() },
-	}, hooks)
+	}, append([]notify.Channel{hooks}, more...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,8 @@ type serveConfig struct {
 	BeforeSendTimeout                               time.Duration
 	WebhookDisableAfter                             int
 	OutboxLease, OutboxRetention                    time.Duration
+	WebPush                                         bool
+	VAPIDKeyFile, VAPIDSubject                      string
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -134,6 +136,9 @@ func serveSettings(c *serveConfig) []setting {
 		{"webhook-disable-after", "0", "failed deliveries in a row that disable a webhook endpoint (confab webhook enable turns it back on)", pkgDefault(integer(&c.WebhookDisableAfter), "webhook", webhook.DefaultDisableAfter)},
 		{"outbox-lease", "0", "how long a node holds the outbox entries it claimed; a dead node's entries go to another node after it", pkgDefault(duration(&c.OutboxLease), "notify", notify.DefaultLease)},
 		{"outbox-retention", "0", "how long delivered outbox events are kept for confab webhook replay", pkgDefault(duration(&c.OutboxRetention), "notify", notify.DefaultRetention)},
+		{"web-push", "true", "send Web Push notifications to members who are not connected (SQLite, PostgreSQL)", boolean(&c.WebPush)},
+		{"vapid-key-file", "", "Web Push VAPID key pair (JSON); created if missing. Default <data>/vapid.json. Share it between nodes", str(&c.VAPIDKeyFile)},
+		{"vapid-subject", "mailto:postmaster@localhost", "the contact push services see in VAPID requests (mailto: or https:); set one that reaches you", str(&c.VAPIDSubject)},
 	}, append(append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...), blobSettings(&c.Blob)...)...)
 }
 
@@ -170,7 +175,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	rawStore := st // the metered wrapper hides the UploadStore
-	stopOutbox, err := startOutbox(st, &c, reg, logger)
+	pushChannels, pushOpts, err := webPush(st, &c, reg, logger)
+	if err != nil {
+		return err
+	}
+	stopOutbox, err := startOutbox(st, &c, reg, logger, pushChannels...)
 	if err != nil {
 		return err
 	}
@@ -230,7 +239,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, MaxResume: c.MaxResume, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
 		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails, EditWindow: c.EditWindow, MaxReactionKeys: c.MaxReactionKeys,
 		TypingTimeout: c.TypingTimeout, TypingPerSecond: c.TypingPerSecond},
-		append(append(fileOpts, chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg))), hookOpts...)...)
+		append(append(append(fileOpts, chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg))), hookOpts...), pushOpts...)...)
 	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
 	stopSweep := startUploadSweeper(ctx, chatSvc)
 	defer stopSweep() // before the service closes

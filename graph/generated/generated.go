@@ -96,6 +96,11 @@ type ComplexityRoot struct {
 		NextToken func(childComplexity int) int
 	}
 
+	ConversationMute struct {
+		ConversationID func(childComplexity int) int
+		Until          func(childComplexity int) int
+	}
+
 	Message struct {
 		AlsoInConversation func(childComplexity int) int
 		Attachments        func(childComplexity int) int
@@ -143,34 +148,48 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddReaction          func(childComplexity int, conversationID string, messageID string, key string) int
-		CompleteUpload       func(childComplexity int, uploadID string) int
-		CreateConversation   func(childComplexity int, input model.CreateConversationInput) int
-		CreateUpload         func(childComplexity int, conversationID string, fileName string, contentType string, size int) int
-		DeleteMessage        func(childComplexity int, conversationID string, messageID string) int
-		EditMessage          func(childComplexity int, conversationID string, messageID string, content string) int
-		MarkConversationRead func(childComplexity int, conversationID string, seq int) int
-		MarkThreadRead       func(childComplexity int, conversationID string, parentMessageID string, seq int) int
-		RemoveReaction       func(childComplexity int, conversationID string, messageID string, key string) int
-		SendMessage          func(childComplexity int, input model.SendMessageInput) int
-		SetTyping            func(childComplexity int, conversationID string, typing bool) int
-		UpdateConversation   func(childComplexity int, input model.UpdateConversationInput) int
-		UpdateUserPresence   func(childComplexity int, userID string, isOnline bool) int
-		UpdateUserProfile    func(childComplexity int, input model.UpdateUserProfileInput) int
+		AddReaction                func(childComplexity int, conversationID string, messageID string, key string) int
+		CompleteUpload             func(childComplexity int, uploadID string) int
+		CreateConversation         func(childComplexity int, input model.CreateConversationInput) int
+		CreateUpload               func(childComplexity int, conversationID string, fileName string, contentType string, size int) int
+		DeleteMessage              func(childComplexity int, conversationID string, messageID string) int
+		EditMessage                func(childComplexity int, conversationID string, messageID string, content string) int
+		MarkConversationRead       func(childComplexity int, conversationID string, seq int) int
+		MarkThreadRead             func(childComplexity int, conversationID string, parentMessageID string, seq int) int
+		RegisterPushSubscription   func(childComplexity int, endpoint string, p256dh string, auth string) int
+		RemoveReaction             func(childComplexity int, conversationID string, messageID string, key string) int
+		SendMessage                func(childComplexity int, input model.SendMessageInput) int
+		SetTyping                  func(childComplexity int, conversationID string, typing bool) int
+		UnregisterPushSubscription func(childComplexity int, endpoint string) int
+		UpdateConversation         func(childComplexity int, input model.UpdateConversationInput) int
+		UpdateNotificationSettings func(childComplexity int, input model.NotificationSettingsInput) int
+		UpdateUserPresence         func(childComplexity int, userID string, isOnline bool) int
+		UpdateUserProfile          func(childComplexity int, input model.UpdateUserProfileInput) int
+	}
+
+	NotificationSettings struct {
+		Level      func(childComplexity int) int
+		Mutes      func(childComplexity int) int
+		Previews   func(childComplexity int) int
+		QuietEnd   func(childComplexity int) int
+		QuietStart func(childComplexity int) int
+		TimeZone   func(childComplexity int) int
 	}
 
 	Query struct {
-		FindUser          func(childComplexity int, usernameOrEmail string) int
-		GetConversation   func(childComplexity int, conversationID string) int
-		GetMessage        func(childComplexity int, conversationID string, messageID string) int
-		GetUser           func(childComplexity int, userID string) int
-		ListConversations func(childComplexity int, userID string, limit *int, nextToken *string) int
-		ListMessages      func(childComplexity int, conversationID string, limit *int, nextToken *string) int
-		ListThread        func(childComplexity int, conversationID string, parentMessageID string, limit *int, nextToken *string, newestFirst *bool) int
-		Me                func(childComplexity int) int
-		SearchAllMessages func(childComplexity int, searchTerm string, limit *int, nextToken *string) int
-		SearchMessages    func(childComplexity int, conversationID string, searchTerm string, limit *int) int
-		SyncConversation  func(childComplexity int, conversationID string, afterChange int, limit *int) int
+		FindUser             func(childComplexity int, usernameOrEmail string) int
+		GetConversation      func(childComplexity int, conversationID string) int
+		GetMessage           func(childComplexity int, conversationID string, messageID string) int
+		GetUser              func(childComplexity int, userID string) int
+		ListConversations    func(childComplexity int, userID string, limit *int, nextToken *string) int
+		ListMessages         func(childComplexity int, conversationID string, limit *int, nextToken *string) int
+		ListThread           func(childComplexity int, conversationID string, parentMessageID string, limit *int, nextToken *string, newestFirst *bool) int
+		Me                   func(childComplexity int) int
+		NotificationSettings func(childComplexity int) int
+		PushPublicKey        func(childComplexity int) int
+		SearchAllMessages    func(childComplexity int, searchTerm string, limit *int, nextToken *string) int
+		SearchMessages       func(childComplexity int, conversationID string, searchTerm string, limit *int) int
+		SyncConversation     func(childComplexity int, conversationID string, afterChange int, limit *int) int
 	}
 
 	ReactionChange struct {
@@ -281,6 +300,9 @@ type MutationResolver interface {
 	SetTyping(ctx context.Context, conversationID string, typing bool) (bool, error)
 	CreateUpload(ctx context.Context, conversationID string, fileName string, contentType string, size int) (*model.Upload, error)
 	CompleteUpload(ctx context.Context, uploadID string) (*confab.Attachment, error)
+	RegisterPushSubscription(ctx context.Context, endpoint string, p256dh string, auth string) (bool, error)
+	UnregisterPushSubscription(ctx context.Context, endpoint string) (bool, error)
+	UpdateNotificationSettings(ctx context.Context, input model.NotificationSettingsInput) (*model.NotificationSettings, error)
 }
 type QueryResolver interface {
 	GetMessage(ctx context.Context, conversationID string, messageID string) (*confab.Message, error)
@@ -294,6 +316,8 @@ type QueryResolver interface {
 	SyncConversation(ctx context.Context, conversationID string, afterChange int, limit *int) (*model.ConversationChanges, error)
 	ListThread(ctx context.Context, conversationID string, parentMessageID string, limit *int, nextToken *string, newestFirst *bool) (*model.MessageConnection, error)
 	SearchAllMessages(ctx context.Context, searchTerm string, limit *int, nextToken *string) (*model.MessageHitConnection, error)
+	PushPublicKey(ctx context.Context) (*string, error)
+	NotificationSettings(ctx context.Context) (*model.NotificationSettings, error)
 }
 type ReactionCountResolver interface {
 	UserIds(ctx context.Context, obj *confab.ReactionCount, limit *int) ([]string, error)
@@ -549,6 +573,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConversationConnection.NextToken(childComplexity), true
+
+	case "ConversationMute.conversationId":
+		if e.ComplexityRoot.ConversationMute.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMute.ConversationID(childComplexity), true
+	case "ConversationMute.until":
+		if e.ComplexityRoot.ConversationMute.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMute.Until(childComplexity), true
 
 	case "Message.alsoInConversation":
 		if e.ComplexityRoot.Message.AlsoInConversation == nil {
@@ -839,6 +876,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkThreadRead(childComplexity, args["conversationId"].(string), args["parentMessageId"].(string), args["seq"].(int)), true
+	case "Mutation.registerPushSubscription":
+		if e.ComplexityRoot.Mutation.RegisterPushSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerPushSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterPushSubscription(childComplexity, args["endpoint"].(string), args["p256dh"].(string), args["auth"].(string)), true
 	case "Mutation.removeReaction":
 		if e.ComplexityRoot.Mutation.RemoveReaction == nil {
 			break
@@ -872,6 +920,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetTyping(childComplexity, args["conversationId"].(string), args["typing"].(bool)), true
+	case "Mutation.unregisterPushSubscription":
+		if e.ComplexityRoot.Mutation.UnregisterPushSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unregisterPushSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnregisterPushSubscription(childComplexity, args["endpoint"].(string)), true
 	case "Mutation.updateConversation":
 		if e.ComplexityRoot.Mutation.UpdateConversation == nil {
 			break
@@ -883,6 +942,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateConversation(childComplexity, args["input"].(model.UpdateConversationInput)), true
+	case "Mutation.updateNotificationSettings":
+		if e.ComplexityRoot.Mutation.UpdateNotificationSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationSettings(childComplexity, args["input"].(model.NotificationSettingsInput)), true
 	case "Mutation.updateUserPresence":
 		if e.ComplexityRoot.Mutation.UpdateUserPresence == nil {
 			break
@@ -905,6 +975,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUserProfile(childComplexity, args["input"].(model.UpdateUserProfileInput)), true
+
+	case "NotificationSettings.level":
+		if e.ComplexityRoot.NotificationSettings.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.Level(childComplexity), true
+	case "NotificationSettings.mutes":
+		if e.ComplexityRoot.NotificationSettings.Mutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.Mutes(childComplexity), true
+	case "NotificationSettings.previews":
+		if e.ComplexityRoot.NotificationSettings.Previews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.Previews(childComplexity), true
+	case "NotificationSettings.quietEnd":
+		if e.ComplexityRoot.NotificationSettings.QuietEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.QuietEnd(childComplexity), true
+	case "NotificationSettings.quietStart":
+		if e.ComplexityRoot.NotificationSettings.QuietStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.QuietStart(childComplexity), true
+	case "NotificationSettings.timeZone":
+		if e.ComplexityRoot.NotificationSettings.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.TimeZone(childComplexity), true
 
 	case "Query.findUser":
 		if e.ComplexityRoot.Query.FindUser == nil {
@@ -990,6 +1097,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.notificationSettings":
+		if e.ComplexityRoot.Query.NotificationSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.NotificationSettings(childComplexity), true
+	case "Query.pushPublicKey":
+		if e.ComplexityRoot.Query.PushPublicKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PushPublicKey(childComplexity), true
 	case "Query.searchAllMessages":
 		if e.ComplexityRoot.Query.SearchAllMessages == nil {
 			break
@@ -1315,7 +1434,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ConversationMuteInput", ec.unmarshalInputConversationMuteInput),
 			graphql.NewInputUnmarshaler("CreateConversationInput", ec.unmarshalInputCreateConversationInput),
+			graphql.NewInputUnmarshaler("NotificationSettingsInput", ec.unmarshalInputNotificationSettingsInput),
 			graphql.NewInputUnmarshaler("SendMessageInput", ec.unmarshalInputSendMessageInput),
 			graphql.NewInputUnmarshaler("UpdateConversationInput", ec.unmarshalInputUpdateConversationInput),
 			graphql.NewInputUnmarshaler("UpdateUserProfileInput", ec.unmarshalInputUpdateUserProfileInput),
@@ -1810,6 +1931,70 @@ extend type Mutation {
     "Check a file once its bytes are sent (sendMessage does it otherwise): its size, its real type, an image's dimensions. BAD_USER_INPUT when the bytes are not what was declared; they are then removed."
     completeUpload(uploadId: ID!): Attachment!
 }
+
+extend type Query {
+    "The server's VAPID public key (base64url): a browser's applicationServerKey for pushManager.subscribe. Null when Web Push is off."
+    pushPublicKey: String
+}
+
+extend type Mutation {
+    "Send the caller's notifications to this browser: the fields of its PushSubscription (endpoint, keys.p256dh, keys.auth). The endpoint moves to the caller if someone else had it."
+    registerPushSubscription(endpoint: String!, p256dh: String!, auth: String!): Boolean!
+    "Stop sending the caller's notifications to this endpoint; false when the caller had no such subscription."
+    unregisterPushSubscription(endpoint: String!): Boolean!
+}
+
+extend type Query {
+    "The caller's notification settings (Web Push)."
+    notificationSettings: NotificationSettings!
+}
+
+extend type Mutation {
+    "Change the caller's notification settings; fields left out stay as they are. Empty quietStart and quietEnd turn quiet hours off."
+    updateNotificationSettings(input: NotificationSettingsInput!): NotificationSettings!
+}
+
+"Which messages notify a user who is not connected."
+enum NotificationLevel {
+    ALL
+    "Messages that mention the user, and every message of a conversation of two."
+    MENTIONS_AND_DIRECT
+    NONE
+}
+
+type NotificationSettings {
+    level: NotificationLevel!
+    "Whether notifications show the start of the message."
+    previews: Boolean!
+    "Quiet hours, HH:MM in timeZone: nothing is pushed from quietStart to quietEnd (which may be past midnight)."
+    quietStart: String
+    quietEnd: String
+    "An IANA time zone name; null is UTC."
+    timeZone: String
+    "Muted conversations, with when each mute ends (null: until unmuted)."
+    mutes: [ConversationMute!]!
+}
+
+type ConversationMute {
+    conversationId: ID!
+    until: AWSDateTime
+}
+
+input NotificationSettingsInput {
+    level: NotificationLevel
+    previews: Boolean
+    quietStart: String
+    quietEnd: String
+    timeZone: String
+    "Conversations to mute, each until a time or (until null) until unmuted."
+    mute: [ConversationMuteInput!]
+    unmute: [ID!]
+}
+
+input ConversationMuteInput {
+    conversationId: ID!
+    until: AWSDateTime
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1920,6 +2105,16 @@ func (ec *executionContext) childFields_ConversationConnection(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type ConversationConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_ConversationMute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversationId":
+		return ec.fieldContext_ConversationMute_conversationId(ctx, field)
+	case "until":
+		return ec.fieldContext_ConversationMute_until(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationMute", field.Name)
+}
+
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "messageId":
@@ -2010,6 +2205,24 @@ func (ec *executionContext) childFields_MessageHitConnection(ctx context.Context
 		return ec.fieldContext_MessageHitConnection_nextToken(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MessageHitConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_NotificationSettings_level(ctx, field)
+	case "previews":
+		return ec.fieldContext_NotificationSettings_previews(ctx, field)
+	case "quietStart":
+		return ec.fieldContext_NotificationSettings_quietStart(ctx, field)
+	case "quietEnd":
+		return ec.fieldContext_NotificationSettings_quietEnd(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_NotificationSettings_timeZone(ctx, field)
+	case "mutes":
+		return ec.fieldContext_NotificationSettings_mutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_ReactionChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2462,6 +2675,36 @@ func (ec *executionContext) field_Mutation_markThreadRead_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_registerPushSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "endpoint",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["endpoint"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "p256dh",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["p256dh"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "auth",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["auth"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeReaction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2528,12 +2771,40 @@ func (ec *executionContext) field_Mutation_setTyping_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_unregisterPushSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "endpoint",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["endpoint"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateConversationInput, error) {
 			return ec.unmarshalNUpdateConversationInput2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐUpdateConversationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateNotificationSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.NotificationSettingsInput, error) {
+			return ec.unmarshalNNotificationSettingsInput2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐNotificationSettingsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3934,6 +4205,52 @@ func (ec *executionContext) _ConversationConnection_nextToken(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_ConversationConnection_nextToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConversationConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConversationMute_conversationId(ctx context.Context, field graphql.CollectedField, obj *model.ConversationMute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMute_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMute_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationMute", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConversationMute_until(ctx context.Context, field graphql.CollectedField, obj *model.ConversationMute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMute_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOAWSDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMute_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationMute", field, false, false, "AWSDateTime")
 }
 
 func (ec *executionContext) _Message_messageId(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
@@ -5370,6 +5687,285 @@ func (ec *executionContext) fieldContext_Mutation_completeUpload(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_registerPushSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerPushSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterPushSubscription(ctx, fc.Args["endpoint"].(string), fc.Args["p256dh"].(string), fc.Args["auth"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerPushSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerPushSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unregisterPushSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unregisterPushSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnregisterPushSubscription(ctx, fc.Args["endpoint"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unregisterPushSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unregisterPushSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateNotificationSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateNotificationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateNotificationSettings(ctx, fc.Args["input"].(model.NotificationSettingsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationSettings) graphql.Marshaler {
+			return ec.marshalNNotificationSettings2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐNotificationSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateNotificationSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateNotificationSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationSettings_level(ctx context.Context, field graphql.CollectedField, obj *model.NotificationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.NotificationLevel) graphql.Marshaler {
+			return ec.marshalNNotificationLevel2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐNotificationLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "NotificationLevel")
+}
+
+func (ec *executionContext) _NotificationSettings_previews(ctx context.Context, field graphql.CollectedField, obj *model.NotificationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_previews(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Previews, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_previews(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationSettings_quietStart(ctx context.Context, field graphql.CollectedField, obj *model.NotificationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_quietStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuietStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_quietStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _NotificationSettings_quietEnd(ctx context.Context, field graphql.CollectedField, obj *model.NotificationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_quietEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuietEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_quietEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _NotificationSettings_timeZone(ctx context.Context, field graphql.CollectedField, obj *model.NotificationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _NotificationSettings_mutes(ctx context.Context, field graphql.CollectedField, obj *model.NotificationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_mutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ConversationMute) graphql.Marshaler {
+			return ec.marshalNConversationMute2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationMuteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_mutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationSettings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationMute(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_getMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5838,6 +6434,61 @@ func (ec *executionContext) fieldContext_Query_searchAllMessages(ctx context.Con
 	if fc.Args, err = ec.field_Query_searchAllMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pushPublicKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pushPublicKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PushPublicKey(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pushPublicKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
+func (ec *executionContext) _Query_notificationSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notificationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().NotificationSettings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationSettings) graphql.Marshaler {
+			return ec.marshalNNotificationSettings2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐNotificationSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notificationSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -8065,6 +8716,55 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputConversationMuteInput(ctx context.Context, obj any) (model.ConversationMuteInput, error) {
+	var it model.ConversationMuteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"conversationId", "until"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "conversationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationID = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalOAWSDateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConversationMuteInput unmarshals raw into the ConversationMuteInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConversationMuteInput(ctx context.Context, raw any) (model.ConversationMuteInput, error) {
+	var out model.ConversationMuteInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConversationMuteInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateConversationInput(ctx context.Context, obj any) (model.CreateConversationInput, error) {
 	var it model.CreateConversationInput
 	if obj == nil {
@@ -8111,6 +8811,90 @@ func (ec *executionContext) unmarshalInputCreateConversationInput(ctx context.Co
 func UnmarshalCreateConversationInput(ctx context.Context, raw any) (model.CreateConversationInput, error) {
 	var out model.CreateConversationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateConversationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNotificationSettingsInput(ctx context.Context, obj any) (model.NotificationSettingsInput, error) {
+	var it model.NotificationSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"level", "previews", "quietStart", "quietEnd", "timeZone", "mute", "unmute"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalONotificationLevel2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐNotificationLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
+		case "previews":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("previews"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Previews = data
+		case "quietStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quietStart"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuietStart = data
+		case "quietEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quietEnd"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuietEnd = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "mute":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mute"))
+			data, err := ec.unmarshalOConversationMuteInput2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationMuteInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mute = data
+		case "unmute":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmute"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unmute = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNotificationSettingsInput unmarshals raw into the NotificationSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNotificationSettingsInput(ctx context.Context, raw any) (model.NotificationSettingsInput, error) {
+	var out model.NotificationSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotificationSettingsInput", raw, &out)
 	return out, err
 }
 
@@ -8662,6 +9446,44 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 	return out
 }
 
+var conversationMuteImplementors = []string{"ConversationMute"}
+
+func (ec *executionContext) _ConversationMute(ctx context.Context, sel ast.SelectionSet, obj *model.ConversationMute) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationMuteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationMute")
+		case "conversationId":
+			out.Values[i] = ec._ConversationMute_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._ConversationMute_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var messageImplementors = []string{"Message"}
 
 func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, obj *confab.Message) graphql.Marshaler {
@@ -9082,6 +9904,85 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "registerPushSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerPushSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unregisterPushSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unregisterPushSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateNotificationSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateNotificationSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationSettingsImplementors = []string{"NotificationSettings"}
+
+func (ec *executionContext) _NotificationSettings(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationSettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationSettings")
+		case "level":
+			out.Values[i] = ec._NotificationSettings_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previews":
+			out.Values[i] = ec._NotificationSettings_previews(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quietStart":
+			out.Values[i] = ec._NotificationSettings_quietStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "quietEnd":
+			out.Values[i] = ec._NotificationSettings_quietEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "timeZone":
+			out.Values[i] = ec._NotificationSettings_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mutes":
+			out.Values[i] = ec._NotificationSettings_mutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9183,6 +10084,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_searchAllMessages(ctx, field)
+				})
+		case "pushPublicKey":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pushPublicKey(ctx, field)
+				})
+		case "notificationSettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notificationSettings(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -10101,6 +11014,35 @@ func (ec *executionContext) marshalNConversationChange2ᚖgithubᚗcomᚋconfab�
 	return ec._ConversationChange(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConversationMute2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationMuteᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConversationMute) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConversationMute2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationMute(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConversationMute2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationMute(ctx context.Context, sel ast.SelectionSet, v *model.ConversationMute) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationMute!")
+		return graphql.Null
+	}
+	return ec._ConversationMute(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConversationMuteInput2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationMuteInput(ctx context.Context, v any) (*model.ConversationMuteInput, error) {
+	res, err := ec.unmarshalInputConversationMuteInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateConversationInput2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐCreateConversationInput(ctx context.Context, v any) (model.CreateConversationInput, error) {
 	res, err := ec.unmarshalInputCreateConversationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10262,6 +11204,29 @@ var (
 		confab.MessageSystem: "SYSTEM",
 	}
 )
+
+func (ec *executionContext) unmarshalNNotificationLevel2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐNotificationLevel(ctx context.Context, v any) (model.NotificationLevel, error) {
+	var res model.NotificationLevel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationLevel2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐNotificationLevel(ctx context.Context, sel ast.SelectionSet, v model.NotificationLevel) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNNotificationSettings2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐNotificationSettings(ctx context.Context, sel ast.SelectionSet, v *model.NotificationSettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationSettings!")
+		return graphql.Null
+	}
+	return ec._NotificationSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationSettingsInput2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐNotificationSettingsInput(ctx context.Context, v any) (model.NotificationSettingsInput, error) {
+	res, err := ec.unmarshalInputNotificationSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
 
 func (ec *executionContext) marshalNReactionCount2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReactionCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.ReactionCount) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
@@ -10603,6 +11568,23 @@ func (ec *executionContext) marshalOConversationConnection2ᚖgithubᚗcomᚋcon
 	return ec._ConversationConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOConversationMuteInput2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationMuteInputᚄ(ctx context.Context, v any) ([]*model.ConversationMuteInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ConversationMuteInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNConversationMuteInput2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationMuteInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -10753,6 +11735,22 @@ var (
 		confab.MessageSystem: "SYSTEM",
 	}
 )
+
+func (ec *executionContext) unmarshalONotificationLevel2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐNotificationLevel(ctx context.Context, v any) (*model.NotificationLevel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.NotificationLevel)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONotificationLevel2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐNotificationLevel(ctx context.Context, sel ast.SelectionSet, v *model.NotificationLevel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
 
 func (ec *executionContext) marshalOReactionChange2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReactionChange(ctx context.Context, sel ast.SelectionSet, v *model.ReactionChange) graphql.Marshaler {
 	if v == nil {

@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/confab-chat/confab"
@@ -20,6 +24,16 @@ type ConversationChanges struct {
 type ConversationConnection struct {
 	Items     []*confab.Conversation `json:"items,omitempty"`
 	NextToken *string                `json:"nextToken,omitempty"`
+}
+
+type ConversationMute struct {
+	ConversationID string     `json:"conversationId"`
+	Until          *time.Time `json:"until,omitempty"`
+}
+
+type ConversationMuteInput struct {
+	ConversationID string     `json:"conversationId"`
+	Until          *time.Time `json:"until,omitempty"`
 }
 
 type CreateConversationInput struct {
@@ -44,6 +58,30 @@ type MessageHitConnection struct {
 }
 
 type Mutation struct {
+}
+
+type NotificationSettings struct {
+	Level NotificationLevel `json:"level"`
+	// Whether notifications show the start of the message.
+	Previews bool `json:"previews"`
+	// Quiet hours, HH:MM in timeZone: nothing is pushed from quietStart to quietEnd (which may be past midnight).
+	QuietStart *string `json:"quietStart,omitempty"`
+	QuietEnd   *string `json:"quietEnd,omitempty"`
+	// An IANA time zone name; null is UTC.
+	TimeZone *string `json:"timeZone,omitempty"`
+	// Muted conversations, with when each mute ends (null: until unmuted).
+	Mutes []*ConversationMute `json:"mutes"`
+}
+
+type NotificationSettingsInput struct {
+	Level      *NotificationLevel `json:"level,omitempty"`
+	Previews   *bool              `json:"previews,omitempty"`
+	QuietStart *string            `json:"quietStart,omitempty"`
+	QuietEnd   *string            `json:"quietEnd,omitempty"`
+	TimeZone   *string            `json:"timeZone,omitempty"`
+	// Conversations to mute, each until a time or (until null) until unmuted.
+	Mute   []*ConversationMuteInput `json:"mute,omitempty"`
+	Unmute []string                 `json:"unmute,omitempty"`
 }
 
 type Query struct {
@@ -101,4 +139,63 @@ type Upload struct {
 type UploadHeader struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
+}
+
+// Which messages notify a user who is not connected.
+type NotificationLevel string
+
+const (
+	NotificationLevelAll NotificationLevel = "ALL"
+	// Messages that mention the user, and every message of a conversation of two.
+	NotificationLevelMentionsAndDirect NotificationLevel = "MENTIONS_AND_DIRECT"
+	NotificationLevelNone              NotificationLevel = "NONE"
+)
+
+var AllNotificationLevel = []NotificationLevel{
+	NotificationLevelAll,
+	NotificationLevelMentionsAndDirect,
+	NotificationLevelNone,
+}
+
+func (e NotificationLevel) IsValid() bool {
+	switch e {
+	case NotificationLevelAll, NotificationLevelMentionsAndDirect, NotificationLevelNone:
+		return true
+	}
+	return false
+}
+
+func (e NotificationLevel) String() string {
+	return string(e)
+}
+
+func (e *NotificationLevel) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = NotificationLevel(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid NotificationLevel", str)
+	}
+	return nil
+}
+
+func (e NotificationLevel) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *NotificationLevel) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e NotificationLevel) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

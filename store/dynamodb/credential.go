@@ -121,6 +121,8 @@ func (s *Store) DeleteAccount(ctx context.Context, userID string) error {
 			deletes = append(deletes, familyKey(strings.TrimPrefix(sk, "family#")))
 		case strings.HasPrefix(sk, "conn#"):
 			deletes = append(deletes, nodeRefKey(strings.TrimPrefix(sk, "conn#"), userID))
+		case strings.HasPrefix(sk, "push#"): // the subscription's own item (push.go)
+			deletes = append(deletes, key(sk, "push"))
 		}
 	}
 	deletes = append(deletes, usernameKey(getS(it, "username")), emailKey(getS(it, "email")))

@@ -8,6 +8,7 @@ import { SearchAllPanel } from './SearchAllPanel';
 import { SettingsDialog } from './SettingsDialog';
 import { NewConversationDialog } from './NewConversationDialog';
 import { MessagePane } from './MessagePane';
+import { PushToggle } from './PushToggle';
 import { IconClose, IconPlus, IconSearch, IconSettings, IconSignOut } from './icons';
 
 export function Main(props: { userId: string }) {
@@ -61,6 +62,7 @@ export function Main(props: { userId: string }) {
               >
                 <IconSearch />
               </button>
+              <PushToggle onError={(m) => chat.setNotice(m)} />
               <button class="icon-btn" aria-label="New conversation" title="New conversation" onClick={() => setCreating(true)}>
                 <IconPlus />
               </button>
