@@ -4,7 +4,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build web web-force generate test test-go test-node test-web test-amplify lint bench clean
+.PHONY: run build web web-force generate test test-go test-node test-web test-amplify lint bench bench-check clean
 
 ## run: build the web client if it is missing, then serve on embedded defaults (http://localhost:8080)
 run: web
@@ -51,6 +51,10 @@ lint:
 ## bench: Go benchmarks of the hot paths
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-check: issue #19's shapes, short, each with its ratio to the ceiling and its target (about 3 min)
+bench-check:
+	bench/check.sh
 
 clean:
 	rm -rf bin web/dist/assets web/dist/index.html

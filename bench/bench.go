@@ -18,6 +18,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -49,6 +50,7 @@ type Config struct {
 	Size          int           // --size B: content bytes per message; default and minimum 32 (room for the send time)
 	Users         int           // --users N: accounts the senders and connections share; default 20, at most 100 (MaxParticipants)
 	Baseline      bool          // --baseline: drive the in-process broadcast baseline instead of a server
+	Durable       bool          // --durable-baseline: drive the in-process durable-send ceiling (HTTP + SQLite group commit) instead; no subscribers
 	Drain         time.Duration // how long to wait for deliveries after the last send; default 5 s
 	ChangeMix     float64       // --change-mix F: the fraction of operations that edit or react (see changes.go); 0 = sends only, at most 0.5
 }
@@ -96,7 +98,7 @@ func (c *Config) defaults() {
 // Report is a run's result. Latencies are in milliseconds; rates are per
 // second of the sending phase.
 type Report struct {
-	Mode          string  `json:"mode"`     // "confab" or "baseline"
+	Mode          string  `json:"mode"`     // "confab", "baseline" or "durable-baseline"
 	Protocol      string  `json:"protocol"` // Config.Protocol, or "raw-ws" for the baseline
 	Subscribers   int     `json:"subscribers"`
 	Conversations int     `json:"conversations"`
@@ -155,13 +157,22 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 		return nil, err
 	}
 	var tgt target
-	if cfg.Baseline {
+	switch {
+	case cfg.Baseline && cfg.Durable:
+		return nil, errors.New("bench: --baseline and --durable-baseline are two different ceilings: choose one")
+	case cfg.Durable:
+		d, err := startDurable(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("bench: durable baseline: %w", err)
+		}
+		tgt = d
+	case cfg.Baseline:
 		b, err := startBaseline(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("bench: baseline: %w", err)
 		}
 		tgt = b
-	} else {
+	default:
 		t, err := newConfabTarget(cfg)
 		if err != nil {
 			return nil, err
@@ -503,8 +514,11 @@ func report(cfg Config, convs []string, subs []*subscriber, st *sendState, elaps
 		Seconds: elapsed.Seconds(), SendsOK: st.ok.Load(), SendErrors: st.errors.Load(),
 		ChangeMix: cfg.ChangeMix, ChangesOK: st.changes.Load(), ChangeErrors: st.changeErrors.Load(),
 	}
-	if cfg.Baseline {
+	switch {
+	case cfg.Baseline:
 		r.Mode, r.Protocol = "baseline", "raw-ws"
+	case cfg.Durable:
+		r.Mode, r.Protocol = "durable-baseline", "http-sqlite"
 	}
 	var sl, dl, cl []float64
 	for _, l := range st.lat {

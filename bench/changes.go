@@ -114,7 +114,7 @@ func checkChangeMix(cfg Config) error {
 	if cfg.ChangeMix < 0 || cfg.ChangeMix > maxChangeMix {
 		return fmt.Errorf("bench: --change-mix %g is not between 0 and %g", cfg.ChangeMix, maxChangeMix)
 	}
-	if cfg.ChangeMix > 0 && cfg.Baseline {
+	if cfg.ChangeMix > 0 && (cfg.Baseline || cfg.Durable) {
 		return errors.New("bench: --change-mix needs a confab server, not --baseline")
 	}
 	return nil

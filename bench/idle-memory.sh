@@ -6,15 +6,18 @@
 # Starts `confab serve` on 127.0.0.1:PORT (a fresh data directory, keep-alive every 5 s, the
 # per-user and per-address limits off), reads its RSS, connects SUBSCRIBERS idle subscribers
 # with `confab bench` for 70 s (one send a second), samples the server's RSS every 5 s from
-# 30 s on, and prints (RSS − idle RSS) / SUBSCRIBERS: min, median and max, and the server's
+# 30 s after they are all connected, and prints (RSS − idle RSS) / SUBSCRIBERS: min, median and max, and the server's
 # CPU time over the sampled 40 s. Environment for the server (GOMEMLIMIT=…, GODEBUG=…) is
-# passed through SERVER_ENV. Linux only (/proc). The server and the load tool each hold
+# passed through SERVER_ENV. WAIT (default 30) and SAMPLES (default 8) shorten the run for
+# `make bench-check`: the run lasts WAIT + 5 × SAMPLES s. Linux only (/proc). The server and the load tool each hold
 # SUBSCRIBERS sockets, so the descriptor limit must allow that.
 set -euo pipefail
 
 bin=${1:-}
 port=${2:-18090}
 subs=${3:-15000}
+wait_s=${WAIT:-30}
+nsamples=${SAMPLES:-8}
 data=$(mktemp -d)
 server=
 trap 'if [[ -n $server ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi; rm -rf "$data"' EXIT
@@ -25,7 +28,7 @@ fi
 ulimit -n "$(ulimit -Hn)"
 env ${SERVER_ENV:-} "$bin" serve --http "127.0.0.1:$port" --data "$data" --log-level warn --keepalive 5s \
 	--signups-per-minute -1 --logins-per-minute -1 --sends-per-second -1 \
-	--max-conns-per-user -1 --max-conns-per-address -1 >"$data/server.log" 2>&1 &
+	--max-conns-per-user -1 --max-conns-per-address -1 --max-requests-per-address -1 --conversations-per-minute -1 >"$data/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
 	curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
@@ -36,17 +39,27 @@ cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }           # clock ticks
 idle=$(rss)
 
 "$bin" bench --url "http://127.0.0.1:$port" --subscribers "$subs" --conversations $((subs / 100)) \
-	--senders 1 --rate 1 --duration 70s >"$data/bench.log" 2>&1 &
+	--senders 1 --rate 1 --duration $((wait_s + 5 * nsamples))s >"$data/bench.log" 2>&1 &
 load=$!
-sleep 30
+# The timed phase starts once every subscriber is connected and live (the
+# load tool's first "sends" progress line); on a busy host that takes a while.
+for _ in $(seq 600); do
+	grep -q 'sends [0-9]' "$data/bench.log" && break
+	kill -0 "$load" 2>/dev/null || break
+	sleep 0.5
+done
+sleep "$wait_s"
 cpu0=$(cpu)
 samples=()
-for _ in $(seq 8); do
+for _ in $(seq "$nsamples"); do
 	samples+=("$(rss)")
 	sleep 5
 done
 cpu1=$(cpu)
-wait "$load"
+if ! wait "$load"; then
+	tail -5 "$data/bench.log" >&2
+	exit 1
+fi
 grep -E '^  (deliveries|server)' "$data/bench.log"
 
 printf '%s\n' "${samples[@]}" | sort -n | awk -v idle="$idle" -v n="$subs" -v ticks=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" '
@@ -54,5 +67,7 @@ printf '%s\n' "${samples[@]}" | sort -n | awk -v idle="$idle" -v n="$subs" -v ti
 	END {
 		printf "idle RSS %.1f MiB; with %d subscribers, per subscriber: min %.1f  median %.1f  max %.1f KiB\n",
 			idle / 1024, n, (s[1] - idle) / n, (s[int((NR + 1) / 2)] - idle) / n, (s[NR] - idle) / n
-		printf "server CPU over the 40 s sampled: %.2f s\n", ticks / hz
+		printf "server CPU over the %d s sampled: %.2f s\n", 5 * NR, ticks / hz
+		m = (s[int((NR + 1) / 2)] - idle) / n
+		printf "  check  %-42s %10.2f   target %-32s %s\n", "idle KiB per subscriber (median)", m, "<= 20", (m <= 20 ? "holds" : "MISSED")
 	}'

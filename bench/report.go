@@ -25,8 +25,8 @@ func WriteTable(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "  send→deliver  p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n",
 		r.DeliverP50, r.DeliverP95, r.DeliverP99, r.DeliverMax)
 	where := "server"
-	if r.Mode == "baseline" {
-		where = "process (baseline + load tool)"
+	if r.Mode != "confab" {
+		where = "process (" + r.Mode + " + load tool)"
 	}
 	fmt.Fprintf(w, "  %s  rss %s  goroutines %s\n", where, gauge(r.ServerRSSMiB, "%.1f MiB"), gauge(r.Goroutines, "%.0f"))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ type benchConfig struct {
 	bench.Config
 	Embedded bool
 	JSON     bool
+	Ceiling  bool
 }
 
 func benchSettings(c *benchConfig) []setting {
@@ -30,6 +32,8 @@ func benchSettings(c *benchConfig) []setting {
 		{"size", "100", "message content bytes", integer(&c.Size)},
 		{"users", "20", "accounts the connections share", integer(&c.Users)},
 		{"baseline", "false", "drive a minimal in-process WebSocket broadcaster instead (the ceiling)", boolean(&c.Baseline)},
+		{"durable-baseline", "false", "drive the durable-send ceiling instead: HTTP/1.1 keep-alive into SQLite (WAL, synchronous=FULL, group commit), in-process; needs --subscribers 0", boolean(&c.Durable)},
+		{"ceiling", "false", "run the shape against confab, then against its ceiling (--durable-baseline without subscribers, --baseline with), and print the ratios and issue #19's targets", boolean(&c.Ceiling)},
 		{"embedded", "false", "start a confab server in-process on 127.0.0.1 with a temporary data directory", boolean(&c.Embedded)},
 		{"json", "false", "also print the report as one JSON line", boolean(&c.JSON)},
 		{"change-mix", "0", "fraction of operations that edit or react to the senders' messages (half each; sends keep --rate), at most 0.5", float(&c.ChangeMix)},
@@ -45,7 +49,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if err := parse(fs, benchSettings(&c), args, m.Getenv, m.Environ); err != nil {
 		return err
 	}
-	if c.Embedded && !c.Baseline {
+	if c.Embedded && !c.Baseline && !c.Durable {
 		dir, err := os.MkdirTemp("", "confab-bench-")
 		if err != nil {
 			return err
@@ -70,6 +74,17 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		}
 		defer func() { stop(); <-done }()
 	}
+	if c.Ceiling {
+		cmp, err := bench.Compare(ctx, c.Config, m.Stderr)
+		if err != nil {
+			return err
+		}
+		bench.WriteComparison(m.Stdout, cmp)
+		if c.JSON {
+			return writeJSONLine(m.Stdout, cmp)
+		}
+		return nil
+	}
 	r, err := bench.Run(ctx, c.Config, m.Stderr)
 	if err != nil {
 		return err
@@ -79,4 +94,14 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		bench.WriteJSON(m.Stdout, r)
 	}
 	return nil
+}
+
+// writeJSONLine writes v as one JSON line.
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
 }

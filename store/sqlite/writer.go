@@ -23,8 +23,9 @@ const maxBatch = 256
 // messages for search, commits once (one fsync for the batch: the database
 // is in WAL mode with synchronous=FULL) and only then answers each caller.
 type writer struct {
-	db    *sql.DB      // the single write connection, shared with other writes
-	stmts *appendStmts // prepared on db; used only by loop
+	db    *sql.DB       // the single write connection, shared with other writes
+	stmts *appendStmts  // prepared on db; used only by loop
+	ckpt  *checkpointer // told of every commit
 
 	// mu guards closed; append holds it for reading while it enqueues, so
 	// that stop, holding it for writing, closes reqs only when no send is in
@@ -59,12 +60,12 @@ type appendReq struct {
 // errClosed answers appends after Close.
 var errClosed = &confab.Error{Code: confab.CodeUnavailable, Err: errors.New("sqlite: store closed")}
 
-func startWriter(ctx context.Context, db *sql.DB) (*writer, error) {
+func startWriter(ctx context.Context, db *sql.DB, ckpt *checkpointer) (*writer, error) {
 	stmts, err := prepareAppend(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{db: db, stmts: stmts, reqs: make(chan *appendReq, maxBatch), done: make(chan struct{})}
+	w := &writer{db: db, stmts: stmts, ckpt: ckpt, reqs: make(chan *appendReq, maxBatch), done: make(chan struct{})}
 	go w.loop()
 	return w, nil
 }
@@ -208,6 +209,7 @@ func (w *writer) run(reqs []*appendReq) (indexFailed bool) {
 	}
 	w.batches.Add(1)
 	w.appends.Add(uint64(len(reqs)))
+	w.ckpt.committed()
 	return false
 }
 
