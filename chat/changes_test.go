@@ -20,25 +20,6 @@ import (
 // onConversationChanged (replay, then live; gapless, no duplicate, in
 // changeSeq order, bounded, resumable).
 
-// collectChanges reads n changes from ch or fails after a deadline.
-func collectChanges(t *testing.T, ch <-chan *confab.Change, n int) []*confab.Change {
-	t.Helper()
-	var got []*confab.Change
-	deadline := time.After(10 * time.Second)
-	for len(got) < n {
-		select {
-		case c, ok := <-ch:
-			if !ok {
-				t.Fatalf("stream closed after %d of %d changes", len(got), n)
-			}
-			got = append(got, c)
-		case <-deadline:
-			t.Fatalf("got %d of %d changes before the deadline", len(got), n)
-		}
-	}
-	return got
-}
-
 // wantChangeSeqs checks got is from, from+1, … with no gap or duplicate.
 func wantChangeSeqs(t *testing.T, got []*confab.Change, from int64) {
 	t.Helper()
@@ -273,7 +254,7 @@ func TestService_OnConversationChanged_ResumeThenLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.mixedChanges(t, bob, alice, c.ConversationID, "live")
-	got := collectChanges(t, ch, 2*mixedChangeCount)
+	got := collect(t, ch, 2*mixedChangeCount)
 	wantChangeSeqs(t, got, 2)
 	tl.apply(got)
 	wantSameTimeline(t, tl, e.fresh(t, bob, c.ConversationID))
@@ -347,7 +328,7 @@ func TestService_OnConversationChanged_ConcurrentWriters(t *testing.T) {
 	if want := int64(writers * (each + each + 5 + 4)); conv.LastChangeSeq != want {
 		t.Fatalf("lastChangeSeq = %d, want %d", conv.LastChangeSeq, want)
 	}
-	got := collectChanges(t, ch, int(conv.LastChangeSeq))
+	got := collect(t, ch, int(conv.LastChangeSeq))
 	wantChangeSeqs(t, got, 1)
 	tl := timeline{}
 	tl.apply(got)
@@ -375,7 +356,7 @@ func TestService_OnConversationChanged_OutOfOrderBurst(t *testing.T) {
 		e.mixedChanges(t, alice, bob, c.ConversationID, fmt.Sprint("burst ", i))
 	}
 	br.release()
-	wantChangeSeqs(t, collectChanges(t, ch, 5*mixedChangeCount), 1)
+	wantChangeSeqs(t, collect(t, ch, 5*mixedChangeCount), 1)
 	if n := e.svc.Stats().Evicted; n != 0 {
 		t.Fatalf("%d subscribers evicted, want 0", n)
 	}
@@ -409,7 +390,7 @@ func TestService_OnConversationChanged_FillsGapsFromStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.mixedChanges(t, alice, bob, c.ConversationID, "lossy")
-	got := collectChanges(t, ch, mixedChangeCount)
+	got := collect(t, ch, mixedChangeCount)
 	wantChangeSeqs(t, got, 1)
 	tl := timeline{}
 	tl.apply(got)
@@ -453,7 +434,7 @@ func TestService_OnConversationChanged_SlowConsumerEvicted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rest := collectChanges(t, again, mixedChangeCount-len(got))
+	rest := collect(t, again, mixedChangeCount-len(got))
 	wantChangeSeqs(t, append(got, rest...), 1)
 }
 
@@ -486,7 +467,7 @@ func TestService_OnConversationChanged_ResumeAcrossPurged(t *testing.T) {
 	}
 	e.send(t, alice, c.ConversationID, "live") // change 7
 	var seqs []int64
-	for _, ch := range collectChanges(t, ch, 3) {
+	for _, ch := range collect(t, ch, 3) {
 		seqs = append(seqs, ch.ChangeSeq)
 	}
 	if !slices.Equal(seqs, []int64{5, 6, 7}) {
@@ -521,10 +502,10 @@ func TestService_OnConversationChanged_BrokerOutage(t *testing.T) {
 	for i := range 3 {
 		e.mixedChanges(t, alice, bob, c.ConversationID, fmt.Sprint("during ", i))
 	}
-	wantChangeSeqs(t, collectChanges(t, ch, 3*mixedChangeCount), 1) // while still down
+	wantChangeSeqs(t, collect(t, ch, 3*mixedChangeCount), 1) // while still down
 	br.setDown(false)
 	e.send(t, alice, c.ConversationID, "after")
-	wantChangeSeqs(t, collectChanges(t, ch, 1), 3*mixedChangeCount+1)
+	wantChangeSeqs(t, collect(t, ch, 1), 3*mixedChangeCount+1)
 	if n := e.svc.Stats().Evicted; n != 0 {
 		t.Fatalf("%d subscribers evicted, want 0", n)
 	}

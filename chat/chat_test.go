@@ -345,20 +345,21 @@ func TestService_ListMessages_Cursor(t *testing.T) {
 	})
 }
 
-// collect reads n messages from ch or fails after a deadline.
-func collect(t *testing.T, ch <-chan *confab.Message, n int) []*confab.Message {
+// collect reads n items (messages, changes) from a stream or fails after
+// a deadline.
+func collect[T any](t *testing.T, ch <-chan T, n int) []T {
 	t.Helper()
-	var got []*confab.Message
+	var got []T
 	deadline := time.After(10 * time.Second)
 	for len(got) < n {
 		select {
 		case m, ok := <-ch:
 			if !ok {
-				t.Fatalf("stream closed after %d of %d messages", len(got), n)
+				t.Fatalf("stream closed after %d of %d items", len(got), n)
 			}
 			got = append(got, m)
 		case <-deadline:
-			t.Fatalf("got %d of %d messages before the deadline", len(got), n)
+			t.Fatalf("got %d of %d items before the deadline", len(got), n)
 		}
 	}
 	return got
