@@ -5,12 +5,10 @@
 import { useState } from 'preact/hooks';
 import type { MessageHit } from '../api';
 import { searchTermNote } from '../chat/search';
-import { maxSearchTermBytes } from '../limits';
 import { fullTime, shortTime } from '../util';
 import { conversationPath, navigate, useChat } from './hooks';
 import { conversationTitle } from './common';
-import { Highlighted } from './SearchPanel';
-import { IconClose } from './icons';
+import { Highlighted, SearchForm } from './SearchPanel';
 
 export function SearchAllPanel() {
   const chat = useChat();
@@ -25,35 +23,16 @@ export function SearchAllPanel() {
 
   return (
     <div class="search search-all" role="search" aria-label="Search all conversations">
-      <form
-        class="row"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (term.trim()) void chat.searchAll(term);
-        }}
-      >
-        <label for="search-all-input" class="sr-only">
-          Search all conversations
-        </label>
-        <input
-          id="search-all-input"
-          type="search"
-          placeholder="Search all conversations"
-          autoFocus
-          value={term}
-          maxLength={maxSearchTermBytes}
-          onInput={(e) => setTerm(e.currentTarget.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') chat.closeSearchAll();
-          }}
-        />
-        <button type="submit" disabled={!term.trim() || s.loading}>
-          Search
-        </button>
-        <button type="button" class="icon-btn" aria-label="Close search" onClick={() => chat.closeSearchAll()}>
-          <IconClose />
-        </button>
-      </form>
+      <SearchForm
+        id="search-all-input"
+        label="Search all conversations"
+        placeholder="Search all conversations"
+        term={term}
+        setTerm={setTerm}
+        loading={s.loading}
+        onSearch={(t) => void chat.searchAll(t)}
+        onClose={() => chat.closeSearchAll()}
+      />
       <div class="search-body" aria-live="polite">
         {s.loading && !s.results && <p class="muted">Searching…</p>}
         {s.error && (

@@ -18,6 +18,52 @@ export function Highlighted(props: { text: string; term: string }) {
   return <>{parts.map((p, i) => (i % 2 ? <mark key={i}>{p}</mark> : p))}</>;
 }
 
+/** The row of a search panel: the term (Enter searches, Escape closes),
+ *  Search and Close. */
+export function SearchForm(props: {
+  id: string;
+  label: string;
+  placeholder: string;
+  term: string;
+  setTerm: (t: string) => void;
+  loading: boolean;
+  onSearch: (term: string) => void;
+  onClose: () => void;
+}) {
+  const { term } = props;
+  return (
+    <form
+      class="row"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (term.trim()) props.onSearch(term);
+      }}
+    >
+      <label for={props.id} class="sr-only">
+        {props.label}
+      </label>
+      <input
+        id={props.id}
+        type="search"
+        placeholder={props.placeholder}
+        autoFocus
+        value={term}
+        maxLength={maxSearchTermBytes}
+        onInput={(e) => props.setTerm(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') props.onClose();
+        }}
+      />
+      <button type="submit" disabled={!term.trim() || props.loading}>
+        Search
+      </button>
+      <button type="button" class="icon-btn" aria-label="Close search" onClick={props.onClose}>
+        <IconClose />
+      </button>
+    </form>
+  );
+}
+
 export function SearchPanel() {
   const chat = useChat();
   const s = chat.state.search!;
@@ -28,35 +74,16 @@ export function SearchPanel() {
 
   return (
     <div class="search" role="search" aria-label="Search this conversation">
-      <form
-        class="row"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (term.trim()) void chat.search(term);
-        }}
-      >
-        <label for="search-input" class="sr-only">
-          Search messages
-        </label>
-        <input
-          id="search-input"
-          type="search"
-          placeholder="Search this conversation"
-          autoFocus
-          value={term}
-          maxLength={maxSearchTermBytes}
-          onInput={(e) => setTerm(e.currentTarget.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') chat.closeSearch();
-          }}
-        />
-        <button type="submit" disabled={!term.trim() || s.loading}>
-          Search
-        </button>
-        <button type="button" class="icon-btn" aria-label="Close search" onClick={() => chat.closeSearch()}>
-          <IconClose />
-        </button>
-      </form>
+      <SearchForm
+        id="search-input"
+        label="Search messages"
+        placeholder="Search this conversation"
+        term={term}
+        setTerm={setTerm}
+        loading={s.loading}
+        onSearch={(t) => void chat.search(t)}
+        onClose={() => chat.closeSearch()}
+      />
       <div class="search-body" aria-live="polite">
         {s.loading && <p class="muted">Searching…</p>}
         {s.error && (
