@@ -38,7 +38,7 @@ func webPush(st confab.Store, c *serveConfig, reg *prometheus.Registry, logger *
 		Help: "Web Push subscriptions dropped because the push service answered 404 or 410.",
 	})
 	reg.MustRegister(dropped)
-	ch, err := webpush.New(ps, webpush.Config{Keys: keys, Subject: c.VAPIDSubject, Logger: logger, Dropped: dropped.Inc})
+	ch, err := webpush.New(ps, webpush.Config{Keys: keys, Subject: c.VAPIDSubject, Logger: logger, Dropped: dropped.Inc, AllowPrivate: c.PushAllowPrivate})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -36,7 +36,7 @@ func TestMain_WebPush(t *testing.T) {
 	}))
 	defer push.Close()
 
-	a := runMain(t)
+	a := runMain(t, "--push-allow-private") // the push service is on 127.0.0.1
 	alice, bob := a.signUp(t, "alice"), a.signUp(t, "bob")
 	key := a.mustGQL(t, bob.idToken, `{ pushPublicKey }`, nil)["pushPublicKey"]
 	var stored struct{ PublicKey string }

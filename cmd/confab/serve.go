@@ -76,6 +76,7 @@ type serveConfig struct {
 	OutboxLease, OutboxRetention                    time.Duration
 	WebPush                                         bool
 	VAPIDKeyFile, VAPIDSubject                      string
+	PushAllowPrivate                                bool
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -139,6 +140,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"web-push", "true", "send Web Push notifications to members who are not connected (SQLite, PostgreSQL)", boolean(&c.WebPush)},
 		{"vapid-key-file", "", "Web Push VAPID key pair (JSON); created if missing. Default <data>/vapid.json. Share it between nodes", str(&c.VAPIDKeyFile)},
 		{"vapid-subject", "mailto:postmaster@localhost", "the contact push services see in VAPID requests (mailto: or https:); set one that reaches you", str(&c.VAPIDSubject)},
+		{"push-allow-private", "false", "let push endpoints reach loopback, private and link-local addresses (tests, a push service inside the network); off, such a subscription is dropped", boolean(&c.PushAllowPrivate)},
 	}, append(append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...), blobSettings(&c.Blob)...)...)
 }
 

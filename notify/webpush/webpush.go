@@ -16,9 +16,12 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/SherClockHolmes/webpush-go"
@@ -85,6 +88,11 @@ type Config struct {
 	Now            func() time.Time
 	// Dropped is called when a subscription is dropped (a metric).
 	Dropped func()
+	// AllowPrivate lets pushes reach loopback, private and link-local
+	// addresses. Off, an endpoint a user registered cannot make the
+	// server POST into its own network (the tests' push service on
+	// 127.0.0.1 turns it on).
+	AllowPrivate bool
 }
 
 // Channel delivers Web Push notifications.
@@ -125,8 +133,15 @@ func New(store Store, cfg Config) (*Channel, error) {
 	if cfg.Dropped == nil {
 		cfg.Dropped = func() {}
 	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if !cfg.AllowPrivate {
+		// Checked on the address dialled, after DNS: a name that resolves
+		// inside the network is refused too.
+		transport.DialContext = (&net.Dialer{Timeout: cfg.Timeout, Control: refusePrivate}).DialContext
+	}
 	client := &http.Client{
 		Timeout:       cfg.Timeout,
+		Transport:     transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return &Channel{store: store, cfg: cfg, client: client}, nil
@@ -289,7 +304,8 @@ func preview(m *confab.MessageData) string {
 
 // Deliver implements notify.Channel: encrypt the payload to the
 // subscription's keys and POST it. 2xx is success; 404 and 410 drop the
-// subscription; 429 and 5xx (and network errors) are retried; any other
+// subscription, as does an endpoint inside the network (unless
+// AllowPrivate); 429 and 5xx (and network errors) are retried; any other
 // answer is permanent.
 func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	sub, err := c.store.GetPushSubscription(ctx, d.Target)
@@ -313,6 +329,15 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 		var netErr *url.Error
 		if !errors.As(err, &netErr) {
 			// Encrypting or signing failed (bad stored keys): no retry helps.
+			return fmt.Errorf("webpush: %w: %w", err, notify.ErrPermanent)
+		}
+		if errors.Is(err, errPrivateAddress) {
+			// Not a push service: drop it, as a push service's "gone" does.
+			if _, derr := c.store.DeletePushSubscription(ctx, "", sub.Endpoint); derr != nil {
+				return derr
+			}
+			c.cfg.Dropped()
+			c.cfg.Logger.Warn("push subscription dropped: its endpoint is inside the network", "user_id", sub.UserID, "err", err)
 			return fmt.Errorf("webpush: %w: %w", err, notify.ErrPermanent)
 		}
 		return fmt.Errorf("webpush: post: %w", err)
@@ -365,4 +390,26 @@ func (c *Channel) withUnread(ctx context.Context, data json.RawMessage, userID s
 func topic(conversationID string) string {
 	h := sha256.Sum256([]byte(conversationID))
 	return base64.RawURLEncoding.EncodeToString(h[:24])
+}
+
+// errPrivateAddress refuses a push to an address inside the network.
+var errPrivateAddress = errors.New("webpush: the endpoint's address is loopback, private or link-local")
+
+// refusePrivate is a net.Dialer Control that refuses loopback, private,
+// link-local, multicast and unspecified addresses.
+func refusePrivate(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return err
+	}
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
+		return fmt.Errorf("%w: %s", errPrivateAddress, ip)
+	}
+	return nil
 }

@@ -203,7 +203,7 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) channel() *webpush.Channel {
 	e.t.Helper()
-	c, err := webpush.New(e.st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com"})
+	c, err := webpush.New(e.st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", AllowPrivate: true})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -509,7 +509,7 @@ func TestChannel_WhoIsNotified(t *testing.T) {
 			if _, err := e.st.AppendMessage(t.Context(), m); err != nil {
 				t.Fatal(err)
 			}
-			ch, err := webpush.New(e.st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", Now: func() time.Time { return tt.now }})
+			ch, err := webpush.New(e.st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", AllowPrivate: true, Now: func() time.Time { return tt.now }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -538,7 +538,7 @@ func TestChannel_Coalescing(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC)
-	ch, err := webpush.New(e.st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", Now: func() time.Time { return now }})
+	ch, err := webpush.New(e.st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", AllowPrivate: true, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -601,5 +601,43 @@ func TestChannel_Coalescing(t *testing.T) {
 	}
 	if p := deliver(fourth[0]); p != nil {
 		t.Fatalf("a message read before its push left was pushed: %+v", p)
+	}
+}
+
+// TestChannel_RefusesPrivateEndpoints: without AllowPrivate, an endpoint
+// that leads inside the network (here the push service on 127.0.0.1, or a
+// name resolving to it) is never dialled: the delivery fails for good and
+// the subscription is dropped, so a user cannot make the server POST to
+// its own network.
+func TestChannel_RefusesPrivateEndpoints(t *testing.T) {
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		t.Run(host, func(t *testing.T) {
+			e := newEnv(t)
+			srv, got := pushService(t, http.StatusCreated)
+			endpoint := strings.Replace(srv.URL, "127.0.0.1", host, 1) + "/push/bob"
+			ann, bob := e.user("ann", ""), e.user("bob", "")
+			conv := e.conversation("team", ann, bob)
+			e.subscribe(bob, endpoint, newSubscriber(t))
+			e.send(conv, ann, "hi")
+			ch, err := webpush.New(e.st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds, err := ch.Fanout(t.Context(), e.event(confab.OutboxMessageSent))
+			if err != nil || len(ds) != 1 {
+				t.Fatalf("Fanout = %d deliveries, %v; want 1", len(ds), err)
+			}
+			if err := ch.Deliver(t.Context(), ds[0]); !errors.Is(err, notify.ErrPermanent) {
+				t.Fatalf("Deliver = %v, want a permanent refusal", err)
+			}
+			select {
+			case r := <-got:
+				t.Fatalf("the push service got a request %v; want none", r)
+			default:
+			}
+			if _, err := e.st.GetPushSubscription(t.Context(), endpoint); confab.ErrorCode(err) != confab.CodeNotFound {
+				t.Fatalf("subscription after the refusal: %v; want it dropped", err)
+			}
+		})
 	}
 }

@@ -31,7 +31,7 @@ const requests = [];
 
 before(
   async () => {
-    server = await startServer([], { name: 'push-server' });
+    server = await startServer(['--push-allow-private'], { name: 'push-server' }); // the test push service is on 127.0.0.1
     browser = await launchBrowser();
     push = createServer((req, res) => {
       const chunks = [];
