@@ -14,6 +14,9 @@ const (
 	ChangeReactionRemoved     ChangeKind = "REACTION_REMOVED"
 	ChangeThreadUpdated       ChangeKind = "THREAD_UPDATED" // a thread root's ReplyCount, LastReplyAt or ReplyUserIDs changed
 	ChangeConversationUpdated ChangeKind = "CONVERSATION_UPDATED"
+	ChangeMemberAdded         ChangeKind = "MEMBER_ADDED"   // MemberID joined (added, or accepted an invitation)
+	ChangeMemberRemoved       ChangeKind = "MEMBER_REMOVED" // MemberID left, was removed or banned
+	ChangeMemberUpdated       ChangeKind = "MEMBER_UPDATED" // MemberID's role or mute changed
 )
 
 // Change is one entry of a conversation's change log: every change to a
@@ -33,6 +36,9 @@ const (
 //	AddReaction        REACTION_ADDED (only when the reaction is new)
 //	RemoveReaction     REACTION_REMOVED (only when there was one)
 //	UpdateConversation CONVERSATION_UPDATED
+//	AddMembers         MEMBER_ADDED, one per member added
+//	RemoveMember       MEMBER_REMOVED
+//	UpdateMembers      MEMBER_UPDATED, one per member changed
 //
 // Nothing else (read marks, presence, typing) is a change.
 type Change struct {
@@ -43,10 +49,15 @@ type Change struct {
 	UserID         string // who made the change
 	MessageID      string // the message it is about; "" for CONVERSATION_UPDATED
 	ReactionKey    string // REACTION_ADDED and REACTION_REMOVED only
+	// MemberID is the member a MEMBER_* change is about; Member is that
+	// membership right after the change (nil for MEMBER_REMOVED).
+	MemberID string
+	Member   *Member
 
 	// Message is the message the change is about: as it is now when read
 	// by ListChanges (Deleted set for a tombstone), as it was right after
-	// the change when carried by an Event. Nil for CONVERSATION_UPDATED.
+	// the change when carried by an Event. Nil for CONVERSATION_UPDATED
+	// and MEMBER_*.
 	Message *Message
 }
 

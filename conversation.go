@@ -19,6 +19,15 @@ type Conversation struct {
 	// conversation's change log (0 before any change).
 	LastChangeSeq int64
 	Members       []Member // ordered by JoinedAt, then UserID
+
+	// Direct marks a conversation of exactly two people, unique per pair
+	// (DirectKey): it never gains or loses members.
+	Direct bool
+	// Settings say who may add members, post and react, and the slow mode.
+	Settings ConversationSettings
+	// ArchivedAt is when an admin archived the conversation (read-only for
+	// everyone since); nil when it is not archived.
+	ArchivedAt *time.Time
 }
 
 // ActivityAt is when the conversation was last active: its LastMessageAt,
@@ -60,6 +69,17 @@ type Member struct {
 	// UnreadMentions is the number of live messages with a seq above
 	// LastReadSeq that mention the member.
 	UnreadMentions int
+
+	// Role is the member's role ("" reads as RoleMember: rows older than
+	// roles; the creator of such a conversation reads as RoleOwner).
+	Role Role
+	// MutedUntil is the end of a moderator's mute: until then the member
+	// may read but not post or react. Nil when not muted.
+	MutedUntil *time.Time
+	// LastPostedAt is when the member last sent a message in a
+	// conversation with slow mode on (kept only then; see
+	// Message.SlowMode).
+	LastPostedAt *time.Time
 }
 
 // Limits on conversations. The service refuses input beyond them with

@@ -23,7 +23,23 @@ const (
 	EventChanged     EventKind = "changed"      // ConversationTopic
 	EventTyping      EventKind = "typing"       // ConversationTopic; Typing set, never stored
 	EventReadReceipt EventKind = "read_receipt" // ConversationTopic; ReadMark set (never for a user who hides receipts)
+
+	// EventMembershipChanged says a conversation's members, roles,
+	// settings or archived state changed: every node drops what it cached
+	// of the conversation. The change itself travels on the
+	// ConversationTopic (EventChanged with a MEMBER_* or
+	// CONVERSATION_UPDATED Change), where a removed member's streams end.
+	EventMembershipChanged EventKind = "membership_changed" // ControlTopic; ConversationID set
+	// EventBlocksChanged says a user blocked or unblocked someone: every
+	// node drops its cached block list of User.UserID.
+	EventBlocksChanged EventKind = "blocks_changed" // ControlTopic; User carries only the UserID
+	// EventInvited tells a user of a new invitation.
+	EventInvited EventKind = "invited" // UserTopic of the invitee; Invitation set
 )
+
+// ControlTopic carries what every node must learn whatever it serves
+// (cache invalidations), like RevocationTopic.
+const ControlTopic = "chat.control"
 
 // Event is something that happened after a commit (or, for EventTyping,
 // just happened). Message, Conversation, User, Typing and ReadMark are set
@@ -40,6 +56,7 @@ type Event struct {
 	Change         *Change
 	Typing         *Typing
 	ReadMark       *ReadMark
+	Invitation     *Invitation
 	At             time.Time
 }
 

@@ -35,6 +35,7 @@ var importRules = []importRule{
 	{pkg: "store/", bans: []string{"chat", "auth", "graph", "server", "broker/", "web", "store/"}},
 	{pkg: "broker/", bans: []string{"chat", "auth", "graph", "server", "store/", "web", "broker/"},
 		allow: []string{"broker/nats -> broker/inproc"}},
+	{pkg: "admin", bans: []string{"store/", "broker/", "graph", "server", "web"}},
 	{pkg: "graph", bans: []string{"store/", "broker/", "server", "auth", "web"}},
 	{pkg: "server", bans: []string{"store/", "broker/"}},
 	{pkg: "server/realtime", bans: []string{"auth", "chat", "graph"}},

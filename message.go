@@ -37,6 +37,15 @@ type Message struct {
 	// ClientToken is the sender's idempotency key; empty when none was given.
 	// It never leaves the server.
 	ClientToken string
+	// DeletedBy is who deleted the message when that was not its author (a
+	// moderator): the tombstone says so. Empty otherwise.
+	DeletedBy string
+	// SlowMode is input to AppendMessage only, never stored: when
+	// positive, the store refuses the message with CodeLimited (nothing
+	// written) if the author's Member.LastPostedAt is less than SlowMode
+	// before CreatedAt, and otherwise sets LastPostedAt to CreatedAt in
+	// the same transaction.
+	SlowMode time.Duration
 
 	// ChangeSeq is the ChangeSeq of the latest change to the message in its
 	// conversation's change log (sent, edited, deleted, reacted to, or, for

@@ -11,8 +11,7 @@ import (
 // change meaning.
 type OutboxEvent string
 
-// The outbox events. member.added and member.removed come with membership
-// changes (issue #15).
+// The outbox events.
 const (
 	OutboxMessageSent         OutboxEvent = "message.sent"
 	OutboxMessageEdited       OutboxEvent = "message.edited"
@@ -21,11 +20,13 @@ const (
 	OutboxConversationCreated OutboxEvent = "conversation.created"
 	OutboxConversationUpdated OutboxEvent = "conversation.updated"
 	OutboxUserCreated         OutboxEvent = "user.created"
+	OutboxMemberAdded         OutboxEvent = "member.added"
+	OutboxMemberRemoved       OutboxEvent = "member.removed"
 )
 
 // OutboxEvents lists every event, in documentation order.
 var OutboxEvents = []OutboxEvent{OutboxMessageSent, OutboxMessageEdited, OutboxMessageDeleted, OutboxReactionAdded,
-	OutboxConversationCreated, OutboxConversationUpdated, OutboxUserCreated}
+	OutboxConversationCreated, OutboxConversationUpdated, OutboxUserCreated, OutboxMemberAdded, OutboxMemberRemoved}
 
 // ValidOutboxEvent reports whether e is a known event.
 func ValidOutboxEvent(e OutboxEvent) bool {
@@ -77,7 +78,8 @@ type OutboxEntry struct {
 // (AppendMessage: message.sent; EditMessage: message.edited;
 // DeleteMessage: message.deleted; AddReaction, when new: reaction.added;
 // InsertConversation: conversation.created; UpdateConversation:
-// conversation.updated; InsertAccount: user.created), so an entry exists
+// conversation.updated; InsertAccount: user.created; AddMembers:
+// member.added per member; RemoveMember: member.removed), so an entry exists
 // exactly when its change committed. Every method is safe for concurrent
 // use, also from several nodes on one database.
 type OutboxStore interface {
@@ -201,6 +203,24 @@ type UserData struct {
 	Username    string    `json:"username"`
 	DisplayName string    `json:"displayName"`
 	CreatedAt   time.Time `json:"createdAt"`
+}
+
+// MemberData is the data object of member.added and member.removed.
+type MemberData struct {
+	ConversationID string    `json:"conversationId"`
+	UserID         string    `json:"userId"` // the member
+	Role           string    `json:"role,omitempty"`
+	By             string    `json:"by"` // who added or removed them (themselves for a join or a leave)
+	At             time.Time `json:"at"`
+}
+
+// NewMemberEvent returns the member.added or member.removed entry of the
+// member userID of conversationID, with their role (member.added) and
+// who made the change.
+func NewMemberEvent(e OutboxEvent, conversationID, userID string, role Role, by string, at time.Time) *OutboxEntry {
+	return newEvent(e, conversationID, at, MemberData{
+		ConversationID: conversationID, UserID: userID, Role: string(role), By: by, At: at.UTC(),
+	})
 }
 
 // NewMessageEvent returns the outbox entry of e about m, as m is right

@@ -34,6 +34,7 @@ type Store interface {
 	MessageStore
 	ChangeStore
 	PresenceStore
+	ModerationStore
 
 	// Ping reports whether the engine is reachable.
 	Ping(ctx context.Context) error
@@ -131,15 +132,43 @@ type CredentialStore interface {
 
 // ConversationStore keeps conversations and their members.
 type ConversationStore interface {
-	// InsertConversation creates c with c.Members. Every member must be an
-	// existing user (otherwise CodeNotFound).
+	// InsertConversation creates c with c.Members (each with its Role) and
+	// c.Settings. Every member must be an existing user (otherwise
+	// CodeNotFound). A Direct conversation is unique per pair of members
+	// (DirectKey): when the pair already has one it is CodeConflict and
+	// nothing is written.
 	InsertConversation(ctx context.Context, c *Conversation) error
+	// GetDirectConversation returns the direct conversation of the two
+	// users; CodeNotFound when they have none.
+	GetDirectConversation(ctx context.Context, userID, otherID string) (*Conversation, error)
 	// GetConversation returns a conversation with its members.
 	GetConversation(ctx context.Context, conversationID string) (*Conversation, error)
-	// UpdateConversation sets the name (when name is non-nil) and UpdatedAt,
-	// appends a CONVERSATION_UPDATED change by userID (LastChangeSeq), and
-	// returns the conversation as stored afterwards.
-	UpdateConversation(ctx context.Context, conversationID, userID string, name *string, at time.Time) (*Conversation, error)
+	// UpdateConversation applies u (its non-nil fields; Archived true sets
+	// ArchivedAt to at, false clears it) and sets UpdatedAt, appends a
+	// CONVERSATION_UPDATED change by userID (LastChangeSeq), and returns
+	// the conversation as stored afterwards.
+	UpdateConversation(ctx context.Context, conversationID, userID string, u ConversationUpdate, at time.Time) (*Conversation, error)
+	// AddMembers adds members (each with UserID, Role and JoinedAt set)
+	// who are not members yet, in order; those who are are skipped. In the
+	// same transaction it appends one MEMBER_ADDED change by byUserID per
+	// member added (Change.Member set) and, when the store has an outbox,
+	// a member.added event each, and sets UpdatedAt to at. It returns the
+	// members added and the conversation afterwards. CodeNotFound when the
+	// conversation or one of the users does not exist; CodeLimited, with
+	// nothing written, when the conversation would have more than
+	// maxMembers members.
+	AddMembers(ctx context.Context, conversationID, byUserID string, members []Member, maxMembers int, at time.Time) (added []Member, c *Conversation, err error)
+	// RemoveMember removes userID from the conversation (their read marks
+	// and thread marks with them), appends a MEMBER_REMOVED change by
+	// byUserID and (with an outbox) a member.removed event, sets
+	// UpdatedAt, and returns the conversation afterwards. CodeNotFound when
+	// userID is not a member.
+	RemoveMember(ctx context.Context, conversationID, userID, byUserID string, at time.Time) (*Conversation, error)
+	// UpdateMembers applies every update (all or none) and appends one
+	// MEMBER_UPDATED change by byUserID per member changed, sets
+	// UpdatedAt, and returns the conversation afterwards. CodeNotFound
+	// when one of them is not a member (nothing written).
+	UpdateMembers(ctx context.Context, conversationID, byUserID string, updates []MemberUpdate, at time.Time) (*Conversation, error)
 	// ListConversations returns a page of the conversations userID is a
 	// member of, most recent activity first (Conversation.ActivityAt), ties
 	// broken by ConversationID. Each
@@ -180,7 +209,9 @@ type MessageStore interface {
 	// If m.ClientToken is non-empty and a message of the same conversation
 	// and user already has it, nothing is written: *m is replaced by the
 	// stored message and created is false.
-	// CodeNotFound if the conversation does not exist.
+	// CodeNotFound if the conversation does not exist. When m.SlowMode is
+	// positive the author's slow mode is checked and kept in the same
+	// transaction (see Message.SlowMode).
 	//
 	// In the same transaction it appends the MESSAGE_SENT change (m.ChangeSeq)
 	// and keeps m.Mentions (Member.UnreadMentions of each mentioned member
@@ -208,12 +239,14 @@ type MessageStore interface {
 	// same transaction decrements MessageCount and, when it was the newest
 	// live message, resets LastMessage/LastMessageAt to the newest live one
 	// (nil when none), removes it from search, and appends a
-	// MESSAGE_DELETED change (the returned message's ChangeSeq). When it is
+	// MESSAGE_DELETED change by byUserID (the returned message's ChangeSeq).
+	// When byUserID is neither "" nor the author (a moderator), the
+	// message's DeletedBy becomes byUserID, kept with the tombstone. When it is
 	// a reply, its root's ReplyCount drops and a THREAD_UPDATED change of
 	// the root follows (+1). Seqs are never reused. It returns the message
 	// as it was before deletion (but with the new ChangeSeq), and the
 	// conversation after.
-	DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*Message, *Conversation, error)
+	DeleteMessage(ctx context.Context, conversationID, messageID, byUserID string, at time.Time) (*Message, *Conversation, error)
 	// ListMessages returns up to limit live messages of the conversation's
 	// timeline (Message.InTimeline) with seq < beforeSeq (all when
 	// beforeSeq <= 0), newest first.

@@ -20,6 +20,12 @@ type User struct {
 	// they have read (Conversation.readBy, onReadReceipt). Their own unread
 	// counts still work.
 	HideReadReceipts bool
+	// AddPolicy is who may add the user to a conversation without an
+	// invitation ("" reads as AddAnyone).
+	AddPolicy AddPolicy
+	// Admin makes the user a server administrator: the admin API, the
+	// reports queue, the audit log, and moderation in every conversation.
+	Admin bool
 }
 
 // HiddenEmail stands in for the email of a user whose address the caller
@@ -44,6 +50,8 @@ type UserUpdate struct {
 	LastSeen         *time.Time
 	HidePresence     *bool
 	HideReadReceipts *bool
+	AddPolicy        *AddPolicy
+	Admin            *bool
 	UpdatedAt        time.Time
 }
 

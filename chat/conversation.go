@@ -89,7 +89,7 @@ func (s *Service) UpdateConversation(ctx context.Context, caller confab.Identity
 		return nil, err
 	}
 	at := s.nowUTC()
-	c, err := s.store.UpdateConversation(ctx, conversationID, caller.UserID, name, at)
+	c, err := s.store.UpdateConversation(ctx, conversationID, caller.UserID, confab.ConversationUpdate{Name: name}, at)
 	if err != nil {
 		return nil, err
 	}

@@ -278,7 +278,7 @@ func (s *Service) DeleteMessage(ctx context.Context, caller confab.Identity, con
 		return nil, confab.Errorf(confab.CodeForbidden, "Only the author can delete a message.")
 	}
 	now := s.nowUTC()
-	m, c, err := s.store.DeleteMessage(ctx, conversationID, messageID, now)
+	m, c, err := s.store.DeleteMessage(ctx, conversationID, messageID, "", now)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
 		return nil, errMessageNotFound()
 	}

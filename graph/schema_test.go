@@ -108,9 +108,10 @@ func TestSharedSubscriptions_CallerIndependent(t *testing.T) {
 		// may have them; links are bearer grants, bound to no user.
 		"Message": {"messageId", "conversationId", "userId", "content", "messageType", "createdAt", "updatedAt", "author", "seq",
 			"changeSeq", "editedAt", "edits", "deletedAt", "parentMessageId", "alsoInConversation", "replyCount", "lastReplyAt",
-			"replyUserIds", "mentions", "reactions", "unreadReplies", "attachments"},
+			"replyUserIds", "mentions", "reactions", "unreadReplies", "attachments", "deletedBy"},
 		"Attachment": {"attachmentId", "fileName", "contentType", "size", "width", "height", "url", "thumbnailUrl", "previewUrl", "expiresAt"},
-		"User":       {"userId", "username", "email", "displayName", "avatarUrl", "lastSeen", "isOnline", "createdAt", "updatedAt", "hidePresence", "hideReadReceipts"},
+		"User": {"userId", "username", "email", "displayName", "avatarUrl", "lastSeen", "isOnline", "createdAt", "updatedAt", "hidePresence", "hideReadReceipts",
+			"addPolicy", "isAdmin"},
 	}
 	for field := range graph.SharedSubscriptions {
 		f := served.Subscription.Fields.ForName(field)

@@ -157,7 +157,7 @@ func copyMessages(ctx context.Context, src *sqlite.Store, dst confab.Store, conv
 	}
 	for _, id := range ids {
 		if at, ok := deleted[id]; ok {
-			if _, _, err := dst.DeleteMessage(ctx, conversationID, id, at); err != nil {
+			if _, _, err := dst.DeleteMessage(ctx, conversationID, id, "", at); err != nil {
 				return len(ids), err
 			}
 		}

@@ -33,18 +33,40 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Conversation() ConversationResolver
 	ConversationChange() ConversationChangeResolver
+	ConversationMember() ConversationMemberResolver
+	Invitation() InvitationResolver
 	Message() MessageResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ReactionCount() ReactionCountResolver
 	ReadMark() ReadMarkResolver
+	Report() ReportResolver
 	Subscription() SubscriptionResolver
+	User() UserResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AddMembersResult struct {
+		Added        func(childComplexity int) int
+		Conversation func(childComplexity int) int
+		Invited      func(childComplexity int) int
+	}
+
+	AdminUser struct {
+		Ban      func(childComplexity int) int
+		Disabled func(childComplexity int) int
+		Email    func(childComplexity int) int
+		User     func(childComplexity int) int
+	}
+
+	AdminUserConnection struct {
+		Items     func(childComplexity int) int
+		NextToken func(childComplexity int) int
+	}
+
 	Attachment struct {
 		AttachmentID func(childComplexity int) int
 		ContentType  func(childComplexity int) int
@@ -58,18 +80,50 @@ type ComplexityRoot struct {
 		Width        func(childComplexity int) int
 	}
 
+	AuditConnection struct {
+		Items     func(childComplexity int) int
+		NextToken func(childComplexity int) int
+	}
+
+	AuditEntry struct {
+		Action         func(childComplexity int) int
+		ActorID        func(childComplexity int) int
+		At             func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		Detail         func(childComplexity int) int
+		EntryID        func(childComplexity int) int
+		MessageID      func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		Until          func(childComplexity int) int
+		UserID         func(childComplexity int) int
+	}
+
+	Ban struct {
+		BannedBy       func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		Until          func(childComplexity int) int
+		UserID         func(childComplexity int) int
+	}
+
 	Conversation struct {
+		ArchivedAt     func(childComplexity int) int
 		ConversationID func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		CreatedBy      func(childComplexity int) int
+		Direct         func(childComplexity int) int
 		LastChangeSeq  func(childComplexity int) int
 		LastMessage    func(childComplexity int) int
 		LastMessageAt  func(childComplexity int) int
 		LastSeq        func(childComplexity int) int
+		Members        func(childComplexity int, limit *int, nextToken *string) int
 		MessageCount   func(childComplexity int) int
+		MyRole         func(childComplexity int) int
 		Name           func(childComplexity int) int
 		Participants   func(childComplexity int) int
 		ReadBy         func(childComplexity int) int
+		Settings       func(childComplexity int) int
 		UnreadCount    func(childComplexity int) int
 		UnreadMentions func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
@@ -80,6 +134,8 @@ type ComplexityRoot struct {
 		ChangeSeq    func(childComplexity int) int
 		Conversation func(childComplexity int) int
 		Kind         func(childComplexity int) int
+		Member       func(childComplexity int) int
+		MemberID     func(childComplexity int) int
 		Message      func(childComplexity int) int
 		Reaction     func(childComplexity int) int
 		UserID       func(childComplexity int) int
@@ -96,9 +152,50 @@ type ComplexityRoot struct {
 		NextToken func(childComplexity int) int
 	}
 
+	ConversationCount struct {
+		ConversationID func(childComplexity int) int
+		Messages       func(childComplexity int) int
+		Name           func(childComplexity int) int
+	}
+
+	ConversationMember struct {
+		JoinedAt    func(childComplexity int) int
+		LastReadSeq func(childComplexity int) int
+		MutedUntil  func(childComplexity int) int
+		Role        func(childComplexity int) int
+		User        func(childComplexity int) int
+		UserID      func(childComplexity int) int
+	}
+
 	ConversationMute struct {
 		ConversationID func(childComplexity int) int
 		Until          func(childComplexity int) int
+	}
+
+	ConversationSettings struct {
+		AddMembers func(childComplexity int) int
+		Post       func(childComplexity int) int
+		React      func(childComplexity int) int
+		SlowMode   func(childComplexity int) int
+	}
+
+	DayCount struct {
+		Count func(childComplexity int) int
+		Day   func(childComplexity int) int
+	}
+
+	Invitation struct {
+		ConversationID   func(childComplexity int) int
+		ConversationName func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		InvitedBy        func(childComplexity int) int
+		Inviter          func(childComplexity int) int
+		Role             func(childComplexity int) int
+	}
+
+	MemberConnection struct {
+		Items     func(childComplexity int) int
+		NextToken func(childComplexity int) int
 	}
 
 	Message struct {
@@ -110,6 +207,7 @@ type ComplexityRoot struct {
 		ConversationID     func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		DeletedAt          func(childComplexity int) int
+		DeletedBy          func(childComplexity int) int
 		EditedAt           func(childComplexity int) int
 		Edits              func(childComplexity int, limit *int) int
 		LastReplyAt        func(childComplexity int) int
@@ -148,20 +246,46 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptInvitation           func(childComplexity int, conversationID string) int
+		AddMembers                 func(childComplexity int, conversationID string, userIds []string, role *confab.Role) int
 		AddReaction                func(childComplexity int, conversationID string, messageID string, key string) int
+		AdminArchiveConversation   func(childComplexity int, conversationID string, archived bool) int
+		AdminBanUser               func(childComplexity int, userID string, until *time.Time, reason *string) int
+		AdminDeleteConversation    func(childComplexity int, conversationID string, reason *string) int
+		AdminDeleteUser            func(childComplexity int, userID string, deleteMessages bool, reason *string) int
+		AdminResetPassword         func(childComplexity int, userID string) int
+		AdminResolveReport         func(childComplexity int, reportID string, status confab.ReportStatus, resolution *string) int
+		AdminSetAdmin              func(childComplexity int, userID string, admin bool) int
+		AdminSetUserDisabled       func(childComplexity int, userID string, disabled bool, reason *string) int
+		AdminSignOutUser           func(childComplexity int, userID string) int
+		AdminUnbanUser             func(childComplexity int, userID string) int
+		BanMember                  func(childComplexity int, conversationID string, userID string, until *time.Time, reason *string) int
+		BlockUser                  func(childComplexity int, userID string) int
 		CompleteUpload             func(childComplexity int, uploadID string) int
 		CreateConversation         func(childComplexity int, input model.CreateConversationInput) int
 		CreateUpload               func(childComplexity int, conversationID string, fileName string, contentType string, size int) int
+		DeclineInvitation          func(childComplexity int, conversationID string) int
 		DeleteMessage              func(childComplexity int, conversationID string, messageID string) int
 		EditMessage                func(childComplexity int, conversationID string, messageID string, content string) int
+		LeaveConversation          func(childComplexity int, conversationID string) int
 		MarkConversationRead       func(childComplexity int, conversationID string, seq int) int
 		MarkThreadRead             func(childComplexity int, conversationID string, parentMessageID string, seq int) int
+		MuteMember                 func(childComplexity int, conversationID string, userID string, until time.Time, reason *string) int
 		RegisterPushSubscription   func(childComplexity int, endpoint string, p256dh string, auth string) int
+		RemoveMember               func(childComplexity int, conversationID string, userID string, reason *string) int
 		RemoveReaction             func(childComplexity int, conversationID string, messageID string, key string) int
+		ReportMessage              func(childComplexity int, conversationID string, messageID string, reason string) int
+		ReportUser                 func(childComplexity int, userID string, reason string) int
 		SendMessage                func(childComplexity int, input model.SendMessageInput) int
+		SetMemberRole              func(childComplexity int, conversationID string, userID string, role confab.Role) int
 		SetTyping                  func(childComplexity int, conversationID string, typing bool) int
+		TransferOwnership          func(childComplexity int, conversationID string, userID string) int
+		UnbanMember                func(childComplexity int, conversationID string, userID string) int
+		UnblockUser                func(childComplexity int, userID string) int
+		UnmuteMember               func(childComplexity int, conversationID string, userID string) int
 		UnregisterPushSubscription func(childComplexity int, endpoint string) int
 		UpdateConversation         func(childComplexity int, input model.UpdateConversationInput) int
+		UpdateConversationSettings func(childComplexity int, conversationID string, input model.ConversationSettingsInput) int
 		UpdateNotificationSettings func(childComplexity int, input model.NotificationSettingsInput) int
 		UpdateUserPresence         func(childComplexity int, userID string, isOnline bool) int
 		UpdateUserProfile          func(childComplexity int, input model.UpdateUserProfileInput) int
@@ -177,10 +301,21 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AdminAuditLog        func(childComplexity int, conversationID *string, userID *string, limit *int, nextToken *string) int
+		AdminConversation    func(childComplexity int, conversationID string) int
+		AdminConversations   func(childComplexity int, limit *int, nextToken *string) int
+		AdminReports         func(childComplexity int, status *confab.ReportStatus, limit *int, nextToken *string) int
+		AdminUsage           func(childComplexity int, days *int, top *int) int
+		AdminUser            func(childComplexity int, userID string) int
+		AdminUsers           func(childComplexity int, search *string, limit *int, nextToken *string) int
+		BlockedUsers         func(childComplexity int) int
+		ConversationAuditLog func(childComplexity int, conversationID string, limit *int, nextToken *string) int
+		ConversationBans     func(childComplexity int, conversationID string) int
 		FindUser             func(childComplexity int, usernameOrEmail string) int
 		GetConversation      func(childComplexity int, conversationID string) int
 		GetMessage           func(childComplexity int, conversationID string, messageID string) int
 		GetUser              func(childComplexity int, userID string) int
+		Invitations          func(childComplexity int) int
 		ListConversations    func(childComplexity int, userID string, limit *int, nextToken *string) int
 		ListMessages         func(childComplexity int, conversationID string, limit *int, nextToken *string) int
 		ListThread           func(childComplexity int, conversationID string, parentMessageID string, limit *int, nextToken *string, newestFirst *bool) int
@@ -211,9 +346,30 @@ type ComplexityRoot struct {
 		UserID         func(childComplexity int) int
 	}
 
+	Report struct {
+		ConversationID func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Message        func(childComplexity int) int
+		MessageID      func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		ReportID       func(childComplexity int) int
+		ReporterID     func(childComplexity int) int
+		Resolution     func(childComplexity int) int
+		ResolvedAt     func(childComplexity int) int
+		ResolvedBy     func(childComplexity int) int
+		Status         func(childComplexity int) int
+		UserID         func(childComplexity int) int
+	}
+
+	ReportConnection struct {
+		Items     func(childComplexity int) int
+		NextToken func(childComplexity int) int
+	}
+
 	Subscription struct {
 		OnConversationChanged func(childComplexity int, conversationID string, afterChange *int) int
 		OnConversationUpdated func(childComplexity int, userID string) int
+		OnInvitation          func(childComplexity int, userID string) int
 		OnMessageDeleted      func(childComplexity int, conversationID string) int
 		OnMessageSent         func(childComplexity int, conversationID string, afterSeq *int) int
 		OnReadReceipt         func(childComplexity int, conversationID string) int
@@ -241,7 +397,21 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	Usage struct {
+		ActiveUsersPerDay  func(childComplexity int) int
+		ActiveUsersPerWeek func(childComplexity int) int
+		Conversations      func(childComplexity int) int
+		From               func(childComplexity int) int
+		MessagesPerDay     func(childComplexity int) int
+		StorageBytes       func(childComplexity int) int
+		To                 func(childComplexity int) int
+		TopConversations   func(childComplexity int) int
+		Users              func(childComplexity int) int
+	}
+
 	User struct {
+		AddPolicy        func(childComplexity int) int
+		Admin            func(childComplexity int) int
 		AvatarURL        func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		DisplayName      func(childComplexity int) int
@@ -265,11 +435,23 @@ type ConversationResolver interface {
 
 	UnreadMentions(ctx context.Context, obj *confab.Conversation) (int, error)
 	ReadBy(ctx context.Context, obj *confab.Conversation) ([]*confab.ReadMark, error)
+	Members(ctx context.Context, obj *confab.Conversation, limit *int, nextToken *string) (*model.MemberConnection, error)
+	MyRole(ctx context.Context, obj *confab.Conversation) (*confab.Role, error)
+
+	Settings(ctx context.Context, obj *confab.Conversation) (*confab.ConversationSettings, error)
 }
 type ConversationChangeResolver interface {
 	Message(ctx context.Context, obj *confab.Change) (*confab.Message, error)
 	Reaction(ctx context.Context, obj *confab.Change) (*model.ReactionChange, error)
 	Conversation(ctx context.Context, obj *confab.Change) (*confab.Conversation, error)
+}
+type ConversationMemberResolver interface {
+	User(ctx context.Context, obj *confab.Member) (*confab.User, error)
+}
+type InvitationResolver interface {
+	ConversationName(ctx context.Context, obj *confab.Invitation) (*string, error)
+
+	Inviter(ctx context.Context, obj *confab.Invitation) (*confab.User, error)
 }
 type MessageResolver interface {
 	Author(ctx context.Context, obj *confab.Message) (*confab.User, error)
@@ -284,6 +466,7 @@ type MessageResolver interface {
 	UnreadReplies(ctx context.Context, obj *confab.Message) (int, error)
 
 	Attachments(ctx context.Context, obj *confab.Message) ([]*confab.Attachment, error)
+	DeletedBy(ctx context.Context, obj *confab.Message) (*string, error)
 }
 type MutationResolver interface {
 	SendMessage(ctx context.Context, input model.SendMessageInput) (*confab.Message, error)
@@ -292,6 +475,16 @@ type MutationResolver interface {
 	DeleteMessage(ctx context.Context, conversationID string, messageID string) (*confab.Message, error)
 	UpdateUserPresence(ctx context.Context, userID string, isOnline bool) (*confab.User, error)
 	UpdateUserProfile(ctx context.Context, input model.UpdateUserProfileInput) (*confab.User, error)
+	AdminSetUserDisabled(ctx context.Context, userID string, disabled bool, reason *string) (*model.AdminUser, error)
+	AdminDeleteUser(ctx context.Context, userID string, deleteMessages bool, reason *string) (bool, error)
+	AdminResetPassword(ctx context.Context, userID string) (string, error)
+	AdminSignOutUser(ctx context.Context, userID string) (bool, error)
+	AdminSetAdmin(ctx context.Context, userID string, admin bool) (*model.AdminUser, error)
+	AdminBanUser(ctx context.Context, userID string, until *time.Time, reason *string) (*model.AdminUser, error)
+	AdminUnbanUser(ctx context.Context, userID string) (*model.AdminUser, error)
+	AdminArchiveConversation(ctx context.Context, conversationID string, archived bool) (*confab.Conversation, error)
+	AdminDeleteConversation(ctx context.Context, conversationID string, reason *string) (bool, error)
+	AdminResolveReport(ctx context.Context, reportID string, status confab.ReportStatus, resolution *string) (*confab.Report, error)
 	MarkConversationRead(ctx context.Context, conversationID string, seq int) (*confab.Conversation, error)
 	EditMessage(ctx context.Context, conversationID string, messageID string, content string) (*confab.Message, error)
 	AddReaction(ctx context.Context, conversationID string, messageID string, key string) (*confab.Message, error)
@@ -303,6 +496,22 @@ type MutationResolver interface {
 	RegisterPushSubscription(ctx context.Context, endpoint string, p256dh string, auth string) (bool, error)
 	UnregisterPushSubscription(ctx context.Context, endpoint string) (bool, error)
 	UpdateNotificationSettings(ctx context.Context, input model.NotificationSettingsInput) (*model.NotificationSettings, error)
+	AddMembers(ctx context.Context, conversationID string, userIds []string, role *confab.Role) (*model.AddMembersResult, error)
+	RemoveMember(ctx context.Context, conversationID string, userID string, reason *string) (*confab.Conversation, error)
+	LeaveConversation(ctx context.Context, conversationID string) (bool, error)
+	SetMemberRole(ctx context.Context, conversationID string, userID string, role confab.Role) (*confab.Conversation, error)
+	TransferOwnership(ctx context.Context, conversationID string, userID string) (*confab.Conversation, error)
+	UpdateConversationSettings(ctx context.Context, conversationID string, input model.ConversationSettingsInput) (*confab.Conversation, error)
+	AcceptInvitation(ctx context.Context, conversationID string) (*confab.Conversation, error)
+	DeclineInvitation(ctx context.Context, conversationID string) (bool, error)
+	BlockUser(ctx context.Context, userID string) (bool, error)
+	UnblockUser(ctx context.Context, userID string) (bool, error)
+	MuteMember(ctx context.Context, conversationID string, userID string, until time.Time, reason *string) (*confab.Conversation, error)
+	UnmuteMember(ctx context.Context, conversationID string, userID string) (*confab.Conversation, error)
+	BanMember(ctx context.Context, conversationID string, userID string, until *time.Time, reason *string) (bool, error)
+	UnbanMember(ctx context.Context, conversationID string, userID string) (bool, error)
+	ReportMessage(ctx context.Context, conversationID string, messageID string, reason string) (bool, error)
+	ReportUser(ctx context.Context, userID string, reason string) (bool, error)
 }
 type QueryResolver interface {
 	GetMessage(ctx context.Context, conversationID string, messageID string) (*confab.Message, error)
@@ -311,6 +520,13 @@ type QueryResolver interface {
 	ListMessages(ctx context.Context, conversationID string, limit *int, nextToken *string) (*model.MessageConnection, error)
 	ListConversations(ctx context.Context, userID string, limit *int, nextToken *string) (*model.ConversationConnection, error)
 	SearchMessages(ctx context.Context, conversationID string, searchTerm string, limit *int) ([]*confab.Message, error)
+	AdminUsers(ctx context.Context, search *string, limit *int, nextToken *string) (*model.AdminUserConnection, error)
+	AdminUser(ctx context.Context, userID string) (*model.AdminUser, error)
+	AdminConversations(ctx context.Context, limit *int, nextToken *string) (*model.ConversationConnection, error)
+	AdminConversation(ctx context.Context, conversationID string) (*confab.Conversation, error)
+	AdminReports(ctx context.Context, status *confab.ReportStatus, limit *int, nextToken *string) (*model.ReportConnection, error)
+	AdminAuditLog(ctx context.Context, conversationID *string, userID *string, limit *int, nextToken *string) (*model.AuditConnection, error)
+	AdminUsage(ctx context.Context, days *int, top *int) (*model.Usage, error)
 	Me(ctx context.Context) (*confab.User, error)
 	FindUser(ctx context.Context, usernameOrEmail string) (*confab.User, error)
 	SyncConversation(ctx context.Context, conversationID string, afterChange int, limit *int) (*model.ConversationChanges, error)
@@ -318,12 +534,19 @@ type QueryResolver interface {
 	SearchAllMessages(ctx context.Context, searchTerm string, limit *int, nextToken *string) (*model.MessageHitConnection, error)
 	PushPublicKey(ctx context.Context) (*string, error)
 	NotificationSettings(ctx context.Context) (*model.NotificationSettings, error)
+	Invitations(ctx context.Context) ([]*confab.Invitation, error)
+	BlockedUsers(ctx context.Context) ([]*confab.User, error)
+	ConversationBans(ctx context.Context, conversationID string) ([]*confab.Ban, error)
+	ConversationAuditLog(ctx context.Context, conversationID string, limit *int, nextToken *string) (*model.AuditConnection, error)
 }
 type ReactionCountResolver interface {
 	UserIds(ctx context.Context, obj *confab.ReactionCount, limit *int) ([]string, error)
 }
 type ReadMarkResolver interface {
 	At(ctx context.Context, obj *confab.ReadMark) (*time.Time, error)
+}
+type ReportResolver interface {
+	Message(ctx context.Context, obj *confab.Report) (*confab.Message, error)
 }
 type SubscriptionResolver interface {
 	OnMessageSent(ctx context.Context, conversationID string, afterSeq *int) (<-chan *confab.Message, error)
@@ -333,6 +556,10 @@ type SubscriptionResolver interface {
 	OnConversationChanged(ctx context.Context, conversationID string, afterChange *int) (<-chan *confab.Change, error)
 	OnTyping(ctx context.Context, conversationID string) (<-chan *confab.Typing, error)
 	OnReadReceipt(ctx context.Context, conversationID string) (<-chan *confab.ReadMark, error)
+	OnInvitation(ctx context.Context, userID string) (<-chan *confab.Invitation, error)
+}
+type UserResolver interface {
+	AddPolicy(ctx context.Context, obj *confab.User) (*confab.AddPolicy, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -352,6 +579,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AddMembersResult.added":
+		if e.ComplexityRoot.AddMembersResult.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddMembersResult.Added(childComplexity), true
+	case "AddMembersResult.conversation":
+		if e.ComplexityRoot.AddMembersResult.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddMembersResult.Conversation(childComplexity), true
+	case "AddMembersResult.invited":
+		if e.ComplexityRoot.AddMembersResult.Invited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddMembersResult.Invited(childComplexity), true
+
+	case "AdminUser.ban":
+		if e.ComplexityRoot.AdminUser.Ban == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUser.Ban(childComplexity), true
+	case "AdminUser.disabled":
+		if e.ComplexityRoot.AdminUser.Disabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUser.Disabled(childComplexity), true
+	case "AdminUser.email":
+		if e.ComplexityRoot.AdminUser.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUser.Email(childComplexity), true
+	case "AdminUser.user":
+		if e.ComplexityRoot.AdminUser.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUser.User(childComplexity), true
+
+	case "AdminUserConnection.items":
+		if e.ComplexityRoot.AdminUserConnection.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUserConnection.Items(childComplexity), true
+	case "AdminUserConnection.nextToken":
+		if e.ComplexityRoot.AdminUserConnection.NextToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUserConnection.NextToken(childComplexity), true
 
 	case "Attachment.attachmentId":
 		if e.ComplexityRoot.Attachment.AttachmentID == nil {
@@ -414,6 +698,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Attachment.Width(childComplexity), true
 
+	case "AuditConnection.items":
+		if e.ComplexityRoot.AuditConnection.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditConnection.Items(childComplexity), true
+	case "AuditConnection.nextToken":
+		if e.ComplexityRoot.AuditConnection.NextToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditConnection.NextToken(childComplexity), true
+
+	case "AuditEntry.action":
+		if e.ComplexityRoot.AuditEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Action(childComplexity), true
+	case "AuditEntry.actorId":
+		if e.ComplexityRoot.AuditEntry.ActorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ActorID(childComplexity), true
+	case "AuditEntry.at":
+		if e.ComplexityRoot.AuditEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.At(childComplexity), true
+	case "AuditEntry.conversationId":
+		if e.ComplexityRoot.AuditEntry.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ConversationID(childComplexity), true
+	case "AuditEntry.detail":
+		if e.ComplexityRoot.AuditEntry.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Detail(childComplexity), true
+	case "AuditEntry.entryId":
+		if e.ComplexityRoot.AuditEntry.EntryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.EntryID(childComplexity), true
+	case "AuditEntry.messageId":
+		if e.ComplexityRoot.AuditEntry.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.MessageID(childComplexity), true
+	case "AuditEntry.reason":
+		if e.ComplexityRoot.AuditEntry.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Reason(childComplexity), true
+	case "AuditEntry.until":
+		if e.ComplexityRoot.AuditEntry.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Until(childComplexity), true
+	case "AuditEntry.userId":
+		if e.ComplexityRoot.AuditEntry.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.UserID(childComplexity), true
+
+	case "Ban.bannedBy":
+		if e.ComplexityRoot.Ban.BannedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.BannedBy(childComplexity), true
+	case "Ban.conversationId":
+		if e.ComplexityRoot.Ban.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.ConversationID(childComplexity), true
+	case "Ban.createdAt":
+		if e.ComplexityRoot.Ban.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.CreatedAt(childComplexity), true
+	case "Ban.reason":
+		if e.ComplexityRoot.Ban.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.Reason(childComplexity), true
+	case "Ban.until":
+		if e.ComplexityRoot.Ban.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.Until(childComplexity), true
+	case "Ban.userId":
+		if e.ComplexityRoot.Ban.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.UserID(childComplexity), true
+
+	case "Conversation.archivedAt":
+		if e.ComplexityRoot.Conversation.ArchivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.ArchivedAt(childComplexity), true
 	case "Conversation.conversationId":
 		if e.ComplexityRoot.Conversation.ConversationID == nil {
 			break
@@ -432,6 +833,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.CreatedBy(childComplexity), true
+	case "Conversation.direct":
+		if e.ComplexityRoot.Conversation.Direct == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Direct(childComplexity), true
 	case "Conversation.lastChangeSeq":
 		if e.ComplexityRoot.Conversation.LastChangeSeq == nil {
 			break
@@ -456,12 +863,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.LastSeq(childComplexity), true
+	case "Conversation.members":
+		if e.ComplexityRoot.Conversation.Members == nil {
+			break
+		}
+
+		args, err := ec.field_Conversation_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Conversation.Members(childComplexity, args["limit"].(*int), args["nextToken"].(*string)), true
 	case "Conversation.messageCount":
 		if e.ComplexityRoot.Conversation.MessageCount == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Conversation.MessageCount(childComplexity), true
+	case "Conversation.myRole":
+		if e.ComplexityRoot.Conversation.MyRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.MyRole(childComplexity), true
 	case "Conversation.name":
 		if e.ComplexityRoot.Conversation.Name == nil {
 			break
@@ -480,6 +904,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.ReadBy(childComplexity), true
+	case "Conversation.settings":
+		if e.ComplexityRoot.Conversation.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Settings(childComplexity), true
 	case "Conversation.unreadCount":
 		if e.ComplexityRoot.Conversation.UnreadCount == nil {
 			break
@@ -523,6 +953,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConversationChange.Kind(childComplexity), true
+	case "ConversationChange.member":
+		if e.ComplexityRoot.ConversationChange.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChange.Member(childComplexity), true
+	case "ConversationChange.memberId":
+		if e.ComplexityRoot.ConversationChange.MemberID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChange.MemberID(childComplexity), true
 	case "ConversationChange.message":
 		if e.ComplexityRoot.ConversationChange.Message == nil {
 			break
@@ -574,6 +1016,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConversationConnection.NextToken(childComplexity), true
 
+	case "ConversationCount.conversationId":
+		if e.ComplexityRoot.ConversationCount.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCount.ConversationID(childComplexity), true
+	case "ConversationCount.messages":
+		if e.ComplexityRoot.ConversationCount.Messages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCount.Messages(childComplexity), true
+	case "ConversationCount.name":
+		if e.ComplexityRoot.ConversationCount.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCount.Name(childComplexity), true
+
+	case "ConversationMember.joinedAt":
+		if e.ComplexityRoot.ConversationMember.JoinedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMember.JoinedAt(childComplexity), true
+	case "ConversationMember.lastReadSeq":
+		if e.ComplexityRoot.ConversationMember.LastReadSeq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMember.LastReadSeq(childComplexity), true
+	case "ConversationMember.mutedUntil":
+		if e.ComplexityRoot.ConversationMember.MutedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMember.MutedUntil(childComplexity), true
+	case "ConversationMember.role":
+		if e.ComplexityRoot.ConversationMember.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMember.Role(childComplexity), true
+	case "ConversationMember.user":
+		if e.ComplexityRoot.ConversationMember.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMember.User(childComplexity), true
+	case "ConversationMember.userId":
+		if e.ComplexityRoot.ConversationMember.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMember.UserID(childComplexity), true
+
 	case "ConversationMute.conversationId":
 		if e.ComplexityRoot.ConversationMute.ConversationID == nil {
 			break
@@ -586,6 +1084,94 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConversationMute.Until(childComplexity), true
+
+	case "ConversationSettings.addMembers":
+		if e.ComplexityRoot.ConversationSettings.AddMembers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationSettings.AddMembers(childComplexity), true
+	case "ConversationSettings.post":
+		if e.ComplexityRoot.ConversationSettings.Post == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationSettings.Post(childComplexity), true
+	case "ConversationSettings.react":
+		if e.ComplexityRoot.ConversationSettings.React == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationSettings.React(childComplexity), true
+	case "ConversationSettings.slowModeSeconds":
+		if e.ComplexityRoot.ConversationSettings.SlowMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationSettings.SlowMode(childComplexity), true
+
+	case "DayCount.count":
+		if e.ComplexityRoot.DayCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DayCount.Count(childComplexity), true
+	case "DayCount.day":
+		if e.ComplexityRoot.DayCount.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DayCount.Day(childComplexity), true
+
+	case "Invitation.conversationId":
+		if e.ComplexityRoot.Invitation.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.ConversationID(childComplexity), true
+	case "Invitation.conversationName":
+		if e.ComplexityRoot.Invitation.ConversationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.ConversationName(childComplexity), true
+	case "Invitation.createdAt":
+		if e.ComplexityRoot.Invitation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.CreatedAt(childComplexity), true
+	case "Invitation.invitedBy":
+		if e.ComplexityRoot.Invitation.InvitedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.InvitedBy(childComplexity), true
+	case "Invitation.inviter":
+		if e.ComplexityRoot.Invitation.Inviter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.Inviter(childComplexity), true
+	case "Invitation.role":
+		if e.ComplexityRoot.Invitation.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.Role(childComplexity), true
+
+	case "MemberConnection.items":
+		if e.ComplexityRoot.MemberConnection.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberConnection.Items(childComplexity), true
+	case "MemberConnection.nextToken":
+		if e.ComplexityRoot.MemberConnection.NextToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberConnection.NextToken(childComplexity), true
 
 	case "Message.alsoInConversation":
 		if e.ComplexityRoot.Message.AlsoInConversation == nil {
@@ -635,6 +1221,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.DeletedAt(childComplexity), true
+	case "Message.deletedBy":
+		if e.ComplexityRoot.Message.DeletedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.DeletedBy(childComplexity), true
 	case "Message.editedAt":
 		if e.ComplexityRoot.Message.EditedAt == nil {
 			break
@@ -788,6 +1380,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessageHitConnection.NextToken(childComplexity), true
 
+	case "Mutation.acceptInvitation":
+		if e.ComplexityRoot.Mutation.AcceptInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptInvitation(childComplexity, args["conversationId"].(string)), true
+	case "Mutation.addMembers":
+		if e.ComplexityRoot.Mutation.AddMembers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addMembers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddMembers(childComplexity, args["conversationId"].(string), args["userIds"].([]string), args["role"].(*confab.Role)), true
 	case "Mutation.addReaction":
 		if e.ComplexityRoot.Mutation.AddReaction == nil {
 			break
@@ -799,6 +1413,138 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddReaction(childComplexity, args["conversationId"].(string), args["messageId"].(string), args["key"].(string)), true
+	case "Mutation.adminArchiveConversation":
+		if e.ComplexityRoot.Mutation.AdminArchiveConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adminArchiveConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdminArchiveConversation(childComplexity, args["conversationId"].(string), args["archived"].(bool)), true
+	case "Mutation.adminBanUser":
+		if e.ComplexityRoot.Mutation.AdminBanUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adminBanUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdminBanUser(childComplexity, args["userId"].(string), args["until"].(*time.Time), args["reason"].(*string)), true
+	case "Mutation.adminDeleteConversation":
+		if e.ComplexityRoot.Mutation.AdminDeleteConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adminDeleteConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdminDeleteConversation(childComplexity, args["conversationId"].(string), args["reason"].(*string)), true
+	case "Mutation.adminDeleteUser":
+		if e.ComplexityRoot.Mutation.AdminDeleteUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adminDeleteUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdminDeleteUser(childComplexity, args["userId"].(string), args["deleteMessages"].(bool), args["reason"].(*string)), true
+	case "Mutation.adminResetPassword":
+		if e.ComplexityRoot.Mutation.AdminResetPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adminResetPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdminResetPassword(childComplexity, args["userId"].(string)), true
+	case "Mutation.adminResolveReport":
+		if e.ComplexityRoot.Mutation.AdminResolveReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adminResolveReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdminResolveReport(childComplexity, args["reportId"].(string), args["status"].(confab.ReportStatus), args["resolution"].(*string)), true
+	case "Mutation.adminSetAdmin":
+		if e.ComplexityRoot.Mutation.AdminSetAdmin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adminSetAdmin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdminSetAdmin(childComplexity, args["userId"].(string), args["admin"].(bool)), true
+	case "Mutation.adminSetUserDisabled":
+		if e.ComplexityRoot.Mutation.AdminSetUserDisabled == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adminSetUserDisabled_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdminSetUserDisabled(childComplexity, args["userId"].(string), args["disabled"].(bool), args["reason"].(*string)), true
+	case "Mutation.adminSignOutUser":
+		if e.ComplexityRoot.Mutation.AdminSignOutUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adminSignOutUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdminSignOutUser(childComplexity, args["userId"].(string)), true
+	case "Mutation.adminUnbanUser":
+		if e.ComplexityRoot.Mutation.AdminUnbanUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adminUnbanUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdminUnbanUser(childComplexity, args["userId"].(string)), true
+	case "Mutation.banMember":
+		if e.ComplexityRoot.Mutation.BanMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_banMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BanMember(childComplexity, args["conversationId"].(string), args["userId"].(string), args["until"].(*time.Time), args["reason"].(*string)), true
+	case "Mutation.blockUser":
+		if e.ComplexityRoot.Mutation.BlockUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_blockUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BlockUser(childComplexity, args["userId"].(string)), true
 	case "Mutation.completeUpload":
 		if e.ComplexityRoot.Mutation.CompleteUpload == nil {
 			break
@@ -832,6 +1578,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUpload(childComplexity, args["conversationId"].(string), args["fileName"].(string), args["contentType"].(string), args["size"].(int)), true
+	case "Mutation.declineInvitation":
+		if e.ComplexityRoot.Mutation.DeclineInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declineInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclineInvitation(childComplexity, args["conversationId"].(string)), true
 	case "Mutation.deleteMessage":
 		if e.ComplexityRoot.Mutation.DeleteMessage == nil {
 			break
@@ -854,6 +1611,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EditMessage(childComplexity, args["conversationId"].(string), args["messageId"].(string), args["content"].(string)), true
+	case "Mutation.leaveConversation":
+		if e.ComplexityRoot.Mutation.LeaveConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_leaveConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LeaveConversation(childComplexity, args["conversationId"].(string)), true
 	case "Mutation.markConversationRead":
 		if e.ComplexityRoot.Mutation.MarkConversationRead == nil {
 			break
@@ -876,6 +1644,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkThreadRead(childComplexity, args["conversationId"].(string), args["parentMessageId"].(string), args["seq"].(int)), true
+	case "Mutation.muteMember":
+		if e.ComplexityRoot.Mutation.MuteMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_muteMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MuteMember(childComplexity, args["conversationId"].(string), args["userId"].(string), args["until"].(time.Time), args["reason"].(*string)), true
 	case "Mutation.registerPushSubscription":
 		if e.ComplexityRoot.Mutation.RegisterPushSubscription == nil {
 			break
@@ -887,6 +1666,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterPushSubscription(childComplexity, args["endpoint"].(string), args["p256dh"].(string), args["auth"].(string)), true
+	case "Mutation.removeMember":
+		if e.ComplexityRoot.Mutation.RemoveMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveMember(childComplexity, args["conversationId"].(string), args["userId"].(string), args["reason"].(*string)), true
 	case "Mutation.removeReaction":
 		if e.ComplexityRoot.Mutation.RemoveReaction == nil {
 			break
@@ -898,6 +1688,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveReaction(childComplexity, args["conversationId"].(string), args["messageId"].(string), args["key"].(string)), true
+	case "Mutation.reportMessage":
+		if e.ComplexityRoot.Mutation.ReportMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportMessage(childComplexity, args["conversationId"].(string), args["messageId"].(string), args["reason"].(string)), true
+	case "Mutation.reportUser":
+		if e.ComplexityRoot.Mutation.ReportUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportUser(childComplexity, args["userId"].(string), args["reason"].(string)), true
 	case "Mutation.sendMessage":
 		if e.ComplexityRoot.Mutation.SendMessage == nil {
 			break
@@ -909,6 +1721,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendMessage(childComplexity, args["input"].(model.SendMessageInput)), true
+	case "Mutation.setMemberRole":
+		if e.ComplexityRoot.Mutation.SetMemberRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setMemberRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetMemberRole(childComplexity, args["conversationId"].(string), args["userId"].(string), args["role"].(confab.Role)), true
 	case "Mutation.setTyping":
 		if e.ComplexityRoot.Mutation.SetTyping == nil {
 			break
@@ -920,6 +1743,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetTyping(childComplexity, args["conversationId"].(string), args["typing"].(bool)), true
+	case "Mutation.transferOwnership":
+		if e.ComplexityRoot.Mutation.TransferOwnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transferOwnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransferOwnership(childComplexity, args["conversationId"].(string), args["userId"].(string)), true
+	case "Mutation.unbanMember":
+		if e.ComplexityRoot.Mutation.UnbanMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unbanMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnbanMember(childComplexity, args["conversationId"].(string), args["userId"].(string)), true
+	case "Mutation.unblockUser":
+		if e.ComplexityRoot.Mutation.UnblockUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unblockUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnblockUser(childComplexity, args["userId"].(string)), true
+	case "Mutation.unmuteMember":
+		if e.ComplexityRoot.Mutation.UnmuteMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unmuteMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnmuteMember(childComplexity, args["conversationId"].(string), args["userId"].(string)), true
 	case "Mutation.unregisterPushSubscription":
 		if e.ComplexityRoot.Mutation.UnregisterPushSubscription == nil {
 			break
@@ -942,6 +1809,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateConversation(childComplexity, args["input"].(model.UpdateConversationInput)), true
+	case "Mutation.updateConversationSettings":
+		if e.ComplexityRoot.Mutation.UpdateConversationSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateConversationSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateConversationSettings(childComplexity, args["conversationId"].(string), args["input"].(model.ConversationSettingsInput)), true
 	case "Mutation.updateNotificationSettings":
 		if e.ComplexityRoot.Mutation.UpdateNotificationSettings == nil {
 			break
@@ -1013,6 +1891,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotificationSettings.TimeZone(childComplexity), true
 
+	case "Query.adminAuditLog":
+		if e.ComplexityRoot.Query.AdminAuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminAuditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminAuditLog(childComplexity, args["conversationId"].(*string), args["userId"].(*string), args["limit"].(*int), args["nextToken"].(*string)), true
+	case "Query.adminConversation":
+		if e.ComplexityRoot.Query.AdminConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminConversation(childComplexity, args["conversationId"].(string)), true
+	case "Query.adminConversations":
+		if e.ComplexityRoot.Query.AdminConversations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminConversations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminConversations(childComplexity, args["limit"].(*int), args["nextToken"].(*string)), true
+	case "Query.adminReports":
+		if e.ComplexityRoot.Query.AdminReports == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminReports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminReports(childComplexity, args["status"].(*confab.ReportStatus), args["limit"].(*int), args["nextToken"].(*string)), true
+	case "Query.adminUsage":
+		if e.ComplexityRoot.Query.AdminUsage == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminUsage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminUsage(childComplexity, args["days"].(*int), args["top"].(*int)), true
+	case "Query.adminUser":
+		if e.ComplexityRoot.Query.AdminUser == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminUser(childComplexity, args["userId"].(string)), true
+	case "Query.adminUsers":
+		if e.ComplexityRoot.Query.AdminUsers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminUsers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminUsers(childComplexity, args["search"].(*string), args["limit"].(*int), args["nextToken"].(*string)), true
+	case "Query.blockedUsers":
+		if e.ComplexityRoot.Query.BlockedUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.BlockedUsers(childComplexity), true
+	case "Query.conversationAuditLog":
+		if e.ComplexityRoot.Query.ConversationAuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_conversationAuditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ConversationAuditLog(childComplexity, args["conversationId"].(string), args["limit"].(*int), args["nextToken"].(*string)), true
+	case "Query.conversationBans":
+		if e.ComplexityRoot.Query.ConversationBans == nil {
+			break
+		}
+
+		args, err := ec.field_Query_conversationBans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ConversationBans(childComplexity, args["conversationId"].(string)), true
 	case "Query.findUser":
 		if e.ComplexityRoot.Query.FindUser == nil {
 			break
@@ -1058,6 +2041,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.GetUser(childComplexity, args["userId"].(string)), true
 
+	case "Query.invitations":
+		if e.ComplexityRoot.Query.Invitations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Invitations(childComplexity), true
 	case "Query.listConversations":
 		if e.ComplexityRoot.Query.ListConversations == nil {
 			break
@@ -1211,6 +2200,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReadMark.UserID(childComplexity), true
 
+	case "Report.conversationId":
+		if e.ComplexityRoot.Report.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ConversationID(childComplexity), true
+	case "Report.createdAt":
+		if e.ComplexityRoot.Report.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.CreatedAt(childComplexity), true
+	case "Report.message":
+		if e.ComplexityRoot.Report.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Message(childComplexity), true
+	case "Report.messageId":
+		if e.ComplexityRoot.Report.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.MessageID(childComplexity), true
+	case "Report.reason":
+		if e.ComplexityRoot.Report.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Reason(childComplexity), true
+	case "Report.reportId":
+		if e.ComplexityRoot.Report.ReportID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ReportID(childComplexity), true
+	case "Report.reporterId":
+		if e.ComplexityRoot.Report.ReporterID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ReporterID(childComplexity), true
+	case "Report.resolution":
+		if e.ComplexityRoot.Report.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Resolution(childComplexity), true
+	case "Report.resolvedAt":
+		if e.ComplexityRoot.Report.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ResolvedAt(childComplexity), true
+	case "Report.resolvedBy":
+		if e.ComplexityRoot.Report.ResolvedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ResolvedBy(childComplexity), true
+	case "Report.status":
+		if e.ComplexityRoot.Report.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Status(childComplexity), true
+	case "Report.userId":
+		if e.ComplexityRoot.Report.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.UserID(childComplexity), true
+
+	case "ReportConnection.items":
+		if e.ComplexityRoot.ReportConnection.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.Items(childComplexity), true
+	case "ReportConnection.nextToken":
+		if e.ComplexityRoot.ReportConnection.NextToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.NextToken(childComplexity), true
+
 	case "Subscription.onConversationChanged":
 		if e.ComplexityRoot.Subscription.OnConversationChanged == nil {
 			break
@@ -1233,6 +2308,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.OnConversationUpdated(childComplexity, args["userId"].(string)), true
+	case "Subscription.onInvitation":
+		if e.ComplexityRoot.Subscription.OnInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_onInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OnInvitation(childComplexity, args["userId"].(string)), true
 	case "Subscription.onMessageDeleted":
 		if e.ComplexityRoot.Subscription.OnMessageDeleted == nil {
 			break
@@ -1358,6 +2444,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UploadHeader.Value(childComplexity), true
 
+	case "Usage.activeUsersPerDay":
+		if e.ComplexityRoot.Usage.ActiveUsersPerDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.ActiveUsersPerDay(childComplexity), true
+	case "Usage.activeUsersPerWeek":
+		if e.ComplexityRoot.Usage.ActiveUsersPerWeek == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.ActiveUsersPerWeek(childComplexity), true
+	case "Usage.conversations":
+		if e.ComplexityRoot.Usage.Conversations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.Conversations(childComplexity), true
+	case "Usage.from":
+		if e.ComplexityRoot.Usage.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.From(childComplexity), true
+	case "Usage.messagesPerDay":
+		if e.ComplexityRoot.Usage.MessagesPerDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.MessagesPerDay(childComplexity), true
+	case "Usage.storageBytes":
+		if e.ComplexityRoot.Usage.StorageBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.StorageBytes(childComplexity), true
+	case "Usage.to":
+		if e.ComplexityRoot.Usage.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.To(childComplexity), true
+	case "Usage.topConversations":
+		if e.ComplexityRoot.Usage.TopConversations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.TopConversations(childComplexity), true
+	case "Usage.users":
+		if e.ComplexityRoot.Usage.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.Users(childComplexity), true
+
+	case "User.addPolicy":
+		if e.ComplexityRoot.User.AddPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.AddPolicy(childComplexity), true
+	case "User.isAdmin":
+		if e.ComplexityRoot.User.Admin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Admin(childComplexity), true
 	case "User.avatarUrl":
 		if e.ComplexityRoot.User.AvatarURL == nil {
 			break
@@ -1435,6 +2588,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ConversationMuteInput", ec.unmarshalInputConversationMuteInput),
+			graphql.NewInputUnmarshaler("ConversationSettingsInput", ec.unmarshalInputConversationSettingsInput),
 			graphql.NewInputUnmarshaler("CreateConversationInput", ec.unmarshalInputCreateConversationInput),
 			graphql.NewInputUnmarshaler("NotificationSettingsInput", ec.unmarshalInputNotificationSettingsInput),
 			graphql.NewInputUnmarshaler("SendMessageInput", ec.unmarshalInputSendMessageInput),
@@ -1533,6 +2687,105 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/admin.graphqls", Input: `# The admin API (issue 15): server administrators only (User.isAdmin);
+# everyone else gets FORBIDDEN. Every action is recorded in the audit log.
+
+"A user as an administrator sees them."
+type AdminUser {
+    user: User!
+    "The real address (User.email may be hidden)."
+    email: String!
+    disabled: Boolean!
+    "The server-wide ban, if any."
+    ban: Ban
+}
+
+type AdminUserConnection {
+    items: [AdminUser!]!
+    nextToken: String
+}
+
+"A report in the admin queue."
+type Report {
+    reportId: ID!
+    reporterId: ID!
+    "The reported user (a reported message's author)."
+    userId: ID!
+    conversationId: ID
+    messageId: ID
+    "The reported message as it is now (null when gone or not a message report)."
+    message: Message
+    reason: String!
+    createdAt: AWSDateTime!
+    status: ReportStatus!
+    resolvedBy: ID
+    resolvedAt: AWSDateTime
+    resolution: String
+}
+
+type ReportConnection {
+    items: [Report!]!
+    nextToken: String
+}
+
+"One day of a usage series (day: YYYY-MM-DD, UTC; for weeks, the week's Monday)."
+type DayCount {
+    day: String!
+    count: Int!
+}
+
+type ConversationCount {
+    conversationId: ID!
+    name: String
+    messages: Int!
+}
+
+"What the server was used for, read from the stored data."
+type Usage {
+    from: String!
+    to: String!
+    messagesPerDay: [DayCount!]!
+    "Distinct authors per day."
+    activeUsersPerDay: [DayCount!]!
+    activeUsersPerWeek: [DayCount!]!
+    topConversations: [ConversationCount!]!
+    users: Int!
+    conversations: Int!
+    "Bytes of attached files."
+    storageBytes: Float!
+}
+
+extend type Query {
+    "Users whose username, e-mail or id starts with search (all when null), by id."
+    adminUsers(search: String, limit: Int, nextToken: String): AdminUserConnection!
+    adminUser(userId: ID!): AdminUser
+    "Every conversation, by id."
+    adminConversations(limit: Int, nextToken: String): ConversationConnection!
+    "Any conversation, members included, whoever its members are."
+    adminConversation(conversationId: ID!): Conversation
+    adminReports(status: ReportStatus, limit: Int, nextToken: String): ReportConnection!
+    adminAuditLog(conversationId: ID, userId: ID, limit: Int, nextToken: String): AuditConnection!
+    "The last days days (default 30, at most 366) up to today."
+    adminUsage(days: Int, top: Int): Usage!
+}
+
+extend type Mutation {
+    "Disabling signs the user out everywhere at once."
+    adminSetUserDisabled(userId: ID!, disabled: Boolean!, reason: String): AdminUser!
+    "Delete an account; with deleteMessages its messages are deleted too, otherwise they stay with no author."
+    adminDeleteUser(userId: ID!, deleteMessages: Boolean!, reason: String): Boolean!
+    "Set a temporary password the user must change at the next sign-in; returns it."
+    adminResetPassword(userId: ID!): String!
+    adminSignOutUser(userId: ID!): Boolean!
+    adminSetAdmin(userId: ID!, admin: Boolean!): AdminUser!
+    "Ban from the whole server: disabled and signed out until then (null: for good)."
+    adminBanUser(userId: ID!, until: AWSDateTime, reason: String): AdminUser!
+    adminUnbanUser(userId: ID!): AdminUser!
+    adminArchiveConversation(conversationId: ID!, archived: Boolean!): Conversation!
+    adminDeleteConversation(conversationId: ID!, reason: String): Boolean!
+    adminResolveReport(reportId: ID!, status: ReportStatus!, resolution: String): Report!
+}
+`, BuiltIn: false},
 	{Name: "../schema/aws.graphqls", Input: `# AWS AppSync scalars and directives used by the recipe's schema.
 # AWSDateTime: RFC 3339 / ISO 8601 date-time; confab writes UTC with milliseconds.
 scalar AWSDateTime
@@ -1715,6 +2968,12 @@ enum ChangeKind {
     "A thread root's replyCount, lastReplyAt or replyUserIds changed."
     THREAD_UPDATED
     CONVERSATION_UPDATED
+    "memberId joined (added, or accepted an invitation)."
+    MEMBER_ADDED
+    "memberId left, was removed or was banned."
+    MEMBER_REMOVED
+    "memberId's role or mute changed."
+    MEMBER_UPDATED
 }
 
 "One entry of a conversation's change log. changeSeq is 1, 2, 3… per conversation, with no gaps."
@@ -1730,6 +2989,10 @@ type ConversationChange {
     reaction: ReactionChange
     "The conversation, for CONVERSATION_UPDATED."
     conversation: Conversation
+    "The member a MEMBER_* change is about."
+    memberId: ID
+    "That membership right after the change (null for MEMBER_REMOVED)."
+    member: ConversationMember
 }
 
 type ReactionChange {
@@ -1996,12 +3259,275 @@ input ConversationMuteInput {
     until: AWSDateTime
 }
 `, BuiltIn: false},
+	{Name: "../schema/membership.graphqls", Input: `# Membership, roles and consent (issue 15); moderation.graphqls has
+# moderation. The seed's
+# participants keep working: they are the members' ids.
+
+"A member's role in a conversation, highest first."
+enum MemberRole {
+    "One per conversation: everything an admin may, and transferOwnership."
+    OWNER
+    "Adds and removes members, changes roles below their own and the settings, moderates."
+    ADMIN
+    MEMBER
+    "Reads (and reacts when the settings allow); never posts."
+    READ_ONLY
+}
+
+type ConversationMember {
+    userId: ID!
+    role: MemberRole!
+    joinedAt: AWSDateTime!
+    lastReadSeq: Int!
+    "Until when a moderator muted the member; null when not muted."
+    mutedUntil: AWSDateTime
+    user: User
+}
+
+"Members in joinedAt order."
+type MemberConnection {
+    items: [ConversationMember!]!
+    nextToken: String
+}
+
+"The lowest role allowed to do each thing."
+type ConversationSettings {
+    addMembers: MemberRole!
+    "ADMIN makes an announcement conversation."
+    post: MemberRole!
+    react: MemberRole!
+    "Least seconds between two messages of one member (admins are never slowed); 0 is off."
+    slowModeSeconds: Int!
+}
+
+input ConversationSettingsInput {
+    addMembers: MemberRole
+    post: MemberRole
+    react: MemberRole
+    "0 to 21600."
+    slowModeSeconds: Int
+}
+
+extend type Conversation {
+    "Members in joinedAt order (default 50, at most 100 a page)."
+    members(limit: Int, nextToken: String): MemberConnection!
+    "The caller's role."
+    myRole: MemberRole
+    "A conversation of exactly two people, unique per pair; it never gains members."
+    direct: Boolean!
+    settings: ConversationSettings!
+    "When an admin archived it: read-only for everyone since."
+    archivedAt: AWSDateTime
+}
+
+extend input CreateConversationInput {
+    "A direct conversation with the one participant: createConversation returns the pair's existing one if there is one."
+    direct: Boolean
+}
+
+"Who may add a user to a conversation without an invitation."
+enum AddPolicy {
+    ANYONE
+    "Users who already share a conversation with them."
+    CONTACTS
+    "Nobody: always an invitation to accept or decline."
+    INVITATION
+}
+
+extend type User {
+    "The user's AddPolicy; only the user sees it (null for others)."
+    addPolicy: AddPolicy
+    "Whether the user is a server administrator."
+    isAdmin: Boolean!
+}
+
+extend input UpdateUserProfileInput {
+    addPolicy: AddPolicy
+}
+
+"An offer to join a conversation, made when the invitee's addPolicy did not allow adding them directly."
+type Invitation {
+    conversationId: ID!
+    conversationName: String
+    invitedBy: ID!
+    inviter: User
+    role: MemberRole!
+    createdAt: AWSDateTime!
+}
+
+type AddMembersResult {
+    conversation: Conversation!
+    "Users now members."
+    added: [ID!]!
+    "Users sent an invitation instead (their addPolicy)."
+    invited: [ID!]!
+}
+
+
+extend type Query {
+    "The caller's pending invitations, newest first (at most 100)."
+    invitations: [Invitation!]!
+    "The users the caller blocks."
+    blockedUsers: [User!]!
+}
+
+extend type Mutation {
+    "Add users (at most 100 a call; the conversation at most 1000 members) with role (default MEMBER). A user whose addPolicy does not allow it gets an invitation instead."
+    addMembers(conversationId: ID!, userIds: [ID!]!, role: MemberRole): AddMembersResult!
+    "Remove a member (admins remove members below their role). Their live subscriptions to the conversation end at once."
+    removeMember(conversationId: ID!, userId: ID!, reason: String): Conversation!
+    "Leave a conversation; an owner's ownership passes to the longest-standing admin, else member."
+    leaveConversation(conversationId: ID!): Boolean!
+    setMemberRole(conversationId: ID!, userId: ID!, role: MemberRole!): Conversation!
+    "The owner makes another member the owner and becomes an admin."
+    transferOwnership(conversationId: ID!, userId: ID!): Conversation!
+    updateConversationSettings(conversationId: ID!, input: ConversationSettingsInput!): Conversation!
+    acceptInvitation(conversationId: ID!): Conversation!
+    declineInvitation(conversationId: ID!): Boolean!
+    "Block a user: they cannot start a direct conversation with the caller or add them, and the caller stops seeing their messages."
+    blockUser(userId: ID!): Boolean!
+    unblockUser(userId: ID!): Boolean!
+}
+
+extend type Subscription {
+    "The caller's new invitations."
+    onInvitation(userId: ID!): Invitation
+}
+`, BuiltIn: false},
+	{Name: "../schema/moderation.graphqls", Input: `# Moderation (issue 15): moderators are a conversation's admins and owner,
+# and server administrators (User.isAdmin) everywhere. A moderator deletes
+# any message with deleteMessage (the tombstone's deletedBy says who).
+# Every moderation action is recorded in the audit log.
+
+extend type Message {
+    "Who deleted the message when a moderator did, not its author."
+    deletedBy: ID
+}
+
+"A user kept out of a conversation (or, with conversationId null, the server) until a time or for good."
+type Ban {
+    conversationId: ID
+    userId: ID!
+    bannedBy: ID!
+    reason: String
+    createdAt: AWSDateTime!
+    "Null: for good."
+    until: AWSDateTime
+}
+
+enum ReportStatus {
+    OPEN
+    RESOLVED
+    DISMISSED
+}
+
+enum AuditAction {
+    MEMBER_ADDED
+    MEMBER_REMOVED
+    ROLE_CHANGED
+    OWNER_TRANSFERRED
+    SETTINGS_CHANGED
+    MESSAGE_DELETED
+    MEMBER_MUTED
+    MEMBER_UNMUTED
+    USER_BANNED
+    USER_UNBANNED
+    REPORT_RESOLVED
+    USER_DISABLED
+    USER_ENABLED
+    USER_DELETED
+    USER_SIGNED_OUT
+    PASSWORD_RESET
+    ADMIN_GRANTED
+    ADMIN_REVOKED
+    CONVERSATION_ARCHIVED
+    CONVERSATION_UNARCHIVED
+    CONVERSATION_DELETED
+    USER_EXPORTED
+}
+
+"One moderation or administration action: who did what to whom, when and why."
+type AuditEntry {
+    entryId: ID!
+    at: AWSDateTime!
+    "Null for the command line."
+    actorId: ID
+    action: AuditAction!
+    conversationId: ID
+    userId: ID
+    messageId: ID
+    reason: String
+    until: AWSDateTime
+    detail: String
+}
+
+"Newest first."
+type AuditConnection {
+    items: [AuditEntry!]!
+    nextToken: String
+}
+
+extend type Query {
+    "The conversation's bans (its admins only)."
+    conversationBans(conversationId: ID!): [Ban!]!
+    "The conversation's moderation log, newest first (its admins only)."
+    conversationAuditLog(conversationId: ID!, limit: Int, nextToken: String): AuditConnection!
+}
+
+extend type Mutation {
+    "Moderators: the member may read but not post or react until then."
+    muteMember(conversationId: ID!, userId: ID!, until: AWSDateTime!, reason: String): Conversation!
+    unmuteMember(conversationId: ID!, userId: ID!): Conversation!
+    "Moderators: remove the member and keep them out until then (null: for good)."
+    banMember(conversationId: ID!, userId: ID!, until: AWSDateTime, reason: String): Boolean!
+    unbanMember(conversationId: ID!, userId: ID!): Boolean!
+    "Report a message of a conversation of the caller's to the server's admins."
+    reportMessage(conversationId: ID!, messageId: ID!, reason: String!): Boolean!
+    reportUser(userId: ID!, reason: String!): Boolean!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AddMembersResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversation":
+		return ec.fieldContext_AddMembersResult_conversation(ctx, field)
+	case "added":
+		return ec.fieldContext_AddMembersResult_added(ctx, field)
+	case "invited":
+		return ec.fieldContext_AddMembersResult_invited(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddMembersResult", field.Name)
+}
+
+func (ec *executionContext) childFields_AdminUser(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_AdminUser_user(ctx, field)
+	case "email":
+		return ec.fieldContext_AdminUser_email(ctx, field)
+	case "disabled":
+		return ec.fieldContext_AdminUser_disabled(ctx, field)
+	case "ban":
+		return ec.fieldContext_AdminUser_ban(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdminUser", field.Name)
+}
+
+func (ec *executionContext) childFields_AdminUserConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_AdminUserConnection_items(ctx, field)
+	case "nextToken":
+		return ec.fieldContext_AdminUserConnection_nextToken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdminUserConnection", field.Name)
+}
 
 func (ec *executionContext) childFields_Attachment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -2027,6 +3553,60 @@ func (ec *executionContext) childFields_Attachment(ctx context.Context, field gr
 		return ec.fieldContext_Attachment_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Attachment", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_AuditConnection_items(ctx, field)
+	case "nextToken":
+		return ec.fieldContext_AuditConnection_nextToken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entryId":
+		return ec.fieldContext_AuditEntry_entryId(ctx, field)
+	case "at":
+		return ec.fieldContext_AuditEntry_at(ctx, field)
+	case "actorId":
+		return ec.fieldContext_AuditEntry_actorId(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEntry_action(ctx, field)
+	case "conversationId":
+		return ec.fieldContext_AuditEntry_conversationId(ctx, field)
+	case "userId":
+		return ec.fieldContext_AuditEntry_userId(ctx, field)
+	case "messageId":
+		return ec.fieldContext_AuditEntry_messageId(ctx, field)
+	case "reason":
+		return ec.fieldContext_AuditEntry_reason(ctx, field)
+	case "until":
+		return ec.fieldContext_AuditEntry_until(ctx, field)
+	case "detail":
+		return ec.fieldContext_AuditEntry_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_Ban(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversationId":
+		return ec.fieldContext_Ban_conversationId(ctx, field)
+	case "userId":
+		return ec.fieldContext_Ban_userId(ctx, field)
+	case "bannedBy":
+		return ec.fieldContext_Ban_bannedBy(ctx, field)
+	case "reason":
+		return ec.fieldContext_Ban_reason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Ban_createdAt(ctx, field)
+	case "until":
+		return ec.fieldContext_Ban_until(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Ban", field.Name)
 }
 
 func (ec *executionContext) childFields_Conversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2059,6 +3639,16 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_unreadMentions(ctx, field)
 	case "readBy":
 		return ec.fieldContext_Conversation_readBy(ctx, field)
+	case "members":
+		return ec.fieldContext_Conversation_members(ctx, field)
+	case "myRole":
+		return ec.fieldContext_Conversation_myRole(ctx, field)
+	case "direct":
+		return ec.fieldContext_Conversation_direct(ctx, field)
+	case "settings":
+		return ec.fieldContext_Conversation_settings(ctx, field)
+	case "archivedAt":
+		return ec.fieldContext_Conversation_archivedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Conversation", field.Name)
 }
@@ -2079,6 +3669,10 @@ func (ec *executionContext) childFields_ConversationChange(ctx context.Context, 
 		return ec.fieldContext_ConversationChange_reaction(ctx, field)
 	case "conversation":
 		return ec.fieldContext_ConversationChange_conversation(ctx, field)
+	case "memberId":
+		return ec.fieldContext_ConversationChange_memberId(ctx, field)
+	case "member":
+		return ec.fieldContext_ConversationChange_member(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConversationChange", field.Name)
 }
@@ -2105,6 +3699,36 @@ func (ec *executionContext) childFields_ConversationConnection(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type ConversationConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_ConversationCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversationId":
+		return ec.fieldContext_ConversationCount_conversationId(ctx, field)
+	case "name":
+		return ec.fieldContext_ConversationCount_name(ctx, field)
+	case "messages":
+		return ec.fieldContext_ConversationCount_messages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ConversationMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "userId":
+		return ec.fieldContext_ConversationMember_userId(ctx, field)
+	case "role":
+		return ec.fieldContext_ConversationMember_role(ctx, field)
+	case "joinedAt":
+		return ec.fieldContext_ConversationMember_joinedAt(ctx, field)
+	case "lastReadSeq":
+		return ec.fieldContext_ConversationMember_lastReadSeq(ctx, field)
+	case "mutedUntil":
+		return ec.fieldContext_ConversationMember_mutedUntil(ctx, field)
+	case "user":
+		return ec.fieldContext_ConversationMember_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationMember", field.Name)
+}
+
 func (ec *executionContext) childFields_ConversationMute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "conversationId":
@@ -2113,6 +3737,58 @@ func (ec *executionContext) childFields_ConversationMute(ctx context.Context, fi
 		return ec.fieldContext_ConversationMute_until(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConversationMute", field.Name)
+}
+
+func (ec *executionContext) childFields_ConversationSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "addMembers":
+		return ec.fieldContext_ConversationSettings_addMembers(ctx, field)
+	case "post":
+		return ec.fieldContext_ConversationSettings_post(ctx, field)
+	case "react":
+		return ec.fieldContext_ConversationSettings_react(ctx, field)
+	case "slowModeSeconds":
+		return ec.fieldContext_ConversationSettings_slowModeSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_DayCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_DayCount_day(ctx, field)
+	case "count":
+		return ec.fieldContext_DayCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DayCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Invitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversationId":
+		return ec.fieldContext_Invitation_conversationId(ctx, field)
+	case "conversationName":
+		return ec.fieldContext_Invitation_conversationName(ctx, field)
+	case "invitedBy":
+		return ec.fieldContext_Invitation_invitedBy(ctx, field)
+	case "inviter":
+		return ec.fieldContext_Invitation_inviter(ctx, field)
+	case "role":
+		return ec.fieldContext_Invitation_role(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Invitation_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Invitation", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_MemberConnection_items(ctx, field)
+	case "nextToken":
+		return ec.fieldContext_MemberConnection_nextToken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2161,6 +3837,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_mentions(ctx, field)
 	case "attachments":
 		return ec.fieldContext_Message_attachments(ctx, field)
+	case "deletedBy":
+		return ec.fieldContext_Message_deletedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Message", field.Name)
 }
@@ -2263,6 +3941,46 @@ func (ec *executionContext) childFields_ReadMark(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type ReadMark", field.Name)
 }
 
+func (ec *executionContext) childFields_Report(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reportId":
+		return ec.fieldContext_Report_reportId(ctx, field)
+	case "reporterId":
+		return ec.fieldContext_Report_reporterId(ctx, field)
+	case "userId":
+		return ec.fieldContext_Report_userId(ctx, field)
+	case "conversationId":
+		return ec.fieldContext_Report_conversationId(ctx, field)
+	case "messageId":
+		return ec.fieldContext_Report_messageId(ctx, field)
+	case "message":
+		return ec.fieldContext_Report_message(ctx, field)
+	case "reason":
+		return ec.fieldContext_Report_reason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Report_createdAt(ctx, field)
+	case "status":
+		return ec.fieldContext_Report_status(ctx, field)
+	case "resolvedBy":
+		return ec.fieldContext_Report_resolvedBy(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Report_resolvedAt(ctx, field)
+	case "resolution":
+		return ec.fieldContext_Report_resolution(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Report", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_ReportConnection_items(ctx, field)
+	case "nextToken":
+		return ec.fieldContext_ReportConnection_nextToken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_TypingEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "conversationId":
@@ -2303,6 +4021,30 @@ func (ec *executionContext) childFields_UploadHeader(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type UploadHeader", field.Name)
 }
 
+func (ec *executionContext) childFields_Usage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_Usage_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Usage_to(ctx, field)
+	case "messagesPerDay":
+		return ec.fieldContext_Usage_messagesPerDay(ctx, field)
+	case "activeUsersPerDay":
+		return ec.fieldContext_Usage_activeUsersPerDay(ctx, field)
+	case "activeUsersPerWeek":
+		return ec.fieldContext_Usage_activeUsersPerWeek(ctx, field)
+	case "topConversations":
+		return ec.fieldContext_Usage_topConversations(ctx, field)
+	case "users":
+		return ec.fieldContext_Usage_users(ctx, field)
+	case "conversations":
+		return ec.fieldContext_Usage_conversations(ctx, field)
+	case "storageBytes":
+		return ec.fieldContext_Usage_storageBytes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Usage", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "userId":
@@ -2327,6 +4069,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_hidePresence(ctx, field)
 	case "hideReadReceipts":
 		return ec.fieldContext_User_hideReadReceipts(ctx, field)
+	case "addPolicy":
+		return ec.fieldContext_User_addPolicy(ctx, field)
+	case "isAdmin":
+		return ec.fieldContext_User_isAdmin(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -2447,6 +4193,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Conversation_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "nextToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["nextToken"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Message_edits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2472,6 +4240,50 @@ func (ec *executionContext) field_Message_replyUserIds_args(ctx context.Context,
 		return nil, err
 	}
 	args["limit"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_acceptInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addMembers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userIds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "role",
+		func(ctx context.Context, v any) (*confab.Role, error) {
+			return ec.unmarshalOMemberRole2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["role"] = arg2
 	return args, nil
 }
 
@@ -2502,6 +4314,286 @@ func (ec *executionContext) field_Mutation_addReaction_args(ctx context.Context,
 		return nil, err
 	}
 	args["key"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adminArchiveConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "archived",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["archived"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adminBanUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOAWSDateTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adminDeleteConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adminDeleteUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "deleteMessages",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["deleteMessages"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adminResetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adminResolveReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (confab.ReportStatus, error) {
+			return ec.unmarshalNReportStatus2githubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "resolution",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resolution"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adminSetAdmin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "admin",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["admin"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adminSetUserDisabled_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "disabled",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["disabled"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adminSignOutUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adminUnbanUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_banMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOAWSDateTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_blockUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
 	return args, nil
 }
 
@@ -2571,6 +4663,20 @@ func (ec *executionContext) field_Mutation_createUpload_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_declineInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2620,6 +4726,20 @@ func (ec *executionContext) field_Mutation_editMessage_args(ctx context.Context,
 		return nil, err
 	}
 	args["content"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_leaveConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
 	return args, nil
 }
 
@@ -2675,6 +4795,44 @@ func (ec *executionContext) field_Mutation_markThreadRead_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_muteMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNAWSDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_registerPushSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2702,6 +4860,36 @@ func (ec *executionContext) field_Mutation_registerPushSubscription_args(ctx con
 		return nil, err
 	}
 	args["auth"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -2735,6 +4923,58 @@ func (ec *executionContext) field_Mutation_removeReaction_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reportMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "messageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["messageId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reportUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2746,6 +4986,36 @@ func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context,
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setMemberRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "role",
+		func(ctx context.Context, v any) (confab.Role, error) {
+			return ec.unmarshalNMemberRole2githubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["role"] = arg2
 	return args, nil
 }
 
@@ -2771,6 +5041,86 @@ func (ec *executionContext) field_Mutation_setTyping_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_transferOwnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unbanMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unblockUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unmuteMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_unregisterPushSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2782,6 +5132,28 @@ func (ec *executionContext) field_Mutation_unregisterPushSubscription_args(ctx c
 		return nil, err
 	}
 	args["endpoint"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateConversationSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ConversationSettingsInput, error) {
+			return ec.unmarshalNConversationSettingsInput2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationSettingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -2860,6 +5232,220 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_adminAuditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "nextToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["nextToken"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_adminConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_adminConversations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "nextToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["nextToken"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_adminReports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*confab.ReportStatus, error) {
+			return ec.unmarshalOReportStatus2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "nextToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["nextToken"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_adminUsage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "days",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["days"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "top",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["top"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_adminUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_adminUsers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "nextToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["nextToken"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_conversationAuditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "nextToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["nextToken"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_conversationBans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
 	return args, nil
 }
 
@@ -3173,6 +5759,20 @@ func (ec *executionContext) field_Subscription_onConversationUpdated_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_onInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_onMessageDeleted_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3324,6 +5924,249 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AddMembersResult_conversation(ctx context.Context, field graphql.CollectedField, obj *model.AddMembersResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddMembersResult_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddMembersResult_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddMembersResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddMembersResult_added(ctx context.Context, field graphql.CollectedField, obj *model.AddMembersResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddMembersResult_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddMembersResult_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AddMembersResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AddMembersResult_invited(ctx context.Context, field graphql.CollectedField, obj *model.AddMembersResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddMembersResult_invited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddMembersResult_invited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AddMembersResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AdminUser_user(ctx context.Context, field graphql.CollectedField, obj *model.AdminUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUser_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUser_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdminUser",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdminUser_email(ctx context.Context, field graphql.CollectedField, obj *model.AdminUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUser_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUser_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminUser", field, false, false, "String")
+}
+
+func (ec *executionContext) _AdminUser_disabled(ctx context.Context, field graphql.CollectedField, obj *model.AdminUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUser_disabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Disabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUser_disabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminUser", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AdminUser_ban(ctx context.Context, field graphql.CollectedField, obj *model.AdminUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUser_ban(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ban, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Ban) graphql.Marshaler {
+			return ec.marshalOBan2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐBan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUser_ban(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdminUser",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ban(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdminUserConnection_items(ctx context.Context, field graphql.CollectedField, obj *model.AdminUserConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUserConnection_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AdminUser) graphql.Marshaler {
+			return ec.marshalNAdminUser2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAdminUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUserConnection_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdminUserConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdminUser(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdminUserConnection_nextToken(ctx context.Context, field graphql.CollectedField, obj *model.AdminUserConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUserConnection_nextToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUserConnection_nextToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminUserConnection", field, false, false, "String")
+}
 
 func (ec *executionContext) _Attachment_attachmentId(ctx context.Context, field graphql.CollectedField, obj *confab.Attachment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3553,6 +6396,429 @@ func (ec *executionContext) _Attachment_expiresAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Attachment_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Attachment", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _AuditConnection_items(ctx context.Context, field graphql.CollectedField, obj *model.AuditConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditConnection_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*confab.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAuditEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditConnection_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditConnection_nextToken(ctx context.Context, field graphql.CollectedField, obj *model.AuditConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditConnection_nextToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditConnection_nextToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_entryId(ctx context.Context, field graphql.CollectedField, obj *confab.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_entryId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_entryId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *confab.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNAWSDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _AuditEntry_actorId(ctx context.Context, field graphql.CollectedField, obj *confab.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_actorId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOID2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_actorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *confab.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v confab.AuditAction) graphql.Marshaler {
+			return ec.marshalNAuditAction2githubᚗcomᚋconfabᚑchatᚋconfabᚐAuditAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "AuditAction")
+}
+
+func (ec *executionContext) _AuditEntry_conversationId(ctx context.Context, field graphql.CollectedField, obj *confab.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOID2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_userId(ctx context.Context, field graphql.CollectedField, obj *confab.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOID2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_messageId(ctx context.Context, field graphql.CollectedField, obj *confab.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_messageId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessageID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOID2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_messageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_reason(ctx context.Context, field graphql.CollectedField, obj *confab.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_until(ctx context.Context, field graphql.CollectedField, obj *confab.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOAWSDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _AuditEntry_detail(ctx context.Context, field graphql.CollectedField, obj *confab.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ban_conversationId(ctx context.Context, field graphql.CollectedField, obj *confab.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOID2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ban", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Ban_userId(ctx context.Context, field graphql.CollectedField, obj *confab.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ban", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Ban_bannedBy(ctx context.Context, field graphql.CollectedField, obj *confab.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_bannedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BannedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_bannedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ban", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Ban_reason(ctx context.Context, field graphql.CollectedField, obj *confab.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ban", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ban_createdAt(ctx context.Context, field graphql.CollectedField, obj *confab.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNAWSDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ban", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _Ban_until(ctx context.Context, field graphql.CollectedField, obj *confab.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOAWSDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ban", field, false, false, "AWSDateTime")
 }
 
 func (ec *executionContext) _Conversation_conversationId(ctx context.Context, field graphql.CollectedField, obj *confab.Conversation) (ret graphql.Marshaler) {
@@ -3886,6 +7152,151 @@ func (ec *executionContext) fieldContext_Conversation_readBy(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Conversation_members(ctx context.Context, field graphql.CollectedField, obj *confab.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Conversation().Members(ctx, obj, fc.Args["limit"].(*int), fc.Args["nextToken"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberConnection) graphql.Marshaler {
+			return ec.marshalNMemberConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐMemberConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_members(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Conversation_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_myRole(ctx context.Context, field graphql.CollectedField, obj *confab.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_myRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().MyRole(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Role) graphql.Marshaler {
+			return ec.marshalOMemberRole2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_myRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "MemberRole")
+}
+
+func (ec *executionContext) _Conversation_direct(ctx context.Context, field graphql.CollectedField, obj *confab.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_direct(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Direct, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_direct(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Conversation_settings(ctx context.Context, field graphql.CollectedField, obj *confab.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Settings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.ConversationSettings) graphql.Marshaler {
+			return ec.marshalNConversationSettings2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversationSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_archivedAt(ctx context.Context, field graphql.CollectedField, obj *confab.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_archivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ArchivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOAWSDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_archivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "AWSDateTime")
+}
+
 func (ec *executionContext) _ConversationChange_changeSeq(ctx context.Context, field graphql.CollectedField, obj *confab.Change) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4074,6 +7485,61 @@ func (ec *executionContext) fieldContext_ConversationChange_conversation(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _ConversationChange_memberId(ctx context.Context, field graphql.CollectedField, obj *confab.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChange_memberId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MemberID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOID2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChange_memberId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConversationChange_member(ctx context.Context, field graphql.CollectedField, obj *confab.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChange_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Member, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Member) graphql.Marshaler {
+			return ec.marshalOConversationMember2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMember(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChange_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationMember(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConversationChanges_changes(ctx context.Context, field graphql.CollectedField, obj *model.ConversationChanges) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4207,6 +7673,222 @@ func (ec *executionContext) fieldContext_ConversationConnection_nextToken(_ cont
 	return graphql.NewScalarFieldContext("ConversationConnection", field, false, false, "String")
 }
 
+func (ec *executionContext) _ConversationCount_conversationId(ctx context.Context, field graphql.CollectedField, obj *model.ConversationCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCount_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCount_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCount", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConversationCount_name(ctx context.Context, field graphql.CollectedField, obj *model.ConversationCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCount_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCount_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConversationCount_messages(ctx context.Context, field graphql.CollectedField, obj *model.ConversationCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCount_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Messages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCount_messages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationMember_userId(ctx context.Context, field graphql.CollectedField, obj *confab.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMember_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMember_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationMember", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConversationMember_role(ctx context.Context, field graphql.CollectedField, obj *confab.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMember_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v confab.Role) graphql.Marshaler {
+			return ec.marshalNMemberRole2githubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMember_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationMember", field, false, false, "MemberRole")
+}
+
+func (ec *executionContext) _ConversationMember_joinedAt(ctx context.Context, field graphql.CollectedField, obj *confab.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMember_joinedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JoinedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNAWSDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMember_joinedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationMember", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _ConversationMember_lastReadSeq(ctx context.Context, field graphql.CollectedField, obj *confab.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMember_lastReadSeq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastReadSeq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMember_lastReadSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationMember", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationMember_mutedUntil(ctx context.Context, field graphql.CollectedField, obj *confab.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMember_mutedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MutedUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOAWSDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMember_mutedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationMember", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _ConversationMember_user(ctx context.Context, field graphql.CollectedField, obj *confab.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMember_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationMember().User(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMember_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationMember",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConversationMute_conversationId(ctx context.Context, field graphql.CollectedField, obj *model.ConversationMute) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4251,6 +7933,346 @@ func (ec *executionContext) _ConversationMute_until(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_ConversationMute_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConversationMute", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _ConversationSettings_addMembers(ctx context.Context, field graphql.CollectedField, obj *confab.ConversationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationSettings_addMembers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AddMembers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v confab.Role) graphql.Marshaler {
+			return ec.marshalNMemberRole2githubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationSettings_addMembers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationSettings", field, false, false, "MemberRole")
+}
+
+func (ec *executionContext) _ConversationSettings_post(ctx context.Context, field graphql.CollectedField, obj *confab.ConversationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationSettings_post(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Post, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v confab.Role) graphql.Marshaler {
+			return ec.marshalNMemberRole2githubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationSettings_post(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationSettings", field, false, false, "MemberRole")
+}
+
+func (ec *executionContext) _ConversationSettings_react(ctx context.Context, field graphql.CollectedField, obj *confab.ConversationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationSettings_react(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.React, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v confab.Role) graphql.Marshaler {
+			return ec.marshalNMemberRole2githubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationSettings_react(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationSettings", field, false, false, "MemberRole")
+}
+
+func (ec *executionContext) _ConversationSettings_slowModeSeconds(ctx context.Context, field graphql.CollectedField, obj *confab.ConversationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationSettings_slowModeSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SlowMode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationSettings_slowModeSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DayCount_day(ctx context.Context, field graphql.CollectedField, obj *model.DayCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DayCount_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DayCount_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DayCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _DayCount_count(ctx context.Context, field graphql.CollectedField, obj *model.DayCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DayCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DayCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DayCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Invitation_conversationId(ctx context.Context, field graphql.CollectedField, obj *confab.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Invitation_conversationName(ctx context.Context, field graphql.CollectedField, obj *confab.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_conversationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invitation().ConversationName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_conversationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, true, true, "String")
+}
+
+func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *confab.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_invitedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InvitedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Invitation_inviter(ctx context.Context, field graphql.CollectedField, obj *confab.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_inviter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invitation().Inviter(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_inviter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invitation_role(ctx context.Context, field graphql.CollectedField, obj *confab.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v confab.Role) graphql.Marshaler {
+			return ec.marshalNMemberRole2githubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, "MemberRole")
+}
+
+func (ec *executionContext) _Invitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *confab.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNAWSDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _MemberConnection_items(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberConnection_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*confab.Member) graphql.Marshaler {
+			return ec.marshalNConversationMember2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMemberᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberConnection_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationMember(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberConnection_nextToken(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberConnection_nextToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberConnection_nextToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberConnection", field, false, false, "String")
 }
 
 func (ec *executionContext) _Message_messageId(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
@@ -4828,6 +8850,29 @@ func (ec *executionContext) fieldContext_Message_attachments(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Message_deletedBy(ctx context.Context, field graphql.CollectedField, obj *confab.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_deletedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().DeletedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, "ID")
+}
+
 func (ec *executionContext) _MessageConnection_items(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5335,6 +9380,446 @@ func (ec *executionContext) fieldContext_Mutation_updateUserProfile(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_adminSetUserDisabled(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adminSetUserDisabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdminSetUserDisabled(ctx, fc.Args["userId"].(string), fc.Args["disabled"].(bool), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdminUser) graphql.Marshaler {
+			return ec.marshalNAdminUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAdminUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adminSetUserDisabled(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdminUser(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adminSetUserDisabled_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adminDeleteUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adminDeleteUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdminDeleteUser(ctx, fc.Args["userId"].(string), fc.Args["deleteMessages"].(bool), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adminDeleteUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adminDeleteUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adminResetPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adminResetPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdminResetPassword(ctx, fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adminResetPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adminResetPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adminSignOutUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adminSignOutUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdminSignOutUser(ctx, fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adminSignOutUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adminSignOutUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adminSetAdmin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adminSetAdmin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdminSetAdmin(ctx, fc.Args["userId"].(string), fc.Args["admin"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdminUser) graphql.Marshaler {
+			return ec.marshalNAdminUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAdminUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adminSetAdmin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdminUser(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adminSetAdmin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adminBanUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adminBanUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdminBanUser(ctx, fc.Args["userId"].(string), fc.Args["until"].(*time.Time), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdminUser) graphql.Marshaler {
+			return ec.marshalNAdminUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAdminUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adminBanUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdminUser(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adminBanUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adminUnbanUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adminUnbanUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdminUnbanUser(ctx, fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdminUser) graphql.Marshaler {
+			return ec.marshalNAdminUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAdminUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adminUnbanUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdminUser(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adminUnbanUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adminArchiveConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adminArchiveConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdminArchiveConversation(ctx, fc.Args["conversationId"].(string), fc.Args["archived"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adminArchiveConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adminArchiveConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adminDeleteConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adminDeleteConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdminDeleteConversation(ctx, fc.Args["conversationId"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adminDeleteConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adminDeleteConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adminResolveReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adminResolveReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdminResolveReport(ctx, fc.Args["reportId"].(string), fc.Args["status"].(confab.ReportStatus), fc.Args["resolution"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adminResolveReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adminResolveReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_markConversationRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5819,6 +10304,710 @@ func (ec *executionContext) fieldContext_Mutation_updateNotificationSettings(ctx
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_addMembers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addMembers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddMembers(ctx, fc.Args["conversationId"].(string), fc.Args["userIds"].([]string), fc.Args["role"].(*confab.Role))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddMembersResult) graphql.Marshaler {
+			return ec.marshalNAddMembersResult2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAddMembersResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addMembers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AddMembersResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addMembers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveMember(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_leaveConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_leaveConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LeaveConversation(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_leaveConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_leaveConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setMemberRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setMemberRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetMemberRole(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string), fc.Args["role"].(confab.Role))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setMemberRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setMemberRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transferOwnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transferOwnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransferOwnership(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transferOwnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transferOwnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateConversationSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateConversationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateConversationSettings(ctx, fc.Args["conversationId"].(string), fc.Args["input"].(model.ConversationSettingsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateConversationSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateConversationSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptInvitation(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declineInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declineInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclineInvitation(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declineInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declineInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_blockUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_blockUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BlockUser(ctx, fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_blockUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_blockUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unblockUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unblockUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnblockUser(ctx, fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unblockUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unblockUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_muteMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_muteMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MuteMember(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string), fc.Args["until"].(time.Time), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_muteMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_muteMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unmuteMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unmuteMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnmuteMember(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unmuteMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unmuteMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_banMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_banMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BanMember(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string), fc.Args["until"].(*time.Time), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_banMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_banMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unbanMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unbanMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnbanMember(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unbanMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unbanMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportMessage(ctx, fc.Args["conversationId"].(string), fc.Args["messageId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportUser(ctx, fc.Args["userId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _NotificationSettings_level(ctx context.Context, field graphql.CollectedField, obj *model.NotificationSettings) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6230,6 +11419,314 @@ func (ec *executionContext) fieldContext_Query_searchMessages(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_adminUsers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_adminUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AdminUsers(ctx, fc.Args["search"].(*string), fc.Args["limit"].(*int), fc.Args["nextToken"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdminUserConnection) graphql.Marshaler {
+			return ec.marshalNAdminUserConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAdminUserConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_adminUsers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdminUserConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_adminUsers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_adminUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_adminUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AdminUser(ctx, fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdminUser) graphql.Marshaler {
+			return ec.marshalOAdminUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAdminUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_adminUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdminUser(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_adminUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_adminConversations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_adminConversations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AdminConversations(ctx, fc.Args["limit"].(*int), fc.Args["nextToken"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConversationConnection) graphql.Marshaler {
+			return ec.marshalNConversationConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_adminConversations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_adminConversations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_adminConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_adminConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AdminConversation(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Conversation) graphql.Marshaler {
+			return ec.marshalOConversation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_adminConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_adminConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_adminReports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_adminReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AdminReports(ctx, fc.Args["status"].(*confab.ReportStatus), fc.Args["limit"].(*int), fc.Args["nextToken"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportConnection) graphql.Marshaler {
+			return ec.marshalNReportConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReportConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_adminReports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_adminReports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_adminAuditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_adminAuditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AdminAuditLog(ctx, fc.Args["conversationId"].(*string), fc.Args["userId"].(*string), fc.Args["limit"].(*int), fc.Args["nextToken"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditConnection) graphql.Marshaler {
+			return ec.marshalNAuditConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAuditConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_adminAuditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_adminAuditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_adminUsage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_adminUsage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AdminUsage(ctx, fc.Args["days"].(*int), fc.Args["top"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Usage) graphql.Marshaler {
+			return ec.marshalNUsage2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_adminUsage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Usage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_adminUsage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6489,6 +11986,158 @@ func (ec *executionContext) fieldContext_Query_notificationSettings(_ context.Co
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_NotificationSettings(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_invitations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_invitations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Invitations(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*confab.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐInvitationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_invitations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_blockedUsers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_blockedUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().BlockedUsers(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*confab.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_blockedUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conversationBans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conversationBans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ConversationBans(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*confab.Ban) graphql.Marshaler {
+			return ec.marshalNBan2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐBanᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conversationBans(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ban(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conversationBans_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conversationAuditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conversationAuditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ConversationAuditLog(ctx, fc.Args["conversationId"].(string), fc.Args["limit"].(*int), fc.Args["nextToken"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditConnection) graphql.Marshaler {
+			return ec.marshalNAuditConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAuditConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conversationAuditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conversationAuditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6820,6 +12469,346 @@ func (ec *executionContext) fieldContext_ReadMark_at(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("ReadMark", field, true, true, "AWSDateTime")
 }
 
+func (ec *executionContext) _Report_reportId(ctx context.Context, field graphql.CollectedField, obj *confab.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_reportId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_reportId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Report_reporterId(ctx context.Context, field graphql.CollectedField, obj *confab.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_reporterId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReporterID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_reporterId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Report_userId(ctx context.Context, field graphql.CollectedField, obj *confab.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Report_conversationId(ctx context.Context, field graphql.CollectedField, obj *confab.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOID2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Report_messageId(ctx context.Context, field graphql.CollectedField, obj *confab.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_messageId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessageID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOID2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_messageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Report_message(ctx context.Context, field graphql.CollectedField, obj *confab.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Message(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_reason(ctx context.Context, field graphql.CollectedField, obj *confab.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_createdAt(ctx context.Context, field graphql.CollectedField, obj *confab.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNAWSDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _Report_status(ctx context.Context, field graphql.CollectedField, obj *confab.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v confab.ReportStatus) graphql.Marshaler {
+			return ec.marshalNReportStatus2githubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ReportStatus")
+}
+
+func (ec *executionContext) _Report_resolvedBy(ctx context.Context, field graphql.CollectedField, obj *confab.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_resolvedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOID2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_resolvedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Report_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *confab.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_resolvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOAWSDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "AWSDateTime")
+}
+
+func (ec *executionContext) _Report_resolution(ctx context.Context, field graphql.CollectedField, obj *confab.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_resolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_resolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportConnection_items(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*confab.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportConnection_nextToken(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_nextToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_nextToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportConnection", field, false, false, "String")
+}
+
 func (ec *executionContext) _Subscription_onMessageSent(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -7128,6 +13117,50 @@ func (ec *executionContext) fieldContext_Subscription_onReadReceipt(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_onInvitation(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_onInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().OnInvitation(ctx, fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.Invitation) graphql.Marshaler {
+			return ec.marshalOInvitation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐInvitation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_onInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_onInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TypingEvent_conversationId(ctx context.Context, field graphql.CollectedField, obj *confab.Typing) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7390,6 +13423,249 @@ func (ec *executionContext) fieldContext_UploadHeader_value(_ context.Context, f
 	return graphql.NewScalarFieldContext("UploadHeader", field, false, false, "String")
 }
 
+func (ec *executionContext) _Usage_from(ctx context.Context, field graphql.CollectedField, obj *model.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Usage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Usage_to(ctx context.Context, field graphql.CollectedField, obj *model.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Usage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Usage_messagesPerDay(ctx context.Context, field graphql.CollectedField, obj *model.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_messagesPerDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessagesPerDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DayCount) graphql.Marshaler {
+			return ec.marshalNDayCount2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐDayCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_messagesPerDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Usage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DayCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Usage_activeUsersPerDay(ctx context.Context, field graphql.CollectedField, obj *model.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_activeUsersPerDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveUsersPerDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DayCount) graphql.Marshaler {
+			return ec.marshalNDayCount2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐDayCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_activeUsersPerDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Usage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DayCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Usage_activeUsersPerWeek(ctx context.Context, field graphql.CollectedField, obj *model.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_activeUsersPerWeek(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveUsersPerWeek, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DayCount) graphql.Marshaler {
+			return ec.marshalNDayCount2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐDayCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_activeUsersPerWeek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Usage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DayCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Usage_topConversations(ctx context.Context, field graphql.CollectedField, obj *model.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_topConversations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TopConversations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ConversationCount) graphql.Marshaler {
+			return ec.marshalNConversationCount2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_topConversations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Usage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Usage_users(ctx context.Context, field graphql.CollectedField, obj *model.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Usage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Usage_conversations(ctx context.Context, field graphql.CollectedField, obj *model.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_conversations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_conversations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Usage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Usage_storageBytes(ctx context.Context, field graphql.CollectedField, obj *model.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_storageBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StorageBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_storageBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Usage", field, false, false, "Float")
+}
+
 func (ec *executionContext) _User_userId(ctx context.Context, field graphql.CollectedField, obj *confab.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7640,6 +13916,52 @@ func (ec *executionContext) _User_hideReadReceipts(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_User_hideReadReceipts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _User_addPolicy(ctx context.Context, field graphql.CollectedField, obj *confab.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_addPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().AddPolicy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *confab.AddPolicy) graphql.Marshaler {
+			return ec.marshalOAddPolicy2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAddPolicy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_addPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "AddPolicy")
+}
+
+func (ec *executionContext) _User_isAdmin(ctx context.Context, field graphql.CollectedField, obj *confab.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_isAdmin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Admin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_isAdmin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
@@ -8765,6 +15087,69 @@ func UnmarshalConversationMuteInput(ctx context.Context, raw any) (model.Convers
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputConversationSettingsInput(ctx context.Context, obj any) (model.ConversationSettingsInput, error) {
+	var it model.ConversationSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"addMembers", "post", "react", "slowModeSeconds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "addMembers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addMembers"))
+			data, err := ec.unmarshalOMemberRole2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AddMembers = data
+		case "post":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("post"))
+			data, err := ec.unmarshalOMemberRole2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Post = data
+		case "react":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("react"))
+			data, err := ec.unmarshalOMemberRole2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.React = data
+		case "slowModeSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slowModeSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SlowModeSeconds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConversationSettingsInput unmarshals raw into the ConversationSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConversationSettingsInput(ctx context.Context, raw any) (model.ConversationSettingsInput, error) {
+	var out model.ConversationSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConversationSettingsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateConversationInput(ctx context.Context, obj any) (model.CreateConversationInput, error) {
 	var it model.CreateConversationInput
 	if obj == nil {
@@ -8776,7 +15161,7 @@ func (ec *executionContext) unmarshalInputCreateConversationInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "participants"}
+	fieldsInOrder := [...]string{"name", "participants", "direct"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8797,6 +15182,13 @@ func (ec *executionContext) unmarshalInputCreateConversationInput(ctx context.Co
 				return it, err
 			}
 			it.Participants = data
+		case "direct":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direct"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direct = data
 		}
 	}
 	return it, nil
@@ -9053,7 +15445,7 @@ func (ec *executionContext) unmarshalInputUpdateUserProfileInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"userId", "displayName", "avatarUrl", "hidePresence", "hideReadReceipts"}
+	fieldsInOrder := [...]string{"userId", "displayName", "avatarUrl", "hidePresence", "hideReadReceipts", "addPolicy"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -9095,6 +15487,13 @@ func (ec *executionContext) unmarshalInputUpdateUserProfileInput(ctx context.Con
 				return it, err
 			}
 			it.HideReadReceipts = data
+		case "addPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addPolicy"))
+			data, err := ec.unmarshalOAddPolicy2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAddPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AddPolicy = data
 		}
 	}
 	return it, nil
@@ -9119,6 +15518,135 @@ func UnmarshalUpdateUserProfileInput(ctx context.Context, raw any) (model.Update
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var addMembersResultImplementors = []string{"AddMembersResult"}
+
+func (ec *executionContext) _AddMembersResult(ctx context.Context, sel ast.SelectionSet, obj *model.AddMembersResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addMembersResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddMembersResult")
+		case "conversation":
+			out.Values[i] = ec._AddMembersResult_conversation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "added":
+			out.Values[i] = ec._AddMembersResult_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "invited":
+			out.Values[i] = ec._AddMembersResult_invited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var adminUserImplementors = []string{"AdminUser"}
+
+func (ec *executionContext) _AdminUser(ctx context.Context, sel ast.SelectionSet, obj *model.AdminUser) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adminUserImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdminUser")
+		case "user":
+			out.Values[i] = ec._AdminUser_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._AdminUser_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disabled":
+			out.Values[i] = ec._AdminUser_disabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ban":
+			out.Values[i] = ec._AdminUser_ban(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var adminUserConnectionImplementors = []string{"AdminUserConnection"}
+
+func (ec *executionContext) _AdminUserConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AdminUserConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adminUserConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdminUserConnection")
+		case "items":
+			out.Values[i] = ec._AdminUserConnection_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextToken":
+			out.Values[i] = ec._AdminUserConnection_nextToken(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var attachmentImplementors = []string{"Attachment"}
 
@@ -9179,6 +15707,180 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 		case "expiresAt":
 			out.Values[i] = ec._Attachment_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditConnectionImplementors = []string{"AuditConnection"}
+
+func (ec *executionContext) _AuditConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditConnection")
+		case "items":
+			out.Values[i] = ec._AuditConnection_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextToken":
+			out.Values[i] = ec._AuditConnection_nextToken(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryImplementors = []string{"AuditEntry"}
+
+func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *confab.AuditEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntry")
+		case "entryId":
+			out.Values[i] = ec._AuditEntry_entryId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._AuditEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actorId":
+			out.Values[i] = ec._AuditEntry_actorId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._AuditEntry_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversationId":
+			out.Values[i] = ec._AuditEntry_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userId":
+			out.Values[i] = ec._AuditEntry_userId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "messageId":
+			out.Values[i] = ec._AuditEntry_messageId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._AuditEntry_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._AuditEntry_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._AuditEntry_detail(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var banImplementors = []string{"Ban"}
+
+func (ec *executionContext) _Ban(ctx context.Context, sel ast.SelectionSet, obj *confab.Ban) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, banImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Ban")
+		case "conversationId":
+			out.Values[i] = ec._Ban_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userId":
+			out.Values[i] = ec._Ban_userId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bannedBy":
+			out.Values[i] = ec._Ban_bannedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._Ban_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Ban_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._Ban_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -9282,6 +15984,34 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_readBy(ctx, field, obj)
 				})
+		case "members":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_members(ctx, field, obj)
+				})
+		case "myRole":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_myRole(ctx, field, obj)
+				})
+		case "direct":
+			out.Values[i] = ec._Conversation_direct(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "settings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_settings(ctx, field, obj)
+				})
+		case "archivedAt":
+			out.Values[i] = ec._Conversation_archivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9348,6 +16078,16 @@ func (ec *executionContext) _ConversationChange(ctx context.Context, sel ast.Sel
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConversationChange_conversation(ctx, field, obj)
 				})
+		case "memberId":
+			out.Values[i] = ec._ConversationChange_memberId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "member":
+			out.Values[i] = ec._ConversationChange_member(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9446,6 +16186,108 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 	return out
 }
 
+var conversationCountImplementors = []string{"ConversationCount"}
+
+func (ec *executionContext) _ConversationCount(ctx context.Context, sel ast.SelectionSet, obj *model.ConversationCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationCount")
+		case "conversationId":
+			out.Values[i] = ec._ConversationCount_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ConversationCount_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "messages":
+			out.Values[i] = ec._ConversationCount_messages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationMemberImplementors = []string{"ConversationMember"}
+
+func (ec *executionContext) _ConversationMember(ctx context.Context, sel ast.SelectionSet, obj *confab.Member) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationMemberImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationMember")
+		case "userId":
+			out.Values[i] = ec._ConversationMember_userId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "role":
+			out.Values[i] = ec._ConversationMember_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "joinedAt":
+			out.Values[i] = ec._ConversationMember_joinedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastReadSeq":
+			out.Values[i] = ec._ConversationMember_lastReadSeq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mutedUntil":
+			out.Values[i] = ec._ConversationMember_mutedUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationMember_user(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var conversationMuteImplementors = []string{"ConversationMute"}
 
 func (ec *executionContext) _ConversationMute(ctx context.Context, sel ast.SelectionSet, obj *model.ConversationMute) graphql.Marshaler {
@@ -9464,6 +16306,190 @@ func (ec *executionContext) _ConversationMute(ctx context.Context, sel ast.Selec
 			}
 		case "until":
 			out.Values[i] = ec._ConversationMute_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationSettingsImplementors = []string{"ConversationSettings"}
+
+func (ec *executionContext) _ConversationSettings(ctx context.Context, sel ast.SelectionSet, obj *confab.ConversationSettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationSettings")
+		case "addMembers":
+			out.Values[i] = ec._ConversationSettings_addMembers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "post":
+			out.Values[i] = ec._ConversationSettings_post(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "react":
+			out.Values[i] = ec._ConversationSettings_react(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slowModeSeconds":
+			out.Values[i] = ec._ConversationSettings_slowModeSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dayCountImplementors = []string{"DayCount"}
+
+func (ec *executionContext) _DayCount(ctx context.Context, sel ast.SelectionSet, obj *model.DayCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dayCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DayCount")
+		case "day":
+			out.Values[i] = ec._DayCount_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._DayCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var invitationImplementors = []string{"Invitation"}
+
+func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *confab.Invitation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Invitation")
+		case "conversationId":
+			out.Values[i] = ec._Invitation_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversationName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Invitation_conversationName(ctx, field, obj)
+				})
+		case "invitedBy":
+			out.Values[i] = ec._Invitation_invitedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inviter":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Invitation_inviter(ctx, field, obj)
+				})
+		case "role":
+			out.Values[i] = ec._Invitation_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Invitation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var memberConnectionImplementors = []string{"MemberConnection"}
+
+func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MemberConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberConnection")
+		case "items":
+			out.Values[i] = ec._MemberConnection_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextToken":
+			out.Values[i] = ec._MemberConnection_nextToken(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -9612,6 +16638,12 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_attachments(ctx, field, obj)
+				})
+		case "deletedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_deletedBy(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9848,6 +16880,76 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "adminSetUserDisabled":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adminSetUserDisabled(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminDeleteUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adminDeleteUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminResetPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adminResetPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminSignOutUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adminSignOutUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminSetAdmin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adminSetAdmin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminBanUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adminBanUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminUnbanUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adminUnbanUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminArchiveConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adminArchiveConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminDeleteConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adminDeleteConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminResolveReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adminResolveReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "markConversationRead":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_markConversationRead(ctx, field)
@@ -9921,6 +17023,118 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateNotificationSettings":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateNotificationSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addMembers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addMembers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leaveConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_leaveConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setMemberRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setMemberRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transferOwnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transferOwnership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateConversationSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateConversationSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declineInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declineInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blockUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_blockUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unblockUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unblockUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "muteMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_muteMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unmuteMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unmuteMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "banMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_banMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unbanMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unbanMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportUser(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -10055,6 +17269,48 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_searchMessages(ctx, field)
 				})
+		case "adminUsers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_adminUsers(ctx, field)
+				})
+		case "adminUser":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_adminUser(ctx, field)
+				})
+		case "adminConversations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_adminConversations(ctx, field)
+				})
+		case "adminConversation":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_adminConversation(ctx, field)
+				})
+		case "adminReports":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_adminReports(ctx, field)
+				})
+		case "adminAuditLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_adminAuditLog(ctx, field)
+				})
+		case "adminUsage":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_adminUsage(ctx, field)
+				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -10096,6 +17352,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_notificationSettings(ctx, field)
+				})
+		case "invitations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_invitations(ctx, field)
+				})
+		case "blockedUsers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_blockedUsers(ctx, field)
+				})
+		case "conversationBans":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conversationBans(ctx, field)
+				})
+		case "conversationAuditLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conversationAuditLog(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -10264,6 +17544,133 @@ func (ec *executionContext) _ReadMark(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var reportImplementors = []string{"Report"}
+
+func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, obj *confab.Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Report")
+		case "reportId":
+			out.Values[i] = ec._Report_reportId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reporterId":
+			out.Values[i] = ec._Report_reporterId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userId":
+			out.Values[i] = ec._Report_userId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversationId":
+			out.Values[i] = ec._Report_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messageId":
+			out.Values[i] = ec._Report_messageId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "message":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_message(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._Report_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Report_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Report_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedBy":
+			out.Values[i] = ec._Report_resolvedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedAt":
+			out.Values[i] = ec._Report_resolvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolution":
+			out.Values[i] = ec._Report_resolution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportConnectionImplementors = []string{"ReportConnection"}
+
+func (ec *executionContext) _ReportConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReportConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportConnection")
+		case "items":
+			out.Values[i] = ec._ReportConnection_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextToken":
+			out.Values[i] = ec._ReportConnection_nextToken(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
@@ -10291,6 +17698,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_onTyping(ctx, fields[0])
 	case "onReadReceipt":
 		return ec._Subscription_onReadReceipt(ctx, fields[0])
+	case "onInvitation":
+		return ec._Subscription_onInvitation(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -10435,6 +17844,79 @@ func (ec *executionContext) _UploadHeader(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var usageImplementors = []string{"Usage"}
+
+func (ec *executionContext) _Usage(ctx context.Context, sel ast.SelectionSet, obj *model.Usage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Usage")
+		case "from":
+			out.Values[i] = ec._Usage_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._Usage_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "messagesPerDay":
+			out.Values[i] = ec._Usage_messagesPerDay(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeUsersPerDay":
+			out.Values[i] = ec._Usage_activeUsersPerDay(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeUsersPerWeek":
+			out.Values[i] = ec._Usage_activeUsersPerWeek(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topConversations":
+			out.Values[i] = ec._Usage_topConversations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "users":
+			out.Values[i] = ec._Usage_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversations":
+			out.Values[i] = ec._Usage_conversations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "storageBytes":
+			out.Values[i] = ec._Usage_storageBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var userImplementors = []string{"User"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *confab.User) graphql.Marshaler {
@@ -10449,57 +17931,68 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "userId":
 			out.Values[i] = ec._User_userId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "username":
 			out.Values[i] = ec._User_username(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._User_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "displayName":
 			out.Values[i] = ec._User_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "avatarUrl":
 			out.Values[i] = ec._User_avatarUrl(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastSeen":
 			out.Values[i] = ec._User_lastSeen(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isOnline":
 			out.Values[i] = ec._User_isOnline(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._User_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._User_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hidePresence":
 			out.Values[i] = ec._User_hidePresence(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hideReadReceipts":
 			out.Values[i] = ec._User_hideReadReceipts(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "addPolicy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_addPolicy(ctx, field, obj)
+				})
+		case "isAdmin":
+			out.Values[i] = ec._User_isAdmin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10908,6 +18401,46 @@ func (ec *executionContext) marshalNAWSEmail2string(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalNAddMembersResult2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAddMembersResult(ctx context.Context, sel ast.SelectionSet, v *model.AddMembersResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AddMembersResult!")
+		return graphql.Null
+	}
+	return ec._AddMembersResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAdminUser2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAdminUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AdminUser) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAdminUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAdminUser(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAdminUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAdminUser(ctx context.Context, sel ast.SelectionSet, v *model.AdminUser) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdminUser!")
+		return graphql.Null
+	}
+	return ec._AdminUser(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAdminUserConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAdminUserConnection(ctx context.Context, sel ast.SelectionSet, v *model.AdminUserConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdminUserConnection!")
+		return graphql.Null
+	}
+	return ec._AdminUserConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAttachment2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAttachmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.Attachment) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -10930,6 +18463,128 @@ func (ec *executionContext) marshalNAttachment2ᚖgithubᚗcomᚋconfabᚑchat�
 		return graphql.Null
 	}
 	return ec._Attachment(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAuditAction2githubᚗcomᚋconfabᚑchatᚋconfabᚐAuditAction(ctx context.Context, v any) (confab.AuditAction, error) {
+	tmp, err := scalar.UnmarshalString(v)
+	res := unmarshalNAuditAction2githubᚗcomᚋconfabᚑchatᚋconfabᚐAuditAction[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditAction2githubᚗcomᚋconfabᚑchatᚋconfabᚐAuditAction(ctx context.Context, sel ast.SelectionSet, v confab.AuditAction) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalString(marshalNAuditAction2githubᚗcomᚋconfabᚑchatᚋconfabᚐAuditAction[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AuditAction!")
+	}
+	return res
+}
+
+var (
+	unmarshalNAuditAction2githubᚗcomᚋconfabᚑchatᚋconfabᚐAuditAction = map[string]confab.AuditAction{
+		"MEMBER_ADDED":            confab.AuditMemberAdded,
+		"MEMBER_REMOVED":          confab.AuditMemberRemoved,
+		"ROLE_CHANGED":            confab.AuditRoleChanged,
+		"OWNER_TRANSFERRED":       confab.AuditOwnerTransferred,
+		"SETTINGS_CHANGED":        confab.AuditSettingsChanged,
+		"MESSAGE_DELETED":         confab.AuditMessageDeleted,
+		"MEMBER_MUTED":            confab.AuditMemberMuted,
+		"MEMBER_UNMUTED":          confab.AuditMemberUnmuted,
+		"USER_BANNED":             confab.AuditUserBanned,
+		"USER_UNBANNED":           confab.AuditUserUnbanned,
+		"REPORT_RESOLVED":         confab.AuditReportResolved,
+		"USER_DISABLED":           confab.AuditUserDisabled,
+		"USER_ENABLED":            confab.AuditUserEnabled,
+		"USER_DELETED":            confab.AuditUserDeleted,
+		"USER_SIGNED_OUT":         confab.AuditUserSignedOut,
+		"PASSWORD_RESET":          confab.AuditPasswordReset,
+		"ADMIN_GRANTED":           confab.AuditAdminGranted,
+		"ADMIN_REVOKED":           confab.AuditAdminRevoked,
+		"CONVERSATION_ARCHIVED":   confab.AuditConversationArchived,
+		"CONVERSATION_UNARCHIVED": confab.AuditConversationUnarchived,
+		"CONVERSATION_DELETED":    confab.AuditConversationDeleted,
+		"USER_EXPORTED":           confab.AuditUserExported,
+	}
+	marshalNAuditAction2githubᚗcomᚋconfabᚑchatᚋconfabᚐAuditAction = map[confab.AuditAction]string{
+		confab.AuditMemberAdded:            "MEMBER_ADDED",
+		confab.AuditMemberRemoved:          "MEMBER_REMOVED",
+		confab.AuditRoleChanged:            "ROLE_CHANGED",
+		confab.AuditOwnerTransferred:       "OWNER_TRANSFERRED",
+		confab.AuditSettingsChanged:        "SETTINGS_CHANGED",
+		confab.AuditMessageDeleted:         "MESSAGE_DELETED",
+		confab.AuditMemberMuted:            "MEMBER_MUTED",
+		confab.AuditMemberUnmuted:          "MEMBER_UNMUTED",
+		confab.AuditUserBanned:             "USER_BANNED",
+		confab.AuditUserUnbanned:           "USER_UNBANNED",
+		confab.AuditReportResolved:         "REPORT_RESOLVED",
+		confab.AuditUserDisabled:           "USER_DISABLED",
+		confab.AuditUserEnabled:            "USER_ENABLED",
+		confab.AuditUserDeleted:            "USER_DELETED",
+		confab.AuditUserSignedOut:          "USER_SIGNED_OUT",
+		confab.AuditPasswordReset:          "PASSWORD_RESET",
+		confab.AuditAdminGranted:           "ADMIN_GRANTED",
+		confab.AuditAdminRevoked:           "ADMIN_REVOKED",
+		confab.AuditConversationArchived:   "CONVERSATION_ARCHIVED",
+		confab.AuditConversationUnarchived: "CONVERSATION_UNARCHIVED",
+		confab.AuditConversationDeleted:    "CONVERSATION_DELETED",
+		confab.AuditUserExported:           "USER_EXPORTED",
+	}
+)
+
+func (ec *executionContext) marshalNAuditConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAuditConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditConnection!")
+		return graphql.Null
+	}
+	return ec._AuditConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAuditEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.AuditEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEntry2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAuditEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *confab.AuditEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntry!")
+		return graphql.Null
+	}
+	return ec._AuditEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBan2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐBanᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.Ban) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBan2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐBan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBan2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐBan(ctx context.Context, sel ast.SelectionSet, v *confab.Ban) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Ban!")
+		return graphql.Null
+	}
+	return ec._Ban(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -10970,6 +18625,9 @@ var (
 		"REACTION_REMOVED":     confab.ChangeReactionRemoved,
 		"THREAD_UPDATED":       confab.ChangeThreadUpdated,
 		"CONVERSATION_UPDATED": confab.ChangeConversationUpdated,
+		"MEMBER_ADDED":         confab.ChangeMemberAdded,
+		"MEMBER_REMOVED":       confab.ChangeMemberRemoved,
+		"MEMBER_UPDATED":       confab.ChangeMemberUpdated,
 	}
 	marshalNChangeKind2githubᚗcomᚋconfabᚑchatᚋconfabᚐChangeKind = map[confab.ChangeKind]string{
 		confab.ChangeMessageSent:         "MESSAGE_SENT",
@@ -10979,6 +18637,9 @@ var (
 		confab.ChangeReactionRemoved:     "REACTION_REMOVED",
 		confab.ChangeThreadUpdated:       "THREAD_UPDATED",
 		confab.ChangeConversationUpdated: "CONVERSATION_UPDATED",
+		confab.ChangeMemberAdded:         "MEMBER_ADDED",
+		confab.ChangeMemberRemoved:       "MEMBER_REMOVED",
+		confab.ChangeMemberUpdated:       "MEMBER_UPDATED",
 	}
 )
 
@@ -11014,6 +18675,62 @@ func (ec *executionContext) marshalNConversationChange2ᚖgithubᚗcomᚋconfab�
 	return ec._ConversationChange(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConversationConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationConnection(ctx context.Context, sel ast.SelectionSet, v *model.ConversationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationConnection!")
+		return graphql.Null
+	}
+	return ec._ConversationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversationCount2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConversationCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConversationCount2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConversationCount2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationCount(ctx context.Context, sel ast.SelectionSet, v *model.ConversationCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationCount!")
+		return graphql.Null
+	}
+	return ec._ConversationCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversationMember2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.Member) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConversationMember2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMember(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConversationMember2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMember(ctx context.Context, sel ast.SelectionSet, v *confab.Member) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationMember!")
+		return graphql.Null
+	}
+	return ec._ConversationMember(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNConversationMute2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationMuteᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConversationMute) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -11043,9 +18760,60 @@ func (ec *executionContext) unmarshalNConversationMuteInput2ᚖgithubᚗcomᚋco
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNConversationSettings2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐConversationSettings(ctx context.Context, sel ast.SelectionSet, v *confab.ConversationSettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationSettings!")
+		return graphql.Null
+	}
+	return ec._ConversationSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConversationSettingsInput2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationSettingsInput(ctx context.Context, v any) (model.ConversationSettingsInput, error) {
+	res, err := ec.unmarshalInputConversationSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateConversationInput2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐCreateConversationInput(ctx context.Context, v any) (model.CreateConversationInput, error) {
 	res, err := ec.unmarshalInputCreateConversationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDayCount2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐDayCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DayCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDayCount2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐDayCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDayCount2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐDayCount(ctx context.Context, sel ast.SelectionSet, v *model.DayCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DayCount!")
+		return graphql.Null
+	}
+	return ec._DayCount(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -11118,6 +18886,68 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	}
 	return res
 }
+
+func (ec *executionContext) marshalNInvitation2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.Invitation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInvitation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐInvitation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *confab.Invitation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Invitation!")
+		return graphql.Null
+	}
+	return ec._Invitation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐMemberConnection(ctx context.Context, sel ast.SelectionSet, v *model.MemberConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MemberConnection!")
+		return graphql.Null
+	}
+	return ec._MemberConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMemberRole2githubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx context.Context, v any) (confab.Role, error) {
+	tmp, err := scalar.UnmarshalString(v)
+	res := unmarshalNMemberRole2githubᚗcomᚋconfabᚑchatᚋconfabᚐRole[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMemberRole2githubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx context.Context, sel ast.SelectionSet, v confab.Role) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalString(marshalNMemberRole2githubᚗcomᚋconfabᚑchatᚋconfabᚐRole[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "MemberRole!")
+	}
+	return res
+}
+
+var (
+	unmarshalNMemberRole2githubᚗcomᚋconfabᚑchatᚋconfabᚐRole = map[string]confab.Role{
+		"OWNER":     confab.RoleOwner,
+		"ADMIN":     confab.RoleAdmin,
+		"MEMBER":    confab.RoleMember,
+		"READ_ONLY": confab.RoleReadOnly,
+	}
+	marshalNMemberRole2githubᚗcomᚋconfabᚑchatᚋconfabᚐRole = map[confab.Role]string{
+		confab.RoleOwner:    "OWNER",
+		confab.RoleAdmin:    "ADMIN",
+		confab.RoleMember:   "MEMBER",
+		confab.RoleReadOnly: "READ_ONLY",
+	}
+)
 
 func (ec *executionContext) marshalNMessage2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessage(ctx context.Context, sel ast.SelectionSet, v *confab.Message) graphql.Marshaler {
 	if v == nil {
@@ -11276,6 +19106,66 @@ func (ec *executionContext) marshalNReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋc
 	return ec._ReadMark(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNReport2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.Report) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReport2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReport2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReport(ctx context.Context, sel ast.SelectionSet, v *confab.Report) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Report!")
+		return graphql.Null
+	}
+	return ec._Report(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportConnection2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐReportConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReportConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportConnection!")
+		return graphql.Null
+	}
+	return ec._ReportConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportStatus2githubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus(ctx context.Context, v any) (confab.ReportStatus, error) {
+	tmp, err := scalar.UnmarshalString(v)
+	res := unmarshalNReportStatus2githubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportStatus2githubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus(ctx context.Context, sel ast.SelectionSet, v confab.ReportStatus) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalString(marshalNReportStatus2githubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ReportStatus!")
+	}
+	return res
+}
+
+var (
+	unmarshalNReportStatus2githubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus = map[string]confab.ReportStatus{
+		"OPEN":      confab.ReportOpen,
+		"RESOLVED":  confab.ReportResolved,
+		"DISMISSED": confab.ReportDismissed,
+	}
+	marshalNReportStatus2githubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus = map[confab.ReportStatus]string{
+		confab.ReportOpen:      "OPEN",
+		confab.ReportResolved:  "RESOLVED",
+		confab.ReportDismissed: "DISMISSED",
+	}
+)
+
 func (ec *executionContext) unmarshalNSendMessageInput2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐSendMessageInput(ctx context.Context, v any) (model.SendMessageInput, error) {
 	res, err := ec.unmarshalInputSendMessageInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11335,6 +19225,38 @@ func (ec *executionContext) marshalNUploadHeader2ᚖgithubᚗcomᚋconfabᚑchat
 		return graphql.Null
 	}
 	return ec._UploadHeader(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUsage2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐUsage(ctx context.Context, sel ast.SelectionSet, v *model.Usage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Usage!")
+		return graphql.Null
+	}
+	return ec._Usage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.User) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐUser(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐUser(ctx context.Context, sel ast.SelectionSet, v *confab.User) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "User!")
+		return graphql.Null
+	}
+	return ec._User(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -11497,6 +19419,52 @@ func (ec *executionContext) marshalOAWSDateTime2ᚖtimeᚐTime(ctx context.Conte
 	return res
 }
 
+func (ec *executionContext) unmarshalOAddPolicy2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAddPolicy(ctx context.Context, v any) (*confab.AddPolicy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := scalar.UnmarshalString(v)
+	res := unmarshalOAddPolicy2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAddPolicy[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAddPolicy2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAddPolicy(ctx context.Context, sel ast.SelectionSet, v *confab.AddPolicy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalString(marshalOAddPolicy2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAddPolicy[*v])
+	return res
+}
+
+var (
+	unmarshalOAddPolicy2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAddPolicy = map[string]confab.AddPolicy{
+		"ANYONE":     confab.AddAnyone,
+		"CONTACTS":   confab.AddContacts,
+		"INVITATION": confab.AddInvitation,
+	}
+	marshalOAddPolicy2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐAddPolicy = map[confab.AddPolicy]string{
+		confab.AddAnyone:     "ANYONE",
+		confab.AddContacts:   "CONTACTS",
+		confab.AddInvitation: "INVITATION",
+	}
+)
+
+func (ec *executionContext) marshalOAdminUser2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐAdminUser(ctx context.Context, sel ast.SelectionSet, v *model.AdminUser) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AdminUser(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBan2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐBan(ctx context.Context, sel ast.SelectionSet, v *confab.Ban) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Ban(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11568,6 +19536,13 @@ func (ec *executionContext) marshalOConversationConnection2ᚖgithubᚗcomᚋcon
 	return ec._ConversationConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOConversationMember2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMember(ctx context.Context, sel ast.SelectionSet, v *confab.Member) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ConversationMember(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOConversationMuteInput2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐConversationMuteInputᚄ(ctx context.Context, v any) ([]*model.ConversationMuteInput, error) {
 	if v == nil {
 		return nil, nil
@@ -11583,6 +19558,18 @@ func (ec *executionContext) unmarshalOConversationMuteInput2ᚕᚖgithubᚗcom�
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -11667,6 +19654,47 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	res := graphql.MarshalInt(*v)
 	return res
 }
+
+func (ec *executionContext) marshalOInvitation2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *confab.Invitation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Invitation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMemberRole2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx context.Context, v any) (*confab.Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := scalar.UnmarshalString(v)
+	res := unmarshalOMemberRole2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐRole[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMemberRole2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐRole(ctx context.Context, sel ast.SelectionSet, v *confab.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalString(marshalOMemberRole2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐRole[*v])
+	return res
+}
+
+var (
+	unmarshalOMemberRole2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐRole = map[string]confab.Role{
+		"OWNER":     confab.RoleOwner,
+		"ADMIN":     confab.RoleAdmin,
+		"MEMBER":    confab.RoleMember,
+		"READ_ONLY": confab.RoleReadOnly,
+	}
+	marshalOMemberRole2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐRole = map[confab.Role]string{
+		confab.RoleOwner:    "OWNER",
+		confab.RoleAdmin:    "ADMIN",
+		confab.RoleMember:   "MEMBER",
+		confab.RoleReadOnly: "READ_ONLY",
+	}
+)
 
 func (ec *executionContext) marshalOMessage2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐMessage(ctx context.Context, sel ast.SelectionSet, v []*confab.Message) graphql.Marshaler {
 	if v == nil {
@@ -11764,6 +19792,50 @@ func (ec *executionContext) marshalOReadMark2ᚖgithubᚗcomᚋconfabᚑchatᚋc
 		return graphql.Null
 	}
 	return ec._ReadMark(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOReportStatus2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus(ctx context.Context, v any) (*confab.ReportStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := scalar.UnmarshalString(v)
+	res := unmarshalOReportStatus2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReportStatus2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus(ctx context.Context, sel ast.SelectionSet, v *confab.ReportStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalString(marshalOReportStatus2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus[*v])
+	return res
+}
+
+var (
+	unmarshalOReportStatus2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus = map[string]confab.ReportStatus{
+		"OPEN":      confab.ReportOpen,
+		"RESOLVED":  confab.ReportResolved,
+		"DISMISSED": confab.ReportDismissed,
+	}
+	marshalOReportStatus2ᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReportStatus = map[confab.ReportStatus]string{
+		confab.ReportOpen:      "OPEN",
+		confab.ReportResolved:  "RESOLVED",
+		confab.ReportDismissed: "DISMISSED",
+	}
+)
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := scalar.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕᚖstring(ctx context.Context, v any) ([]*string, error) {

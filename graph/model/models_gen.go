@@ -12,6 +12,35 @@ import (
 	"github.com/confab-chat/confab"
 )
 
+type AddMembersResult struct {
+	Conversation *confab.Conversation `json:"conversation"`
+	// Users now members.
+	Added []string `json:"added"`
+	// Users sent an invitation instead (their addPolicy).
+	Invited []string `json:"invited"`
+}
+
+// A user as an administrator sees them.
+type AdminUser struct {
+	User *confab.User `json:"user"`
+	// The real address (User.email may be hidden).
+	Email    string `json:"email"`
+	Disabled bool   `json:"disabled"`
+	// The server-wide ban, if any.
+	Ban *confab.Ban `json:"ban,omitempty"`
+}
+
+type AdminUserConnection struct {
+	Items     []*AdminUser `json:"items"`
+	NextToken *string      `json:"nextToken,omitempty"`
+}
+
+// Newest first.
+type AuditConnection struct {
+	Items     []*confab.AuditEntry `json:"items"`
+	NextToken *string              `json:"nextToken,omitempty"`
+}
+
 // A page of a conversation's change log, oldest first.
 type ConversationChanges struct {
 	Changes []*confab.Change `json:"changes"`
@@ -26,6 +55,12 @@ type ConversationConnection struct {
 	NextToken *string                `json:"nextToken,omitempty"`
 }
 
+type ConversationCount struct {
+	ConversationID string  `json:"conversationId"`
+	Name           *string `json:"name,omitempty"`
+	Messages       int     `json:"messages"`
+}
+
 type ConversationMute struct {
 	ConversationID string     `json:"conversationId"`
 	Until          *time.Time `json:"until,omitempty"`
@@ -36,9 +71,31 @@ type ConversationMuteInput struct {
 	Until          *time.Time `json:"until,omitempty"`
 }
 
+type ConversationSettingsInput struct {
+	AddMembers *confab.Role `json:"addMembers,omitempty"`
+	Post       *confab.Role `json:"post,omitempty"`
+	React      *confab.Role `json:"react,omitempty"`
+	// 0 to 21600.
+	SlowModeSeconds *int `json:"slowModeSeconds,omitempty"`
+}
+
 type CreateConversationInput struct {
 	Name         *string  `json:"name,omitempty"`
 	Participants []string `json:"participants"`
+	// A direct conversation with the one participant: createConversation returns the pair's existing one if there is one.
+	Direct *bool `json:"direct,omitempty"`
+}
+
+// One day of a usage series (day: YYYY-MM-DD, UTC; for weeks, the week's Monday).
+type DayCount struct {
+	Day   string `json:"day"`
+	Count int    `json:"count"`
+}
+
+// Members in joinedAt order.
+type MemberConnection struct {
+	Items     []*confab.Member `json:"items"`
+	NextToken *string          `json:"nextToken,omitempty"`
 }
 
 type MessageConnection struct {
@@ -92,6 +149,11 @@ type ReactionChange struct {
 	UserID string `json:"userId"`
 }
 
+type ReportConnection struct {
+	Items     []*confab.Report `json:"items"`
+	NextToken *string          `json:"nextToken,omitempty"`
+}
+
 type SendMessageInput struct {
 	ConversationID string              `json:"conversationId"`
 	Content        string              `json:"content"`
@@ -123,7 +185,8 @@ type UpdateUserProfileInput struct {
 	// Hide presence from everyone else: others see the user offline and never seen. Without it, presence is shown to users who share a conversation with the user.
 	HidePresence *bool `json:"hidePresence,omitempty"`
 	// Hide read receipts from the other members (unread counts still work).
-	HideReadReceipts *bool `json:"hideReadReceipts,omitempty"`
+	HideReadReceipts *bool             `json:"hideReadReceipts,omitempty"`
+	AddPolicy        *confab.AddPolicy `json:"addPolicy,omitempty"`
 }
 
 // Where to send a file's bytes: one request with this method, URL and headers (the body is the file, exactly the size declared).
@@ -139,6 +202,21 @@ type Upload struct {
 type UploadHeader struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
+}
+
+// What the server was used for, read from the stored data.
+type Usage struct {
+	From           string      `json:"from"`
+	To             string      `json:"to"`
+	MessagesPerDay []*DayCount `json:"messagesPerDay"`
+	// Distinct authors per day.
+	ActiveUsersPerDay  []*DayCount          `json:"activeUsersPerDay"`
+	ActiveUsersPerWeek []*DayCount          `json:"activeUsersPerWeek"`
+	TopConversations   []*ConversationCount `json:"topConversations"`
+	Users              int                  `json:"users"`
+	Conversations      int                  `json:"conversations"`
+	// Bytes of attached files.
+	StorageBytes float64 `json:"storageBytes"`
 }
 
 // Which messages notify a user who is not connected.

@@ -155,7 +155,7 @@ func TestAppendMessage_ReplyRetryAfterRootDeleted(t *testing.T) {
 	if c, err := s.GetConversation(t.Context(), convID); err != nil || c.Member(cy.UserID).UnreadMentions != 1 {
 		t.Fatalf("conversation %+v, %v; want one unread mention for cy", c, err)
 	}
-	if _, _, err := s.DeleteMessage(t.Context(), convID, root.MessageID, t0.Add(3*time.Second)); err != nil {
+	if _, _, err := s.DeleteMessage(t.Context(), convID, root.MessageID, "", t0.Add(3*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	again := reply()

@@ -160,7 +160,8 @@ func readMember(uid string, m item) confab.Member {
 // UpdateConversation implements confab.ConversationStore as one change
 // (see commitChange): the name and updatedAt, with the
 // CONVERSATION_UPDATED change by userID.
-func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, name *string, at time.Time) (*confab.Conversation, error) {
+func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, u confab.ConversationUpdate, at time.Time) (*confab.Conversation, error) {
+	name := u.Name // TODO(#15): Settings, Archived
 	const op = "update conversation"
 	err := s.commitChange(ctx, op, conversationID, func(t *changeTx) error {
 		t.cu.set("updatedAt", avT(at))

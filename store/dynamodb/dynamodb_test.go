@@ -446,7 +446,7 @@ func TestDeleteMessage_WaitsForIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = s.DeleteMessage(t.Context(), convID, old.MessageID, t0.Add(time.Minute))
+	_, _, err = s.DeleteMessage(t.Context(), convID, old.MessageID, "", t0.Add(time.Minute))
 	if code := confab.ErrorCode(err); code != confab.CodeUnavailable {
 		t.Fatalf("DeleteMessage while the index lags = %v (%q), want %q", err, code, confab.CodeUnavailable)
 	}

@@ -275,7 +275,7 @@ func (s *Store) GetMessage(ctx context.Context, conversationID, messageID string
 // change, the message's seq removed from its mentioned members' unread
 // mentions, and for a reply its thread reference removed and the root's
 // ReplyCount lowered, with the root's THREAD_UPDATED change.
-func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
+func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID, byUserID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
 	const op = "delete message"
 	var m *confab.Message
 	err := s.commitChange(ctx, op, conversationID, func(t *changeTx) error {

@@ -105,9 +105,32 @@ func (s *Store) GetConversation(ctx context.Context, conversationID string) (*co
 	return call(s, "GetConversation", func() (*confab.Conversation, error) { return s.next.GetConversation(ctx, conversationID) })
 }
 
-func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, name *string, at time.Time) (*confab.Conversation, error) {
+func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, u confab.ConversationUpdate, at time.Time) (*confab.Conversation, error) {
 	return call(s, "UpdateConversation", func() (*confab.Conversation, error) {
-		return s.next.UpdateConversation(ctx, conversationID, userID, name, at)
+		return s.next.UpdateConversation(ctx, conversationID, userID, u, at)
+	})
+}
+
+func (s *Store) GetDirectConversation(ctx context.Context, userID, otherID string) (*confab.Conversation, error) {
+	return call(s, "GetDirectConversation", func() (*confab.Conversation, error) { return s.next.GetDirectConversation(ctx, userID, otherID) })
+}
+
+func (s *Store) AddMembers(ctx context.Context, conversationID, byUserID string, members []confab.Member, maxMembers int, at time.Time) ([]confab.Member, *confab.Conversation, error) {
+	start := time.Now()
+	added, c, err := s.next.AddMembers(ctx, conversationID, byUserID, members, maxMembers, at)
+	s.observe("AddMembers", time.Since(start), err)
+	return added, c, err
+}
+
+func (s *Store) RemoveMember(ctx context.Context, conversationID, userID, byUserID string, at time.Time) (*confab.Conversation, error) {
+	return call(s, "RemoveMember", func() (*confab.Conversation, error) {
+		return s.next.RemoveMember(ctx, conversationID, userID, byUserID, at)
+	})
+}
+
+func (s *Store) UpdateMembers(ctx context.Context, conversationID, byUserID string, updates []confab.MemberUpdate, at time.Time) (*confab.Conversation, error) {
+	return call(s, "UpdateMembers", func() (*confab.Conversation, error) {
+		return s.next.UpdateMembers(ctx, conversationID, byUserID, updates, at)
 	})
 }
 
@@ -131,9 +154,9 @@ func (s *Store) GetMessage(ctx context.Context, conversationID, messageID string
 	return call(s, "GetMessage", func() (*confab.Message, error) { return s.next.GetMessage(ctx, conversationID, messageID) })
 }
 
-func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
+func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID, byUserID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
 	start := time.Now()
-	m, c, err := s.next.DeleteMessage(ctx, conversationID, messageID, at)
+	m, c, err := s.next.DeleteMessage(ctx, conversationID, messageID, byUserID, at)
 	s.observe("DeleteMessage", time.Since(start), err)
 	return m, c, err
 }

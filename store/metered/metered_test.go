@@ -54,7 +54,7 @@ func TestWrap_ReportsEveryCall(t *testing.T) {
 	if _, err := st.AppendMessage(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := st.DeleteMessage(ctx, "c1", "m1", now); err != nil {
+	if _, _, err := st.DeleteMessage(ctx, "c1", "m1", "", now); err != nil {
 		t.Fatal(err)
 	}
 	inner.Close() // every call from here on is a store failure

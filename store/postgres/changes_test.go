@@ -120,7 +120,7 @@ func TestStore_ChangeLogTwoNodes(t *testing.T) {
 					count(confab.ChangeReactionRemoved)
 				}
 				if i == rounds-1 {
-					if _, _, err := s.DeleteMessage(ctx, convID, m.MessageID, time.Now()); err != nil {
+					if _, _, err := s.DeleteMessage(ctx, convID, m.MessageID, "", time.Now()); err != nil {
 						t.Error(err)
 						return
 					}
@@ -186,7 +186,7 @@ func TestStore_ReplyToMissingRoot(t *testing.T) {
 	s := open(t)
 	userID, convID := fixture(t, s)
 	root := send(t, s, &confab.Message{MessageID: "root", ConversationID: convID, UserID: userID, Content: "root"})
-	if _, _, err := s.DeleteMessage(ctx, convID, root.MessageID, time.Now()); err != nil {
+	if _, _, err := s.DeleteMessage(ctx, convID, root.MessageID, "", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	for _, parent := range []string{"missing", root.MessageID} {

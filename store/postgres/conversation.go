@@ -111,7 +111,8 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) e
 // UpdateConversation implements confab.ConversationStore. The UPDATE takes
 // the conversation's row lock, which serialises it with every other writer
 // of the change log, and appends CONVERSATION_UPDATED by userID.
-func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, name *string, at time.Time) (*confab.Conversation, error) {
+func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, u confab.ConversationUpdate, at time.Time) (*confab.Conversation, error) {
+	name := u.Name // TODO(#15): Settings, Archived
 	const op = "update conversation"
 	var c *confab.Conversation
 	err := s.inTx(ctx, op, func(tx pgx.Tx) error {

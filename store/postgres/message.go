@@ -213,7 +213,7 @@ func getMessage(ctx context.Context, q querier, op, conversationID, messageID st
 // built from those fields, stay valid. The message's mentions go (they
 // count only live messages); its edits and reactions stay until it is
 // purged.
-func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
+func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID, byUserID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
 	const op = "delete message"
 	var m *confab.Message
 	var c *confab.Conversation

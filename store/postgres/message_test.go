@@ -71,12 +71,12 @@ func TestStore_PurgeTwoNodes(t *testing.T) {
 				// Delete an old message (the purge may have taken it:
 				// NotFound) and every other new one.
 				victim := fmt.Sprint("old-", (w*25+i)*7%old)
-				if _, _, err := node.DeleteMessage(ctx, ids[(w*25+i)*7%old%convs], victim, before); err != nil && confab.ErrorCode(err) != confab.CodeNotFound {
+				if _, _, err := node.DeleteMessage(ctx, ids[(w*25+i)*7%old%convs], victim, "", before); err != nil && confab.ErrorCode(err) != confab.CodeNotFound {
 					errs <- fmt.Errorf("DeleteMessage old: %w", err)
 					return
 				}
 				if i%2 == 0 {
-					if _, _, err := node.DeleteMessage(ctx, conv, fmt.Sprint("new-", w, "-", i), before); err != nil {
+					if _, _, err := node.DeleteMessage(ctx, conv, fmt.Sprint("new-", w, "-", i), "", before); err != nil {
 						errs <- fmt.Errorf("DeleteMessage new: %w", err)
 						return
 					}

@@ -281,7 +281,7 @@ func TestStore_DeleteKeepsCursor(t *testing.T) {
 		}
 		ids = append(ids, m.MessageID)
 	}
-	_, c, err := s.DeleteMessage(ctx, convID, ids[1], t0.Add(3*time.Hour))
+	_, c, err := s.DeleteMessage(ctx, convID, ids[1], "", t0.Add(3*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

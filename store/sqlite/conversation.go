@@ -114,7 +114,8 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) e
 
 // UpdateConversation implements confab.ConversationStore. The update, its
 // CONVERSATION_UPDATED change and the read back share one transaction.
-func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, name *string, at time.Time) (*confab.Conversation, error) {
+func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, u confab.ConversationUpdate, at time.Time) (*confab.Conversation, error) {
+	name := u.Name // TODO(#15): Settings, Archived
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, mapErr("update conversation", err)

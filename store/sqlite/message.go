@@ -291,7 +291,7 @@ func (s *Store) GetMessage(ctx context.Context, conversationID, messageID string
 // messages_fts_delete trigger, which removes it from the search index in the
 // same transaction. The change log, mentions and thread root follow in
 // deleteChanges.
-func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
+func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID, byUserID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, mapErr("delete message", err)

@@ -41,7 +41,7 @@ func TestStore_PurgeMessages_SearchIndexIntact(t *testing.T) {
 		}
 	}
 	for _, i := range []int{3, 4, 11, 30} { // tombstones inside and outside the purged range
-		if _, _, err := s.DeleteMessage(ctx, "c1", fmt.Sprint("m", i), base); err != nil {
+		if _, _, err := s.DeleteMessage(ctx, "c1", fmt.Sprint("m", i), "", base); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -73,7 +73,7 @@ func TestStore_PurgeMessages_SearchIndexIntact(t *testing.T) {
 	}
 
 	t.Run("ControlDoubleDelete", func(t *testing.T) {
-		if _, _, err := s.DeleteMessage(ctx, "c1", "m35", base); err != nil {
+		if _, _, err := s.DeleteMessage(ctx, "c1", "m35", "", base); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.write.ExecContext(ctx, `INSERT INTO messages_fts (messages_fts, rowid, content)

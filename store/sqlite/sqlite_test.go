@@ -192,7 +192,7 @@ func TestStore_ReopenKeepsData(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := s.DeleteMessage(ctx, "c1", "m19", time.Now()); err != nil {
+	if _, _, err := s.DeleteMessage(ctx, "c1", "m19", "", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

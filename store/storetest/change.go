@@ -43,7 +43,7 @@ func (f *fixture) changes(c *confab.Conversation, afterChange int64) []*confab.C
 func (f *fixture) deleteMessageAt(m *confab.Message) (*confab.Message, time.Time) {
 	f.t.Helper()
 	at := f.now()
-	got, _, err := f.s.DeleteMessage(f.ctx, m.ConversationID, m.MessageID, at)
+	got, _, err := f.s.DeleteMessage(f.ctx, m.ConversationID, m.MessageID, "", at)
 	if err != nil {
 		f.t.Fatalf("DeleteMessage: %v", err)
 	}
@@ -100,7 +100,7 @@ func (f *fixture) unreact(m *confab.Message, u *confab.User, key string) *confab
 // deleteMessage deletes m and returns the message DeleteMessage returned.
 func (f *fixture) deleteMessage(m *confab.Message) *confab.Message {
 	f.t.Helper()
-	got, _, err := f.s.DeleteMessage(f.ctx, m.ConversationID, m.MessageID, f.now())
+	got, _, err := f.s.DeleteMessage(f.ctx, m.ConversationID, m.MessageID, "", f.now())
 	if err != nil {
 		f.t.Fatalf("DeleteMessage: %v", err)
 	}
@@ -154,7 +154,7 @@ func testChangesEveryKind(f *fixture) {
 		f.t.Fatal(err)
 	}
 	renameAt := f.now()
-	conv, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, ptr("renamed"), renameAt)
+	conv, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, confab.ConversationUpdate{Name: ptr("renamed")}, renameAt)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -367,7 +367,7 @@ func testChangesUpdateConversation(f *fixture) {
 	c := f.conversation(ann)
 	f.send(c, ann, "hi")
 	for i, name := range []*string{ptr("one"), nil} {
-		conv, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, name, f.now())
+		conv, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, confab.ConversationUpdate{Name: name}, f.now())
 		if err != nil {
 			f.t.Fatal(err)
 		}
@@ -380,5 +380,8 @@ func testChangesUpdateConversation(f *fixture) {
 		chs[0].Message != nil || chs[0].MessageID != "" || chs[0].UserID != ann.UserID || chs[1].UserID != ann.UserID {
 		f.t.Fatalf("changes after the send = %+v, want two CONVERSATION_UPDATED by ann without a message", chs)
 	}
-	f.wantCode(func() error { _, err := f.s.UpdateConversation(f.ctx, "missing", "", nil, f.now()); return err }(), confab.CodeNotFound)
+	f.wantCode(func() error {
+		_, err := f.s.UpdateConversation(f.ctx, "missing", "", confab.ConversationUpdate{Name: nil}, f.now())
+		return err
+	}(), confab.CodeNotFound)
 }

@@ -73,7 +73,7 @@ func testUpdateConversation(f *fixture) {
 	c := f.conversation(ann)
 	f.send(c, ann, "hello")
 	at := f.now()
-	got, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, ptr("Renamed"), at)
+	got, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, confab.ConversationUpdate{Name: ptr("Renamed")}, at)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func testUpdateConversation(f *fixture) {
 		f.t.Fatalf("after renaming: %+v", got)
 	}
 	at2 := f.now()
-	got, err = f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, nil, at2)
+	got, err = f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, confab.ConversationUpdate{Name: nil}, at2)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func testUpdateConversation(f *fixture) {
 }
 
 func testUpdateConversationNotFound(f *fixture) {
-	_, err := f.s.UpdateConversation(f.ctx, "missing", "", ptr("x"), f.now())
+	_, err := f.s.UpdateConversation(f.ctx, "missing", "", confab.ConversationUpdate{Name: ptr("x")}, f.now())
 	f.wantCode(err, confab.CodeNotFound)
 }
 

@@ -54,7 +54,7 @@ func testTextRoundTrip(f *fixture) {
 	}
 	ann := f.user("ann")
 	c := f.conversation(ann)
-	if _, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, &text, f.now()); err != nil {
+	if _, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, confab.ConversationUpdate{Name: &text}, f.now()); err != nil {
 		f.t.Fatal(err)
 	}
 	m := f.send(c, ann, text)

@@ -249,7 +249,7 @@ func testGetMessageNotFound(f *fixture) {
 		_, err := f.s.GetMessage(f.ctx, q.conv, q.msg)
 		f.wantCode(err, confab.CodeNotFound)
 	}
-	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, m.MessageID, f.now()); err != nil {
+	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, m.MessageID, "", f.now()); err != nil {
 		f.t.Fatal(err)
 	}
 	_, err := f.s.GetMessage(f.ctx, c.ConversationID, m.MessageID)
@@ -263,7 +263,7 @@ func testListMessagesPaging(f *fixture) {
 	for i := range 9 {
 		msgs = append(msgs, f.send(c, ann, fmt.Sprint("m", i+1)))
 	}
-	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, msgs[4].MessageID, f.now()); err != nil {
+	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, msgs[4].MessageID, "", f.now()); err != nil {
 		f.t.Fatal(err)
 	}
 	var got []int64
@@ -308,7 +308,7 @@ func testListMessagesAfter(f *fixture) {
 		msgs = append(msgs, f.send(c, ann, fmt.Sprint(i)))
 	}
 	at := f.now()
-	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, msgs[2].MessageID, at); err != nil {
+	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, msgs[2].MessageID, "", at); err != nil {
 		f.t.Fatal(err)
 	}
 	after, err := f.s.ListMessagesAfter(f.ctx, c.ConversationID, 1, 3)
@@ -333,7 +333,7 @@ func testDeleteNewest(f *fixture) {
 	first := f.send(c, ann, "first")
 	last := f.send(c, ann, "second")
 	at := f.now()
-	m, conv, err := f.s.DeleteMessage(f.ctx, c.ConversationID, last.MessageID, at)
+	m, conv, err := f.s.DeleteMessage(f.ctx, c.ConversationID, last.MessageID, "", at)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -359,7 +359,7 @@ func testDeleteOlder(f *fixture) {
 	c := f.conversation(ann)
 	old := f.send(c, ann, "first")
 	last := f.send(c, ann, "second")
-	_, conv, err := f.s.DeleteMessage(f.ctx, c.ConversationID, old.MessageID, f.now())
+	_, conv, err := f.s.DeleteMessage(f.ctx, c.ConversationID, old.MessageID, "", f.now())
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func testDeleteLastLive(f *fixture) {
 	if got := ids(f.listAll(ann.UserID, 10, nil)); !slices.Equal(got, []string{c.ConversationID, quiet.ConversationID}) {
 		f.t.Fatalf("order before delete = %v", got)
 	}
-	_, conv, err := f.s.DeleteMessage(f.ctx, c.ConversationID, m.MessageID, f.now())
+	_, conv, err := f.s.DeleteMessage(f.ctx, c.ConversationID, m.MessageID, "", f.now())
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -395,13 +395,13 @@ func testDeleteMessageNotFound(f *fixture) {
 	c, other := f.conversation(ann), f.conversation(ann)
 	m := f.send(c, ann, "x")
 	for _, q := range []struct{ conv, msg string }{{"missing", "missing"}, {c.ConversationID, "missing"}, {other.ConversationID, m.MessageID}} {
-		_, _, err := f.s.DeleteMessage(f.ctx, q.conv, q.msg, f.now())
+		_, _, err := f.s.DeleteMessage(f.ctx, q.conv, q.msg, "", f.now())
 		f.wantCode(err, confab.CodeNotFound)
 	}
-	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, m.MessageID, f.now()); err != nil {
+	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, m.MessageID, "", f.now()); err != nil {
 		f.t.Fatal(err)
 	}
-	_, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, m.MessageID, f.now())
+	_, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, m.MessageID, "", f.now())
 	f.wantCode(err, confab.CodeNotFound) // already deleted
 	if conv := f.getConversation(c.ConversationID); conv.MessageCount != 0 {
 		f.t.Fatalf("MessageCount = %d after a second delete, want 0 (not decremented twice)", conv.MessageCount)

@@ -70,10 +70,10 @@ func testOutboxEvents(f *fixture) {
 		}
 	}
 	name := "team"
-	if _, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, &name, f.now()); err != nil {
+	if _, err := f.s.UpdateConversation(f.ctx, c.ConversationID, ann.UserID, confab.ConversationUpdate{Name: &name}, f.now()); err != nil {
 		f.t.Fatalf("UpdateConversation: %v", err)
 	}
-	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, m.MessageID, f.now()); err != nil {
+	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, m.MessageID, "", f.now()); err != nil {
 		f.t.Fatalf("DeleteMessage: %v", err)
 	}
 	got := f.claimAll("node-a")

@@ -32,7 +32,7 @@ func testDeletePreviewCut(f *fixture) {
 	f.send(c, ann, longContent)
 	f.wantPreview(c, longContent)
 	m := f.send(c, ann, "newest")
-	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, m.MessageID, f.now()); err != nil {
+	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, m.MessageID, "", f.now()); err != nil {
 		f.t.Fatal(err)
 	}
 	f.wantPreview(c, longContent)

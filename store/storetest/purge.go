@@ -122,7 +122,7 @@ func testPurgeCounts(f *fixture) {
 	c := f.conversation(ann)
 	f.send(c, ann, "old live")
 	tomb := f.send(c, ann, "old deleted")
-	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, tomb.MessageID, f.now()); err != nil {
+	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, tomb.MessageID, "", f.now()); err != nil {
 		f.t.Fatal(err)
 	}
 	before := f.now()
@@ -148,7 +148,7 @@ func testPurgeLastLive(f *fixture) {
 	f.send(c, ann, "one")
 	tomb := f.send(c, ann, "two")
 	last := f.send(c, ann, "three")
-	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, tomb.MessageID, f.now()); err != nil {
+	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, tomb.MessageID, "", f.now()); err != nil {
 		f.t.Fatal(err)
 	}
 	order := ids(f.listAll(ann.UserID, 10, nil))
@@ -203,13 +203,13 @@ func testPurgeGoneFromReads(f *fixture) {
 		old = append(old, f.send(c, ann, fmt.Sprint("pizza old ", i)))
 	}
 	old = append(old, f.send(d, ann, "pizza elsewhere old"))
-	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, old[1].MessageID, f.now()); err != nil {
+	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, old[1].MessageID, "", f.now()); err != nil {
 		f.t.Fatal(err)
 	}
 	before := f.now()
 	keep := f.send(c, ann, "pizza new")
 	keepTomb := f.send(c, ann, "pizza deleted but young")
-	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, keepTomb.MessageID, f.now()); err != nil {
+	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, keepTomb.MessageID, "", f.now()); err != nil {
 		f.t.Fatal(err)
 	}
 	f.purge(before, 100, 5)

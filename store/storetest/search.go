@@ -92,7 +92,7 @@ func testSearchScope(f *fixture) {
 	keep := f.send(c, ann, "pizza tonight")
 	gone := f.send(c, ann, "pizza tomorrow")
 	f.send(other, ann, "pizza elsewhere")
-	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, gone.MessageID, f.now()); err != nil {
+	if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, gone.MessageID, "", f.now()); err != nil {
 		f.t.Fatal(err)
 	}
 	msgs, err := f.s.SearchMessages(f.ctx, c.ConversationID, "pizza", 10)

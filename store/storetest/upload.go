@@ -211,7 +211,7 @@ var uploadTests = []uploadTest{
 		attach(live)
 		onDeleted, onPurged := attach(deleted), attach(purged)
 		pending := f.upload(c, a, 1, false)
-		if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, deleted.MessageID, f.now()); err != nil {
+		if _, _, err := f.s.DeleteMessage(f.ctx, c.ConversationID, deleted.MessageID, "", f.now()); err != nil {
 			f.t.Fatal(err)
 		}
 		if got := f.deadIDs(pending.ExpiresAt.Add(-time.Millisecond)); !slices.Equal(got, []string{onDeleted.UploadID}) {
