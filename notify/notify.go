@@ -147,7 +147,9 @@ func (w *Worker) Close() {
 }
 
 // Wake makes the worker look for entries now instead of at its next poll
-// (after a commit that wrote some). It never blocks.
+// (after a commit that wrote some: serve wakes it after every local store
+// call that writes an outbox event; other nodes' events wait for a poll).
+// It never blocks.
 func (w *Worker) Wake() {
 	select {
 	case w.wake <- struct{}{}:
@@ -239,6 +241,10 @@ func (w *Worker) settle(ctx context.Context, e *confab.OutboxEntry) {
 		}
 		if err := w.store.CompleteOutbox(ctx, e.ID, w.cfg.Owner, next); err != nil {
 			log.Warn("outbox complete failed", "err", err)
+			return
+		}
+		if len(next) > 0 {
+			w.Wake() // the deliveries are claimable now: send them without waiting for a poll
 		}
 		return
 	}

@@ -147,6 +147,33 @@ func exactlyOne(t *testing.T, a, b confab.Store) {
 	t.Logf("deliveries by node: %v", by)
 }
 
+// TestWorker_DeliversFanoutWithoutPolling: with a poll too long to
+// matter, an event waiting at start is fanned out and its delivery sent
+// at once: the fan-out wakes the worker for the deliveries it wrote.
+func TestWorker_DeliversFanoutWithoutPolling(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "confab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Now().UTC()
+	ev := &confab.OutboxEntry{Channel: confab.ChannelEvent, Event: confab.OutboxMessageSent, At: at, NotBefore: at, Data: json.RawMessage(`{}`)}
+	if err := st.InsertOutbox(t.Context(), []*confab.OutboxEntry{ev}); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{node: "n", mu: &sync.Mutex{}, seen: map[int64][]string{}, all: make(chan struct{}), want: 1}
+	w, err := notify.Open(st, notify.Config{Owner: "n", Poll: time.Hour}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	select {
+	case <-rec.all:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the delivery was not sent within 10s (it waited for the hourly poll)")
+	}
+}
+
 // TestWorker_RetryThenGiveUp: a permanent error gives up at once, other
 // errors are retried until MaxAttempts.
 func TestWorker_RetryThenGiveUp(t *testing.T) {

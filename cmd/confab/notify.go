@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/chat"
@@ -19,12 +21,13 @@ import (
 // channels in more (Web Push) when st (unwrapped: the metered wrapper
 // hides the outbox) has an outbox; the
 // DynamoDB store has none yet, and then nothing leaves the process. The
-// returned stop waits for the worker.
-func startOutbox(st confab.Store, c *serveConfig, reg *prometheus.Registry, logger *slog.Logger, more ...notify.Channel) (stop func(), err error) {
+// returned stop waits for the worker; wake makes it look for entries at
+// once (see wakeOnCommit).
+func startOutbox(st confab.Store, c *serveConfig, reg *prometheus.Registry, logger *slog.Logger, more ...notify.Channel) (stop, wake func(), err error) {
 	ob, ok := st.(confab.OutboxStore)
 	if !ok {
 		logger.Warn("the store has no outbox: webhooks are off", "store", c.Store)
-		return func() {}, nil
+		return func() {}, func() {}, nil
 	}
 	deliveries := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "confab_outbox_deliveries_total",
@@ -56,9 +59,73 @@ func startOutbox(st confab.Store, c *serveConfig, reg *prometheus.Registry, logg
 		Delivered: func(channel, outcome string) { deliveries.WithLabelValues(channel, outcome).Inc() },
 	}, append([]notify.Channel{hooks}, more...)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return w.Close, nil
+	return w.Close, w.Wake, nil
+}
+
+// wakeOnCommit returns st calling wake after each successful call that
+// writes an outbox event (the OutboxStore doc lists them), so this node's
+// worker delivers a webhook or a push at once instead of at its next
+// poll. The wrapper hides st's other interfaces: wrap after taking them.
+func wakeOnCommit(st confab.Store, wake func()) confab.Store {
+	return &wakingStore{Store: st, wake: wake}
+}
+
+type wakingStore struct {
+	confab.Store
+	wake func()
+}
+
+// woke calls wake when err is nil and passes err on.
+func (s *wakingStore) woke(err error) error {
+	if err == nil {
+		s.wake()
+	}
+	return err
+}
+
+func (s *wakingStore) AppendMessage(ctx context.Context, m *confab.Message) (bool, error) {
+	created, err := s.Store.AppendMessage(ctx, m)
+	return created, s.woke(err)
+}
+
+func (s *wakingStore) EditMessage(ctx context.Context, conversationID, messageID, content string, at time.Time) (*confab.Message, error) {
+	m, err := s.Store.EditMessage(ctx, conversationID, messageID, content, at)
+	return m, s.woke(err)
+}
+
+func (s *wakingStore) DeleteMessage(ctx context.Context, conversationID, messageID, byUserID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
+	m, c, err := s.Store.DeleteMessage(ctx, conversationID, messageID, byUserID, at)
+	return m, c, s.woke(err)
+}
+
+func (s *wakingStore) AddReaction(ctx context.Context, r *confab.Reaction, maxKeys int) (bool, *confab.Message, error) {
+	added, m, err := s.Store.AddReaction(ctx, r, maxKeys)
+	return added, m, s.woke(err)
+}
+
+func (s *wakingStore) InsertConversation(ctx context.Context, c *confab.Conversation) error {
+	return s.woke(s.Store.InsertConversation(ctx, c))
+}
+
+func (s *wakingStore) UpdateConversation(ctx context.Context, conversationID, userID string, u confab.ConversationUpdate, at time.Time) (*confab.Conversation, error) {
+	c, err := s.Store.UpdateConversation(ctx, conversationID, userID, u, at)
+	return c, s.woke(err)
+}
+
+func (s *wakingStore) InsertAccount(ctx context.Context, a *confab.Account) error {
+	return s.woke(s.Store.InsertAccount(ctx, a))
+}
+
+func (s *wakingStore) AddMembers(ctx context.Context, conversationID, byUserID string, members []confab.Member, maxMembers int, at time.Time) ([]confab.Member, *confab.Conversation, error) {
+	added, c, err := s.Store.AddMembers(ctx, conversationID, byUserID, members, maxMembers, at)
+	return added, c, s.woke(err)
+}
+
+func (s *wakingStore) RemoveMember(ctx context.Context, conversationID, userID, byUserID string, at time.Time) (*confab.Conversation, error) {
+	c, err := s.Store.RemoveMember(ctx, conversationID, userID, byUserID, at)
+	return c, s.woke(err)
 }
 
 // nodeName names this process in outbox leases: host, pid and a random

@@ -181,12 +181,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	stopOutbox, err := startOutbox(st, &c, reg, logger, pushChannels...)
+	stopOutbox, wakeOutbox, err := startOutbox(st, &c, reg, logger, pushChannels...)
 	if err != nil {
 		return err
 	}
 	defer stopOutbox() // before the store closes
-	st = meterStore(reg, st)
+	st = wakeOnCommit(meterStore(reg, st), wakeOutbox)
 	br, err := openBroker(c.Broker, c.NATS, logger)
 	if err != nil {
 		return err
