@@ -436,24 +436,50 @@ func (s *Service) sameSend(ctx context.Context, prev *confab.Message, in SendMes
 // for the caller that work for GetTTL. Only a member of m's conversation
 // gets them; a deleted message has none.
 func (s *Service) MessageAttachments(ctx context.Context, caller confab.Identity, m *confab.Message) ([]*confab.Attachment, error) {
-	if s.files == nil || m.Deleted {
-		return []*confab.Attachment{}, nil
-	}
-	if err := s.requireMember(ctx, caller, m.ConversationID); err != nil {
+	byMsg, err := s.PageAttachments(ctx, caller, []*confab.Message{m})
+	if err != nil {
 		return nil, err
 	}
-	byMsg, err := s.files.store.ListMessageUploads(ctx, m.ConversationID, []string{m.MessageID})
+	if a := byMsg[m.MessageID]; a != nil {
+		return a, nil
+	}
+	return []*confab.Attachment{}, nil
+}
+
+// PageAttachments is MessageAttachments for a page of messages of one
+// conversation, with one store read for the page: the files of each
+// message that has any, by message id.
+func (s *Service) PageAttachments(ctx context.Context, caller confab.Identity, msgs []*confab.Message) (map[string][]*confab.Attachment, error) {
+	ids := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		if !m.Deleted {
+			ids = append(ids, m.MessageID)
+		}
+	}
+	if s.files == nil || len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > confab.MaxPageLimit {
+		return nil, confab.Errorf(confab.CodeInvalid, "At most %d messages a page.", confab.MaxPageLimit)
+	}
+	conversationID := msgs[0].ConversationID
+	if err := s.requireMember(ctx, caller, conversationID); err != nil {
+		return nil, err
+	}
+	byMsg, err := s.files.store.ListMessageUploads(ctx, conversationID, ids)
 	if err != nil {
 		return nil, err
 	}
 	now := s.nowUTC()
-	out := make([]*confab.Attachment, 0, len(byMsg[m.MessageID]))
-	for _, u := range byMsg[m.MessageID] {
-		a, err := s.files.attachment(ctx, u, now)
-		if err != nil {
-			return nil, err
+	out := make(map[string][]*confab.Attachment, len(byMsg))
+	for id, ups := range byMsg {
+		for _, u := range ups {
+			a, err := s.files.attachment(ctx, u, now)
+			if err != nil {
+				return nil, err
+			}
+			out[id] = append(out[id], a)
 		}
-		out = append(out, a)
 	}
 	return out, nil
 }
