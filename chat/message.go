@@ -81,14 +81,21 @@ func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in Se
 		ParentMessageID:    rootID,
 		AlsoInConversation: in.AlsoInConversation,
 	}
+	if prev, err := s.retriedSend(ctx, caller, in); err != nil || prev != nil {
+		if err != nil {
+			return nil, err
+		}
+		return s.sameSend(ctx, prev, in, rootID)
+	}
 	if err := s.attach(ctx, caller, m, in.Attachments); err != nil {
 		return nil, err
 	}
+	id := m.MessageID // AppendMessage replaces *m by the stored message on a retry
 	created, err := s.store.AppendMessage(ctx, m)
 	if len(in.Attachments) > 0 && (err != nil || !created) {
 		// Not stored under this id: free the uploads (best effort; they
 		// expire otherwise).
-		_ = s.files.store.DetachUploads(context.WithoutCancel(ctx), m.MessageID)
+		_ = s.files.store.DetachUploads(context.WithoutCancel(ctx), id)
 	}
 	if err != nil {
 		if confab.ErrorCode(err) == confab.CodeNotFound {
@@ -100,10 +107,7 @@ func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in Se
 		return nil, err
 	}
 	if !created {
-		if m.Content != in.Content || m.MessageType != in.MessageType || m.ParentMessageID != rootID {
-			return nil, confab.Errorf(confab.CodeConflict, "clientToken was already used for another message.")
-		}
-		return m, nil
+		return s.sameSend(ctx, m, in, rootID)
 	}
 	s.stats.stored.Add(1)
 	s.publish(ctx, confab.ConversationTopic(m.ConversationID), &confab.Event{

@@ -377,28 +377,109 @@ func (s *Service) attach(ctx context.Context, caller confab.Identity, m *confab.
 	return nil
 }
 
+// retriedSend returns the message a retried send already stored: when its
+// first upload is attached to a message of the caller with the same
+// ClientToken (the first try stored it and its answer was lost). Nil when
+// it is not a retry; attach then reports what is wrong with the uploads.
+func (s *Service) retriedSend(ctx context.Context, caller confab.Identity, in SendMessageInput) (*confab.Message, error) {
+	if in.ClientToken == "" || len(in.Attachments) == 0 || s.files == nil {
+		return nil, nil
+	}
+	u, err := s.ownUpload(ctx, caller, in.Attachments[0])
+	if err != nil || u.MessageID == "" || u.ConversationID != in.ConversationID {
+		return nil, nil
+	}
+	m, err := s.store.GetMessage(ctx, in.ConversationID, u.MessageID)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.UserID != caller.UserID || m.ClientToken != in.ClientToken {
+		return nil, nil
+	}
+	return m, nil
+}
+
+// sameSend answers a send whose ClientToken was already used, with the
+// stored message prev: prev itself when the send asks for the same
+// message (content, thread, type, files), CONFLICT otherwise. A send with
+// files and no content left the type to the server, which chose IMAGE or
+// FILE.
+func (s *Service) sameSend(ctx context.Context, prev *confab.Message, in SendMessageInput, rootID string) (*confab.Message, error) {
+	conflict := confab.Errorf(confab.CodeConflict, "clientToken was already used for another message.")
+	serverTyped := len(in.Attachments) > 0 && in.Content == ""
+	if prev.Content != in.Content || prev.ParentMessageID != rootID || (prev.MessageType != in.MessageType && !serverTyped) {
+		return nil, conflict
+	}
+	var had []string
+	if s.files != nil {
+		byMsg, err := s.files.store.ListMessageUploads(ctx, prev.ConversationID, []string{prev.MessageID})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range byMsg[prev.MessageID] {
+			had = append(had, u.UploadID)
+		}
+	}
+	want := slices.Clone(in.Attachments)
+	slices.Sort(had)
+	slices.Sort(want)
+	if !slices.Equal(had, want) {
+		return nil, conflict
+	}
+	return prev, nil
+}
+
 // MessageAttachments returns the files of m, with download links minted
 // for the caller that work for GetTTL. Only a member of m's conversation
 // gets them; a deleted message has none.
 func (s *Service) MessageAttachments(ctx context.Context, caller confab.Identity, m *confab.Message) ([]*confab.Attachment, error) {
-	if s.files == nil || m.Deleted {
-		return []*confab.Attachment{}, nil
-	}
-	if err := s.requireMember(ctx, caller, m.ConversationID); err != nil {
+	byMsg, err := s.PageAttachments(ctx, caller, []*confab.Message{m})
+	if err != nil {
 		return nil, err
 	}
-	byMsg, err := s.files.store.ListMessageUploads(ctx, m.ConversationID, []string{m.MessageID})
+	if a := byMsg[m.MessageID]; a != nil {
+		return a, nil
+	}
+	return []*confab.Attachment{}, nil
+}
+
+// PageAttachments is MessageAttachments for a page of messages of one
+// conversation, with one store read for the page: the files of each
+// message that has any, by message id.
+func (s *Service) PageAttachments(ctx context.Context, caller confab.Identity, msgs []*confab.Message) (map[string][]*confab.Attachment, error) {
+	ids := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		if !m.Deleted {
+			ids = append(ids, m.MessageID)
+		}
+	}
+	if s.files == nil || len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > confab.MaxPageLimit {
+		return nil, confab.Errorf(confab.CodeInvalid, "At most %d messages a page.", confab.MaxPageLimit)
+	}
+	conversationID := msgs[0].ConversationID
+	if err := s.requireMember(ctx, caller, conversationID); err != nil {
+		return nil, err
+	}
+	byMsg, err := s.files.store.ListMessageUploads(ctx, conversationID, ids)
 	if err != nil {
 		return nil, err
 	}
 	now := s.nowUTC()
-	out := make([]*confab.Attachment, 0, len(byMsg[m.MessageID]))
-	for _, u := range byMsg[m.MessageID] {
-		a, err := s.files.attachment(ctx, u, now)
-		if err != nil {
-			return nil, err
+	out := make(map[string][]*confab.Attachment, len(byMsg))
+	for id, ups := range byMsg {
+		for _, u := range ups {
+			a, err := s.files.attachment(ctx, u, now)
+			if err != nil {
+				return nil, err
+			}
+			out[id] = append(out[id], a)
 		}
-		out = append(out, a)
 	}
 	return out, nil
 }

@@ -450,3 +450,43 @@ func TestService_CompleteUpload_ErrBusy(t *testing.T) {
 		t.Fatalf("after the place is free: %v", err)
 	}
 }
+
+// TestService_SendMessage_RetryWithAttachments: a send with files retried
+// with its clientToken (its answer was lost) returns the stored message,
+// files intact; the same token for other files is CONFLICT and leaves the
+// stored message's files attached.
+func TestService_SendMessage_RetryWithAttachments(t *testing.T) {
+	fe := newFileEnv(t, chat.UploadConfig{})
+	ctx := context.Background()
+	alice, bob := fe.user(t, "alice"), fe.user(t, "bob")
+	c := fe.conversation(t, alice, bob)
+	img := fe.upload(t, alice, c.ConversationID, "photo.png", "image/png", pngOf(t, 40, 30))
+	in := chat.SendMessageInput{ConversationID: c.ConversationID, Attachments: []string{img}, ClientToken: "tok"}
+	first, err := fe.svc.SendMessage(ctx, alice, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := fe.svc.SendMessage(ctx, alice, in)
+	if err != nil {
+		t.Fatalf("retry: %v, want the stored message", err)
+	}
+	if again.MessageID != first.MessageID || again.MessageType != confab.MessageImage {
+		t.Fatalf("retry = %s %s, want %s IMAGE", again.MessageID, again.MessageType, first.MessageID)
+	}
+
+	other := fe.upload(t, alice, c.ConversationID, "other.pdf", "application/pdf", pdf)
+	_, err = fe.svc.SendMessage(ctx, alice, chat.SendMessageInput{ConversationID: c.ConversationID, Attachments: []string{other}, ClientToken: "tok"})
+	wantCode(t, err, confab.CodeConflict)
+	atts, err := fe.svc.MessageAttachments(ctx, bob, first)
+	if err != nil || len(atts) != 1 || atts[0].AttachmentID != img {
+		t.Fatalf("after a conflicting retry the message's files = %+v, %v; want %s still attached", atts, err, img)
+	}
+	// The refused send's upload is free again: a new message may use it.
+	if _, err := fe.svc.SendMessage(ctx, alice, chat.SendMessageInput{ConversationID: c.ConversationID, Attachments: []string{other}}); err != nil {
+		t.Fatalf("sending the refused send's upload: %v", err)
+	}
+	msgs, err := fe.svc.ListMessages(ctx, bob, c.ConversationID, nil, nil)
+	if err != nil || len(msgs.Items) != 2 {
+		t.Fatalf("ListMessages = %v, %v; want the two messages (no duplicate from the retry)", msgs, err)
+	}
+}

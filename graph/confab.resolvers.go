@@ -91,7 +91,7 @@ func (r *messageResolver) UnreadReplies(ctx context.Context, obj *confab.Message
 }
 
 func (r *messageResolver) Attachments(ctx context.Context, obj *confab.Message) ([]*confab.Attachment, error) {
-	return r.Chat.MessageAttachments(ctx, caller(ctx), obj)
+	return attachmentsOf(ctx, r.Chat, obj)
 }
 
 func (r *mutationResolver) MarkConversationRead(ctx context.Context, conversationID string, seq int) (*confab.Conversation, error) {

@@ -110,7 +110,8 @@ func authorOf(ctx context.Context, svc *chat.Service, m *confab.Message) (*confa
 // listMessages page, a thread page, search hits), so the caller-dependent
 // fields of their messages (Message.reactions, Message.unreadReplies) are
 // read once for the whole page, when the first message asks, instead of
-// once per message. A message not on a page is read alone.
+// once per message. Message.attachments is read the same way (its links
+// are minted for the caller). A message not on a page is read alone.
 type pageCache struct {
 	mu    sync.Mutex
 	pages map[*confab.Message]*page // guarded by mu: each message of a primed page → its page
@@ -123,9 +124,10 @@ type pageCacheKey struct{}
 type page struct {
 	msgs []*confab.Message
 
-	mu        sync.Mutex
-	reactions map[int]*batch[map[string][]confab.ReactionCount] // guarded by mu: by users per key
-	unread    batch[map[string]int]
+	mu          sync.Mutex
+	reactions   map[int]*batch[map[string][]confab.ReactionCount] // guarded by mu: by users per key
+	unread      batch[map[string]int]
+	attachments batch[map[string][]*confab.Attachment]
 }
 
 // batch is one read shared by every message of a page: the first caller
@@ -224,6 +226,25 @@ func unreadRepliesOf(ctx context.Context, svc *chat.Service, m *confab.Message) 
 		return svc.UnreadReplies(ctx, caller(ctx), p.msgs)
 	})
 	return counts[m.MessageID], err
+}
+
+// attachmentsOf resolves Message.attachments: one read of the files of
+// m's page (chat.Service.PageAttachments).
+func attachmentsOf(ctx context.Context, svc *chat.Service, m *confab.Message) ([]*confab.Attachment, error) {
+	if m.Deleted {
+		return []*confab.Attachment{}, nil
+	}
+	p := pageOf(ctx, m)
+	all, err := p.attachments.get(func() (map[string][]*confab.Attachment, error) {
+		return svc.PageAttachments(ctx, caller(ctx), p.msgs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if a := all[m.MessageID]; a != nil {
+		return a, nil
+	}
+	return []*confab.Attachment{}, nil
 }
 
 // usersPerKey is how many user ids per reaction key to read for the
