@@ -33,9 +33,8 @@ func (s *Store) ListAllConversations(ctx context.Context, after string, limit in
 		return nil, nil
 	}
 	in := &ddb.ScanInput{TableName: &s.t.conversations, ConsistentRead: aws.Bool(true),
-		ProjectionExpression:     aws.String("conversationId"),
-		FilterExpression:         aws.String("attribute_not_exists(deleting)"),
-		ExpressionAttributeNames: nil}
+		ProjectionExpression: aws.String("conversationId"),
+		FilterExpression:     aws.String("attribute_not_exists(deleting)")}
 	if after != "" {
 		in.FilterExpression = aws.String("attribute_not_exists(deleting) AND conversationId > :after")
 		in.ExpressionAttributeValues = item{":after": avS(after)}
@@ -251,8 +250,9 @@ func (s *Store) ListUserMessages(ctx context.Context, userID, before string, lim
 }
 
 // Usage implements confab.ModerationStore from the MessagesByAge index
-// (see purge.go): one Query per day of the span and shard (ageShards), so
-// at most MaxUsageDays × ageShards Queries, queryConcurrency at a time,
+// (see purge.go): one Query per day of the span (from through to, both
+// included) and shard (ageShards), so at most (MaxUsageDays+1) × ageShards
+// Queries, queryConcurrency at a time,
 // reading every message of the span once (keys and author only), never
 // the rest of the table; then a counting Scan each of the users and the
 // conversations tables (a read of every item). Messages the recipe wrote
@@ -263,7 +263,7 @@ func (s *Store) Usage(ctx context.Context, from, to time.Time, top int) (*confab
 	from, to = from.UTC().Truncate(24*time.Hour), to.UTC().Truncate(24*time.Hour)
 	u := &confab.Usage{From: from, To: to}
 	var days []time.Time
-	for d := from; d.Before(to) && len(days) < confab.MaxUsageDays; d = d.AddDate(0, 0, 1) {
+	for d := from; !d.After(to) && len(days) <= confab.MaxUsageDays; d = d.AddDate(0, 0, 1) {
 		days = append(days, d)
 	}
 	type dayStats struct {
@@ -340,7 +340,7 @@ func (s *Store) Usage(ctx context.Context, from, to time.Time, top int) (*confab
 // count counts the items of table that pass filter ("" for all) with a
 // Scan.
 func (s *Store) count(ctx context.Context, op, table, filter string) (int, error) {
-	in := &ddb.ScanInput{TableName: &table, Select: types.SelectCount}
+	in := &ddb.ScanInput{TableName: &table, Select: types.SelectCount, ConsistentRead: aws.Bool(true)}
 	if filter != "" {
 		in.FilterExpression = &filter
 	}
