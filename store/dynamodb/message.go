@@ -502,7 +502,7 @@ func (s *Store) ListMessagesAfter(ctx context.Context, conversationID string, af
 		return nil, nil
 	}
 	conv, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))
-	if err != nil || conv == nil {
+	if err != nil || gone(conv) {
 		return nil, err
 	}
 	purged := getN(conv, "purgedSeq")
