@@ -98,14 +98,19 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 		return nil, notFound("conversation")
 	}
 	if !getB(conv, "deleting") {
+		// The item as marked is final: no change commits after the mark,
+		// so its participants are all the members there will be.
 		in := newUpdate().set("deleting", avB(true)).input(s.t.conversations, convKey(conversationID), "attribute_exists(conversationId)")
-		err := s.retry(ctx, op, func() error { _, err := s.db.UpdateItem(ctx, in); return err })
+		in.ReturnValues = types.ReturnValueAllNew
+		var out *ddb.UpdateItemOutput
+		err := s.retry(ctx, op, func() error { var err error; out, err = s.db.UpdateItem(ctx, in); return err })
 		if isConditionFailed(err) {
 			return nil, notFound("conversation")
 		}
 		if err != nil {
 			return nil, err
 		}
+		conv = out.Attributes
 	}
 	s.stripe(conversationID).forget(conversationID)
 	msgs, confabKeys, err := s.belongings(ctx, op, conv)

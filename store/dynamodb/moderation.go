@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"cmp"
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -38,6 +39,8 @@ func invitedKey(conversationID, userID string) item { return key("invited#"+conv
 func banKey(conversationID, userID string) item     { return key("ban#"+conversationID, userID) }
 func reportKey(reportID string) item                { return key("reports", reportID) }
 
+var errTooManyBlocks = errors.New("dynamodb: the user blocks as many users as allowed")
+
 // InsertBlock implements confab.ModerationStore: the block on
 // attribute_not_exists and the user's block count raised on the
 // condition that it is below maxBlocks, in one transaction, so the limit
@@ -56,7 +59,7 @@ func (s *Store) InsertBlock(ctx context.Context, b *confab.Block, maxBlocks int)
 	case conditionFailed(err, 0):
 		return false, nil
 	case conditionFailed(err, 1):
-		return false, &confab.Error{Code: confab.CodeLimited, Op: op, Err: mapErr(op, err)}
+		return false, &confab.Error{Code: confab.CodeLimited, Op: op, Err: errTooManyBlocks}
 	case err != nil:
 		return false, err
 	}
