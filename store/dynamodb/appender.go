@@ -113,8 +113,8 @@ func (s *Store) inTurn(ctx context.Context, r *appendReq) {
 // that fit one transaction; one whose message id or client token is
 // already in the batch (one item may not be written twice in a
 // transaction) stays queued for the next batch, as does a second message
-// of an author in slow mode (each is checked against the one before). The head is the leader:
-// it queued first of those waiting.
+// of an author in slow mode (each is checked against the one before).
+// The head is the leader: it queued first of those waiting.
 func (s *Store) takeBatch(st *stripe, conversationID string) []*appendReq {
 	st.Lock()
 	defer st.Unlock()

@@ -15,10 +15,11 @@ import (
 )
 
 // A membership is one item under the member's partition of the confab
-// table, sk "conv#<conversationId>", holding joinedAt and lastReadSeq. The
-// conversation item keeps the recipe's participants list; a conversation's
-// members are the participants whose membership item exists (an account
-// deleted since has none).
+// table, sk "conv#<conversationId>", holding joinedAt, lastReadSeq, and
+// the role, mute and slow-mode time when set. The conversation item keeps
+// the recipe's participants list (AddMembers and RemoveMember rewrite
+// it); a conversation's members are the participants whose membership
+// item exists (an account deleted since has none).
 func memberKey(conversationID, userID string) item {
 	return key(userPK(userID), "conv#"+conversationID)
 }
@@ -37,7 +38,7 @@ func readConversation(it item) *confab.Conversation {
 
 // A conversation's settings are one map attribute, "settings", holding
 // the roles that are not the default (addMembers, post, react) and a
-// positive slowMode; absent when all are defaults.
+// positive slowMode; absent (or empty) when all are defaults.
 func avSettings(st confab.ConversationSettings) types.AttributeValue {
 	m := item{}
 	for k, r := range map[string]confab.Role{"addMembers": st.AddMembers, "post": st.Post, "react": st.React} {
