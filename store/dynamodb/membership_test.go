@@ -204,3 +204,37 @@ func TestDeleteConversation_MarkedFirstAndRetryable(t *testing.T) {
 		t.Fatalf("confab table after the deletion holds %q, want only the account's markers %q", left, want)
 	}
 }
+
+// The member limit holds across nodes: adds racing on two nodes each
+// count the members the others committed (the counters' condition makes
+// a loser read again), so exactly as many get in as the limit leaves.
+func TestAddMembers_LimitAcrossNodes(t *testing.T) {
+	prefix := freshPrefix(t)
+	nodes := []*dynamodb.Store{openPrefix(t, prefix), openPrefix(t, prefix)}
+	owner, convID := seed(t, nodes[0])
+	ids := users(t, nodes[0], "r", 8)
+	const limit = 5 // the owner and four more
+	var wg sync.WaitGroup
+	codes := make([]confab.Code, len(ids))
+	for i, id := range ids {
+		wg.Go(func() {
+			_, _, err := nodes[i%2].AddMembers(t.Context(), convID, owner, []confab.Member{{UserID: id, JoinedAt: t0}}, limit, t0.Add(time.Second))
+			codes[i] = confab.ErrorCode(err)
+		})
+	}
+	wg.Wait()
+	in := 0
+	for i, code := range codes {
+		switch code {
+		case "":
+			in++
+		case confab.CodeLimited:
+		default:
+			t.Fatalf("AddMembers of %s: code %q", ids[i], code)
+		}
+	}
+	c, err := nodes[1].GetConversation(t.Context(), convID)
+	if err != nil || in != limit-1 || len(c.Members) != limit || c.LastChangeSeq != limit-1 {
+		t.Fatalf("%d adds succeeded, conversation has %d members, LastChangeSeq %d, %v; want %d, %d, %d", in, len(c.Members), c.LastChangeSeq, err, limit-1, limit, limit-1)
+	}
+}
