@@ -33,9 +33,9 @@
 // and UpdateMembers write their MEMBER_* changes (with the membership as
 // JSON) and outbox events in their own transaction. Slow mode is checked
 // and marked in the append's savepoint, and only for a send that asks for
-// it, so a send without slow mode costs nothing more. Deletion is a flag
-// but for retention and an admin's DeleteConversation, which removes every
-// row of the conversation in one transaction.
+// it, so a send without slow mode costs nothing more. An admin's
+// DeleteConversation removes every row of the conversation in one
+// transaction.
 //
 // Schema: migrations/*.sql, embedded and applied by internal/sqlmigrate on
 // Open. Times are stored as integer Unix milliseconds and returned in UTC.
