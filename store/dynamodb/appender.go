@@ -112,14 +112,15 @@ func (s *Store) inTurn(ctx context.Context, r *appendReq) {
 // takeBatch removes from the conversation's queue, head first, the appends
 // that fit one transaction; one whose message id or client token is
 // already in the batch (one item may not be written twice in a
-// transaction) stays queued for the next batch. The head is the leader:
-// it queued first of those waiting.
+// transaction) stays queued for the next batch, as does a second message
+// of an author in slow mode (each is checked against the one before).
+// The head is the leader: it queued first of those waiting.
 func (s *Store) takeBatch(st *stripe, conversationID string) []*appendReq {
 	st.Lock()
 	defer st.Unlock()
 	q := st.queue[conversationID]
 	var batch, rest []*appendReq
-	ids, tokens := map[string]bool{}, map[string]bool{}
+	ids, tokens, slowed := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	items := 1 // the conversation
 	for i, r := range q {
 		if r.m == nil || r.m.ParentMessageID != "" { // a change, or a reply (see appendOne), is alone
@@ -134,12 +135,14 @@ func (s *Store) takeBatch(st *stripe, conversationID string) []*appendReq {
 		if r.m.ClientToken != "" {
 			token = r.m.UserID + "\x00" + r.m.ClientToken
 		}
-		if items+need > maxBatchItems || ids[r.m.MessageID] || token != "" && tokens[token] {
+		slow := r.m.SlowMode > 0
+		if items+need > maxBatchItems || ids[r.m.MessageID] || token != "" && tokens[token] || slow && slowed[r.m.UserID] {
 			rest = append(rest, r)
 			continue
 		}
 		items += need
 		ids[r.m.MessageID] = true
+		slowed[r.m.UserID] = slowed[r.m.UserID] || slow
 		if token != "" {
 			tokens[token] = true
 		}
@@ -151,10 +154,14 @@ func (s *Store) takeBatch(st *stripe, conversationID string) []*appendReq {
 
 // appendItems is how many transaction items appending m takes at most
 // beside the conversation's update (see appendWrites): the message, its
-// marker, its change, and one per member it mentions.
+// marker, its change, one per member it mentions, and its author's
+// membership in slow mode.
 func appendItems(m *confab.Message) int {
 	n := 2 + len(m.Mentions)
 	if m.ClientToken != "" {
+		n++
+	}
+	if m.SlowMode > 0 {
 		n++
 	}
 	return n

@@ -51,9 +51,10 @@ func changeSeqIs(u *update, last int64) string {
 }
 
 // countersAre is the condition that the conversation's counters are still
-// c: no message was appended and no change made since they were read.
+// c: no message was appended and no change made since they were read, and
+// that it is not being deleted (see DeleteConversation).
 func countersAre(u *update, c counters) string {
-	return lastSeqIs(u, c.seq) + " AND " + changeSeqIs(u, c.change)
+	return lastSeqIs(u, c.seq) + " AND " + changeSeqIs(u, c.change) + " AND attribute_not_exists(" + u.name("deleting") + ")"
 }
 
 func readCounters(conv item) counters {
@@ -92,6 +93,12 @@ func (t *changeTx) log(c *confab.Change) int64 {
 	}
 	if c.ReactionKey != "" {
 		it["reactionKey"] = avS(c.ReactionKey)
+	}
+	if c.MemberID != "" {
+		it["memberId"] = avS(c.MemberID)
+	}
+	if c.Member != nil {
+		it["member"] = &types.AttributeValueMemberM{Value: memberAttrs(*c.Member)}
 	}
 	t.put(&t.s.t.confab, it, "")
 	return c.ChangeSeq
@@ -158,7 +165,7 @@ func (s *Store) tryChange(ctx context.Context, op, conversationID string, readCo
 			if err != nil {
 				return err
 			}
-			if conv == nil {
+			if gone(conv) {
 				return notFound("conversation")
 			}
 			t = s.newChangeTx(conv, readCounters(conv))
@@ -241,7 +248,11 @@ func (s *Store) withMessages(ctx context.Context, op, conversationID string, ite
 	for _, it := range items {
 		c := &confab.Change{ConversationID: conversationID, ChangeSeq: parseSeqKey(getS(it, "sk")),
 			Kind: confab.ChangeKind(getS(it, "kind")), At: getT(it, "at"), UserID: getS(it, "userId"),
-			MessageID: getS(it, "messageId"), ReactionKey: getS(it, "reactionKey")}
+			MessageID: getS(it, "messageId"), ReactionKey: getS(it, "reactionKey"), MemberID: getS(it, "memberId")}
+		if m, ok := it["member"].(*types.AttributeValueMemberM); ok {
+			mem := readMember(c.MemberID, m.Value)
+			c.Member = &mem
+		}
 		if c.MessageID != "" {
 			if c.Message = byID[c.MessageID]; c.Message == nil {
 				continue // purged

@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -14,10 +15,11 @@ import (
 )
 
 // A membership is one item under the member's partition of the confab
-// table, sk "conv#<conversationId>", holding joinedAt and lastReadSeq. The
-// conversation item keeps the recipe's participants list; a conversation's
-// members are the participants whose membership item exists (an account
-// deleted since has none).
+// table, sk "conv#<conversationId>", holding joinedAt, lastReadSeq, and
+// the role, mute and slow-mode time when set. The conversation item keeps
+// the recipe's participants list (AddMembers and RemoveMember rewrite
+// it); a conversation's members are the participants whose membership
+// item exists (an account deleted since has none).
 func memberKey(conversationID, userID string) item {
 	return key(userPK(userID), "conv#"+conversationID)
 }
@@ -30,7 +32,45 @@ func readConversation(it item) *confab.Conversation {
 		CreatedAt: getT(it, "createdAt"), UpdatedAt: getTP(it, "updatedAt"),
 		LastMessage: getSP(it, "lastMessage"), LastMessageAt: getTP(it, "lastMessageAt"),
 		MessageCount: int(getN(it, "messageCount")), LastSeq: getN(it, "lastSeq"), LastChangeSeq: getN(it, "lastChangeSeq"),
+		Direct: getS(it, "directKey") != "", Settings: readSettings(it), ArchivedAt: getTP(it, "archivedAt"),
 	}
+}
+
+// A conversation's settings are one map attribute, "settings", holding
+// the roles that are not the default (addMembers, post, react) and a
+// positive slowMode; absent (or empty) when all are defaults.
+func avSettings(st confab.ConversationSettings) types.AttributeValue {
+	m := item{}
+	for k, r := range map[string]confab.Role{"addMembers": st.AddMembers, "post": st.Post, "react": st.React} {
+		if r != "" {
+			m[k] = avS(string(r))
+		}
+	}
+	if st.SlowMode > 0 {
+		m["slowMode"] = avN(int64(st.SlowMode))
+	}
+	return &types.AttributeValueMemberM{Value: m}
+}
+
+func readSettings(it item) confab.ConversationSettings {
+	v, ok := it["settings"].(*types.AttributeValueMemberM)
+	if !ok {
+		return confab.ConversationSettings{}
+	}
+	m := v.Value
+	return confab.ConversationSettings{AddMembers: confab.Role(getS(m, "addMembers")), Post: confab.Role(getS(m, "post")),
+		React: confab.Role(getS(m, "react")), SlowMode: int(getN(m, "slowMode"))}
+}
+
+// gone reports whether the conversation item it is missing or being
+// deleted (see DeleteConversation): either way, no conversation.
+func gone(it item) bool { return it == nil || getB(it, "deleting") }
+
+// directKey is the marker that makes a direct conversation unique per
+// pair: put on attribute_not_exists with the conversation, it holds the
+// conversation's id.
+func directKey(userID, otherID string) item {
+	return key("direct#"+confab.DirectKey(userID, otherID), "-")
 }
 
 // InsertConversation implements confab.ConversationStore. The members are
@@ -64,6 +104,10 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 	putOpt(conv, "updatedAt", c.UpdatedAt, avT)
 	putOpt(conv, "lastMessage", c.LastMessage, avS)
 	putOpt(conv, "lastMessageAt", c.LastMessageAt, avT)
+	if c.Settings != (confab.ConversationSettings{}) {
+		conv["settings"] = avSettings(c.Settings)
+	}
+	putOpt(conv, "archivedAt", c.ArchivedAt, avT)
 	var tx []types.TransactWriteItem
 	written := map[string]bool{} // a transaction may not write one item twice
 	for _, m := range c.Members {
@@ -71,8 +115,13 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 			continue
 		}
 		written[m.UserID] = true
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.confab, Item: with(memberKey(c.ConversationID, m.UserID),
-			item{"joinedAt": avT(m.JoinedAt), "lastReadSeq": avN(m.LastReadSeq)})}})
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.confab, Item: memberItem(c.ConversationID, m)}})
+	}
+	if c.Direct && len(written) == 2 {
+		pair := slices.Sorted(maps.Keys(written))
+		conv["directKey"] = avS(confab.DirectKey(pair[0], pair[1]))
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.confab,
+			Item: with(directKey(pair[0], pair[1]), item{"conversationId": avS(c.ConversationID)}), ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 	}
 	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.conversations, Item: conv,
 		ConditionExpression: aws.String("attribute_not_exists(conversationId)")}})
@@ -83,7 +132,7 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 	}
 	for chunk := range slices.Chunk(tx, 100) {
 		err := s.transact(ctx, op, chunk)
-		if conditionFailed(err, len(chunk)-1) { // only the conversation's put has a condition
+		if slices.Contains(cancelReasons(err), "ConditionalCheckFailed") { // the conversation's put, or the direct marker
 			return conflict(op, "conversation exists")
 		}
 		if err != nil {
@@ -100,10 +149,23 @@ func (s *Store) GetConversation(ctx context.Context, conversationID string) (*co
 	if err != nil {
 		return nil, err
 	}
-	if it == nil {
+	if gone(it) {
 		return nil, notFound("conversation")
 	}
 	return s.withMembers(ctx, op, it)
+}
+
+// GetDirectConversation implements confab.ConversationStore: the pair's
+// marker, then the conversation.
+func (s *Store) GetDirectConversation(ctx context.Context, userID, otherID string) (*confab.Conversation, error) {
+	marker, err := s.get(ctx, "get direct conversation", s.t.confab, directKey(userID, otherID))
+	if err != nil {
+		return nil, err
+	}
+	if marker == nil {
+		return nil, notFound("direct conversation")
+	}
+	return s.GetConversation(ctx, getS(marker, "conversationId"))
 }
 
 // withMembers reads the conversation item it and its memberships.
@@ -144,11 +206,30 @@ func (s *Store) loadMembers(ctx context.Context, op string, convs []*confab.Conv
 	return nil
 }
 
+// memberItem is the membership item of m in the conversation.
+func memberItem(conversationID string, m confab.Member) item {
+	return with(memberKey(conversationID, m.UserID), memberAttrs(m))
+}
+
+// memberAttrs are the attributes of m's membership item (but mentions);
+// a MEMBER_* change keeps them as its "member" map.
+func memberAttrs(m confab.Member) item {
+	it := item{"joinedAt": avT(m.JoinedAt), "lastReadSeq": avN(m.LastReadSeq)}
+	putOpt(it, "lastReadAt", m.LastReadAt, avT)
+	if m.Role != "" {
+		it["role"] = avS(string(m.Role))
+	}
+	putOpt(it, "mutedUntil", m.MutedUntil, avT)
+	putOpt(it, "lastPostedAt", m.LastPostedAt, avT)
+	return it
+}
+
 // readMember reads the membership item m of user uid. Its mentions are
 // the seqs of the live messages that mention the member, unread when
 // above lastReadSeq (MarkRead drops the others).
 func readMember(uid string, m item) confab.Member {
-	mem := confab.Member{UserID: uid, JoinedAt: getT(m, "joinedAt"), LastReadSeq: getN(m, "lastReadSeq"), LastReadAt: getTP(m, "lastReadAt")}
+	mem := confab.Member{UserID: uid, JoinedAt: getT(m, "joinedAt"), LastReadSeq: getN(m, "lastReadSeq"), LastReadAt: getTP(m, "lastReadAt"),
+		Role: confab.Role(getS(m, "role")), MutedUntil: getTP(m, "mutedUntil"), LastPostedAt: getTP(m, "lastPostedAt")}
 	for _, seq := range getNS(m, "mentions") {
 		if seq > mem.LastReadSeq {
 			mem.UnreadMentions++
@@ -158,15 +239,24 @@ func readMember(uid string, m item) confab.Member {
 }
 
 // UpdateConversation implements confab.ConversationStore as one change
-// (see commitChange): the name and updatedAt, with the
-// CONVERSATION_UPDATED change by userID.
+// (see commitChange): the name, settings, archivedAt and updatedAt, with
+// the CONVERSATION_UPDATED change by userID.
 func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, u confab.ConversationUpdate, at time.Time) (*confab.Conversation, error) {
-	name := u.Name // TODO(#15): Settings, Archived
 	const op = "update conversation"
 	err := s.commitChange(ctx, op, conversationID, func(t *changeTx) error {
 		t.cu.set("updatedAt", avT(at))
-		if name != nil {
-			t.cu.set("name", avS(*name))
+		if u.Name != nil {
+			t.cu.set("name", avS(*u.Name))
+		}
+		if u.Settings != nil {
+			t.cu.set("settings", avSettings(*u.Settings))
+		}
+		switch {
+		case u.Archived == nil:
+		case *u.Archived:
+			t.cu.set("archivedAt", avT(at))
+		default:
+			t.cu.remove("archivedAt")
 		}
 		t.log(&confab.Change{ConversationID: conversationID, Kind: confab.ChangeConversationUpdated, At: at, UserID: userID})
 		return nil
@@ -206,6 +296,9 @@ func (s *Store) ListConversations(ctx context.Context, userID string, p confab.C
 	}
 	var list []entry
 	for _, it := range items {
+		if gone(it) {
+			continue
+		}
 		c := readConversation(it)
 		if a := p.After; a != nil {
 			at := c.ActivityAt()

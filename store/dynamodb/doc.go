@@ -20,18 +20,26 @@
 //	       mentions (L of S), parentMessageId, alsoInConversation (BOOL);
 //	       on a thread root replyCount (N), lastReplyAt, replyUserIds
 //	       (L of S), lastReplySeq (N); reactions (M: key → {n: count,
-//	       u: the earliest reactors, L of {id, at}, at most 10})
+//	       u: the earliest reactors, L of {id, at}, at most 10}); and
+//	       #15's deletedBy (a moderator's deletion)
 //	index MessagesByTime (recipe): conversationId + createdAt
 //	index MessagesBySeq (confab):  conversationId + seq (N)
 //	index MessagesByAge (confab):  ageBucket + createdAt, for retention;
-//	       projects only seq, userId, deleted and clientToken
+//	       projects only seq, userId, deleted and clientToken; also read
+//	       by Usage
+//	index MessagesByUser (confab): userId + messageId, keys only, for a
+//	       user's messages (export, deletion of their data): written at a
+//	       send and a purge, never by an update
 //
 // <prefix>conversations — the recipe's Conversations table.
 //
 //	key:   conversationId (S, hash)
 //	attrs: name, participants (L of S, the recipe's), createdBy, createdAt,
 //	       updatedAt, messageCount (N), and confab's lastSeq, lastMessage,
-//	       lastMessageAt, purgedSeq, lastChangeSeq
+//	       lastMessageAt, purgedSeq, lastChangeSeq, and #15's directKey
+//	       (a direct conversation's pair), settings (M: addMembers, post,
+//	       react, slowMode; only what is not the default), archivedAt,
+//	       deleting (BOOL: DeleteConversation is under way)
 //	index UserConversations (recipe): userId + conversationId; kept, unused
 //	       (the recipe never wrote userId on conversations)
 //
@@ -41,7 +49,8 @@
 //	attrs: username, email, displayName, avatarUrl, isOnline, lastSeen,
 //	       createdAt, updatedAt, hidePresence, hideReadReceipts, and
 //	       confab's credentials: passwordHash, disabled, unconfirmed,
-//	       passwordTemporary, srpSalt, srpVerifier
+//	       passwordTemporary, srpSalt, srpVerifier, and #15's admin (BOOL)
+//	       and addPolicy
 //
 // <prefix>confab — confab's own items, keyed pk (S) + sk (S), no index:
 //
@@ -49,7 +58,8 @@
 //	username#<lower(username)> -             uniqueness marker → userId (case-insensitive)
 //	email#<lower email>   -                  uniqueness marker → userId
 //	user#<userId>         conv#<convId>      membership: joinedAt, lastReadSeq, lastReadAt,
-//	                                         mentions (NS: seqs of live messages mentioning it)
+//	                                         mentions (NS: seqs of live messages mentioning it),
+//	                                         role, mutedUntil, lastPostedAt (slow mode only)
 //	user#<userId>         thread#<convId>\x00<rootId>  thread read mark: seq
 //	user#<userId>         code#<purpose>     verification code
 //	user#<userId>         token#<hash>       reference to a refresh token
@@ -60,7 +70,17 @@
 //	family#<familyId>     -                  refresh family: user, authTime, revoked
 //	ct#<convId>           <userId>\x00<tok>  clientToken marker → messageId
 //	purge#floor           -                  oldest day retention must look at
-//	chg#<convId>          <changeSeq, 20 digits>  change: kind, at, userId, messageId, reactionKey
+//	chg#<convId>          <changeSeq, 20 digits>  change: kind, at, userId, messageId, reactionKey,
+//	                                         memberId and member (M: the membership after it)
+//	direct#<userA> <userB> -                 direct conversation marker → conversationId
+//	user#<userId>         block#<blockedId>  block: createdAt
+//	user#<userId>         blocks             the user's number of blocks: n
+//	user#<userId>         inv#<convId>       invitation: invitedBy, role, createdAt
+//	invited#<convId>      <userId>           reference to an invitation
+//	ban#<convId>          <userId>           ban: bannedBy, reason, createdAt, until ("ban#": server-wide)
+//	reports               <reportId>         report
+//	audit                 <entryId>          audit entry; copies under audit#c#<convId>
+//	                                         and audit#u#<userId>
 //	msg#<convId>\x00<msgId> edit#<changeSeq>  earlier version: content, at, replacedAt
 //	msg#<convId>\x00<msgId> react#<key>\x00<userId>  reaction: userId, key, at
 //	msg#<convId>\x00<msgId> chg#<changeSeq>   reference to a change about the message
@@ -83,6 +103,8 @@
 //	refresh tokens                   confab items above; rotation is one transaction conditioned
 //	                                 on the old token unused and the family not revoked
 //	InsertConversation               users BatchGetItem, then TransactWriteItems: conversation + memberships
+//	                                 (+ the direct marker, attribute_not_exists: one direct per pair)
+//	GetDirectConversation            direct marker GetItem, then GetConversation
 //	GetConversation                  conversations GetItem + BatchGetItem of the participants' memberships
 //	ListConversations                Query user#<id> begins_with conv# (consistent) + BatchGetItem of the
 //	                                 conversations, ordered by activity in memory
@@ -111,6 +133,20 @@
 //	SearchAllMessages                the same over each of the user's conversations, merged
 //	PurgeMessages                    Query MessagesByAge by day and shard, then a transaction per
 //	                                 conversation batch
+//	AddMembers, RemoveMember,        one change each (below): memberships, participants, MEMBER_*
+//	UpdateMembers                    changes; 49 members a transaction (see membership.go)
+//	blocks                           Put + count UpdateItem in one transaction (the limit);
+//	                                 ListBlocks a Query; BlocksBetween one BatchGetItem
+//	SharesConversation               Query of both users' memberships, intersected
+//	invitations, bans                GetItem / Put / conditional Delete; lists a Query sorted in memory
+//	reports, audit log               Put; lists a Query backwards from the cursor (a status or
+//	                                 a second filter is a FilterExpression)
+//	ListAllConversations             conversations Scan (ids), sorted in memory, then BatchGetItem
+//	DeleteConversation               mark, Queries of what belongs to it, BatchWriteItem deletes,
+//	                                 then the item (not one transaction: see admin.go)
+//	ListUserMessages                 Query MessagesByUser + BatchGetItem of the messages
+//	Usage                            Query MessagesByAge per day and shard, counting Scans of
+//	                                 users and conversations
 //	AdjustConnections                confab UpdateItem ADD, then Query user#<id> begins_with conn#
 //	TouchConnections                 Query node#<id>, UpdateItem each count
 //
@@ -158,6 +194,15 @@
 // mentions only, so its size is the member's unread mentions in that
 // conversation: DynamoDB's 400 KB item limit caps it at tens of thousands
 // (past that, a send mentioning the member fails until they read).
+//
+// Slow mode (Message.SlowMode) is a condition on the author's membership
+// in the append's transaction: lastPostedAt absent or at least SlowMode
+// before the message, and set to it. A refused send fails that condition
+// and writes nothing; a send without slow mode writes no lastPostedAt. A
+// batch holds at most one slow-mode message per author.
+//
+// The DynamoDB store has no outbox yet: changes write no outbox events
+// (member.added, member.removed, …), and it keeps no uploads.
 //
 // # Consistency
 //

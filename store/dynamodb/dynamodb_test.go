@@ -415,7 +415,7 @@ func TestOpen_RecipeTableGetsIndexes(t *testing.T) {
 		names = append(names, aws.ToString(g.IndexName))
 	}
 	slices.Sort(names)
-	if want := []string{"MessagesByAge", "MessagesBySeq", "MessagesByTime"}; !slices.Equal(names, want) {
+	if want := []string{"MessagesByAge", "MessagesBySeq", "MessagesByTime", "MessagesByUser"}; !slices.Equal(names, want) {
 		t.Fatalf("indexes %v, want %v", names, want)
 	}
 	userID, convID := seed(t, st)

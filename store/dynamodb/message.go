@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -54,7 +55,7 @@ func readMessage(it item) *confab.Message {
 		ClientToken: getS(it, "clientToken"), ChangeSeq: getN(it, "changeSeq"), EditedAt: getTP(it, "editedAt"),
 		Mentions: getList(it, "mentions"), ParentMessageID: getS(it, "parentMessageId"),
 		AlsoInConversation: getB(it, "alsoInConversation"), ReplyCount: int(getN(it, "replyCount")),
-		LastReplyAt: getTP(it, "lastReplyAt"), ReplyUserIDs: getList(it, "replyUserIds"),
+		LastReplyAt: getTP(it, "lastReplyAt"), ReplyUserIDs: getList(it, "replyUserIds"), DeletedBy: getS(it, "deletedBy"),
 	}
 }
 
@@ -107,6 +108,9 @@ func (s *Store) appendOne(ctx context.Context, st *stripe, m *confab.Message) (b
 		case err != nil:
 			st.forget(m.ConversationID)
 			for i, uid := range mentions {
+				if conditionFailed(err, i) && uid == m.UserID && m.SlowMode > 0 { // the author is never mentioned
+					return &confab.Error{Code: confab.CodeLimited, Op: op, Err: errSlowMode}
+				}
 				if conditionFailed(err, i) { // no longer a member: not mentioned
 					m.Mentions = slices.DeleteFunc(slices.Clone(m.Mentions), func(id string) bool { return id == uid })
 				}
@@ -122,6 +126,8 @@ func (s *Store) appendOne(ctx context.Context, st *stripe, m *confab.Message) (b
 	})
 	return created, err
 }
+
+var errSlowMode = errors.New("dynamodb: the author posted less than the slow mode ago")
 
 // retried answers a send that cannot be appended (err, its root gone)
 // with the stored message when it is a retry of one that was: *m becomes
@@ -148,7 +154,7 @@ func (s *Store) counters(ctx context.Context, st *stripe, conversationID string)
 	if err != nil {
 		return counters{}, err
 	}
-	if conv == nil {
+	if gone(conv) {
 		return counters{}, notFound("conversation")
 	}
 	return readCounters(conv), nil
@@ -195,13 +201,40 @@ func (s *Store) appendWrites(t *changeTx, msgs []*confab.Message, root *confab.M
 			s.replyWrites(t, m, seq, root)
 		}
 	}
+	slowed := map[string]*confab.Message{} // at most one message per author in a batch (takeBatch)
+	for _, m := range msgs {
+		if m.SlowMode > 0 {
+			if mentioned[m.UserID] == nil {
+				order = append(order, m.UserID)
+			}
+			slowed[m.UserID] = m
+		}
+	}
 	members := map[int]string{}
 	for _, uid := range order {
 		members[len(t.items)+1] = uid
-		u := newUpdate().addSet("mentions", mentioned[uid])
-		t.update(s.t.confab, memberKey(newest.ConversationID, uid), u, "attribute_exists(pk)")
+		u, cond := newUpdate(), "attribute_exists(pk)"
+		if seqs := mentioned[uid]; len(seqs) > 0 {
+			u.addSet("mentions", seqs)
+		}
+		if m := slowed[uid]; m != nil {
+			cond += " AND " + slowModeAllows(u, m)
+			u.set("lastPostedAt", avT(m.CreatedAt))
+		}
+		t.update(s.t.confab, memberKey(newest.ConversationID, uid), u, cond)
 	}
 	return members
+}
+
+// slowModeAllows is the condition that m's author may post m in slow
+// mode: their membership's lastPostedAt is absent or at least m.SlowMode
+// before m.CreatedAt (times are fixed-width ISO strings: string order is
+// time order). The append sets lastPostedAt in the same transaction, so
+// a refused message writes nothing, and a conversation without slow mode
+// writes no lastPostedAt.
+func slowModeAllows(u *update, m *confab.Message) string {
+	n := u.name("lastPostedAt")
+	return "(attribute_not_exists(" + n + ") OR " + n + " <= " + u.value(avT(m.CreatedAt.Add(-m.SlowMode))) + ")"
 }
 
 // replyWrites adds to t the thread of reply m (seq seq): its reference
@@ -270,7 +303,7 @@ func (s *Store) GetMessage(ctx context.Context, conversationID, messageID string
 
 // DeleteMessage implements confab.MessageStore as one change (see
 // commitChange): the message marked deleted (on the condition that it is
-// live), the conversation's count and preview (the newest live message
+// live; deletedBy set when a moderator deleted it), the conversation's count and preview (the newest live message
 // left, read from the index once it holds lastSeq), the MESSAGE_DELETED
 // change, the message's seq removed from its mentioned members' unread
 // mentions, and for a reply its thread reference removed and the root's
@@ -289,9 +322,14 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID, by
 		}
 		t.cu.add("messageCount", -1)
 		setPreview(t.cu, newest, true)
+		by := cmp.Or(byUserID, m.UserID)
 		m.ChangeSeq = t.log(&confab.Change{ConversationID: conversationID, Kind: confab.ChangeMessageDeleted, At: at,
-			UserID: m.UserID, MessageID: messageID})
+			UserID: by, MessageID: messageID})
 		mu := newUpdate().set("deleted", avB(true)).set("updatedAt", avT(at)).set("changeSeq", avN(m.ChangeSeq))
+		if by != m.UserID { // a moderator's: the tombstone says so
+			m.DeletedBy = by
+			mu.set("deletedBy", avS(by))
+		}
 		t.update(s.t.messages, msgKey(conversationID, messageID), mu, isLive(mu))
 		if err := s.unmention(ctx, op, t, m); err != nil {
 			return err
@@ -464,7 +502,7 @@ func (s *Store) ListMessagesAfter(ctx context.Context, conversationID string, af
 		return nil, nil
 	}
 	conv, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))
-	if err != nil || conv == nil {
+	if err != nil || gone(conv) {
 		return nil, err
 	}
 	purged := getN(conv, "purgedSeq")

@@ -17,6 +17,7 @@ const (
 	messagesBySeqIndex     = "MessagesBySeq"
 	userConversationsIndex = "UserConversations"
 	messagesByAgeIndex     = "MessagesByAge"
+	messagesByUserIndex    = "MessagesByUser"
 )
 
 // tableSpec is one table as confab creates it.
@@ -29,13 +30,17 @@ type tableSpec struct {
 }
 
 // indexSpec is a global secondary index; include lists the attributes it
-// projects besides the keys (nil: all of them).
+// projects besides the keys (nil: all of them, unless keysOnly).
 type indexSpec struct {
 	name, hash, rangeK string
 	include            []string
+	keysOnly           bool
 }
 
 func (ix indexSpec) projection() *types.Projection {
+	if ix.keysOnly {
+		return &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}
+	}
 	if ix.include == nil {
 		return &types.Projection{ProjectionType: types.ProjectionTypeAll}
 	}
@@ -46,7 +51,7 @@ func (s *Store) tableSpecs() []tableSpec {
 	S, N := types.ScalarAttributeTypeS, types.ScalarAttributeTypeN
 	return []tableSpec{
 		{name: s.t.messages, hash: "conversationId", rangeK: "messageId",
-			attrs: map[string]types.ScalarAttributeType{"conversationId": S, "messageId": S, "createdAt": S, "seq": N, "ageBucket": S},
+			attrs: map[string]types.ScalarAttributeType{"conversationId": S, "messageId": S, "createdAt": S, "seq": N, "ageBucket": S, "userId": S},
 			indexes: []indexSpec{
 				{name: messagesByTimeIndex, hash: "conversationId", rangeK: "createdAt"},
 				{name: messagesBySeqIndex, hash: "conversationId", rangeK: "seq"},
@@ -54,6 +59,9 @@ func (s *Store) tableSpecs() []tableSpec {
 				// stores no content.
 				{name: messagesByAgeIndex, hash: "ageBucket", rangeK: "createdAt",
 					include: []string{"seq", "userId", "deleted", "clientToken"}},
+				// A user's messages (export, deletion of their data):
+				// keys only, so no update of a message rewrites it.
+				{name: messagesByUserIndex, hash: "userId", rangeK: "messageId", keysOnly: true},
 			}},
 		{name: s.t.conversations, hash: "conversationId",
 			attrs:   map[string]types.ScalarAttributeType{"conversationId": S, "userId": S},

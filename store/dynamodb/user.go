@@ -31,6 +31,12 @@ func userItem(a *confab.Account) item {
 	putOpt(it, "avatarUrl", u.AvatarURL, avS)
 	putOpt(it, "lastSeen", u.LastSeen, avT)
 	putOpt(it, "updatedAt", u.UpdatedAt, avT)
+	if u.AddPolicy != "" {
+		it["addPolicy"] = avS(string(u.AddPolicy))
+	}
+	if u.Admin {
+		it["admin"] = avB(true)
+	}
 	return it
 }
 
@@ -41,6 +47,7 @@ func readUser(it item) *confab.User {
 		IsOnline: getB(it, "isOnline"), LastSeen: getTP(it, "lastSeen"),
 		CreatedAt: getT(it, "createdAt"), UpdatedAt: getTP(it, "updatedAt"),
 		HidePresence: getB(it, "hidePresence"), HideReadReceipts: getB(it, "hideReadReceipts"),
+		AddPolicy: confab.AddPolicy(getS(it, "addPolicy")), Admin: getB(it, "admin"),
 	}
 }
 
@@ -218,6 +225,12 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpda
 	}
 	if u.HideReadReceipts != nil {
 		ub.set("hideReadReceipts", avB(*u.HideReadReceipts))
+	}
+	if u.AddPolicy != nil {
+		ub.set("addPolicy", avS(string(*u.AddPolicy)))
+	}
+	if u.Admin != nil {
+		ub.set("admin", avB(*u.Admin))
 	}
 	in := ub.input(s.t.users, item{"userId": avS(userID)}, "attribute_exists(userId)")
 	in.ReturnValues = types.ReturnValueAllNew
