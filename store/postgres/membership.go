@@ -57,6 +57,10 @@ func (s *Store) AddMembers(ctx context.Context, conversationID, byUserID string,
 			return &confab.Error{Code: confab.CodeLimited, Op: op, Err: errors.New("postgres: too many members")}
 		}
 		added = inOrder(members, ids)
+		if len(added) == 0 { // all were members: nothing changes
+			c, err = getConversation(ctx, tx, conversationID)
+			return err
+		}
 		changes := make([]change, len(added))
 		for i, m := range added {
 			changes[i] = change{conversationID: conversationID, seq: lastChange + 1 + int64(i), kind: confab.ChangeMemberAdded,
@@ -245,8 +249,12 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 		if err != nil {
 			return mapErr(op, err)
 		}
-		if keys, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		uploads, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
 			return mapErr(op, err)
+		}
+		for _, id := range uploads {
+			keys = append(keys, "uploads/"+id+"/in", "uploads/"+id+"/file")
 		}
 		for _, q := range []string{
 			`DELETE FROM changes WHERE conversation_id = $1`,

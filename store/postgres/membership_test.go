@@ -158,14 +158,14 @@ func TestStore_UsageInUTC(t *testing.T) {
 	pu.RawQuery = q.Encode()
 	s := openURL(t, pu.String())
 	userID, convID := fixture(t, s)
-	// Wednesday 2026-01-07; the span is Mon 5th to Sat 10th (exclusive).
+	// The span is Monday 2026-01-05 through Friday 9th.
 	from := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	to := from.AddDate(0, 0, 5)
+	to := from.AddDate(0, 0, 4)
 	for i, at := range []time.Time{
 		from.Add(-time.Millisecond),                        // before the span
 		time.Date(2026, 1, 7, 23, 59, 59, 999e6, time.UTC), // Wednesday, late
 		time.Date(2026, 1, 8, 0, 0, 0, 0, time.UTC),        // Thursday
-		to, // after the span
+		to.AddDate(0, 0, 1),                                // after the span
 	} {
 		send(t, s, &confab.Message{MessageID: fmt.Sprint("m", i), ConversationID: convID, UserID: userID, Content: "x", CreatedAt: at})
 	}
