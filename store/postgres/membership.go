@@ -280,9 +280,13 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 }
 
 // ListUserMessages implements confab.ModerationStore on the
-// messages_by_user index.
+// messages_by_user index. A later page has a statement of its own, so its
+// plan starts at before in the index whatever plan the first page got.
 func (s *Store) ListUserMessages(ctx context.Context, userID, before string, limit int) ([]*confab.Message, error) {
+	where, args := `user_id = $1`, []any{userID, max(limit, 0)}
+	if before != "" {
+		where, args = where+` AND message_id < $3`, append(args, before)
+	}
 	return queryMessages(ctx, s.pool, "list user messages", `SELECT `+msgColumns+` FROM messages
-		WHERE user_id = $1 AND ($2 = '' OR message_id < $2) AND NOT deleted
-		ORDER BY message_id DESC LIMIT $3`, userID, before, max(limit, 0))
+		WHERE `+where+` AND NOT deleted ORDER BY message_id DESC LIMIT $2`, args...)
 }
