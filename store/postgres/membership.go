@@ -3,10 +3,12 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/blob/image"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -63,8 +65,9 @@ func (s *Store) AddMembers(ctx context.Context, conversationID, byUserID string,
 		}
 		changes := make([]change, len(added))
 		for i, m := range added {
+			snap := &confab.Member{UserID: m.UserID, Role: m.Role, JoinedAt: m.JoinedAt, MutedUntil: m.MutedUntil}
 			changes[i] = change{conversationID: conversationID, seq: lastChange + 1 + int64(i), kind: confab.ChangeMemberAdded,
-				at: at, userID: byUserID, memberID: m.UserID}
+				at: at, userID: byUserID, memberID: m.UserID, member: snap}
 		}
 		c, err = touchConversation(ctx, tx, op, conversationID, changes, at)
 		if err != nil {
@@ -179,21 +182,25 @@ func (s *Store) UpdateMembers(ctx context.Context, conversationID, byUserID stri
 			}
 			b.Queue(`UPDATE members SET role = coalesce($3, role),
 					muted_until = CASE WHEN $4 THEN $5 ELSE muted_until END
-				WHERE conversation_id = $1 AND user_id = $2`,
+				WHERE conversation_id = $1 AND user_id = $2 RETURNING role, joined_at, muted_until`,
 				conversationID, u.UserID, (*string)(u.Role), u.MutedUntil != nil, muted)
 			changes[i] = change{conversationID: conversationID, seq: lastChange + 1 + int64(i), kind: confab.ChangeMemberUpdated,
 				at: at, userID: byUserID, memberID: u.UserID}
 		}
 		results := tx.SendBatch(ctx, &b)
-		for range updates {
-			tag, err := results.Exec()
-			if err == nil && tag.RowsAffected() == 0 {
+		for i := range changes {
+			m := &confab.Member{UserID: changes[i].memberID}
+			var role string
+			err := results.QueryRow().Scan(&role, &m.JoinedAt, &m.MutedUntil)
+			if errors.Is(err, pgx.ErrNoRows) {
 				err = notFound("member")
 			}
 			if err != nil {
 				results.Close()
 				return mapErr(op, err)
 			}
+			m.Role = confab.Role(role)
+			changes[i].member = m
 		}
 		if err := results.Close(); err != nil {
 			return mapErr(op, err)
@@ -254,7 +261,7 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 			return mapErr(op, err)
 		}
 		for _, id := range uploads {
-			keys = append(keys, "uploads/"+id+"/in", "uploads/"+id+"/file")
+			keys = append(keys, uploadBlobKeys(id)...)
 		}
 		for _, q := range []string{
 			`DELETE FROM changes WHERE conversation_id = $1`,
@@ -277,6 +284,18 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 		return nil, err
 	}
 	return keys, nil
+}
+
+// uploadBlobKeys are every blob an upload may have, as chat names them
+// (chat/upload.go: inKey, fileKey, thumbKey), for DeleteConversation's
+// caller to remove; removing a blob that is not there is no error for a
+// BlobStore.
+func uploadBlobKeys(id string) []string {
+	keys := []string{"uploads/" + id + "/in", "uploads/" + id + "/file"}
+	for _, size := range image.ThumbSizes {
+		keys = append(keys, fmt.Sprintf("uploads/%s/thumb-%d", id, size))
+	}
+	return keys
 }
 
 // ListUserMessages implements confab.ModerationStore on the

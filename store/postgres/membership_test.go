@@ -188,3 +188,34 @@ func TestStore_UsageInUTC(t *testing.T) {
 		t.Errorf("TopConversations = %v, want %s with 2", got.TopConversations, convID)
 	}
 }
+
+// TestStore_MemberChangeKeepsMembership: a MEMBER_* change reads with the
+// membership right after it, not as it is now (unlike its Message): the
+// MEMBER_ADDED entry keeps the role given at the add after a role change
+// and a removal.
+func TestStore_MemberChangeKeepsMembership(t *testing.T) {
+	s := open(t)
+	userID, convID := fixture(t, s)
+	addUser(t, s, "bo")
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	if _, _, err := s.AddMembers(ctx, convID, userID, []confab.Member{{UserID: "bo", Role: confab.RoleReadOnly, JoinedAt: at}}, 10, at); err != nil {
+		t.Fatal(err)
+	}
+	admin := confab.RoleAdmin
+	if _, err := s.UpdateMembers(ctx, convID, userID, []confab.MemberUpdate{{UserID: "bo", Role: &admin}}, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RemoveMember(ctx, convID, "bo", userID, at); err != nil {
+		t.Fatal(err)
+	}
+	log := allChanges(t, s, convID)
+	if len(log) != 3 {
+		t.Fatalf("%d changes, want 3", len(log))
+	}
+	for i, want := range []*confab.Member{{UserID: "bo", Role: confab.RoleReadOnly, JoinedAt: at}, {UserID: "bo", Role: confab.RoleAdmin, JoinedAt: at}, nil} {
+		got := log[i].Member
+		if (got == nil) != (want == nil) || got != nil && (got.UserID != want.UserID || got.Role != want.Role || !got.JoinedAt.Equal(want.JoinedAt)) {
+			t.Errorf("change %d (%s) Member = %+v, want %+v", log[i].ChangeSeq, log[i].Kind, got, want)
+		}
+	}
+}
