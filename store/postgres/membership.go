@@ -215,7 +215,8 @@ func (s *Store) UpdateMembers(ctx context.Context, conversationID, byUserID stri
 }
 
 // SharesConversation implements confab.ModerationStore: the two users'
-// memberships meet on the primary key of members.
+// memberships, each a range of members_by_user, joined on the
+// conversation.
 func (s *Store) SharesConversation(ctx context.Context, userID, otherID string) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM members a JOIN members b ON b.conversation_id = a.conversation_id AND b.user_id = $2
