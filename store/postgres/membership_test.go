@@ -3,12 +3,15 @@ package postgres_test
 import (
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/store/postgres"
+	"github.com/jackc/pgx/v5"
 )
 
 // TestStore_MembershipTwoNodes has writers on two nodes add members,
@@ -217,5 +220,76 @@ func TestStore_MemberChangeKeepsMembership(t *testing.T) {
 		if (got == nil) != (want == nil) || got != nil && (got.UserID != want.UserID || got.Role != want.Role || !got.JoinedAt.Equal(want.JoinedAt)) {
 			t.Errorf("change %d (%s) Member = %+v, want %+v", log[i].ChangeSeq, log[i].Kind, got, want)
 		}
+	}
+}
+
+// TestStore_UpgradeKeepsRows applies the migrations before issue 15 to a
+// schema, writes rows in their shape, then opens the store (which applies
+// the rest): the old rows read with the new fields at their zero values
+// (role ” reads as chat.RoleOf says), and the new writers work on them.
+func TestStore_UpgradeKeepsRows(t *testing.T) {
+	u := freshSchema(t)
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		if name >= "0011" {
+			break
+		}
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, string(body)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `
+		INSERT INTO users (user_id, username, email, created_at, password_hash) VALUES
+			('ann', 'ann', 'ann@example.com', now(), 'h'), ('bo', 'bo', 'bo@example.com', now(), 'h'), ('cy', 'cy', 'cy@example.com', now(), 'h');
+		INSERT INTO conversations (conversation_id, created_by, created_at, activity_at, last_seq, message_count, last_change_seq)
+			VALUES ('c', 'ann', now(), now(), 1, 1, 1);
+		INSERT INTO members (conversation_id, user_id, joined_at) VALUES ('c', 'ann', now()), ('c', 'bo', now());
+		INSERT INTO messages (conversation_id, seq, message_id, user_id, content, message_type, created_at, change_seq)
+			VALUES ('c', 1, 'm1', 'bo', 'old', 'TEXT', now(), 1);
+		INSERT INTO changes (conversation_id, change_seq, kind, at, user_id, message_id) VALUES ('c', 1, 'MESSAGE_SENT', now(), 'bo', 'm1');`); err != nil {
+		t.Fatal(err)
+	}
+	s := openURL(t, u)
+	c, err := s.GetConversation(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Direct || c.Settings != (confab.ConversationSettings{}) || c.ArchivedAt != nil || len(c.Members) != 2 ||
+		c.Members[0].Role != "" || c.Members[1].Role != "" || c.Members[1].MutedUntil != nil || c.Members[1].LastPostedAt != nil {
+		t.Fatalf("old conversation reads as %+v", c)
+	}
+	if usr, err := s.GetUser(ctx, "ann"); err != nil || usr.Admin || usr.AddPolicy != "" {
+		t.Fatalf("old user reads as %+v, %v", usr, err)
+	}
+	now := time.Now()
+	if _, _, err := s.AddMembers(ctx, "c", "ann", []confab.Member{{UserID: "cy", Role: confab.RoleMember, JoinedAt: now}}, 10, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.DeleteMessage(ctx, "c", "m1", "ann", now); err != nil {
+		t.Fatal(err)
+	}
+	log := allChanges(t, s, "c")
+	if len(log) != 3 || log[0].Member != nil || log[1].Kind != confab.ChangeMemberAdded || log[1].Member == nil ||
+		log[2].Message == nil || log[2].Message.DeletedBy != "ann" {
+		t.Fatalf("change log after the upgrade: %d entries %+v", len(log), log)
 	}
 }
