@@ -6,8 +6,9 @@
 // senders of a conversation on that conversation's row lock (UPDATE …
 // RETURNING last_seq), so seq stays gapless across any number of nodes;
 // every other writer of the conversation's change log (edits, deletions,
-// reactions, renames) takes the same lock first, so ChangeSeq is gapless
-// too; migrations take an advisory lock, so nodes starting together do not
+// reactions, renames, membership changes) takes the same lock first, so
+// ChangeSeq is gapless too, and a conversation's member limit and a
+// member's slow mode hold across nodes; migrations take an advisory lock, so nodes starting together do not
 // race.
 //
 // A node that freezes inside a transaction (SIGSTOP, a VM pause, a stalled
