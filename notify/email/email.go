@@ -71,9 +71,11 @@ type Config struct {
 	// PublicURL is the web client's base URL (https://chat.example.com),
 	// the base of every link in a digest. Required.
 	PublicURL string
-	// Key signs unsubscribe links (at least 16 bytes; share it between
-	// nodes). Required.
-	Key           []byte
+	// Key returns the key that signs unsubscribe links (at least 16
+	// bytes, the same on every node). Required. It is called whenever a
+	// link is made, so it may read a file that appears after New (serve
+	// derives it from the signing key, which the accounts service makes).
+	Key           func() ([]byte, error)
 	Timeout       time.Duration
 	PresenceStale time.Duration
 	Logger        *slog.Logger
@@ -96,8 +98,8 @@ func New(store Store, mailer Mailer, cfg Config) (*Channel, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, errors.New("email: Config.PublicURL must be the web client's absolute http(s) URL")
 	}
-	if len(cfg.Key) < minKeyBytes {
-		return nil, fmt.Errorf("email: Config.Key must be at least %d bytes", minKeyBytes)
+	if cfg.Key == nil {
+		return nil, errors.New("email: Config.Key is required")
 	}
 	if mailer == nil {
 		return nil, errors.New("email: a mailer is required")
@@ -255,8 +257,12 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	if err != nil || len(dg.items) == 0 {
 		return err
 	}
+	key, err := signingKey(c.cfg.Key)
+	if err != nil {
+		return err
+	}
 	subject := fmt.Sprintf("%d unread %s on %s", dg.unread, plural(dg.unread, "message", "messages"), c.site)
-	if err := c.mailer.Send(ctx, u.Email, subject, c.render(u, dg)); err != nil {
+	if err := c.mailer.Send(ctx, u.Email, subject, c.render(u, dg, key)); err != nil {
 		var reply *textproto.Error
 		if errors.As(err, &reply) && reply.Code >= 500 {
 			return fmt.Errorf("email: %w: %w", err, notify.ErrPermanent)
@@ -433,7 +439,7 @@ func oneLine(s string) string {
 }
 
 // render is the digest's plain-text body.
-func (c *Channel) render(u *confab.User, dg *digest) string {
+func (c *Channel) render(u *confab.User, dg *digest, key []byte) string {
 	var b strings.Builder
 	name := u.Username
 	if u.DisplayName != nil && *u.DisplayName != "" {
@@ -454,7 +460,7 @@ func (c *Channel) render(u *confab.User, dg *digest) string {
 	}
 	fmt.Fprintf(&b, "\nOpen confab: %s/\n", c.cfg.PublicURL)
 	fmt.Fprintf(&b, "\n-- \nYou get this e-mail because messages arrived while you were away.\nTo get no more of them: %s\n",
-		UnsubscribeURL(c.cfg.PublicURL, c.cfg.Key, u.UserID))
+		UnsubscribeURL(c.cfg.PublicURL, key, u.UserID))
 	return b.String()
 }
 

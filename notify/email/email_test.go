@@ -117,6 +117,8 @@ func (mb *mailbox) none(t *testing.T) {
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
+func key() ([]byte, error) { return testKey, nil }
+
 const publicURL = "https://chat.example.com"
 
 type env struct {
@@ -156,7 +158,7 @@ func (e *env) channel(delay time.Duration) *email.Channel {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	c, err := email.New(e.st, m, email.Config{Delay: delay, PublicURL: publicURL, Key: testKey, Now: e.clock})
+	c, err := email.New(e.st, m, email.Config{Delay: delay, PublicURL: publicURL, Key: key, Now: e.clock})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -417,7 +419,7 @@ func TestDigest_Unsubscribe(t *testing.T) {
 	if err != nil || link == "" {
 		t.Fatalf("no unsubscribe link (%v)", err)
 	}
-	srv := httptest.NewServer(email.UnsubscribeHandler(e.st, testKey, nil))
+	srv := httptest.NewServer(email.UnsubscribeHandler(e.st, key, nil))
 	defer srv.Close()
 	get := func(query url.Values) int {
 		t.Helper()
@@ -502,7 +504,7 @@ func TestDigest_Worker(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ch, err := email.New(e.st, m, email.Config{Delay: delay, PublicURL: publicURL, Key: testKey})
+			ch, err := email.New(e.st, m, email.Config{Delay: delay, PublicURL: publicURL, Key: key})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -572,15 +574,15 @@ func waitEventsDone(t *testing.T, st *sqlite.Store) {
 func TestNew_Checks(t *testing.T) {
 	m, _ := smtp.New(smtp.Config{URL: "smtp://127.0.0.1:25", From: "a@example.com"})
 	for name, cfg := range map[string]email.Config{
-		"no URL":       {Key: testKey},
-		"relative URL": {PublicURL: "/chat", Key: testKey},
-		"short key":    {PublicURL: publicURL, Key: []byte("short")},
+		"no URL":       {Key: key},
+		"relative URL": {PublicURL: "/chat", Key: key},
+		"no key":       {PublicURL: publicURL},
 	} {
 		if _, err := email.New(nil, m, cfg); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if _, err := email.New(nil, nil, email.Config{PublicURL: publicURL, Key: testKey}); err == nil {
+	if _, err := email.New(nil, nil, email.Config{PublicURL: publicURL, Key: key}); err == nil {
 		t.Error("no mailer: accepted")
 	}
 }

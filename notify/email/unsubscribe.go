@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -13,8 +14,8 @@ import (
 	"github.com/confab-chat/confab"
 )
 
-// UnsubscribePath is where the unsubscribe link points (GET, and POST for
-// mail clients' one-click unsubscribe): ?u=<user id>&t=<token>.
+// UnsubscribePath is where the unsubscribe link points (GET
+// ?u=<user id>&t=<token>; server.UnsubscribePath serves it).
 const UnsubscribePath = "/notifications/unsubscribe"
 
 // minKeyBytes is the shortest signing key accepted.
@@ -38,6 +39,18 @@ func UnsubscribeURL(base string, key []byte, userID string) string {
 	return base + UnsubscribePath + "?" + url.Values{"u": {userID}, "t": {Token(key, userID)}}.Encode()
 }
 
+// signingKey calls key and checks the length of what it returns.
+func signingKey(key func() ([]byte, error)) ([]byte, error) {
+	k, err := key()
+	if err != nil {
+		return nil, fmt.Errorf("email: unsubscribe key: %w", err)
+	}
+	if len(k) < minKeyBytes {
+		return nil, fmt.Errorf("email: the unsubscribe key is shorter than %d bytes", minKeyBytes)
+	}
+	return k, nil
+}
+
 // validToken checks token against userID in constant time.
 func validToken(key []byte, userID, token string) bool {
 	return hmac.Equal([]byte(token), []byte(Token(key, userID)))
@@ -54,13 +67,19 @@ type UnsubscribeStore interface {
 // e-mail digests off (NotificationSettings.EmailDigestsOff) and answers a
 // small page; a missing, forged or altered token is 400 and changes
 // nothing. key must be the Channel's Config.Key.
-func UnsubscribeHandler(store UnsubscribeStore, key []byte, logger *slog.Logger) http.Handler {
+func UnsubscribeHandler(store UnsubscribeStore, key func() ([]byte, error), logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k, err := signingKey(key)
+		if err != nil {
+			logger.ErrorContext(r.Context(), "unsubscribe refused", "err", err)
+			page(w, http.StatusInternalServerError, "Something went wrong. Please try the link again later.")
+			return
+		}
 		userID, token := r.URL.Query().Get("u"), r.URL.Query().Get("t")
-		if !confab.ValidID(userID) || !validToken(key, userID, token) {
+		if !confab.ValidID(userID) || !validToken(k, userID, token) {
 			page(w, http.StatusBadRequest, "This unsubscribe link is not valid. Copy the whole link from the e-mail, or turn e-mail digests off in the notification settings.")
 			return
 		}
@@ -73,7 +92,8 @@ func UnsubscribeHandler(store UnsubscribeStore, key []byte, logger *slog.Logger)
 			page(w, http.StatusInternalServerError, "Something went wrong. Please try the link again later.")
 			return
 		}
-		all, err := store.GetNotificationSettings(ctx, []string{userID})
+		var all map[string]*confab.NotificationSettings
+		all, err = store.GetNotificationSettings(ctx, []string{userID})
 		if err == nil {
 			s := all[userID]
 			if s == nil {
