@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -43,6 +44,8 @@ const (
 	DefaultPresenceStale = 90 * time.Second
 	// maxNamesInTitle is how many members name an unnamed conversation.
 	maxNamesInTitle = 3
+	// maxKnownWindows bounds the windows a channel remembers (windowCache).
+	maxKnownWindows = 4096
 )
 
 // Mailer sends one plain-text e-mail (mail/smtp.Mailer). Send wraps the
@@ -88,6 +91,43 @@ type Channel struct {
 	mailer Mailer
 	cfg    Config
 	site   string // the PublicURL's host, naming the server in subjects
+	known  windowCache
+}
+
+// windowCache remembers the digest windows this channel claimed, so that
+// further messages to a member with a digest pending cost no store write:
+// a busy conversation's offline members are claimed once per window, not
+// once per message. Only an optimisation: the store decides, and a
+// forgotten window is asked for again.
+type windowCache struct {
+	mu    sync.Mutex
+	until map[string]time.Time // user id → end of the claimed window
+}
+
+// open reports whether userID's window is known to be open at now.
+func (w *windowCache) open(userID string, now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return now.Before(w.until[userID])
+}
+
+func (w *windowCache) claimed(userID string, until, now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.until) >= maxKnownWindows {
+		for id, t := range w.until {
+			if !now.Before(t) {
+				delete(w.until, id)
+			}
+		}
+		if len(w.until) >= maxKnownWindows {
+			clear(w.until)
+		}
+	}
+	if w.until == nil {
+		w.until = map[string]time.Time{}
+	}
+	w.until[userID] = until
 }
 
 var _ notify.Channel = (*Channel)(nil)
@@ -157,13 +197,17 @@ func (c *Channel) Fanout(ctx context.Context, ev *confab.OutboxEntry) ([]*confab
 	}
 	var out []*confab.OutboxEntry
 	for _, id := range wanting {
+		if c.known.open(id, now) {
+			continue // a digest is pending: it will list this message too
+		}
 		ok, err := c.store.ClaimPushWindow(ctx, id, confab.DigestWindowKey, now, c.cfg.Delay)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
-			continue // a digest is pending: it will list this message too
+			continue // pending, claimed by another node or before a restart
 		}
+		c.known.claimed(id, now.Add(c.cfg.Delay), now)
 		data, _ := json.Marshal(delivery{UserID: id}) // a struct of a string always marshals
 		out = append(out, &confab.OutboxEntry{Channel: confab.ChannelEmail, Target: id, EventID: ev.EventID, Event: ev.Event,
 			ConversationID: ev.ConversationID, At: ev.At, Data: data, NotBefore: now.Add(c.cfg.Delay)})

@@ -271,6 +271,11 @@ func TestDigest_OneForManyMessages(t *testing.T) {
 	if targets(ds) != "bob" {
 		t.Fatalf("digest deliveries to %q, want bob only (ann sent, cat is connected, one per user)", targets(ds))
 	}
+	// Another node (its own channel, the same store) sees the pending
+	// digest too.
+	if ds := e.fanout(e.channel(30 * time.Minute)); len(ds) != 0 {
+		t.Fatalf("a second node enqueued digests to %q", targets(ds))
+	}
 	d := ds[0]
 	if d.Channel != confab.ChannelEmail || !d.NotBefore.Equal(e.clock().Add(30*time.Minute)) {
 		t.Fatalf("delivery %+v: want channel email, due 30m from now", d)
