@@ -172,7 +172,9 @@ type delivery struct {
 // due Delay from now, for each member who is not the sender, not connected
 // on any node, has an e-mail address, has not opted out, and whose level
 // and mutes want the message (quiet hours do not apply to e-mail) — unless
-// the member already has a digest pending (their window is open). Windows
+// the member already has a digest pending (their window is open: known
+// here without a read when this node claimed it, else told by the
+// store's claim). Windows
 // are claimed last, once every read succeeded; a claim that fails after
 // others succeeded leaves those windows taken, so a retry does not enqueue
 // a second digest for them.
@@ -197,9 +199,6 @@ func (c *Channel) Fanout(ctx context.Context, ev *confab.OutboxEntry) ([]*confab
 	}
 	var out []*confab.OutboxEntry
 	for _, id := range wanting {
-		if c.known.open(id, now) {
-			continue // a digest is pending: it will list this message too
-		}
 		ok, err := c.store.ClaimPushWindow(ctx, id, confab.DigestWindowKey, now, c.cfg.Delay)
 		if err != nil {
 			return nil, err
@@ -216,12 +215,13 @@ func (c *Channel) Fanout(ctx context.Context, ev *confab.OutboxEntry) ([]*confab
 }
 
 // wanting returns, sorted, the members other than the sender who should
-// get a digest of m.
+// get a digest of m and have none pending that this node knows of.
 func (c *Channel) wanting(ctx context.Context, conv *confab.Conversation, m *confab.MessageData, now time.Time) ([]string, error) {
 	direct := len(conv.Members) == 2
 	var ids, out []string
 	for _, mem := range conv.Members {
-		if mem.UserID != m.UserID {
+		// A member with a digest pending needs nothing read or written.
+		if mem.UserID != m.UserID && !c.known.open(mem.UserID, now) {
 			ids = append(ids, mem.UserID)
 		}
 	}
