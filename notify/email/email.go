@@ -273,29 +273,9 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	now := c.cfg.Now()
-	u, err := c.store.GetUser(ctx, d.Target)
-	if confab.ErrorCode(err) == confab.CodeNotFound {
-		return nil // the account is gone
-	} else if err != nil {
+	u, s, err := c.away(ctx, d, now)
+	if err != nil || u == nil {
 		return err
-	}
-	if !validAddress(u.Email) || (u.LastSeen != nil && u.LastSeen.After(d.At)) {
-		return nil
-	}
-	online, err := c.store.ConnectedUsers(ctx, []string{u.UserID}, now.Add(-c.cfg.PresenceStale))
-	if err != nil || online[u.UserID] {
-		return err
-	}
-	all, err := c.store.GetNotificationSettings(ctx, []string{u.UserID})
-	if err != nil {
-		return err
-	}
-	s := all[u.UserID]
-	if s == nil {
-		s = &confab.NotificationSettings{}
-	}
-	if s.EmailDigestsOff {
-		return nil
 	}
 	dg, err := c.digest(ctx, u, s, now)
 	if err != nil || len(dg.items) == 0 {
@@ -317,6 +297,38 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	return nil
 }
 
+// away returns the recipient of d and their settings when they still
+// want a digest: the account exists with an address, they have not been
+// connected since the message nor are now, and they have not opted out.
+// Otherwise it returns a nil user.
+func (c *Channel) away(ctx context.Context, d *confab.OutboxEntry, now time.Time) (*confab.User, *confab.NotificationSettings, error) {
+	u, err := c.store.GetUser(ctx, d.Target)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, nil, nil // the account is gone
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if !validAddress(u.Email) || (u.LastSeen != nil && u.LastSeen.After(d.At)) {
+		return nil, nil, nil
+	}
+	online, err := c.store.ConnectedUsers(ctx, []string{u.UserID}, now.Add(-c.cfg.PresenceStale))
+	if err != nil || online[u.UserID] {
+		return nil, nil, err
+	}
+	all, err := c.store.GetNotificationSettings(ctx, []string{u.UserID})
+	if err != nil {
+		return nil, nil, err
+	}
+	s := all[u.UserID]
+	if s == nil {
+		s = &confab.NotificationSettings{}
+	}
+	if s.EmailDigestsOff {
+		return nil, nil, nil
+	}
+	return u, s, nil
+}
+
 // digest is what one e-mail lists.
 type digest struct {
 	items  []item
@@ -331,38 +343,12 @@ type item struct {
 }
 
 // digest finds the user's conversations with unread messages that their
-// settings want (level and mutes), most recent first.
+// settings want (level and mutes), most recent first, with previews.
 func (c *Channel) digest(ctx context.Context, u *confab.User, s *confab.NotificationSettings, now time.Time) (*digest, error) {
 	dg := &digest{}
-	var convs []*confab.Conversation
-	page := confab.ConversationPage{Limit: confab.MaxPageLimit}
-	for scanned := 0; scanned < MaxScanned; {
-		batch, err := c.store.ListConversations(ctx, u.UserID, page)
-		if err != nil {
-			return nil, err
-		}
-		scanned += len(batch)
-		for _, conv := range batch {
-			mem := conv.Member(u.UserID)
-			if mem == nil || conv.LastSeq <= mem.LastReadSeq ||
-				!s.WantsMessage(conv.ConversationID, mem.UnreadMentions > 0, len(conv.Members) == 2, now) {
-				continue
-			}
-			dg.unread += conv.LastSeq - mem.LastReadSeq
-			if len(convs) == MaxConversations {
-				dg.more++
-				continue
-			}
-			convs = append(convs, conv)
-		}
-		if len(batch) < page.Limit {
-			break
-		}
-		last := batch[len(batch)-1]
-		page.After = &confab.ActivityCursor{ActivityAt: last.ActivityAt(), ConversationID: last.ConversationID}
-	}
-	if len(convs) == 0 {
-		return dg, nil
+	convs, err := c.unread(ctx, u.UserID, s, now, dg)
+	if err != nil || len(convs) == 0 {
+		return dg, err
 	}
 	latest := map[string]*confab.Message{}
 	if !s.HidePreviews {
@@ -390,6 +376,40 @@ func (c *Channel) digest(ctx context.Context, u *confab.User, s *confab.Notifica
 		dg.items = append(dg.items, it)
 	}
 	return dg, nil
+}
+
+// unread returns the first MaxConversations of the user's conversations
+// with unread messages that s wants, scanning at most MaxScanned, and
+// counts the rest and every unread message in dg.
+func (c *Channel) unread(ctx context.Context, userID string, s *confab.NotificationSettings, now time.Time, dg *digest) ([]*confab.Conversation, error) {
+	var convs []*confab.Conversation
+	page := confab.ConversationPage{Limit: confab.MaxPageLimit}
+	for scanned := 0; scanned < MaxScanned; {
+		batch, err := c.store.ListConversations(ctx, userID, page)
+		if err != nil {
+			return nil, err
+		}
+		scanned += len(batch)
+		for _, conv := range batch {
+			mem := conv.Member(userID)
+			if mem == nil || conv.LastSeq <= mem.LastReadSeq ||
+				!s.WantsMessage(conv.ConversationID, mem.UnreadMentions > 0, len(conv.Members) == 2, now) {
+				continue
+			}
+			dg.unread += conv.LastSeq - mem.LastReadSeq
+			if len(convs) == MaxConversations {
+				dg.more++
+				continue
+			}
+			convs = append(convs, conv)
+		}
+		if len(batch) < page.Limit {
+			break
+		}
+		last := batch[len(batch)-1]
+		page.After = &confab.ActivityCursor{ActivityAt: last.ActivityAt(), ConversationID: last.ConversationID}
+	}
+	return convs, nil
 }
 
 // names returns the display names of the members of convs and of the

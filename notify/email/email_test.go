@@ -591,3 +591,33 @@ func TestNew_Checks(t *testing.T) {
 		t.Error("no mailer: accepted")
 	}
 }
+
+// TestDigest_ManyConversations: a digest lists MaxConversations, most
+// recent first, and counts the others and all their messages.
+func TestDigest_ManyConversations(t *testing.T) {
+	e := newEnv(t)
+	ann, bob := e.user("ann", ""), e.user("bob", "")
+	n := email.MaxConversations + 2
+	for i := range n {
+		e.send(e.conversation(fmt.Sprintf("room%02d", i), ann, bob), ann, "hi")
+	}
+	ch := e.channel(time.Minute)
+	ds := e.fanout(ch)
+	if len(ds) != 1 {
+		t.Fatalf("%d deliveries for %d conversations, want 1", len(ds), n)
+	}
+	e.advance(time.Minute)
+	if err := ch.Deliver(t.Context(), ds[0]); err != nil {
+		t.Fatal(err)
+	}
+	l := e.mb.next(t)
+	if got := strings.Count(l.body, "\n* "); got != email.MaxConversations {
+		t.Errorf("%d conversations listed, want %d:\n%s", got, email.MaxConversations, l.body)
+	}
+	if !strings.Contains(l.body, "* room11: 1 unread") || strings.Contains(l.body, "* room00") || !strings.Contains(l.body, "…and 2 more conversations.") {
+		t.Errorf("want the newest listed and 2 more counted:\n%s", l.body)
+	}
+	if l.subject != fmt.Sprintf("%d unread messages on chat.example.com", n) {
+		t.Errorf("subject %q", l.subject)
+	}
+}
