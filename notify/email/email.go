@@ -412,12 +412,16 @@ func (c *Channel) unread(ctx context.Context, userID string, s *confab.Notificat
 	return convs, nil
 }
 
-// names returns the display names of the members of convs and of the
-// senders of latest, by user id.
+// names returns, by user id, the display names that title and the
+// previews show: the first members of unnamed conversations and the
+// senders of latest.
 func (c *Channel) names(ctx context.Context, convs []*confab.Conversation, latest map[string]*confab.Message) (map[string]string, error) {
 	var ids []string
 	for _, conv := range convs {
-		ids = append(ids, conv.Participants()...)
+		if !named(conv) {
+			ps := conv.Participants()
+			ids = append(ids, ps[:min(len(ps), maxNamesInTitle+1)]...) // +1: the user may be among them
+		}
 	}
 	for _, m := range latest {
 		ids = append(ids, m.UserID)
@@ -447,24 +451,32 @@ func nameOf(names map[string]string, id string) string {
 	return "someone" // the account was deleted
 }
 
-// title names a conversation: its name, else its other members.
+func named(conv *confab.Conversation) bool {
+	return conv.Name != nil && strings.TrimSpace(*conv.Name) != ""
+}
+
+// title names a conversation: its name, else its first other members.
 func title(conv *confab.Conversation, self string, names map[string]string) string {
-	if conv.Name != nil && strings.TrimSpace(*conv.Name) != "" {
+	if named(conv) {
 		return oneLine(*conv.Name)
 	}
 	var others []string
 	for _, id := range conv.Participants() {
 		if id != self {
-			others = append(others, nameOf(names, id))
+			others = append(others, id)
 		}
 	}
+	shown := others[:min(len(others), maxNamesInTitle)]
+	for i, id := range shown {
+		shown[i] = nameOf(names, id)
+	}
 	switch {
-	case len(others) == 0:
+	case len(shown) == 0:
 		return "Only you"
-	case len(others) > maxNamesInTitle:
-		return strings.Join(others[:maxNamesInTitle], ", ") + fmt.Sprintf(" and %d more", len(others)-maxNamesInTitle)
+	case len(others) > len(shown):
+		return strings.Join(shown, ", ") + fmt.Sprintf(" and %d more", len(others)-len(shown))
 	default:
-		return strings.Join(others, ", ")
+		return strings.Join(shown, ", ")
 	}
 }
 

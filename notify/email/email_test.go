@@ -180,9 +180,11 @@ func (e *env) user(id, display string) *confab.User {
 func (e *env) conversation(name string, members ...*confab.User) *confab.Conversation {
 	e.t.Helper()
 	now := time.Now().UTC()
-	c := &confab.Conversation{ConversationID: "c-" + name, CreatedBy: members[0].UserID, CreatedAt: now}
+	convSeq++
+	c := &confab.Conversation{ConversationID: fmt.Sprintf("c-%d", convSeq), CreatedBy: members[0].UserID, CreatedAt: now}
 	if name != "" {
 		c.Name = &name
+		c.ConversationID = "c-" + name
 	}
 	for _, m := range members {
 		c.Members = append(c.Members, confab.Member{UserID: m.UserID, JoinedAt: now})
@@ -193,7 +195,7 @@ func (e *env) conversation(name string, members ...*confab.User) *confab.Convers
 	return c
 }
 
-var msgSeq int
+var msgSeq, convSeq int
 
 func (e *env) send(c *confab.Conversation, from *confab.User, content string) {
 	e.t.Helper()
@@ -387,13 +389,16 @@ func TestDigest_Muted(t *testing.T) {
 }
 
 // TestDigest_HidePreviews: without previews the digest names the
-// conversation and counts, but shows no words.
+// conversations (unnamed ones by their first other members) and counts,
+// but shows no words.
 func TestDigest_HidePreviews(t *testing.T) {
 	e := newEnv(t)
 	ann, bob := e.user("ann", "Ann"), e.user("bob", "")
 	conv := e.conversation("", ann, bob)
+	group := e.conversation("", ann, bob, e.user("cat", ""), e.user("dan", ""), e.user("eve", ""))
 	e.settings(bob, &confab.NotificationSettings{HidePreviews: true})
 	e.send(conv, ann, "the secret plan")
+	e.send(group, ann, "the secret plan, in a group")
 	ch := e.channel(time.Minute)
 	ds := e.fanout(ch)
 	e.advance(time.Minute)
@@ -401,7 +406,7 @@ func TestDigest_HidePreviews(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := e.mb.next(t)
-	if !strings.Contains(l.body, "* Ann: 1 unread") || strings.Contains(l.body, "secret") {
+	if !strings.Contains(l.body, "* Ann: 1 unread") || !strings.Contains(l.body, "* Ann, cat, dan and 1 more: 1 unread") || strings.Contains(l.body, "secret") {
 		t.Fatalf("body shows a preview or misnames the conversation:\n%s", l.body)
 	}
 }
