@@ -48,11 +48,17 @@ func (a *app) adminAccount(t *testing.T, email string) *account {
 // gets one e-mail digest of a burst of messages through the --smtp-url
 // server; its unsubscribe link, served by the real server, turns digests
 // off (a forged one is refused), and the setting reads back in GraphQL.
+// On SQLite, and on PostgreSQL when CONFAB_TEST_POSTGRES is set.
 func TestMain_EmailDigest(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testEmailDigest(t) })
+	t.Run("postgres", func(t *testing.T) { testEmailDigest(t, "--store", "postgres", "--postgres", postgresURL(t)) })
+}
+
+func testEmailDigest(t *testing.T, store ...string) {
 	in := startInbox(t)
-	a := runMain(t, "--smtp-url", "smtp://"+in.addr, "--mail-from", "confab <no-reply@chat.example.com>",
+	a := runMain(t, append([]string{"--smtp-url", "smtp://" + in.addr, "--mail-from", "confab <no-reply@chat.example.com>",
 		"--digest-delay", "300ms", "--public-url", digestPublicURL,
-		"--admin-access-key-id", digestAdminKey, "--admin-secret-access-key", digestAdminSecret)
+		"--admin-access-key-id", digestAdminKey, "--admin-secret-access-key", digestAdminSecret}, store...)...)
 	alice, bob := a.adminAccount(t, "alice-digest@example.com"), a.adminAccount(t, "bob-digest@example.com")
 	cid := a.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{bob.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
 	for _, text := range []string{"are you there?", "hello?", "lunch at noon"} {
