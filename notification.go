@@ -19,6 +19,15 @@ const (
 // MaxMutes bounds the conversations one user keeps muted.
 const MaxMutes = 500
 
+// ChannelEmail is the outbox channel of e-mail digests: one delivery per
+// user with unread messages, its Target the user id.
+const ChannelEmail = "email"
+
+// DigestWindowKey is the conversation id under which ClaimPushWindow keeps
+// a user's e-mail digest window: one pending digest per user, whatever the
+// conversation. Conversation ids are UUIDs, so it is never one of them.
+const DigestWindowKey = "#email-digest"
+
 // NotificationSettings are a user's notification preferences. The zero
 // value is the default: every message, with previews, no quiet hours.
 type NotificationSettings struct {
@@ -33,6 +42,10 @@ type NotificationSettings struct {
 	// Mutes maps a muted conversation to the end of its mute (nil: until
 	// unmuted).
 	Mutes map[string]*time.Time `json:"mutes,omitempty"`
+	// EmailDigestsOff is the user's opt-out of e-mail digests (which the
+	// server sends only when its operator turned them on): stored as the
+	// opt-out so that the zero value, digests on, stays the default.
+	EmailDigestsOff bool `json:"emailDigestsOff,omitempty"`
 }
 
 // Validate checks settings a client sent.
@@ -71,6 +84,13 @@ func clockMinutes(hhmm string) (int, error) {
 // user at now: mentioned says it mentions the user, direct that the
 // conversation has two members.
 func (s *NotificationSettings) Wants(conversationID string, mentioned, direct bool, now time.Time) bool {
+	return s.WantsMessage(conversationID, mentioned, direct, now) && !s.quiet(now)
+}
+
+// WantsMessage is Wants without quiet hours: whether the level and the
+// mutes let a message through. E-mail digests use it, since an e-mail
+// waits in the inbox instead of waking anyone.
+func (s *NotificationSettings) WantsMessage(conversationID string, mentioned, direct bool, now time.Time) bool {
 	switch s.Level {
 	case NotifyNone:
 		return false
@@ -79,10 +99,8 @@ func (s *NotificationSettings) Wants(conversationID string, mentioned, direct bo
 			return false
 		}
 	}
-	if until, muted := s.Mutes[conversationID]; muted && (until == nil || now.Before(*until)) {
-		return false
-	}
-	return !s.quiet(now)
+	until, muted := s.Mutes[conversationID]
+	return !muted || (until != nil && !now.Before(*until))
 }
 
 // quiet reports whether now falls in the quiet hours.
@@ -106,7 +124,7 @@ func (s *NotificationSettings) quiet(now time.Time) bool {
 
 // String is for logs.
 func (s *NotificationSettings) String() string {
-	return fmt.Sprintf("level=%s quiet=%s-%s %s mutes=%d", s.Level, s.QuietStart, s.QuietEnd, s.TimeZone, len(s.Mutes))
+	return fmt.Sprintf("level=%s quiet=%s-%s %s mutes=%d digests_off=%v", s.Level, s.QuietStart, s.QuietEnd, s.TimeZone, len(s.Mutes), s.EmailDigestsOff)
 }
 
 // NotificationStore keeps notification settings and when each user was
@@ -120,5 +138,7 @@ type NotificationStore interface {
 	// ClaimPushWindow starts a coalescing window of the user in the
 	// conversation at now, lasting window, unless one is open; it reports
 	// whether it started one. Atomic: of concurrent claims one wins.
+	// conversationID is a key, never checked against the conversations:
+	// DigestWindowKey keeps the e-mail digest's window beside the pushes'.
 	ClaimPushWindow(ctx context.Context, userID, conversationID string, now time.Time, window time.Duration) (bool, error)
 }

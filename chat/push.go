@@ -79,6 +79,7 @@ type SettingsUpdate struct {
 	QuietStart, QuietEnd, TimeZone *string
 	Mute                           map[string]*time.Time // conversation → end of the mute (nil: until unmuted)
 	Unmute                         []string
+	EmailDigests                   *bool // false opts out of e-mail digests
 }
 
 // Settings returns the caller's notification settings.
@@ -110,6 +111,9 @@ func (p *Push) UpdateSettings(ctx context.Context, caller confab.Identity, u Set
 	}
 	if u.Previews != nil {
 		s.HidePreviews = !*u.Previews
+	}
+	if u.EmailDigests != nil {
+		s.EmailDigestsOff = !*u.EmailDigests
 	}
 	for _, f := range []struct{ dst, src *string }{{&s.QuietStart, u.QuietStart}, {&s.QuietEnd, u.QuietEnd}, {&s.TimeZone, u.TimeZone}} {
 		if f.src != nil {

@@ -12,7 +12,8 @@ import (
 
 // settingsUpdate converts the input of updateNotificationSettings.
 func settingsUpdate(in model.NotificationSettingsInput) chat.SettingsUpdate {
-	u := chat.SettingsUpdate{Previews: in.Previews, QuietStart: in.QuietStart, QuietEnd: in.QuietEnd, TimeZone: in.TimeZone, Unmute: in.Unmute}
+	u := chat.SettingsUpdate{Previews: in.Previews, QuietStart: in.QuietStart, QuietEnd: in.QuietEnd, TimeZone: in.TimeZone, Unmute: in.Unmute,
+		EmailDigests: in.EmailDigests}
 	if in.Level != nil {
 		l := confab.NotifyLevel(*in.Level)
 		u.Level = &l
@@ -28,7 +29,8 @@ func settingsUpdate(in model.NotificationSettingsInput) chat.SettingsUpdate {
 
 // notificationSettings converts settings for the schema, mutes by id.
 func notificationSettings(s *confab.NotificationSettings) *model.NotificationSettings {
-	out := &model.NotificationSettings{Level: model.NotificationLevelAll, Previews: !s.HidePreviews, Mutes: []*model.ConversationMute{}}
+	out := &model.NotificationSettings{Level: model.NotificationLevelAll, Previews: !s.HidePreviews, Mutes: []*model.ConversationMute{},
+		EmailDigests: !s.EmailDigestsOff}
 	if s.Level != "" {
 		out.Level = model.NotificationLevel(s.Level)
 	}

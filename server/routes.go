@@ -50,6 +50,9 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.Handle("GET "+BlobPathPrefix, s.blobs())
 	mux.Handle("PUT "+BlobPathPrefix, s.blobs())
+	if s.cfg.Unsubscribe != nil {
+		mux.Handle("GET "+UnsubscribePath, s.cfg.Unsubscribe)
+	}
 	mux.Handle("GET /", s.webHandler())
 
 	return s.recoverPanics(s.logRequests(s.limitRequests(s.cors(mux))))

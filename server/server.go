@@ -75,7 +75,15 @@ type Config struct {
 	// BlobPathPrefix (blobs.go). Nil: that path is 404 (the S3 engine's
 	// URLs point at the object store).
 	Blobs http.Handler
+	// Unsubscribe serves the e-mail digests' unsubscribe links (GET
+	// UnsubscribePath); the handler checks their signatures. Nil: that
+	// path is the web client's.
+	Unsubscribe http.Handler
 }
+
+// UnsubscribePath is where Config.Unsubscribe is served
+// (notify/email.UnsubscribePath, which cmd/confab wires here).
+const UnsubscribePath = "/notifications/unsubscribe"
 
 // Server serves confab over HTTP.
 type Server struct {

@@ -77,6 +77,7 @@ type serveConfig struct {
 	WebPush                                         bool
 	VAPIDKeyFile, VAPIDSubject                      string
 	PushAllowPrivate                                bool
+	DigestDelay                                     time.Duration
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -141,6 +142,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"vapid-key-file", "", "Web Push VAPID key pair (JSON); created if missing. Default <data>/vapid.json. Share it between nodes", str(&c.VAPIDKeyFile)},
 		{"vapid-subject", "mailto:postmaster@localhost", "the contact push services see in VAPID requests (mailto: or https:); set one that reaches you", str(&c.VAPIDSubject)},
 		{"push-allow-private", "false", "let push endpoints reach loopback, private and link-local addresses (tests, a push service inside the network); off, such a subscription is dropped", boolean(&c.PushAllowPrivate)},
+		{"digest-delay", "0", "e-mail members who have been away this long a digest of their unread messages, at most one per user per delay (e.g. 30m; needs --smtp-url and --public-url; users can opt out); 0: off", duration(&c.DigestDelay)},
 	}, append(append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...), blobSettings(&c.Blob)...)...)
 }
 
@@ -181,7 +183,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	stopOutbox, wakeOutbox, err := startOutbox(st, &c, reg, logger, pushChannels...)
+	digestChannels, unsubscribe, err := emailDigests(st, &c, mailer, logger)
+	if err != nil {
+		return err
+	}
+	stopOutbox, wakeOutbox, err := startOutbox(st, &c, reg, logger, append(pushChannels, digestChannels...)...)
 	if err != nil {
 		return err
 	}
@@ -270,6 +276,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Cognito: cognitoAPI,
 		Version: version,
 		Blobs:   blobHandler,
+		// The unsubscribe links of e-mail digests; nil when they are off.
+		Unsubscribe: unsubscribe,
 	}, chatSvc, authSvc, st, br, reg, logger)
 	if err := srv.Open(); err != nil {
 		return err

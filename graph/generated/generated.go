@@ -292,12 +292,13 @@ type ComplexityRoot struct {
 	}
 
 	NotificationSettings struct {
-		Level      func(childComplexity int) int
-		Mutes      func(childComplexity int) int
-		Previews   func(childComplexity int) int
-		QuietEnd   func(childComplexity int) int
-		QuietStart func(childComplexity int) int
-		TimeZone   func(childComplexity int) int
+		EmailDigests func(childComplexity int) int
+		Level        func(childComplexity int) int
+		Mutes        func(childComplexity int) int
+		Previews     func(childComplexity int) int
+		QuietEnd     func(childComplexity int) int
+		QuietStart   func(childComplexity int) int
+		TimeZone     func(childComplexity int) int
 	}
 
 	Query struct {
@@ -1854,6 +1855,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UpdateUserProfile(childComplexity, args["input"].(model.UpdateUserProfileInput)), true
 
+	case "NotificationSettings.emailDigests":
+		if e.ComplexityRoot.NotificationSettings.EmailDigests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.EmailDigests(childComplexity), true
 	case "NotificationSettings.level":
 		if e.ComplexityRoot.NotificationSettings.Level == nil {
 			break
@@ -3236,6 +3243,8 @@ type NotificationSettings {
     timeZone: String
     "Muted conversations, with when each mute ends (null: until unmuted)."
     mutes: [ConversationMute!]!
+    "Whether the user gets e-mail digests of unread messages while away (sent only when the server has them on; quiet hours do not apply)."
+    emailDigests: Boolean!
 }
 
 type ConversationMute {
@@ -3252,6 +3261,7 @@ input NotificationSettingsInput {
     "Conversations to mute, each until a time or (until null) until unmuted."
     mute: [ConversationMuteInput!]
     unmute: [ID!]
+    emailDigests: Boolean
 }
 
 input ConversationMuteInput {
@@ -3899,6 +3909,8 @@ func (ec *executionContext) childFields_NotificationSettings(ctx context.Context
 		return ec.fieldContext_NotificationSettings_timeZone(ctx, field)
 	case "mutes":
 		return ec.fieldContext_NotificationSettings_mutes(ctx, field)
+	case "emailDigests":
+		return ec.fieldContext_NotificationSettings_emailDigests(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationSettings", field.Name)
 }
@@ -11155,6 +11167,29 @@ func (ec *executionContext) fieldContext_NotificationSettings_mutes(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _NotificationSettings_emailDigests(ctx context.Context, field graphql.CollectedField, obj *model.NotificationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_emailDigests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailDigests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_emailDigests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Query_getMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15217,7 +15252,7 @@ func (ec *executionContext) unmarshalInputNotificationSettingsInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"level", "previews", "quietStart", "quietEnd", "timeZone", "mute", "unmute"}
+	fieldsInOrder := [...]string{"level", "previews", "quietStart", "quietEnd", "timeZone", "mute", "unmute", "emailDigests"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15273,6 +15308,13 @@ func (ec *executionContext) unmarshalInputNotificationSettingsInput(ctx context.
 				return it, err
 			}
 			it.Unmute = data
+		case "emailDigests":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailDigests"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailDigests = data
 		}
 	}
 	return it, nil
@@ -17194,6 +17236,11 @@ func (ec *executionContext) _NotificationSettings(ctx context.Context, sel ast.S
 			}
 		case "mutes":
 			out.Values[i] = ec._NotificationSettings_mutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "emailDigests":
+			out.Values[i] = ec._NotificationSettings_emailDigests(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -128,6 +128,8 @@ type NotificationSettings struct {
 	TimeZone *string `json:"timeZone,omitempty"`
 	// Muted conversations, with when each mute ends (null: until unmuted).
 	Mutes []*ConversationMute `json:"mutes"`
+	// Whether the user gets e-mail digests of unread messages while away (sent only when the server has them on; quiet hours do not apply).
+	EmailDigests bool `json:"emailDigests"`
 }
 
 type NotificationSettingsInput struct {
@@ -137,8 +139,9 @@ type NotificationSettingsInput struct {
 	QuietEnd   *string            `json:"quietEnd,omitempty"`
 	TimeZone   *string            `json:"timeZone,omitempty"`
 	// Conversations to mute, each until a time or (until null) until unmuted.
-	Mute   []*ConversationMuteInput `json:"mute,omitempty"`
-	Unmute []string                 `json:"unmute,omitempty"`
+	Mute         []*ConversationMuteInput `json:"mute,omitempty"`
+	Unmute       []string                 `json:"unmute,omitempty"`
+	EmailDigests *bool                    `json:"emailDigests,omitempty"`
 }
 
 type Query struct {

@@ -161,3 +161,19 @@ test('the service worker registers, and a message to an offline user is pushed a
   assert.equal(notes[0].tag, `conversation:${conversationId}`);
   await context.close();
 });
+
+test('the settings dialog turns e-mail digests off and on', async () => {
+  const u = await apiSignUp(server.url, newUser('dora'));
+  const digests = async () => (await gql(server.url, u, '{ notificationSettings { emailDigests } }')).notificationSettings.emailDigests;
+  const { context, page } = await newPage(browser, server.url);
+  await signInUI(page, u.username);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const box = page.getByRole('dialog', { name: 'Settings' }).getByLabel('E-mail me about messages I miss');
+  await eventually(async () => (await box.isChecked()) && (await box.isEnabled()), { message: 'digests on by default' });
+  await box.uncheck();
+  await eventually(async () => (await digests()) === false, { message: 'digests off on the server' });
+  await eventually(async () => await box.isEnabled(), { message: 'saved' });
+  await box.check();
+  await eventually(async () => (await digests()) === true, { message: 'digests on again on the server' });
+  await context.close();
+});

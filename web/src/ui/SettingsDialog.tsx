@@ -1,9 +1,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useChat } from './hooks';
 import { IconClose } from './icons';
+import { DigestToggle } from './DigestToggle';
 
 /** The caller's privacy choices: whether the other members see how far
- *  they have read (their own unread counts work either way). */
+ *  they have read (their own unread counts work either way), and whether
+ *  they get e-mail digests (DigestToggle). */
 export function SettingsDialog(props: { onClose(): void }) {
   const chat = useChat();
   const ref = useRef<HTMLDialogElement>(null);
@@ -45,6 +47,7 @@ export function SettingsDialog(props: { onClose(): void }) {
       <small id="receipts-help" class="hint">
         When off, the others don't see when you have read their messages. Your unread counts still work.
       </small>
+      <DigestToggle />
       <div class="dialog-actions">
         <button type="button" class="primary" onClick={() => ref.current?.close()}>
           Done
