@@ -275,3 +275,35 @@ func TestBlocks_AcrossNodes(t *testing.T) {
 		t.Fatalf("node B after the block on node A: %d messages (%v), want none", len(p.Items), err)
 	}
 }
+
+// TestConsent_Bans: a user banned from a conversation cannot be added to
+// it nor accept an invitation to it (an expired ban no longer counts).
+func TestConsent_Bans(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, chat.Config{})
+	ann, bo, cy := e.user(t, "ann"), e.user(t, "bo"), e.user(t, "cy")
+	e.policy(t, cy, confab.AddInvitation)
+	c := e.conversation(t, ann, cy) // cy is invited
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	past := now.Add(-time.Minute)
+	for _, b := range []*confab.Ban{
+		{ConversationID: c.ConversationID, UserID: bo.UserID, BannedBy: ann.UserID, CreatedAt: now},
+		{ConversationID: c.ConversationID, UserID: cy.UserID, BannedBy: ann.UserID, CreatedAt: now},
+	} {
+		if err := e.store.PutBan(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := e.svc.AddMembers(ctx, ann, c.ConversationID, []string{bo.UserID}, nil)
+	wantCode(t, err, confab.CodeForbidden)
+	_, err = e.svc.AcceptInvitation(ctx, cy, c.ConversationID)
+	wantCode(t, err, confab.CodeForbidden)
+
+	if err := e.store.PutBan(ctx, &confab.Ban{ConversationID: c.ConversationID, UserID: bo.UserID, BannedBy: ann.UserID,
+		CreatedAt: past, Until: &past}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.svc.AddMembers(ctx, ann, c.ConversationID, []string{bo.UserID}, nil); err != nil || len(res.Added) != 1 {
+		t.Fatalf("after the ban expired: %v (%v)", res, err)
+	}
+}
