@@ -18,7 +18,7 @@ import (
 // drop bumps gen, and a read caches its result only when gen is unchanged
 // since it began.
 type cache struct {
-	mu     sync.Mutex
+	mu     sync.RWMutex                   // read-locked on every membership check and live delivery
 	gen    uint64                         // guarded by mu: bumped by every drop
 	convs  map[string]*cachedConv         // guarded by mu: by conversation id
 	blocks map[string]map[string]struct{} // guarded by mu: user id → the ids they block
@@ -106,9 +106,9 @@ func (s *Service) dropBlocks(userID string) {
 // cachedConversation returns the conversation (see cachedConv), from the
 // cache or read from the store. CodeNotFound when it does not exist.
 func (s *Service) cachedConversation(ctx context.Context, conversationID string) (*cachedConv, error) {
-	s.cache.mu.Lock()
+	s.cache.mu.RLock()
 	e, ok := s.cache.convs[conversationID]
-	s.cache.mu.Unlock()
+	s.cache.mu.RUnlock()
 	if ok {
 		return e, nil
 	}
@@ -131,8 +131,8 @@ func (s *Service) loadConversation(ctx context.Context, conversationID string) (
 // cacheGen returns the drop count that a read about to begin compares
 // with when it is done (see cache).
 func (s *Service) cacheGen() uint64 {
-	s.cache.mu.Lock()
-	defer s.cache.mu.Unlock()
+	s.cache.mu.RLock()
+	defer s.cache.mu.RUnlock()
 	return s.cache.gen
 }
 
@@ -160,8 +160,8 @@ func (s *Service) cacheConversation(c *confab.Conversation, gen uint64) *cachedC
 // id (sharesConversation).
 func (s *Service) cachedMembers(ids []string) map[string]*cachedConv {
 	out := make(map[string]*cachedConv)
-	s.cache.mu.Lock()
-	defer s.cache.mu.Unlock()
+	s.cache.mu.RLock()
+	defer s.cache.mu.RUnlock()
 	for _, id := range ids {
 		if e, ok := s.cache.convs[id]; ok {
 			out[id] = e
@@ -172,10 +172,10 @@ func (s *Service) cachedMembers(ids []string) map[string]*cachedConv {
 
 // blockedBy returns the ids userID blocks (cached; read-only).
 func (s *Service) blockedBy(ctx context.Context, userID string) (map[string]struct{}, error) {
-	s.cache.mu.Lock()
+	s.cache.mu.RLock()
 	set, ok := s.cache.blocks[userID]
 	gen := s.cache.gen
-	s.cache.mu.Unlock()
+	s.cache.mu.RUnlock()
 	if ok {
 		return set, nil
 	}

@@ -97,7 +97,8 @@ func errInvitationNotFound() error {
 // invited to, with the invitation's role. Of two racing answers to one
 // invitation (accept and decline, or two accepts) exactly one wins; the
 // other gets NOT_FOUND. A user banned from the conversation since cannot
-// accept (FORBIDDEN), and the invitation stays for an admin to see lifted.
+// accept (FORBIDDEN), and neither can anyone join an archived
+// conversation; the invitation then stays.
 func (s *Service) AcceptInvitation(ctx context.Context, caller confab.Identity, conversationID string) (*confab.Conversation, error) {
 	if err := s.requireCaller(caller); err != nil {
 		return nil, err
@@ -113,6 +114,16 @@ func (s *Service) AcceptInvitation(ctx context.Context, caller confab.Identity, 
 		return nil, err
 	}
 	if err := s.refuseBanned(ctx, conversationID, []string{caller.UserID}, nil); err != nil {
+		return nil, err
+	}
+	c, err := s.store.GetConversation(ctx, conversationID)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, errInvitationNotFound() // deleted since
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.requireOpen(ctx, caller, c); err != nil {
 		return nil, err
 	}
 	if err := s.store.DeleteInvitation(ctx, conversationID, caller.UserID); err != nil {
