@@ -155,7 +155,7 @@ func subscribeOrdered[T any](ctx context.Context, s *Service, ord *order[T], con
 	ms.sub = sub
 	ms.mu.Unlock()
 
-	backlog, complete, next, lastSeq, err := resumePoint(ctx, s, ord, conversationID, after)
+	backlog, complete, next, lastSeq, err := resumePoint(ctx, s, ord, conversationID, member, after)
 	if err != nil {
 		sub.Unsubscribe()
 		return nil, err
@@ -209,11 +209,16 @@ func errBusy() error {
 // resumePoint returns the first page of items to replay (at most
 // StreamQueue), whether it is complete, the seq that follows after, and
 // the conversation's last seq read before the page: a complete page holds
-// every item up to it that still exists.
-func resumePoint[T any](ctx context.Context, s *Service, ord *order[T], conversationID string, after *int64) (backlog []T, complete bool, next, lastSeq int64, err error) {
+// every item up to it that still exists. Read after subscribing, the
+// conversation also shows whether member was removed before the stream
+// could hear of it (NOT_FOUND).
+func resumePoint[T any](ctx context.Context, s *Service, ord *order[T], conversationID, member string, after *int64) (backlog []T, complete bool, next, lastSeq int64, err error) {
 	c, err := s.store.GetConversation(ctx, conversationID)
 	if err != nil {
 		return nil, false, 0, 0, err
+	}
+	if c.Member(member) == nil {
+		return nil, false, 0, 0, errConversationNotFound()
 	}
 	last := ord.last(c)
 	if after == nil {
