@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph/generated"
