@@ -52,6 +52,20 @@ type adminFlags struct {
 	search, reason, until, status, resolution, conversation, user string
 	deleteMessages                                                bool
 	days, top, limit                                              int
+	untilTime                                                     *time.Time // --until, parsed
+}
+
+// check parses what can be checked before anything is opened.
+func (f *adminFlags) check() error {
+	if f.until == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, f.until)
+	if err != nil {
+		return usageError{fmt.Sprintf("admin ban: --until %q is not an RFC 3339 time like 2030-01-02T15:04:05Z", f.until)}
+	}
+	f.untilTime = &t
+	return nil
 }
 
 // adminCommand is one `confab admin` command: its argument (none, a login
@@ -160,6 +174,9 @@ func (m *Main) admin(ctx context.Context, args []string) error {
 	}
 	arg, err := positional(fs, cmd.arg, name)
 	if err != nil {
+		return err
+	}
+	if err := f.check(); err != nil {
 		return err
 	}
 	env, err := m.openAdmin(ctx, &c)
@@ -361,15 +378,7 @@ func adminGrant(grant bool) func(context.Context, *adminEnv, *adminFlags, string
 }
 
 func adminBan(ctx context.Context, env *adminEnv, f *adminFlags, login string) error {
-	var until *time.Time
-	if f.until != "" {
-		t, err := time.Parse(time.RFC3339, f.until)
-		if err != nil {
-			return usageError{fmt.Sprintf("admin ban: --until %q is not an RFC 3339 time like 2030-01-02T15:04:05Z", f.until)}
-		}
-		until = &t
-	}
-	u, err := env.svc.BanUser(ctx, admin.CommandLine(), login, until, f.reason)
+	u, err := env.svc.BanUser(ctx, admin.CommandLine(), login, f.untilTime, f.reason)
 	if err != nil {
 		return err
 	}
