@@ -121,7 +121,8 @@ func (s *Service) user(ctx context.Context, login string) (*User, error) {
 
 // SetUserDisabled disables the account (signing it out everywhere: its
 // tokens stop working and its live connections close at once on every
-// node) or enables it again.
+// node) or enables it again, which lifts a server ban too (a ban is what
+// keeps an account disabled).
 func (s *Service) SetUserDisabled(ctx context.Context, a Actor, login string, disabled bool, reason string) (*User, error) {
 	actorID, err := s.authorize(ctx, a)
 	if err != nil {
@@ -133,6 +134,11 @@ func (s *Service) SetUserDisabled(ctx context.Context, a Actor, login string, di
 	u, err := s.user(ctx, login)
 	if err != nil {
 		return nil, err
+	}
+	if !disabled && u.Ban != nil {
+		if _, err := s.store.DeleteBan(ctx, "", u.User.UserID); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.auth.SetDisabled(ctx, u.User.UserID, disabled); err != nil {
 		return nil, err
