@@ -29,7 +29,8 @@ type UserPage struct {
 var searchFields = []string{"username", "email", "user_id"}
 
 // ListUsers lists accounts in UserID order: all, or those whose username,
-// e-mail address (case-insensitive) or user id starts with search.
+// e-mail address (case-insensitive) or user id starts with search. A full
+// page comes with a NextToken even when nothing follows.
 func (s *Service) ListUsers(ctx context.Context, a Actor, search string, limit *int, nextToken *string) (*UserPage, error) {
 	if _, err := s.authorize(ctx, a); err != nil {
 		return nil, err
@@ -46,13 +47,14 @@ func (s *Service) ListUsers(ctx context.Context, a Actor, search string, limit *
 	if err := confab.CheckText("search", search, confab.MaxEmailBytes); err != nil {
 		return nil, err
 	}
-	accounts, err := s.searchAccounts(ctx, search, after, n+1)
+	// A full page has a next one, maybe empty: the store's limit is the
+	// API's, so there is no room to read one more and know.
+	accounts, err := s.searchAccounts(ctx, search, after, n)
 	if err != nil {
 		return nil, err
 	}
 	page := &UserPage{}
-	if len(accounts) > n {
-		accounts = accounts[:n]
+	if len(accounts) == n {
 		page.NextToken = &accounts[n-1].User.UserID
 	}
 	for _, acc := range accounts {
