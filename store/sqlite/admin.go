@@ -109,11 +109,15 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 	return keys, mapErr(op, tx.Commit())
 }
 
+// listUserMessages is ListUserMessages' query (?1 the user, ?2 the bound,
+// ?3 the limit).
+const listUserMessages = `SELECT ` + msgColumns + ` FROM messages
+	WHERE user_id = ?1 AND (?2 = '' OR message_id < ?2) AND deleted = 0 ORDER BY message_id DESC LIMIT ?3`
+
 // ListUserMessages implements confab.ModerationStore on messages_by_user.
 func (s *Store) ListUserMessages(ctx context.Context, userID, before string, limit int) ([]*confab.Message, error) {
 	const op = "list user messages"
-	rows, err := s.read.QueryContext(ctx, `SELECT `+msgColumns+` FROM messages
-		WHERE user_id = ?1 AND (?2 = '' OR message_id < ?2) AND deleted = 0 ORDER BY message_id DESC LIMIT ?3`, userID, before, max(limit, 0))
+	rows, err := s.read.QueryContext(ctx, listUserMessages, userID, before, max(limit, 0))
 	if err != nil {
 		return nil, mapErr(op, err)
 	}
@@ -121,6 +125,10 @@ func (s *Store) ListUserMessages(ctx context.Context, userID, before string, lim
 }
 
 const dayMS = 24 * 60 * 60 * 1000
+
+// usagePerDay counts the messages and distinct authors of each Unix day
+// (?3 is dayMS) created in [?1, ?2).
+const usagePerDay = `SELECT created_at / ?3, count(*), count(DISTINCT user_id) FROM messages WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1`
 
 // Usage implements confab.ModerationStore. The span is the days from
 // through to, both included: messages created from from's midnight up to
@@ -141,8 +149,7 @@ func (s *Store) Usage(ctx context.Context, from, to time.Time, top int) (*confab
 		}
 		perDay[d] = n
 		return nil
-	}, `SELECT created_at / ?3, count(*), count(DISTINCT user_id) FROM messages WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1`,
-		first*dayMS, (last+1)*dayMS, dayMS)
+	}, usagePerDay, first*dayMS, (last+1)*dayMS, dayMS)
 	if err != nil {
 		return nil, err
 	}

@@ -95,11 +95,14 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 	return mapErr(op, tx.Commit())
 }
 
+// getDirect reads the conversation of a DirectKey.
+const getDirect = `SELECT ` + convColumns + ` FROM conversations WHERE direct_key = ?`
+
 // GetDirectConversation implements confab.ConversationStore on the
 // conversations_direct index.
 func (s *Store) GetDirectConversation(ctx context.Context, userID, otherID string) (*confab.Conversation, error) {
 	const op = "get direct conversation"
-	c, err := scanConversation(s.read.QueryRowContext(ctx, `SELECT `+convColumns+` FROM conversations WHERE direct_key = ?`, confab.DirectKey(userID, otherID)))
+	c, err := scanConversation(s.read.QueryRowContext(ctx, getDirect, confab.DirectKey(userID, otherID)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(op, "conversation")
 	}

@@ -26,6 +26,7 @@ var membershipTests = []test{
 	{"DeleteMessage/ByModeratorKeepsDeletedBy", testDeleteByModerator},
 	{"AppendMessage/SlowModeRefusesWithinInterval", testSlowMode},
 	{"AppendMessage/SlowModeOffKeepsNoPostTime", testSlowModeOff},
+	{"AppendMessage/SlowModeConcurrentOneWins", testSlowModeConcurrent},
 }
 
 // member returns the membership of userID in c, nil when not a member.
@@ -426,6 +427,39 @@ func testSlowMode(f *fixture) {
 	}
 	if got := member(f.getConversation(c.ConversationID), bo.UserID); !got.LastPostedAt.Equal(t0.Add(time.Minute)) {
 		f.t.Fatalf("bo's LastPostedAt = %v, want %v", got.LastPostedAt, t0.Add(time.Minute))
+	}
+}
+
+// testSlowModeConcurrent: of sends of one author at once, with slow mode,
+// exactly one is stored (the check and the mark are one transaction); an
+// other member's send is not held back.
+func testSlowModeConcurrent(f *fixture) {
+	ann, bo := f.user("ann"), f.user("bo")
+	c := f.conversation(ann, bo)
+	at := f.now()
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, errs[i] = f.slowSend(c, bo, at.Add(time.Duration(i)*time.Millisecond), time.Minute) })
+	}
+	wg.Wait()
+	stored := 0
+	for _, err := range errs {
+		if err == nil {
+			stored++
+		} else if confab.ErrorCode(err) != confab.CodeLimited {
+			f.t.Fatalf("a concurrent slow send failed with %v, want RATE_LIMITED", err)
+		}
+	}
+	if stored != 1 {
+		f.t.Fatalf("%d of %d concurrent slow sends stored, want exactly 1", stored, n)
+	}
+	if _, err := f.slowSend(c, ann, at, time.Minute); err != nil {
+		f.t.Fatalf("ann's send: %v", err)
+	}
+	if got := f.getConversation(c.ConversationID); got.LastSeq != 2 || got.MessageCount != 2 {
+		f.t.Fatalf("LastSeq %d MessageCount %d, want 2 and 2", got.LastSeq, got.MessageCount)
 	}
 }
 
