@@ -98,6 +98,7 @@ func (s *Service) DeleteConversation(ctx context.Context, a Actor, conversationI
 	if err != nil {
 		return err
 	}
+	s.chat.ConversationDeleted(ctx, conversationID)
 	// The records are gone: record the deletion before the blobs, so that
 	// a failure removing bytes (retried by nobody) still leaves the entry.
 	if err := s.audit(ctx, actorID, confab.AuditEntry{Action: confab.AuditConversationDeleted, ConversationID: conversationID, Reason: reason}); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/admin"
+	"github.com/confab-chat/confab/chat"
 	"github.com/google/uuid"
 )
 
@@ -55,6 +56,24 @@ func TestService_Conversations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
+	control := make(chan *confab.Event, 10)
+	csub, err := e.broker.Subscribe(confab.ControlTopic, func(ev *confab.Event) { control <- ev })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csub.Unsubscribe()
+	// wantDropped waits for the cache drop of conversationID on every node.
+	wantDropped := func(conversationID string) {
+		t.Helper()
+		select {
+		case ev := <-control:
+			if ev.Kind != confab.EventMembershipChanged || ev.ConversationID != conversationID {
+				t.Errorf("control event %+v, want membership_changed of %s", ev, conversationID)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no cache drop of %s", conversationID)
+		}
+	}
 	c, err := e.svc.SetArchived(ctx, a, convs[0], true)
 	if err != nil || c.ArchivedAt == nil {
 		t.Fatalf("archive = %+v, %v", c, err)
@@ -67,13 +86,19 @@ func TestService_Conversations(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event for the archive")
 	}
+	wantDropped(convs[0])
+	_, err = e.chat.SendMessage(ctx, jo, chat.SendMessageInput{ConversationID: convs[0], Content: "still here?"})
+	wantCode(t, err, confab.CodeForbidden) // archived: read-only
 	if c, err = e.svc.SetArchived(ctx, a, convs[0], false); err != nil || c.ArchivedAt != nil {
 		t.Fatalf("unarchive = %+v, %v", c, err)
 	}
+	wantDropped(convs[0])
+	e.send(t, jo, convs[0], "back")
 
 	if err := e.svc.DeleteConversation(ctx, a, convs[1], "illegal content"); err != nil {
 		t.Fatal(err)
 	}
+	wantDropped(convs[1])
 	if _, err := e.st.GetConversation(ctx, convs[1]); confab.ErrorCode(err) != confab.CodeNotFound {
 		t.Errorf("deleted conversation: %v, want NOT_FOUND", err)
 	}

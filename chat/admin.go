@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/blob/image"
@@ -52,7 +53,26 @@ func (s *Service) SetArchived(ctx context.Context, byUserID, conversationID stri
 		return nil, err
 	}
 	s.conversationUpdated(ctx, c, byUserID, at)
+	s.dropCached(ctx, conversationID, at)
 	return c, nil
+}
+
+// ConversationDeleted tells every node that an administrator deleted the
+// conversation (confab.ModerationStore.DeleteConversation): what they
+// cached of it goes, so its former members get NOT_FOUND at their next
+// request.
+func (s *Service) ConversationDeleted(ctx context.Context, conversationID string) {
+	s.dropCached(ctx, conversationID, s.nowUTC())
+}
+
+// dropCached drops this node's cache of the conversation's members and
+// asks every node to do the same (confab.EventMembershipChanged: the
+// archived state and the members are part of what is cached).
+func (s *Service) dropCached(ctx context.Context, conversationID string, at time.Time) {
+	s.membersMu.Lock()
+	delete(s.members, conversationID)
+	s.membersMu.Unlock()
+	s.publish(ctx, confab.ControlTopic, &confab.Event{Kind: confab.EventMembershipChanged, ConversationID: conversationID, At: at})
 }
 
 // DeleteBlobs removes the given blobs of uploads from the blob store (the
