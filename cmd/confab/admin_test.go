@@ -208,3 +208,61 @@ func TestAdmin_CLIUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAdmin_APIWalkthrough: an administrator over GraphQL works the
+// reports queue (a member's report of a message, with the message as it
+// is now), inspects, archives and deletes a conversation, resets a
+// password, and deletes a user with their messages.
+func TestAdmin_APIWalkthrough(t *testing.T) {
+	a := runMain(t)
+	root, ann, bo := a.signUp(t, "root"), a.signUp(t, "ann"), a.signUp(t, "bo")
+	runCLI(t, "admin", "grant", root.email, "--data", a.data)
+	cid := a.mustGQL(t, ann.idToken, createConv, map[string]any{"p": []string{bo.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	mid := a.mustGQL(t, bo.idToken, sendMsg, map[string]any{"c": cid, "t": "buy cheap watches"})["sendMessage"].(map[string]any)["messageId"].(string)
+	a.mustGQL(t, ann.idToken, `mutation($c: ID!, $m: ID!) { reportMessage(conversationId: $c, messageId: $m, reason: "spam") }`, map[string]any{"c": cid, "m": mid})
+
+	reports := a.mustGQL(t, root.idToken, `{ adminReports(status: OPEN) { items { reportId reporterId userId message { content } } } }`, nil)["adminReports"].(map[string]any)["items"].([]any)
+	if len(reports) != 1 {
+		t.Fatalf("open reports = %v, want ann's", reports)
+	}
+	r := reports[0].(map[string]any)
+	if r["reporterId"] != ann.userID || r["userId"] != bo.userID || r["message"].(map[string]any)["content"] != "buy cheap watches" {
+		t.Errorf("report = %v", r)
+	}
+	resolved := a.mustGQL(t, root.idToken, `mutation($r: ID!) { adminResolveReport(reportId: $r, status: RESOLVED, resolution: "user removed") { status resolvedBy } }`, map[string]any{"r": r["reportId"]})["adminResolveReport"].(map[string]any)
+	if resolved["status"] != "RESOLVED" || resolved["resolvedBy"] != root.userID {
+		t.Errorf("resolved = %v", resolved)
+	}
+
+	conv := a.mustGQL(t, root.idToken, `query($c: ID!) { adminConversation(conversationId: $c) { conversationId participants } }`, map[string]any{"c": cid})["adminConversation"].(map[string]any)
+	if len(conv["participants"].([]any)) != 2 {
+		t.Errorf("adminConversation (root is no member) = %v", conv)
+	}
+	a.mustGQL(t, root.idToken, `mutation($c: ID!) { adminArchiveConversation(conversationId: $c, archived: true) { conversationId } }`, map[string]any{"c": cid})
+	if status, body := a.gql(t, ann.idToken, sendMsg, map[string]any{"c": cid, "t": "hello?"}); status != http.StatusOK || errCode(body) != "FORBIDDEN" {
+		t.Errorf("send to an archived conversation: %d %v, want FORBIDDEN", status, body)
+	}
+
+	pw := a.mustGQL(t, root.idToken, `mutation($u: ID!) { adminResetPassword(userId: $u) }`, map[string]any{"u": ann.userID})["adminResetPassword"].(string)
+	if status, body := a.postJSON(t, "/auth/login", map[string]string{"email": ann.email, "password": pw}, nil); status == http.StatusOK {
+		t.Errorf("login with the temporary password gave tokens: %v; want a new password required first", body)
+	}
+
+	a.mustGQL(t, root.idToken, `mutation($u: ID!) { adminDeleteUser(userId: $u, deleteMessages: true, reason: "spam") }`, map[string]any{"u": bo.userID})
+	if u := a.mustGQL(t, root.idToken, `query($u: ID!) { adminUser(userId: $u) { email } }`, map[string]any{"u": bo.userID})["adminUser"]; u != nil {
+		t.Errorf("deleted user = %v, want null", u)
+	}
+	a.mustGQL(t, root.idToken, `mutation($c: ID!) { adminDeleteConversation(conversationId: $c, reason: "spam") }`, map[string]any{"c": cid})
+	if c := a.mustGQL(t, root.idToken, `query($c: ID!) { adminConversation(conversationId: $c) { conversationId } }`, map[string]any{"c": cid})["adminConversation"]; c != nil {
+		t.Errorf("deleted conversation = %v, want null", c)
+	}
+	log := a.mustGQL(t, root.idToken, `{ adminAuditLog(limit: 10) { items { action actorId } } }`, nil)["adminAuditLog"].(map[string]any)["items"].([]any)
+	var actions []string
+	for _, e := range log {
+		actions = append(actions, e.(map[string]any)["action"].(string))
+	}
+	want := "CONVERSATION_DELETED USER_DELETED PASSWORD_RESET CONVERSATION_ARCHIVED REPORT_RESOLVED ADMIN_GRANTED"
+	if got := strings.Join(actions, " "); got != want {
+		t.Errorf("audit log = %s, want %s", got, want)
+	}
+}
