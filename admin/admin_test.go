@@ -68,6 +68,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the chat options opts returns for the store
+// (files).
+func newEnvWith(t *testing.T, opts func(*sqlite.Store) []chat.Option) *env {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "confab.db"))
 	if err != nil {
@@ -85,7 +92,11 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	clk := &clock{}
-	c := chat.New(st, br, chat.Config{SendsPerSecond: -1}, chat.WithClock(clk.nowOrReal()))
+	options := []chat.Option{chat.WithClock(clk.nowOrReal())}
+	if opts != nil {
+		options = append(options, opts(st)...)
+	}
+	c := chat.New(st, br, chat.Config{SendsPerSecond: -1}, options...)
 	t.Cleanup(c.Close)
 	return &env{st: st, broker: br, chat: c, auth: a, svc: admin.New(st, c, a), clock: clk}
 }
