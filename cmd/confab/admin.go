@@ -42,7 +42,11 @@ func adminSettings(c *adminConfig) []setting {
 		{"broker", "inproc", "the servers' broker: with nats, sign-outs close live connections and members see deletions and archives at once; with inproc, they take effect at the clients' next request (a disabled user's open connections within a minute)", str(&c.Broker)},
 		{"nats", "", "NATS URL for --broker nats", str(&c.NATS)},
 	}
-	s = append(s, blobSettings(&c.Blob)...)
+	for _, b := range blobSettings(&c.Blob) { // where files are, to delete them; not the upload limits
+		if b.name == "blob" || strings.HasPrefix(b.name, "s3-") {
+			s = append(s, b)
+		}
+	}
 	return append(s, dynamoSettings(&c.DynamoDB)...)
 }
 
