@@ -198,10 +198,10 @@ func (s *Service) ResetPassword(ctx context.Context, a Actor, login string) (str
 	return pw, nil
 }
 
-// temporaryPassword is 128 random bits in base32 (upper case and digits)
-// with a lower-case letter and a symbol added, so that it meets any
-// password policy confab's flags can set.
-func temporaryPassword() string { return "t-" + rand.Text() }
+// temporaryPassword is 128 random bits in base32 after one character of
+// each class (upper, lower, digit, symbol), so that it meets any password
+// policy whatever the random part holds.
+func temporaryPassword() string { return "Tt1-" + rand.Text() }
 
 // SetAdmin grants or revokes the server administrator role. An
 // administrator cannot revoke their own role through the API (BAD_USER_INPUT):
