@@ -266,3 +266,25 @@ func TestAdmin_APIWalkthrough(t *testing.T) {
 		t.Errorf("audit log = %s, want %s", got, want)
 	}
 }
+
+// TestAdmin_CLIReachesRunningServer: `confab admin disable` with the
+// servers' NATS closes the user's open WebSocket on a running server at
+// once (4403), not at the server's next revocation check a minute later.
+func TestAdmin_CLIReachesRunningServer(t *testing.T) {
+	natsURL := startNATS(t)
+	a := runMain(t, "--broker", "nats", "--nats", natsURL)
+	bob := a.signUp(t, "bob")
+	ws := a.dialGQLWS(t, bob.idToken)
+
+	start := time.Now()
+	runCLI(t, "admin", "disable", bob.email, "--data", a.data, "--broker", "nats", "--nats", natsURL)
+	ws.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_, _, err := ws.conn.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4403 {
+		t.Fatalf("bob's socket after confab admin disable: %v, want close 4403", err)
+	}
+	if took := time.Since(start); took >= 30*time.Second {
+		t.Fatalf("socket closed after %v: that is the revocation check, not the broker", took)
+	}
+}
