@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/admin"
 	"github.com/confab-chat/confab/auth"
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph"
@@ -278,6 +279,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Blobs:   blobHandler,
 		// The unsubscribe links of e-mail digests; nil when they are off.
 		Unsubscribe: unsubscribe,
+		Admin:       admin.New(st, chatSvc, authSvc),
 	}, chatSvc, authSvc, st, br, reg, logger)
 	if err := srv.Open(); err != nil {
 		return err
