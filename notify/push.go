@@ -3,8 +3,12 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"net"
+	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -345,4 +349,31 @@ func PushSubscriptionGone(ctx context.Context, store confab.PushStore, endpoint 
 		return err
 	}
 	return fmt.Errorf("%w: %w", why, ErrPermanent)
+}
+
+// HTTP2Client returns a client that speaks HTTP/2 only, as APNs requires:
+// over TLS (ALPN h2), or for an http:// URL (a local test server, see
+// CheckPushURL) unencrypted with prior knowledge. It follows no
+// redirects.
+func HTTP2Client(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Protocols = new(http.Protocols)
+	t.Protocols.SetHTTP2(true)
+	t.Protocols.SetUnencryptedHTTP2(true)
+	return &http.Client{Timeout: timeout, Transport: t,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// CheckPushURL validates a push service's base URL (--apns-url,
+// --fcm-url): CheckURL's rules, and https unless the host is loopback
+// (tests, development).
+func CheckPushURL(raw string) error {
+	if err := CheckURL(raw); err != nil {
+		return err
+	}
+	u, _ := url.Parse(raw) // parsed by CheckURL
+	if ip := net.ParseIP(u.Hostname()); u.Scheme != "https" && u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return errors.New("the URL must be https:// (http:// only on a loopback host)")
+	}
+	return nil
 }
