@@ -43,7 +43,7 @@ type request struct {
 	header              http.Header
 	body                []byte
 	claims              jwt.MapClaims
-	kid, method, jwtErr string
+	kid, jwtErr string
 }
 
 // apnsServer is an HTTP/2 server on 127.0.0.1 (TLS) that reads requests
