@@ -38,11 +38,11 @@ const (
 
 // request is one request the local APNs server got.
 type request struct {
-	proto               int
-	path                string
-	header              http.Header
-	body                []byte
-	claims              jwt.MapClaims
+	proto       int
+	path        string
+	header      http.Header
+	body        []byte
+	claims      jwt.MapClaims
 	kid, jwtErr string
 }
 
