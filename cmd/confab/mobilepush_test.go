@@ -72,6 +72,10 @@ func TestMain_APNs(t *testing.T) {
 			t.Errorf("%s: registerDeviceToken = %v, want %s", name, body, tt.code)
 		}
 	}
+	// A device cannot come in as a browser subscription, past the platform check.
+	if _, body := a.gql(t, bob.idToken, registerPush, map[string]any{"e": "apns:" + strings.ToLower(token), "p": "", "a": ""}); errCode(body) != "BAD_USER_INPUT" {
+		t.Errorf("registerPushSubscription of an apns: endpoint = %v, want BAD_USER_INPUT", body)
+	}
 	if ok := a.mustGQL(t, bob.idToken, registerDevice, map[string]any{"p": "APNS", "t": token, "b": "com.example.chat"})["registerDeviceToken"]; ok != true {
 		t.Fatalf("registerDeviceToken = %v", ok)
 	}
