@@ -341,10 +341,11 @@ func WithUnread(ctx context.Context, store PushStore, data json.RawMessage, user
 	return &p, nil
 }
 
-// PushSubscriptionGone is what every push channel does when its service
-// says a subscription is gone: drop it (for any owner) and give up the
-// delivery. A failed drop is retried.
-func PushSubscriptionGone(ctx context.Context, store confab.PushStore, endpoint string, why error) error {
+// DropPushSubscription removes a subscription its push service says is
+// gone (for any owner) and returns why wrapped in ErrPermanent, giving the
+// delivery up; when the removal fails, its error, so the delivery and the
+// removal are retried.
+func DropPushSubscription(ctx context.Context, store confab.PushStore, endpoint string, why error) error {
 	if _, err := store.DeletePushSubscription(ctx, "", endpoint); err != nil {
 		return err
 	}

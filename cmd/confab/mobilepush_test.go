@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -115,6 +116,73 @@ func TestMain_APNs(t *testing.T) {
 	}
 	if ok := a.mustGQL(t, bob.idToken, unregisterDevice, map[string]any{"p": "APNS", "t": token})["unregisterDeviceToken"]; ok != true {
 		t.Fatalf("bob unregistering = %v, want true", ok)
+	}
+}
+
+// TestMain_FCM: serve with --fcm-credentials-file (a service account
+// whose token_uri is a local token endpoint) and --fcm-url (a local FCM);
+// bob's Android token registered over GraphQL gets alice's message with
+// the access token of the service account.
+func TestMain_FCM(t *testing.T) {
+	type send struct {
+		path, auth string
+		body       []byte
+	}
+	got := make(chan send, 10)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		if r.FormValue("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" || r.FormValue("assertion") == "" {
+			http.Error(w, `{"error":"invalid_grant"}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"ya29.local","token_type":"Bearer","expires_in":3600}`)
+	})
+	mux.HandleFunc("POST /v1/projects/{project}/messages:send", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- send{r.URL.Path, r.Header.Get("Authorization"), body}
+		io.WriteString(w, `{"name":"projects/p/messages/1"}`)
+	})
+	fcmSrv := httptest.NewServer(mux)
+	defer fcmSrv.Close()
+
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	creds, _ := json.Marshal(map[string]string{"type": "service_account", "project_id": "confab-test", "private_key_id": "k1",
+		"private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": "push@confab-test.iam.gserviceaccount.com", "token_uri": fcmSrv.URL + "/token"})
+	credsFile := filepath.Join(t.TempDir(), "firebase-sa.json")
+	if err := os.WriteFile(credsFile, creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := runMain(t, "--fcm-credentials-file", credsFile, "--fcm-url", fcmSrv.URL)
+	alice, bob := a.signUp(t, "alice"), a.signUp(t, "bob")
+	token := "dX3k_-9:APA91bH" + strings.Repeat("q", 140)
+	if _, body := a.gql(t, bob.idToken, registerDevice, map[string]any{"p": "APNS", "t": strings.Repeat("ab", 32)}); errCode(body) != "UNAVAILABLE" {
+		t.Errorf("registering an APNs device with APNs off = %v, want UNAVAILABLE", body)
+	}
+	if ok := a.mustGQL(t, bob.idToken, registerDevice, map[string]any{"p": "FCM", "t": token})["registerDeviceToken"]; ok != true {
+		t.Fatalf("registerDeviceToken = %v", ok)
+	}
+	cid := a.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{bob.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	a.mustGQL(t, alice.idToken, sendMsg, map[string]any{"c": cid, "t": "are you there?"})
+	var r send
+	select {
+	case r = <-got:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no FCM request within 30s")
+	}
+	var body struct {
+		Message struct {
+			Token        string
+			Notification struct{ Body string }
+			Data         map[string]string
+		}
+	}
+	if err := json.Unmarshal(r.body, &body); err != nil || r.path != "/v1/projects/confab-test/messages:send" || r.auth != "Bearer ya29.local" ||
+		body.Message.Token != token || !strings.HasSuffix(body.Message.Notification.Body, ": are you there?") || body.Message.Data["conversationId"] != cid {
+		t.Fatalf("%s with %q: %s (%v); want the key file's project, the access token, bob's token, the preview and the conversation",
+			r.path, r.auth, r.body, err)
 	}
 }
 

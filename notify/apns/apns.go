@@ -218,7 +218,7 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	case code == http.StatusOK:
 		return nil
 	case code == http.StatusGone || code == http.StatusBadRequest && (r.Reason == "BadDeviceToken" || r.Reason == "DeviceTokenNotForTopic"):
-		err := notify.PushSubscriptionGone(ctx, c.store, sub.Endpoint, why)
+		err := notify.DropPushSubscription(ctx, c.store, sub.Endpoint, why)
 		if errors.Is(err, notify.ErrPermanent) {
 			c.cfg.Dropped()
 			c.cfg.Logger.Info("APNs registration dropped", "user_id", sub.UserID, "status", code, "reason", r.Reason)

@@ -234,7 +234,7 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	case code >= 200 && code <= 299:
 		return nil
 	case code == http.StatusNotFound || fe.code() == "UNREGISTERED":
-		err := notify.PushSubscriptionGone(ctx, c.store, sub.Endpoint, why)
+		err := notify.DropPushSubscription(ctx, c.store, sub.Endpoint, why)
 		if errors.Is(err, notify.ErrPermanent) {
 			c.cfg.Dropped()
 			c.cfg.Logger.Info("FCM registration dropped", "user_id", sub.UserID, "status", code, "error", fe.code())

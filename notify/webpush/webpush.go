@@ -184,7 +184,7 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	case code >= 200 && code <= 299:
 		return nil
 	case code == http.StatusNotFound || code == http.StatusGone:
-		err := notify.PushSubscriptionGone(ctx, c.store, sub.Endpoint, fmt.Errorf("webpush: push service answered %s", resp.Status))
+		err := notify.DropPushSubscription(ctx, c.store, sub.Endpoint, fmt.Errorf("webpush: push service answered %s", resp.Status))
 		if errors.Is(err, notify.ErrPermanent) {
 			c.cfg.Dropped()
 			c.cfg.Logger.Info("push subscription dropped: the push service says it is gone", "user_id", sub.UserID, "status", code)
