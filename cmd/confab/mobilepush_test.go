@@ -149,7 +149,7 @@ func TestMain_FCM(t *testing.T) {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	creds, _ := json.Marshal(map[string]string{"type": "service_account", "project_id": "confab-test", "private_key_id": "k1",
-		"private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		"client_email": "push@confab-test.iam.gserviceaccount.com", "token_uri": fcmSrv.URL + "/token"})
 	credsFile := filepath.Join(t.TempDir(), "firebase-sa.json")
 	if err := os.WriteFile(credsFile, creds, 0o600); err != nil {
