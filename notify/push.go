@@ -212,8 +212,15 @@ func (f *PushFanout) selectTargets(ctx context.Context, ev *confab.OutboxEntry) 
 	if err != nil {
 		return nil, err
 	}
-	noPreview := full
-	noPreview.Preview = ""
+	fullData, err := json.Marshal(full)
+	if err != nil {
+		return nil, err
+	}
+	full.Preview = ""
+	noPreviewData, err := json.Marshal(full)
+	if err != nil {
+		return nil, err
+	}
 	var out []PushTarget
 	first := map[string]bool{}
 	for _, s := range subs {
@@ -227,13 +234,9 @@ func (f *PushFanout) selectTargets(ctx context.Context, ev *confab.OutboxEntry) 
 		if !ok {
 			continue
 		}
-		p := full
+		data := fullData
 		if wanting[s.UserID].HidePreviews {
-			p = noPreview
-		}
-		data, err := json.Marshal(p)
-		if err != nil {
-			return nil, err
+			data = noPreviewData
 		}
 		out = append(out, PushTarget{Sub: s, Data: data})
 	}
