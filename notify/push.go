@@ -105,7 +105,7 @@ type PushFanout struct {
 	store PushStore
 	cfg   PushConfig
 
-	mu    sync.Mutex
+	mu    sync.Mutex             // guards memo and order
 	memo  map[int64][]PushTarget // by outbox entry id
 	order []int64                // memo's keys, oldest first
 }

@@ -3,7 +3,8 @@
 // each member who should hear of it (notify.PushFanout), over HTTP/2 with
 // token-based authentication (an ES256 JWT signed with the team's .p8
 // key). A token APNs answers 410 Unregistered or 400 BadDeviceToken for is
-// dropped.
+// dropped. The channel never writes to a conversation: it reads the store
+// and removes only the registrations APNs says are gone.
 package apns
 
 import (
@@ -72,7 +73,7 @@ type Channel struct {
 	store notify.PushStore
 	cfg   Config
 
-	mu       sync.Mutex
+	mu       sync.Mutex // guards token and signedAt
 	token    string
 	signedAt time.Time
 }
@@ -211,7 +212,7 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	defer resp.Body.Close()
 	var r reason
 	_ = json.NewDecoder(io.LimitReader(resp.Body, responseBodyBytes)).Decode(&r) // absent on success
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, responseBodyBytes))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, responseBodyBytes))     // drained for connection reuse
 	code := resp.StatusCode
 	why := fmt.Errorf("apns: answered %s %s", resp.Status, r.Reason)
 	switch {

@@ -3,6 +3,8 @@
 // registration token of each member who should hear of it
 // (notify.PushFanout), authorised by an OAuth 2.0 access token of a
 // service account. A token FCM answers 404 or UNREGISTERED for is dropped.
+// The channel never writes to a conversation: it reads the store and
+// removes only the registrations FCM says are gone.
 package fcm
 
 import (
@@ -226,8 +228,8 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	}
 	defer resp.Body.Close()
 	var fe fcmError
-	_ = json.NewDecoder(io.LimitReader(resp.Body, responseBodyBytes)).Decode(&fe)
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, responseBodyBytes))
+	_ = json.NewDecoder(io.LimitReader(resp.Body, responseBodyBytes)).Decode(&fe) // absent on success; the status decides
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, responseBodyBytes))      // drained for connection reuse
 	code := resp.StatusCode
 	why := fmt.Errorf("fcm: answered %s %s %s", resp.Status, fe.code(), fe.Error.Message)
 	switch {
