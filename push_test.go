@@ -26,6 +26,19 @@ func TestPushSubscription_Validate(t *testing.T) {
 		{"compressed key", "https://push.example/x", base64.RawURLEncoding.EncodeToString(append([]byte{2}, make([]byte, 32)...)), auth, false},
 		{"short auth", "https://push.example/x", key, base64.RawURLEncoding.EncodeToString(make([]byte, 8)), false},
 		{"not base64", "https://push.example/x", key, "!!!", false},
+		{"apns", "apns:" + strings.Repeat("0a", 32), "", "", true},
+		{"apns 100 bytes", "apns:" + strings.Repeat("ff", 100), "", "", true},
+		{"apns upper case", "apns:" + strings.Repeat("0A", 32), "", "", false},
+		{"apns odd", "apns:" + strings.Repeat("0a", 32) + "f", "", "", false},
+		{"apns short", "apns:" + strings.Repeat("0a", 31), "", "", false},
+		{"apns long", "apns:" + strings.Repeat("0a", 101), "", "", false},
+		{"apns not hex", "apns:" + strings.Repeat("zz", 32), "", "", false},
+		{"apns with keys", "apns:" + strings.Repeat("0a", 32), key, auth, false},
+		{"fcm", "fcm:dX3k_-9:APA91bH" + strings.Repeat("x", 140), "", "", true},
+		{"fcm short", "fcm:abc", "", "", false},
+		{"fcm long", "fcm:" + strings.Repeat("x", confab.MaxFCMTokenBytes+1), "", "", false},
+		{"fcm slash", "fcm:" + strings.Repeat("x", 40) + "/y", "", "", false},
+		{"fcm space", "fcm:" + strings.Repeat("x", 40) + " y", "", "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := (&confab.PushSubscription{Endpoint: tt.endpoint, P256dh: tt.p256dh, Auth: tt.auth}).Validate()

@@ -2,25 +2,41 @@ package chat
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/confab-chat/confab"
 )
 
-// Push registers the callers' Web Push subscriptions. It is apart from
-// Service's store because only a store with a push table has one; a
-// server without Web Push has a nil *Push, whose operations answer
-// CodeUnavailable.
+// Push registers the callers' Web Push subscriptions and mobile devices.
+// It is apart from Service's store because only a store with a push table
+// has one; a server with no push channel has a nil *Push, whose
+// operations answer CodeUnavailable.
 type Push struct {
 	store     confab.PushStore
 	publicKey string
+	devices   Devices
 	now       func() time.Time
 }
 
+// Devices says which mobile push services are on; registering a device of
+// another is refused, as nothing would reach it.
+type Devices struct {
+	APNsTopic string // the bundle id of the app APNs pushes to; APNs is off when empty
+	FCM       bool
+}
+
 // NewPush returns the registration service on store; publicKey is the
-// VAPID public key (base64url) browsers subscribe with.
+// VAPID public key (base64url) browsers subscribe with, "" when Web Push
+// is off (and only devices register).
 func NewPush(store confab.PushStore, publicKey string) *Push {
 	return &Push{store: store, publicKey: publicKey, now: time.Now}
+}
+
+// WithDevices turns on the registration of the devices of d and returns p.
+func (p *Push) WithDevices(d Devices) *Push {
+	p.devices = d
+	return p
 }
 
 // WithPush turns on the push operations (Service.Push).
@@ -55,12 +71,66 @@ func (p *Push) Register(ctx context.Context, caller confab.Identity, endpoint, p
 	if err := p.check(caller); err != nil {
 		return err
 	}
+	if p.publicKey == "" {
+		return confab.Errorf(confab.CodeUnavailable, "Web Push is not enabled on this server.")
+	}
 	s := &confab.PushSubscription{Endpoint: endpoint, UserID: caller.UserID, P256dh: p256dh, Auth: auth,
+		CreatedAt: p.now().UTC().Truncate(time.Millisecond)}
+	if platform, _ := s.Platform(); platform != "" {
+		// A device registers with RegisterDevice, which checks its platform is on.
+		return confab.Errorf(confab.CodeInvalid, "The push endpoint must be an https:// URL.")
+	}
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	return p.store.PutPushSubscription(ctx, s)
+}
+
+// RegisterDevice stores the caller's device token of platform (moving it
+// to the caller if another user had it: the device's user changed). An
+// APNs token is hex, taken in either case; bundleID, when given for APNs,
+// must be the app the server pushes to; FCM ignores it.
+func (p *Push) RegisterDevice(ctx context.Context, caller confab.Identity, platform confab.PushPlatform, token string, bundleID *string) error {
+	if err := p.check(caller); err != nil {
+		return err
+	}
+	switch {
+	case platform == confab.PushAPNs && p.devices.APNsTopic == "":
+		return confab.Errorf(confab.CodeUnavailable, "APNs push is not enabled on this server.")
+	case platform == confab.PushFCM && !p.devices.FCM:
+		return confab.Errorf(confab.CodeUnavailable, "FCM push is not enabled on this server.")
+	case platform != confab.PushAPNs && platform != confab.PushFCM:
+		return confab.Errorf(confab.CodeInvalid, "Unknown push platform %q.", platform)
+	case platform == confab.PushAPNs && bundleID != nil && *bundleID != p.devices.APNsTopic:
+		return confab.Errorf(confab.CodeInvalid, "This server pushes to the app %s only.", p.devices.APNsTopic)
+	}
+	s := &confab.PushSubscription{Endpoint: confab.DeviceEndpoint(platform, deviceToken(platform, token)), UserID: caller.UserID,
 		CreatedAt: p.now().UTC().Truncate(time.Millisecond)}
 	if err := s.Validate(); err != nil {
 		return err
 	}
 	return p.store.PutPushSubscription(ctx, s)
+}
+
+// UnregisterDevice removes the caller's registration of the device token
+// and reports whether there was one; another user's is left alone.
+func (p *Push) UnregisterDevice(ctx context.Context, caller confab.Identity, platform confab.PushPlatform, token string) (bool, error) {
+	if err := p.check(caller); err != nil {
+		return false, err
+	}
+	if platform != confab.PushAPNs && platform != confab.PushFCM {
+		return false, confab.Errorf(confab.CodeInvalid, "Unknown push platform %q.", platform)
+	}
+	return p.store.DeletePushSubscription(ctx, caller.UserID, confab.DeviceEndpoint(platform, deviceToken(platform, token)))
+}
+
+// deviceToken is the stored form of a token: APNs hex in lower case
+// (iOS formats it either way), FCM's as it is.
+func deviceToken(platform confab.PushPlatform, token string) string {
+	if platform == confab.PushAPNs && len(token) <= 2*confab.MaxAPNsTokenBytes {
+		return strings.ToLower(token)
+	}
+	return token
 }
 
 // Unregister removes the caller's subscription of endpoint and reports

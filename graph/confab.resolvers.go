@@ -138,6 +138,14 @@ func (r *mutationResolver) UnregisterPushSubscription(ctx context.Context, endpo
 	return r.Chat.Push().Unregister(ctx, caller(ctx), endpoint)
 }
 
+func (r *mutationResolver) RegisterDeviceToken(ctx context.Context, platform model.PushPlatform, token string, bundleID *string) (bool, error) {
+	return true, r.Chat.Push().RegisterDevice(ctx, caller(ctx), pushPlatform(platform), token, bundleID)
+}
+
+func (r *mutationResolver) UnregisterDeviceToken(ctx context.Context, platform model.PushPlatform, token string) (bool, error) {
+	return r.Chat.Push().UnregisterDevice(ctx, caller(ctx), pushPlatform(platform), token)
+}
+
 func (r *mutationResolver) UpdateNotificationSettings(ctx context.Context, input model.NotificationSettingsInput) (*model.NotificationSettings, error) {
 	s, err := r.Chat.Push().UpdateSettings(ctx, caller(ctx), settingsUpdate(input))
 	if err != nil {

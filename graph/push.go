@@ -48,3 +48,14 @@ func notificationSettings(s *confab.NotificationSettings) *model.NotificationSet
 	})
 	return out
 }
+
+// pushPlatform converts the schema's PushPlatform (APNS, FCM).
+func pushPlatform(p model.PushPlatform) confab.PushPlatform {
+	switch p {
+	case model.PushPlatformApns:
+		return confab.PushAPNs
+	case model.PushPlatformFcm:
+		return confab.PushFCM
+	}
+	return confab.PushPlatform(p) // refused by chat
+}

@@ -18,6 +18,8 @@ import (
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph"
 	"github.com/confab-chat/confab/notify"
+	"github.com/confab-chat/confab/notify/apns"
+	"github.com/confab-chat/confab/notify/fcm"
 	"github.com/confab-chat/confab/notify/webhook"
 	"github.com/confab-chat/confab/server"
 	"github.com/confab-chat/confab/server/cognito"
@@ -79,6 +81,7 @@ type serveConfig struct {
 	VAPIDKeyFile, VAPIDSubject                      string
 	PushAllowPrivate                                bool
 	DigestDelay                                     time.Duration
+	Mobile                                          mobilePushConfig
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -144,6 +147,14 @@ func serveSettings(c *serveConfig) []setting {
 		{"vapid-subject", "mailto:postmaster@localhost", "the contact push services see in VAPID requests (mailto: or https:); set one that reaches you", str(&c.VAPIDSubject)},
 		{"push-allow-private", "false", "let push endpoints reach loopback, private and link-local addresses (tests, a push service inside the network); off, such a subscription is dropped", boolean(&c.PushAllowPrivate)},
 		{"digest-delay", "0", "e-mail members who have been away this long a digest of their unread messages, at most one per user per delay (e.g. 30m; needs --smtp-url and --public-url; users can opt out); 0: off", duration(&c.DigestDelay)},
+		{"apns-key-file", "", "APNs token-auth key (.p8, PKCS #8 PEM); with --apns-key-id, --apns-team-id and --apns-topic it turns on iOS push (docs/push.md)", str(&c.Mobile.APNsKeyFile)},
+		{"apns-key-id", "", "the APNs key's id (kid)", str(&c.Mobile.APNsKeyID)},
+		{"apns-team-id", "", "the Apple developer team id (iss)", str(&c.Mobile.APNsTeamID)},
+		{"apns-topic", "", "the iOS app's bundle id (apns-topic)", str(&c.Mobile.APNsTopic)},
+		{"apns-url", apns.DefaultURL, "the APNs endpoint: production, or https://api.sandbox.push.apple.com for development builds", str(&c.Mobile.APNsURL)},
+		{"fcm-credentials-file", "", "Firebase service account key (JSON); turns on Android push through FCM HTTP v1 (docs/push.md)", str(&c.Mobile.FCMCredentialsFile)},
+		{"fcm-project-id", "", "the Firebase project id; default the key file's project_id", str(&c.Mobile.FCMProjectID)},
+		{"fcm-url", fcm.DefaultURL, "the FCM endpoint", str(&c.Mobile.FCMURL)},
 	}, append(append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...), blobSettings(&c.Blob)...)...)
 }
 
@@ -180,7 +191,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	rawStore := st // the metered wrapper hides the UploadStore
-	pushChannels, pushOpts, err := webPush(st, &c, reg, logger)
+	pushChans, pushOpts, err := pushChannels(st, &c, reg, logger)
 	if err != nil {
 		return err
 	}
@@ -188,7 +199,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	stopOutbox, wakeOutbox, err := startOutbox(st, &c, reg, logger, append(pushChannels, digestChannels...)...)
+	stopOutbox, wakeOutbox, err := startOutbox(st, &c, reg, logger, append(pushChans, digestChannels...)...)
 	if err != nil {
 		return err
 	}
@@ -326,6 +337,9 @@ func (c *serveConfig) check() error {
 		return err
 	}
 	c.PublicURL = publicURL
+	if err := c.Mobile.check(); err != nil {
+		return err
+	}
 	return c.Cognito.check()
 }
 

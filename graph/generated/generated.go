@@ -271,6 +271,7 @@ type ComplexityRoot struct {
 		MarkConversationRead       func(childComplexity int, conversationID string, seq int) int
 		MarkThreadRead             func(childComplexity int, conversationID string, parentMessageID string, seq int) int
 		MuteMember                 func(childComplexity int, conversationID string, userID string, until time.Time, reason *string) int
+		RegisterDeviceToken        func(childComplexity int, platform model.PushPlatform, token string, bundleID *string) int
 		RegisterPushSubscription   func(childComplexity int, endpoint string, p256dh string, auth string) int
 		RemoveMember               func(childComplexity int, conversationID string, userID string, reason *string) int
 		RemoveReaction             func(childComplexity int, conversationID string, messageID string, key string) int
@@ -283,6 +284,7 @@ type ComplexityRoot struct {
 		UnbanMember                func(childComplexity int, conversationID string, userID string) int
 		UnblockUser                func(childComplexity int, userID string) int
 		UnmuteMember               func(childComplexity int, conversationID string, userID string) int
+		UnregisterDeviceToken      func(childComplexity int, platform model.PushPlatform, token string) int
 		UnregisterPushSubscription func(childComplexity int, endpoint string) int
 		UpdateConversation         func(childComplexity int, input model.UpdateConversationInput) int
 		UpdateConversationSettings func(childComplexity int, conversationID string, input model.ConversationSettingsInput) int
@@ -496,6 +498,8 @@ type MutationResolver interface {
 	CompleteUpload(ctx context.Context, uploadID string) (*confab.Attachment, error)
 	RegisterPushSubscription(ctx context.Context, endpoint string, p256dh string, auth string) (bool, error)
 	UnregisterPushSubscription(ctx context.Context, endpoint string) (bool, error)
+	RegisterDeviceToken(ctx context.Context, platform model.PushPlatform, token string, bundleID *string) (bool, error)
+	UnregisterDeviceToken(ctx context.Context, platform model.PushPlatform, token string) (bool, error)
 	UpdateNotificationSettings(ctx context.Context, input model.NotificationSettingsInput) (*model.NotificationSettings, error)
 	AddMembers(ctx context.Context, conversationID string, userIds []string, role *confab.Role) (*model.AddMembersResult, error)
 	RemoveMember(ctx context.Context, conversationID string, userID string, reason *string) (*confab.Conversation, error)
@@ -1656,6 +1660,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MuteMember(childComplexity, args["conversationId"].(string), args["userId"].(string), args["until"].(time.Time), args["reason"].(*string)), true
+	case "Mutation.registerDeviceToken":
+		if e.ComplexityRoot.Mutation.RegisterDeviceToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerDeviceToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterDeviceToken(childComplexity, args["platform"].(model.PushPlatform), args["token"].(string), args["bundleId"].(*string)), true
 	case "Mutation.registerPushSubscription":
 		if e.ComplexityRoot.Mutation.RegisterPushSubscription == nil {
 			break
@@ -1788,6 +1803,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnmuteMember(childComplexity, args["conversationId"].(string), args["userId"].(string)), true
+	case "Mutation.unregisterDeviceToken":
+		if e.ComplexityRoot.Mutation.UnregisterDeviceToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unregisterDeviceToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnregisterDeviceToken(childComplexity, args["platform"].(model.PushPlatform), args["token"].(string)), true
 	case "Mutation.unregisterPushSubscription":
 		if e.ComplexityRoot.Mutation.UnregisterPushSubscription == nil {
 			break
@@ -3212,6 +3238,21 @@ extend type Mutation {
     registerPushSubscription(endpoint: String!, p256dh: String!, auth: String!): Boolean!
     "Stop sending the caller's notifications to this endpoint; false when the caller had no such subscription."
     unregisterPushSubscription(endpoint: String!): Boolean!
+}
+
+"A mobile push service a device registers with."
+enum PushPlatform {
+    "Apple Push Notification service (iOS, iPadOS, macOS apps)."
+    APNS
+    "Firebase Cloud Messaging (Android apps)."
+    FCM
+}
+
+extend type Mutation {
+    "Send the caller's notifications to this device: its APNs device token (hex) or FCM registration token. For APNS, bundleId (when given) must be the app the server pushes to; FCM ignores it. UNAVAILABLE when the server has no such push service; the token moves to the caller if someone else had it."
+    registerDeviceToken(platform: PushPlatform!, token: String!, bundleId: String): Boolean!
+    "Stop sending the caller's notifications to this device; false when the caller had no such registration."
+    unregisterDeviceToken(platform: PushPlatform!, token: String!): Boolean!
 }
 
 extend type Query {
@@ -4845,6 +4886,36 @@ func (ec *executionContext) field_Mutation_muteMember_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_registerDeviceToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
+		func(ctx context.Context, v any) (model.PushPlatform, error) {
+			return ec.unmarshalNPushPlatform2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐPushPlatform(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["platform"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "bundleId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["bundleId"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_registerPushSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5130,6 +5201,28 @@ func (ec *executionContext) field_Mutation_unmuteMember_args(ctx context.Context
 		return nil, err
 	}
 	args["userId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unregisterDeviceToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
+		func(ctx context.Context, v any) (model.PushPlatform, error) {
+			return ec.unmarshalNPushPlatform2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐPushPlatform(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["platform"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg1
 	return args, nil
 }
 
@@ -10266,6 +10359,94 @@ func (ec *executionContext) fieldContext_Mutation_unregisterPushSubscription(ctx
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_unregisterPushSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registerDeviceToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerDeviceToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterDeviceToken(ctx, fc.Args["platform"].(model.PushPlatform), fc.Args["token"].(string), fc.Args["bundleId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerDeviceToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerDeviceToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unregisterDeviceToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unregisterDeviceToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnregisterDeviceToken(ctx, fc.Args["platform"].(model.PushPlatform), fc.Args["token"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unregisterDeviceToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unregisterDeviceToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17062,6 +17243,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "registerDeviceToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerDeviceToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unregisterDeviceToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unregisterDeviceToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateNotificationSettings":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateNotificationSettings(ctx, field)
@@ -19103,6 +19298,16 @@ func (ec *executionContext) marshalNNotificationSettings2ᚖgithubᚗcomᚋconfa
 func (ec *executionContext) unmarshalNNotificationSettingsInput2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐNotificationSettingsInput(ctx context.Context, v any) (model.NotificationSettingsInput, error) {
 	res, err := ec.unmarshalInputNotificationSettingsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNPushPlatform2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐPushPlatform(ctx context.Context, v any) (model.PushPlatform, error) {
+	var res model.PushPlatform
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPushPlatform2githubᚗcomᚋconfabᚑchatᚋconfabᚋgraphᚋmodelᚐPushPlatform(ctx context.Context, sel ast.SelectionSet, v model.PushPlatform) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNReactionCount2ᚕᚖgithubᚗcomᚋconfabᚑchatᚋconfabᚐReactionCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*confab.ReactionCount) graphql.Marshaler {

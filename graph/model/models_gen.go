@@ -280,3 +280,61 @@ func (e NotificationLevel) MarshalJSON() ([]byte, error) {
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
 }
+
+// A mobile push service a device registers with.
+type PushPlatform string
+
+const (
+	// Apple Push Notification service (iOS, iPadOS, macOS apps).
+	PushPlatformApns PushPlatform = "APNS"
+	// Firebase Cloud Messaging (Android apps).
+	PushPlatformFcm PushPlatform = "FCM"
+)
+
+var AllPushPlatform = []PushPlatform{
+	PushPlatformApns,
+	PushPlatformFcm,
+}
+
+func (e PushPlatform) IsValid() bool {
+	switch e {
+	case PushPlatformApns, PushPlatformFcm:
+		return true
+	}
+	return false
+}
+
+func (e PushPlatform) String() string {
+	return string(e)
+}
+
+func (e *PushPlatform) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PushPlatform(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PushPlatform", str)
+	}
+	return nil
+}
+
+func (e PushPlatform) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PushPlatform) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PushPlatform) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
