@@ -207,10 +207,10 @@ type ModerationStore interface {
 	ListAllConversations(ctx context.Context, after string, limit int) ([]*Conversation, error)
 	// DeleteConversation removes a conversation for good with its
 	// members, messages, edits, reactions, mentions, change log,
-	// invitations, bans and upload records (the upload blobs are the
-	// caller's to remove: it returns their keys). CodeNotFound when
-	// missing.
-	DeleteConversation(ctx context.Context, conversationID string) (blobKeys []string, err error)
+	// invitations, bans and upload records, and returns the ids of the
+	// uploads it removed: their blobs are the caller's to remove (the
+	// store does not know how chat names them). CodeNotFound when missing.
+	DeleteConversation(ctx context.Context, conversationID string) (uploadIDs []string, err error)
 	// ListUserMessages returns up to limit messages userID wrote (deleted
 	// ones left out), newest first, MessageID below before when it is
 	// non-empty: for an export or a deletion of the user's data.

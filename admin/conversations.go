@@ -91,7 +91,7 @@ func (s *Service) DeleteConversation(ctx context.Context, a Actor, conversationI
 	if !confab.ValidID(conversationID) {
 		return errConversationNotFound
 	}
-	keys, err := s.store.DeleteConversation(ctx, conversationID)
+	uploadIDs, err := s.store.DeleteConversation(ctx, conversationID)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
 		return errConversationNotFound
 	}
@@ -104,5 +104,5 @@ func (s *Service) DeleteConversation(ctx context.Context, a Actor, conversationI
 	if err := s.audit(ctx, actorID, confab.AuditEntry{Action: confab.AuditConversationDeleted, ConversationID: conversationID, Reason: reason}); err != nil {
 		return err
 	}
-	return s.chat.DeleteBlobs(ctx, keys)
+	return s.chat.DeleteUploadBlobs(ctx, uploadIDs)
 }

@@ -2,12 +2,8 @@ package chat
 
 import (
 	"context"
-	"maps"
-	"slices"
-	"strings"
 
 	"github.com/confab-chat/confab"
-	"github.com/confab-chat/confab/blob/image"
 )
 
 // The methods in this file are for package admin, which has checked that
@@ -71,41 +67,18 @@ func (s *Service) dropCached(ctx context.Context, conversationID string) {
 	s.membershipChanged(ctx, conversationID)
 }
 
-// DeleteBlobs removes the given blobs of uploads from the blob store (the
-// keys confab.ModerationStore.DeleteConversation returns), and with each
-// upload's blob every other blob this package keeps for it (thumbnails), so
-// that a store that returns only the bytes' keys leaves nothing behind.
-// Nothing to do when files are off. Deleting a missing blob is no error,
-// so a failed call can be repeated.
-func (s *Service) DeleteBlobs(ctx context.Context, keys []string) error {
+// DeleteUploadBlobs removes the bytes of the uploads uploadIDs (those
+// confab.ModerationStore.DeleteConversation removed the records of), with
+// their thumbnails. Nothing to do when files are off; a missing blob is no
+// error, so a failed call can be repeated.
+func (s *Service) DeleteUploadBlobs(ctx context.Context, uploadIDs []string) error {
 	if s.files == nil {
 		return nil
 	}
-	all := map[string]bool{}
-	for _, k := range keys {
-		all[k] = true
-		if id, ok := uploadOfKey(k); ok {
-			all[inKey(id)], all[fileKey(id)] = true, true
-			for i := range image.ThumbSizes {
-				all[thumbKey(id, i)] = true
-			}
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(all)) {
-		if err := s.files.blobs.Delete(ctx, k); err != nil {
+	for _, id := range uploadIDs {
+		if err := s.files.deleteBlobs(ctx, id); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// uploadOfKey returns the upload id of a blob key of inKey's, fileKey's or
-// thumbKey's form.
-func uploadOfKey(key string) (string, bool) {
-	rest, ok := strings.CutPrefix(key, "uploads/")
-	if !ok {
-		return "", false
-	}
-	id, _, ok := strings.Cut(rest, "/")
-	return id, ok && id != ""
 }

@@ -528,14 +528,8 @@ func (s *Service) SweepUploads(ctx context.Context) (int, error) {
 			return total, err
 		}
 		for _, u := range dead {
-			keys := []string{inKey(u.UploadID), fileKey(u.UploadID)}
-			for i := range image.ThumbSizes {
-				keys = append(keys, thumbKey(u.UploadID, i))
-			}
-			for _, k := range keys {
-				if err := s.files.blobs.Delete(ctx, k); err != nil {
-					return total, err
-				}
+			if err := s.files.deleteBlobs(ctx, u.UploadID); err != nil {
+				return total, err
 			}
 			if err := s.files.store.DeleteUpload(ctx, u.UploadID); err != nil {
 				return total, err
@@ -546,6 +540,22 @@ func (s *Service) SweepUploads(ctx context.Context) (int, error) {
 			return total, nil
 		}
 	}
+}
+
+// deleteBlobs removes every blob an upload may have: where the client put
+// the bytes, the checked file and the thumbnails. A missing blob is no
+// error, so a failed call can be repeated.
+func (f *files) deleteBlobs(ctx context.Context, uploadID string) error {
+	keys := []string{inKey(uploadID), fileKey(uploadID)}
+	for i := range image.ThumbSizes {
+		keys = append(keys, thumbKey(uploadID, i))
+	}
+	for _, k := range keys {
+		if err := f.blobs.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RunUploadSweeper calls SweepUploads every interval until ctx is done;

@@ -87,7 +87,7 @@ func (s *Store) ListAllConversations(ctx context.Context, after string, limit in
 //
 // A crash or error midway leaves it marked and partly deleted, invisible,
 // and a later DeleteConversation (the item is still there) finishes it.
-// The DynamoDB store keeps no uploads, so no blob keys are returned.
+// The DynamoDB store keeps no uploads, so no upload ids are returned.
 func (s *Store) DeleteConversation(ctx context.Context, conversationID string) ([]string, error) {
 	const op = "delete conversation"
 	conv, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))

@@ -3,12 +3,10 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
 	"github.com/confab-chat/confab"
-	"github.com/confab-chat/confab/blob/image"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -248,7 +246,7 @@ func (s *Store) ListAllConversations(ctx context.Context, after string, limit in
 // their edits, mentions and change log entries by ON DELETE CASCADE.
 func (s *Store) DeleteConversation(ctx context.Context, conversationID string) ([]string, error) {
 	const op = "delete conversation"
-	var keys []string
+	var uploadIDs []string
 	err := s.inTx(ctx, op, func(tx pgx.Tx) error {
 		if _, err := lockConversation(ctx, tx, op, conversationID, "conversation"); err != nil {
 			return err
@@ -257,12 +255,8 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 		if err != nil {
 			return mapErr(op, err)
 		}
-		uploads, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
+		if uploadIDs, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 			return mapErr(op, err)
-		}
-		for _, id := range uploads {
-			keys = append(keys, uploadBlobKeys(id)...)
 		}
 		for _, q := range []string{
 			`DELETE FROM changes WHERE conversation_id = $1`,
@@ -284,19 +278,7 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 	if err != nil {
 		return nil, err
 	}
-	return keys, nil
-}
-
-// uploadBlobKeys are every blob an upload may have, as chat names them
-// (chat/upload.go: inKey, fileKey, thumbKey), for DeleteConversation's
-// caller to remove; removing a blob that is not there is no error for a
-// BlobStore.
-func uploadBlobKeys(id string) []string {
-	keys := []string{"uploads/" + id + "/in", "uploads/" + id + "/file"}
-	for _, size := range image.ThumbSizes {
-		keys = append(keys, fmt.Sprintf("uploads/%s/thumb-%d", id, size))
-	}
-	return keys
+	return uploadIDs, nil
 }
 
 // ListUserMessages implements confab.ModerationStore on the

@@ -3,11 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/confab-chat/confab"
-	"github.com/confab-chat/confab/blob/image"
 )
 
 // ListAllConversations implements confab.ModerationStore on the primary
@@ -32,18 +30,6 @@ func (s *Store) ListAllConversations(ctx context.Context, after string, limit in
 		return nil, mapErr(op, err)
 	}
 	return convs, loadMembers(ctx, s.read, convs)
-}
-
-// uploadBlobKeys are every blob an upload may have, as chat names them
-// (chat/upload.go: inKey, fileKey, thumbKey): DeleteConversation returns
-// them for the caller to remove; removing a blob that is not there is not
-// an error for a BlobStore.
-func uploadBlobKeys(id string) []string {
-	keys := []string{"uploads/" + id + "/in", "uploads/" + id + "/file"}
-	for _, size := range image.ThumbSizes {
-		keys = append(keys, fmt.Sprintf("uploads/%s/thumb-%d", id, size))
-	}
-	return keys
 }
 
 // deleteConversationRows are the statements that remove everything of a
@@ -88,14 +74,14 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 	if err != nil {
 		return nil, mapErr(op, err)
 	}
-	var keys []string
+	var uploadIDs []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
 			return nil, mapErr(op, err)
 		}
-		keys = append(keys, uploadBlobKeys(id)...)
+		uploadIDs = append(uploadIDs, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -106,7 +92,7 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 			return nil, mapErr(op, err)
 		}
 	}
-	return keys, mapErr(op, tx.Commit())
+	return uploadIDs, mapErr(op, tx.Commit())
 }
 
 // listUserMessages is ListUserMessages' query (?1 the user, ?2 the bound,
