@@ -25,10 +25,9 @@ func (s *Service) Audit(ctx context.Context, e *confab.AuditEntry) error { retur
 // memberOf returns the conversation and the caller's membership, or
 // NOT_FOUND (the same answer as for a missing conversation) when the caller
 // is not a member. Every rule that depends on a role, a mute or the
-// settings reads them here.
-//
-// TODO(#15 members): serve it from the membership cache, invalidated on
-// every node through confab.ControlTopic.
+// settings reads them here. Both come from the membership cache (see
+// cachedConv: members, roles, settings and the archived state are
+// current, the counters are not) and are shared: read-only.
 func (s *Service) memberOf(ctx context.Context, caller confab.Identity, conversationID string) (*confab.Conversation, *confab.Member, error) {
 	if err := s.requireCaller(caller); err != nil {
 		return nil, nil, err
@@ -36,18 +35,18 @@ func (s *Service) memberOf(ctx context.Context, caller confab.Identity, conversa
 	if !confab.ValidID(conversationID) {
 		return nil, nil, errConversationNotFound()
 	}
-	c, err := s.store.GetConversation(ctx, conversationID)
+	e, err := s.cachedConversation(ctx, conversationID)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
 		return nil, nil, errConversationNotFound()
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	m := c.Member(caller.UserID)
-	if m == nil {
+	m, ok := e.members[caller.UserID]
+	if !ok {
 		return nil, nil, errConversationNotFound()
 	}
-	return c, m, nil
+	return e.conv, m, nil
 }
 
 // RoleOf is a member's effective role: the stored one, or for rows older

@@ -19,23 +19,65 @@ type ConversationPage struct {
 	NextToken *string
 }
 
-// CreateConversation creates a conversation of the caller and participants.
-// The caller is always a member; duplicates are removed; every participant
-// must exist (otherwise BAD_USER_INPUT, naming no one). Members are told
-// through onConversationUpdated. Each user may create
-// Config.ConversationsPerMinute conversations a minute (RATE_LIMITED).
+// CreateConversation creates a group conversation of the caller and
+// participants: the caller is its OWNER, the others MEMBERs. Duplicates
+// are removed; every participant must exist (otherwise BAD_USER_INPUT,
+// naming no one). Nobody is put in with a stranger silently: a
+// participant whose AddPolicy does not admit the caller is not added but
+// invited (see admit), and a block between the caller and a participant,
+// either way, refuses the whole creation (FORBIDDEN). Members are told
+// through onConversationUpdated, invitees through onInvitation. Each user
+// may create Config.ConversationsPerMinute conversations a minute
+// (RATE_LIMITED).
 func (s *Service) CreateConversation(ctx context.Context, caller confab.Identity, name *string, participants []string) (*confab.Conversation, error) {
-	if err := s.requireCaller(caller); err != nil {
-		return nil, err
-	}
-	if ok, wait := s.creates.Allow(caller.UserID); !ok {
-		return nil, confab.Limited(wait, "Too many new conversations: at most %d a minute.", s.cfg.ConversationsPerMinute)
-	}
-	name, err := cleanName(name)
+	users, err := s.participants(ctx, caller, participants)
 	if err != nil {
 		return nil, err
 	}
-	ids := []string{caller.UserID}
+	return s.create(ctx, caller, name, users, false)
+}
+
+// CreateDirectConversation returns the direct conversation of the caller
+// and the one other participant: the pair's existing one, or a new one
+// (unique per pair; it never gains or loses members). When the other's
+// AddPolicy does not admit the caller, the new conversation holds only
+// the caller and the other gets an invitation to it: a group, since the
+// store keys a direct pair by its two members (accepting makes it a group
+// of the two). More or fewer than one other participant is
+// BAD_USER_INPUT.
+func (s *Service) CreateDirectConversation(ctx context.Context, caller confab.Identity, name *string, participants []string) (*confab.Conversation, error) {
+	users, err := s.participants(ctx, caller, participants)
+	if err != nil {
+		return nil, err
+	}
+	if len(users) != 1 {
+		return nil, confab.Errorf(confab.CodeInvalid, "A direct conversation has exactly one other participant.")
+	}
+	other := users[0].UserID
+	c, err := s.store.GetDirectConversation(ctx, caller.UserID, other)
+	if err == nil {
+		if err := s.refuseBlocked(ctx, caller, users); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	if confab.ErrorCode(err) != confab.CodeNotFound {
+		return nil, err
+	}
+	c, err = s.create(ctx, caller, name, users, true)
+	if confab.ErrorCode(err) == confab.CodeConflict { // created meanwhile by a concurrent call
+		return s.store.GetDirectConversation(ctx, caller.UserID, other)
+	}
+	return c, err
+}
+
+// participants checks the participant ids of a new conversation and
+// returns the users other than the caller, without duplicates.
+func (s *Service) participants(ctx context.Context, caller confab.Identity, participants []string) ([]*confab.User, error) {
+	if err := s.requireCaller(caller); err != nil {
+		return nil, err
+	}
+	var ids []string
 	seen := map[string]bool{caller.UserID: true}
 	for _, p := range participants {
 		if !confab.ValidID(p) {
@@ -46,7 +88,7 @@ func (s *Service) CreateConversation(ctx context.Context, caller confab.Identity
 			ids = append(ids, p)
 		}
 	}
-	if len(ids) > confab.MaxParticipants {
+	if len(ids)+1 > confab.MaxParticipants {
 		return nil, confab.Errorf(confab.CodeInvalid, "A conversation has at most %d participants.", confab.MaxParticipants)
 	}
 	users, err := s.store.GetUsers(ctx, ids)
@@ -56,24 +98,50 @@ func (s *Service) CreateConversation(ctx context.Context, caller confab.Identity
 	if len(users) != len(ids) {
 		return nil, confab.Errorf(confab.CodeInvalid, "Every participant must be an existing user.")
 	}
+	return users, nil
+}
+
+// create inserts a new conversation of the caller (OWNER) and the users
+// its AddPolicy check admits (MEMBERs), and invites the others.
+func (s *Service) create(ctx context.Context, caller confab.Identity, name *string, users []*confab.User, direct bool) (*confab.Conversation, error) {
+	if ok, wait := s.creates.Allow(caller.UserID); !ok {
+		return nil, confab.Limited(wait, "Too many new conversations: at most %d a minute.", s.cfg.ConversationsPerMinute)
+	}
+	name, err := cleanName(name)
+	if err != nil {
+		return nil, err
+	}
+	add, invite, err := s.admit(ctx, caller, users)
+	if err != nil {
+		return nil, err
+	}
+	if len(invite) > 0 {
+		direct = false // see CreateDirectConversation
+	}
 	now := s.nowUTC()
 	c := &confab.Conversation{
 		ConversationID: s.newID(),
 		Name:           name,
 		CreatedBy:      caller.UserID,
 		CreatedAt:      now,
+		Direct:         direct,
+		Members:        []confab.Member{{UserID: caller.UserID, JoinedAt: now, Role: confab.RoleOwner}},
 	}
-	for _, id := range ids {
-		c.Members = append(c.Members, confab.Member{UserID: id, JoinedAt: now})
+	for _, u := range add {
+		c.Members = append(c.Members, confab.Member{UserID: u.UserID, JoinedAt: now, Role: confab.RoleMember})
 	}
+	gen := s.cacheGen()
 	if err := s.store.InsertConversation(ctx, c); err != nil {
 		if confab.ErrorCode(err) == confab.CodeNotFound {
 			return nil, confab.Errorf(confab.CodeInvalid, "Every participant must be an existing user.")
 		}
 		return nil, err
 	}
-	s.rememberMembers(c)
+	s.cacheConversation(c, gen) // its members' first operations need no read
 	s.publishConversation(ctx, c)
+	if err := s.invite(ctx, caller, c.ConversationID, invite, confab.RoleMember, now); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -110,14 +178,13 @@ func (s *Service) GetConversation(ctx context.Context, caller confab.Identity, c
 	if !confab.ValidID(conversationID) {
 		return nil, errConversationNotFound()
 	}
-	c, err := s.store.GetConversation(ctx, conversationID)
+	c, _, err := s.loadConversation(ctx, conversationID)
 	if confab.ErrorCode(err) == confab.CodeNotFound || (err == nil && c.Member(caller.UserID) == nil) {
 		return nil, errConversationNotFound()
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.rememberMembers(c)
 	return c, nil
 }
 
@@ -198,50 +265,12 @@ func (s *Service) publishConversation(ctx context.Context, c *confab.Conversatio
 	}
 }
 
-// requireMember checks that the caller is a member of the conversation. The
-// member set is cached: membership never changes once a conversation exists.
+// requireMember checks that the caller is a member of the conversation,
+// from the membership cache (see cache). A non-member, or a member
+// removed since, gets NOT_FOUND as for a missing conversation.
 func (s *Service) requireMember(ctx context.Context, caller confab.Identity, conversationID string) error {
-	if err := s.requireCaller(caller); err != nil {
-		return err
-	}
-	if !confab.ValidID(conversationID) {
-		return errConversationNotFound()
-	}
-	s.membersMu.Lock()
-	set, ok := s.members[conversationID]
-	s.membersMu.Unlock()
-	if !ok {
-		c, err := s.store.GetConversation(ctx, conversationID)
-		if confab.ErrorCode(err) == confab.CodeNotFound {
-			return errConversationNotFound()
-		}
-		if err != nil {
-			return err
-		}
-		set = s.rememberMembers(c)
-	}
-	if _, ok := set[caller.UserID]; !ok {
-		return errConversationNotFound()
-	}
-	return nil
-}
-
-// maxCachedConversations bounds the membership cache; when full it is
-// cleared wholesale (it only saves reads).
-const maxCachedConversations = 100_000
-
-func (s *Service) rememberMembers(c *confab.Conversation) map[string]struct{} {
-	set := make(map[string]struct{}, len(c.Members))
-	for _, m := range c.Members {
-		set[m.UserID] = struct{}{}
-	}
-	s.membersMu.Lock()
-	if len(s.members) >= maxCachedConversations {
-		clear(s.members)
-	}
-	s.members[c.ConversationID] = set
-	s.membersMu.Unlock()
-	return set
+	_, _, err := s.memberOf(ctx, caller, conversationID)
+	return err
 }
 
 // requireSelf refuses acting as another user.

@@ -278,6 +278,11 @@ func (s *Service) ListMessages(ctx context.Context, caller confab.Identity, conv
 		tok := s.encodeCursor("messages", conversationID, cursor{Seq: items[n-1].Seq})
 		page.NextToken = &tok
 	}
+	// Hidden after paging: a page may come back short, its nextToken
+	// still right.
+	if page.Items, err = s.hideBlocked(ctx, caller, page.Items); err != nil {
+		return nil, err
+	}
 	return page, nil
 }
 
@@ -366,7 +371,11 @@ func (s *Service) SearchMessages(ctx context.Context, caller confab.Identity, co
 			return nil, err
 		}
 	}
-	return s.store.SearchMessages(ctx, conversationID, term, n)
+	msgs, err := s.store.SearchMessages(ctx, conversationID, term, n)
+	if err != nil {
+		return nil, err
+	}
+	return s.hideBlocked(ctx, caller, msgs)
 }
 
 // tombstone is how a deleted message appears in the change log: no

@@ -113,7 +113,7 @@ func (s *Service) OnReadReceipt(ctx context.Context, caller confab.Identity, con
 	if err := s.requireMember(ctx, caller, conversationID); err != nil {
 		return nil, err
 	}
-	return subscribeSimple(ctx, s, confab.ConversationTopic(conversationID), func(ev *confab.Event) (*confab.ReadMark, bool) {
+	return subscribeMember(ctx, s, confab.ConversationTopic(conversationID), caller.UserID, func(ev *confab.Event) (*confab.ReadMark, bool) {
 		if ev.Kind != confab.EventReadReceipt || ev.ReadMark == nil || ev.ReadMark.UserID == caller.UserID {
 			return nil, false
 		}

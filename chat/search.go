@@ -62,6 +62,9 @@ func (s *Service) SearchAllMessages(ctx context.Context, caller confab.Identity,
 		tok := s.encodeCursor("search-all", owner, cursor{ID: msgs[n-1].MessageID})
 		page.NextToken = &tok
 	}
+	if msgs, err = s.hideBlocked(ctx, caller, msgs); err != nil { // after paging, like ListMessages
+		return nil, err
+	}
 	convs := make(map[string]*confab.Conversation)
 	for _, m := range msgs {
 		c, ok := convs[m.ConversationID]
@@ -82,7 +85,7 @@ func (s *Service) SearchAllMessages(ctx context.Context, caller confab.Identity,
 // no longer a member (or it is gone) since the search ran: its hits are
 // left out rather than shown.
 func (s *Service) hitConversation(ctx context.Context, caller confab.Identity, conversationID string) (*confab.Conversation, error) {
-	c, err := s.store.GetConversation(ctx, conversationID)
+	c, _, err := s.loadConversation(ctx, conversationID)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
 		return nil, nil
 	}
@@ -92,6 +95,5 @@ func (s *Service) hitConversation(ctx context.Context, caller confab.Identity, c
 	if c.Member(caller.UserID) == nil {
 		return nil, nil
 	}
-	s.rememberMembers(c)
 	return c, nil
 }

@@ -91,8 +91,8 @@ type Service struct {
 	now    func() time.Time
 	newID  func() string
 
-	membersMu sync.Mutex
-	members   map[string]map[string]struct{} // guarded by membersMu: conversationID → member ids (membership never changes once created)
+	cache   cache               // conversations' members, roles and settings, users' blocks (membership.go)
+	control confab.Subscription // ControlTopic: drops what the cache holds when another node changes it
 
 	stats      counters
 	observeLag func(time.Duration) // WithLagObserver; nil when unset
@@ -193,7 +193,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 		logger:  slog.New(slog.DiscardHandler),
 		now:     time.Now,
 		newID:   func() string { return uuid.Must(uuid.NewV7()).String() },
-		members: make(map[string]map[string]struct{}),
+		cache:   cache{convs: make(map[string]*cachedConv), blocks: make(map[string]map[string]struct{})},
 		dirty:   make(map[string]bool),
 		sends:   ratelimit.New(cfg.SendsPerSecond, cfg.SendBurst),
 		creates: ratelimit.New(float64(cfg.ConversationsPerMinute)/60, cfg.ConversationsPerMinute),
@@ -210,6 +210,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 	}
 	s.sends.WithClock(s.now)
 	s.watchBroker()
+	s.watchControl()
 	s.creates.WithClock(s.now)
 	s.reports.WithClock(s.now)
 	s.typingLimit.WithClock(s.now)
@@ -253,7 +254,12 @@ func (s *Service) Close() {
 	s.dirtyMu.Lock()
 	s.closed.Store(true)
 	s.dirtyMu.Unlock()
-	s.closeOnce.Do(func() { close(s.stopBeat) })
+	s.closeOnce.Do(func() {
+		close(s.stopBeat)
+		if s.control != nil {
+			s.control.Unsubscribe()
+		}
+	})
 	<-s.beatDone
 	s.flushes.Wait()
 }

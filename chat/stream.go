@@ -26,6 +26,26 @@ type stream[T any] struct {
 	out    chan T              // guarded by mu for send and close
 	closed bool                // guarded by mu
 	sub    confab.Subscription // set before any close can need it
+	member string              // the subscriber, whose removal from the conversation ends the stream ("" for a user topic)
+	gone   bool                // guarded by mu: ended because member was removed
+}
+
+// removes reports whether ev removes the subscriber from the conversation
+// (a MEMBER_REMOVED change about them): then their stream ends at once, on
+// every node, since the change reaches every subscriber of the topic.
+func (st *stream[T]) removes(ev *confab.Event) bool {
+	return st.member != "" && ev.Change != nil && ev.Change.Kind == confab.ChangeMemberRemoved && ev.Change.MemberID == st.member
+}
+
+// endRemoved ends the stream of a subscriber removed from the
+// conversation (see removes). Callers hold st.mu.
+func (st *stream[T]) endRemoved() {
+	if st.closed {
+		return
+	}
+	st.gone = true
+	st.closeLocked()
+	go st.sub.Unsubscribe() // the broker may be inside this very callback (see evict)
 }
 
 // push offers v to the subscriber without blocking. Callers hold st.mu.
@@ -106,10 +126,22 @@ func (st *stream[T]) close() {
 // subscribeSimple starts a stream of the events on topic that pick maps to a
 // value (ok=false skips the event).
 func subscribeSimple[T any](ctx context.Context, s *Service, topic string, pick func(*confab.Event) (T, bool)) (<-chan T, error) {
-	st := &stream[T]{hooks: confab.StreamHooksFrom(ctx), stats: &s.stats, out: make(chan T, s.cfg.StreamQueue)}
+	return subscribeMember(ctx, s, topic, "", pick)
+}
+
+// subscribeMember is subscribeSimple on a conversation's topic for one of
+// its members: the stream ends when they are removed from it.
+func subscribeMember[T any](ctx context.Context, s *Service, topic, member string, pick func(*confab.Event) (T, bool)) (<-chan T, error) {
+	st := &stream[T]{hooks: confab.StreamHooksFrom(ctx), stats: &s.stats, out: make(chan T, s.cfg.StreamQueue), member: member}
 	st.mu.Lock() // no delivery until sub is set
 	defer st.mu.Unlock()
 	sub, err := s.broker.Subscribe(topic, func(ev *confab.Event) {
+		if st.removes(ev) {
+			st.mu.Lock()
+			st.endRemoved()
+			st.mu.Unlock()
+			return
+		}
 		v, ok := pick(ev)
 		if !ok {
 			return
@@ -147,7 +179,7 @@ func (s *Service) OnUserPresenceUpdated(ctx context.Context, caller confab.Ident
 	if err := s.requireMember(ctx, caller, conversationID); err != nil {
 		return nil, err
 	}
-	return subscribeSimple(ctx, s, confab.ConversationTopic(conversationID), func(ev *confab.Event) (*confab.User, bool) {
+	return subscribeMember(ctx, s, confab.ConversationTopic(conversationID), caller.UserID, func(ev *confab.Event) (*confab.User, bool) {
 		return ev.User, ev.Kind == confab.EventPresenceUpdated && ev.User != nil
 	})
 }
@@ -158,7 +190,7 @@ func (s *Service) OnMessageDeleted(ctx context.Context, caller confab.Identity, 
 	if err := s.requireMember(ctx, caller, conversationID); err != nil {
 		return nil, err
 	}
-	return subscribeSimple(ctx, s, confab.ConversationTopic(conversationID), func(ev *confab.Event) (*confab.Message, bool) {
+	return subscribeMember(ctx, s, confab.ConversationTopic(conversationID), caller.UserID, func(ev *confab.Event) (*confab.Message, bool) {
 		return ev.Message, ev.Kind == confab.EventMessageDeleted && ev.Message != nil
 	})
 }

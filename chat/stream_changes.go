@@ -18,7 +18,13 @@ var changes = &order[*confab.Change]{
 	fromEvent: func(ev *confab.Event) (*confab.Change, bool) {
 		return ev.Change, ev.Change != nil && ev.Change.ChangeSeq > 0
 	},
-	read:   listChanges,
+	read: listChanges,
+	author: func(c *confab.Change) string {
+		if c.Message == nil {
+			return ""
+		}
+		return c.Message.UserID
+	},
 	last:   func(c *confab.Conversation) int64 { return c.LastChangeSeq },
 	beyond: "afterChange is beyond the newest change (changeSeq %d).",
 	tooFar: "More than %d changes were made after afterChange: reload the conversation with listMessages, then continue from its lastChangeSeq.",
@@ -38,7 +44,7 @@ func (s *Service) OnConversationChanged(ctx context.Context, caller confab.Ident
 	if afterChange != nil && *afterChange < 0 {
 		return nil, confab.Errorf(confab.CodeInvalid, "afterChange must not be negative.")
 	}
-	return subscribeOrdered(ctx, s, changes, conversationID, afterChange)
+	return subscribeOrdered(ctx, s, changes, conversationID, caller.UserID, afterChange)
 }
 
 // listChanges reads changes after a position from the store, their

@@ -23,6 +23,7 @@ type order[T any] struct {
 	fromEvent func(*confab.Event) (T, bool)    // the item an event carries, if any
 	last      func(*confab.Conversation) int64 // the log's last position
 	sentAt    func(T) time.Time                // for the lag observer (nil: lag not observed)
+	author    func(T) string                   // whose message the item is about ("" for none): hidden from who blocks them
 	// read returns up to limit items after a position, oldest first.
 	read func(ctx context.Context, st confab.Store, conversationID string, after int64, limit int) ([]T, error)
 
@@ -46,6 +47,7 @@ var messages = &order[*confab.Message]{
 	},
 	last:   func(c *confab.Conversation) int64 { return c.LastSeq },
 	sentAt: func(m *confab.Message) time.Time { return m.CreatedAt },
+	author: func(m *confab.Message) string { return m.UserID },
 	beyond: "afterSeq is beyond the newest message (seq %d).",
 	tooFar: "More than %d messages were sent after afterSeq; page with listMessages, then subscribe with a newer afterSeq.",
 }
@@ -102,12 +104,13 @@ type orderedStream[T any] struct {
 	ord            *order[T]
 	conversationID string
 
-	liveFrom int64       // guarded by mu: seqs from here on were written after the stream started (their lag is observed)
-	next     int64       // guarded by mu: seq to deliver next
-	ready    bool        // guarded by mu: start position known; events flow
-	pending  map[int64]T // guarded by mu: arrived ahead of next
-	behind   bool        // guarded by mu: the store holds items to deliver that no event brings
-	gapTimer *time.Timer // guarded by mu: armed while a gap is open or the stream is behind
+	liveFrom int64               // guarded by mu: seqs from here on were written after the stream started (their lag is observed)
+	next     int64               // guarded by mu: seq to deliver next
+	ready    bool                // guarded by mu: start position known; events flow
+	pending  map[int64]T         // guarded by mu: arrived ahead of next
+	behind   bool                // guarded by mu: the store holds items to deliver that no event brings
+	gapTimer *time.Timer         // guarded by mu: armed while a gap is open or the stream is behind
+	blocked  map[string]struct{} // guarded by mu: the users the subscriber blocks, as last seen (see hides)
 }
 
 // OnMessageSent streams the messages of a conversation of the caller in seq
@@ -122,16 +125,22 @@ func (s *Service) OnMessageSent(ctx context.Context, caller confab.Identity, con
 	if afterSeq != nil && *afterSeq < 0 {
 		return nil, confab.Errorf(confab.CodeInvalid, "afterSeq must not be negative.")
 	}
-	return subscribeOrdered(ctx, s, messages, conversationID, afterSeq)
+	return subscribeOrdered(ctx, s, messages, conversationID, caller.UserID, afterSeq)
 }
 
-// subscribeOrdered starts a stream of ord in a conversation whose
-// membership the caller checked, from after (nil: live only; at most
+// subscribeOrdered starts a stream of ord for member, in a conversation
+// whose membership was checked, from after (nil: live only; at most
 // MaxResume behind).
-func subscribeOrdered[T any](ctx context.Context, s *Service, ord *order[T], conversationID string, after *int64) (<-chan T, error) {
+func subscribeOrdered[T any](ctx context.Context, s *Service, ord *order[T], conversationID, member string, after *int64) (<-chan T, error) {
 	ms := &orderedStream[T]{svc: s, ord: ord, conversationID: conversationID, pending: make(map[int64]T)}
 	ms.hooks = confab.StreamHooksFrom(ctx)
 	ms.stats = &s.stats
+	ms.member = member
+	blocked, err := s.blockedBy(ctx, member)
+	if err != nil {
+		return nil, err
+	}
+	ms.blocked = blocked
 
 	// Subscribe first, then read the start position: an event committed in
 	// between is both buffered and in the store, and the seq check drops
@@ -146,15 +155,19 @@ func subscribeOrdered[T any](ctx context.Context, s *Service, ord *order[T], con
 	ms.sub = sub
 	ms.mu.Unlock()
 
-	backlog, complete, next, lastSeq, err := resumePoint(ctx, s, ord, conversationID, after)
+	backlog, complete, next, lastSeq, err := resumePoint(ctx, s, ord, conversationID, member, after)
 	if err != nil {
 		sub.Unsubscribe()
 		return nil, err
 	}
 	ms.mu.Lock()
-	if ms.closed { // overflowed while starting: more live events than the queue
+	if ms.closed { // removed, or overflowed while starting: more live events than the queue
+		gone := ms.gone
 		ms.mu.Unlock()
 		sub.Unsubscribe()
+		if gone {
+			return nil, errConversationNotFound()
+		}
 		return nil, errBusy()
 	}
 	ms.out = make(chan T, len(backlog)+s.cfg.StreamQueue)
@@ -196,11 +209,16 @@ func errBusy() error {
 // resumePoint returns the first page of items to replay (at most
 // StreamQueue), whether it is complete, the seq that follows after, and
 // the conversation's last seq read before the page: a complete page holds
-// every item up to it that still exists.
-func resumePoint[T any](ctx context.Context, s *Service, ord *order[T], conversationID string, after *int64) (backlog []T, complete bool, next, lastSeq int64, err error) {
+// every item up to it that still exists. Read after subscribing, the
+// conversation also shows whether member was removed before the stream
+// could hear of it (NOT_FOUND).
+func resumePoint[T any](ctx context.Context, s *Service, ord *order[T], conversationID, member string, after *int64) (backlog []T, complete bool, next, lastSeq int64, err error) {
 	c, err := s.store.GetConversation(ctx, conversationID)
 	if err != nil {
 		return nil, false, 0, 0, err
+	}
+	if c.Member(member) == nil {
+		return nil, false, 0, 0, errConversationNotFound()
 	}
 	last := ord.last(c)
 	if after == nil {
@@ -230,6 +248,20 @@ func checkResume[T any](s *Service, ord *order[T], after, last int64) error {
 }
 
 func (ms *orderedStream[T]) onEvent(ev *confab.Event) {
+	if ms.removes(ev) {
+		ms.mu.Lock()
+		if !ms.closed {
+			ms.gone = true
+			ms.closed = ms.out == nil // starting: its start refuses the subscription
+			if ms.out != nil {
+				ms.stopLocked()
+				go ms.svc.feed.remove(ms)
+				go ms.sub.Unsubscribe() // the broker may be inside this very callback
+			}
+		}
+		ms.mu.Unlock()
+		return
+	}
 	m, ok := ms.ord.fromEvent(ev)
 	if !ok {
 		return
@@ -331,7 +363,7 @@ func (ms *orderedStream[T]) fallBehind() {
 func (ms *orderedStream[T]) emit(m T) {
 	seq := ms.ord.seq(m)
 	ms.next = seq + 1
-	if ms.ord.hidden != nil && ms.ord.hidden(m) {
+	if (ms.ord.hidden != nil && ms.ord.hidden(m)) || ms.hides(m) {
 		return
 	}
 	if observe := ms.svc.observeLag; observe != nil && ms.ord.sentAt != nil && seq >= ms.liveFrom {
@@ -408,13 +440,45 @@ func (ms *orderedStream[T]) fillGap() {
 	}
 }
 
-func (ms *orderedStream[T]) stop() {
-	ms.mu.Lock()
+// hides reports whether m is about a message of a user the subscriber
+// blocks. The block list comes from the service's cache; after a change
+// dropped it, the first item reads it again (one store read per user and
+// node), and should that read fail, the list last seen serves. Callers
+// hold mu.
+func (ms *orderedStream[T]) hides(m T) bool {
+	if ms.ord.author == nil {
+		return false
+	}
+	author := ms.ord.author(m)
+	if author == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), blockReadTimeout)
+	set, err := ms.svc.blockedBy(ctx, ms.member)
+	cancel()
+	if err == nil {
+		ms.blocked = set
+	}
+	_, hide := ms.blocked[author]
+	return hide
+}
+
+// blockReadTimeout bounds the read of a block list a live stream makes
+// after the list changed.
+const blockReadTimeout = 2 * time.Second
+
+// stopLocked stops the gap timer and closes the stream. Callers hold mu.
+func (ms *orderedStream[T]) stopLocked() {
 	if ms.gapTimer != nil {
 		ms.gapTimer.Stop()
 		ms.gapTimer = nil
 	}
 	ms.closeLocked()
+}
+
+func (ms *orderedStream[T]) stop() {
+	ms.mu.Lock()
+	ms.stopLocked()
 	ms.mu.Unlock()
 	ms.svc.feed.remove(ms)
 	ms.sub.Unsubscribe()

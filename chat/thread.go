@@ -84,6 +84,11 @@ func (s *Service) ListThread(ctx context.Context, caller confab.Identity, conver
 		tok := s.encodeCursor(kind, owner, cursor{Seq: items[n-1].Seq})
 		page.NextToken = &tok
 	}
+	// Hidden after paging: a page may come back short, its nextToken
+	// still right.
+	if page.Items, err = s.hideBlocked(ctx, caller, page.Items); err != nil {
+		return nil, err
+	}
 	return page, nil
 }
 

@@ -74,7 +74,8 @@ func (s *Service) OnTyping(ctx context.Context, caller confab.Identity, conversa
 		return nil, err
 	}
 	ts := &typingStream{
-		stream:  stream[*confab.Typing]{hooks: confab.StreamHooksFrom(ctx), stats: &s.stats, out: make(chan *confab.Typing, s.cfg.StreamQueue)},
+		stream: stream[*confab.Typing]{hooks: confab.StreamHooksFrom(ctx), stats: &s.stats, out: make(chan *confab.Typing, s.cfg.StreamQueue),
+			member: caller.UserID},
 		svc:     s,
 		convID:  conversationID,
 		self:    caller.UserID,
@@ -114,6 +115,12 @@ func (ts *typingStream) deliver(ev *confab.Event) {
 	var userID string
 	var typing bool
 	switch {
+	case ts.removes(ev):
+		ts.mu.Lock()
+		ts.endRemoved()
+		ts.arm() // closed: stops the timer
+		ts.mu.Unlock()
+		return
 	case ev.Kind == confab.EventTyping && ev.Typing != nil:
 		userID, typing = ev.Typing.UserID, ev.Typing.Typing
 	case ev.Kind == confab.EventMessageSent && ev.Message != nil:

@@ -17,6 +17,9 @@ type ProfileUpdate struct {
 	// HideReadReceipts keeps the user's read marks from the other
 	// members (see receipts.go).
 	HideReadReceipts *bool
+	// AddPolicy is who may add the user to a conversation without an
+	// invitation (consent.go).
+	AddPolicy *confab.AddPolicy
 }
 
 // Config.ShowEmails values.
@@ -74,21 +77,13 @@ func (s *Service) sharesConversation(ctx context.Context, a, b string) (bool, er
 	if err != nil {
 		return false, err
 	}
-	uncached := false
-	s.membersMu.Lock()
-	for _, id := range mine {
-		set, ok := s.members[id]
-		if !ok {
-			uncached = true
-			continue
-		}
-		if _, ok := set[b]; ok {
-			s.membersMu.Unlock()
+	cached := s.cachedMembers(mine)
+	for _, e := range cached {
+		if _, ok := e.members[b]; ok {
 			return true, nil
 		}
 	}
-	s.membersMu.Unlock()
-	if !uncached {
+	if len(cached) == len(mine) {
 		return false, nil
 	}
 	theirs, err := s.store.ListConversationIDs(ctx, b, maxPresenceFanout)
@@ -153,22 +148,16 @@ func (s *Service) Authors(ctx context.Context, caller confab.Identity, conversat
 }
 
 // memberSet checks that the caller is a member of the conversation and
-// returns its member set.
-func (s *Service) memberSet(ctx context.Context, caller confab.Identity, conversationID string) (map[string]struct{}, error) {
+// returns its members by id (cached; read-only).
+func (s *Service) memberSet(ctx context.Context, caller confab.Identity, conversationID string) (map[string]*confab.Member, error) {
 	if err := s.requireMember(ctx, caller, conversationID); err != nil {
 		return nil, err
 	}
-	s.membersMu.Lock()
-	set, ok := s.members[conversationID]
-	s.membersMu.Unlock()
-	if ok {
-		return set, nil
-	}
-	c, err := s.store.GetConversation(ctx, conversationID) // the cache was cleared in between
+	e, err := s.cachedConversation(ctx, conversationID)
 	if err != nil {
 		return nil, err
 	}
-	return s.rememberMembers(c), nil
+	return e.members, nil
 }
 
 // FindUser returns the user whose username or email is exactly q, as the
@@ -208,7 +197,8 @@ func (s *Service) FindUser(ctx context.Context, caller confab.Identity, q string
 // presence choice (HidePresence: hiding tells the members the user is
 // offline; showing again takes effect at the next presence change) or
 // read-receipt choice (HideReadReceipts: from then on, for marks already
-// made and new ones).
+// made and new ones) or AddPolicy (for additions from then on; pending
+// invitations stay).
 func (s *Service) UpdateUserProfile(ctx context.Context, caller confab.Identity, in ProfileUpdate) (*confab.User, error) {
 	if err := s.requireSelf(caller, in.UserID); err != nil {
 		return nil, err
@@ -226,9 +216,12 @@ func (s *Service) UpdateUserProfile(ctx context.Context, caller confab.Identity,
 			return nil, confab.Errorf(confab.CodeInvalid, "avatarUrl must be an http(s) URL of at most %d bytes.", confab.MaxAvatarURLBytes)
 		}
 	}
+	if p := in.AddPolicy; p != nil && *p != confab.AddAnyone && *p != confab.AddContacts && *p != confab.AddInvitation {
+		return nil, confab.Errorf(confab.CodeInvalid, "addPolicy must be ANYONE, CONTACTS or INVITATION.")
+	}
 	u, err := s.store.UpdateUser(ctx, in.UserID, confab.UserUpdate{
 		DisplayName: in.DisplayName, AvatarURL: in.AvatarURL, HidePresence: in.HidePresence,
-		HideReadReceipts: in.HideReadReceipts, UpdatedAt: s.nowUTC(),
+		HideReadReceipts: in.HideReadReceipts, AddPolicy: in.AddPolicy, UpdatedAt: s.nowUTC(),
 	})
 	if err == nil && in.HidePresence != nil && *in.HidePresence {
 		if err := s.publishPresence(ctx, u); err != nil { // members now see the user offline

@@ -31,6 +31,9 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 }
 
 func (r *mutationResolver) CreateConversation(ctx context.Context, input model.CreateConversationInput) (*confab.Conversation, error) {
+	if input.Direct != nil && *input.Direct {
+		return r.Chat.CreateDirectConversation(ctx, caller(ctx), input.Name, input.Participants)
+	}
 	return r.Chat.CreateConversation(ctx, caller(ctx), input.Name, input.Participants)
 }
 
@@ -48,7 +51,7 @@ func (r *mutationResolver) UpdateUserPresence(ctx context.Context, userID string
 
 func (r *mutationResolver) UpdateUserProfile(ctx context.Context, input model.UpdateUserProfileInput) (*confab.User, error) {
 	return r.Chat.UpdateUserProfile(ctx, caller(ctx), chat.ProfileUpdate{UserID: input.UserID, DisplayName: input.DisplayName, AvatarURL: input.AvatarURL,
-		HidePresence: input.HidePresence, HideReadReceipts: input.HideReadReceipts})
+		HidePresence: input.HidePresence, HideReadReceipts: input.HideReadReceipts, AddPolicy: input.AddPolicy})
 }
 
 func (r *queryResolver) GetMessage(ctx context.Context, conversationID string, messageID string) (*confab.Message, error) {

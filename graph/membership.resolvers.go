@@ -7,91 +7,138 @@ package graph
 
 import (
 	"context"
-	"fmt"
-
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph/generated"
 	"github.com/confab-chat/confab/graph/model"
 )
 
 func (r *conversationResolver) Members(ctx context.Context, obj *confab.Conversation, limit *int, nextToken *string) (*model.MemberConnection, error) {
-	panic(fmt.Errorf("not implemented: Members - members"))
+	items, next, err := r.Chat.Members(ctx, caller(ctx), obj, limit, nextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MemberConnection{Items: items, NextToken: next}, nil
 }
 
 func (r *conversationResolver) MyRole(ctx context.Context, obj *confab.Conversation) (*confab.Role, error) {
-	panic(fmt.Errorf("not implemented: MyRole - myRole"))
+	m := obj.Member(caller(ctx).UserID)
+	if m == nil {
+		return nil, nil // a removed member's last view of it
+	}
+	role := chat.RoleOf(obj, m)
+	return &role, nil
 }
 
 func (r *conversationResolver) Settings(ctx context.Context, obj *confab.Conversation) (*confab.ConversationSettings, error) {
-	panic(fmt.Errorf("not implemented: Settings - settings"))
+	set := obj.Settings.Effective()
+	return &set, nil
 }
 
 func (r *conversationMemberResolver) User(ctx context.Context, obj *confab.Member) (*confab.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
+	u, err := r.Chat.GetUser(ctx, caller(ctx), obj.UserID)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, nil // the account is gone
+	}
+	return u, err
 }
 
 func (r *invitationResolver) ConversationName(ctx context.Context, obj *confab.Invitation) (*string, error) {
-	panic(fmt.Errorf("not implemented: ConversationName - conversationName"))
+	c, err := r.Chat.InvitationConversation(ctx, caller(ctx), obj)
+	if err != nil || c == nil {
+		return nil, err
+	}
+	return c.Name, nil
 }
 
 func (r *invitationResolver) Inviter(ctx context.Context, obj *confab.Invitation) (*confab.User, error) {
-	panic(fmt.Errorf("not implemented: Inviter - inviter"))
+	u, err := r.Chat.GetUser(ctx, caller(ctx), obj.InvitedBy)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, nil
+	}
+	return u, err
 }
 
 func (r *mutationResolver) AddMembers(ctx context.Context, conversationID string, userIds []string, role *confab.Role) (*model.AddMembersResult, error) {
-	panic(fmt.Errorf("not implemented: AddMembers - addMembers"))
+	res, err := r.Chat.AddMembers(ctx, caller(ctx), conversationID, userIds, role)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AddMembersResult{Conversation: res.Conversation, Added: res.Added, Invited: res.Invited}, nil
 }
 
 func (r *mutationResolver) RemoveMember(ctx context.Context, conversationID string, userID string, reason *string) (*confab.Conversation, error) {
-	panic(fmt.Errorf("not implemented: RemoveMember - removeMember"))
+	return r.Chat.RemoveMember(ctx, caller(ctx), conversationID, userID, reason)
 }
 
 func (r *mutationResolver) LeaveConversation(ctx context.Context, conversationID string) (bool, error) {
-	panic(fmt.Errorf("not implemented: LeaveConversation - leaveConversation"))
+	if err := r.Chat.LeaveConversation(ctx, caller(ctx), conversationID); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *mutationResolver) SetMemberRole(ctx context.Context, conversationID string, userID string, role confab.Role) (*confab.Conversation, error) {
-	panic(fmt.Errorf("not implemented: SetMemberRole - setMemberRole"))
+	return r.Chat.SetMemberRole(ctx, caller(ctx), conversationID, userID, role)
 }
 
 func (r *mutationResolver) TransferOwnership(ctx context.Context, conversationID string, userID string) (*confab.Conversation, error) {
-	panic(fmt.Errorf("not implemented: TransferOwnership - transferOwnership"))
+	return r.Chat.TransferOwnership(ctx, caller(ctx), conversationID, userID)
 }
 
 func (r *mutationResolver) UpdateConversationSettings(ctx context.Context, conversationID string, input model.ConversationSettingsInput) (*confab.Conversation, error) {
-	panic(fmt.Errorf("not implemented: UpdateConversationSettings - updateConversationSettings"))
+	return r.Chat.UpdateConversationSettings(ctx, caller(ctx), conversationID, chat.SettingsInput{
+		AddMembers: input.AddMembers, Post: input.Post, React: input.React, SlowModeSeconds: input.SlowModeSeconds})
 }
 
 func (r *mutationResolver) AcceptInvitation(ctx context.Context, conversationID string) (*confab.Conversation, error) {
-	panic(fmt.Errorf("not implemented: AcceptInvitation - acceptInvitation"))
+	return r.Chat.AcceptInvitation(ctx, caller(ctx), conversationID)
 }
 
 func (r *mutationResolver) DeclineInvitation(ctx context.Context, conversationID string) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeclineInvitation - declineInvitation"))
+	if err := r.Chat.DeclineInvitation(ctx, caller(ctx), conversationID); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *mutationResolver) BlockUser(ctx context.Context, userID string) (bool, error) {
-	panic(fmt.Errorf("not implemented: BlockUser - blockUser"))
+	if err := r.Chat.BlockUser(ctx, caller(ctx), userID); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *mutationResolver) UnblockUser(ctx context.Context, userID string) (bool, error) {
-	panic(fmt.Errorf("not implemented: UnblockUser - unblockUser"))
+	if err := r.Chat.UnblockUser(ctx, caller(ctx), userID); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *queryResolver) Invitations(ctx context.Context) ([]*confab.Invitation, error) {
-	panic(fmt.Errorf("not implemented: Invitations - invitations"))
+	return r.Chat.Invitations(ctx, caller(ctx))
 }
 
 func (r *queryResolver) BlockedUsers(ctx context.Context) ([]*confab.User, error) {
-	panic(fmt.Errorf("not implemented: BlockedUsers - blockedUsers"))
+	return r.Chat.BlockedUsers(ctx, caller(ctx))
 }
 
 func (r *subscriptionResolver) OnInvitation(ctx context.Context, userID string) (<-chan *confab.Invitation, error) {
-	panic(fmt.Errorf("not implemented: OnInvitation - onInvitation"))
+	return r.Chat.OnInvitation(ctx, caller(ctx), userID)
 }
 
 func (r *userResolver) AddPolicy(ctx context.Context, obj *confab.User) (*confab.AddPolicy, error) {
-	panic(fmt.Errorf("not implemented: AddPolicy - addPolicy"))
+	// Only the user sees it; never in a rendering shared between
+	// subscribers (SharedSubscriptions).
+	if callerIndependent(ctx) || obj.UserID != caller(ctx).UserID {
+		return nil, nil
+	}
+	p := obj.AddPolicy
+	if p == "" {
+		p = confab.AddAnyone
+	}
+	return &p, nil
 }
 
 func (r *Resolver) ConversationMember() generated.ConversationMemberResolver {

@@ -99,7 +99,10 @@ type copied struct{ users, tokens, conversations, messages int }
 // live while its replies are appended). dst writes its own change log, so
 // changeSeqs start again from 1: clients that kept one reload (their
 // afterChange is beyond the new log or points elsewhere). Thread read
-// marks are not carried over: no store reads them back.
+// marks are not carried over: no store reads them back. Roles, settings,
+// mutes, direct pairs, archived conversations, admins, add policies and
+// moderators' deletions come over; blocks, invitations, bans, reports and
+// the audit log do not.
 func copyStore(ctx context.Context, src *sqlite.Store, dst confab.Store) (copied, error) {
 	var n copied
 	err := src.Export(ctx,
@@ -130,7 +133,11 @@ func copyStore(ctx context.Context, src *sqlite.Store, dst confab.Store) (copied
 // returns how many it copied.
 func copyMessages(ctx context.Context, src *sqlite.Store, dst confab.Store, conversationID string) (int, error) {
 	var ids []string
-	deleted := make(map[string]time.Time)
+	type tombstone struct {
+		at time.Time
+		by string // a moderator, or "" for the author
+	}
+	deleted := make(map[string]tombstone)
 	for after := int64(0); ; {
 		page, err := src.ListMessagesAfter(ctx, conversationID, after, confab.MaxPageLimit)
 		if err != nil {
@@ -138,7 +145,7 @@ func copyMessages(ctx context.Context, src *sqlite.Store, dst confab.Store, conv
 		}
 		for _, msg := range page {
 			if msg.Deleted && msg.UpdatedAt != nil {
-				deleted[msg.MessageID] = *msg.UpdatedAt
+				deleted[msg.MessageID] = tombstone{*msg.UpdatedAt, msg.DeletedBy}
 			}
 			if err := copyMessage(ctx, src, dst, msg); err != nil {
 				return len(ids), err
@@ -156,8 +163,8 @@ func copyMessages(ctx context.Context, src *sqlite.Store, dst confab.Store, conv
 		}
 	}
 	for _, id := range ids {
-		if at, ok := deleted[id]; ok {
-			if _, _, err := dst.DeleteMessage(ctx, conversationID, id, "", at); err != nil {
+		if d, ok := deleted[id]; ok {
+			if _, _, err := dst.DeleteMessage(ctx, conversationID, id, d.by, d.at); err != nil {
 				return len(ids), err
 			}
 		}

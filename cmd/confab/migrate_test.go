@@ -99,6 +99,64 @@ func TestMain_MigrateToPostgres(t *testing.T) {
 	b.mustGQL(t, alice.idToken, sendMsg, map[string]any{"c": cid, "t": "after the migration"})
 }
 
+// TestCopyStore_Membership copies the fields of issue #15 from SQLite into
+// PostgreSQL: a direct pair with roles, a mute, settings and an archive,
+// an admin with an add policy, and a message a moderator deleted.
+func TestCopyStore_Membership(t *testing.T) {
+	ctx := context.Background()
+	pg := postgresURL(t)
+	src, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "confab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	for _, id := range []string{"ann", "bo"} {
+		u := confab.User{UserID: id, Username: id, Email: id + "@example.com", CreatedAt: now, Admin: id == "ann", AddPolicy: confab.AddContacts}
+		if err := src.InsertAccount(ctx, &confab.Account{User: u, PasswordHash: "h"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	muted := now.Add(time.Hour)
+	c := &confab.Conversation{ConversationID: "d", CreatedBy: "ann", CreatedAt: now, Direct: true, ArchivedAt: &now,
+		Settings: confab.ConversationSettings{Post: confab.RoleAdmin, React: confab.RoleReadOnly, SlowMode: 30},
+		Members:  []confab.Member{{UserID: "ann", Role: confab.RoleOwner, JoinedAt: now}, {UserID: "bo", Role: confab.RoleReadOnly, JoinedAt: now, MutedUntil: &muted}}}
+	if err := src.InsertConversation(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	m := &confab.Message{MessageID: "m1", ConversationID: "d", UserID: "bo", Content: "spam", MessageType: confab.MessageText, CreatedAt: now}
+	if _, err := src.AppendMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := src.DeleteMessage(ctx, "d", "m1", "ann", now); err != nil {
+		t.Fatal(err)
+	}
+	dst, err := postgres.Open(ctx, pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if _, err := copyStore(ctx, src, dst); err != nil {
+		t.Fatal(err)
+	}
+	got, err := dst.GetDirectConversation(ctx, "bo", "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Settings != c.Settings || got.ArchivedAt == nil || !got.ArchivedAt.Equal(now) || len(got.Members) != 2 ||
+		got.Members[0].Role != confab.RoleOwner || got.Members[1].Role != confab.RoleReadOnly ||
+		got.Members[1].MutedUntil == nil || !got.Members[1].MutedUntil.Equal(muted) {
+		t.Fatalf("migrated conversation = %+v, want %+v", got, c)
+	}
+	if u, err := dst.GetUser(ctx, "ann"); err != nil || !u.Admin || u.AddPolicy != confab.AddContacts {
+		t.Fatalf("migrated admin = %+v, %v", u, err)
+	}
+	msgs, err := dst.ListMessagesAfter(ctx, "d", 0, 10)
+	if err != nil || len(msgs) != 1 || !msgs[0].Deleted || msgs[0].DeletedBy != "ann" {
+		t.Fatalf("migrated tombstone = %+v, %v; want deleted by ann", msgs, err)
+	}
+}
+
 // recipeFixture is a recipe deployment in DynamoDB Local written through
 // the recipe's resolvers, and what a migration of it must yield.
 type recipeFixture struct {

@@ -118,10 +118,9 @@ func getConversation(ctx context.Context, q querier, conversationID string) (*co
 }
 
 // loadMembers fills Members of every conversation with one query, ordered
-// by JoinedAt, then UserID: every member, or only the users only names when
-// it is not empty. UnreadMentions is counted from the mentions index above
-// each member's read mark (a deleted message's rows are gone).
-func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation, only ...string) error {
+// by JoinedAt, then UserID. UnreadMentions is counted from the mentions
+// index above each member's read mark (a deleted message's rows are gone).
+func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) error {
 	if len(convs) == 0 {
 		return nil
 	}
@@ -135,8 +134,7 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation, o
 			m.role, m.muted_until, m.last_posted_at, (SELECT count(*) FROM mentions n
 				WHERE n.conversation_id = m.conversation_id AND n.user_id = m.user_id AND n.seq > m.last_read_seq)
 		FROM members m
-		WHERE m.conversation_id = ANY($1) AND (cardinality($2::text[]) = 0 OR m.user_id = ANY($2))
-		ORDER BY m.conversation_id, m.joined_at, m.user_id`, ids, orEmpty(only))
+		WHERE m.conversation_id = ANY($1) ORDER BY m.conversation_id, m.joined_at, m.user_id`, ids)
 	if err != nil {
 		return mapErr("load members", err)
 	}

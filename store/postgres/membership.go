@@ -3,10 +3,12 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/blob/image"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -57,10 +59,15 @@ func (s *Store) AddMembers(ctx context.Context, conversationID, byUserID string,
 			return &confab.Error{Code: confab.CodeLimited, Op: op, Err: errors.New("postgres: too many members")}
 		}
 		added = inOrder(members, ids)
+		if len(added) == 0 { // all were members: nothing changes
+			c, err = getConversation(ctx, tx, conversationID)
+			return err
+		}
 		changes := make([]change, len(added))
 		for i, m := range added {
+			snap := &confab.Member{UserID: m.UserID, Role: m.Role, JoinedAt: m.JoinedAt, MutedUntil: m.MutedUntil}
 			changes[i] = change{conversationID: conversationID, seq: lastChange + 1 + int64(i), kind: confab.ChangeMemberAdded,
-				at: at, userID: byUserID, memberID: m.UserID}
+				at: at, userID: byUserID, memberID: m.UserID, member: snap}
 		}
 		c, err = touchConversation(ctx, tx, op, conversationID, changes, at)
 		if err != nil {
@@ -175,21 +182,25 @@ func (s *Store) UpdateMembers(ctx context.Context, conversationID, byUserID stri
 			}
 			b.Queue(`UPDATE members SET role = coalesce($3, role),
 					muted_until = CASE WHEN $4 THEN $5 ELSE muted_until END
-				WHERE conversation_id = $1 AND user_id = $2`,
+				WHERE conversation_id = $1 AND user_id = $2 RETURNING role, joined_at, muted_until`,
 				conversationID, u.UserID, (*string)(u.Role), u.MutedUntil != nil, muted)
 			changes[i] = change{conversationID: conversationID, seq: lastChange + 1 + int64(i), kind: confab.ChangeMemberUpdated,
 				at: at, userID: byUserID, memberID: u.UserID}
 		}
 		results := tx.SendBatch(ctx, &b)
-		for range updates {
-			tag, err := results.Exec()
-			if err == nil && tag.RowsAffected() == 0 {
+		for i := range changes {
+			m := &confab.Member{UserID: changes[i].memberID}
+			var role string
+			err := results.QueryRow().Scan(&role, &m.JoinedAt, &m.MutedUntil)
+			if errors.Is(err, pgx.ErrNoRows) {
 				err = notFound("member")
 			}
 			if err != nil {
 				results.Close()
 				return mapErr(op, err)
 			}
+			m.Role = confab.Role(role)
+			changes[i].member = m
 		}
 		if err := results.Close(); err != nil {
 			return mapErr(op, err)
@@ -204,7 +215,8 @@ func (s *Store) UpdateMembers(ctx context.Context, conversationID, byUserID stri
 }
 
 // SharesConversation implements confab.ModerationStore: the two users'
-// memberships meet on the primary key of members.
+// memberships, each a range of members_by_user, joined on the
+// conversation.
 func (s *Store) SharesConversation(ctx context.Context, userID, otherID string) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM members a JOIN members b ON b.conversation_id = a.conversation_id AND b.user_id = $2
@@ -245,8 +257,12 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 		if err != nil {
 			return mapErr(op, err)
 		}
-		if keys, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		uploads, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
 			return mapErr(op, err)
+		}
+		for _, id := range uploads {
+			keys = append(keys, uploadBlobKeys(id)...)
 		}
 		for _, q := range []string{
 			`DELETE FROM changes WHERE conversation_id = $1`,
@@ -271,10 +287,26 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 	return keys, nil
 }
 
+// uploadBlobKeys are every blob an upload may have, as chat names them
+// (chat/upload.go: inKey, fileKey, thumbKey), for DeleteConversation's
+// caller to remove; removing a blob that is not there is no error for a
+// BlobStore.
+func uploadBlobKeys(id string) []string {
+	keys := []string{"uploads/" + id + "/in", "uploads/" + id + "/file"}
+	for _, size := range image.ThumbSizes {
+		keys = append(keys, fmt.Sprintf("uploads/%s/thumb-%d", id, size))
+	}
+	return keys
+}
+
 // ListUserMessages implements confab.ModerationStore on the
-// messages_by_user index.
+// messages_by_user index. A later page has a statement of its own, so its
+// plan starts at before in the index whatever plan the first page got.
 func (s *Store) ListUserMessages(ctx context.Context, userID, before string, limit int) ([]*confab.Message, error) {
+	where, args := `user_id = $1`, []any{userID, max(limit, 0)}
+	if before != "" {
+		where, args = where+` AND message_id < $3`, append(args, before)
+	}
 	return queryMessages(ctx, s.pool, "list user messages", `SELECT `+msgColumns+` FROM messages
-		WHERE user_id = $1 AND ($2 = '' OR message_id < $2) AND NOT deleted
-		ORDER BY message_id DESC LIMIT $3`, userID, before, max(limit, 0))
+		WHERE `+where+` AND NOT deleted ORDER BY message_id DESC LIMIT $2`, args...)
 }

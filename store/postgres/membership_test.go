@@ -3,12 +3,15 @@ package postgres_test
 import (
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/store/postgres"
+	"github.com/jackc/pgx/v5"
 )
 
 // TestStore_MembershipTwoNodes has writers on two nodes add members,
@@ -158,14 +161,14 @@ func TestStore_UsageInUTC(t *testing.T) {
 	pu.RawQuery = q.Encode()
 	s := openURL(t, pu.String())
 	userID, convID := fixture(t, s)
-	// Wednesday 2026-01-07; the span is Mon 5th to Sat 10th (exclusive).
+	// The span is Monday 2026-01-05 through Friday 9th.
 	from := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	to := from.AddDate(0, 0, 5)
+	to := from.AddDate(0, 0, 4)
 	for i, at := range []time.Time{
 		from.Add(-time.Millisecond),                        // before the span
 		time.Date(2026, 1, 7, 23, 59, 59, 999e6, time.UTC), // Wednesday, late
 		time.Date(2026, 1, 8, 0, 0, 0, 0, time.UTC),        // Thursday
-		to, // after the span
+		to.AddDate(0, 0, 1),                                // after the span
 	} {
 		send(t, s, &confab.Message{MessageID: fmt.Sprint("m", i), ConversationID: convID, UserID: userID, Content: "x", CreatedAt: at})
 	}
@@ -186,5 +189,107 @@ func TestStore_UsageInUTC(t *testing.T) {
 	}
 	if len(got.TopConversations) != 1 || got.TopConversations[0].Messages != 2 {
 		t.Errorf("TopConversations = %v, want %s with 2", got.TopConversations, convID)
+	}
+}
+
+// TestStore_MemberChangeKeepsMembership: a MEMBER_* change reads with the
+// membership right after it, not as it is now (unlike its Message): the
+// MEMBER_ADDED entry keeps the role given at the add after a role change
+// and a removal.
+func TestStore_MemberChangeKeepsMembership(t *testing.T) {
+	s := open(t)
+	userID, convID := fixture(t, s)
+	addUser(t, s, "bo")
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	if _, _, err := s.AddMembers(ctx, convID, userID, []confab.Member{{UserID: "bo", Role: confab.RoleReadOnly, JoinedAt: at}}, 10, at); err != nil {
+		t.Fatal(err)
+	}
+	admin := confab.RoleAdmin
+	if _, err := s.UpdateMembers(ctx, convID, userID, []confab.MemberUpdate{{UserID: "bo", Role: &admin}}, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RemoveMember(ctx, convID, "bo", userID, at); err != nil {
+		t.Fatal(err)
+	}
+	log := allChanges(t, s, convID)
+	if len(log) != 3 {
+		t.Fatalf("%d changes, want 3", len(log))
+	}
+	for i, want := range []*confab.Member{{UserID: "bo", Role: confab.RoleReadOnly, JoinedAt: at}, {UserID: "bo", Role: confab.RoleAdmin, JoinedAt: at}, nil} {
+		got := log[i].Member
+		if (got == nil) != (want == nil) || got != nil && (got.UserID != want.UserID || got.Role != want.Role || !got.JoinedAt.Equal(want.JoinedAt)) {
+			t.Errorf("change %d (%s) Member = %+v, want %+v", log[i].ChangeSeq, log[i].Kind, got, want)
+		}
+	}
+}
+
+// TestStore_UpgradeKeepsRows applies the migrations before issue 15 to a
+// schema, writes rows in their shape, then opens the store (which applies
+// the rest): the old rows read with the new fields at their zero values
+// (role ” reads as chat.RoleOf says), and the new writers work on them.
+func TestStore_UpgradeKeepsRows(t *testing.T) {
+	u := freshSchema(t)
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		if name >= "0011" {
+			break
+		}
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, string(body)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `
+		INSERT INTO users (user_id, username, email, created_at, password_hash) VALUES
+			('ann', 'ann', 'ann@example.com', now(), 'h'), ('bo', 'bo', 'bo@example.com', now(), 'h'), ('cy', 'cy', 'cy@example.com', now(), 'h');
+		INSERT INTO conversations (conversation_id, created_by, created_at, activity_at, last_seq, message_count, last_change_seq)
+			VALUES ('c', 'ann', now(), now(), 1, 1, 1);
+		INSERT INTO members (conversation_id, user_id, joined_at) VALUES ('c', 'ann', now()), ('c', 'bo', now());
+		INSERT INTO messages (conversation_id, seq, message_id, user_id, content, message_type, created_at, change_seq)
+			VALUES ('c', 1, 'm1', 'bo', 'old', 'TEXT', now(), 1);
+		INSERT INTO changes (conversation_id, change_seq, kind, at, user_id, message_id) VALUES ('c', 1, 'MESSAGE_SENT', now(), 'bo', 'm1');`); err != nil {
+		t.Fatal(err)
+	}
+	s := openURL(t, u)
+	c, err := s.GetConversation(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Direct || c.Settings != (confab.ConversationSettings{}) || c.ArchivedAt != nil || len(c.Members) != 2 ||
+		c.Members[0].Role != "" || c.Members[1].Role != "" || c.Members[1].MutedUntil != nil || c.Members[1].LastPostedAt != nil {
+		t.Fatalf("old conversation reads as %+v", c)
+	}
+	if usr, err := s.GetUser(ctx, "ann"); err != nil || usr.Admin || usr.AddPolicy != "" {
+		t.Fatalf("old user reads as %+v, %v", usr, err)
+	}
+	now := time.Now()
+	if _, _, err := s.AddMembers(ctx, "c", "ann", []confab.Member{{UserID: "cy", Role: confab.RoleMember, JoinedAt: now}}, 10, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.DeleteMessage(ctx, "c", "m1", "ann", now); err != nil {
+		t.Fatal(err)
+	}
+	log := allChanges(t, s, "c")
+	if len(log) != 3 || log[0].Member != nil || log[1].Kind != confab.ChangeMemberAdded || log[1].Member == nil ||
+		log[2].Message == nil || log[2].Message.DeletedBy != "ann" {
+		t.Fatalf("change log after the upgrade: %d entries %+v", len(log), log)
 	}
 }

@@ -10,7 +10,8 @@ import (
 
 // Usage implements confab.ModerationStore: four statements in one batch
 // (one round trip), the three over messages each a range of the
-// messages_created_at index. Days and weeks are computed in UTC
+// messages_created_at index. The span is the days from through to, both
+// included; deleted messages were sent, so they count. Days and weeks are computed in UTC
 // (AT TIME ZONE 'UTC', whatever the session's TimeZone); generate_series
 // gives every day (every ISO week: date_trunc('week') is its Monday) of
 // the span, so days without messages come out as zeros.
@@ -20,9 +21,9 @@ func (s *Store) Usage(ctx context.Context, from, to time.Time, top int) (*confab
 	u := &confab.Usage{From: from, To: to}
 	var b pgx.Batch
 	b.Queue(`SELECT d.day AT TIME ZONE 'UTC', coalesce(a.n, 0), coalesce(a.u, 0)
-		FROM generate_series($1::timestamptz AT TIME ZONE 'UTC', $2::timestamptz AT TIME ZONE 'UTC' - interval '1 day', interval '1 day') AS d (day)
+		FROM generate_series($1::timestamptz AT TIME ZONE 'UTC', $2::timestamptz AT TIME ZONE 'UTC', interval '1 day') AS d (day)
 		LEFT JOIN (SELECT date_trunc('day', created_at AT TIME ZONE 'UTC') AS day, count(*) AS n, count(DISTINCT user_id) AS u
-			FROM messages WHERE created_at >= $1 AND created_at < $2 GROUP BY 1) AS a ON a.day = d.day
+			FROM messages WHERE created_at >= $1 AND created_at < $2::timestamptz + interval '1 day' GROUP BY 1) AS a ON a.day = d.day
 		ORDER BY d.day`, from, to).Query(func(rows pgx.Rows) error {
 		var day time.Time
 		var n, users int
@@ -34,9 +35,9 @@ func (s *Store) Usage(ctx context.Context, from, to time.Time, top int) (*confab
 		return err
 	})
 	b.Queue(`SELECT w.week AT TIME ZONE 'UTC', coalesce(a.u, 0)
-		FROM generate_series(date_trunc('week', $1::timestamptz AT TIME ZONE 'UTC'), $2::timestamptz AT TIME ZONE 'UTC' - interval '1 day', interval '1 week') AS w (week)
+		FROM generate_series(date_trunc('week', $1::timestamptz AT TIME ZONE 'UTC'), $2::timestamptz AT TIME ZONE 'UTC', interval '1 week') AS w (week)
 		LEFT JOIN (SELECT date_trunc('week', created_at AT TIME ZONE 'UTC') AS week, count(DISTINCT user_id) AS u
-			FROM messages WHERE created_at >= $1 AND created_at < $2 GROUP BY 1) AS a ON a.week = w.week
+			FROM messages WHERE created_at >= $1 AND created_at < $2::timestamptz + interval '1 day' GROUP BY 1) AS a ON a.week = w.week
 		ORDER BY w.week`, from, to).Query(func(rows pgx.Rows) error {
 		var week time.Time
 		var users int
@@ -46,7 +47,7 @@ func (s *Store) Usage(ctx context.Context, from, to time.Time, top int) (*confab
 		})
 		return err
 	})
-	b.Queue(`SELECT conversation_id, count(*) FROM messages WHERE created_at >= $1 AND created_at < $2
+	b.Queue(`SELECT conversation_id, count(*) FROM messages WHERE created_at >= $1 AND created_at < $2::timestamptz + interval '1 day'
 		GROUP BY conversation_id ORDER BY count(*) DESC, conversation_id LIMIT $3`, from, to, max(top, 0)).Query(func(rows pgx.Rows) error {
 		var c confab.ConversationCount
 		_, err := pgx.ForEachRow(rows, []any{&c.ConversationID, &c.Messages}, func() error {

@@ -27,10 +27,20 @@
 // in its savepoint of the batch. The single write connection is what makes
 // the log gapless: no two transactions assign a change_seq at once.
 //
+// Membership and moderation (issue 15): a member's role, mute and slow
+// mode mark are columns of members; a direct conversation is unique per
+// pair through a unique index on its direct_key. AddMembers, RemoveMember
+// and UpdateMembers write their MEMBER_* changes (with the membership as
+// JSON) and outbox events in their own transaction. Slow mode is checked
+// and marked in the append's savepoint, and only for a send that asks for
+// it, so a send without slow mode costs nothing more. An admin's
+// DeleteConversation removes every row of the conversation in one
+// transaction.
+//
 // Schema: migrations/*.sql, embedded and applied by internal/sqlmigrate on
 // Open. Times are stored as integer Unix milliseconds and returned in UTC.
-// Deletion is a flag; only retention (PurgeMessages) removes rows, and it
-// takes the oldest. A conversation's messages are inserted in seq order and
+// Deletion is a flag; only retention (PurgeMessages, the oldest) and
+// DeleteConversation remove message rows. A conversation's messages are inserted in seq order and
 // SQLite gives a new row a rowid above every row present, so rowids
 // increase with seq within a conversation, purges or not; SearchMessages
 // relies on it.

@@ -40,18 +40,17 @@ func (s *Store) InsertBlock(ctx context.Context, b *confab.Block, maxBlocks int)
 
 // DeleteBlock implements confab.ModerationStore.
 func (s *Store) DeleteBlock(ctx context.Context, userID, blockedID string) (bool, error) {
-	return deleted(s.write.ExecContext(ctx, `DELETE FROM blocks WHERE user_id = ? AND blocked_id = ?`, userID, blockedID))("delete block")
+	return s.deleteRows(ctx, "delete block", `DELETE FROM blocks WHERE user_id = ? AND blocked_id = ?`, userID, blockedID)
 }
 
-// deleted reports whether a DELETE removed a row.
-func deleted(res sql.Result, err error) func(op string) (bool, error) {
-	return func(op string) (bool, error) {
-		if err != nil {
-			return false, mapErr(op, err)
-		}
-		n, err := res.RowsAffected()
-		return n > 0, mapErr(op, err)
+// deleteRows runs a DELETE and reports whether it removed a row.
+func (s *Store) deleteRows(ctx context.Context, op, query string, args ...any) (bool, error) {
+	res, err := s.write.ExecContext(ctx, query, args...)
+	if err != nil {
+		return false, mapErr(op, err)
 	}
+	n, err := res.RowsAffected()
+	return n > 0, mapErr(op, err)
 }
 
 func scanBlocks(rows *sql.Rows, err error) ([]*confab.Block, error) {
@@ -127,7 +126,7 @@ func (s *Store) GetInvitation(ctx context.Context, conversationID, userID string
 // DeleteInvitation implements confab.ModerationStore. Writes are serial on
 // the one write connection: of two deletes, the second finds nothing.
 func (s *Store) DeleteInvitation(ctx context.Context, conversationID, userID string) error {
-	removed, err := deleted(s.write.ExecContext(ctx, `DELETE FROM invitations WHERE conversation_id = ? AND user_id = ?`, conversationID, userID))("delete invitation")
+	removed, err := s.deleteRows(ctx, "delete invitation", `DELETE FROM invitations WHERE conversation_id = ? AND user_id = ?`, conversationID, userID)
 	if err == nil && !removed {
 		return notFound("delete invitation", "invitation")
 	}
@@ -185,7 +184,7 @@ func (s *Store) GetBan(ctx context.Context, conversationID, userID string) (*con
 
 // DeleteBan implements confab.ModerationStore.
 func (s *Store) DeleteBan(ctx context.Context, conversationID, userID string) (bool, error) {
-	return deleted(s.write.ExecContext(ctx, `DELETE FROM bans WHERE conversation_id = ? AND user_id = ?`, conversationID, userID))("delete ban")
+	return s.deleteRows(ctx, "delete ban", `DELETE FROM bans WHERE conversation_id = ? AND user_id = ?`, conversationID, userID)
 }
 
 // ListBans implements confab.ModerationStore on bans_newest.

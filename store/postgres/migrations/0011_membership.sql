@@ -30,8 +30,14 @@ ALTER TABLE members
 -- deleted_by: the moderator who deleted the message ('' for its author).
 ALTER TABLE messages ADD COLUMN deleted_by text COLLATE "C" NOT NULL DEFAULT '';
 
--- member_id: the member a MEMBER_* change is about (NULL otherwise).
-ALTER TABLE changes ADD COLUMN member_id text COLLATE "C";
+-- member_id: the member a MEMBER_* change is about (NULL otherwise); the
+-- member_* columns: that membership right after a MEMBER_ADDED or
+-- MEMBER_UPDATED change (confab.Change.Member).
+ALTER TABLE changes
+    ADD COLUMN member_id          text COLLATE "C",
+    ADD COLUMN member_role        text,
+    ADD COLUMN member_joined_at   timestamptz,
+    ADD COLUMN member_muted_until timestamptz;
 
 -- A user's messages, newest first (ListUserMessages: an export or a
 -- deletion of the user's data), without a pass over every message. One
