@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -285,6 +286,14 @@ func TestModeration_PostingRules(t *testing.T) {
 		if _, err := e.svc.GetMessage(ctx, k.member, c.ConversationID, m.MessageID); err != nil {
 			t.Errorf("reading an archived conversation: %v", err)
 		}
+		// Its members change only by a server admin: mutes and bans too.
+		later := t0.Add(time.Hour)
+		_, err = e.svc.MuteMember(ctx, k.owner, c.ConversationID, k.target.UserID, later, nil)
+		wantCode(t, err, confab.CodeForbidden)
+		wantCode(t, e.svc.BanMember(ctx, k.owner, c.ConversationID, k.target.UserID, nil, nil), confab.CodeForbidden)
+		if _, err := e.svc.MuteMember(ctx, k.serverAdmin, c.ConversationID, k.target.UserID, later, nil); err != nil {
+			t.Errorf("a server admin muting in an archived conversation: %v", err)
+		}
 	})
 
 	t.Run("slow mode", func(t *testing.T) {
@@ -441,9 +450,10 @@ func kindStrings(ks []confab.ChangeKind) []string {
 }
 
 // TestModeration_Ban: a banned member is removed at once and can neither
-// read nor post; a timed ban must end within a year; bans are listed
-// while they hold; a user may be banned before joining; direct
-// conversations never lose members.
+// read nor post nor be added again nor accept an invitation while the ban
+// holds; a timed ban must end within a year; bans are listed while they
+// hold; a user may be banned before joining; direct conversations never
+// lose members.
 func TestModeration_Ban(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -483,11 +493,23 @@ func TestModeration_Ban(t *testing.T) {
 	_, err = e.svc.ListMessages(ctx, k.target, cid, nil, nil)
 	wantCode(t, err, confab.CodeNotFound)
 
-	// A ban ahead of joining, for good.
+	_, err = e.svc.AddMembers(ctx, k.owner, cid, []string{k.target.UserID}, nil)
+	wantCode(t, err, confab.CodeForbidden) // not re-added while banned
+
+	// A ban ahead of joining, for good, of a user invited already.
+	invitationOnly := confab.AddInvitation
+	if _, err := e.store.UpdateUser(ctx, k.outsider.UserID, confab.UserUpdate{AddPolicy: &invitationOnly, UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.svc.AddMembers(ctx, k.owner, cid, []string{k.outsider.UserID}, nil); err != nil || len(res.Invited) != 1 {
+		t.Fatalf("inviting the outsider = %+v, %v", res, err)
+	}
 	clock.Set(t0.Add(time.Minute))
 	if err := e.svc.BanMember(ctx, k.admin, cid, k.outsider.UserID, nil, nil); err != nil {
 		t.Fatal(err)
 	}
+	_, err = e.svc.AcceptInvitation(ctx, k.outsider, cid)
+	wantCode(t, err, confab.CodeForbidden)
 	bans, err := e.svc.ConversationBans(ctx, k.admin, cid)
 	if err != nil {
 		t.Fatal(err)
@@ -499,9 +521,18 @@ func TestModeration_Ban(t *testing.T) {
 	if bans, err = e.svc.ConversationBans(ctx, k.admin, cid); err != nil || len(bans) != 1 {
 		t.Errorf("bans once the day is over = %+v, %v: want only the one for good", bans, err)
 	}
+	if res, err := e.svc.AddMembers(ctx, k.owner, cid, []string{k.target.UserID}, nil); err != nil || len(res.Added) != 1 {
+		t.Errorf("adding the target once the ban ended = %+v, %v", res, err)
+	}
 	lifted, err := e.svc.UnbanMember(ctx, k.admin, cid, k.member.UserID)
 	if err != nil || lifted {
 		t.Errorf("unban of someone not banned = %v, %v; want false", lifted, err)
+	}
+	if lifted, err := e.svc.UnbanMember(ctx, k.admin, cid, k.outsider.UserID); err != nil || !lifted {
+		t.Fatalf("unban = %v, %v", lifted, err)
+	}
+	if _, err := e.svc.AcceptInvitation(ctx, k.outsider, cid); err != nil {
+		t.Errorf("accepting the invitation once unbanned: %v", err)
 	}
 
 	direct := &confab.Conversation{ConversationID: uuid.Must(uuid.NewV7()).String(), CreatedBy: k.owner.UserID, CreatedAt: t0, Direct: true,
@@ -519,4 +550,56 @@ func fmtBans(bans []*confab.Ban) string {
 		fmt.Fprintf(&b, "{%s until %v by %s} ", ban.UserID, ban.Until, ban.BannedBy)
 	}
 	return b.String()
+}
+
+// readCounter counts the store's conversation reads made on behalf of a
+// context marked by counting (the summary flush reads on its own).
+type readCounter struct {
+	confab.Store
+	reads atomic.Int64
+}
+
+type countingKey struct{}
+
+func counting(ctx context.Context) context.Context {
+	return context.WithValue(ctx, countingKey{}, true)
+}
+
+func (r *readCounter) GetConversation(ctx context.Context, conversationID string) (*confab.Conversation, error) {
+	if ctx.Value(countingKey{}) != nil {
+		r.reads.Add(1)
+	}
+	return r.Store.GetConversation(ctx, conversationID)
+}
+
+// TestModeration_SendCostsNoRead: the posting rules, slow mode included,
+// add no store read to a send: the membership (role, mute, settings) is
+// cached and the slow mode is checked in the send's own write.
+func TestModeration_SendCostsNoRead(t *testing.T) {
+	ctx := counting(context.Background())
+	t0 := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: t0}
+	base := newEnv(t, chat.Config{}) // for its store and broker
+	counted := &readCounter{Store: base.store}
+	svc := chat.New(counted, base.broker, chat.Config{SendsPerSecond: -1}, chat.WithClock(clock.Now))
+	t.Cleanup(svc.Close)
+	e := &env{svc: svc, store: counted, broker: base.broker}
+	k := e.cast(t)
+	c := e.group(t, k, confab.ConversationSettings{Post: confab.RoleMember, React: confab.RoleReadOnly, SlowMode: 5})
+	send := func(who confab.Identity) {
+		t.Helper()
+		if _, err := svc.SendMessage(ctx, who, chat.SendMessageInput{ConversationID: c.ConversationID, Content: "hi"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(k.member) // fills the cache
+	before := counted.reads.Load()
+	for i := range 10 {
+		clock.Set(t0.Add(time.Duration(i+1) * 5 * time.Second))
+		send(k.member)
+		send(k.admin)
+	}
+	if n := counted.reads.Load() - before; n != 0 {
+		t.Errorf("20 sends read the conversation %d times, want 0", n)
+	}
 }
