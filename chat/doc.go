@@ -15,7 +15,7 @@
 // in the background and publishes nothing: purged seqs simply never come
 // back, and streams skip them.
 //
-// Lock order: Service.membersMu and Service.dirtyMu are leaves; a stream's
+// Lock order: Service.cache.mu and Service.dirtyMu are leaves; a stream's
 // mu is a leaf too. No lock is held while calling the Store or the Broker,
 // except that an orderedStream holds its mu while pushing to its own channel
 // (never blocking) and calling the transport's Wake/Evict hooks, which must not

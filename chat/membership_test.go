@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -340,5 +341,36 @@ func TestMembership_Audit(t *testing.T) {
 	want := "OWNER_TRANSFERRED SETTINGS_CHANGED MEMBER_REMOVED MEMBER_ADDED ROLE_CHANGED ROLE_CHANGED" // newest first; the team's roles last
 	if strings.Join(got, " ") != want {
 		t.Fatalf("audit log = %v, want %s", got, want)
+	}
+}
+
+// TestMembership_MaxMembers: a conversation holds at most
+// confab.MaxMembers; adding beyond is RATE_LIMITED (a limit, not bad
+// input) and adds nobody.
+func TestMembership_MaxMembers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates a thousand accounts")
+	}
+	ctx := context.Background()
+	e := newEnv(t, chat.Config{})
+	owner := e.user(t, "owner")
+	c := e.conversation(t, owner)
+	var batch []string
+	for i := range confab.MaxMembers {
+		batch = append(batch, e.user(t, fmt.Sprint("u", i)).UserID)
+		if len(batch) == confab.MaxAddMembers || i == confab.MaxMembers-1 {
+			_, err := e.svc.AddMembers(ctx, owner, c.ConversationID, batch, nil)
+			if i < confab.MaxMembers-1 && err != nil {
+				t.Fatalf("adding member %d: %v", i, err)
+			}
+			if i == confab.MaxMembers-1 {
+				wantCode(t, err, confab.CodeLimited) // the owner makes it MaxMembers+1
+			}
+			batch = batch[:0]
+		}
+	}
+	after, err := e.store.GetConversation(ctx, c.ConversationID)
+	if err != nil || len(after.Members) != confab.MaxMembers-confab.MaxAddMembers+1 {
+		t.Fatalf("members after the refused call: %d (%v), want %d", len(after.Members), err, confab.MaxMembers-confab.MaxAddMembers+1)
 	}
 }

@@ -266,10 +266,14 @@ func (ms *orderedStream[T]) onEvent(ev *confab.Event) {
 	if !ok {
 		return
 	}
+	blocked := ms.blockList()
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	if ms.closed {
 		return
+	}
+	if blocked != nil {
+		ms.blocked = blocked
 	}
 	if !ms.ready {
 		ms.hold(m)
@@ -415,11 +419,15 @@ func (ms *orderedStream[T]) fillGap() {
 	ms.behind = false
 	ms.mu.Unlock()
 
+	blocked := ms.blockList()
 	ctx, cancel := context.WithTimeout(context.Background(), gapFillTimeout)
 	msgs, err := ms.ord.read(ctx, ms.svc.store, ms.conversationID, after, limit)
 	cancel()
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
+	if blocked != nil {
+		ms.blocked = blocked
+	}
 	if err != nil {
 		ms.svc.logger.Warn("gap fill failed", "log", ms.ord.name, "conversation_id", ms.conversationID, "err", err)
 	}
@@ -441,26 +449,32 @@ func (ms *orderedStream[T]) fillGap() {
 }
 
 // hides reports whether m is about a message of a user the subscriber
-// blocks. The block list comes from the service's cache; after a change
-// dropped it, the first item reads it again (one store read per user and
-// node), and should that read fail, the list last seen serves. Callers
-// hold mu.
+// blocks, by the block list last seen (see blockList). Callers hold mu.
 func (ms *orderedStream[T]) hides(m T) bool {
-	if ms.ord.author == nil {
+	if ms.ord.author == nil || len(ms.blocked) == 0 {
 		return false
 	}
-	author := ms.ord.author(m)
-	if author == "" {
-		return false
+	_, hide := ms.blocked[ms.ord.author(m)]
+	return hide
+}
+
+// blockList returns the subscriber's block list from the service's cache,
+// to be stored in blocked under mu; after a change dropped it, it is read
+// again (one store read per user and node). Nil when that read failed:
+// the list last seen serves. Callers do not hold mu (no store call under a
+// stream's lock).
+func (ms *orderedStream[T]) blockList() map[string]struct{} {
+	if ms.ord.author == nil {
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), blockReadTimeout)
+	defer cancel()
 	set, err := ms.svc.blockedBy(ctx, ms.member)
-	cancel()
-	if err == nil {
-		ms.blocked = set
+	if err != nil {
+		ms.svc.logger.Warn("block list not read: the last one seen serves", "user_id", ms.member, "err", err)
+		return nil
 	}
-	_, hide := ms.blocked[author]
-	return hide
+	return set
 }
 
 // blockReadTimeout bounds the read of a block list a live stream makes

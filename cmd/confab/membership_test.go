@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,6 +12,7 @@ const (
 	removeMemberMut = `mutation($c:ID!,$u:ID!){ removeMember(conversationId:$c, userId:$u){ conversationId participants } }`
 	convChangedSub  = `subscription($c:ID!){ onConversationChanged(conversationId:$c){ changeSeq kind memberId } }`
 	msgSentSub      = `subscription($c:ID!){ onMessageSent(conversationId:$c){ seq content } }`
+	convUpdatedSub  = `subscription($u:ID!){ onConversationUpdated(userId:$u){ conversationId participants myRole members { items { userId role } } } }`
 )
 
 // frames reads the raw frames of either real-time protocol.
@@ -18,13 +20,26 @@ type frames interface {
 	frame() map[string]any
 }
 
+// subscriber is the subscribing half of a liveSub.
+type subscriber interface {
+	subscribe(id, query string, vars map[string]any)
+}
+
 type gqlwsFrames struct{ ws *wsClient }
+
+func (f gqlwsFrames) subscribe(id, query string, vars map[string]any) {
+	gqlwsLive(f).subscribe(id, query, vars)
+}
 
 func (f gqlwsFrames) frame() map[string]any { return f.ws.read() }
 
-type appsyncFrames struct{ c *appsyncClient }
+type appsyncFrames struct{ live appsyncLive }
 
-func (f appsyncFrames) frame() map[string]any { return f.c.read(false) }
+func (f appsyncFrames) subscribe(id, query string, vars map[string]any) {
+	f.live.subscribe(id, query, vars)
+}
+
+func (f appsyncFrames) frame() map[string]any { return f.live.c.read(false) }
 
 // dialFrames connects acct on protocol and subscribes to onMessageSent
 // (id "m"), onConversationChanged ("c") and onTyping ("t") of cid.
@@ -36,19 +51,21 @@ func dialFrames(t *testing.T, a *app, protocol string, acct *account, cid string
 	s.subscribe("c", convChangedSub, vars)
 	s.subscribe("t", onTypingSub, vars)
 	if l, ok := s.(appsyncLive); ok {
-		return appsyncFrames{l.c}
+		return appsyncFrames{l}
 	}
 	return gqlwsFrames{s.(gqlwsLive).ws}
 }
 
 // wantCompleted reads frames until each of ids completed; an error frame
-// or anything but a result of them fails.
-func wantCompleted(t *testing.T, name string, f frames, ids ...string) {
+// or anything but a result fails. It returns the results read meanwhile
+// (their data, by subscription id).
+func wantCompleted(t *testing.T, name string, f frames, ids ...string) map[string][]map[string]any {
 	t.Helper()
 	open := make(map[string]bool)
 	for _, id := range ids {
 		open[id] = true
 	}
+	results := make(map[string][]map[string]any)
 	for len(open) > 0 {
 		m := f.frame()
 		id, _ := m["id"].(string)
@@ -56,10 +73,13 @@ func wantCompleted(t *testing.T, name string, f frames, ids ...string) {
 		case "complete":
 			delete(open, id)
 		case "next", "data": // a result that was on its way
+			data, _ := m["payload"].(map[string]any)["data"].(map[string]any)
+			results[id] = append(results[id], data)
 		default:
 			t.Fatalf("%s: frame %v while waiting for %v to complete", name, m, open)
 		}
 	}
+	return results
 }
 
 func mustCID(t *testing.T, a *app, acct *account, others ...*account) string {
@@ -82,13 +102,27 @@ func TestMain_RemovalEndsSubscriptions(t *testing.T) {
 			alice, bob, cy := a.signUp(t, "alice"), a.signUp(t, "bob"), a.signUp(t, "cy")
 			cid := mustCID(t, a, alice, bob, cy)
 			bobLive := dialFrames(t, a, protocol, bob, cid)
+			bobLive.(subscriber).subscribe("u", convUpdatedSub, map[string]any{"u": bob.userID})
 			cyLive := dialLive(t, a, protocol, cy)
 			cyLive.subscribe("m", msgSentSub, map[string]any{"c": cid})
 			waitSubscriptions(t, a, "onTyping", 1)
 			waitSubscriptions(t, a, "onMessageSent", 2)
 
 			a.mustGQL(t, alice.idToken, removeMemberMut, map[string]any{"c": cid, "u": bob.userID})
-			wantCompleted(t, "bob", bobLive, "m", "c", "t")
+			results := wantCompleted(t, "bob", bobLive, "m", "c", "t")
+			// bob's list drops it: the conversation comes once more, without him.
+			for len(results["u"]) == 0 {
+				m := bobLive.frame()
+				if m["type"] != "next" && m["type"] != "data" {
+					t.Fatalf("bob after the removal: %v", m)
+				}
+				results[m["id"].(string)] = append(results[m["id"].(string)], m["payload"].(map[string]any)["data"].(map[string]any))
+			}
+			conv := results["u"][0]["onConversationUpdated"].(map[string]any)
+			if conv["conversationId"] != cid || conv["myRole"] != nil || slices.Contains(conv["participants"].([]any), any(bob.userID)) ||
+				len(conv["members"].(map[string]any)["items"].([]any)) != 2 {
+				t.Fatalf("bob's last update of the conversation: %v", conv)
+			}
 			_, body := a.gql(t, bob.idToken, listMsgs, map[string]any{"c": cid, "n": nil})
 			if code := errCode(body); code != "NOT_FOUND" {
 				t.Fatalf("bob's listMessages after removal: %v", body)
