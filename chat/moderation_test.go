@@ -603,3 +603,40 @@ func TestModeration_SendCostsNoRead(t *testing.T) {
 		t.Errorf("20 sends read the conversation %d times, want 0", n)
 	}
 }
+
+// TestModeration_AcrossNodes: a mute, an unmute and a ban made on one
+// node hold at once on another that had the membership cached; the banned
+// member's stream there ends.
+func TestModeration_AcrossNodes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := newEnv(t, chat.Config{})
+	nodeB := chat.New(e.store, e.broker, chat.Config{SendsPerSecond: -1, ConversationsPerMinute: -1})
+	t.Cleanup(nodeB.Close)
+	k := e.cast(t)
+	c := e.group(t, k, confab.ConversationSettings{})
+	sendOnB := func() error {
+		_, err := nodeB.SendMessage(ctx, k.target, chat.SendMessageInput{ConversationID: c.ConversationID, Content: "from B"})
+		return err
+	}
+	wantCode(t, sendOnB(), "") // B caches the membership
+
+	if _, err := e.svc.MuteMember(ctx, k.admin, c.ConversationID, k.target.UserID, time.Now().Add(time.Hour), nil); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, sendOnB(), confab.CodeForbidden)
+	if _, err := e.svc.UnmuteMember(ctx, k.admin, c.ConversationID, k.target.UserID); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, sendOnB(), "")
+
+	stream, err := nodeB.OnMessageSent(ctx, k.target, c.ConversationID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.BanMember(ctx, k.admin, c.ConversationID, k.target.UserID, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, "B/onMessageSent", stream)
+	wantCode(t, sendOnB(), confab.CodeNotFound)
+}
