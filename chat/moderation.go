@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/confab-chat/confab"
@@ -34,6 +33,8 @@ const serverAdminRank = 4
 //     member's messages, a ban before they join) rank below everyone.
 //   - Members below ADMIN get FORBIDDEN, everyone else NOT_FOUND (as for a
 //     missing conversation).
+//   - In an archived conversation only server admins mute, unmute and
+//     ban (as only they change its members); nobody deletes there.
 //   - Every action is recorded in the audit log with its reason and end.
 
 // moderator checks that the caller may moderate the conversation and
@@ -62,17 +63,20 @@ func (s *Service) moderator(ctx context.Context, caller confab.Identity, convers
 	return nil, 0, err // NOT_FOUND
 }
 
-// conversation reads a conversation for a server admin who need not be a
-// member.
+// conversation returns a conversation (as cached: members, roles and
+// settings current) for a server admin who need not be a member.
 func (s *Service) conversation(ctx context.Context, conversationID string) (*confab.Conversation, error) {
 	if !confab.ValidID(conversationID) {
 		return nil, errConversationNotFound()
 	}
-	c, err := s.store.GetConversation(ctx, conversationID)
+	e, err := s.cachedConversation(ctx, conversationID)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
 		return nil, errConversationNotFound()
 	}
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	return e.conv, nil
 }
 
 // isServerAdmin reports whether the user is a server administrator. It
@@ -156,21 +160,6 @@ func (s *Service) errSlowMode(ctx context.Context, err error, conversationID, us
 	return confab.Limited(wait, "Slow mode is on: one message every %d seconds.", int(slow/time.Second))
 }
 
-// checkReason validates an optional moderation reason and returns it.
-func checkReason(reason *string, required bool) (string, error) {
-	r := ""
-	if reason != nil {
-		r = strings.TrimSpace(*reason)
-	}
-	if (required && r == "") || !confab.ValidText(r, confab.MaxReasonBytes) {
-		if required {
-			return "", confab.Errorf(confab.CodeInvalid, "reason must be 1 to %d bytes of text.", confab.MaxReasonBytes)
-		}
-		return "", confab.Errorf(confab.CodeInvalid, "reason must be at most %d bytes of text.", confab.MaxReasonBytes)
-	}
-	return r, nil
-}
-
 // checkUntil validates the end of a mute or timed ban: in the future, at
 // most MaxModerationSpan away. It returns it in UTC to the millisecond.
 func checkUntil(until, now time.Time) (time.Time, error) {
@@ -179,6 +168,15 @@ func checkUntil(until, now time.Time) (time.Time, error) {
 		return time.Time{}, confab.Errorf(confab.CodeInvalid, "until must be in the future and at most %d days away.", int(MaxModerationSpan/(24*time.Hour)))
 	}
 	return until, nil
+}
+
+// openTo refuses membership changes in an archived conversation but to
+// server admins, as for adding and removing members.
+func openTo(c *confab.Conversation, rank int) error {
+	if c.ArchivedAt != nil && rank < serverAdminRank {
+		return confab.Errorf(confab.CodeForbidden, "The conversation is archived.")
+	}
+	return nil
 }
 
 // notSelf refuses a moderator acting on themselves.
@@ -198,7 +196,7 @@ func (s *Service) MuteMember(ctx context.Context, caller confab.Identity, conver
 	if err != nil {
 		return nil, err
 	}
-	why, err := checkReason(reason, false)
+	why, err := cleanReason(reason)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +207,7 @@ func (s *Service) MuteMember(ctx context.Context, caller confab.Identity, conver
 	if err := s.moderatedMember(caller, c, rank, userID, "mute"); err != nil {
 		return nil, err
 	}
-	c, err = s.updateMember(ctx, caller, conversationID, confab.MemberUpdate{UserID: userID, MutedUntil: &until}, now)
+	c, err = s.updateMembers(ctx, conversationID, caller.UserID, now, confab.MemberUpdate{UserID: userID, MutedUntil: &until})
 	if err != nil {
 		return nil, err
 	}
@@ -230,9 +228,9 @@ func (s *Service) UnmuteMember(ctx context.Context, caller confab.Identity, conv
 	}
 	now := s.nowUTC()
 	if m := c.Member(userID); m.MutedUntil == nil || !now.Before(*m.MutedUntil) {
-		return c, nil
+		return s.store.GetConversation(ctx, conversationID) // as stored, counters current
 	}
-	c, err = s.updateMember(ctx, caller, conversationID, confab.MemberUpdate{UserID: userID, MutedUntil: &time.Time{}}, now)
+	c, err = s.updateMembers(ctx, conversationID, caller.UserID, now, confab.MemberUpdate{UserID: userID, MutedUntil: &time.Time{}})
 	if err != nil {
 		return nil, err
 	}
@@ -242,61 +240,16 @@ func (s *Service) UnmuteMember(ctx context.Context, caller confab.Identity, conv
 
 // moderatedMember checks that userID is a member the moderator may act on.
 func (s *Service) moderatedMember(caller confab.Identity, c *confab.Conversation, rank int, userID, verb string) error {
+	if err := openTo(c, rank); err != nil {
+		return err
+	}
 	if err := notSelf(caller, userID, verb); err != nil {
 		return err
 	}
 	if !confab.ValidID(userID) || c.Member(userID) == nil {
-		return errMemberNotFound()
+		return errNotMember()
 	}
 	return over(rank, c, userID)
-}
-
-func errMemberNotFound() error {
-	return confab.Errorf(confab.CodeNotFound, "Member not found.")
-}
-
-// updateMember stores one member's change and publishes it.
-func (s *Service) updateMember(ctx context.Context, caller confab.Identity, conversationID string, u confab.MemberUpdate, now time.Time) (*confab.Conversation, error) {
-	c, err := s.store.UpdateMembers(ctx, conversationID, caller.UserID, []confab.MemberUpdate{u}, now)
-	if confab.ErrorCode(err) == confab.CodeNotFound {
-		return nil, errMemberNotFound() // removed meanwhile
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.publishMembership(ctx, c, memberChange(c, confab.ChangeMemberUpdated, u.UserID, caller.UserID, now), "")
-	return c, nil
-}
-
-// memberChange is the change log entry of a MEMBER_* change to userID,
-// the latest change of c.
-func memberChange(c *confab.Conversation, kind confab.ChangeKind, userID, by string, at time.Time) *confab.Change {
-	ch := &confab.Change{ConversationID: c.ConversationID, ChangeSeq: c.LastChangeSeq, Kind: kind, At: at, UserID: by, MemberID: userID}
-	if m := c.Member(userID); m != nil {
-		mc := *m
-		ch.Member = &mc
-	}
-	return ch
-}
-
-// publishMembership tells everyone of a membership change: the change on
-// the conversation's topic (where a removed member's streams end), the
-// cache drop on every node, and the conversation on onConversationUpdated
-// to every member and to the removed user, if any (their list drops it).
-//
-// TODO(#15): the same helper as members15's membership changes.
-func (s *Service) publishMembership(ctx context.Context, c *confab.Conversation, ch *confab.Change, removed string) {
-	s.dropConversation(c.ConversationID)
-	s.publish(ctx, confab.ConversationTopic(c.ConversationID), &confab.Event{
-		Kind: confab.EventChanged, ConversationID: c.ConversationID, Conversation: c, Change: ch, At: ch.At,
-	})
-	s.publish(ctx, confab.ControlTopic, &confab.Event{Kind: confab.EventMembershipChanged, ConversationID: c.ConversationID, At: ch.At})
-	s.publishConversation(ctx, c)
-	if removed != "" {
-		s.publish(ctx, confab.UserTopic(removed), &confab.Event{
-			Kind: confab.EventConversationUpdated, ConversationID: c.ConversationID, Conversation: c, At: ch.At,
-		})
-	}
 }
 
 // BanMember keeps a user out of the conversation until until (nil: for
@@ -313,7 +266,10 @@ func (s *Service) BanMember(ctx context.Context, caller confab.Identity, convers
 	if c.Direct {
 		return confab.Errorf(confab.CodeInvalid, "A direct conversation never loses members.")
 	}
-	why, err := checkReason(reason, false)
+	if err := openTo(c, rank); err != nil {
+		return err
+	}
+	why, err := cleanReason(reason)
 	if err != nil {
 		return err
 	}
@@ -339,25 +295,13 @@ func (s *Service) BanMember(ctx context.Context, caller confab.Identity, convers
 		return err
 	}
 	if c.Member(userID) != nil {
-		if err := s.removeBanned(ctx, caller, conversationID, userID, now); err != nil {
+		// Gone meanwhile is as good: the ban keeps them out all the same.
+		if _, err := s.removeMember(ctx, conversationID, userID, caller.UserID, now); err != nil && confab.ErrorCode(err) != confab.CodeNotFound {
 			return err
 		}
 	}
 	return s.audit(ctx, &confab.AuditEntry{At: now, ActorID: caller.UserID, Action: confab.AuditUserBanned,
 		ConversationID: conversationID, UserID: userID, Reason: why, Until: until})
-}
-
-// removeBanned removes a banned member and publishes the removal.
-func (s *Service) removeBanned(ctx context.Context, caller confab.Identity, conversationID, userID string, now time.Time) error {
-	c, err := s.store.RemoveMember(ctx, conversationID, userID, caller.UserID, now)
-	if confab.ErrorCode(err) == confab.CodeNotFound {
-		return nil // gone meanwhile: the ban keeps them out all the same
-	}
-	if err != nil {
-		return err
-	}
-	s.publishMembership(ctx, c, memberChange(c, confab.ChangeMemberRemoved, userID, caller.UserID, now), userID)
-	return nil
 }
 
 // requireUser checks that userID names an existing user.

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/confab-chat/confab"
@@ -61,9 +62,9 @@ func (s *Service) ReportUser(ctx context.Context, caller confab.Identity, userID
 // unless the caller reported the same thing already (since is when it came
 // to be: no report of it can be older).
 func (s *Service) report(ctx context.Context, caller confab.Identity, r *confab.Report, reason string, since time.Time) error {
-	why, err := checkReason(&reason, true)
-	if err != nil {
-		return err
+	why := strings.TrimSpace(reason)
+	if why == "" || !confab.ValidText(why, confab.MaxReasonBytes) {
+		return confab.Errorf(confab.CodeInvalid, "reason must be 1 to %d bytes of text.", confab.MaxReasonBytes)
 	}
 	if ok, wait := s.reports.Allow(caller.UserID); !ok {
 		return confab.Limited(wait, "Too many reports: at most %d a minute.", ReportsPerMinute)
