@@ -29,6 +29,7 @@ type op struct {
 	ended   bool                    // guarded by Conn.mu
 	queued  []any                   // guarded by Conn.mu: the items Wake announced and no pull has taken, oldest first (nil: the close)
 	skip    func()                  // set by the Started hook: takes the oldest item without rendering it
+	ready   func()                  // set by the Ready hook (nil if the stream has none): called before each o.next
 	share   string                  // set before next: the key under which this subscription's results are shared ("" for none)
 }
 
@@ -70,6 +71,9 @@ func (c *Conn) pull(o *op) []byte {
 			}
 			return c.proto.NextFrame(o.id, payload)
 		}
+	}
+	if o.ready != nil {
+		o.ready() // the stream puts the item on its channel of one
 	}
 	resp := o.next(o.ctx)
 	if resp == nil { // the stream closed: the subscription is over
@@ -197,6 +201,7 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 		Wake:    func(it any) { c.wake(o, it) },
 		Evict:   func(reason string) { go c.Close(websocket.CloseTryAgainLater, reason) },
 		Started: func(skip func()) { o.stream, o.skip = true, skip },
+		Ready:   func(ready func()) { o.ready = ready },
 	})
 	h, rctx := exec.DispatchOperation(ctx, opCtx)
 	if !o.stream {
