@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"unique"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/confab-chat/confab"
@@ -30,7 +31,7 @@ type op struct {
 	queued  []any                   // guarded by Conn.mu: the items Wake announced and no pull has taken, oldest first (nil: the close)
 	skip    func()                  // set by the Started hook: takes the oldest item without rendering it
 	ready   func()                  // set by the Ready hook (nil if the stream has none): called before each o.next
-	share   string                  // set before next: the key under which this subscription's results are shared ("" for none)
+	share   unique.Handle[string]   // set before next: the key under which this subscription's results are shared (zero for none)
 }
 
 // Has reports whether operation id is active.
@@ -62,7 +63,7 @@ func (c *Conn) pull(o *op) []byte {
 	if ended {
 		return nil
 	}
-	shared := o.share != "" && it != nil
+	shared := o.share != noShare && it != nil
 	if shared {
 		if payload := c.hub.renders.get(it, o.share); payload != nil {
 			o.skip()
@@ -217,6 +218,7 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 		c.fail(o, errs)
 		return
 	}
+	releaseSetup(opCtx)
 	c.mu.Lock()
 	o.ctx = rctx
 	o.next = h
@@ -245,15 +247,34 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 	}
 }
 
+// noShare is the share key of a subscription that shares nothing.
+var noShare unique.Handle[string]
+
 // shareKey is what two subscriptions must have in common to share their
 // rendered results: the protocol, the document, the operation name and the
 // variables (json.Marshal sorts map keys, so equal variables encode alike).
-func shareKey(proto string, params *graphql.RawParams) string {
+// It is interned: the subscribers of one conversation with one document
+// hold one copy of it, not one each, for as long as they live.
+func shareKey(proto string, params *graphql.RawParams) unique.Handle[string] {
 	vars, err := json.Marshal(params.Variables)
 	if err != nil {
-		return "" // cannot happen for decoded JSON; then nothing is shared
+		return noShare // cannot happen for decoded JSON; then nothing is shared
 	}
-	return proto + "\x00" + params.OperationName + "\x00" + params.Query + "\x00" + string(vars)
+	return unique.Make(proto + "\x00" + params.OperationName + "\x00" + params.Query + "\x00" + string(vars))
+}
+
+// releaseSetup drops what gqlgen's operation context holds only to set an
+// operation up, once a subscription has started: the subscription keeps
+// the context for its whole life, and renders its results with the parsed
+// document (shared by every operation with the same text, through the
+// query cache), the operation and the coerced variables alone. The query
+// text is the client's own copy, Stats holds the complexity extension's
+// figures, and Extensions and Headers are the request's.
+func releaseSetup(oc *graphql.OperationContext) {
+	oc.RawQuery = ""
+	oc.Extensions = nil
+	oc.Headers = nil
+	oc.Stats = graphql.Stats{}
 }
 
 // rootField names an operation by its first root field ("unknown" when it
