@@ -50,7 +50,8 @@ type Protocol interface {
 type Conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
-	br      *bufio.Reader   // ws reads through it; see reader.go
+	br      *bufio.Reader   // ws reads through it; see reader.go (polled: its buffer is lent, per drain)
+	lent    *bufio.Reader   // used by the polled reading claim's holder only: the pooled reader whose buffer *br holds, nil when none
 	raw     syscall.RawConn // the socket, read directly (reader.go); nil if it is not one (TLS)
 	fd      int32           // raw's descriptor, for the poller
 	handle  func(frame []byte) error

@@ -311,8 +311,10 @@ func (h *Hub) Upgrade(w http.ResponseWriter, r *http.Request, proto Protocol, su
 	return c, nil
 }
 
-// readBufferSize is each connection's read buffer. Client frames are small
-// (an operation, a ping); a larger one takes a few more reads.
+// readBufferSize is each connection's read buffer, which a polled
+// connection holds only while it reads (readBuffers, reader.go). Client
+// frames are small (an operation, a ping); a larger one takes a few more
+// reads.
 const readBufferSize = 512
 
 // hijacker hands the WebSocket upgrader a read buffer of readBufferSize
