@@ -2,6 +2,8 @@ package realtime
 
 import (
 	"context"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -66,5 +68,23 @@ func TestConn_StartedSubscriptionReleasesSetup(t *testing.T) {
 	}
 	if oc.OperationName != "S" || oc.Variables["id"] != "c1" || oc.Operation == nil {
 		t.Errorf("started subscription lost its operation name %q, variables %v or operation", oc.OperationName, oc.Variables)
+	}
+}
+
+// TestReleaseSetup_Fields lists the fields of gqlgen's OperationContext
+// that releaseSetup sorts into kept and dropped: a gqlgen that adds one
+// fails here, so that releaseSetup is taught whether to keep it.
+func TestReleaseSetup_Fields(t *testing.T) {
+	var got []string
+	typ := reflect.TypeFor[graphql.OperationContext]()
+	for i := range typ.NumField() {
+		got = append(got, typ.Field(i).Name)
+	}
+	want := []string{
+		"RawQuery", "Variables", "OperationName", "Doc", "Extensions", "Headers", "Operation", "DisableIntrospection",
+		"RecoverFunc", "ResolverMiddleware", "RootResolverMiddleware", "Stats", "collectFieldsCache",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("graphql.OperationContext has fields %v, releaseSetup knows %v: sort the new ones into kept or dropped", got, want)
 	}
 }
