@@ -45,7 +45,7 @@ type Protocol interface {
 // How each field is synchronised: the fields down to done are set by
 // newConn (handle by Run, before the first read) and never change, or are
 // atomics; limiter is used by the reading goroutine only; the fields after
-// mu are guarded by it, except release, which the presence goroutine
+// mu are guarded by it, except release, which the presence writer
 // writes before closing presence and Finish reads after it is closed.
 type Conn struct {
 	hub     *Hub
@@ -73,8 +73,8 @@ type Conn struct {
 	polled   bool            // guarded by mu: registered with the Hub's poller
 	identity confab.Identity // guarded by mu: zero until Authenticated
 	acked    bool            // guarded by mu: the protocol queued its ack (Acknowledged); keep-alive frames follow it
-	release  func()          // set by the presence goroutine before it closes presence: ends the presence of identity
-	presence chan struct{}   // guarded by mu: closed when the presence goroutine has set release
+	release  func()          // set by the presence writer before it closes presence: ends the presence of identity
+	presence chan struct{}   // guarded by mu: closed when the presence writer has set release
 	timer    *time.Timer     // guarded by mu: init timeout, then token expiry
 }
 
@@ -171,16 +171,13 @@ func (c *Conn) Authenticated(id confab.Identity, onExpiry func()) error {
 	if !id.ExpiresAt.IsZero() {
 		c.timer = time.AfterFunc(time.Until(id.ExpiresAt), onExpiry)
 	}
-	presence := make(chan struct{})
-	c.presence = presence
+	c.presence = make(chan struct{})
 	c.mu.Unlock()
-	// Presence is a store write: record it on a short-lived goroutine so
-	// the reader (and its stack) stays small and the ack is not delayed.
-	// Finish waits for it, so no presence write outlives the connection.
-	go func() {
-		defer close(presence)
-		c.release = c.hub.cfg.Connect(c.ctx, id.UserID)
-	}()
+	// Presence is a store write: record it off the reader (whose stack
+	// stays small) without delaying the ack, on the Hub's few presence
+	// writers (presence.go). Finish waits for it, so no presence write
+	// outlives the connection.
+	c.hub.presence.add(c)
 	return nil
 }
 
@@ -283,7 +280,7 @@ func (c *Conn) Finish(err error) {
 		o.cancel()
 	}
 	if presence != nil {
-		<-presence // the presence goroutine has set c.release
+		<-presence // the presence writer has set c.release
 		c.release()
 	}
 	c.cancel()

@@ -46,8 +46,9 @@
 //	writer             enqueue, when the queue       queue empty, or Close              Conn.mu, renders.mu, Hub.mu (end); the only one
 //	                   becomes non-empty                                                that writes data frames and calls ResponseHandlers
 //	dispatch           Start, one per operation      the operation started or failed    Conn.mu, Hub.mu; the executor (resolvers, chat)
-//	presence           Authenticated                 Config.Connect returned;           none here (Config.Connect)
-//	                                                 Finish waits for it
+//	presence writer    Authenticated, when fewer     no connection left in the Hub's    presenceQueue.mu (a leaf), then Conn.mu;
+//	(≤ 8 per Hub)      than maxPresenceWriters run   presence queue; Finish waits for   Config.Connect
+//	                                                 its connection's write
 //	closer             keep-alive (silent, at most   Close returned                     Conn.mu, poller.mu; writes the close frame
 //	                   maxClosing), Shutdown (same
 //	                   bound), enqueue (queue full),

@@ -27,9 +27,10 @@ type Hub struct {
 	byUser map[string]int     // guarded by mu: authenticated connections by user id
 	subs   map[string]int     // guarded by mu: live subscriptions by root field
 
-	renders *renders // results shared between subscriptions (Config.SharedFields)
-	poll    *poller  // idle connections' sockets (nil: each has a reader goroutine)
-	closed  bool     // guarded by mu
+	renders  *renders      // results shared between subscriptions (Config.SharedFields)
+	presence presenceQueue // connections waiting for their presence to be recorded (presence.go)
+	poll     *poller       // idle connections' sockets (nil: each has a reader goroutine)
+	closed   bool          // guarded by mu
 
 	stop chan struct{} // closed by Shutdown: ends keepAlive
 	done chan struct{} // closed when keepAlive has returned
