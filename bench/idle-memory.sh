@@ -10,7 +10,9 @@
 # CPU time over the sampled 40 s. Environment for the server (GOMEMLIMIT=…, GODEBUG=…) is
 # passed through SERVER_ENV, extra server flags (--debug-addr 127.0.0.1:6060 for a heap profile) through
 # SERVER_ARGS. WAIT (default 30) and SAMPLES (default 8) shorten the run for
-# `make bench-check`: the run lasts WAIT + 5 × SAMPLES s. RECONNECT=1 adds a second round once the
+# `make bench-check`: the run lasts WAIT + 5 × SAMPLES s. KEEPALIVE (default 5s) is the server's
+# --keepalive: a client silent for three intervals is closed, and on a very busy host the load tool,
+# answering 15,000 pings, falls that far behind (the run then reports them as disconnected). RECONNECT=1 adds a second round once the
 # first load tool has exited (all its subscribers disconnected): a fresh `confab bench` connects
 # SUBSCRIBERS subscribers again, sampled the same way, and the script prints the second round's
 # median RSS against the first's (issue #19: reconnects leave RSS within 10% of where it started).
@@ -31,7 +33,7 @@ if [[ -z $bin ]]; then
 	go build -o "$bin" ./cmd/confab
 fi
 ulimit -n "$(ulimit -Hn)"
-env ${SERVER_ENV:-} "$bin" serve --http "127.0.0.1:$port" --data "$data" --log-level warn --keepalive 5s \
+env ${SERVER_ENV:-} "$bin" serve --http "127.0.0.1:$port" --data "$data" --log-level warn --keepalive "${KEEPALIVE:-5s}" \
 	--signups-per-minute -1 --logins-per-minute -1 --sends-per-second -1 \
 	--max-conns-per-user -1 --max-conns-per-address -1 --max-requests-per-address -1 --conversations-per-minute -1 ${SERVER_ARGS:-} >"$data/server.log" 2>&1 &
 server=$!
