@@ -16,6 +16,10 @@
 // WebSocket frame reader (skipControl), and Conn.Run is called by the
 // upgrade handler, which then returns, so net/http's per-request state goes
 // away. The upgrade request is not kept, only its Authorization header. A
+// polled connection holds its read buffer only while it reads (a pool lends
+// it per drain), and presence is recorded by a few writers per Hub, not a
+// goroutine per connection (presence.go). A started subscription keeps of
+// gqlgen's operation state only what rendering reads (releaseSetup). A
 // writer goroutine exists only while the connection's queue is non-empty.
 // Subscriptions have no goroutine: the chat service's stream calls the Wake
 // hook with each item it queues, which queues a pull; the writer then calls
