@@ -15,9 +15,10 @@ import (
 // onMessageSent and onConversationChanged (stream_ordered.go).
 //
 // Overflow policy (evict, the one eviction path): when the channel and
-// queue hold their limit the subscriber is too slow. The stream calls StreamHooks.Evict, closes
-// the channel and unsubscribes; the client reconnects and resumes
-// (onMessageSent's afterSeq, onConversationChanged's afterChange).
+// queue hold their limit the subscriber is too slow. The stream calls
+// StreamHooks.Evict, closes the channel and unsubscribes; the client
+// reconnects and resumes (onMessageSent's afterSeq, onConversationChanged's
+// afterChange).
 //
 // Memory: a transport that reads the channel one pull at a time
 // (StreamHooks.Ready, the WebSocket engine) gets a channel of one item, and
