@@ -86,13 +86,20 @@ type hooksKey struct{}
 //     it being rendered: a transport that already holds the rendering of
 //     that very item (the same pointer, for another subscriber with the same
 //     document) uses it instead. skip must only be called for an item Wake
-//     announced and nobody has taken.
+//     announced and nobody has taken;
+//   - Ready, if the transport sets it, once before Started, with ready: the
+//     transport promises to call ready before each read of the channel (not
+//     before skip). The producer may then return a channel of one item and
+//     keep the items behind it in a queue that grows on demand, which
+//     ready moves forward one at a time, instead of a channel buffer
+//     allocated at its full bound for the subscription's whole life.
 //
 // Any may be nil.
 type StreamHooks struct {
 	Wake    func(item any)
 	Evict   func(reason string)
 	Started func(skip func())
+	Ready   func(ready func())
 }
 
 // WithStreamHooks returns a context carrying h for the stream producers

@@ -7,7 +7,8 @@
 # 127.0.0.1:PORT (SQLite, limits off): durable sends (64 senders) next to the durable-send
 # ceiling, the chat shape (2,000 subscribers, 200 conversations, 1,000 sends/s) on both protocols
 # and fan-out (5,000 subscribers, one conversation) next to the WebSocket broadcaster, and 15,000
-# idle subscribers on a server of their own (bench/idle-memory.sh, shortened). Each figure comes
+# idle subscribers on a server of their own, then as many reconnects (bench/idle-memory.sh,
+# shortened, RECONNECT=1). Each figure comes
 # with its ratio, its target and whether it holds ("check" lines). About 3 minutes; DURATION
 # (default 4s) sets each timed phase. Figures are only as good as the host is quiet: compare
 # ratios, and rerun before believing a miss.
@@ -57,6 +58,6 @@ server=
 
 echo
 echo "== 15,000 idle subscribers, default runtime settings"
-WAIT=15 SAMPLES=3 bench/idle-memory.sh "$bin" $((port + 1)) 15000
+WAIT=15 SAMPLES=3 RECONNECT=1 bench/idle-memory.sh "$bin" $((port + 1)) 15000
 echo
 host

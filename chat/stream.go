@@ -14,20 +14,31 @@ import (
 // onMessageDeleted as it is, and is the base of the ordered streams of
 // onMessageSent and onConversationChanged (stream_ordered.go).
 //
-// Overflow policy (evict, the one eviction path): when the channel is full
-// the subscriber is too slow. The stream calls StreamHooks.Evict, closes
-// the channel and unsubscribes; the client reconnects and resumes
-// (onMessageSent's afterSeq, onConversationChanged's afterChange).
+// Overflow policy (evict, the one eviction path): when the channel and
+// queue hold their limit the subscriber is too slow. The stream calls
+// StreamHooks.Evict, closes the channel and unsubscribes; the client
+// reconnects and resumes (onMessageSent's afterSeq, onConversationChanged's
+// afterChange).
+//
+// Memory: a transport that reads the channel one pull at a time
+// (StreamHooks.Ready, the WebSocket engine) gets a channel of one item, and
+// the items after it wait in queue, which grows on demand and is released
+// when it empties. An idle subscription then holds no buffer of StreamQueue
+// slots (1 KiB of pointers each, times every idle subscriber); the bound is
+// the same either way (limit undelivered items, then evict).
 type stream[T any] struct {
 	hooks confab.StreamHooks
 	stats *counters
 
-	mu     sync.Mutex
-	out    chan T              // guarded by mu for send and close
-	closed bool                // guarded by mu
-	sub    confab.Subscription // set before any close can need it
-	member string              // the subscriber, whose removal from the conversation ends the stream ("" for a user topic)
-	gone   bool                // guarded by mu: ended because member was removed
+	mu        sync.Mutex
+	out       chan T              // guarded by mu for send and close
+	queue     []T                 // guarded by mu: undelivered items behind the one in out, oldest first (see open)
+	limit     int                 // guarded by mu: the most undelivered items, out and queue together (0: cap(out))
+	closed    bool                // guarded by mu
+	outClosed bool                // guarded by mu: out is closed (after closed, once queue is empty)
+	sub       confab.Subscription // set before any close can need it
+	member    string              // the subscriber, whose removal from the conversation ends the stream ("" for a user topic)
+	gone      bool                // guarded by mu: ended because member was removed
 }
 
 // removes reports whether ev removes the subscriber from the conversation
@@ -48,19 +59,73 @@ func (st *stream[T]) endRemoved() {
 	go st.sub.Unsubscribe() // the broker may be inside this very callback (see evict)
 }
 
+// open makes the channel for at most limit undelivered items: a channel of
+// limit slots, or, for a transport that calls ready before each read
+// (StreamHooks.Ready), a channel of one and a queue grown on demand.
+// Callers hold st.mu or have not published st yet.
+func (st *stream[T]) open(limit int) {
+	st.limit = limit
+	if st.hooks.Ready == nil || limit <= 1 {
+		st.out = make(chan T, limit)
+		return
+	}
+	st.out = make(chan T, 1)
+	st.hooks.Ready(st.ready)
+}
+
+// room is how many more items the subscriber may leave undelivered before
+// it is evicted. Callers hold st.mu.
+func (st *stream[T]) room() int {
+	return max(st.limit, cap(st.out)) - len(st.out) - len(st.queue)
+}
+
+// undelivered reports whether items wait for the subscriber. Callers hold
+// st.mu.
+func (st *stream[T]) undelivered() bool { return len(st.out) > 0 || len(st.queue) > 0 }
+
 // push offers v to the subscriber without blocking. Callers hold st.mu.
 func (st *stream[T]) push(v T) {
 	if st.closed {
 		return
 	}
-	select {
-	case st.out <- v:
-		st.stats.delivered.Add(1)
-		if st.hooks.Wake != nil {
-			st.hooks.Wake(v)
-		}
+	switch {
+	case len(st.queue) == 0 && len(st.out) < cap(st.out):
+		st.out <- v
+	case st.room() > 0:
+		st.queue = append(st.queue, v)
 	default:
 		st.evict("slow consumer: too many undelivered events; reconnect and resume")
+		return
+	}
+	st.stats.delivered.Add(1)
+	if st.hooks.Wake != nil {
+		st.hooks.Wake(v)
+	}
+}
+
+// ready puts the oldest queued item on the channel for the transport's
+// next read (StreamHooks.Ready), and closes the channel once the stream is
+// closed and nothing is left to read.
+func (st *stream[T]) ready() {
+	st.mu.Lock()
+	st.refill()
+	st.mu.Unlock()
+}
+
+// refill is ready with st.mu held.
+func (st *stream[T]) refill() {
+	if len(st.out) == 0 && len(st.queue) > 0 {
+		st.out <- st.queue[0]
+		var zero T
+		st.queue[0] = zero
+		st.queue = st.queue[1:]
+		if len(st.queue) == 0 {
+			st.queue = nil // an idle stream keeps no backing array
+		}
+	}
+	if st.closed && st.out != nil && len(st.queue) == 0 && !st.outClosed {
+		st.outClosed = true
+		close(st.out)
 	}
 }
 
@@ -98,21 +163,25 @@ func (st *stream[T]) closeLocked() {
 		return
 	}
 	st.closed = true
-	if st.out != nil { // a message stream creates out once its start is known
-		close(st.out)
-	}
+	// A message stream creates out once its start is known; what is
+	// queued is still read, through ready, before the close.
+	st.refill()
 	if st.hooks.Wake != nil {
 		st.hooks.Wake(nil) // the transport reads the close and completes
 	}
 }
 
-// skip takes the oldest item off the channel (StreamHooks.Started). It
-// does not block: the caller knows an item is there.
+// skip takes the oldest undelivered item (StreamHooks.Started). It does
+// not block: the caller knows an item is there.
 func (st *stream[T]) skip() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.refill()
 	select {
 	case <-st.out:
 	default:
 	}
+	st.refill() // closes out if that was the last item of a closed stream
 }
 
 // close ends the stream when its context is done.
@@ -132,7 +201,8 @@ func subscribeSimple[T any](ctx context.Context, s *Service, topic string, pick 
 // subscribeMember is subscribeSimple on a conversation's topic for one of
 // its members: the stream ends when they are removed from it.
 func subscribeMember[T any](ctx context.Context, s *Service, topic, member string, pick func(*confab.Event) (T, bool)) (<-chan T, error) {
-	st := &stream[T]{hooks: confab.StreamHooksFrom(ctx), stats: &s.stats, out: make(chan T, s.cfg.StreamQueue), member: member}
+	st := &stream[T]{hooks: confab.StreamHooksFrom(ctx), stats: &s.stats, member: member}
+	st.open(s.cfg.StreamQueue)
 	st.mu.Lock() // no delivery until sub is set
 	defer st.mu.Unlock()
 	sub, err := s.broker.Subscribe(topic, func(ev *confab.Event) {

@@ -170,7 +170,7 @@ func subscribeOrdered[T any](ctx context.Context, s *Service, ord *order[T], con
 		}
 		return nil, errBusy()
 	}
-	ms.out = make(chan T, len(backlog)+s.cfg.StreamQueue)
+	ms.open(len(backlog) + s.cfg.StreamQueue)
 	ms.next = next
 	ms.liveFrom = lastSeq + 1
 	ms.ready = true
@@ -389,7 +389,7 @@ func (ms *orderedStream[T]) armGapTimer() {
 // fillGap reads the items missing before the held ones, or the next
 // page of a stream that is behind, from the store, and jumps over the seqs
 // the read shows were purged (see jump). It reads no more than the
-// subscriber's channel has room for besides what is held, so a page never
+// subscriber's channel and queue have room for besides what is held, so a page never
 // evicts a subscriber that takes its items.
 func (ms *orderedStream[T]) fillGap() {
 	ms.mu.Lock()
@@ -398,10 +398,10 @@ func (ms *orderedStream[T]) fillGap() {
 		ms.mu.Unlock()
 		return
 	}
-	room := cap(ms.out) - len(ms.out)
+	room := ms.room()
 	limit := min(ms.svc.cfg.StreamQueue, room-len(ms.pending))
 	if limit <= 0 {
-		if len(ms.out) > 0 { // the subscriber has not taken the last page yet
+		if ms.undelivered() { // the subscriber has not taken the last page yet
 			ms.armGapTimer()
 			ms.mu.Unlock()
 			return

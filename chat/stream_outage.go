@@ -189,7 +189,7 @@ func (ms *orderedStream[T]) readAfter(ctx context.Context, after int64, limit in
 
 // take places items read from the store, in seq order, by a read that
 // began at or below next-1, so a seq it skipped is gone (see jump). It
-// stops when the subscriber's channel is full and leaves the rest to a
+// stops when the subscriber's channel and queue are full and leaves the rest to a
 // gap fill (behind), rather than evicting a subscriber that the store
 // outpaced. Callers hold mu.
 func (ms *orderedStream[T]) take(items []T) {
@@ -198,7 +198,7 @@ func (ms *orderedStream[T]) take(items []T) {
 			return
 		}
 		seq := ms.ord.seq(m)
-		if seq >= ms.next && len(ms.out) == cap(ms.out) {
+		if seq >= ms.next && ms.room() <= 0 {
 			ms.fallBehind()
 			return
 		}

@@ -272,3 +272,146 @@ func TestService_OnMessageSent_BusyAtStart(t *testing.T) {
 		t.Errorf("Wake called %d times for a stream that never started, want 0", n)
 	}
 }
+
+// lazyHooks are the stream hooks of a transport that reads the channel one
+// pull at a time (StreamHooks.Ready), as the WebSocket engine does.
+type lazyHooks struct {
+	wakes   chan any
+	evicted chan string
+	skip    func()
+	ready   func()
+}
+
+func newLazyHooks() *lazyHooks {
+	return &lazyHooks{wakes: make(chan any, 64), evicted: make(chan string, 1)}
+}
+
+func (h *lazyHooks) hooks() confab.StreamHooks {
+	return confab.StreamHooks{
+		Wake:    func(it any) { h.wakes <- it },
+		Evict:   func(reason string) { h.evicted <- reason },
+		Started: func(skip func()) { h.skip = skip },
+		Ready:   func(ready func()) { h.ready = ready },
+	}
+}
+
+// woken waits for n Wake calls.
+func (h *lazyHooks) woken(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		select {
+		case <-h.wakes:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no Wake")
+		}
+	}
+}
+
+// pull reads the next item as the transport does: ready, then one read.
+func pull[T any](t *testing.T, h *lazyHooks, ch <-chan T) (T, bool) {
+	t.Helper()
+	h.ready()
+	select {
+	case v, ok := <-ch:
+		return v, ok
+	case <-time.After(10 * time.Second):
+		t.Fatal("ready left nothing on the channel")
+		var zero T
+		return zero, false
+	}
+}
+
+// TestService_OnMessageSent_QueueGrowsOnDemand: for a transport that calls
+// ready before each read, a stream holds a channel of one item instead of
+// StreamQueue slots, and still delivers everything in order, skips what
+// the transport skips, and evicts at the same bound.
+func TestService_OnMessageSent_QueueGrowsOnDemand(t *testing.T) {
+	const queue = 4
+	e := newEnv(t, chat.Config{StreamQueue: queue})
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	c := e.conversation(t, alice, bob)
+	h := newLazyHooks()
+	ctx, cancel := context.WithCancel(confab.WithStreamHooks(context.Background(), h.hooks()))
+	defer cancel()
+	ch, err := e.svc.OnMessageSent(ctx, bob, c.ConversationID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cap(ch) != 1 || h.ready == nil || h.skip == nil {
+		t.Fatalf("cap(channel) = %d, ready set %v, skip set %v: want a channel of one and both hooks", cap(ch), h.ready != nil, h.skip != nil)
+	}
+
+	for i := range 3 {
+		e.send(t, alice, c.ConversationID, fmt.Sprint(i))
+	}
+	h.woken(t, 3)
+	h.skip() // seq 1, as for a rendering another subscriber made
+	for _, want := range []int64{2, 3} {
+		if m, ok := pull(t, h, ch); !ok || m.Seq != want {
+			t.Fatalf("pulled seq %v (open %v), want %d", m, ok, want)
+		}
+	}
+
+	for i := range queue { // exactly the bound, nobody reads: no eviction
+		e.send(t, alice, c.ConversationID, fmt.Sprint(i))
+	}
+	h.woken(t, queue)
+	select {
+	case reason := <-h.evicted:
+		t.Fatalf("evicted at the bound (%s), want one more first", reason)
+	default:
+	}
+	e.send(t, alice, c.ConversationID, "one too many")
+	select {
+	case <-h.evicted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("not evicted past the bound")
+	}
+	var got []int64
+	for {
+		m, ok := pull(t, h, ch)
+		if !ok {
+			break
+		}
+		got = append(got, m.Seq)
+	}
+	if want := []int64{4, 5, 6, 7}; !slices.Equal(got, want) {
+		t.Fatalf("after the eviction the channel gave seqs %v, then closed; want %v", got, want)
+	}
+}
+
+// TestService_OnConversationUpdated_QueueGrowsOnDemand: the same for a
+// simple stream, closed by its context with items still queued: they are
+// read before the close.
+func TestService_OnConversationUpdated_QueueGrowsOnDemand(t *testing.T) {
+	e := newEnv(t, chat.Config{StreamQueue: 8})
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	h := newLazyHooks()
+	ctx, cancel := context.WithCancel(confab.WithStreamHooks(context.Background(), h.hooks()))
+	defer cancel()
+	ch, err := e.svc.OnConversationUpdated(ctx, bob, bob.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cap(ch) != 1 {
+		t.Fatalf("cap(channel) = %d, want 1", cap(ch))
+	}
+	var want []string
+	for range 3 {
+		want = append(want, e.conversation(t, alice, bob).ConversationID)
+	}
+	h.woken(t, 3)
+	cancel()
+	h.woken(t, 1) // the close
+	var got []string
+	for {
+		c, ok := pull(t, h, ch)
+		if !ok {
+			break
+		}
+		got = append(got, c.ConversationID)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v before the close, want %v", got, want)
+	}
+}

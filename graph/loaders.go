@@ -15,10 +15,42 @@ import (
 // of messages costs one batched store read instead of one per message.
 type userCache struct {
 	mu    sync.Mutex
-	users map[string]*confab.User // guarded by mu
+	users map[string]*confab.User // guarded by mu; made on the first write
 }
 
-type userCacheKey struct{}
+// caches are an operation's userCache and pageCache, in one context value
+// with their maps made on first use: a subscription holds them for its
+// whole life, and most never render a page or an author.
+type caches struct {
+	users userCache
+	pages pageCache
+}
+
+type cachesKey struct{}
+
+// usersOf returns the operation's userCache, nil outside an operation.
+func usersOf(ctx context.Context) *userCache {
+	if c, _ := ctx.Value(cachesKey{}).(*caches); c != nil {
+		return &c.users
+	}
+	return nil
+}
+
+// pagesOf returns the operation's pageCache, nil outside an operation.
+func pagesOf(ctx context.Context) *pageCache {
+	if c, _ := ctx.Value(cachesKey{}).(*caches); c != nil {
+		return &c.pages
+	}
+	return nil
+}
+
+// put caches u under id. Callers hold c.mu.
+func (c *userCache) put(id string, u *confab.User) {
+	if c.users == nil {
+		c.users = make(map[string]*confab.User)
+	}
+	c.users[id] = u
+}
 
 // Loaders is a gqlgen extension that gives every operation its own
 // userCache and pageCache.
@@ -37,8 +69,7 @@ func (Loaders) Validate(graphql.ExecutableSchema) error { return nil }
 
 // InterceptOperation implements graphql.OperationInterceptor.
 func (Loaders) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	ctx = context.WithValue(ctx, userCacheKey{}, &userCache{users: make(map[string]*confab.User)})
-	return next(context.WithValue(ctx, pageCacheKey{}, &pageCache{pages: make(map[*confab.Message]*page)}))
+	return next(context.WithValue(ctx, cachesKey{}, new(caches)))
 }
 
 // primeAuthors loads the authors of msgs, messages of one conversation, in
@@ -47,7 +78,7 @@ func (Loaders) InterceptOperation(ctx context.Context, next graphql.OperationHan
 // conversation sees them (chat.Service.Authors), so the cache is right for
 // any caller.
 func primeAuthors(ctx context.Context, svc *chat.Service, msgs []*confab.Message) {
-	c, _ := ctx.Value(userCacheKey{}).(*userCache)
+	c := usersOf(ctx)
 	if c == nil || len(msgs) == 0 {
 		return
 	}
@@ -70,7 +101,7 @@ func primeAuthors(ctx context.Context, svc *chat.Service, msgs []*confab.Message
 	}
 	c.mu.Lock()
 	for _, u := range users {
-		c.users[u.UserID] = u
+		c.put(u.UserID, u)
 	}
 	c.mu.Unlock()
 }
@@ -78,7 +109,7 @@ func primeAuthors(ctx context.Context, svc *chat.Service, msgs []*confab.Message
 // authorOf resolves Message.author from the operation's cache, loading and
 // caching it on a miss.
 func authorOf(ctx context.Context, svc *chat.Service, m *confab.Message) (*confab.User, error) {
-	c, _ := ctx.Value(userCacheKey{}).(*userCache)
+	c := usersOf(ctx)
 	if c != nil {
 		c.mu.Lock()
 		u, ok := c.users[m.UserID]
@@ -100,7 +131,7 @@ func authorOf(ctx context.Context, svc *chat.Service, m *confab.Message) (*confa
 	}
 	if c != nil {
 		c.mu.Lock()
-		c.users[m.UserID] = u
+		c.put(m.UserID, u)
 		c.mu.Unlock()
 	}
 	return u, nil
@@ -114,10 +145,8 @@ func authorOf(ctx context.Context, svc *chat.Service, m *confab.Message) (*confa
 // are minted for the caller). A message not on a page is read alone.
 type pageCache struct {
 	mu    sync.Mutex
-	pages map[*confab.Message]*page // guarded by mu: each message of a primed page → its page
+	pages map[*confab.Message]*page // guarded by mu: each message of a primed page → its page; made on the first write
 }
-
-type pageCacheKey struct{}
 
 // page is messages of one conversation resolved together, with the batched
 // reads made for them.
@@ -155,12 +184,15 @@ func primePage(ctx context.Context, svc *chat.Service, msgs []*confab.Message) {
 	for _, ms := range byConv {
 		primeAuthors(ctx, svc, ms)
 	}
-	c, _ := ctx.Value(pageCacheKey{}).(*pageCache)
+	c := pagesOf(ctx)
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.pages == nil {
+		c.pages = make(map[*confab.Message]*page)
+	}
 	for _, ms := range byConv {
 		p := &page{msgs: ms}
 		for _, m := range ms {
@@ -171,7 +203,7 @@ func primePage(ctx context.Context, svc *chat.Service, msgs []*confab.Message) {
 
 // pageOf returns the page m was primed with, or a page of m alone.
 func pageOf(ctx context.Context, m *confab.Message) *page {
-	if c, _ := ctx.Value(pageCacheKey{}).(*pageCache); c != nil {
+	if c := pagesOf(ctx); c != nil {
 		c.mu.Lock()
 		p := c.pages[m]
 		c.mu.Unlock()

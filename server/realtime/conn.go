@@ -45,12 +45,13 @@ type Protocol interface {
 // How each field is synchronised: the fields down to done are set by
 // newConn (handle by Run, before the first read) and never change, or are
 // atomics; limiter is used by the reading goroutine only; the fields after
-// mu are guarded by it, except release, which the presence goroutine
+// mu are guarded by it, except release, which the presence writer
 // writes before closing presence and Finish reads after it is closed.
 type Conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
-	br      *bufio.Reader   // ws reads through it; see reader.go
+	br      *bufio.Reader   // ws reads through it; see reader.go (polled: its buffer is lent, per drain)
+	lent    *bufio.Reader   // used by the polled reading claim's holder only: the pooled reader whose buffer *br holds, nil when none
 	raw     syscall.RawConn // the socket, read directly (reader.go); nil if it is not one (TLS)
 	fd      int32           // raw's descriptor, for the poller
 	handle  func(frame []byte) error
@@ -72,8 +73,8 @@ type Conn struct {
 	polled   bool            // guarded by mu: registered with the Hub's poller
 	identity confab.Identity // guarded by mu: zero until Authenticated
 	acked    bool            // guarded by mu: the protocol queued its ack (Acknowledged); keep-alive frames follow it
-	release  func()          // set by the presence goroutine before it closes presence: ends the presence of identity
-	presence chan struct{}   // guarded by mu: closed when the presence goroutine has set release
+	release  func()          // set by the presence writer before it closes presence: ends the presence of identity
+	presence chan struct{}   // guarded by mu: closed when the presence writer has set release
 	timer    *time.Timer     // guarded by mu: init timeout, then token expiry
 }
 
@@ -170,16 +171,13 @@ func (c *Conn) Authenticated(id confab.Identity, onExpiry func()) error {
 	if !id.ExpiresAt.IsZero() {
 		c.timer = time.AfterFunc(time.Until(id.ExpiresAt), onExpiry)
 	}
-	presence := make(chan struct{})
-	c.presence = presence
+	c.presence = make(chan struct{})
 	c.mu.Unlock()
-	// Presence is a store write: record it on a short-lived goroutine so
-	// the reader (and its stack) stays small and the ack is not delayed.
-	// Finish waits for it, so no presence write outlives the connection.
-	go func() {
-		defer close(presence)
-		c.release = c.hub.cfg.Connect(c.ctx, id.UserID)
-	}()
+	// Presence is a store write: record it off the reader (whose stack
+	// stays small) without delaying the ack, on the Hub's few presence
+	// writers (presence.go). Finish waits for it, so no presence write
+	// outlives the connection.
+	c.hub.presence.add(c)
 	return nil
 }
 
@@ -282,7 +280,7 @@ func (c *Conn) Finish(err error) {
 		o.cancel()
 	}
 	if presence != nil {
-		<-presence // the presence goroutine has set c.release
+		<-presence // the presence writer has set c.release
 		c.release()
 	}
 	c.cancel()

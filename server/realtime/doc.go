@@ -16,6 +16,10 @@
 // WebSocket frame reader (skipControl), and Conn.Run is called by the
 // upgrade handler, which then returns, so net/http's per-request state goes
 // away. The upgrade request is not kept, only its Authorization header. A
+// polled connection holds its read buffer only while it reads (a pool lends
+// it per drain), and presence is recorded by a few writers per Hub, not a
+// goroutine per connection (presence.go). A started subscription keeps of
+// gqlgen's operation state only what rendering reads (releaseSetup). A
 // writer goroutine exists only while the connection's queue is non-empty.
 // Subscriptions have no goroutine: the chat service's stream calls the Wake
 // hook with each item it queues, which queues a pull; the writer then calls
@@ -46,8 +50,9 @@
 //	writer             enqueue, when the queue       queue empty, or Close              Conn.mu, renders.mu, Hub.mu (end); the only one
 //	                   becomes non-empty                                                that writes data frames and calls ResponseHandlers
 //	dispatch           Start, one per operation      the operation started or failed    Conn.mu, Hub.mu; the executor (resolvers, chat)
-//	presence           Authenticated                 Config.Connect returned;           none here (Config.Connect)
-//	                                                 Finish waits for it
+//	presence writer    Authenticated, when fewer     no connection left in the Hub's    presenceQueue.mu (a leaf), then Conn.mu;
+//	(≤ 8 per Hub)      than maxPresenceWriters run   presence queue; Finish waits for   Config.Connect
+//	                                                 its connection's write
 //	closer             keep-alive (silent, at most   Close returned                     Conn.mu, poller.mu; writes the close frame
 //	                   maxClosing), Shutdown (same
 //	                   bound), enqueue (queue full),

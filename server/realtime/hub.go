@@ -27,9 +27,10 @@ type Hub struct {
 	byUser map[string]int     // guarded by mu: authenticated connections by user id
 	subs   map[string]int     // guarded by mu: live subscriptions by root field
 
-	renders *renders // results shared between subscriptions (Config.SharedFields)
-	poll    *poller  // idle connections' sockets (nil: each has a reader goroutine)
-	closed  bool     // guarded by mu
+	renders  *renders      // results shared between subscriptions (Config.SharedFields)
+	presence presenceQueue // connections waiting for their presence to be recorded (presence.go)
+	poll     *poller       // idle connections' sockets (nil: each has a reader goroutine)
+	closed   bool          // guarded by mu
 
 	stop chan struct{} // closed by Shutdown: ends keepAlive
 	done chan struct{} // closed when keepAlive has returned
@@ -311,8 +312,10 @@ func (h *Hub) Upgrade(w http.ResponseWriter, r *http.Request, proto Protocol, su
 	return c, nil
 }
 
-// readBufferSize is each connection's read buffer. Client frames are small
-// (an operation, a ping); a larger one takes a few more reads.
+// readBufferSize is each connection's read buffer, which a polled
+// connection holds only while it reads (readBuffers, reader.go). Client
+// frames are small (an operation, a ping); a larger one takes a few more
+// reads.
 const readBufferSize = 512
 
 // hijacker hands the WebSocket upgrader a read buffer of readBufferSize

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"unique"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/confab-chat/confab"
@@ -29,7 +30,8 @@ type op struct {
 	ended   bool                    // guarded by Conn.mu
 	queued  []any                   // guarded by Conn.mu: the items Wake announced and no pull has taken, oldest first (nil: the close)
 	skip    func()                  // set by the Started hook: takes the oldest item without rendering it
-	share   string                  // set before next: the key under which this subscription's results are shared ("" for none)
+	ready   func()                  // set by the Ready hook (nil if the stream has none): called before each o.next
+	share   unique.Handle[string]   // set before next: the key under which this subscription's results are shared (zero for none)
 }
 
 // Has reports whether operation id is active.
@@ -61,7 +63,7 @@ func (c *Conn) pull(o *op) []byte {
 	if ended {
 		return nil
 	}
-	shared := o.share != "" && it != nil
+	shared := o.share != noShare && it != nil
 	if shared {
 		if payload := c.hub.renders.get(it, o.share); payload != nil {
 			o.skip()
@@ -70,6 +72,9 @@ func (c *Conn) pull(o *op) []byte {
 			}
 			return c.proto.NextFrame(o.id, payload)
 		}
+	}
+	if o.ready != nil {
+		o.ready() // the stream puts the item on its channel of one
 	}
 	resp := o.next(o.ctx)
 	if resp == nil { // the stream closed: the subscription is over
@@ -197,6 +202,7 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 		Wake:    func(it any) { c.wake(o, it) },
 		Evict:   func(reason string) { go c.Close(websocket.CloseTryAgainLater, reason) },
 		Started: func(skip func()) { o.stream, o.skip = true, skip },
+		Ready:   func(ready func()) { o.ready = ready },
 	})
 	h, rctx := exec.DispatchOperation(ctx, opCtx)
 	if !o.stream {
@@ -212,6 +218,7 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 		c.fail(o, errs)
 		return
 	}
+	releaseSetup(opCtx)
 	c.mu.Lock()
 	o.ctx = rctx
 	o.next = h
@@ -240,15 +247,44 @@ func (c *Conn) dispatch(ctx context.Context, o *op, params *graphql.RawParams, e
 	}
 }
 
+// noShare is the share key of a subscription that shares nothing.
+var noShare unique.Handle[string]
+
 // shareKey is what two subscriptions must have in common to share their
 // rendered results: the protocol, the document, the operation name and the
 // variables (json.Marshal sorts map keys, so equal variables encode alike).
-func shareKey(proto string, params *graphql.RawParams) string {
+// It is interned: the subscribers of one conversation with one document
+// hold one copy of it, not one each, for as long as they live.
+func shareKey(proto string, params *graphql.RawParams) unique.Handle[string] {
 	vars, err := json.Marshal(params.Variables)
 	if err != nil {
-		return "" // cannot happen for decoded JSON; then nothing is shared
+		return noShare // cannot happen for decoded JSON; then nothing is shared
 	}
-	return proto + "\x00" + params.OperationName + "\x00" + params.Query + "\x00" + string(vars)
+	return unique.Make(proto + "\x00" + params.OperationName + "\x00" + params.Query + "\x00" + string(vars))
+}
+
+// releaseSetup drops what gqlgen's operation context holds only to set an
+// operation up, once a subscription has started: the subscription keeps
+// the context for its whole life, and renders its results with the parsed
+// document (shared by every operation with the same text, through the
+// query cache), the operation, the coerced variables and the middleware
+// alone. Dropped: the query text (the client's own copy), Extensions and
+// Headers (the request's), Stats (the complexity extension's figures) and
+// the cache of collected fields that setting up filled, which a rendering
+// fills again (most subscribers never render: another one's rendering of
+// the same event is shared). TestReleaseSetup_Fields fails when gqlgen adds
+// a field, to be sorted into kept or dropped here.
+func releaseSetup(oc *graphql.OperationContext) {
+	*oc = graphql.OperationContext{
+		Variables:              oc.Variables,
+		OperationName:          oc.OperationName,
+		Doc:                    oc.Doc,
+		Operation:              oc.Operation,
+		DisableIntrospection:   oc.DisableIntrospection,
+		RecoverFunc:            oc.RecoverFunc,
+		ResolverMiddleware:     oc.ResolverMiddleware,
+		RootResolverMiddleware: oc.RootResolverMiddleware,
+	}
 }
 
 // rootField names an operation by its first root field ("unknown" when it

@@ -1,8 +1,10 @@
 package realtime
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -71,6 +73,7 @@ func (c *Conn) readable() {
 // the poller. An error ends the connection; drain then keeps the reading
 // claim, so nothing else finishes it.
 func (c *Conn) drain() {
+	c.borrowBuffer()
 	for {
 		if c.br.Buffered() == 0 {
 			ready, err := c.inputReady()
@@ -79,6 +82,7 @@ func (c *Conn) drain() {
 				return
 			}
 			if !ready {
+				c.returnBuffer()
 				break
 			}
 		}
@@ -95,6 +99,39 @@ func (c *Conn) drain() {
 		}
 	}
 	c.rest()
+}
+
+// readBuffers lends read buffers to polled connections while they drain.
+// An idle connection then holds none: the frame reader's bufio.Reader (the
+// one gorilla reads through) is emptied when a drain has read everything,
+// and given a buffer from here when the next one starts. Pongs are taken
+// without it (takePongs).
+var readBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufferSize) }}
+
+// borrowBuffer gives the frame reader a buffer for a drain, unless it
+// has one (the first drain has the upgrade's). Only the holder of the
+// reading claim calls it.
+func (c *Conn) borrowBuffer() {
+	if c.br.Size() > 0 {
+		return
+	}
+	c.lent = readBuffers.Get().(*bufio.Reader)
+	c.lent.Reset(c.ws.NetConn())
+	*c.br = *c.lent
+}
+
+// returnBuffer gives the frame reader's buffer back to readBuffers; the
+// buffer must be empty (Buffered() == 0). Only the holder of the reading
+// claim calls it.
+func (c *Conn) returnBuffer() {
+	if c.lent == nil {
+		c.lent = new(bufio.Reader) // the upgrade's buffer joins the pool
+	}
+	*c.lent = *c.br
+	c.lent.Reset(nil)
+	readBuffers.Put(c.lent)
+	c.lent = nil
+	*c.br = bufio.Reader{} // Size 0, Buffered 0: nothing to read until borrowBuffer
 }
 
 // rest gives up the reading claim and re-arms the poller for the next

@@ -1,6 +1,9 @@
 package realtime
 
-import "sync"
+import (
+	"sync"
+	"unique"
+)
 
 // renders keeps the payloads last rendered for shared subscriptions, by
 // (item, share key), so the other subscriptions with the same document and
@@ -21,7 +24,7 @@ type renders struct {
 
 type renderKey struct {
 	item  any
-	share string
+	share unique.Handle[string]
 }
 
 // maxRenders bounds the table: enough for every conversation with
@@ -34,7 +37,7 @@ func newRenders(size int) *renders {
 
 // get returns the payload rendered for item under share, or nil. The
 // payload is shared: read only.
-func (r *renders) get(item any, share string) []byte {
+func (r *renders) get(item any, share unique.Handle[string]) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.m[renderKey{item, share}]
@@ -43,7 +46,7 @@ func (r *renders) get(item any, share string) []byte {
 // put records payload as the rendering of item under share. The payload
 // must not change afterwards (Protocol.Payload returns a fresh slice, not
 // gqlgen's buffer, which it reuses for the operation's next result).
-func (r *renders) put(item any, share string, payload []byte) {
+func (r *renders) put(item any, share unique.Handle[string], payload []byte) {
 	k := renderKey{item, share}
 	r.mu.Lock()
 	defer r.mu.Unlock()
