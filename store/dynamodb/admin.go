@@ -81,8 +81,10 @@ func (s *Store) ListAllConversations(ctx context.Context, after string, limit in
 //  2. what belongs to it is found and batch-deleted: messages, their
 //     clientToken markers, edits, reactions and change references, the
 //     change log, threads, memberships with their thread read marks and
-//     push windows, invitations, bans and the direct marker; one Query per
-//     member, per message changed since its send, and per thread root;
+//     push windows, invitations, bans, the direct marker, and its uploads'
+//     items (whose blob keys it returns); one Query per member, per
+//     message changed since its send, per thread root, and one of the
+//     uploads' partition with a BatchGetItem of the uploads;
 //  3. the conversation item is deleted.
 //
 // A crash or error midway leaves it marked and partly deleted, invisible,
@@ -117,7 +119,11 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 	if err != nil {
 		return nil, err
 	}
-	if err := s.batchDelete(ctx, op, s.t.confab, confabKeys); err != nil {
+	upKeys, blobs, err := s.conversationUploads(ctx, op, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.batchDelete(ctx, op, s.t.confab, append(confabKeys, upKeys...)); err != nil {
 		return nil, err
 	}
 	if err := s.batchDelete(ctx, op, s.t.messages, msgs); err != nil {
@@ -127,7 +133,7 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 		_, err := s.db.DeleteItem(ctx, &ddb.DeleteItemInput{TableName: &s.t.conversations, Key: convKey(conversationID)})
 		return err
 	})
-	return nil, err
+	return blobs, err
 }
 
 // belongings returns the keys of the conversation's messages and of its
@@ -337,6 +343,9 @@ func (s *Store) Usage(ctx context.Context, from, to time.Time, top int) (*confab
 		return nil, err
 	}
 	if u.Conversations, err = s.count(ctx, op, s.t.conversations, "attribute_not_exists(deleting)"); err != nil {
+		return nil, err
+	}
+	if u.StorageBytes, err = s.attachedBytes(ctx, op); err != nil {
 		return nil, err
 	}
 	return u, nil

@@ -236,6 +236,13 @@ func (s *Store) purgeBatch(ctx context.Context, op, conversationID string, batch
 	if err != nil {
 		return removed, err
 	}
+	ids := make([]string, len(full))
+	for i, it := range full {
+		ids[i] = getS(it, "messageId")
+	}
+	if err := s.markUploadsDead(ctx, op, conversationID, ids); err != nil {
+		return removed, err
+	}
 	return removed, s.purgeBelongings(ctx, op, full)
 }
 
