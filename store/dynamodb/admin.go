@@ -89,7 +89,8 @@ func (s *Store) ListAllConversations(ctx context.Context, after string, limit in
 //
 // A crash or error midway leaves it marked and partly deleted, invisible,
 // and a later DeleteConversation (the item is still there) finishes it.
-// The DynamoDB store keeps no uploads, so no blob keys are returned.
+// It returns the blob keys of the conversation's uploads, for the caller
+// to remove.
 func (s *Store) DeleteConversation(ctx context.Context, conversationID string) ([]string, error) {
 	const op = "delete conversation"
 	conv, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))
@@ -267,8 +268,9 @@ func (s *Store) ListUserMessages(ctx context.Context, userID, before string, lim
 // reading every message of the span once (keys and author only), never
 // the rest of the table; then a counting Scan each of the users and the
 // conversations tables (a read of every item). Messages the recipe wrote
-// before `confab migrate` have no ageBucket and are not counted. The
-// DynamoDB store keeps no uploads: StorageBytes is 0.
+// before `confab migrate` have no ageBucket and are not counted.
+// StorageBytes is a Scan of the confab table's attachment copies (see
+// doc.go, "Uploads"), another read of every item.
 func (s *Store) Usage(ctx context.Context, from, to time.Time, top int) (*confab.Usage, error) {
 	const op = "usage"
 	from, to = from.UTC().Truncate(24*time.Hour), to.UTC().Truncate(24*time.Hour)
