@@ -244,9 +244,10 @@
 //
 // A deleted message's uploads become dead in its deletion's transaction
 // (a Query of its attachments, one updead Put each). A purge marks the
-// uploads of each batch dead after its transaction, with one Query of the
-// batch's attachments (the transaction has no room for them); should that
-// step fail, those uploads stay until the conversation is deleted.
+// uploads of each batch dead just before its transaction, with one Query
+// of the batch's attachments (the transaction has no room for them):
+// should the purge then fail, files of messages already past retention
+// go a little early, but none is left behind for good.
 // DeleteConversation reads convup#<conv> and the uploads, deletes all
 // their items and returns their blob keys; Usage's StorageBytes is a Scan
 // of the attachment copies.

@@ -378,7 +378,7 @@ func (s *Store) deadUploadWrites(ctx context.Context, op, conversationID string,
 }
 
 // markUploadsDead marks dead the uploads attached to the conversation's
-// messages ids, after a purge removed them.
+// messages ids, which a purge is about to remove.
 func (s *Store) markUploadsDead(ctx context.Context, op, conversationID string, ids []string) error {
 	w, err := s.deadUploadWrites(ctx, op, conversationID, ids)
 	if err != nil {
