@@ -45,8 +45,8 @@ func blobSettings(c *blobConfig) []setting {
 
 // openBlobs opens the blob engine and returns the chat option that
 // enables files, and the handler of the disk engine's links (nil for S3).
-// A store that does not keep uploads (DynamoDB, so far) turns files off,
-// with a warning.
+// A store that does not keep uploads (every store of this repository
+// does) turns files off, with a warning.
 func openBlobs(ctx context.Context, c blobConfig, dataDir, publicURL string, st confab.Store, logger *slog.Logger) ([]chat.Option, http.Handler, error) {
 	if c.Engine == "off" {
 		return nil, nil, nil

@@ -83,8 +83,15 @@ func testPNG(t *testing.T, w, h int) []byte {
 // an image and a PDF; Bob reads them with links of his own and downloads
 // the PDF byte-identical and the image's thumbnail; a stranger gets
 // nothing; a forged link is refused.
-func TestMain_Files(t *testing.T) {
-	a := runMain(t)
+func TestMain_Files(t *testing.T) { testFiles(t) }
+
+// TestMain_FilesDynamoDB is the same on --store dynamodb (its UploadStore).
+func TestMain_FilesDynamoDB(t *testing.T) { testFiles(t, dynamoStoreArgs(t)...) }
+
+// testFiles sends an image and a PDF on the disk engine and the store
+// extra names, and checks what a member, a stranger and a forger get.
+func testFiles(t *testing.T, extra ...string) {
+	a := runMain(t, extra...)
 	alice, bob, carol := a.signUp(t, "alice"), a.signUp(t, "bob"), a.signUp(t, "carol")
 	cid := a.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{bob.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
 	pdf := []byte("%PDF-1.4\n% a report\n%%EOF\n")

@@ -81,13 +81,16 @@ func (s *Store) ListAllConversations(ctx context.Context, after string, limit in
 //  2. what belongs to it is found and batch-deleted: messages, their
 //     clientToken markers, edits, reactions and change references, the
 //     change log, threads, memberships with their thread read marks and
-//     push windows, invitations, bans and the direct marker; one Query per
-//     member, per message changed since its send, and per thread root;
+//     push windows, invitations, bans, the direct marker, and its uploads'
+//     items (whose blob keys it returns); one Query per member, per
+//     message changed since its send, per thread root, and one of the
+//     uploads' partition with a BatchGetItem of the uploads;
 //  3. the conversation item is deleted.
 //
 // A crash or error midway leaves it marked and partly deleted, invisible,
 // and a later DeleteConversation (the item is still there) finishes it.
-// The DynamoDB store keeps no uploads, so no upload ids are returned.
+// It returns the ids of the conversation's uploads, whose blobs are the
+// caller's to remove.
 func (s *Store) DeleteConversation(ctx context.Context, conversationID string) ([]string, error) {
 	const op = "delete conversation"
 	conv, err := s.get(ctx, op, s.t.conversations, convKey(conversationID))
@@ -117,7 +120,11 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 	if err != nil {
 		return nil, err
 	}
-	if err := s.batchDelete(ctx, op, s.t.confab, confabKeys); err != nil {
+	upKeys, uploadIDs, err := s.conversationUploads(ctx, op, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.batchDelete(ctx, op, s.t.confab, append(confabKeys, upKeys...)); err != nil {
 		return nil, err
 	}
 	if err := s.batchDelete(ctx, op, s.t.messages, msgs); err != nil {
@@ -127,7 +134,7 @@ func (s *Store) DeleteConversation(ctx context.Context, conversationID string) (
 		_, err := s.db.DeleteItem(ctx, &ddb.DeleteItemInput{TableName: &s.t.conversations, Key: convKey(conversationID)})
 		return err
 	})
-	return nil, err
+	return uploadIDs, err
 }
 
 // belongings returns the keys of the conversation's messages and of its
@@ -261,8 +268,9 @@ func (s *Store) ListUserMessages(ctx context.Context, userID, before string, lim
 // reading every message of the span once (keys and author only), never
 // the rest of the table; then a counting Scan each of the users and the
 // conversations tables (a read of every item). Messages the recipe wrote
-// before `confab migrate` have no ageBucket and are not counted. The
-// DynamoDB store keeps no uploads: StorageBytes is 0.
+// before `confab migrate` have no ageBucket and are not counted.
+// StorageBytes is a Scan of the confab table's attachment copies (see
+// doc.go, "Uploads"), another read of every item.
 func (s *Store) Usage(ctx context.Context, from, to time.Time, top int) (*confab.Usage, error) {
 	const op = "usage"
 	from, to = from.UTC().Truncate(24*time.Hour), to.UTC().Truncate(24*time.Hour)
@@ -337,6 +345,9 @@ func (s *Store) Usage(ctx context.Context, from, to time.Time, top int) (*confab
 		return nil, err
 	}
 	if u.Conversations, err = s.count(ctx, op, s.t.conversations, "attribute_not_exists(deleting)"); err != nil {
+		return nil, err
+	}
+	if u.StorageBytes, err = s.attachedBytes(ctx, op); err != nil {
 		return nil, err
 	}
 	return u, nil

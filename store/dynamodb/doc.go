@@ -85,6 +85,15 @@
 //	msg#<convId>\x00<msgId> react#<key>\x00<userId>  reaction: userId, key, at
 //	msg#<convId>\x00<msgId> chg#<changeSeq>   reference to a change about the message
 //	thread#<convId>\x00<rootId> <seq, 20 digits>  live reply: messageId, userId
+//	upload#<uploadId>     -                  upload: userId, conversationId, fileName, contentType,
+//	                                         size, createdAt, expiresAt, ready, width, height,
+//	                                         thumbType, messageId (once attached)
+//	convup#<convId>       u#<uploadId>       reference to an upload of the conversation
+//	convup#<convId>       m#<msgId>\x00<uploadId>  attachment: a copy of the upload as attached
+//	msgup#<msgId>         -                  a message's uploads: conversationId, uploadIds (L of S)
+//	userup#<userId>       <createdAt>\x00<uploadId>  quota entry: size
+//	upexp#<shard, 2 digits> <expiresAt>\x00<uploadId>  an upload not attached (ageShards shards)
+//	updead                <uploadId>         an upload of a deleted or purged message
 //
 // Markers carry no index keys, so the indexes stay sparse. NUL separates
 // two ids in a key: no valid text holds it.
@@ -149,6 +158,7 @@
 //	                                 users and conversations
 //	AdjustConnections                confab UpdateItem ADD, then Query user#<id> begins_with conn#
 //	TouchConnections                 Query node#<id>, UpdateItem each count
+//	uploads                          see "Uploads" below
 //
 // # Sequence numbers
 //
@@ -202,7 +212,45 @@
 // batch holds at most one slow-mode message per author.
 //
 // The DynamoDB store has no outbox yet: changes write no outbox events
-// (member.added, member.removed, …), and it keeps no uploads.
+// (member.added, member.removed, …).
+//
+// # Uploads
+//
+// The store is a confab.UploadStore with the items above, all in the
+// confab table (no index). What each call costs:
+//
+//	InsertUpload        TransactWriteItems of 5: a ConditionCheck that the conversation
+//	                    exists (not being deleted), the upload (attribute_not_exists),
+//	                    its convup# reference, quota and expiry entries
+//	GetUpload           GetItem (consistent)
+//	MarkUploadReady     GetItem, then TransactWriteItems of 2: the upload and its quota
+//	                    entry's size
+//	AttachUploads       BatchGetItem of the uploads (a refusal costs no write), then
+//	                    TransactWriteItems of 3 per upload + 1: the upload's messageId on
+//	                    the condition ready, not attached, owner, conversation, expiresAt
+//	                    > now; its attachment copy; the removal of its expiry entry; and
+//	                    the msgup# list. Any failed condition refuses all (CodeConflict).
+//	                    At most 33 uploads a call (chat allows 10).
+//	DetachUploads       GetItem msgup#, BatchGetItem, then one transaction undoing the
+//	                    attach (the expiry entries come back)
+//	ListMessageUploads  one Query of convup#<conv> between the smallest and largest
+//	                    message id asked (ids are time-ordered: a page's are adjacent),
+//	                    kept when asked; the copies are the uploads, no second read
+//	SumUploadBytes      one Query of userup#<user> from since (sizes only)
+//	ListDeadUploads     Query updead, then each upexp# shard below now, until limit;
+//	                    BatchGetItem of those uploads
+//	DeleteUpload        GetItem, BatchWriteItem of the items naming it, then the upload
+//	                    (a failure half way leaves it listed as dead, to delete again)
+//
+// A deleted message's uploads become dead in its deletion's transaction
+// (a Query of its attachments, one updead Put each). A purge marks the
+// uploads of each batch dead just before its transaction, with one Query
+// of the batch's attachments (the transaction has no room for them):
+// should the purge then fail, files of messages already past retention
+// go a little early, but none is left behind for good.
+// DeleteConversation reads convup#<conv> and the uploads, deletes all
+// their items and returns their blob keys; Usage's StorageBytes is a Scan
+// of the attachment copies.
 //
 // # Consistency
 //

@@ -97,6 +97,11 @@ func TestStore_Contract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) confab.Store { return open(t) })
 }
 
+func TestStore_UploadContract(t *testing.T) {
+	endpoint(t)
+	storetest.RunUploads(t, func(t *testing.T) confab.Store { return open(t) })
+}
+
 var t0 = time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
 
 // seed inserts a user and a conversation of theirs into s.

@@ -331,6 +331,11 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID, by
 			mu.set("deletedBy", avS(by))
 		}
 		t.update(s.t.messages, msgKey(conversationID, messageID), mu, isLive(mu))
+		dead, err := s.deadUploadWrites(ctx, op, conversationID, []string{messageID})
+		if err != nil {
+			return err
+		}
+		t.items = append(t.items, dead...)
 		if err := s.unmention(ctx, op, t, m); err != nil {
 			return err
 		}

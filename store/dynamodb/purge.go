@@ -188,6 +188,12 @@ func (s *Store) purgeBatch(ctx context.Context, op, conversationID string, batch
 	st := s.stripe(conversationID)
 	st.Lock()
 	defer st.Unlock()
+	// The batch's uploads are marked dead first (they do not fit in the
+	// transaction): should the purge then fail, files of messages past
+	// retention go a little early, rather than never.
+	if err := s.markUploadsDead(ctx, op, conversationID, messageIDs(batch)); err != nil {
+		return 0, err
+	}
 	removed := 0
 	var full []item // the batch's items, for what belongs to them
 	err := s.retry(ctx, op, func() error {
@@ -237,6 +243,14 @@ func (s *Store) purgeBatch(ctx context.Context, op, conversationID string, batch
 		return removed, err
 	}
 	return removed, s.purgeBelongings(ctx, op, full)
+}
+
+func messageIDs(batch []*confab.Message) []string {
+	ids := make([]string, len(batch))
+	for i, m := range batch {
+		ids[i] = m.MessageID
+	}
+	return ids
 }
 
 func msgKeys(batch []*confab.Message) []item {
