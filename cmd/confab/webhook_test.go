@@ -204,7 +204,19 @@ func TestWebhook_TwoNodesPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs two nodes")
 	}
-	pg := postgresURL(t)
+	testWebhookTwoNodes(t, "--store", "postgres", "--postgres", postgresURL(t))
+}
+
+// TestWebhook_TwoNodesDynamoDB is TestWebhook_TwoNodesPostgres on
+// DynamoDB: the nodes' claims race by conditional updates.
+func TestWebhook_TwoNodesDynamoDB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs two nodes")
+	}
+	testWebhookTwoNodes(t, dynamoStoreArgs(t)...)
+}
+
+func testWebhookTwoNodes(t *testing.T, store ...string) {
 	var mu sync.Mutex
 	seen := map[string]int{} // webhook-id → deliveries
 	all := make(chan struct{})
@@ -224,7 +236,6 @@ func TestWebhook_TwoNodesPostgres(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer recv.Close()
-	store := []string{"--store", "postgres", "--postgres", pg}
 	runCLI(t, append([]string{"webhook", "add", "--data", t.TempDir(), "--url", recv.URL, "--events", "message.sent", "--secret", secret}, store...)...)
 
 	natsURL := startNATS(t)
