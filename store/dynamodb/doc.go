@@ -232,7 +232,9 @@
 // each candidate with an UpdateItem conditioned on notBefore and an
 // expired (or absent) lease, so two nodes never hold one entry; settling
 // is conditioned on the owner. Webhooks are one partition, listed by one
-// Query.
+// Query. The price of the shards is the claim's: an idle worker's poll is
+// outboxShards consistent Queries (8 read units a second per node at the
+// worker's default poll of 1 s).
 //
 // # Consistency
 //
