@@ -19,8 +19,8 @@ import (
 
 // startOutbox starts the outbox worker with the webhook channel and the
 // channels in more (Web Push) when st (unwrapped: the metered wrapper
-// hides the outbox) has an outbox; the
-// DynamoDB store has none yet, and then nothing leaves the process. The
+// hides the outbox) has an outbox (every store confab ships has one;
+// without, nothing leaves the process). The
 // returned stop waits for the worker; wake makes it look for entries at
 // once (see wakeOnCommit).
 func startOutbox(st confab.Store, c *serveConfig, reg *prometheus.Registry, logger *slog.Logger, more ...notify.Channel) (stop, wake func(), err error) {

@@ -23,7 +23,12 @@ const (
 // connection gets a push request, VAPID-signed with the key pair serve
 // made in the data directory; bad subscriptions are refused; one that is
 // unregistered gets nothing more.
-func TestMain_WebPush(t *testing.T) {
+func TestMain_WebPush(t *testing.T) { testWebPush(t) }
+
+// TestMain_WebPushDynamoDB is TestMain_WebPush on --store dynamodb.
+func TestMain_WebPushDynamoDB(t *testing.T) { testWebPush(t, dynamoStoreArgs(t)...) }
+
+func testWebPush(t *testing.T, store ...string) {
 	type req struct {
 		path, encoding, auth string
 		body                 []byte
@@ -36,7 +41,7 @@ func TestMain_WebPush(t *testing.T) {
 	}))
 	defer push.Close()
 
-	a := runMain(t, "--push-allow-private") // the push service is on 127.0.0.1
+	a := runMain(t, append([]string{"--push-allow-private"}, store...)...) // the push service is on 127.0.0.1
 	alice, bob := a.signUp(t, "alice"), a.signUp(t, "bob")
 	key := a.mustGQL(t, bob.idToken, `{ pushPublicKey }`, nil)["pushPublicKey"]
 	var stored struct{ PublicKey string }

@@ -41,7 +41,7 @@ type webhookConfig struct {
 func webhookSettings(c *webhookConfig) []setting {
 	return append([]setting{
 		{"data", "./confab-data", "data directory", str(&c.Data)},
-		{"store", "sqlite", "store engine: sqlite or postgres (the dynamodb store has no outbox yet)", str(&c.Store)},
+		{"store", "sqlite", "store engine: sqlite, postgres or dynamodb", str(&c.Store)},
 		{"postgres", "", "PostgreSQL URL for --store postgres", str(&c.Postgres)},
 		{"url", "", "add: the endpoint URL (http or https)", str(&c.URL)},
 		{"events", "", "add: comma-separated events, or all", str(&c.Events)},
@@ -81,7 +81,7 @@ func (m *Main) webhook(ctx context.Context, args []string) error {
 	defer st.Close()
 	ob, ok := st.(confab.OutboxStore)
 	if !ok {
-		return usageError{fmt.Sprintf("webhook: the %s store has no outbox (use sqlite or postgres)", c.Store)}
+		return usageError{fmt.Sprintf("webhook: the %s store has no outbox", c.Store)}
 	}
 	return run(ctx, ob, &c, fs.Args())
 }

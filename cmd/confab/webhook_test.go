@@ -68,6 +68,19 @@ func TestWebhook_SurvivesKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the binary")
 	}
+	testWebhookSurvivesKill9(t)
+}
+
+// TestWebhook_SurvivesKill9DynamoDB is TestWebhook_SurvivesKill9 on
+// DynamoDB: the dead node's lease expires in the outbox item.
+func TestWebhook_SurvivesKill9DynamoDB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	testWebhookSurvivesKill9(t, dynamoStoreArgs(t)...)
+}
+
+func testWebhookSurvivesKill9(t *testing.T, store ...string) {
 	got := make(chan hookRequest, 10)
 	holdFirst := make(chan struct{})
 	var delivered atomic.Int64
@@ -88,17 +101,17 @@ func TestWebhook_SurvivesKill9(t *testing.T) {
 
 	bin := buildBinary(t)
 	data := filepath.Join(t.TempDir(), "data")
-	out := runCLI(t, "webhook", "add", "--data", data, "--url", recv.URL, "--events", "message.sent")
+	out := runCLI(t, append([]string{"webhook", "add", "--data", data, "--url", recv.URL, "--events", "message.sent"}, store...)...)
 	lines := strings.Fields(out)
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "wh_") || !strings.HasPrefix(lines[1], "whsec_") {
 		t.Fatalf("webhook add printed %q, want the id and the secret", out)
 	}
 	secret := lines[1]
-	if list := runCLI(t, "webhook", "list", "--data", data); !strings.Contains(list, lines[0]) || !strings.Contains(list, "enabled") {
+	if list := runCLI(t, append([]string{"webhook", "list", "--data", data}, store...)...); !strings.Contains(list, lines[0]) || !strings.Contains(list, "enabled") {
 		t.Fatalf("webhook list = %q", list)
 	}
 	const lease = "2s"
-	cmd, a := startProcess(t, bin, "--data", data, "--outbox-lease", lease)
+	cmd, a := startProcess(t, bin, append([]string{"--data", data, "--outbox-lease", lease}, store...)...)
 	alice := a.signUp(t, "alice")
 	cid := a.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{}})["createConversation"].(map[string]any)["conversationId"].(string)
 	sent := a.mustGQL(t, alice.idToken, sendMsg, map[string]any{"c": cid, "t": "survives"})["sendMessage"].(map[string]any)
@@ -120,7 +133,7 @@ func TestWebhook_SurvivesKill9(t *testing.T) {
 	cmd.Wait()
 	killedAt := time.Now()
 
-	cmd2, _ := startProcess(t, bin, "--data", data, "--outbox-lease", lease)
+	cmd2, _ := startProcess(t, bin, append([]string{"--data", data, "--outbox-lease", lease}, store...)...)
 	r2 := wait()
 	if took := time.Since(killedAt); took < 2*time.Second-500*time.Millisecond {
 		t.Errorf("redelivered %v after the kill, before the dead node's %s lease could expire", took, lease)
@@ -155,10 +168,10 @@ func TestWebhook_SurvivesKill9(t *testing.T) {
 	default:
 	}
 
-	if out := runCLI(t, "webhook", "replay", "--data", data, "--from", "1h"); !strings.Contains(out, "queued 1 deliveries") {
+	if out := runCLI(t, append([]string{"webhook", "replay", "--data", data, "--from", "1h"}, store...)...); !strings.Contains(out, "queued 1 deliveries") {
 		t.Fatalf("replay printed %q, want 1 delivery", out)
 	}
-	cmd3, _ := startProcess(t, bin, "--data", data)
+	cmd3, _ := startProcess(t, bin, append([]string{"--data", data}, store...)...)
 	if r3 := wait(); r3.id != r1.id {
 		t.Fatalf("replayed webhook-id %q, want the event's %q", r3.id, r1.id)
 	}
@@ -204,7 +217,19 @@ func TestWebhook_TwoNodesPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs two nodes")
 	}
-	pg := postgresURL(t)
+	testWebhookTwoNodes(t, "--store", "postgres", "--postgres", postgresURL(t))
+}
+
+// TestWebhook_TwoNodesDynamoDB is TestWebhook_TwoNodesPostgres on
+// DynamoDB: the nodes' claims race by conditional updates.
+func TestWebhook_TwoNodesDynamoDB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs two nodes")
+	}
+	testWebhookTwoNodes(t, dynamoStoreArgs(t)...)
+}
+
+func testWebhookTwoNodes(t *testing.T, store ...string) {
 	var mu sync.Mutex
 	seen := map[string]int{} // webhook-id → deliveries
 	all := make(chan struct{})
@@ -224,7 +249,6 @@ func TestWebhook_TwoNodesPostgres(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer recv.Close()
-	store := []string{"--store", "postgres", "--postgres", pg}
 	runCLI(t, append([]string{"webhook", "add", "--data", t.TempDir(), "--url", recv.URL, "--events", "message.sent", "--secret", secret}, store...)...)
 
 	natsURL := startNATS(t)

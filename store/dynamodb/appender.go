@@ -15,7 +15,7 @@ import (
 // of each conversation; the caller at the head of the queue leads: it
 // writes as many queued messages as fit in one TransactWriteItems (100
 // items: the conversation, and for each message the message, its marker,
-// its change and its mentions' memberships), answers them,
+// its change, its outbox event and its mentions' memberships), answers them,
 // and hands the lead to the head of what queued meanwhile. So a busy
 // conversation costs one transaction per batch, not per message.
 //
@@ -154,10 +154,10 @@ func (s *Store) takeBatch(st *stripe, conversationID string) []*appendReq {
 
 // appendItems is how many transaction items appending m takes at most
 // beside the conversation's update (see appendWrites): the message, its
-// marker, its change, one per member it mentions, and its author's
-// membership in slow mode.
+// marker, its change, its outbox event, one per member it mentions, and
+// its author's membership in slow mode.
 func appendItems(m *confab.Message) int {
-	n := 2 + len(m.Mentions)
+	n := 3 + len(m.Mentions)
 	if m.ClientToken != "" {
 		n++
 	}

@@ -221,3 +221,38 @@ func dynamodbOpen(b *testing.B, endpoint, prefix string) (confab.Store, error) {
 	}
 	return s, err
 }
+
+// BenchmarkStore_AppendMessage appends b.N messages to one conversation,
+// one at a time (each its own transaction: the durable send's cost, with
+// its outbox event); BenchmarkStore_AppendMessageParallel from 32
+// goroutines, which group commit batches.
+func BenchmarkStore_AppendMessage(b *testing.B)         { benchAppend(b, 1) }
+func BenchmarkStore_AppendMessageParallel(b *testing.B) { benchAppend(b, 32) }
+
+func benchAppend(b *testing.B, senders int) {
+	s := benchOpen(b)
+	ctx := context.Background()
+	u := confab.User{UserID: "u1", Username: "ann", Email: "ann@example.com", CreatedAt: t0}
+	if err := s.InsertAccount(ctx, &confab.Account{User: u, PasswordHash: "h"}); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.InsertConversation(ctx, &confab.Conversation{ConversationID: "c1", CreatedBy: "u1", CreatedAt: t0,
+		Members: []confab.Member{{UserID: "u1", JoinedAt: t0}}}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for w := range senders {
+		wg.Go(func() {
+			for i := w; i < b.N; i += senders {
+				m := &confab.Message{MessageID: fmt.Sprint("m", i), ConversationID: "c1", UserID: "u1", Content: "a message of some length",
+					MessageType: confab.MessageText, CreatedAt: t0.Add(time.Duration(i) * time.Millisecond)}
+				if _, err := s.AppendMessage(ctx, m); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

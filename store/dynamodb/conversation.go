@@ -75,10 +75,11 @@ func directKey(userID, otherID string) item {
 
 // InsertConversation implements confab.ConversationStore. The members are
 // checked to exist with a consistent batch read, then the conversation and
-// its memberships are written in one transaction (on
-// attribute_not_exists). A conversation of more than 99 members does not
-// fit one transaction: its memberships go first, the conversation item
-// last, so that it is never seen without them.
+// its memberships and the conversation.created outbox event are written in
+// one transaction (on attribute_not_exists). A conversation of more than 98
+// members does not fit one transaction: its memberships go first, the
+// conversation item and its event last, so that it is never seen without
+// them.
 func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) error {
 	const op = "insert conversation"
 	keys := make([]item, 0, len(c.Members))
@@ -124,13 +125,14 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 			Item: with(directKey(pair[0], pair[1]), item{"conversationId": avS(c.ConversationID)}), ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 	}
 	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.conversations, Item: conv,
-		ConditionExpression: aws.String("attribute_not_exists(conversationId)")}})
-	if len(tx) > 100 {
+		ConditionExpression: aws.String("attribute_not_exists(conversationId)")}},
+		s.newOutboxPut(confab.NewConversationEvent(confab.OutboxConversationCreated, c, c.CreatedAt)))
+	if len(tx) > maxBatchItems {
 		if it, err := s.get(ctx, op, s.t.conversations, convKey(c.ConversationID)); err != nil || it != nil {
 			return cmp.Or(err, conflict(op, "conversation exists"))
 		}
 	}
-	for chunk := range slices.Chunk(tx, 100) {
+	for _, chunk := range insertChunks(tx) {
 		err := s.transact(ctx, op, chunk)
 		if slices.Contains(cancelReasons(err), "ConditionalCheckFailed") { // the conversation's put, or the direct marker
 			return conflict(op, "conversation exists")
@@ -140,6 +142,17 @@ func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) 
 		}
 	}
 	return nil
+}
+
+// insertChunks splits InsertConversation's items into transactions, the
+// last two (the conversation and its conversation.created event)
+// together in the last.
+func insertChunks(tx []types.TransactWriteItem) [][]types.TransactWriteItem {
+	if len(tx) <= maxBatchItems {
+		return [][]types.TransactWriteItem{tx}
+	}
+	head, tail := tx[:len(tx)-2], tx[len(tx)-2:]
+	return append(slices.Collect(slices.Chunk(head, maxBatchItems)), tail)
 }
 
 // GetConversation implements confab.ConversationStore.
@@ -240,7 +253,8 @@ func readMember(uid string, m item) confab.Member {
 
 // UpdateConversation implements confab.ConversationStore as one change
 // (see commitChange): the name, settings, archivedAt and updatedAt, with
-// the CONVERSATION_UPDATED change by userID.
+// the CONVERSATION_UPDATED change by userID and the conversation.updated
+// outbox event.
 func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, u confab.ConversationUpdate, at time.Time) (*confab.Conversation, error) {
 	const op = "update conversation"
 	err := s.commitChange(ctx, op, conversationID, func(t *changeTx) error {
@@ -259,12 +273,27 @@ func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID s
 			t.cu.remove("archivedAt")
 		}
 		t.log(&confab.Change{ConversationID: conversationID, Kind: confab.ChangeConversationUpdated, At: at, UserID: userID})
+		t.outbox(confab.NewConversationEvent(confab.OutboxConversationUpdated, updated(t.conv, u, at), at))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.GetConversation(ctx, conversationID)
+}
+
+// updated is the conversation item conv as u changes it at at, with its
+// participants as members: the conversation.updated event's data.
+func updated(conv item, u confab.ConversationUpdate, at time.Time) *confab.Conversation {
+	c := readConversation(conv)
+	c.UpdatedAt = &at
+	if u.Name != nil {
+		c.Name = u.Name
+	}
+	for _, id := range getList(conv, "participants") {
+		c.Members = append(c.Members, confab.Member{UserID: id})
+	}
+	return c
 }
 
 // ListConversations implements confab.ConversationStore. The user's

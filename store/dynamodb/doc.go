@@ -94,6 +94,13 @@
 //	userup#<userId>       <createdAt>\x00<uploadId>  quota entry: size
 //	upexp#<shard, 2 digits> <expiresAt>\x00<uploadId>  an upload not attached (ageShards shards)
 //	updead                <uploadId>         an upload of a deleted or purged message
+//	outbox#<shard>        <id, 20 digits>    pending outbox entry: channel, target, eventId, event,
+//	                                         conversationId, at, data, attempts, notBefore, owner,
+//	                                         leaseUntil, lastError, done, dead
+//	outboxdone#<shard>    <id, 20 digits>    done or dead outbox entry, kept for replay until purged
+//	outboxnode            outboxnode         the counter of Opens: n (the outbox IDs' node number)
+//	webhook               <webhookId>        webhook: url, events (L of S), secret, createdAt,
+//	                                         failures, disabledAt
 //
 // Markers carry no index keys, so the indexes stay sparse. NUL separates
 // two ids in a key: no valid text holds it.
@@ -143,7 +150,14 @@
 //	PurgeMessages                    Query MessagesByAge by day and shard, then a transaction per
 //	                                 conversation batch
 //	AddMembers, RemoveMember,        one change each (below): memberships, participants, MEMBER_*
-//	UpdateMembers                    changes; 49 members a transaction (see membership.go)
+//	UpdateMembers                    changes and outbox events; 33 members a transaction (see membership.go)
+//	ClaimOutbox                      Query outbox#<shard> (consistent, filtered) per shard, then an
+//	                                 UpdateItem per entry, conditioned on the lease being free
+//	Complete/GiveUpOutbox            GetItem, then TransactWriteItems: Delete (owner = the caller) +
+//	                                 Put in outboxdone#<shard> + Put of each delivery
+//	RetryOutbox                      UpdateItem conditioned on the owner
+//	ListOutboxEvents, PurgeOutbox    Query of each shard's partitions from an ID / for old entries
+//	webhooks                         Query webhook; Put / UpdateItem / Delete, conditional
 //	blocks                           Put + count UpdateItem in one transaction (the limit);
 //	                                 ListBlocks a Query; BlocksBetween one BatchGetItem
 //	SharesConversation               Query of both users' memberships, intersected
@@ -211,9 +225,6 @@
 // and writes nothing; a send without slow mode writes no lastPostedAt. A
 // batch holds at most one slow-mode message per author.
 //
-// The DynamoDB store has no outbox yet: changes write no outbox events
-// (member.added, member.removed, …).
-//
 // # Uploads
 //
 // The store is a confab.UploadStore with the items above, all in the
@@ -249,8 +260,27 @@
 // should the purge then fail, files of messages already past retention
 // go a little early, but none is left behind for good.
 // DeleteConversation reads convup#<conv> and the uploads, deletes all
-// their items and returns their blob keys; Usage's StorageBytes is a Scan
+// their items and returns their ids; Usage's StorageBytes is a Scan
 // of the attachment copies.
+//
+// # Outbox
+//
+// Every change that has an outbox event (confab.OutboxStore lists them)
+// puts it in its own transaction, one more item: a send's batch holds one
+// per message, AddMembers one per member (so 33 members a transaction).
+// An entry's ID is time-ordered, not counted (see outboxIDs in outbox.go):
+// no item is written by every change, and the Put needs no condition, so
+// an event costs one write unit and no read. Entries are spread over
+// outboxShards partitions by a hash of the ID; a pending entry lives under
+// outbox#<shard>, and the transaction that completes or gives it up moves
+// it to outboxdone#<shard> (an event no channel wanted is deleted), so a
+// claim's Query of each shard reads only pending entries. A claim leases
+// each candidate with an UpdateItem conditioned on notBefore and an
+// expired (or absent) lease, so two nodes never hold one entry; settling
+// is conditioned on the owner. Webhooks are one partition, listed by one
+// Query. The price of the shards is the claim's: an idle worker's poll is
+// outboxShards consistent Queries (8 read units a second per node at the
+// worker's default poll of 1 s).
 //
 // # Consistency
 //

@@ -47,6 +47,8 @@ type Store struct {
 	// stripe), so that its senders do not lose the counters' race to each
 	// other; other nodes are handled by the condition and retries.
 	stripes [256]stripe
+	// outboxIDs numbers the outbox entries this Store writes (outbox.go).
+	outboxIDs outboxIDs
 }
 
 // stripe is a lock over some conversations, with this node's queue of
@@ -142,6 +144,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.retryWithin = 5 * time.Second
 	}
 	if err := s.ensureTables(ctx, cfg.CreateTables); err != nil {
+		return nil, err
+	}
+	if err := s.takeOutboxNode(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -18,7 +18,7 @@ func editKey(conversationID, messageID string, changeSeq int64) item {
 
 // EditMessage implements confab.MessageStore as one change (see
 // commitChange): the message's new content, the version it replaces, the
-// MESSAGE_EDITED change and, when it is the newest live message, the
+// MESSAGE_EDITED change, the message.edited outbox event and, when it is the newest live message, the
 // conversation's preview. Search reads the content itself, so it follows.
 func (s *Store) EditMessage(ctx context.Context, conversationID, messageID, content string, at time.Time) (*confab.Message, error) {
 	const op = "edit message"
@@ -50,6 +50,7 @@ func (s *Store) EditMessage(ctx context.Context, conversationID, messageID, cont
 		}
 		at := at.UTC().Truncate(time.Millisecond)
 		m.Content, m.EditedAt, m.UpdatedAt = content, &at, &at
+		t.outbox(confab.NewMessageEvent(confab.OutboxMessageEdited, m, at))
 		return nil
 	})
 	if err != nil {

@@ -15,18 +15,18 @@ import (
 // Membership changes. Each is a change of the conversation (see
 // commitChange): the membership items, the conversation's participants
 // list (the recipe's; GetConversation reads the members through it) and
-// updatedAt, and one MEMBER_* change per member, in one transaction on
-// the condition that the conversation's counters are those read. The
-// DynamoDB store has no outbox yet, so no member.added or member.removed
-// event is written.
+// updatedAt, and one MEMBER_* change and member.added or member.removed
+// outbox event per member, in one transaction on the condition that the
+// conversation's counters are those read.
 //
-// A transaction holds 100 items: the conversation's update and two per
-// member (the membership and its change), so membersPerTx members. A call
+// A transaction holds 100 items: the conversation's update and three per
+// member (the membership, its change and its event), so membersPerTx
+// members. A call
 // about more (AddMembers takes up to MaxAddMembers) is several
 // transactions, in order; each is whole, the call is not: a failure
 // midway leaves the first members added (or updated), and a retry of the
 // call skips them.
-const membersPerTx = 49
+const membersPerTx = 33
 
 // AddMembers implements confab.ConversationStore. The users are checked
 // to exist (one consistent batch read) before anything is written; the
@@ -75,6 +75,7 @@ func (s *Store) AddMembers(ctx context.Context, conversationID, byUserID string,
 				t.put(&s.t.confab, memberItem(conversationID, m), "")
 				t.log(&confab.Change{ConversationID: conversationID, Kind: confab.ChangeMemberAdded, At: at, UserID: byUserID,
 					MemberID: m.UserID, Member: &m})
+				t.outbox(confab.NewMemberEvent(confab.OutboxMemberAdded, conversationID, m.UserID, m.Role, byUserID, at))
 			}
 			t.cu.set("participants", avList(participants)).set("updatedAt", avT(at))
 			return nil
@@ -155,6 +156,7 @@ func (s *Store) RemoveMember(ctx context.Context, conversationID, userID, byUser
 		participants := slices.DeleteFunc(getList(t.conv, "participants"), func(p string) bool { return p == userID })
 		t.cu.set("participants", avList(participants)).set("updatedAt", avT(at))
 		t.log(&confab.Change{ConversationID: conversationID, Kind: confab.ChangeMemberRemoved, At: at, UserID: byUserID, MemberID: userID})
+		t.outbox(confab.NewMemberEvent(confab.OutboxMemberRemoved, conversationID, userID, "", byUserID, at))
 		t.items = append(t.items, deleteIf(s.t.confab, memberKey(conversationID, userID)))
 		t.delete(s.t.confab, pushWindowKey(userID, conversationID))
 		later = nil

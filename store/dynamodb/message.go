@@ -66,7 +66,8 @@ func readMessage(it item) *confab.Message {
 //  2. the message, on attribute_not_exists;
 //  3. the clientToken marker, on attribute_not_exists (DynamoDB's own
 //     ClientRequestToken only dedupes for ten minutes);
-//  4. the rest of appendWrites: the change, mentions, a reply's thread.
+//  4. the rest of appendWrites: the change, the message.sent outbox
+//     event, mentions, a reply's thread.
 //
 // The counters are the values this node last saw (see stripe), read
 // consistently when it has none. A failed (1) is a lost race (another
@@ -162,7 +163,8 @@ func (s *Store) counters(ctx context.Context, st *stripe, conversationID string)
 
 // appendWrites adds to t what appends msgs (of one conversation, in
 // order) after t's counters: the conversation's seq, summary and count;
-// each message, its clientToken marker and MESSAGE_SENT change; the
+// each message, its clientToken marker, MESSAGE_SENT change and
+// message.sent outbox event; the
 // mentioned members' unread mentions (one update per member, on the
 // condition that the membership exists); and for a reply (alone in its
 // transaction; root is its root as read) the thread's reference, the
@@ -187,6 +189,9 @@ func (s *Store) appendWrites(t *changeTx, msgs []*confab.Message, root *confab.M
 		}
 		t.log(&confab.Change{ConversationID: m.ConversationID, Kind: confab.ChangeMessageSent, At: m.CreatedAt,
 			UserID: m.UserID, MessageID: m.MessageID})
+		sent := *m
+		sent.Seq = seq
+		t.outbox(confab.NewMessageEvent(confab.OutboxMessageSent, &sent, m.CreatedAt))
 		for _, uid := range m.Mentions {
 			seqs := mentioned[uid]
 			if uid == m.UserID || len(seqs) > 0 && seqs[len(seqs)-1] == seq { // the author, or named twice
@@ -336,6 +341,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID, by
 			return err
 		}
 		t.items = append(t.items, dead...)
+		t.outbox(confab.NewMessageEvent(confab.OutboxMessageDeleted, m, at))
 		if err := s.unmention(ctx, op, t, m); err != nil {
 			return err
 		}

@@ -21,9 +21,6 @@ import (
 // user's subscriptions are one query. Notification settings are the JSON
 // of confab.NotificationSettings at the user's "notify"; coalescing
 // windows are "pushwin#<conversation>" items of the user.
-//
-// The DynamoDB store has no outbox yet, so serve sends no push on it; the
-// contract is kept so that it can.
 
 var _ confab.PushStore = (*Store)(nil)
 

@@ -86,7 +86,8 @@ func avReactions(sum map[string]*keySummary) types.AttributeValue {
 
 // AddReaction implements confab.ChangeStore as one change (see
 // commitMessageChange): the reaction item (on attribute_not_exists), the
-// message's summary and ChangeSeq, and the REACTION_ADDED change.
+// message's summary and ChangeSeq, the REACTION_ADDED change and the
+// reaction.added outbox event.
 func (s *Store) AddReaction(ctx context.Context, r *confab.Reaction, maxKeys int) (bool, *confab.Message, error) {
 	const op = "add reaction"
 	var added bool
@@ -115,6 +116,7 @@ func (s *Store) AddReaction(ctx context.Context, r *confab.Reaction, maxKeys int
 		t.put(&s.t.confab, with(reactionKey(r), item{"userId": avS(r.UserID), "key": avS(r.Key), "at": avT(r.At)}),
 			"attribute_not_exists(pk)")
 		s.setReactions(t, r, sum, m.ChangeSeq)
+		t.outbox(confab.NewReactionEvent(r))
 		added = true
 		return nil
 	})

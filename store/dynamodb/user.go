@@ -55,8 +55,8 @@ func readAccount(it item) *confab.Account {
 	return &confab.Account{User: *readUser(it), PasswordHash: getS(it, "passwordHash"), Disabled: getB(it, "disabled")}
 }
 
-// InsertAccount implements confab.UserStore: the user and its two
-// uniqueness markers in one transaction.
+// InsertAccount implements confab.UserStore: the user, its two
+// uniqueness markers and the user.created outbox event in one transaction.
 func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 	const op = "insert account"
 	owner := item{"userId": avS(a.User.UserID)}
@@ -64,6 +64,7 @@ func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 		{Put: &types.Put{TableName: &s.t.users, Item: userItem(a), ConditionExpression: aws.String("attribute_not_exists(userId)")}},
 		{Put: &types.Put{TableName: &s.t.confab, Item: with(usernameKey(a.User.Username), owner), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		{Put: &types.Put{TableName: &s.t.confab, Item: with(emailKey(a.User.Email), owner), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		s.newOutboxPut(confab.NewUserEvent(&a.User)),
 	}
 	err := s.retry(ctx, op, func() error {
 		_, err := s.db.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: tx})
