@@ -81,6 +81,10 @@ export interface ConversationChange {
   message?: Message | null;
   reaction?: { key: string; userId: string } | null;
   conversation?: Conversation | null;
+  /** The member a MEMBER_* change is about. */
+  memberId?: string | null;
+  /** That membership right after the change (null for MEMBER_REMOVED). */
+  member?: Member | null;
 }
 
 /** How far a member has read a conversation. */
@@ -315,7 +319,9 @@ export const conversationFields =
 /** What a search result shows and opens (the server weighs a search by its
  *  limit times the fields asked per result: --max-complexity, 500 by default). */
 export const hitFields = 'messageId conversationId userId content messageType createdAt seq changeSeq parentMessageId alsoInConversation';
-export const changeFields = `changeSeq kind at userId message { ${messageFields} } reaction { key userId } conversation { ${conversationFields} }`;
+export const changeFields =
+  `changeSeq kind at userId message { ${messageFields} } reaction { key userId } conversation { ${conversationFields} } ` +
+  `memberId member { userId role joinedAt lastReadSeq mutedUntil }`;
 export const readMarkFields = 'conversationId userId seq at';
 export const typingFields = 'conversationId userId typing at';
 export const userFields = 'userId username displayName avatarUrl lastSeen isOnline';

@@ -2,7 +2,7 @@
 // client shows only the actions a member may take; the server checks again
 // and answers FORBIDDEN otherwise. Pure functions.
 
-import type { Conversation, Invitation, Member, Role } from '../api';
+import type { Conversation, ConversationChange, Invitation, Member, Role } from '../api';
 import { fullTime, shortTime } from '../util';
 
 /** The roles, highest first. */
@@ -124,4 +124,21 @@ export function mergeMembers(shown: readonly Member[], incoming: readonly Member
  *  latest), newest first. */
 export function withInvitation(list: readonly Invitation[], inv: Invitation): Invitation[] {
   return [inv, ...list.filter((i) => i.conversationId !== inv.conversationId)].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+}
+
+/** conv after a MEMBER_* change of its log: participants follow joins and
+ *  removals, and the caller's role follows their own MEMBER_UPDATED. null
+ *  when the change is not about membership. */
+export function withMemberChange(conv: Conversation, c: ConversationChange, me: string): Conversation | null {
+  const id = c.memberId;
+  if (!id) return null;
+  switch (c.kind) {
+    case 'MEMBER_ADDED':
+      return conv.participants.includes(id) ? { ...conv, ...(id === me && c.member ? { myRole: c.member.role } : {}) } : { ...conv, participants: [...conv.participants, id] };
+    case 'MEMBER_REMOVED':
+      return { ...conv, participants: conv.participants.filter((p) => p !== id) };
+    case 'MEMBER_UPDATED':
+      return id === me && c.member ? { ...conv, myRole: c.member.role } : conv;
+  }
+  return null;
 }

@@ -13,7 +13,10 @@ import { clockTime, fullTime, shortTime } from '../util';
 import { useChat } from './hooks';
 import { Avatar, displayName } from './common';
 import { MessageAttachments } from './Attachments';
-import { IconEdit, IconReply, IconSmile, IconTrash } from './icons';
+import { IconEdit, IconFlag, IconReply, IconSmile, IconTrash } from './icons';
+import { isModerator } from '../chat/members';
+import { moderatorDeleted } from '../chat/timeline';
+import { UserDialog, ReportForm } from './UserDialog';
 
 export interface MessageItemProps {
   m: Message;
@@ -38,6 +41,10 @@ export function MessageItem(props: MessageItemProps) {
   const [editing, setEditing] = useState(false);
   const [picking, setPicking] = useState(false);
   const [history, setHistory] = useState<MessageEdit[] | 'loading' | string | null>(null);
+  const [reporting, setReporting] = useState<'open' | 'sent' | null>(null);
+  const [profile, setProfile] = useState(false);
+  // moderators delete others' messages too (the tombstone says a moderator did)
+  const mayDelete = mine || isModerator(chat.actor(m.conversationId));
   const author = mine ? 'You' : displayName(chat.state.users.get(m.userId), chat.userName(m.userId));
   const cls = ['msg', mine ? 'mine' : 'theirs', props.grouped ? 'grouped' : '', props.highlight ? 'highlight' : '']
     .filter(Boolean)
@@ -53,13 +60,26 @@ export function MessageItem(props: MessageItemProps) {
     }
   };
 
+  if (moderatorDeleted(m)) {
+    return (
+      <li class={`${cls} tombstone`} data-seq={m.seq} data-message-id={m.messageId} data-deleted-by={m.deletedBy} tabIndex={-1}>
+        <div class="msg-row">
+          <div class="bubble">
+            <em>{mine ? 'Your message' : `A message from ${author}`} was deleted by a moderator.</em>
+          </div>
+        </div>
+      </li>
+    );
+  }
+
   return (
     <li class={cls} data-seq={m.seq} data-message-id={m.messageId} tabIndex={-1}>
       {!mine && !props.grouped && (
-        <div class="msg-author" aria-hidden="true">
+        <button type="button" class="msg-author" aria-label={`About ${author}`} onClick={() => setProfile(true)}>
           {author}
-        </div>
+        </button>
       )}
+      {profile && <UserDialog userId={m.userId} onClose={() => setProfile(false)} />}
       <div class="msg-row">
         <div class="bubble">
           <span class="sr-only">{author}: </span>
@@ -110,9 +130,14 @@ export function MessageItem(props: MessageItemProps) {
               <IconEdit />
             </button>
           )}
-          {mine && !confirming && (
+          {mayDelete && !confirming && (
             <button class="icon-btn msg-action" aria-label="Delete message" title="Delete" onClick={() => setConfirming(true)}>
               <IconTrash />
+            </button>
+          )}
+          {!mine && !reporting && (
+            <button class="icon-btn msg-action" aria-label="Report message" title="Report" onClick={() => setReporting('open')}>
+              <IconFlag />
             </button>
           )}
         </div>
@@ -127,9 +152,17 @@ export function MessageItem(props: MessageItemProps) {
         </button>
       )}
       {!!props.readerIds?.length && <Readers ids={props.readerIds} />}
+      {reporting === 'open' && (
+        <ReportForm what="Report this message" send={(reason) => chat.reportMessage(m, reason)} onDone={(sent) => setReporting(sent ? 'sent' : null)} />
+      )}
+      {reporting === 'sent' && (
+        <p class="hint" role="status">
+          Reported to the server's administrators.
+        </p>
+      )}
       {confirming && (
         <div class="confirm" role="group" aria-label="Confirm delete">
-          <span>Delete this message for everyone?</span>
+          <span>{mine ? 'Delete this message for everyone?' : `Delete ${author}'s message as a moderator? Everyone sees it was deleted by a moderator.`}</span>
           <button
             class="danger"
             disabled={deleting}

@@ -12,6 +12,7 @@ import {
   removedFrom,
   until,
   withInvitation,
+  withMemberChange,
 } from '../../src/chat/members.ts';
 import { conversation, deepFreeze } from './fixtures.mjs';
 
@@ -109,4 +110,15 @@ test('invitations: one per conversation, newest first', () => {
   list = withInvitation(list, inv('c2', '2026-01-02T00:00:00Z'));
   list = withInvitation(list, inv('c1', '2026-01-03T00:00:00Z'));
   assert.deepEqual(list.map((i) => `${i.conversationId}@${i.createdAt.slice(8, 10)}`), ['c1@03', 'c2@02']);
+});
+
+test('member changes of the log move participants and the caller role', () => {
+  const conv = deepFreeze(conversation('c1', { participants: ['me', 'you'], myRole: 'MEMBER' }));
+  const ch = (kind, memberId, member = null) => ({ changeSeq: 1, kind, at: '2026-01-01T00:00:00Z', userId: 'x', memberId, member });
+  assert.deepEqual(withMemberChange(conv, ch('MEMBER_ADDED', 'new', member('new', 'MEMBER')), 'me').participants, ['me', 'you', 'new']);
+  assert.deepEqual(withMemberChange(conv, ch('MEMBER_ADDED', 'you', member('you', 'MEMBER')), 'me').participants, ['me', 'you']);
+  assert.deepEqual(withMemberChange(conv, ch('MEMBER_REMOVED', 'you'), 'me').participants, ['me']);
+  assert.equal(withMemberChange(conv, ch('MEMBER_UPDATED', 'me', member('me', 'ADMIN')), 'me').myRole, 'ADMIN');
+  assert.equal(withMemberChange(conv, ch('MEMBER_UPDATED', 'you', member('you', 'ADMIN')), 'me').myRole, 'MEMBER');
+  assert.equal(withMemberChange(conv, { changeSeq: 1, kind: 'MESSAGE_SENT', at: '', userId: 'x' }, 'me'), null);
 });
