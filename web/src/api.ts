@@ -1,6 +1,7 @@
 // GraphQL over HTTP (POST /graphql) and the operations the client uses.
 
 import { session, AuthError } from './session';
+import { waitText } from './util';
 
 export type MessageType = 'TEXT' | 'IMAGE' | 'FILE' | 'SYSTEM';
 
@@ -295,16 +296,6 @@ export function describeError(e: unknown): string {
   }
   if (e instanceof Error) return e.message;
   return String(e);
-}
-
-/** "5 seconds", "2 minutes", "1 hour" (rounded up). */
-export function waitText(seconds: number): string {
-  const s = Math.ceil(seconds);
-  if (s < 60) return `${s} ${s === 1 ? 'second' : 'seconds'}`;
-  const m = Math.ceil(s / 60);
-  if (m < 60) return `${m} ${m === 1 ? 'minute' : 'minutes'}`;
-  const h = Math.ceil(m / 60);
-  return `${h} ${h === 1 ? 'hour' : 'hours'}`;
 }
 
 // Field sets. Other people's email addresses are never asked for.

@@ -14,6 +14,7 @@ import {
   withInvitation,
   withMemberChange,
 } from '../../src/chat/members.ts';
+import { waitText } from '../../src/util.ts';
 import { conversation, deepFreeze } from './fixtures.mjs';
 
 const member = (userId, role, extra = {}) => ({ userId, role, joinedAt: '2026-01-01T00:00:00Z', lastReadSeq: 0, ...extra });
@@ -121,4 +122,17 @@ test('member changes of the log move participants and the caller role', () => {
   assert.equal(withMemberChange(conv, ch('MEMBER_UPDATED', 'me', member('me', 'ADMIN')), 'me').myRole, 'ADMIN');
   assert.equal(withMemberChange(conv, ch('MEMBER_UPDATED', 'you', member('you', 'ADMIN')), 'me').myRole, 'MEMBER');
   assert.equal(withMemberChange(conv, { changeSeq: 1, kind: 'MESSAGE_SENT', at: '', userId: 'x' }, 'me'), null);
+});
+
+test('a wait the server asks for reads in the largest unit, rounded up', () => {
+  const tests = [
+    [1, '1 second'],
+    [4.2, '5 seconds'],
+    [59, '59 seconds'],
+    [60, '1 minute'],
+    [61, '2 minutes'],
+    [3600, '1 hour'],
+    [21600, '6 hours'],
+  ];
+  for (const [s, want] of tests) assert.equal(waitText(s), want, `${s} s`);
 });
