@@ -909,8 +909,9 @@ export class Chat {
     this.changed();
     try {
       const page = await api.members(ms.conversationId, more ? ms.nextToken : null);
+      // a reload starts again from the first page (what changed since came through the change log)
       ms.items = mergeMembers(more ? ms.items : [], page.items);
-      ms.nextToken = more || !ms.nextToken ? page.nextToken : ms.nextToken;
+      ms.nextToken = page.nextToken;
       this.mergeUsers(page.items.flatMap((m) => m.user ?? []));
       const mine = page.items.find((m) => m.userId === this.state.userId);
       if (mine && this.state.members === ms) this.state.mutedUntil = mine.mutedUntil ?? null;
