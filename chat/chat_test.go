@@ -176,7 +176,10 @@ func TestService_Authorization(t *testing.T) {
 	}
 
 	t.Run("deleteMessage/ErrNotAuthor", func(t *testing.T) {
-		_, err := e.svc.DeleteMessage(ctx, alice, cid, mid)
+		// Bob, a member, not a moderator: alice, the creator and so the
+		// owner, may delete his messages (moderation_test.go).
+		own := e.send(t, alice, cid, "mine")
+		_, err := e.svc.DeleteMessage(ctx, bob, cid, own.MessageID)
 		wantCode(t, err, confab.CodeForbidden)
 	})
 	t.Run("deleteMessage/ErrNonMember", func(t *testing.T) {

@@ -12,14 +12,22 @@ import (
 // within Config.EditWindow of sending when it is set (FORBIDDEN after). An
 // edit to the content the message already has changes nothing and
 // publishes nothing, so a retried edit is one edit. Edits share the send
-// budget (RATE_LIMITED).
+// budget (RATE_LIMITED). An edit posts content, so the posting rules of
+// SendMessage apply too (role, mute, archived; not slow mode).
 func (s *Service) EditMessage(ctx context.Context, caller confab.Identity, conversationID, messageID, content string) (*confab.Message, error) {
-	m, err := s.GetMessage(ctx, caller, conversationID, messageID)
+	c, member, err := s.memberOf(ctx, caller, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.liveMessage(ctx, conversationID, messageID)
 	if err != nil {
 		return nil, err
 	}
 	if m.UserID != caller.UserID {
 		return nil, confab.Errorf(confab.CodeForbidden, "Only the author can edit a message.")
+	}
+	if err := mayWrite(c, member, postRole(c), s.nowUTC()); err != nil {
+		return nil, err
 	}
 	if err := s.checkContent(content); err != nil {
 		return nil, err

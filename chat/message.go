@@ -47,8 +47,19 @@ type MessagePage struct {
 // A reply (ParentMessageID) goes to the thread of a live message of the
 // conversation, or of its root when that message is itself a reply; the
 // root's THREAD_UPDATED change is published after the reply's.
+//
+// The conversation's rules apply (moderation.go): the caller's role must
+// be at least the settings' Post and never READ_ONLY, a muted member and
+// an archived conversation are FORBIDDEN, and in slow mode a member below
+// ADMIN sending again too soon is RATE_LIMITED with the wait. They cost no
+// store read: the membership is cached, the slow mode is checked by the
+// store in the send's own write.
 func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in SendMessageInput) (*confab.Message, error) {
-	if err := s.requireMember(ctx, caller, in.ConversationID); err != nil {
+	c, member, err := s.memberOf(ctx, caller, in.ConversationID)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayWrite(c, member, postRole(c), s.nowUTC()); err != nil {
 		return nil, err
 	}
 	if err := s.validateMessage(&in); err != nil {
@@ -80,6 +91,7 @@ func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in Se
 		Mentions:           mentions,
 		ParentMessageID:    rootID,
 		AlsoInConversation: in.AlsoInConversation,
+		SlowMode:           slowMode(c, member),
 	}
 	if err := s.attach(ctx, caller, m, in.Attachments); err != nil {
 		return nil, err
@@ -91,6 +103,9 @@ func (s *Service) SendMessage(ctx context.Context, caller confab.Identity, in Se
 		_ = s.files.store.DetachUploads(context.WithoutCancel(ctx), m.MessageID)
 	}
 	if err != nil {
+		if m.SlowMode > 0 && confab.ErrorCode(err) == confab.CodeLimited {
+			return nil, s.errSlowMode(ctx, err, m.ConversationID, caller.UserID, m.SlowMode)
+		}
 		if confab.ErrorCode(err) == confab.CodeNotFound {
 			if rootID != "" { // the root was deleted since threadRoot read it
 				return nil, errMessageNotFound()
@@ -266,19 +281,44 @@ func (s *Service) ListMessages(ctx context.Context, caller confab.Identity, conv
 	return page, nil
 }
 
-// DeleteMessage deletes a message; only its author may. Members are told
-// through onMessageDeleted (and the change log) and onConversationUpdated;
+// DeleteMessage deletes a message: its author may, and so may a moderator
+// (moderation.go) of a message by someone ranked below them, whose delete
+// the tombstone records (Message.DeletedBy) as does the audit log. An
+// archived conversation is read-only: FORBIDDEN. Members are told through
+// onMessageDeleted (and the change log) and onConversationUpdated;
 // deleting a reply also publishes its root's THREAD_UPDATED change.
 func (s *Service) DeleteMessage(ctx context.Context, caller confab.Identity, conversationID, messageID string) (*confab.Message, error) {
-	m, err := s.GetMessage(ctx, caller, conversationID, messageID)
+	c, _, err := s.memberOf(ctx, caller, conversationID)
+	rank := -1 // not known to moderate
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		c, rank, err = s.moderator(ctx, caller, conversationID) // a server admin who is not a member
+	}
 	if err != nil {
 		return nil, err
 	}
+	m, err := s.liveMessage(ctx, conversationID, messageID)
+	if err != nil {
+		return nil, err
+	}
+	if m.UserID != caller.UserID && rank < 0 {
+		c, rank, err = s.moderator(ctx, caller, conversationID)
+		if confab.ErrorCode(err) == confab.CodeForbidden {
+			err = confab.Errorf(confab.CodeForbidden, "Only the author or a moderator can delete a message.")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	if m.UserID != caller.UserID {
-		return nil, confab.Errorf(confab.CodeForbidden, "Only the author can delete a message.")
+		if err := over(rank, c, m.UserID); err != nil {
+			return nil, err
+		}
+	}
+	if c.ArchivedAt != nil {
+		return nil, confab.Errorf(confab.CodeForbidden, "This conversation is archived: it is read-only.")
 	}
 	now := s.nowUTC()
-	m, c, err := s.store.DeleteMessage(ctx, conversationID, messageID, "", now)
+	m, c, err = s.store.DeleteMessage(ctx, conversationID, messageID, caller.UserID, now)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
 		return nil, errMessageNotFound()
 	}
@@ -289,6 +329,9 @@ func (s *Service) DeleteMessage(ctx context.Context, caller confab.Identity, con
 	// onMessageDeleted subscribers and the change log see is the deletion
 	// (Message.deletedAt reads UpdatedAt of a deleted message).
 	m.Deleted, m.UpdatedAt = true, &now
+	if m.UserID != caller.UserID {
+		m.DeletedBy = caller.UserID
+	}
 	s.publish(ctx, confab.ConversationTopic(conversationID), &confab.Event{
 		Kind: confab.EventMessageDeleted, ConversationID: conversationID, Message: m, At: now,
 		Change: messageChange(confab.ChangeMessageDeleted, tombstone(m), caller.UserID, now),
@@ -297,6 +340,10 @@ func (s *Service) DeleteMessage(ctx context.Context, caller confab.Identity, con
 		s.publishThreadUpdated(ctx, m, caller.UserID, now)
 	}
 	s.publishConversation(ctx, c)
+	if m.DeletedBy != "" {
+		return m, s.audit(ctx, &confab.AuditEntry{At: now, ActorID: caller.UserID, Action: confab.AuditMessageDeleted,
+			ConversationID: conversationID, UserID: m.UserID, MessageID: messageID})
+	}
 	return m, nil
 }
 

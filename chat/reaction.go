@@ -54,10 +54,16 @@ func (s *Service) RemoveReaction(ctx context.Context, caller confab.Identity, co
 	return m, nil
 }
 
-// reaction checks a reaction request (membership, key, send budget) and
-// returns the reaction it stands for.
+// reaction checks a reaction request (membership, the conversation's
+// rules, key, send budget) and returns the reaction it stands for. Adding
+// and taking back alike need the settings' React role, no mute and a
+// conversation not archived (moderation.go).
 func (s *Service) reaction(ctx context.Context, caller confab.Identity, conversationID, messageID, key string) (*confab.Reaction, error) {
-	if err := s.requireMember(ctx, caller, conversationID); err != nil {
+	c, member, err := s.memberOf(ctx, caller, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayWrite(c, member, c.Settings.Effective().React, s.nowUTC()); err != nil {
 		return nil, err
 	}
 	if !confab.ValidID(messageID) {

@@ -100,6 +100,7 @@ type Service struct {
 	push       *Push               // WithPush; nil when Web Push is off
 	sends      *ratelimit.Keyed    // per-user send budget; nil when unlimited
 	creates    *ratelimit.Keyed    // per-user createConversation budget; nil when unlimited
+	reports    *ratelimit.Keyed    // per-user report budget (report.go)
 
 	typingLimit *ratelimit.Keyed                               // per-user setTyping budget; nil when unlimited
 	afterFunc   func(time.Duration, func()) (stop func() bool) // time.AfterFunc (typing expiry); tests replace it
@@ -196,6 +197,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 		dirty:   make(map[string]bool),
 		sends:   ratelimit.New(cfg.SendsPerSecond, cfg.SendBurst),
 		creates: ratelimit.New(float64(cfg.ConversationsPerMinute)/60, cfg.ConversationsPerMinute),
+		reports: ratelimit.New(ReportsPerMinute/60.0, ReportsPerMinute),
 
 		typingLimit: ratelimit.New(cfg.TypingPerSecond, int(2*cfg.TypingPerSecond)),
 		afterFunc:   func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
@@ -209,6 +211,7 @@ func New(store confab.Store, broker confab.Broker, cfg Config, opts ...Option) *
 	s.sends.WithClock(s.now)
 	s.watchBroker()
 	s.creates.WithClock(s.now)
+	s.reports.WithClock(s.now)
 	s.typingLimit.WithClock(s.now)
 	go s.heartbeat()
 	return s

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/confab-chat/confab"
@@ -15,37 +14,53 @@ import (
 )
 
 func (r *messageResolver) DeletedBy(ctx context.Context, obj *confab.Message) (*string, error) {
-	panic(fmt.Errorf("not implemented: DeletedBy - deletedBy"))
+	if obj.DeletedBy == "" {
+		return nil, nil
+	}
+	return &obj.DeletedBy, nil
 }
 
 func (r *mutationResolver) MuteMember(ctx context.Context, conversationID string, userID string, until time.Time, reason *string) (*confab.Conversation, error) {
-	panic(fmt.Errorf("not implemented: MuteMember - muteMember"))
+	return r.Chat.MuteMember(ctx, caller(ctx), conversationID, userID, until, reason)
 }
 
 func (r *mutationResolver) UnmuteMember(ctx context.Context, conversationID string, userID string) (*confab.Conversation, error) {
-	panic(fmt.Errorf("not implemented: UnmuteMember - unmuteMember"))
+	return r.Chat.UnmuteMember(ctx, caller(ctx), conversationID, userID)
 }
 
 func (r *mutationResolver) BanMember(ctx context.Context, conversationID string, userID string, until *time.Time, reason *string) (bool, error) {
-	panic(fmt.Errorf("not implemented: BanMember - banMember"))
+	if err := r.Chat.BanMember(ctx, caller(ctx), conversationID, userID, until, reason); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *mutationResolver) UnbanMember(ctx context.Context, conversationID string, userID string) (bool, error) {
-	panic(fmt.Errorf("not implemented: UnbanMember - unbanMember"))
+	return r.Chat.UnbanMember(ctx, caller(ctx), conversationID, userID)
 }
 
 func (r *mutationResolver) ReportMessage(ctx context.Context, conversationID string, messageID string, reason string) (bool, error) {
-	panic(fmt.Errorf("not implemented: ReportMessage - reportMessage"))
+	if err := r.Chat.ReportMessage(ctx, caller(ctx), conversationID, messageID, reason); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *mutationResolver) ReportUser(ctx context.Context, userID string, reason string) (bool, error) {
-	panic(fmt.Errorf("not implemented: ReportUser - reportUser"))
+	if err := r.Chat.ReportUser(ctx, caller(ctx), userID, reason); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *queryResolver) ConversationBans(ctx context.Context, conversationID string) ([]*confab.Ban, error) {
-	panic(fmt.Errorf("not implemented: ConversationBans - conversationBans"))
+	return r.Chat.ConversationBans(ctx, caller(ctx), conversationID)
 }
 
 func (r *queryResolver) ConversationAuditLog(ctx context.Context, conversationID string, limit *int, nextToken *string) (*model.AuditConnection, error) {
-	panic(fmt.Errorf("not implemented: ConversationAuditLog - conversationAuditLog"))
+	page, err := r.Chat.ConversationAuditLog(ctx, caller(ctx), conversationID, limit, nextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AuditConnection{Items: page.Items, NextToken: page.NextToken}, nil
 }

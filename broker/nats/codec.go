@@ -29,6 +29,7 @@ type wireEvent struct {
 	Change         *wireChange       `json:"change,omitempty"`
 	Typing         *wireTyping       `json:"typing,omitempty"`
 	ReadMark       *wireReadMark     `json:"readMark,omitempty"`
+	Invitation     *wireInvitation   `json:"invitation,omitempty"`
 }
 
 // wireChange is an Event.Change. Its message is most often the event's
@@ -44,6 +45,16 @@ type wireChange struct {
 	ReactionKey    string       `json:"reactionKey,omitempty"`
 	Message        *wireMessage `json:"message,omitempty"`
 	EventMessage   bool         `json:"eventMessage,omitempty"`
+	MemberID       string       `json:"memberId,omitempty"`
+	Member         *wireMember  `json:"member,omitempty"`
+}
+
+type wireInvitation struct {
+	ConversationID string    `json:"conversationId"`
+	UserID         string    `json:"userId"`
+	InvitedBy      string    `json:"invitedBy"`
+	Role           string    `json:"role"`
+	CreatedAt      time.Time `json:"createdAt"`
 }
 
 type wireTyping struct {
@@ -79,6 +90,7 @@ type wireMessage struct {
 	ReplyCount         int        `json:"replyCount,omitempty"`
 	LastReplyAt        *time.Time `json:"lastReplyAt,omitempty"`
 	ReplyUserIDs       []string   `json:"replyUserIds,omitempty"`
+	DeletedBy          string     `json:"deletedBy,omitempty"`
 }
 
 type wireConversation struct {
@@ -93,6 +105,17 @@ type wireConversation struct {
 	LastSeq        int64        `json:"lastSeq"`
 	LastChangeSeq  int64        `json:"lastChangeSeq,omitempty"`
 	Members        []wireMember `json:"members"` // null and [] stay apart
+
+	Direct     bool          `json:"direct,omitempty"`
+	Settings   *wireSettings `json:"settings,omitempty"` // nil for the zero settings
+	ArchivedAt *time.Time    `json:"archivedAt,omitempty"`
+}
+
+type wireSettings struct {
+	AddMembers string `json:"addMembers,omitempty"`
+	Post       string `json:"post,omitempty"`
+	React      string `json:"react,omitempty"`
+	SlowMode   int    `json:"slowMode,omitempty"`
 }
 
 type wireMember struct {
@@ -101,6 +124,9 @@ type wireMember struct {
 	LastReadSeq    int64      `json:"lastReadSeq"`
 	LastReadAt     *time.Time `json:"lastReadAt,omitempty"`
 	UnreadMentions int        `json:"unreadMentions,omitempty"`
+	Role           string     `json:"role,omitempty"`
+	MutedUntil     *time.Time `json:"mutedUntil,omitempty"`
+	LastPostedAt   *time.Time `json:"lastPostedAt,omitempty"`
 }
 
 type wireUser struct {
@@ -125,11 +151,15 @@ func encodeEvent(ev *confab.Event) ([]byte, error) {
 	if c := ev.Conversation; c != nil {
 		wc := &wireConversation{ConversationID: c.ConversationID, Name: c.Name, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt,
 			UpdatedAt: c.UpdatedAt, LastMessage: c.LastMessage, LastMessageAt: c.LastMessageAt, MessageCount: c.MessageCount, LastSeq: c.LastSeq,
-			LastChangeSeq: c.LastChangeSeq}
+			LastChangeSeq: c.LastChangeSeq, Direct: c.Direct, ArchivedAt: c.ArchivedAt}
+		if c.Settings != (confab.ConversationSettings{}) {
+			s := c.Settings
+			wc.Settings = &wireSettings{AddMembers: string(s.AddMembers), Post: string(s.Post), React: string(s.React), SlowMode: s.SlowMode}
+		}
 		if c.Members != nil {
 			wc.Members = make([]wireMember, len(c.Members))
-			for i, m := range c.Members {
-				wc.Members[i] = wireMember{UserID: m.UserID, JoinedAt: m.JoinedAt, LastReadSeq: m.LastReadSeq, LastReadAt: m.LastReadAt, UnreadMentions: m.UnreadMentions}
+			for i := range c.Members {
+				wc.Members[i] = *encodeMember(&c.Members[i])
 			}
 		}
 		w.Conversation = wc
@@ -141,7 +171,7 @@ func encodeEvent(ev *confab.Event) ([]byte, error) {
 	}
 	if c := ev.Change; c != nil {
 		wc := &wireChange{ConversationID: c.ConversationID, ChangeSeq: c.ChangeSeq, Kind: string(c.Kind), At: c.At, UserID: c.UserID,
-			MessageID: c.MessageID, ReactionKey: c.ReactionKey}
+			MessageID: c.MessageID, ReactionKey: c.ReactionKey, MemberID: c.MemberID, Member: encodeMember(c.Member)}
 		if c.Message != nil && c.Message == ev.Message {
 			wc.EventMessage = true
 		} else {
@@ -154,6 +184,10 @@ func encodeEvent(ev *confab.Event) ([]byte, error) {
 	}
 	if r := ev.ReadMark; r != nil {
 		w.ReadMark = &wireReadMark{ConversationID: r.ConversationID, UserID: r.UserID, Seq: r.Seq, At: r.At}
+	}
+	if inv := ev.Invitation; inv != nil {
+		w.Invitation = &wireInvitation{ConversationID: inv.ConversationID, UserID: inv.UserID, InvitedBy: inv.InvitedBy,
+			Role: string(inv.Role), CreatedAt: inv.CreatedAt}
 	}
 	b, err := json.Marshal(&w)
 	if err != nil {
@@ -176,12 +210,15 @@ func decodeEvent(data []byte) (*confab.Event, error) {
 	if c := w.Conversation; c != nil {
 		conv := &confab.Conversation{ConversationID: c.ConversationID, Name: c.Name, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt.UTC(),
 			UpdatedAt: utc(c.UpdatedAt), LastMessage: c.LastMessage, LastMessageAt: utc(c.LastMessageAt), MessageCount: c.MessageCount, LastSeq: c.LastSeq,
-			LastChangeSeq: c.LastChangeSeq}
+			LastChangeSeq: c.LastChangeSeq, Direct: c.Direct, ArchivedAt: utc(c.ArchivedAt)}
+		if s := c.Settings; s != nil {
+			conv.Settings = confab.ConversationSettings{AddMembers: confab.Role(s.AddMembers), Post: confab.Role(s.Post),
+				React: confab.Role(s.React), SlowMode: s.SlowMode}
+		}
 		if c.Members != nil {
 			conv.Members = make([]confab.Member, len(c.Members))
-			for i, m := range c.Members {
-				conv.Members[i] = confab.Member{UserID: m.UserID, JoinedAt: m.JoinedAt.UTC(), LastReadSeq: m.LastReadSeq,
-					LastReadAt: utc(m.LastReadAt), UnreadMentions: m.UnreadMentions}
+			for i := range c.Members {
+				conv.Members[i] = *decodeMember(&c.Members[i])
 			}
 		}
 		ev.Conversation = conv
@@ -193,7 +230,8 @@ func decodeEvent(data []byte) (*confab.Event, error) {
 	}
 	if c := w.Change; c != nil {
 		ch := &confab.Change{ConversationID: c.ConversationID, ChangeSeq: c.ChangeSeq, Kind: confab.ChangeKind(c.Kind), At: c.At.UTC(),
-			UserID: c.UserID, MessageID: c.MessageID, ReactionKey: c.ReactionKey, Message: decodeMessage(c.Message)}
+			UserID: c.UserID, MessageID: c.MessageID, ReactionKey: c.ReactionKey, Message: decodeMessage(c.Message),
+			MemberID: c.MemberID, Member: decodeMember(c.Member)}
 		if c.EventMessage {
 			ch.Message = ev.Message
 		}
@@ -204,6 +242,10 @@ func decodeEvent(data []byte) (*confab.Event, error) {
 	}
 	if r := w.ReadMark; r != nil {
 		ev.ReadMark = &confab.ReadMark{ConversationID: r.ConversationID, UserID: r.UserID, Seq: r.Seq, At: r.At.UTC()}
+	}
+	if inv := w.Invitation; inv != nil {
+		ev.Invitation = &confab.Invitation{ConversationID: inv.ConversationID, UserID: inv.UserID, InvitedBy: inv.InvitedBy,
+			Role: confab.Role(inv.Role), CreatedAt: inv.CreatedAt.UTC()}
 	}
 	return ev, nil
 }
@@ -216,7 +258,8 @@ func encodeMessage(m *confab.Message) *wireMessage {
 	return &wireMessage{MessageID: m.MessageID, ConversationID: m.ConversationID, Seq: m.Seq, UserID: m.UserID,
 		Content: m.Content, MessageType: string(m.MessageType), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Deleted: m.Deleted,
 		ChangeSeq: m.ChangeSeq, EditedAt: m.EditedAt, Mentions: m.Mentions, ParentMessageID: m.ParentMessageID,
-		AlsoInConversation: m.AlsoInConversation, ReplyCount: m.ReplyCount, LastReplyAt: m.LastReplyAt, ReplyUserIDs: m.ReplyUserIDs}
+		AlsoInConversation: m.AlsoInConversation, ReplyCount: m.ReplyCount, LastReplyAt: m.LastReplyAt, ReplyUserIDs: m.ReplyUserIDs,
+		DeletedBy: m.DeletedBy}
 }
 
 // decodeMessage parses the wire form of a message (nil for nil). Times
@@ -228,7 +271,27 @@ func decodeMessage(m *wireMessage) *confab.Message {
 	return &confab.Message{MessageID: m.MessageID, ConversationID: m.ConversationID, Seq: m.Seq, UserID: m.UserID,
 		Content: m.Content, MessageType: confab.MessageType(m.MessageType), CreatedAt: m.CreatedAt.UTC(), UpdatedAt: utc(m.UpdatedAt), Deleted: m.Deleted,
 		ChangeSeq: m.ChangeSeq, EditedAt: utc(m.EditedAt), Mentions: m.Mentions, ParentMessageID: m.ParentMessageID,
-		AlsoInConversation: m.AlsoInConversation, ReplyCount: m.ReplyCount, LastReplyAt: utc(m.LastReplyAt), ReplyUserIDs: m.ReplyUserIDs}
+		AlsoInConversation: m.AlsoInConversation, ReplyCount: m.ReplyCount, LastReplyAt: utc(m.LastReplyAt), ReplyUserIDs: m.ReplyUserIDs,
+		DeletedBy: m.DeletedBy}
+}
+
+// encodeMember returns the wire form of m (nil for nil).
+func encodeMember(m *confab.Member) *wireMember {
+	if m == nil {
+		return nil
+	}
+	return &wireMember{UserID: m.UserID, JoinedAt: m.JoinedAt, LastReadSeq: m.LastReadSeq, LastReadAt: m.LastReadAt,
+		UnreadMentions: m.UnreadMentions, Role: string(m.Role), MutedUntil: m.MutedUntil, LastPostedAt: m.LastPostedAt}
+}
+
+// decodeMember parses the wire form of a member (nil for nil). Times come
+// back in UTC.
+func decodeMember(m *wireMember) *confab.Member {
+	if m == nil {
+		return nil
+	}
+	return &confab.Member{UserID: m.UserID, JoinedAt: m.JoinedAt.UTC(), LastReadSeq: m.LastReadSeq, LastReadAt: utc(m.LastReadAt),
+		UnreadMentions: m.UnreadMentions, Role: confab.Role(m.Role), MutedUntil: utc(m.MutedUntil), LastPostedAt: utc(m.LastPostedAt)}
 }
 
 func utc(t *time.Time) *time.Time {

@@ -17,7 +17,7 @@ var errDuplicate = errors.New("postgres: client token already used")
 
 // msgColumns are the columns scanMessage reads, in its order.
 const msgColumns = `conversation_id, seq, message_id, user_id, content, message_type, created_at, updated_at, deleted, client_token,
-	change_seq, edited_at, mentions, parent_message_id, also_in_conversation, reply_count, last_reply_at, reply_user_ids`
+	change_seq, edited_at, mentions, parent_message_id, also_in_conversation, reply_count, last_reply_at, reply_user_ids, deleted_by`
 
 // msgColumnsHit is msgColumns qualified by the alias hit.
 var msgColumnsHit = "hit." + strings.Join(strings.Fields(strings.ReplaceAll(msgColumns, ",", " ")), ", hit.")
@@ -26,7 +26,7 @@ func scanMessage(row pgx.Row) (*confab.Message, error) {
 	var m confab.Message
 	var typ string
 	if err := row.Scan(&m.ConversationID, &m.Seq, &m.MessageID, &m.UserID, &m.Content, &typ, &m.CreatedAt, &m.UpdatedAt, &m.Deleted, &m.ClientToken,
-		&m.ChangeSeq, &m.EditedAt, &m.Mentions, &m.ParentMessageID, &m.AlsoInConversation, &m.ReplyCount, &m.LastReplyAt, &m.ReplyUserIDs); err != nil {
+		&m.ChangeSeq, &m.EditedAt, &m.Mentions, &m.ParentMessageID, &m.AlsoInConversation, &m.ReplyCount, &m.LastReplyAt, &m.ReplyUserIDs, &m.DeletedBy); err != nil {
 		return nil, err
 	}
 	m.MessageType = confab.MessageType(typ)
@@ -87,6 +87,10 @@ func queryMessages(ctx context.Context, q querier, op, sql string, args ...any) 
 //     the transaction is rolled back (so the increments are not kept) and
 //     the stored message is returned. A reply whose root is not a live
 //     message of the conversation is CodeNotFound, also rolled back.
+//
+// With m.SlowMode, between 2 and 3 one more UPDATE checks and sets the
+// author's last_posted_at (keepSlowMode); without it there is no such
+// statement.
 func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, error) {
 	const op = "append message"
 	at := dbTime(m.CreatedAt)
@@ -118,6 +122,11 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 		}
 		if err != nil {
 			return mapErr(op, err)
+		}
+		if m.SlowMode > 0 {
+			if err := keepSlowMode(ctx, tx, m, at); err != nil {
+				return err
+			}
 		}
 		var inserted, rootUpdated bool
 		err = tx.QueryRow(ctx, `WITH ins AS (
@@ -173,6 +182,23 @@ func (s *Store) AppendMessage(ctx context.Context, m *confab.Message) (bool, err
 	return true, nil
 }
 
+// keepSlowMode sets the author's last_posted_at to at when their previous
+// post in slow mode is at least m.SlowMode before at, and otherwise fails
+// CodeLimited (the caller rolls back). The caller holds the conversation's
+// row lock, so two sends of one member cannot both pass.
+func keepSlowMode(ctx context.Context, tx pgx.Tx, m *confab.Message, at time.Time) error {
+	tag, err := tx.Exec(ctx, `UPDATE members SET last_posted_at = $3
+		WHERE conversation_id = $1 AND user_id = $2 AND (last_posted_at IS NULL OR last_posted_at <= $4)`,
+		m.ConversationID, m.UserID, at, at.Add(-m.SlowMode))
+	if err != nil {
+		return mapErr("append message", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return &confab.Error{Code: confab.CodeLimited, Op: "append message", Err: errors.New("postgres: slow mode: the member posted too recently")}
+	}
+	return nil
+}
+
 // findByClientToken returns the message of m's conversation and user with
 // m's ClientToken, or nil when there is none.
 func findByClientToken(ctx context.Context, q querier, m *confab.Message) (*confab.Message, error) {
@@ -212,7 +238,8 @@ func getMessage(ctx context.Context, q querier, op, conversationID, messageID st
 // LastMessageAt (CreatedAt when no live message is left), so list cursors,
 // built from those fields, stay valid. The message's mentions go (they
 // count only live messages); its edits and reactions stay until it is
-// purged.
+// purged. The changes are by byUserID ("" is the author); a moderator's
+// id stays with the tombstone (deleted_by).
 func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID, byUserID string, at time.Time) (*confab.Message, *confab.Conversation, error) {
 	const op = "delete message"
 	var m *confab.Message
@@ -231,9 +258,13 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID, by
 			return mapErr(op, err)
 		}
 		m.ChangeSeq = lastChange + 1
-		changes := []change{{conversationID, m.ChangeSeq, confab.ChangeMessageDeleted, at, m.UserID, m.MessageID, ""}}
-		if _, err := tx.Exec(ctx, `UPDATE messages SET deleted = true, updated_at = $1, search = NULL, change_seq = $4
-			WHERE conversation_id = $2 AND seq = $3`, dbTime(at), conversationID, m.Seq, m.ChangeSeq); err != nil {
+		by := m.UserID
+		if byUserID != "" && byUserID != m.UserID {
+			m.DeletedBy, by = byUserID, byUserID
+		}
+		changes := []change{{conversationID: conversationID, seq: m.ChangeSeq, kind: confab.ChangeMessageDeleted, at: at, userID: by, messageID: m.MessageID}}
+		if _, err := tx.Exec(ctx, `UPDATE messages SET deleted = true, updated_at = $1, search = NULL, change_seq = $4, deleted_by = $5
+			WHERE conversation_id = $2 AND seq = $3`, dbTime(at), conversationID, m.Seq, m.ChangeSeq, m.DeletedBy); err != nil {
 			return mapErr(op, err)
 		}
 		if len(m.Mentions) > 0 {
@@ -247,7 +278,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID, by
 				return err
 			}
 			if removed {
-				changes = append(changes, change{conversationID, m.ChangeSeq + 1, confab.ChangeThreadUpdated, at, m.UserID, m.ParentMessageID, ""})
+				changes = append(changes, change{conversationID: conversationID, seq: m.ChangeSeq + 1, kind: confab.ChangeThreadUpdated, at: at, userID: by, messageID: m.ParentMessageID})
 			}
 		}
 		if err := appendChanges(ctx, tx, op, changes...); err != nil {

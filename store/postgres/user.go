@@ -8,14 +8,17 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, hide_read_receipts`
+const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, hide_read_receipts, add_policy, admin`
 
 func scanUser(row pgx.Row, extra ...any) (*confab.User, error) {
 	var u confab.User
-	dest := append([]any{&u.UserID, &u.Username, &u.Email, &u.DisplayName, &u.AvatarURL, &u.IsOnline, &u.LastSeen, &u.CreatedAt, &u.UpdatedAt, &u.HidePresence, &u.HideReadReceipts}, extra...)
+	var policy string
+	dest := append([]any{&u.UserID, &u.Username, &u.Email, &u.DisplayName, &u.AvatarURL, &u.IsOnline, &u.LastSeen, &u.CreatedAt, &u.UpdatedAt,
+		&u.HidePresence, &u.HideReadReceipts, &policy, &u.Admin}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
+	u.AddPolicy = confab.AddPolicy(policy)
 	u.CreatedAt = u.CreatedAt.UTC()
 	u.LastSeen, u.UpdatedAt = utcPtr(u.LastSeen), utcPtr(u.UpdatedAt)
 	return &u, nil
@@ -27,9 +30,10 @@ func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 	u := a.User
 	err := s.inTx(ctx, "insert account", func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO users (`+userColumns+`, password_hash, disabled)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			u.UserID, u.Username, u.Email, u.DisplayName, u.AvatarURL, u.IsOnline, dbTimePtr(u.LastSeen),
-			dbTime(u.CreatedAt), dbTimePtr(u.UpdatedAt), u.HidePresence, u.HideReadReceipts, a.PasswordHash, a.Disabled)
+			dbTime(u.CreatedAt), dbTimePtr(u.UpdatedAt), u.HidePresence, u.HideReadReceipts, string(u.AddPolicy), u.Admin,
+			a.PasswordHash, a.Disabled)
 		if err != nil {
 			return mapErr("insert account", err)
 		}
@@ -101,10 +105,13 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpda
 			last_seen    = coalesce($6, last_seen),
 			updated_at   = $7,
 			hide_presence = coalesce($9, hide_presence),
-			hide_read_receipts = coalesce($10, hide_read_receipts)
+			hide_read_receipts = coalesce($10, hide_read_receipts),
+			add_policy   = coalesce($11, add_policy),
+			admin        = coalesce($12, admin)
 		WHERE user_id = $8 RETURNING `+userColumns,
 		u.DisplayName != nil, u.DisplayName, u.AvatarURL != nil, u.AvatarURL,
-		u.IsOnline, dbTimePtr(u.LastSeen), dbTime(u.UpdatedAt), userID, u.HidePresence, u.HideReadReceipts)
+		u.IsOnline, dbTimePtr(u.LastSeen), dbTime(u.UpdatedAt), userID, u.HidePresence, u.HideReadReceipts,
+		(*string)(u.AddPolicy), u.Admin)
 	user, err := scanUser(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("user")

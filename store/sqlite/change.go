@@ -26,7 +26,8 @@ func appendChange(ctx context.Context, tx *sql.Tx, ch *confab.Change) (int64, er
 	if err != nil {
 		return 0, mapErr(op, err)
 	}
-	if _, err := tx.ExecContext(ctx, insertChange, ch.ConversationID, ch.ChangeSeq, string(ch.Kind), ms(ch.At), ch.UserID, ch.MessageID, ch.ReactionKey); err != nil {
+	if _, err := tx.ExecContext(ctx, insertMemberChange, ch.ConversationID, ch.ChangeSeq, string(ch.Kind), ms(ch.At), ch.UserID, ch.MessageID, ch.ReactionKey,
+		ch.MemberID, encodeMember(ch.Member)); err != nil {
 		return 0, mapErr(op, err)
 	}
 	if ch.MessageID != "" {
@@ -37,6 +38,10 @@ func appendChange(ctx context.Context, tx *sql.Tx, ch *confab.Change) (int64, er
 	}
 	return ch.ChangeSeq, nil
 }
+
+// insertMemberChange is insertChange with the member of a MEMBER_* change.
+const insertMemberChange = `INSERT INTO changes (conversation_id, change_seq, kind, at, user_id, message_id, reaction_key, member_id, member)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // liveMessage reads a live message of the conversation through q (a
 // write's transaction), with its rowid (its search index key).
@@ -218,7 +223,7 @@ func (s *Store) scanSearchAll(ctx context.Context, userID, terms, beforeID strin
 // key, then their messages as they are now in one read.
 func (s *Store) ListChanges(ctx context.Context, conversationID string, afterChange int64, limit int) ([]*confab.Change, error) {
 	const op = "list changes"
-	rows, err := s.read.QueryContext(ctx, `SELECT change_seq, kind, at, user_id, message_id, reaction_key FROM changes
+	rows, err := s.read.QueryContext(ctx, `SELECT change_seq, kind, at, user_id, message_id, reaction_key, member_id, member FROM changes
 		WHERE conversation_id = ? AND change_seq > ? ORDER BY change_seq LIMIT ?`, conversationID, afterChange, max(limit, 0))
 	if err != nil {
 		return nil, mapErr(op, err)
@@ -229,7 +234,12 @@ func (s *Store) ListChanges(ctx context.Context, conversationID string, afterCha
 		ch := confab.Change{ConversationID: conversationID}
 		var kind string
 		var at int64
-		if err := rows.Scan(&ch.ChangeSeq, &kind, &at, &ch.UserID, &ch.MessageID, &ch.ReactionKey); err != nil {
+		var member sql.NullString
+		err := rows.Scan(&ch.ChangeSeq, &kind, &at, &ch.UserID, &ch.MessageID, &ch.ReactionKey, &ch.MemberID, &member)
+		if err == nil {
+			ch.Member, err = decodeMember(ch.MemberID, member)
+		}
+		if err != nil {
 			rows.Close()
 			return nil, mapErr(op, err)
 		}

@@ -4,55 +4,112 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/confab-chat/confab"
 	sqlite3lib "modernc.org/sqlite/lib"
 )
 
-const convColumns = `conversation_id, name, created_by, created_at, updated_at, last_message, last_message_at, message_count, last_seq, last_change_seq`
+// convColumns are the columns a conversation is inserted with and read
+// from (scanConversation).
+const convColumns = `conversation_id, name, created_by, created_at, updated_at, last_message, last_message_at, message_count, last_seq, last_change_seq,
+	direct_key, add_members_role, post_role, react_role, slow_mode, archived_at`
+
+// convColumnsOf is convColumns qualified by a table alias, for joins.
+func convColumnsOf(alias string) string {
+	return alias + "." + strings.ReplaceAll(strings.ReplaceAll(convColumns, "\n\t", " "), ", ", ", "+alias+".")
+}
 
 func scanConversation(row scanner) (*confab.Conversation, error) {
 	var c confab.Conversation
-	var name, last sql.NullString
+	var name, last, direct sql.NullString
 	var created int64
-	var updated, lastAt sql.NullInt64
-	if err := row.Scan(&c.ConversationID, &name, &c.CreatedBy, &created, &updated, &last, &lastAt, &c.MessageCount, &c.LastSeq, &c.LastChangeSeq); err != nil {
+	var updated, lastAt, archived sql.NullInt64
+	var addMembers, post, react string
+	if err := row.Scan(&c.ConversationID, &name, &c.CreatedBy, &created, &updated, &last, &lastAt, &c.MessageCount, &c.LastSeq, &c.LastChangeSeq,
+		&direct, &addMembers, &post, &react, &c.Settings.SlowMode, &archived); err != nil {
 		return nil, err
 	}
 	c.Name, c.LastMessage = fromNullString(name), fromNullString(last)
 	c.CreatedAt = fromMS(created)
 	c.UpdatedAt, c.LastMessageAt = fromNullMS(updated), fromNullMS(lastAt)
+	c.Direct, c.ArchivedAt = direct.Valid, fromNullMS(archived)
+	c.Settings.AddMembers, c.Settings.Post, c.Settings.React = confab.Role(addMembers), confab.Role(post), confab.Role(react)
 	return &c, nil
 }
 
-// InsertConversation implements confab.ConversationStore.
+// directKey is the direct_key of c: its pair's DirectKey, NULL for a group.
+func directKey(c *confab.Conversation) (sql.NullString, error) {
+	if !c.Direct {
+		return sql.NullString{}, nil
+	}
+	if len(c.Members) != 2 {
+		return sql.NullString{}, &confab.Error{Code: confab.CodeInvalid, Op: "sqlite: insert conversation", Err: errors.New("a direct conversation has two members")}
+	}
+	return sql.NullString{String: confab.DirectKey(c.Members[0].UserID, c.Members[1].UserID), Valid: true}, nil
+}
+
+// insertMember adds m to the conversation in tx; an unknown user is
+// CodeNotFound.
+func insertMember(ctx context.Context, tx *sql.Tx, op, conversationID string, m *confab.Member) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO members (conversation_id, user_id, joined_at, last_read_seq, last_read_at, role, muted_until, last_posted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		conversationID, m.UserID, ms(m.JoinedAt), m.LastReadSeq, msPtr(m.LastReadAt), string(m.Role), msPtr(m.MutedUntil), msPtr(m.LastPostedAt))
+	if errCode(err) == sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY {
+		return notFound(op, "user")
+	}
+	return mapErr(op, err)
+}
+
+// InsertConversation implements confab.ConversationStore. A second direct
+// conversation of a pair violates the conversations_direct index:
+// CodeConflict, like a duplicate id.
 func (s *Store) InsertConversation(ctx context.Context, c *confab.Conversation) error {
+	const op = "insert conversation"
+	direct, err := directKey(c)
+	if err != nil {
+		return err
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return mapErr("insert conversation", err)
+		return mapErr(op, err)
 	}
 	defer tx.Rollback() // no-op after Commit
-	_, err = tx.ExecContext(ctx, `INSERT INTO conversations (`+convColumns+`, activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	st := c.Settings
+	_, err = tx.ExecContext(ctx, `INSERT INTO conversations (`+convColumns+`, activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ConversationID, nullString(c.Name), c.CreatedBy, ms(c.CreatedAt), msPtr(c.UpdatedAt), nullString(c.LastMessage),
-		msPtr(c.LastMessageAt), c.MessageCount, c.LastSeq, c.LastChangeSeq, ms(c.ActivityAt()))
+		msPtr(c.LastMessageAt), c.MessageCount, c.LastSeq, c.LastChangeSeq,
+		direct, string(st.AddMembers), string(st.Post), string(st.React), st.SlowMode, msPtr(c.ArchivedAt), ms(c.ActivityAt()))
 	if err != nil {
-		return mapErr("insert conversation", err)
+		return mapErr(op, err)
 	}
-	for _, m := range c.Members {
-		_, err := tx.ExecContext(ctx, `INSERT INTO members (conversation_id, user_id, joined_at, last_read_seq) VALUES (?, ?, ?, ?)`,
-			c.ConversationID, m.UserID, ms(m.JoinedAt), m.LastReadSeq)
-		if errCode(err) == sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY {
-			return notFound("insert conversation", "user")
-		}
-		if err != nil {
-			return mapErr("insert conversation", err)
+	for i := range c.Members {
+		if err := insertMember(ctx, tx, op, c.ConversationID, &c.Members[i]); err != nil {
+			return err
 		}
 	}
 	if err := enqueue(ctx, tx, confab.NewConversationEvent(confab.OutboxConversationCreated, c, c.CreatedAt)); err != nil {
 		return err
 	}
-	return mapErr("insert conversation", tx.Commit())
+	return mapErr(op, tx.Commit())
+}
+
+// getDirect reads the conversation of a DirectKey.
+const getDirect = `SELECT ` + convColumns + ` FROM conversations WHERE direct_key = ?`
+
+// GetDirectConversation implements confab.ConversationStore on the
+// conversations_direct index.
+func (s *Store) GetDirectConversation(ctx context.Context, userID, otherID string) (*confab.Conversation, error) {
+	const op = "get direct conversation"
+	c, err := scanConversation(s.read.QueryRowContext(ctx, getDirect, confab.DirectKey(userID, otherID)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(op, "conversation")
+	}
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	return c, loadMembers(ctx, s.read, []*confab.Conversation{c})
 }
 
 type querier interface {
@@ -90,7 +147,7 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) e
 		byID[c.ConversationID] = c
 		args[i] = c.ConversationID
 	}
-	rows, err := q.QueryContext(ctx, `SELECT conversation_id, user_id, joined_at, last_read_seq, last_read_at,
+	rows, err := q.QueryContext(ctx, `SELECT conversation_id, user_id, joined_at, last_read_seq, last_read_at, role, muted_until, last_posted_at,
 			(SELECT count(*) FROM mentions x WHERE x.conversation_id = members.conversation_id
 				AND x.seq > members.last_read_seq AND x.user_id = members.user_id)
 		FROM members WHERE conversation_id IN (`+placeholders(len(convs))+`) ORDER BY joined_at, user_id`, args...)
@@ -102,11 +159,13 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) e
 		var cid string
 		var m confab.Member
 		var joined int64
-		var readAt sql.NullInt64
-		if err := rows.Scan(&cid, &m.UserID, &joined, &m.LastReadSeq, &readAt, &m.UnreadMentions); err != nil {
+		var readAt, muted, posted sql.NullInt64
+		var role string
+		if err := rows.Scan(&cid, &m.UserID, &joined, &m.LastReadSeq, &readAt, &role, &muted, &posted, &m.UnreadMentions); err != nil {
 			return mapErr("load members", err)
 		}
 		m.JoinedAt, m.LastReadAt = fromMS(joined), fromNullMS(readAt)
+		m.Role, m.MutedUntil, m.LastPostedAt = confab.Role(role), fromNullMS(muted), fromNullMS(posted)
 		byID[cid].Members = append(byID[cid].Members, m)
 	}
 	return mapErr("load members", rows.Err())
@@ -115,19 +174,35 @@ func loadMembers(ctx context.Context, q querier, convs []*confab.Conversation) e
 // UpdateConversation implements confab.ConversationStore. The update, its
 // CONVERSATION_UPDATED change and the read back share one transaction.
 func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID string, u confab.ConversationUpdate, at time.Time) (*confab.Conversation, error) {
-	name := u.Name // TODO(#15): Settings, Archived
+	const op = "update conversation"
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, mapErr("update conversation", err)
+		return nil, mapErr(op, err)
 	}
 	defer tx.Rollback() // a no-op after Commit; any failure is returned below
-	res, err := tx.ExecContext(ctx, `UPDATE conversations SET name = CASE WHEN ? THEN ? ELSE name END, updated_at = ? WHERE conversation_id = ?`,
-		name != nil, nullString(name), ms(at), conversationID)
+	var st confab.ConversationSettings
+	if u.Settings != nil {
+		st = *u.Settings
+	}
+	var archivedAt sql.NullInt64
+	if u.Archived != nil && *u.Archived {
+		archivedAt = sql.NullInt64{Int64: ms(at), Valid: true}
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE conversations SET name = CASE WHEN ?1 THEN ?2 ELSE name END, updated_at = ?3,
+			add_members_role = CASE WHEN ?5 THEN ?6 ELSE add_members_role END,
+			post_role = CASE WHEN ?5 THEN ?7 ELSE post_role END,
+			react_role = CASE WHEN ?5 THEN ?8 ELSE react_role END,
+			slow_mode = CASE WHEN ?5 THEN ?9 ELSE slow_mode END,
+			archived_at = CASE WHEN ?10 THEN ?11 ELSE archived_at END
+		WHERE conversation_id = ?4`,
+		u.Name != nil, nullString(u.Name), ms(at), conversationID,
+		u.Settings != nil, string(st.AddMembers), string(st.Post), string(st.React), st.SlowMode,
+		u.Archived != nil, archivedAt)
 	if err != nil {
-		return nil, mapErr("update conversation", err)
+		return nil, mapErr(op, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return nil, notFound("update conversation", "conversation")
+		return nil, notFound(op, "conversation")
 	}
 	if _, err := appendChange(ctx, tx, &confab.Change{ConversationID: conversationID, Kind: confab.ChangeConversationUpdated, At: at, UserID: userID}); err != nil {
 		return nil, err
@@ -140,7 +215,7 @@ func (s *Store) UpdateConversation(ctx context.Context, conversationID, userID s
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, mapErr("update conversation", err)
+		return nil, mapErr(op, err)
 	}
 	return c, nil
 }
@@ -161,7 +236,7 @@ func (s *Store) ListConversations(ctx context.Context, userID string, p confab.C
 		args = append(args, at, at, p.After.ConversationID)
 	}
 	args = append(args, max(p.Limit, 0))
-	rows, err := s.read.QueryContext(ctx, `SELECT c.conversation_id, c.name, c.created_by, c.created_at, c.updated_at, c.last_message, c.last_message_at, c.message_count, c.last_seq, c.last_change_seq
+	rows, err := s.read.QueryContext(ctx, `SELECT `+convColumnsOf("c")+`
 		FROM members m JOIN conversations c ON c.conversation_id = m.conversation_id
 		WHERE m.user_id = ? AND `+after+`
 		ORDER BY c.activity_at DESC, c.conversation_id ASC LIMIT ?`, args...)

@@ -142,6 +142,8 @@ func (s *Store) DeleteAccount(ctx context.Context, userID string) error {
 		`DELETE FROM refresh_tokens WHERE user_id = ?`,
 		`DELETE FROM members WHERE user_id = ?`,
 		`DELETE FROM connections WHERE user_id = ?`,
+		`DELETE FROM blocks WHERE user_id = ?1 OR blocked_id = ?1`,
+		`DELETE FROM invitations WHERE user_id = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, userID); err != nil {
 			return mapErr(op, err)

@@ -18,7 +18,7 @@ import (
 const msgBaseColumns = `conversation_id, seq, message_id, user_id, content, message_type, created_at, updated_at, deleted, client_token`
 
 // msgColumns are the columns scanMessage reads.
-const msgColumns = msgBaseColumns + `, change_seq, edited_at, mentions, parent_id, also_in_conversation, reply_count, last_reply_at, reply_users`
+const msgColumns = msgBaseColumns + `, change_seq, edited_at, mentions, parent_id, also_in_conversation, reply_count, last_reply_at, reply_users, deleted_by`
 
 // msgColumnsOf is msgColumns qualified by a table alias, for joins.
 func msgColumnsOf(alias string) string {
@@ -32,7 +32,7 @@ func scanMessage(row scanner) (*confab.Message, error) {
 	var mentions, replyUsers sql.NullString
 	var typ string
 	if err := row.Scan(&m.ConversationID, &m.Seq, &m.MessageID, &m.UserID, &m.Content, &typ, &created, &updated, &m.Deleted, &m.ClientToken,
-		&m.ChangeSeq, &edited, &mentions, &m.ParentMessageID, &m.AlsoInConversation, &m.ReplyCount, &lastReply, &replyUsers); err != nil {
+		&m.ChangeSeq, &edited, &mentions, &m.ParentMessageID, &m.AlsoInConversation, &m.ReplyCount, &lastReply, &replyUsers, &m.DeletedBy); err != nil {
 		return nil, err
 	}
 	m.MessageType = confab.MessageType(typ)
@@ -101,11 +101,12 @@ type appendStmts struct {
 	root, updateRoot, change     *sql.Stmt
 	mention, outbox              *sql.Stmt
 	sp, spRollback, spRelease    *sql.Stmt
+	lastPosted, setPosted        *sql.Stmt // slow mode only
 }
 
 func (st *appendStmts) all() []**sql.Stmt {
 	return []**sql.Stmt{&st.byToken, &st.bump, &st.insert, &st.index, &st.root, &st.updateRoot, &st.change, &st.mention, &st.outbox,
-		&st.sp, &st.spRollback, &st.spRelease}
+		&st.sp, &st.spRollback, &st.spRelease, &st.lastPosted, &st.setPosted}
 }
 
 // insertChange appends one entry to a conversation's change log; the
@@ -131,6 +132,8 @@ func prepareAppend(ctx context.Context, db *sql.DB) (*appendStmts, error) {
 		`SAVEPOINT append_one`,
 		`ROLLBACK TO append_one`,
 		`RELEASE append_one`,
+		`SELECT last_posted_at FROM members WHERE conversation_id = ? AND user_id = ?`,
+		`UPDATE members SET last_posted_at = ? WHERE conversation_id = ? AND user_id = ?`,
 	}
 	for i, dst := range st.all() {
 		stmt, err := db.PrepareContext(ctx, queries[i])
@@ -193,6 +196,11 @@ func (st *appendStmts) append(ctx context.Context, m *confab.Message) (created b
 			return false, 0, mapErr(op, err)
 		}
 	}
+	if m.SlowMode > 0 {
+		if err := st.slowMode(ctx, m); err != nil {
+			return false, 0, err
+		}
+	}
 	changes := 1
 	var replyUsers []string
 	if m.ParentMessageID != "" {
@@ -250,6 +258,28 @@ func (st *appendStmts) append(ctx context.Context, m *confab.Message) (created b
 	return true, rowid, nil
 }
 
+// slowMode refuses m when its author posted less than m.SlowMode before
+// it, and otherwise keeps m.CreatedAt as their LastPostedAt. It runs in
+// the append's savepoint, so a send that fails later leaves the mark as
+// it was. A non-member has no mark to check or keep (the service lets
+// only members post).
+func (st *appendStmts) slowMode(ctx context.Context, m *confab.Message) error {
+	const op = "append message"
+	var last sql.NullInt64
+	err := st.lastPosted.QueryRowContext(ctx, m.ConversationID, m.UserID).Scan(&last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return mapErr(op, err)
+	}
+	if last.Valid && ms(m.CreatedAt)-last.Int64 < m.SlowMode.Milliseconds() {
+		return &confab.Error{Code: confab.CodeLimited, Op: "sqlite: " + op, Err: errors.New("slow mode: the author posted too recently")}
+	}
+	_, err = st.setPosted.ExecContext(ctx, ms(m.CreatedAt), m.ConversationID, m.UserID)
+	return mapErr(op, err)
+}
+
 // mentioned returns the distinct users m mentions, its author left out:
 // the members whose UnreadMentions it raises.
 func mentioned(m *confab.Message) []string {
@@ -304,7 +334,11 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID, by
 	if err != nil {
 		return nil, nil, mapErr("delete message", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET deleted = 1, updated_at = ? WHERE conversation_id = ? AND seq = ?`, ms(at), conversationID, m.Seq); err != nil {
+	if byUserID != "" && byUserID != m.UserID {
+		m.DeletedBy = byUserID
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET deleted = 1, updated_at = ?, deleted_by = ? WHERE conversation_id = ? AND seq = ?`,
+		ms(at), m.DeletedBy, conversationID, m.Seq); err != nil {
 		return nil, nil, mapErr("delete message", err)
 	}
 	// When m was the newest live message, the preview moves to the one
@@ -323,7 +357,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, messageID, by
 		conversationID, m.Seq, confab.MaxLastMessageLength); err != nil {
 		return nil, nil, mapErr("delete message", err)
 	}
-	if err := deleteChanges(ctx, tx, m, at); err != nil {
+	if err := deleteChanges(ctx, tx, m, byUserID, at); err != nil {
 		return nil, nil, err
 	}
 	c, err := getConversation(ctx, tx, conversationID)
@@ -455,13 +489,16 @@ func (s *Store) PurgeMessages(ctx context.Context, before time.Time, limit int) 
 // deleteChanges is the part of DeleteMessage that issue 12 added, in its
 // transaction: m's mentions stop counting, MESSAGE_DELETED is appended
 // (m.ChangeSeq), and for a reply its root's count drops and THREAD_UPDATED
-// follows. A change is attributed to the message's author.
-func deleteChanges(ctx context.Context, tx *sql.Tx, m *confab.Message, at time.Time) error {
+// follows. Both are by, or by the message's author when by is "".
+func deleteChanges(ctx context.Context, tx *sql.Tx, m *confab.Message, by string, at time.Time) error {
 	const op = "delete message"
+	if by == "" {
+		by = m.UserID
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM mentions WHERE conversation_id = ? AND seq = ?`, m.ConversationID, m.Seq); err != nil {
 		return mapErr(op, err)
 	}
-	seq, err := appendChange(ctx, tx, &confab.Change{ConversationID: m.ConversationID, Kind: confab.ChangeMessageDeleted, At: at, UserID: m.UserID, MessageID: m.MessageID})
+	seq, err := appendChange(ctx, tx, &confab.Change{ConversationID: m.ConversationID, Kind: confab.ChangeMessageDeleted, At: at, UserID: by, MessageID: m.MessageID})
 	if err != nil {
 		return err
 	}
@@ -480,7 +517,7 @@ func deleteChanges(ctx context.Context, tx *sql.Tx, m *confab.Message, at time.T
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return mapErr(op, err) // the root was purged: nothing to update
 	}
-	_, err = appendChange(ctx, tx, &confab.Change{ConversationID: m.ConversationID, Kind: confab.ChangeThreadUpdated, At: at, UserID: m.UserID, MessageID: m.ParentMessageID})
+	_, err = appendChange(ctx, tx, &confab.Change{ConversationID: m.ConversationID, Kind: confab.ChangeThreadUpdated, At: at, UserID: by, MessageID: m.ParentMessageID})
 	return err
 }
 

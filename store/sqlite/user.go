@@ -9,7 +9,7 @@ import (
 	"github.com/confab-chat/confab"
 )
 
-const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, hide_read_receipts`
+const userColumns = `user_id, username, email, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, hide_read_receipts, admin, add_policy`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -18,10 +18,13 @@ func scanUser(row scanner, extra ...any) (*confab.User, error) {
 	var display, avatar sql.NullString
 	var lastSeen, updated sql.NullInt64
 	var created int64
-	dest := append([]any{&u.UserID, &u.Username, &u.Email, &display, &avatar, &u.IsOnline, &lastSeen, &created, &updated, &u.HidePresence, &u.HideReadReceipts}, extra...)
+	var policy string
+	dest := append([]any{&u.UserID, &u.Username, &u.Email, &display, &avatar, &u.IsOnline, &lastSeen, &created, &updated, &u.HidePresence, &u.HideReadReceipts,
+		&u.Admin, &policy}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
+	u.AddPolicy = confab.AddPolicy(policy)
 	u.DisplayName, u.AvatarURL = fromNullString(display), fromNullString(avatar)
 	u.LastSeen, u.UpdatedAt = fromNullMS(lastSeen), fromNullMS(updated)
 	u.CreatedAt = fromMS(created)
@@ -36,10 +39,10 @@ func (s *Store) InsertAccount(ctx context.Context, a *confab.Account) error {
 		return mapErr("insert account", err)
 	}
 	defer tx.Rollback() // a no-op after Commit; any failure is returned below
-	_, err = tx.ExecContext(ctx, `INSERT INTO users (user_id, username, email, email_lower, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, hide_read_receipts, password_hash, disabled)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO users (user_id, username, email, email_lower, display_name, avatar_url, is_online, last_seen, created_at, updated_at, hide_presence, hide_read_receipts, admin, add_policy, password_hash, disabled)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.UserID, u.Username, u.Email, strings.ToLower(u.Email), nullString(u.DisplayName), nullString(u.AvatarURL),
-		u.IsOnline, msPtr(u.LastSeen), ms(u.CreatedAt), msPtr(u.UpdatedAt), u.HidePresence, u.HideReadReceipts, a.PasswordHash, a.Disabled)
+		u.IsOnline, msPtr(u.LastSeen), ms(u.CreatedAt), msPtr(u.UpdatedAt), u.HidePresence, u.HideReadReceipts, u.Admin, string(u.AddPolicy), a.PasswordHash, a.Disabled)
 	if err := mapErr("insert account", err); err != nil {
 		if confab.ErrorCode(err) == confab.CodeConflict {
 			return &confab.Error{Code: confab.CodeConflict, Err: err}
@@ -104,7 +107,8 @@ func (s *Store) GetUsers(ctx context.Context, ids []string) ([]*confab.User, err
 
 // UpdateUser implements confab.UserStore.
 func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpdate) (*confab.User, error) {
-	var online, hide, hideReceipts sql.NullBool
+	var online, hide, hideReceipts, admin sql.NullBool
+	var policy sql.NullString
 	if u.IsOnline != nil {
 		online = sql.NullBool{Bool: *u.IsOnline, Valid: true}
 	}
@@ -114,6 +118,12 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpda
 	if u.HideReadReceipts != nil {
 		hideReceipts = sql.NullBool{Bool: *u.HideReadReceipts, Valid: true}
 	}
+	if u.Admin != nil {
+		admin = sql.NullBool{Bool: *u.Admin, Valid: true}
+	}
+	if u.AddPolicy != nil {
+		policy = sql.NullString{String: string(*u.AddPolicy), Valid: true}
+	}
 	row := s.write.QueryRowContext(ctx, `UPDATE users SET
 			display_name = CASE WHEN ?1 THEN ?2 ELSE display_name END,
 			avatar_url   = CASE WHEN ?3 THEN ?4 ELSE avatar_url END,
@@ -121,10 +131,12 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, u confab.UserUpda
 			last_seen    = coalesce(?6, last_seen),
 			updated_at   = ?7,
 			hide_presence = coalesce(?9, hide_presence),
-			hide_read_receipts = coalesce(?10, hide_read_receipts)
+			hide_read_receipts = coalesce(?10, hide_read_receipts),
+			admin        = coalesce(?11, admin),
+			add_policy   = coalesce(?12, add_policy)
 		WHERE user_id = ?8 RETURNING `+userColumns,
 		u.DisplayName != nil, nullString(u.DisplayName), u.AvatarURL != nil, nullString(u.AvatarURL),
-		online, msPtr(u.LastSeen), ms(u.UpdatedAt), userID, hide, hideReceipts)
+		online, msPtr(u.LastSeen), ms(u.UpdatedAt), userID, hide, hideReceipts, admin, policy)
 	user, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("update user", "user")

@@ -29,6 +29,7 @@ func RunOutbox(t *testing.T, open func(t *testing.T) confab.Store) {
 var outboxTests = []test{
 	{"Outbox/EventsInChangeTransaction", testOutboxEvents},
 	{"Outbox/RolledBackChangeNothing", testOutboxRolledBack},
+	{"Outbox/MemberEvents", testOutboxMemberEvents},
 	{"ClaimOutbox/LeasesExclude", testClaimOutboxExclusive},
 	{"ClaimOutbox/ExpiredLeaseReclaimed", testClaimOutboxExpired},
 	{"CompleteOutbox/AtLeastOnce", testCompleteOutbox},

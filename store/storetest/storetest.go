@@ -24,7 +24,8 @@ import (
 func Run(t *testing.T, open func(t *testing.T) confab.Store) {
 	var tests []test
 	for _, group := range [][]test{userTests, tokenTests, credentialTests, conversationTests, messageTests, searchTests, purgeTests, presenceTests, limitTests, previewTests,
-		changeTests, reactionTests, editTests, threadTests, mentionTests, searchAllTests, purgeChangeTests} {
+		changeTests, reactionTests, editTests, threadTests, mentionTests, searchAllTests, purgeChangeTests,
+		membershipTests, moderationTests, adminTests} {
 		tests = append(tests, group...)
 	}
 	for _, tt := range tests {

@@ -13,7 +13,7 @@ import (
 // fresh, empty store that also implements confab.UploadStore (uploads
 // refer to its conversations and messages), registering its own cleanup.
 func RunUploads(t *testing.T, open func(t *testing.T) confab.Store) {
-	for _, tt := range uploadTests {
+	for _, tt := range append(slices.Clip(uploadTests), adminUploadTests...) {
 		t.Run("Upload/"+tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := open(t)

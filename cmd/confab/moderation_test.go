@@ -1,0 +1,107 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+// TestMain_Moderation: the moderation API over POST /graphql through the
+// real Main on 127.0.0.1: the owner deletes a member's message (the
+// tombstone says who), mutes and unmutes, bans; members report; the
+// audit log pages; a member is no moderator. On each of featureStores.
+func TestMain_Moderation(t *testing.T) {
+	for _, st := range featureStores {
+		t.Run(st.name, func(t *testing.T) { testModeration(t, runMain(t, st.flags(t)...)) })
+	}
+}
+
+func testModeration(t *testing.T, a *app) {
+	alice, bob, carol := a.signUp(t, "alice"), a.signUp(t, "bob"), a.signUp(t, "carol")
+	cid := a.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{bob.userID, carol.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	send := func(who *account) (int, map[string]any) {
+		return a.gql(t, who.idToken, sendMsg, map[string]any{"c": cid, "t": "hello from " + who.email})
+	}
+	msgID := func(body map[string]any) string {
+		return body["data"].(map[string]any)["sendMessage"].(map[string]any)["messageId"].(string)
+	}
+	_, sent := send(bob)
+	bobMsg := msgID(sent)
+
+	const del = `mutation($c:ID!,$m:ID!){ deleteMessage(conversationId:$c, messageId:$m){ messageId deletedBy } }`
+	if _, body := a.gql(t, carol.idToken, del, map[string]any{"c": cid, "m": bobMsg}); errCode(body) != "FORBIDDEN" {
+		t.Fatalf("a member deleting another's message: %v, want FORBIDDEN", body)
+	}
+	d := a.mustGQL(t, alice.idToken, del, map[string]any{"c": cid, "m": bobMsg})["deleteMessage"].(map[string]any)
+	if d["deletedBy"] != alice.userID {
+		t.Errorf("deletedBy = %v, want the owner", d["deletedBy"])
+	}
+
+	const mute = `mutation($c:ID!,$u:ID!,$t:AWSDateTime!,$r:String){ muteMember(conversationId:$c, userId:$u, until:$t, reason:$r){ conversationId } }`
+	until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	a.mustGQL(t, alice.idToken, mute, map[string]any{"c": cid, "u": bob.userID, "t": until, "r": "cool down"})
+	if _, body := send(bob); errCode(body) != "FORBIDDEN" {
+		t.Fatalf("a muted member's send: %v, want FORBIDDEN", body)
+	}
+	a.mustGQL(t, alice.idToken, `mutation($c:ID!,$u:ID!){ unmuteMember(conversationId:$c, userId:$u){ conversationId } }`, map[string]any{"c": cid, "u": bob.userID})
+	_, sent = send(bob)
+	if errCode(sent) != "" {
+		t.Fatalf("send after unmute: %v", sent)
+	}
+	_, sent = send(carol)
+	carolMsg := msgID(sent)
+
+	const report = `mutation($c:ID!,$m:ID!,$r:String!){ reportMessage(conversationId:$c, messageId:$m, reason:$r) }`
+	for range 2 { // the second report is accepted and changes nothing
+		if r := a.mustGQL(t, bob.idToken, report, map[string]any{"c": cid, "m": carolMsg, "r": "spam"}); r["reportMessage"] != true {
+			t.Fatalf("reportMessage = %v", r)
+		}
+	}
+	if r := a.mustGQL(t, bob.idToken, `mutation($u:ID!){ reportUser(userId:$u, reason:"rude") }`, map[string]any{"u": carol.userID}); r["reportUser"] != true {
+		t.Fatalf("reportUser = %v", r)
+	}
+
+	const ban = `mutation($c:ID!,$u:ID!){ banMember(conversationId:$c, userId:$u, reason:"spam") }`
+	if _, body := a.gql(t, bob.idToken, ban, map[string]any{"c": cid, "u": carol.userID}); errCode(body) != "FORBIDDEN" {
+		t.Fatalf("a member banning: %v, want FORBIDDEN", body)
+	}
+	a.mustGQL(t, alice.idToken, ban, map[string]any{"c": cid, "u": carol.userID})
+	if _, body := send(carol); errCode(body) != "NOT_FOUND" {
+		t.Fatalf("a banned member's send: %v, want NOT_FOUND", body)
+	}
+	bans := a.mustGQL(t, alice.idToken, `query($c:ID!){ conversationBans(conversationId:$c){ userId bannedBy reason until } }`, map[string]any{"c": cid})["conversationBans"].([]any)
+	if len(bans) != 1 || bans[0].(map[string]any)["userId"] != carol.userID || bans[0].(map[string]any)["until"] != nil || bans[0].(map[string]any)["reason"] != "spam" {
+		t.Fatalf("conversationBans = %v", bans)
+	}
+
+	const audit = `query($c:ID!,$n:String){ conversationAuditLog(conversationId:$c, limit:3, nextToken:$n){ items { action actorId userId reason until at } nextToken } }`
+	if _, body := a.gql(t, bob.idToken, audit, map[string]any{"c": cid}); errCode(body) != "FORBIDDEN" {
+		t.Fatalf("a member reading the audit log: %v, want FORBIDDEN", body)
+	}
+	var actions []string
+	var token any
+	for {
+		page := a.mustGQL(t, alice.idToken, audit, map[string]any{"c": cid, "n": token})["conversationAuditLog"].(map[string]any)
+		for _, it := range page["items"].([]any) {
+			e := it.(map[string]any)
+			if e["actorId"] != alice.userID {
+				t.Errorf("entry %v: actor is not alice", e)
+			}
+			if e["action"] == "MEMBER_MUTED" && (e["reason"] != "cool down" || e["until"] == nil) {
+				t.Errorf("mute entry %v: want its reason and end", e)
+			}
+			actions = append(actions, e["action"].(string))
+		}
+		if token = page["nextToken"]; token == nil {
+			break
+		}
+	}
+	want := []string{"USER_BANNED", "MEMBER_UNMUTED", "MEMBER_MUTED", "MESSAGE_DELETED"}
+	if len(actions) != len(want) {
+		t.Fatalf("audit log = %v, want %v", actions, want)
+	}
+	for i := range want {
+		if actions[i] != want[i] {
+			t.Fatalf("audit log = %v, want %v", actions, want)
+		}
+	}
+}
