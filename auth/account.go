@@ -191,9 +191,19 @@ func (s *Service) checkLogin(ctx context.Context, login, password, clientAddr st
 	if err != nil {
 		return nil, nil, err
 	}
-	if !ok || password == "" || a == nil || a.Disabled {
+	if !ok || password == "" || a == nil {
 		s.failed(keys, clientAddr)
 		return nil, nil, errBadLogin
+	}
+	if a.Disabled {
+		lifted, err := s.liftExpiredBan(ctx, a.User.UserID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !lifted {
+			s.failed(keys, clientAddr)
+			return nil, nil, errBadLogin
+		}
 	}
 	s.succeeded(keys)
 	cred, err := s.store.GetCredentials(ctx, a.User.UserID)

@@ -152,7 +152,14 @@ func (s *Service) RespondSRP(ctx context.Context, in SRPAnswer, clientAddr strin
 		return nil, err
 	}
 	if cred.Disabled {
-		return nil, errBadLogin
+		lifted, err := s.liftExpiredBan(ctx, sec.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if !lifted {
+			return nil, errBadLogin
+		}
+		cred.Disabled = false
 	}
 	s.succeeded(keys)
 	if cred.Unconfirmed {

@@ -93,13 +93,20 @@ func (s *Service) UpdateConversation(ctx context.Context, caller confab.Identity
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, confab.ConversationTopic(conversationID), &confab.Event{
-		Kind: confab.EventChanged, ConversationID: conversationID, Conversation: c, At: at,
-		Change: &confab.Change{ConversationID: conversationID, ChangeSeq: c.LastChangeSeq,
-			Kind: confab.ChangeConversationUpdated, At: at, UserID: caller.UserID},
+	s.conversationUpdated(ctx, c, caller.UserID, at)
+	return c, nil
+}
+
+// conversationUpdated publishes that byUserID changed c (as stored
+// afterwards) at at: its CONVERSATION_UPDATED change to the conversation's
+// change stream, c to each member's onConversationUpdated.
+func (s *Service) conversationUpdated(ctx context.Context, c *confab.Conversation, byUserID string, at time.Time) {
+	s.publish(ctx, confab.ConversationTopic(c.ConversationID), &confab.Event{
+		Kind: confab.EventChanged, ConversationID: c.ConversationID, Conversation: c, At: at,
+		Change: &confab.Change{ConversationID: c.ConversationID, ChangeSeq: c.LastChangeSeq,
+			Kind: confab.ChangeConversationUpdated, At: at, UserID: byUserID},
 	})
 	s.publishConversation(ctx, c)
-	return c, nil
 }
 
 // GetConversation returns a conversation of the caller.

@@ -325,26 +325,31 @@ func (s *Service) DeleteMessage(ctx context.Context, caller confab.Identity, con
 	if err != nil {
 		return nil, err
 	}
-	// The store returns the message as it was; what the caller, the
-	// onMessageDeleted subscribers and the change log see is the deletion
-	// (Message.deletedAt reads UpdatedAt of a deleted message).
-	m.Deleted, m.UpdatedAt = true, &now
-	if m.UserID != caller.UserID {
-		m.DeletedBy = caller.UserID
-	}
-	s.publish(ctx, confab.ConversationTopic(conversationID), &confab.Event{
-		Kind: confab.EventMessageDeleted, ConversationID: conversationID, Message: m, At: now,
-		Change: messageChange(confab.ChangeMessageDeleted, tombstone(m), caller.UserID, now),
-	})
-	if m.ParentMessageID != "" {
-		s.publishThreadUpdated(ctx, m, caller.UserID, now)
-	}
-	s.publishConversation(ctx, c)
+	s.messageDeleted(ctx, m, c, caller.UserID, now)
 	if m.DeletedBy != "" {
 		return m, s.audit(ctx, &confab.AuditEntry{At: now, ActorID: caller.UserID, Action: confab.AuditMessageDeleted,
 			ConversationID: conversationID, UserID: m.UserID, MessageID: messageID})
 	}
 	return m, nil
+}
+
+// messageDeleted tells members that byUserID deleted m at now: m as the
+// store returned it (as it was) becomes the deletion that the caller, the
+// onMessageDeleted subscribers and the change log see (Message.deletedAt
+// reads UpdatedAt of a deleted message); c is the conversation after.
+func (s *Service) messageDeleted(ctx context.Context, m *confab.Message, c *confab.Conversation, byUserID string, now time.Time) {
+	m.Deleted, m.UpdatedAt = true, &now
+	if byUserID != "" && m.UserID != byUserID {
+		m.DeletedBy = byUserID // a moderator's delete, as the store keeps it
+	}
+	s.publish(ctx, confab.ConversationTopic(m.ConversationID), &confab.Event{
+		Kind: confab.EventMessageDeleted, ConversationID: m.ConversationID, Message: m, At: now,
+		Change: messageChange(confab.ChangeMessageDeleted, tombstone(m), byUserID, now),
+	})
+	if m.ParentMessageID != "" {
+		s.publishThreadUpdated(ctx, m, byUserID, now)
+	}
+	s.publishConversation(ctx, c)
 }
 
 // SearchMessages finds live messages of a conversation of the caller whose

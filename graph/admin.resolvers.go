@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/confab-chat/confab"
@@ -16,75 +15,124 @@ import (
 )
 
 func (r *mutationResolver) AdminSetUserDisabled(ctx context.Context, userID string, disabled bool, reason *string) (*model.AdminUser, error) {
-	panic(fmt.Errorf("not implemented: AdminSetUserDisabled - adminSetUserDisabled"))
+	u, err := r.Admin.SetUserDisabled(ctx, actor(ctx), userID, disabled, deref(reason))
+	return adminUser(u), err
 }
 
 func (r *mutationResolver) AdminDeleteUser(ctx context.Context, userID string, deleteMessages bool, reason *string) (bool, error) {
-	panic(fmt.Errorf("not implemented: AdminDeleteUser - adminDeleteUser"))
+	if err := r.Admin.DeleteUser(ctx, actor(ctx), userID, deleteMessages, deref(reason)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *mutationResolver) AdminResetPassword(ctx context.Context, userID string) (string, error) {
-	panic(fmt.Errorf("not implemented: AdminResetPassword - adminResetPassword"))
+	return r.Admin.ResetPassword(ctx, actor(ctx), userID)
 }
 
 func (r *mutationResolver) AdminSignOutUser(ctx context.Context, userID string) (bool, error) {
-	panic(fmt.Errorf("not implemented: AdminSignOutUser - adminSignOutUser"))
+	if err := r.Admin.SignOutUser(ctx, actor(ctx), userID); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *mutationResolver) AdminSetAdmin(ctx context.Context, userID string, admin bool) (*model.AdminUser, error) {
-	panic(fmt.Errorf("not implemented: AdminSetAdmin - adminSetAdmin"))
+	u, err := r.Admin.SetAdmin(ctx, actor(ctx), userID, admin)
+	return adminUser(u), err
 }
 
 func (r *mutationResolver) AdminBanUser(ctx context.Context, userID string, until *time.Time, reason *string) (*model.AdminUser, error) {
-	panic(fmt.Errorf("not implemented: AdminBanUser - adminBanUser"))
+	u, err := r.Admin.BanUser(ctx, actor(ctx), userID, until, deref(reason))
+	return adminUser(u), err
 }
 
 func (r *mutationResolver) AdminUnbanUser(ctx context.Context, userID string) (*model.AdminUser, error) {
-	panic(fmt.Errorf("not implemented: AdminUnbanUser - adminUnbanUser"))
+	u, err := r.Admin.UnbanUser(ctx, actor(ctx), userID)
+	return adminUser(u), err
 }
 
 func (r *mutationResolver) AdminArchiveConversation(ctx context.Context, conversationID string, archived bool) (*confab.Conversation, error) {
-	panic(fmt.Errorf("not implemented: AdminArchiveConversation - adminArchiveConversation"))
+	return r.Admin.SetArchived(ctx, actor(ctx), conversationID, archived)
 }
 
 func (r *mutationResolver) AdminDeleteConversation(ctx context.Context, conversationID string, reason *string) (bool, error) {
-	panic(fmt.Errorf("not implemented: AdminDeleteConversation - adminDeleteConversation"))
+	if err := r.Admin.DeleteConversation(ctx, actor(ctx), conversationID, deref(reason)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *mutationResolver) AdminResolveReport(ctx context.Context, reportID string, status confab.ReportStatus, resolution *string) (*confab.Report, error) {
-	panic(fmt.Errorf("not implemented: AdminResolveReport - adminResolveReport"))
+	return r.Admin.ResolveReport(ctx, actor(ctx), reportID, status, deref(resolution))
 }
 
 func (r *queryResolver) AdminUsers(ctx context.Context, search *string, limit *int, nextToken *string) (*model.AdminUserConnection, error) {
-	panic(fmt.Errorf("not implemented: AdminUsers - adminUsers"))
+	page, err := r.Admin.ListUsers(ctx, actor(ctx), deref(search), limit, nextToken)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.AdminUserConnection{Items: []*model.AdminUser{}, NextToken: page.NextToken}
+	for _, u := range page.Items {
+		out.Items = append(out.Items, adminUser(u))
+	}
+	return out, nil
 }
 
 func (r *queryResolver) AdminUser(ctx context.Context, userID string) (*model.AdminUser, error) {
-	panic(fmt.Errorf("not implemented: AdminUser - adminUser"))
+	u, err := r.Admin.GetUser(ctx, actor(ctx), userID)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, nil
+	}
+	return adminUser(u), err
 }
 
 func (r *queryResolver) AdminConversations(ctx context.Context, limit *int, nextToken *string) (*model.ConversationConnection, error) {
-	panic(fmt.Errorf("not implemented: AdminConversations - adminConversations"))
+	page, err := r.Admin.ListConversations(ctx, actor(ctx), limit, nextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ConversationConnection{Items: page.Items, NextToken: page.NextToken}, nil
 }
 
 func (r *queryResolver) AdminConversation(ctx context.Context, conversationID string) (*confab.Conversation, error) {
-	panic(fmt.Errorf("not implemented: AdminConversation - adminConversation"))
+	c, err := r.Admin.GetConversation(ctx, actor(ctx), conversationID)
+	if confab.ErrorCode(err) == confab.CodeNotFound {
+		return nil, nil
+	}
+	return c, err
 }
 
 func (r *queryResolver) AdminReports(ctx context.Context, status *confab.ReportStatus, limit *int, nextToken *string) (*model.ReportConnection, error) {
-	panic(fmt.Errorf("not implemented: AdminReports - adminReports"))
+	var st confab.ReportStatus
+	if status != nil {
+		st = *status
+	}
+	page, err := r.Admin.ListReports(ctx, actor(ctx), st, limit, nextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ReportConnection{Items: page.Items, NextToken: page.NextToken}, nil
 }
 
 func (r *queryResolver) AdminAuditLog(ctx context.Context, conversationID *string, userID *string, limit *int, nextToken *string) (*model.AuditConnection, error) {
-	panic(fmt.Errorf("not implemented: AdminAuditLog - adminAuditLog"))
+	page, err := r.Admin.ListAudit(ctx, actor(ctx), deref(conversationID), deref(userID), limit, nextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AuditConnection{Items: page.Items, NextToken: page.NextToken}, nil
 }
 
 func (r *queryResolver) AdminUsage(ctx context.Context, days *int, top *int) (*model.Usage, error) {
-	panic(fmt.Errorf("not implemented: AdminUsage - adminUsage"))
+	u, err := r.Admin.Usage(ctx, actor(ctx), days, top)
+	if err != nil {
+		return nil, err
+	}
+	return usage(u), nil
 }
 
 func (r *reportResolver) Message(ctx context.Context, obj *confab.Report) (*confab.Message, error) {
-	panic(fmt.Errorf("not implemented: Message - message"))
+	return r.Admin.ReportMessage(ctx, actor(ctx), obj)
 }
 
 func (r *Resolver) Report() generated.ReportResolver { return &reportResolver{r} }

@@ -34,6 +34,11 @@ type Limits struct {
 // function, limits and per-operation loaders installed, and no transports:
 // the server package adds HTTP POST and both WebSocket protocols.
 func NewServer(svc *chat.Service, limits Limits, logger *slog.Logger) *handler.Server {
+	return NewServerFor(&Resolver{Chat: svc}, limits, logger)
+}
+
+// NewServerFor is NewServer over the services of r (the admin API's too).
+func NewServerFor(r *Resolver, limits Limits, logger *slog.Logger) *handler.Server {
 	if limits.MaxDepth <= 0 {
 		limits.MaxDepth = 10
 	}
@@ -49,7 +54,7 @@ func NewServer(svc *chat.Service, limits Limits, logger *slog.Logger) *handler.S
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	cfg := generated.Config{Resolvers: &Resolver{Chat: svc}}
+	cfg := generated.Config{Resolvers: r}
 	cfg.Complexity.Query.SearchMessages = searchComplexity
 	cfg.Complexity.Query.SearchAllMessages = func(child int, _ string, limit *int, _ *string) int {
 		return searchComplexity(child, "", "", limit)

@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/admin"
 	"github.com/confab-chat/confab/auth"
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph"
@@ -71,6 +72,9 @@ type Config struct {
 	MetricsToken string
 	// Version is reported by /healthz.
 	Version string
+	// Admin serves the admin API (graph/schema/admin.graphqls). Nil: it
+	// answers FORBIDDEN to everyone.
+	Admin *admin.Service
 	// Blobs serves the disk blob engine's presigned URLs on
 	// BlobPathPrefix (blobs.go). Nil: that path is 404 (the S3 engine's
 	// URLs point at the object store).
@@ -139,7 +143,7 @@ func New(cfg Config, chatSvc *chat.Service, authSvc *auth.Service, store confab.
 		s.cfg.Cognito = h
 	}
 
-	s.gql = graph.NewServer(chatSvc, cfg.GraphQL, logger)
+	s.gql = graph.NewServerFor(&graph.Resolver{Chat: chatSvc, Admin: cfg.Admin}, cfg.GraphQL, logger)
 	s.gql.AddTransport(gqlws.Transport{Hub: s.hub})
 	s.gql.AddTransport(appsync.Transport{Hub: s.hub})
 	s.gql.AddTransport(transport.POST{})

@@ -2,6 +2,7 @@
 //
 //	confab serve              run the server (embedded store by default)
 //	confab user create …      create an account in the data directory
+//	confab admin …            administer the server (users, conversations, reports, audit log, usage, export)
 //	confab bench …            run the load generator against a server
 //	confab backup --to FILE   take a consistent online copy of the embedded store
 //	confab amplify-config …   print the Amplify client configuration for confab
@@ -70,6 +71,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.serve(ctx, args[1:])
 	case "user":
 		return m.user(ctx, args[1:])
+	case "admin":
+		return m.admin(ctx, args[1:])
 	case "bench":
 		return m.bench(ctx, args[1:])
 	case "backup":
@@ -96,6 +99,7 @@ const topUsage = `usage: confab <command> [flags]
 commands:
   serve         run the server (flags: confab serve -h)
   user create   create an account: --email --password [--username] [--display-name]
+  admin         administer users, conversations, reports, the audit log, usage; export a user (confab admin)
   bench         load-test a running server (confab bench -h)
   backup        online copy of the embedded store: --to FILE [--data DIR]
   migrate       copy the embedded store into PostgreSQL: --postgres URL [--data DIR]

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/confab-chat/confab"
+	"github.com/confab-chat/confab/admin"
 	"github.com/confab-chat/confab/auth"
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph"
@@ -270,6 +271,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Cognito: cognitoAPI,
 		Version: version,
 		Blobs:   blobHandler,
+		Admin:   admin.New(st, chatSvc, authSvc),
 	}, chatSvc, authSvc, st, br, reg, logger)
 	if err := srv.Open(); err != nil {
 		return err
