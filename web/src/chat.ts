@@ -321,6 +321,7 @@ export class Chat {
    *  with a notice (the UI navigates away from what is in gone). */
   removeConversation(id: string, last?: Conversation) {
     const s = this.state;
+    if (s.gone.has(id)) return; // told already (e.g. the list's update came before leave's answer)
     const known = s.conversations.get(id) ?? last;
     const was = s.conversations.delete(id);
     if (s.openId === id) {

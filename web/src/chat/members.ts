@@ -113,11 +113,13 @@ export function isMuted(m: Pick<Member, 'mutedUntil'>, now: number): boolean {
   return !!m.mutedUntil && Date.parse(m.mutedUntil) > now;
 }
 
-/** Members merged into those shown: one per user, the later copy winning, in joinedAt order. */
+/** Members merged into those shown: one per user, the later copy taking
+ *  the earlier's place; new ones after, in the order they came (the
+ *  server's pages are in joinedAt order). */
 export function mergeMembers(shown: readonly Member[], incoming: readonly Member[]): Member[] {
   const byId = new Map(shown.map((m) => [m.userId, m]));
   for (const m of incoming) byId.set(m.userId, m);
-  return [...byId.values()].sort((a, b) => Date.parse(a.joinedAt) - Date.parse(b.joinedAt) || a.userId.localeCompare(b.userId));
+  return [...byId.values()];
 }
 
 /** The pending invitations with inv added: one per conversation (the

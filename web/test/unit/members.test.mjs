@@ -98,10 +98,10 @@ test('durations: an end time, or null for good; muted until then', () => {
   assert.ok(!isMuted({ mutedUntil: null }, now));
 });
 
-test('member pages merge one per user, the later copy winning, by join time', () => {
-  const shown = deepFreeze([member('a', 'OWNER'), member('b', 'MEMBER', { joinedAt: '2026-01-02T00:00:00Z' })]);
-  const got = mergeMembers(shown, [member('b', 'ADMIN', { joinedAt: '2026-01-02T00:00:00Z' }), member('c', 'MEMBER', { joinedAt: '2026-01-01T12:00:00Z' })]);
-  assert.deepEqual(got.map((m) => `${m.userId}:${m.role}`), ['a:OWNER', 'c:MEMBER', 'b:ADMIN']);
+test('member pages merge one per user, the later copy in its place, new ones after in page order', () => {
+  const shown = deepFreeze([member('a', 'OWNER'), member('b', 'MEMBER')]);
+  const got = mergeMembers(shown, [member('d', 'MEMBER'), member('b', 'ADMIN'), member('c', 'MEMBER')]);
+  assert.deepEqual(got.map((m) => `${m.userId}:${m.role}`), ['a:OWNER', 'b:ADMIN', 'd:MEMBER', 'c:MEMBER']);
 });
 
 test('invitations: one per conversation, newest first', () => {

@@ -1,0 +1,154 @@
+// Membership and moderation in the browser (issue 15): the real binary,
+// the built client, system Chromium. Run with `npm test`.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer,
+  launchBrowser,
+  newUser,
+  newPage,
+  signInUI,
+  eventually,
+  screenshot,
+  apiSignUp,
+  apiCreateConversation,
+  makeAdmin,
+  password,
+  cleanup,
+} from './harness.mjs';
+
+let server;
+let browser;
+const contexts = [];
+
+before(
+  async () => {
+    server = await startServer([], { name: 'members-server' });
+    browser = await launchBrowser();
+  },
+  { timeout: 600_000 },
+);
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await server?.stop();
+  await cleanup();
+});
+
+/** user signed in in a fresh browser context, the list shown and the socket up. */
+async function signedIn(user, opts) {
+  const { context, page } = await newPage(browser, server.url, opts);
+  contexts.push(context);
+  await signInUI(page, user.username);
+  await page.locator('.app[data-conn="connected"]').waitFor({ timeout: 15_000 });
+  return page;
+}
+
+/** The conversation's entry in the sidebar list. */
+const listItem = (page, id) => page.locator(`a.conv[data-conversation-id="${id}"]`);
+
+async function openConversation(page, id) {
+  await listItem(page, id).click();
+  await page.waitForURL(new RegExp(`/c/${id}$`));
+  await page.locator('.thread-main .history-edge').getByText(/No messages yet|beginning of the conversation/).waitFor();
+}
+
+test('a member leaves a conversation and it disappears from their list live, in every tab', async () => {
+  const a = await apiSignUp(server.url, newUser('alice'));
+  const b = await apiSignUp(server.url, newUser('bob'));
+  const c = await apiSignUp(server.url, newUser('carol'));
+  const stay = await apiCreateConversation(server.url, a, [b.userId], 'Staying');
+  const leave = await apiCreateConversation(server.url, a, [b.userId, c.userId], 'Leaving soon');
+
+  const pb = await signedIn(b, { viewport: { width: 375, height: 740 } }); // a phone
+  const pb2 = await signedIn(b); // another tab of Bob's, elsewhere in the app
+  await listItem(pb2, leave).waitFor();
+  await openConversation(pb, leave);
+
+  await pb.getByRole('button', { name: 'Members' }).click();
+  const members = pb.getByRole('dialog', { name: 'Members' });
+  await members.getByRole('list', { name: 'Members' }).getByText(c.displayName).waitFor();
+  await screenshot(pb, '40-members-panel-phone');
+  await members.getByRole('button', { name: 'Leave conversation' }).click();
+  await members.getByRole('button', { name: 'Leave', exact: true }).click();
+
+  // Bob's view closes with a notice, and the conversation is gone from both of his lists.
+  await pb.waitForURL((u) => u.pathname === '/');
+  assert.match(await pb.getByRole('alert').first().innerText(), /no longer a member of “Leaving soon”/);
+  await eventually(async () => (await listItem(pb, leave).count()) === 0, { message: 'gone from the list' });
+  await eventually(async () => (await listItem(pb2, leave).count()) === 0, { message: 'gone from the other tab live' });
+  assert.equal(await listItem(pb2, stay).count(), 1, 'the other conversation stays');
+  assert.equal(await listItem(pb, stay).count(), 1);
+});
+
+test('a member removed by an admin sees the conversation vanish while it is open', async () => {
+  const a = await apiSignUp(server.url, newUser('alice'));
+  const b = await apiSignUp(server.url, newUser('bob'));
+  const c = await apiSignUp(server.url, newUser('carol'));
+  const id = await apiCreateConversation(server.url, a, [b.userId, c.userId], 'Team room');
+
+  const pb = await signedIn(b);
+  await openConversation(pb, id);
+  const pa = await signedIn(a);
+  await openConversation(pa, id);
+
+  // Alice (the owner) sees moderation actions; Bob (a member) sees none on Carol.
+  await pa.getByRole('button', { name: 'Members' }).click();
+  const members = pa.getByRole('dialog', { name: 'Members' });
+  await members.getByRole('button', { name: `Actions for ${b.displayName}` }).click();
+  const moderate = members.getByRole('group', { name: `Moderate ${b.displayName}` });
+  await moderate.waitFor();
+  await screenshot(pa, '41-member-actions');
+  await moderate.getByRole('button', { name: 'Remove…' }).click();
+  await moderate.getByRole('button', { name: 'Remove', exact: true }).click();
+  await eventually(async () => (await members.locator(`li.member[data-user-id="${b.userId}"]`).count()) === 0, {
+    message: 'Bob gone from the members panel',
+  });
+
+  await pb.waitForURL((u) => u.pathname === '/', { timeout: 15_000 });
+  assert.match(await pb.getByRole('alert').first().innerText(), /no longer a member of “Team room”/);
+  assert.equal(await listItem(pb, id).count(), 0);
+  await screenshot(pb, '42-removed');
+
+  // and going back to its address finds nothing
+  await pb.goto(`/c/${id}`);
+  await pb.getByText('This conversation does not exist, or you are not in it.').waitFor();
+});
+
+test('an admin bans a user, who is signed out and cannot sign in again', async () => {
+  const admin = await apiSignUp(server.url, newUser('admin'));
+  await makeAdmin(server, admin);
+  const v = await apiSignUp(server.url, newUser('victor'));
+
+  const pv = await signedIn(v);
+  const pa = await signedIn(admin);
+  await pa.getByRole('link', { name: 'Administration' }).click();
+  await pa.getByRole('heading', { name: 'Administration' }).waitFor();
+  await pa.getByLabel('Search users').fill(v.username);
+  await pa.getByRole('button', { name: 'Search' }).click();
+  const users = pa.getByRole('list', { name: 'Users' });
+  await users.getByText(v.displayName).waitFor();
+  await users.getByRole('button', { name: `Actions for ${v.displayName}` }).click();
+  const panel = users.getByRole('group', { name: `Administer ${v.displayName}` });
+  await panel.getByLabel('Ban for how long').selectOption({ label: 'For good' });
+  await panel.getByLabel(/^Reason/).fill('spam');
+  await panel.getByRole('button', { name: 'Ban from the server' }).click();
+  await users.getByText('Banned for good').waitFor();
+  await screenshot(pa, '43-admin-ban');
+
+  // Victor's open page is signed out...
+  await pv.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
+  await screenshot(pv, '44-banned-signed-out');
+  // ...and cannot sign in again.
+  await pv.getByLabel('Email or username').fill(v.username);
+  await pv.getByLabel('Password', { exact: true }).fill(password);
+  await pv.getByRole('button', { name: 'Sign in' }).click();
+  await pv.getByRole('alert').waitFor();
+  assert.equal(await pv.getByRole('navigation', { name: 'Conversation list' }).count(), 0);
+
+  // The audit log has it.
+  await pa.getByRole('tab', { name: 'Audit log' }).click();
+  await pa.getByRole('list', { name: 'Audit log' }).locator('li[data-action="USER_BANNED"]').first().waitFor();
+});
