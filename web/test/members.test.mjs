@@ -15,6 +15,7 @@ import {
   apiCreateConversation,
   makeAdmin,
   password,
+  gql,
   cleanup,
 } from './harness.mjs';
 
@@ -115,6 +116,38 @@ test('a member removed by an admin sees the conversation vanish while it is open
   // and going back to its address finds nothing
   await pb.goto(`/c/${id}`);
   await pb.getByText('This conversation does not exist, or you are not in it.').waitFor();
+});
+
+test('nobody is added silently: an invitation arrives live and accepting it joins', async () => {
+  const a = await apiSignUp(server.url, newUser('alice'));
+  const b = await apiSignUp(server.url, newUser('bob'));
+  const pb = await signedIn(b);
+
+  // Bob asks to be invited rather than added.
+  await pb.getByRole('button', { name: 'Settings' }).click();
+  const settings = pb.getByRole('dialog', { name: 'Settings' });
+  const ask = settings.getByLabel('Nobody: always ask me with an invitation');
+  await ask.check();
+  await eventually(async () => (await gql(server.url, b, 'query { me { addPolicy } }')).me.addPolicy === 'INVITATION', {
+    message: 'the policy saved',
+  });
+  await settings.getByRole('button', { name: 'Done' }).click();
+
+  const id = await apiCreateConversation(server.url, a, [], 'Book club');
+  const added = await gql(server.url, a, 'mutation($c: ID!, $u: [ID!]!) { addMembers(conversationId: $c, userIds: $u) { added invited } }', {
+    c: id,
+    u: [b.userId],
+  });
+  assert.deepEqual(added.addMembers, { added: [], invited: [b.userId] });
+
+  const invitations = pb.getByRole('region', { name: /Invitations/ });
+  await invitations.getByText(/invites you to “Book club”/).waitFor();
+  assert.equal(await listItem(pb, id).count(), 0, 'not a member before accepting');
+  await screenshot(pb, '45-invitation');
+  await invitations.getByRole('button', { name: 'Accept the invitation to “Book club”' }).click();
+  await pb.waitForURL(new RegExp(`/c/${id}$`));
+  await listItem(pb, id).waitFor();
+  assert.equal(await invitations.count(), 0, 'the invitation is gone');
 });
 
 test('an admin bans a user, who is signed out and cannot sign in again', async () => {
