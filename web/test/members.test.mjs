@@ -13,6 +13,7 @@ import {
   screenshot,
   apiSignUp,
   apiCreateConversation,
+  apiSend,
   makeAdmin,
   password,
   gql,
@@ -148,6 +149,50 @@ test('nobody is added silently: an invitation arrives live and accepting it join
   await pb.waitForURL(new RegExp(`/c/${id}$`));
   await listItem(pb, id).waitFor();
   assert.equal(await invitations.count(), 0, 'the invitation is gone');
+});
+
+test('moderation: the owner deletes a member\'s message (a tombstone says so) and mutes them; the member reports a message', async () => {
+  const a = await apiSignUp(server.url, newUser('alice'));
+  const b = await apiSignUp(server.url, newUser('bob'));
+  const id = await apiCreateConversation(server.url, a, [b.userId], 'Moderated');
+  await apiSend(server.url, a, id, 'house rules: be kind');
+  await apiSend(server.url, b, id, 'buy cheap watches');
+
+  const pb = await signedIn(b);
+  await openConversation(pb, id);
+  const pa = await signedIn(a);
+  await openConversation(pa, id);
+
+  // Bob reports Alice's message.
+  const rules = pb.locator('.thread-main li.msg', { hasText: 'house rules: be kind' });
+  await rules.hover();
+  await rules.getByRole('button', { name: 'Report message' }).click();
+  const form = rules.getByRole('form', { name: 'Report this message' });
+  await form.getByLabel(/What is wrong/).fill('too bossy');
+  await form.getByRole('button', { name: 'Send report' }).click();
+  await rules.getByText("Reported to the server's administrators.").waitFor();
+
+  // Alice, the owner, deletes Bob's message: both see the tombstone, live.
+  const spam = pa.locator('.thread-main li.msg', { hasText: 'buy cheap watches' });
+  await spam.hover();
+  await spam.getByRole('button', { name: 'Delete message' }).click();
+  await spam.getByRole('button', { name: 'Delete', exact: true }).click();
+  await pa.locator('.thread-main li.tombstone').getByText(/was deleted by a moderator/).waitFor();
+  await pb.locator('.thread-main li.tombstone').getByText('Your message was deleted by a moderator.').waitFor();
+  assert.equal(await pb.locator('.thread-main').getByText('buy cheap watches').count(), 0);
+  await screenshot(pb, '46-tombstone');
+
+  // Alice mutes Bob for an hour: his composer says so at once.
+  await pa.getByRole('button', { name: 'Members' }).click();
+  const members = pa.getByRole('dialog', { name: 'Members' });
+  await members.getByRole('button', { name: `Actions for ${b.displayName}` }).click();
+  const moderate = members.getByRole('group', { name: `Moderate ${b.displayName}` });
+  await moderate.getByLabel('For how long').selectOption({ label: '1 hour' });
+  await moderate.getByRole('button', { name: 'Mute' }).click();
+  await members.locator(`li.member[data-user-id="${b.userId}"] .role-muted`).waitFor();
+  await pb.locator('.composer-blocked').getByText(/muted you until/).waitFor();
+  assert.equal(await pb.getByLabel('Message', { exact: true }).count(), 0, 'no composer while muted');
+  await screenshot(pb, '47-muted');
 });
 
 test('an admin bans a user, who is signed out and cannot sign in again', async () => {
