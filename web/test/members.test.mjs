@@ -199,13 +199,16 @@ test('an admin bans a user, who is signed out and cannot sign in again', async (
   const admin = await apiSignUp(server.url, newUser('admin'));
   await makeAdmin(server, admin);
   const v = await apiSignUp(server.url, newUser('victor'));
+  const r = await apiSignUp(server.url, newUser('rita'));
+  await gql(server.url, r, 'mutation($u: ID!) { reportUser(userId: $u, reason: "sends spam links") }', { u: v.userId });
+  await apiSend(server.url, r, await apiCreateConversation(server.url, r, [v.userId], 'Busy'), 'so there is activity today');
 
   const pv = await signedIn(v);
   const pa = await signedIn(admin);
   await pa.getByRole('link', { name: 'Administration' }).click();
   await pa.getByRole('heading', { name: 'Administration' }).waitFor();
   await pa.getByLabel('Search users').fill(v.username);
-  await pa.getByRole('button', { name: 'Search' }).click();
+  await pa.getByRole('button', { name: 'Search', exact: true }).click();
   const users = pa.getByRole('list', { name: 'Users' });
   await users.getByText(v.displayName).waitFor();
   await users.getByRole('button', { name: `Actions for ${v.displayName}` }).click();
@@ -229,4 +232,21 @@ test('an admin bans a user, who is signed out and cannot sign in again', async (
   // The audit log has it.
   await pa.getByRole('tab', { name: 'Audit log' }).click();
   await pa.getByRole('list', { name: 'Audit log' }).locator('li[data-action="USER_BANNED"]').first().waitFor();
+
+  // The report about Victor is resolved out of the open queue.
+  await pa.getByRole('tab', { name: 'Reports' }).click();
+  const report = pa.getByRole('list', { name: 'Reports' }).locator('li', { hasText: 'sends spam links' });
+  await report.getByLabel(/^Resolution/).fill('banned');
+  await report.getByRole('button', { name: 'Resolve' }).click();
+  await eventually(async () => (await report.count()) === 0, { message: 'the report leaves the open queue' });
+
+  // Usage: today's messages are drawn in the chart (inline SVG).
+  await pa.getByRole('tab', { name: 'Usage' }).click();
+  const chart = pa.locator('figure.chart');
+  await chart.locator('svg rect.bar').first().waitFor({ state: 'attached' });
+  const today = new Date().toISOString().slice(0, 10);
+  await chart.locator('summary').click();
+  const row = chart.locator('tr', { has: pa.locator(`th:text-is("${today}")`) });
+  assert.ok(Number(await row.locator('td').first().innerText()) >= 1, 'messages today');
+  await screenshot(pa, '48-admin-usage');
 });
