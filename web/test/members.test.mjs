@@ -17,6 +17,7 @@ import {
   makeAdmin,
   password,
   gql,
+  sendUI,
   cleanup,
 } from './harness.mjs';
 
@@ -193,6 +194,64 @@ test('moderation: the owner deletes a member\'s message (a tombstone says so) an
   await pb.locator('.composer-blocked').getByText(/muted you until/).waitFor();
   assert.equal(await pb.getByLabel('Message', { exact: true }).count(), 0, 'no composer while muted');
   await screenshot(pb, '47-muted');
+});
+
+test('slow mode set in the settings: a second message too soon says how long to wait', async () => {
+  const a = await apiSignUp(server.url, newUser('alice'));
+  const b = await apiSignUp(server.url, newUser('bob'));
+  const id = await apiCreateConversation(server.url, a, [b.userId], 'Slow room');
+  const pa = await signedIn(a);
+  await openConversation(pa, id);
+  await pa.getByRole('button', { name: 'Members' }).click();
+  await pa.getByRole('dialog', { name: 'Members' }).getByRole('button', { name: 'Conversation settings' }).click();
+  const settings = pa.getByRole('dialog', { name: 'Conversation settings' });
+  await settings.getByLabel(/^Slow mode/).fill('600');
+  await settings.getByRole('button', { name: 'Save' }).click();
+  await settings.waitFor({ state: 'detached' });
+
+  const pb = await signedIn(b);
+  await openConversation(pb, id);
+  await pb.getByText('Slow mode: one message every 600 s.').waitFor();
+  await sendUI(pb, 'first');
+  await pb.locator('.thread-main li.msg:not([data-pending])', { hasText: 'first' }).waitFor();
+  await sendUI(pb, 'second, too soon');
+  const failed = pb.locator('[data-pending="failed"]');
+  await failed.waitFor();
+  assert.match(await failed.getByRole('alert').innerText(), /try again in \d+ minutes/);
+  await screenshot(pb, '49-slow-mode');
+});
+
+test("a user's card: a direct message, then block and unblock in the settings", async () => {
+  const a = await apiSignUp(server.url, newUser('alice'));
+  const b = await apiSignUp(server.url, newUser('bob'));
+  const c = await apiSignUp(server.url, newUser('carol'));
+  const id = await apiCreateConversation(server.url, a, [b.userId, c.userId], 'Group');
+  await apiSend(server.url, b, id, 'hello group');
+  const pa = await signedIn(a);
+  await openConversation(pa, id);
+
+  await pa.getByRole('button', { name: `About ${b.displayName}` }).click();
+  const card = pa.getByRole('dialog', { name: b.displayName });
+  await card.getByRole('button', { name: 'Message directly' }).click();
+  await pa.waitForURL((u) => u.pathname.startsWith('/c/') && !u.pathname.endsWith(id));
+  const direct = decodeURIComponent(new URL(pa.url()).pathname.slice(3));
+  const conv = await gql(server.url, a, 'query($c: ID!) { getConversation(conversationId: $c) { direct participants } }', { c: direct });
+  assert.equal(conv.getConversation.direct, true);
+  assert.deepEqual([...conv.getConversation.participants].sort(), [a.userId, b.userId].sort());
+
+  // Block Bob from his card; the settings list him, and unblock him there.
+  await pa.getByRole('button', { name: 'Members' }).click();
+  const members = pa.getByRole('dialog', { name: 'Members' });
+  await members.getByRole('button', { name: `Actions for ${b.displayName}` }).click();
+  await members.getByRole('button', { name: 'Block', exact: true }).click();
+  await members.getByRole('button', { name: 'Unblock', exact: true }).waitFor();
+  await members.getByRole('button', { name: 'Close', exact: true }).first().click();
+  await pa.getByRole('button', { name: 'Settings' }).click();
+  const settings = pa.getByRole('dialog', { name: 'Settings' });
+  await settings.getByRole('button', { name: `Unblock ${b.displayName}` }).click();
+  await settings.getByText('You block no one.').waitFor();
+  const blocked = await gql(server.url, a, 'query { blockedUsers { userId } }');
+  assert.deepEqual(blocked.blockedUsers, []);
 });
 
 test('an admin bans a user, who is signed out and cannot sign in again', async () => {
