@@ -254,13 +254,14 @@ test("a user's card: a direct message, then block and unblock in the settings", 
   assert.deepEqual(blocked.blockedUsers, []);
 });
 
-test('an admin bans a user, who is signed out and cannot sign in again', async () => {
+test('an admin bans a user, who is signed out and cannot sign in again; the admin area resolves a report, charts usage and archives a conversation', async () => {
   const admin = await apiSignUp(server.url, newUser('admin'));
   await makeAdmin(server, admin);
   const v = await apiSignUp(server.url, newUser('victor'));
   const r = await apiSignUp(server.url, newUser('rita'));
   await gql(server.url, r, 'mutation($u: ID!) { reportUser(userId: $u, reason: "sends spam links") }', { u: v.userId });
-  await apiSend(server.url, r, await apiCreateConversation(server.url, r, [v.userId], 'Busy'), 'so there is activity today');
+  const busy = await apiCreateConversation(server.url, r, [v.userId], 'Busy');
+  await apiSend(server.url, r, busy, 'so there is activity today');
 
   const pv = await signedIn(v);
   const pa = await signedIn(admin);
@@ -308,4 +309,17 @@ test('an admin bans a user, who is signed out and cannot sign in again', async (
   const row = chart.locator('tr', { has: pa.locator(`th:text-is("${today}")`) });
   assert.ok(Number(await row.locator('td').first().innerText()) >= 1, 'messages today');
   await screenshot(pa, '48-admin-usage');
+
+  // Conversations: inspect one's members, archive it; its members' composer then says so.
+  await pa.getByRole('tab', { name: 'Conversations' }).click();
+  const convs = pa.getByRole('list', { name: 'Conversations' });
+  await convs.getByRole('button', { name: 'Actions for Busy' }).click();
+  const inspected = convs.getByRole('list', { name: 'Members of Busy' });
+  await inspected.getByText(r.displayName).waitFor();
+  await inspected.getByText(v.displayName).waitFor();
+  await convs.getByRole('group', { name: 'Administer Busy' }).getByRole('button', { name: 'Archive' }).click();
+  await convs.locator(`li[data-conversation-id="${busy}"] .role-muted`).getByText('Archived').waitFor();
+  const pr = await signedIn(r);
+  await openConversation(pr, busy);
+  await pr.locator('.composer-blocked').getByText(/archived this conversation/).waitFor();
 });
