@@ -322,4 +322,11 @@ test('an admin bans a user, who is signed out and cannot sign in again; the admi
   const pr = await signedIn(r);
   await openConversation(pr, busy);
   await pr.locator('.composer-blocked').getByText(/archived this conversation/).waitFor();
+
+  // The admin area fits a phone: nothing wider than the screen.
+  await pa.setViewportSize({ width: 375, height: 740 });
+  await pa.getByRole('tab', { name: 'Users' }).click();
+  await pa.getByRole('list', { name: 'Users' }).locator('li').first().waitFor();
+  assert.ok(await pa.evaluate(() => document.documentElement.scrollWidth <= 375), 'no horizontal scroll at 375 px');
+  await screenshot(pa, '50-admin-phone');
 });
