@@ -193,6 +193,7 @@ test('moderation: the owner deletes a member\'s message (a tombstone says so) an
   await members.locator(`li.member[data-user-id="${b.userId}"] .role-muted`).waitFor();
   await pb.locator('.composer-blocked').getByText(/muted you until/).waitFor();
   assert.equal(await pb.getByLabel('Message', { exact: true }).count(), 0, 'no composer while muted');
+  assert.equal(await pb.locator('.thread-main').getByRole('button', { name: 'Add reaction' }).count(), 0, 'no reactions while muted');
   await screenshot(pb, '47-muted');
 });
 

@@ -88,6 +88,15 @@ export function composerBlock(conv: Pick<Conversation, 'archivedAt' | 'settings'
   return null;
 }
 
+/** Whether the caller may react in conv: the react setting, not archived,
+ *  not muted (true while their role is not known: the server then says). */
+export function canReact(conv: Pick<Conversation, 'archivedAt' | 'settings' | 'myRole'>, mutedUntil: string | null | undefined, now: number): boolean {
+  if (conv.archivedAt) return false;
+  if (!conv.myRole) return true;
+  if (mutedUntil && Date.parse(mutedUntil) > now) return false;
+  return atLeast(conv.myRole, conv.settings?.react ?? 'READ_ONLY');
+}
+
 /** Whether conv (as the server sent it) no longer has userId as a member. */
 export function removedFrom(conv: Pick<Conversation, 'participants'>, userId: string): boolean {
   return !conv.participants.includes(userId);

@@ -14,7 +14,7 @@ import { useChat } from './hooks';
 import { Avatar, displayName } from './common';
 import { MessageAttachments } from './Attachments';
 import { IconEdit, IconFlag, IconReply, IconSmile, IconTrash } from './icons';
-import { isModerator } from '../chat/members';
+import { canReact, isModerator } from '../chat/members';
 import { moderatorDeleted } from '../chat/timeline';
 import { UserDialog, ReportForm } from './UserDialog';
 
@@ -45,6 +45,8 @@ export function MessageItem(props: MessageItemProps) {
   const [profile, setProfile] = useState(false);
   // moderators delete others' messages too (the tombstone says a moderator did)
   const mayDelete = mine || isModerator(chat.actor(m.conversationId));
+  const conv = chat.state.conversations.get(m.conversationId);
+  const mayReact = !conv || canReact(conv, chat.state.mutedUntil, Date.now());
   const author = mine ? 'You' : displayName(chat.state.users.get(m.userId), chat.userName(m.userId));
   const cls = ['msg', mine ? 'mine' : 'theirs', props.grouped ? 'grouped' : '', props.highlight ? 'highlight' : '']
     .filter(Boolean)
@@ -116,15 +118,17 @@ export function MessageItem(props: MessageItemProps) {
               <IconReply />
             </button>
           )}
-          <button
-            class="icon-btn msg-action"
-            aria-label="Add reaction"
-            title="Add reaction"
-            aria-expanded={picking ? 'true' : 'false'}
-            onClick={() => setPicking(!picking)}
-          >
-            <IconSmile />
-          </button>
+          {mayReact && (
+            <button
+              class="icon-btn msg-action"
+              aria-label="Add reaction"
+              title="Add reaction"
+              aria-expanded={picking ? 'true' : 'false'}
+              onClick={() => setPicking(!picking)}
+            >
+              <IconSmile />
+            </button>
+          )}
           {mine && !editing && (
             <button class="icon-btn msg-action" aria-label="Edit message" title="Edit" onClick={() => setEditing(true)}>
               <IconEdit />
@@ -142,8 +146,8 @@ export function MessageItem(props: MessageItemProps) {
           )}
         </div>
       </div>
-      {picking && <ReactionPicker m={m} onClose={() => setPicking(false)} />}
-      {!!m.reactions?.length && <Reactions m={m} />}
+      {picking && mayReact && <ReactionPicker m={m} onClose={() => setPicking(false)} />}
+      {!!m.reactions?.length && <Reactions m={m} disabled={!mayReact} />}
       {history && <EditHistory history={history} />}
       {!props.inReplies && !!m.replyCount && <ThreadSummary m={m} />}
       {!props.inReplies && m.parentMessageId && (
@@ -239,7 +243,7 @@ function Readers(props: { ids: string[] }) {
 }
 
 /** Reaction counts; each toggles our own reaction with that key. */
-function Reactions(props: { m: Message }) {
+function Reactions(props: { m: Message; disabled: boolean }) {
   const chat = useChat();
   return (
     <div class="reactions" role="group" aria-label="Reactions">
@@ -252,6 +256,7 @@ function Reactions(props: { m: Message }) {
             aria-pressed={r.reactedByMe ? 'true' : 'false'}
             aria-label={`${r.key} ${r.count}${r.reactedByMe ? ', including you' : ''}`}
             title={who}
+            disabled={props.disabled}
             onClick={() => void chat.toggleReaction(props.m, r.key)}
           >
             <span aria-hidden="true">{r.key}</span> <span class="count" aria-hidden="true">{r.count}</span>

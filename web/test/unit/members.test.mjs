@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   atLeast,
   canAdd,
+  canReact,
   canEditSettings,
   composerBlock,
   isMuted,
@@ -135,4 +136,17 @@ test('a wait the server asks for reads in the largest unit, rounded up', () => {
     [21600, '6 hours'],
   ];
   for (const [s, want] of tests) assert.equal(waitText(s), want, `${s} s`);
+});
+
+test('reacting follows the react setting, a mute and the archive', () => {
+  const now = Date.parse('2026-01-01T12:00:00Z');
+  const membersReact = { ...group, myRole: 'MEMBER' };
+  const adminsReact = { ...group, myRole: 'MEMBER', settings: { ...group.settings, react: 'ADMIN' } };
+  assert.ok(canReact(membersReact, null, now));
+  assert.ok(!canReact(adminsReact, null, now));
+  assert.ok(canReact({ ...adminsReact, myRole: 'ADMIN' }, null, now));
+  assert.ok(!canReact(membersReact, '2026-01-01T13:00:00Z', now));
+  assert.ok(canReact(membersReact, '2026-01-01T11:00:00Z', now));
+  assert.ok(!canReact({ ...membersReact, archivedAt: '2026-01-01T00:00:00Z' }, null, now));
+  assert.ok(canReact({ ...group, myRole: null }, null, now));
 });
