@@ -47,6 +47,9 @@ func TestLimits_MirrorServer(t *testing.T) {
 		{"maxDisplayNameBytes", "confab.MaxDisplayNameBytes", confab.MaxDisplayNameBytes},
 		{"minPasswordLength", "auth.DefaultPasswordPolicy.MinLength", int64(auth.DefaultPasswordPolicy.MinLength)},
 		{"maxPasswordLength", "auth.DefaultPasswordPolicy.MaxLength", int64(auth.DefaultPasswordPolicy.MaxLength)},
+		{"maxReasonBytes", "confab.MaxReasonBytes", confab.MaxReasonBytes},
+		{"maxSlowModeSeconds", "confab.MaxSlowMode", confab.MaxSlowMode},
+		{"maxAddMembers", "confab.MaxAddMembers", confab.MaxAddMembers},
 	}
 	got := readLimits(t, "src/limits.ts")
 	for _, w := range want {

@@ -1,6 +1,7 @@
 // GraphQL over HTTP (POST /graphql) and the operations the client uses.
 
 import { session, AuthError } from './session';
+import { waitText } from './util';
 
 export type MessageType = 'TEXT' | 'IMAGE' | 'FILE' | 'SYSTEM';
 
@@ -30,6 +31,8 @@ export interface Message {
   reactions?: ReactionCount[];
   /** Files (issue 13); links minted for this reader, short-lived. */
   attachments?: Attachment[];
+  /** Who deleted it when a moderator did, not its author (issue 15). */
+  deletedBy?: string | null;
 }
 
 export interface Attachment {
@@ -65,7 +68,10 @@ export type ChangeKind =
   | 'REACTION_ADDED'
   | 'REACTION_REMOVED'
   | 'THREAD_UPDATED'
-  | 'CONVERSATION_UPDATED';
+  | 'CONVERSATION_UPDATED'
+  | 'MEMBER_ADDED'
+  | 'MEMBER_REMOVED'
+  | 'MEMBER_UPDATED';
 
 /** One entry of a conversation's change log (gapless changeSeq). */
 export interface ConversationChange {
@@ -76,6 +82,10 @@ export interface ConversationChange {
   message?: Message | null;
   reaction?: { key: string; userId: string } | null;
   conversation?: Conversation | null;
+  /** The member a MEMBER_* change is about. */
+  memberId?: string | null;
+  /** That membership right after the change (null for MEMBER_REMOVED). */
+  member?: Member | null;
 }
 
 /** How far a member has read a conversation. */
@@ -126,6 +136,53 @@ export interface Conversation {
   lastChangeSeq: number;
   /** Unread messages that mention the caller. */
   unreadMentions: number;
+  /** The caller's role (null when not a member: an admin's view). */
+  myRole?: Role | null;
+  /** Exactly two people, unique per pair; never gains members. */
+  direct?: boolean;
+  settings?: ConversationSettings;
+  /** When an admin archived it: read-only for everyone since. */
+  archivedAt?: string | null;
+}
+
+/** A member's role in a conversation, highest first. */
+export type Role = 'OWNER' | 'ADMIN' | 'MEMBER' | 'READ_ONLY';
+
+/** The lowest role allowed to do each thing. */
+export interface ConversationSettings {
+  addMembers: Role;
+  /** ADMIN: an announcement conversation. */
+  post: Role;
+  react: Role;
+  /** Least seconds between two messages of one member; 0 is off. */
+  slowModeSeconds: number;
+}
+
+export interface Member {
+  userId: string;
+  role: Role;
+  joinedAt: string;
+  lastReadSeq: number;
+  mutedUntil?: string | null;
+  user?: User | null;
+}
+
+/** Who may add a user to a conversation without an invitation. */
+export type AddPolicy = 'ANYONE' | 'CONTACTS' | 'INVITATION';
+
+export interface Invitation {
+  conversationId: string;
+  conversationName?: string | null;
+  invitedBy: string;
+  inviter?: User | null;
+  role: Role;
+  createdAt: string;
+}
+
+export interface AddMembersResult {
+  conversation: Conversation;
+  added: string[];
+  invited: string[];
 }
 
 export interface User {
@@ -138,6 +195,9 @@ export interface User {
   isOnline?: boolean | null;
   /** The caller's own choice (others read false). */
   hideReadReceipts?: boolean | null;
+  /** The caller's own (null for others). */
+  addPolicy?: AddPolicy | null;
+  isAdmin?: boolean;
 }
 
 export interface Page<T> {
@@ -152,6 +212,8 @@ export class ApiError extends Error {
     readonly kind: 'network' | 'auth' | 'graphql' | 'http',
     message: string,
     readonly code = '',
+    /** Seconds the server asks to wait before trying again (RATE_LIMITED), 0 if none. */
+    readonly retryAfterSeconds = 0,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -200,7 +262,8 @@ export async function gql<T>(query: string, variables?: Record<string, unknown>)
     }
     if (Array.isArray(data?.errors) && data.errors.length) {
       const e = data.errors[0];
-      throw new ApiError('graphql', e.message ?? 'Request failed.', e.extensions?.code ?? e.errorType ?? '');
+      const retry = Number(e.extensions?.retryAfterSeconds) || 0;
+      throw new ApiError('graphql', e.message ?? 'Request failed.', e.extensions?.code ?? e.errorType ?? '', retry);
     }
     if (!res.ok) throw new ApiError('http', data?.message ?? `The server answered ${res.status}.`);
     return data.data as T;
@@ -218,11 +281,14 @@ export function describeError(e: unknown): string {
     }
     switch (e.code) {
       case 'RATE_LIMITED':
-        return 'Slow down a little: too many requests. Try again in a moment.';
+        return e.retryAfterSeconds > 0
+          ? `Slow down a little: try again in ${waitText(e.retryAfterSeconds)}.`
+          : 'Slow down a little: too many requests. Try again in a moment.';
       case 'NOT_FOUND':
         return 'Not found (it may have been deleted).';
       case 'FORBIDDEN':
-        return "You don't have access to that.";
+        // the server says which role or setting is missing (e.g. muted until…)
+        return e.message && e.message !== 'Forbidden' ? e.message : "You don't have access to that.";
       case 'INTERNAL_SERVER_ERROR':
         return 'Something went wrong on the server. Try again.';
     }
@@ -236,30 +302,45 @@ export function describeError(e: unknown): string {
 export const messageFields =
   'messageId conversationId userId content messageType createdAt updatedAt seq changeSeq editedAt deletedAt ' +
   'parentMessageId alsoInConversation replyCount lastReplyAt replyUserIds unreadReplies mentions ' +
-  'reactions { key count reactedByMe userIds } ' +
+  'deletedBy reactions { key count reactedByMe userIds } ' +
   'attachments { attachmentId fileName contentType size width height url thumbnailUrl previewUrl expiresAt }';
 export const conversationFields =
   'conversationId name participants lastMessageAt lastMessage createdAt updatedAt createdBy messageCount lastSeq unreadCount ' +
-  'lastChangeSeq unreadMentions';
+  'lastChangeSeq unreadMentions myRole direct archivedAt settings { addMembers post react slowModeSeconds }';
 /** What a search result shows and opens (the server weighs a search by its
  *  limit times the fields asked per result: --max-complexity, 500 by default). */
 export const hitFields = 'messageId conversationId userId content messageType createdAt seq changeSeq parentMessageId alsoInConversation';
-export const changeFields = `changeSeq kind at userId message { ${messageFields} } reaction { key userId } conversation { ${conversationFields} }`;
+export const changeFields =
+  `changeSeq kind at userId message { ${messageFields} } reaction { key userId } conversation { ${conversationFields} } ` +
+  `memberId member { userId role joinedAt lastReadSeq mutedUntil }`;
 export const readMarkFields = 'conversationId userId seq at';
 export const typingFields = 'conversationId userId typing at';
 export const userFields = 'userId username displayName avatarUrl lastSeen isOnline';
+/** What the caller reads of themselves. */
+export const meFields = `${userFields} email hideReadReceipts addPolicy isAdmin`;
+export const memberFields = `userId role joinedAt lastReadSeq mutedUntil user { ${userFields} }`;
+export const invitationFields = `conversationId conversationName invitedBy role createdAt inviter { ${userFields} }`;
 
 export const api = {
   async me(): Promise<User | null> {
-    const d = await gql<{ me: User | null }>(`query Me { me { ${userFields} email hideReadReceipts } }`);
+    const d = await gql<{ me: User | null }>(`query Me { me { ${meFields} } }`);
     return d.me;
   },
 
   /** Sets whether the caller's read receipts are hidden from the others. */
   async setHideReadReceipts(userId: string, hide: boolean): Promise<User | null> {
     const d = await gql<{ updateUserProfile: User | null }>(
-      `mutation Profile($input: UpdateUserProfileInput!) { updateUserProfile(input: $input) { ${userFields} email hideReadReceipts } }`,
+      `mutation Profile($input: UpdateUserProfileInput!) { updateUserProfile(input: $input) { ${meFields} } }`,
       { input: { userId, hideReadReceipts: hide } },
+    );
+    return d.updateUserProfile;
+  },
+
+  /** Sets who may add the caller to a conversation without an invitation. */
+  async setAddPolicy(userId: string, addPolicy: AddPolicy): Promise<User | null> {
+    const d = await gql<{ updateUserProfile: User | null }>(
+      `mutation Policy($input: UpdateUserProfileInput!) { updateUserProfile(input: $input) { ${meFields} } }`,
+      { input: { userId, addPolicy } },
     );
     return d.updateUserProfile;
   },
@@ -312,6 +393,140 @@ export const api = {
       { input: { name: name || null, participants } },
     );
     return d.createConversation;
+  },
+
+  /** The direct conversation with userId: the pair's existing one, or a new one. */
+  async directConversation(userId: string): Promise<Conversation> {
+    const d = await gql<{ createConversation: Conversation }>(
+      `mutation Direct($input: CreateConversationInput!) { createConversation(input: $input) { ${conversationFields} } }`,
+      { input: { participants: [userId], direct: true } },
+    );
+    return d.createConversation;
+  },
+
+  /** A page of a conversation's members, in joinedAt order. */
+  async members(conversationId: string, nextToken?: string | null, limit = 100): Promise<Page<Member>> {
+    const d = await gql<{ getConversation: { members: { items: Member[]; nextToken: string | null } } | null }>(
+      `query Members($id: ID!, $limit: Int, $nextToken: String) {
+        getConversation(conversationId: $id) { members(limit: $limit, nextToken: $nextToken) { items { ${memberFields} } nextToken } }
+      }`,
+      { id: conversationId, limit, nextToken: nextToken ?? null },
+    );
+    const c = d.getConversation?.members;
+    return { items: c?.items ?? [], nextToken: c?.nextToken ?? null };
+  },
+
+  async addMembers(conversationId: string, userIds: string[], role?: Role): Promise<AddMembersResult> {
+    const d = await gql<{ addMembers: AddMembersResult }>(
+      `mutation Add($c: ID!, $u: [ID!]!, $role: MemberRole) {
+        addMembers(conversationId: $c, userIds: $u, role: $role) { conversation { ${conversationFields} } added invited }
+      }`,
+      { c: conversationId, u: userIds, role: role ?? null },
+    );
+    return d.addMembers;
+  },
+
+  async removeMember(conversationId: string, userId: string, reason?: string): Promise<Conversation> {
+    const d = await gql<{ removeMember: Conversation }>(
+      `mutation Remove($c: ID!, $u: ID!, $reason: String) { removeMember(conversationId: $c, userId: $u, reason: $reason) { ${conversationFields} } }`,
+      { c: conversationId, u: userId, reason: reason || null },
+    );
+    return d.removeMember;
+  },
+
+  async leaveConversation(conversationId: string): Promise<void> {
+    await gql<{ leaveConversation: boolean }>(`mutation Leave($c: ID!) { leaveConversation(conversationId: $c) }`, { c: conversationId });
+  },
+
+  async setMemberRole(conversationId: string, userId: string, role: Role): Promise<Conversation> {
+    const d = await gql<{ setMemberRole: Conversation }>(
+      `mutation Role($c: ID!, $u: ID!, $role: MemberRole!) { setMemberRole(conversationId: $c, userId: $u, role: $role) { ${conversationFields} } }`,
+      { c: conversationId, u: userId, role },
+    );
+    return d.setMemberRole;
+  },
+
+  async transferOwnership(conversationId: string, userId: string): Promise<Conversation> {
+    const d = await gql<{ transferOwnership: Conversation }>(
+      `mutation Owner($c: ID!, $u: ID!) { transferOwnership(conversationId: $c, userId: $u) { ${conversationFields} } }`,
+      { c: conversationId, u: userId },
+    );
+    return d.transferOwnership;
+  },
+
+  async updateConversationSettings(conversationId: string, input: Partial<ConversationSettings>): Promise<Conversation> {
+    const d = await gql<{ updateConversationSettings: Conversation }>(
+      `mutation Settings($c: ID!, $input: ConversationSettingsInput!) { updateConversationSettings(conversationId: $c, input: $input) { ${conversationFields} } }`,
+      { c: conversationId, input },
+    );
+    return d.updateConversationSettings;
+  },
+
+  async muteMember(conversationId: string, userId: string, until: string, reason?: string): Promise<Conversation> {
+    const d = await gql<{ muteMember: Conversation }>(
+      `mutation Mute($c: ID!, $u: ID!, $until: AWSDateTime!, $reason: String) {
+        muteMember(conversationId: $c, userId: $u, until: $until, reason: $reason) { ${conversationFields} }
+      }`,
+      { c: conversationId, u: userId, until, reason: reason || null },
+    );
+    return d.muteMember;
+  },
+
+  async unmuteMember(conversationId: string, userId: string): Promise<Conversation> {
+    const d = await gql<{ unmuteMember: Conversation }>(
+      `mutation Unmute($c: ID!, $u: ID!) { unmuteMember(conversationId: $c, userId: $u) { ${conversationFields} } }`,
+      { c: conversationId, u: userId },
+    );
+    return d.unmuteMember;
+  },
+
+  /** Removes the member and keeps them out until then (null: for good). */
+  async banMember(conversationId: string, userId: string, until: string | null, reason?: string): Promise<void> {
+    await gql<{ banMember: boolean }>(
+      `mutation Ban($c: ID!, $u: ID!, $until: AWSDateTime, $reason: String) { banMember(conversationId: $c, userId: $u, until: $until, reason: $reason) }`,
+      { c: conversationId, u: userId, until, reason: reason || null },
+    );
+  },
+
+  async invitations(): Promise<Invitation[]> {
+    const d = await gql<{ invitations: Invitation[] }>(`query Invitations { invitations { ${invitationFields} } }`);
+    return d.invitations ?? [];
+  },
+
+  async acceptInvitation(conversationId: string): Promise<Conversation> {
+    const d = await gql<{ acceptInvitation: Conversation }>(
+      `mutation Accept($c: ID!) { acceptInvitation(conversationId: $c) { ${conversationFields} } }`,
+      { c: conversationId },
+    );
+    return d.acceptInvitation;
+  },
+
+  async declineInvitation(conversationId: string): Promise<void> {
+    await gql<{ declineInvitation: boolean }>(`mutation Decline($c: ID!) { declineInvitation(conversationId: $c) }`, { c: conversationId });
+  },
+
+  async blockedUsers(): Promise<User[]> {
+    const d = await gql<{ blockedUsers: User[] }>(`query Blocked { blockedUsers { ${userFields} } }`);
+    return d.blockedUsers ?? [];
+  },
+
+  async setBlocked(userId: string, blocked: boolean): Promise<void> {
+    const op = blocked ? 'blockUser' : 'unblockUser';
+    await gql<Record<string, boolean>>(`mutation Block($u: ID!) { ${op}(userId: $u) }`, { u: userId });
+  },
+
+  async reportMessage(conversationId: string, messageId: string, reason: string): Promise<void> {
+    await gql<{ reportMessage: boolean }>(
+      `mutation ReportMessage($c: ID!, $m: ID!, $reason: String!) { reportMessage(conversationId: $c, messageId: $m, reason: $reason) }`,
+      { c: conversationId, m: messageId, reason },
+    );
+  },
+
+  async reportUser(userId: string, reason: string): Promise<void> {
+    await gql<{ reportUser: boolean }>(`mutation ReportUser($u: ID!, $reason: String!) { reportUser(userId: $u, reason: $reason) }`, {
+      u: userId,
+      reason,
+    });
   },
 
   /** A page of messages, newest first. */

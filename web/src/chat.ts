@@ -15,6 +15,7 @@
 //   chat/mentions.ts       @mention completion and detection
 //   chat/reactions.ts      reaction toggles
 //   chat/search.ts         search terms and results
+//   chat/members.ts        roles, what they allow, membership changes
 // and chat/live.ts holds the subscriptions.
 
 import {
@@ -22,17 +23,22 @@ import {
   ApiError,
   describeError,
   type Conversation,
+  type AddPolicy,
   type ConversationChange,
+  type ConversationSettings,
+  type Invitation,
   type Message,
   type MessageEdit,
   type ReadMark,
+  type Role,
   type TypingEvent,
   type User,
 } from './api';
 import { Realtime, type GraphQLError } from './realtime';
 import { applyMessages, changedConversations, changedMessages, lastChange, sentMessages } from './chat/changes';
 import { byActivity, bumpConversation, mergeConversation, nextListToken, unreadElsewhere } from './chat/conversations';
-import { followConversations, followThread, PresenceSubscriptions } from './chat/live';
+import { followConversations, followInvitations, followThread, PresenceSubscriptions } from './chat/live';
+import { mergeMembers, removedFrom, until, withInvitation, withMemberChange, type Actor } from './chat/members';
 import { mentionsIn } from './chat/mentions';
 import { Outboxes } from './chat/outbox';
 import { mergeUser, presenceTargets } from './chat/presence';
@@ -40,12 +46,12 @@ import { togglesOn, withReaction } from './chat/reactions';
 import { ReadMarks, readMarkDelayMs } from './chat/readmarks';
 import { mergeReadMark } from './chat/receipts';
 import { newSearch, searchTermProblem, withEdited, withoutResult } from './chat/search';
-import { initialState, type ReplyThread, type SearchAllState, type State, type Thread } from './chat/state';
+import { initialState, type MembersState, type ReplyThread, type SearchAllState, type State, type Thread } from './chat/state';
 import { applyTyping, nextExpiry, TypingSender } from './chat/typing';
 import { highestSeq, inTimeline, newThread, newerCopy, withinLoaded } from './chat/timeline';
 
 export type { Pending } from './chat/outbox';
-export type { ReplyThread, SearchAllState, SearchState, State, Thread } from './chat/state';
+export type { MembersState, ReplyThread, SearchAllState, SearchState, State, Thread } from './chat/state';
 export { activityTime } from './chat/conversations';
 
 /** Messages per page of history. */
@@ -143,8 +149,11 @@ export class Chat {
 
   start() {
     followConversations(this.rt, this.state.userId, (c) => this.upsertConversation(c));
+    followInvitations(this.rt, this.state.userId, (i) => this.addInvitation(i));
     void this.loadMe();
     void this.loadConversations();
+    void this.loadInvitations();
+    void this.loadBlocked().catch(() => {});
   }
 
   stop() {
@@ -179,6 +188,7 @@ export class Chat {
   private async reconcile() {
     void this.loadMe();
     void this.loadConversations();
+    void this.loadInvitations();
     this.state.typists = new Map();
     const t = this.state.thread;
     if (t && !t.loading) void this.loadReadMarks(t);
@@ -287,6 +297,11 @@ export class Chat {
 
   private upsertConversation(c: Conversation, sync = true) {
     const s = this.state;
+    if (removedFrom(c, s.userId)) {
+      this.removeConversation(c.conversationId, c);
+      return;
+    }
+    s.gone.delete(c.conversationId);
     const next = mergeConversation(s.conversations.get(c.conversationId), c);
     if (c.conversationId === s.openId && document.visibilityState === 'visible') {
       next.unreadCount = 0;
@@ -298,6 +313,30 @@ export class Chat {
       void this.ensureUsers(c.participants);
       this.followPresence();
     }
+    this.changed();
+  }
+
+  /** The caller is no longer a member of the conversation (left, removed,
+   *  banned, or it was deleted): it leaves the list, and its view closes
+   *  with a notice (the UI navigates away from what is in gone). */
+  removeConversation(id: string, last?: Conversation) {
+    const s = this.state;
+    if (s.gone.has(id)) return; // told already (e.g. the list's update came before leave's answer)
+    const known = s.conversations.get(id) ?? last;
+    const was = s.conversations.delete(id);
+    if (s.openId === id) {
+      this.stopThread();
+      s.thread = null;
+      s.replies = null;
+      s.search = null;
+      s.members = null;
+      s.gone.add(id);
+      const name = known?.name ? `“${known.name}”` : 'this conversation';
+      this.setNotice(`You are no longer a member of ${name}.`);
+    } else if (was) {
+      s.gone.add(id);
+    }
+    this.followPresence();
     this.changed();
   }
 
@@ -333,6 +372,8 @@ export class Chat {
     s.replies = null;
     s.typists = new Map();
     s.readMarks = new Map();
+    s.members = null;
+    s.mutedUntil = null;
     this.changed();
     if (!id) return;
     const t = newThread(id);
@@ -363,6 +404,7 @@ export class Chat {
       const conv = await api.getConversation(id);
       if (!this.isOpen(t)) return;
       if (!conv) {
+        this.state.conversations.delete(id);
         this.state.openError = notMember;
         t.loading = false;
         this.changed();
@@ -385,8 +427,10 @@ export class Chat {
     } catch (e) {
       if (!this.isOpen(t)) return;
       t.loading = false;
-      if (e instanceof ApiError && e.code === 'NOT_FOUND') this.state.openError = notMember;
-      else t.error = describeError(e);
+      if (e instanceof ApiError && e.code === 'NOT_FOUND') {
+        this.state.conversations.delete(id);
+        this.state.openError = notMember;
+      } else t.error = describeError(e);
       this.changed();
     }
   }
@@ -424,9 +468,38 @@ export class Chat {
     this.applyMessages(changedMessages(changes));
     changedConversations(changes).forEach((c) => this.upsertConversation(c));
     t.lastChangeSeq = lastChange(t.lastChangeSeq, changes);
+    for (const c of changes) this.onMemberChange(t, c);
+    if (!this.isOpen(t)) return;
     this.readMarks.schedule();
     this.scheduleThreadMark();
     void this.ensureUsers(changes.map((c) => c.userId));
+  }
+
+  /** A MEMBER_* change of the open conversation: the list entry, the members
+   *  panel and the caller's own role and mute follow it; the caller's own
+   *  removal closes the conversation. */
+  private onMemberChange(t: Thread, c: ConversationChange) {
+    const s = this.state;
+    const id = t.conversationId;
+    const conv = s.conversations.get(id);
+    if (!c.memberId || !conv) return;
+    if (c.kind === 'MEMBER_REMOVED' && c.memberId === s.userId) {
+      this.removeConversation(id);
+      return;
+    }
+    const next = withMemberChange(conv, c, s.userId);
+    if (next) s.conversations.set(id, next);
+    if (c.memberId === s.userId && c.member) s.mutedUntil = c.member.mutedUntil ?? null;
+    const ms = s.members;
+    if (ms && ms.conversationId === id) {
+      if (c.kind === 'MEMBER_REMOVED') ms.items = ms.items.filter((m) => m.userId !== c.memberId);
+      else if (c.member) {
+        const old = ms.items.find((m) => m.userId === c.memberId);
+        ms.items = mergeMembers(ms.items, [{ ...old, ...c.member }]);
+      }
+    }
+    if (c.kind === 'MEMBER_ADDED') void this.ensureUsers([c.memberId]);
+    this.changed();
   }
 
   /** Applies copies of messages (from the change log, or answers to our own
@@ -459,7 +532,12 @@ export class Chat {
   private onResumeError(t: Thread, errs: readonly GraphQLError[]) {
     if (!this.isOpen(t)) return;
     const code = errs[0]?.extensions?.code;
-    if (code === 'NOT_FOUND' || code === 'FORBIDDEN') {
+    if (code === 'NOT_FOUND') {
+      // removed (or banned) while watching: every stream of ours ends so
+      this.removeConversation(t.conversationId);
+      return;
+    }
+    if (code === 'FORBIDDEN') {
       this.state.openError = notMember;
       this.changed();
       return;
@@ -808,5 +886,165 @@ export class Chat {
     this.jump = null;
     if (inTimeline(j.message)) void this.jumpTo(j.message.seq);
     else if (j.message.parentMessageId) this.openReplies(j.message.parentMessageId);
+  }
+
+  // ---- membership, consent and moderation (issue 15) ----
+
+  /** The caller as the rules of chat/members see them, in conversation id. */
+  actor(conversationId: string): Actor {
+    const s = this.state;
+    return { userId: s.userId, role: s.conversations.get(conversationId)?.myRole, serverAdmin: !!s.me?.isAdmin };
+  }
+
+  /** Loads the open conversation's members (more: the next page). */
+  async loadMembers(more = false) {
+    const t = this.state.thread;
+    if (!t) return;
+    const prev = this.state.members;
+    const ms: MembersState =
+      prev && prev.conversationId === t.conversationId ? prev : { conversationId: t.conversationId, items: [], nextToken: null, loading: false, error: null };
+    this.state.members = ms;
+    if (ms.loading || (more && !ms.nextToken)) return;
+    ms.loading = true;
+    ms.error = null;
+    this.changed();
+    try {
+      const page = await api.members(ms.conversationId, more ? ms.nextToken : null);
+      // a reload starts again from the first page (what changed since came through the change log)
+      ms.items = mergeMembers(more ? ms.items : [], page.items);
+      ms.nextToken = page.nextToken;
+      this.mergeUsers(page.items.flatMap((m) => m.user ?? []));
+      const mine = page.items.find((m) => m.userId === this.state.userId);
+      if (mine && this.state.members === ms) this.state.mutedUntil = mine.mutedUntil ?? null;
+    } catch (e) {
+      ms.error = describeError(e);
+    } finally {
+      ms.loading = false;
+      this.changed();
+    }
+  }
+
+  /** Stores a conversation a membership mutation answered, and reads the
+   *  first page of members again (the change log also brings each change). */
+  private afterMembership(c: Conversation) {
+    this.upsertConversation(c);
+    if (this.state.members?.conversationId === c.conversationId) void this.loadMembers();
+  }
+
+  /** Adds users; answers who joined and who was sent an invitation instead. */
+  async addMembers(conversationId: string, userIds: string[], role?: Role): Promise<{ added: string[]; invited: string[] }> {
+    const r = await api.addMembers(conversationId, userIds, role);
+    this.afterMembership(r.conversation);
+    void this.refreshUsers(r.added);
+    return { added: r.added, invited: r.invited };
+  }
+
+  async removeMember(conversationId: string, userId: string, reason?: string) {
+    this.afterMembership(await api.removeMember(conversationId, userId, reason));
+  }
+
+  async setMemberRole(conversationId: string, userId: string, role: Role) {
+    this.afterMembership(await api.setMemberRole(conversationId, userId, role));
+  }
+
+  async transferOwnership(conversationId: string, userId: string) {
+    this.afterMembership(await api.transferOwnership(conversationId, userId));
+  }
+
+  /** Mutes a member for minutes from now. */
+  async muteMember(conversationId: string, userId: string, minutes: number, reason?: string) {
+    this.afterMembership(await api.muteMember(conversationId, userId, until(Date.now(), minutes)!, reason));
+  }
+
+  async unmuteMember(conversationId: string, userId: string) {
+    this.afterMembership(await api.unmuteMember(conversationId, userId));
+  }
+
+  /** Bans a member for minutes from now (0: for good); they are removed. */
+  async banMember(conversationId: string, userId: string, minutes: number, reason?: string) {
+    await api.banMember(conversationId, userId, until(Date.now(), minutes), reason);
+    const ms = this.state.members;
+    if (ms?.conversationId === conversationId) ms.items = ms.items.filter((m) => m.userId !== userId);
+    const c = this.state.conversations.get(conversationId);
+    if (c) this.state.conversations.set(conversationId, { ...c, participants: c.participants.filter((p) => p !== userId) });
+    this.changed();
+  }
+
+  async updateSettings(conversationId: string, input: Partial<ConversationSettings>) {
+    this.upsertConversation(await api.updateConversationSettings(conversationId, input));
+  }
+
+  /** Leaves the conversation: it goes from the list at once. */
+  async leave(conversationId: string) {
+    await api.leaveConversation(conversationId);
+    this.removeConversation(conversationId);
+  }
+
+  /** The direct conversation with userId (the pair's existing one, or a new one). */
+  async directConversation(userId: string): Promise<Conversation> {
+    const c = await api.directConversation(userId);
+    this.upsertConversation(c);
+    void this.refreshUsers([userId]);
+    return c;
+  }
+
+  private async loadInvitations() {
+    try {
+      const list = await api.invitations();
+      this.state.invitations = list;
+      void this.ensureUsers(list.map((i) => i.invitedBy));
+      this.changed();
+    } catch {
+      /* shown again after the next reconnect */
+    }
+  }
+
+  private addInvitation(i: Invitation) {
+    this.state.invitations = withInvitation(this.state.invitations, i);
+    if (i.inviter) this.mergeUsers([i.inviter]);
+    this.changed();
+  }
+
+  /** Accepts (join) or declines an invitation; it leaves the list either way. */
+  async answerInvitation(conversationId: string, accept: boolean): Promise<Conversation | null> {
+    let c: Conversation | null = null;
+    if (accept) c = await api.acceptInvitation(conversationId);
+    else await api.declineInvitation(conversationId);
+    this.state.invitations = this.state.invitations.filter((i) => i.conversationId !== conversationId);
+    if (c) this.upsertConversation(c);
+    this.changed();
+    return c;
+  }
+
+  async setAddPolicy(policy: AddPolicy) {
+    const me = await api.setAddPolicy(this.state.userId, policy);
+    if (me) this.mergeUsers([me]);
+  }
+
+  async loadBlocked() {
+    const list = await api.blockedUsers();
+    this.state.blocked = list;
+    this.mergeUsers(list);
+  }
+
+  isBlocked(userId: string): boolean {
+    return !!this.state.blocked?.some((u) => u.userId === userId);
+  }
+
+  /** Blocks (or unblocks) a user; the blocked list follows. */
+  async setBlocked(userId: string, blocked: boolean) {
+    await api.setBlocked(userId, blocked);
+    const list = (this.state.blocked ?? []).filter((u) => u.userId !== userId);
+    const u = this.state.users.get(userId);
+    this.state.blocked = blocked && u ? [...list, u] : list;
+    this.changed();
+  }
+
+  reportMessage(m: Message, reason: string): Promise<void> {
+    return api.reportMessage(m.conversationId, m.messageId, reason);
+  }
+
+  reportUser(userId: string, reason: string): Promise<void> {
+    return api.reportUser(userId, reason);
   }
 }

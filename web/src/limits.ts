@@ -28,6 +28,12 @@ export const maxDisplayNameBytes = 128; // confab.MaxDisplayNameBytes
 /** Shortest and longest password of the default policy, in characters. */
 export const minPasswordLength = 8; // auth.DefaultPasswordPolicy.MinLength
 export const maxPasswordLength = 256; // auth.DefaultPasswordPolicy.MaxLength
+/** Longest reason of a report or a moderation action, in bytes of UTF-8. */
+export const maxReasonBytes = 1024; // confab.MaxReasonBytes
+/** Longest slow mode, in seconds between two messages of one member. */
+export const maxSlowModeSeconds = 21600; // confab.MaxSlowMode
+/** Users one addMembers call may add. */
+export const maxAddMembers = 100; // confab.MaxAddMembers
 
 const encoder = new TextEncoder();
 

@@ -85,3 +85,13 @@ export function relativeAgo(iso: string | null | undefined, now = Date.now()): s
   if (d < 7) return d === 1 ? 'yesterday' : `${d} days ago`;
   return `on ${shortTime(iso)}`;
 }
+
+/** "5 seconds", "2 minutes", "1 hour" (rounded up). */
+export function waitText(seconds: number): string {
+  const s = Math.ceil(seconds);
+  if (s < 60) return `${s} ${s === 1 ? 'second' : 'seconds'}`;
+  const m = Math.ceil(s / 60);
+  if (m < 60) return `${m} ${m === 1 ? 'minute' : 'minutes'}`;
+  const h = Math.ceil(m / 60);
+  return `${h} ${h === 1 ? 'hour' : 'hours'}`;
+}

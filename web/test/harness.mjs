@@ -129,6 +129,8 @@ export async function startServer(extraArgs = [], { name = 'server' } = {}) {
   return {
     url,
     proc,
+    bin,
+    data,
     async stop() {
       if (!exited) {
         proc.kill('SIGTERM');
@@ -139,6 +141,19 @@ export async function startServer(extraArgs = [], { name = 'server' } = {}) {
       await rm(dir, { recursive: true, force: true }).catch(() => {});
     },
   };
+}
+
+/** Makes user a server administrator the way the first one is made: `confab
+ *  admin grant` on the server's data (with its store flags). */
+export async function makeAdmin(server, user) {
+  if (server.external) throw new Error('makeAdmin needs a server of its own (E2E_URL is set)');
+  const store = [];
+  for (let i = 0; i < serveArgs.length; i++) {
+    if (['--store', '--postgres'].includes(serveArgs[i])) store.push(serveArgs[i], serveArgs[i + 1]);
+  }
+  await promisify(execFile)(server.bin, ['admin', 'grant', '--data', server.data, ...store, user.username]).catch((e) => {
+    throw new Error(`confab admin grant failed:\n${e.stderr || e.message}`);
+  });
 }
 
 export async function launchBrowser() {

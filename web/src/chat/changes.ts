@@ -5,7 +5,7 @@
 // functions fold changes into what is shown. Pure functions.
 
 import type { Conversation, ConversationChange, Message } from '../api';
-import { mergeMessages } from './timeline';
+import { mergeMessages, moderatorDeleted } from './timeline';
 
 /** Messages kept by seq, and the ids of those seen deleted. */
 export interface MessageView {
@@ -14,15 +14,16 @@ export interface MessageView {
 }
 
 /** view with incoming applied: a tombstone (deletedAt set) removes its
- *  message for good; a live message for which belongs holds joins, or
- *  replaces an older copy. */
+ *  message for good, but a moderator's tombstone takes its place (it says
+ *  "deleted by a moderator"); a live message for which belongs holds joins,
+ *  or replaces an older copy. */
 export function applyMessages(view: MessageView, incoming: readonly Message[], belongs: (m: Message) => boolean): MessageView {
   const gone = incoming.filter((m) => m.deletedAt);
   const deleted = gone.length ? new Set([...view.deleted, ...gone.map((m) => m.messageId)]) : view.deleted;
-  const live = incoming.filter((m) => !m.deletedAt && belongs(m));
+  const shown = incoming.filter((m) => (!m.deletedAt || moderatorDeleted(m)) && belongs(m));
   const messages = mergeMessages(
-    view.messages.filter((m) => !deleted.has(m.messageId)),
-    live,
+    view.messages.filter((m) => !deleted.has(m.messageId) || moderatorDeleted(m)),
+    shown,
     deleted,
   );
   return { messages, deleted };

@@ -6,11 +6,13 @@
 import {
   changeFields,
   conversationFields,
+  invitationFields,
   readMarkFields,
   typingFields,
   userFields,
   type Conversation,
   type ConversationChange,
+  type Invitation,
   type ReadMark,
   type TypingEvent,
   type User,
@@ -23,6 +25,15 @@ export function followConversations(rt: Realtime, userId: string, update: (c: Co
     `subscription ConversationUpdated($userId: ID!) { onConversationUpdated(userId: $userId) { ${conversationFields} } }`,
     () => ({ userId }),
     { next: (d) => d.onConversationUpdated && update(d.onConversationUpdated) },
+  );
+}
+
+/** Follows the caller's new invitations. */
+export function followInvitations(rt: Realtime, userId: string, update: (i: Invitation) => void): () => void {
+  return rt.subscribe<{ onInvitation: Invitation | null }>(
+    `subscription Invited($userId: ID!) { onInvitation(userId: $userId) { ${invitationFields} } }`,
+    () => ({ userId }),
+    { next: (d) => d.onInvitation && update(d.onInvitation) },
   );
 }
 

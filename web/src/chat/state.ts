@@ -1,7 +1,7 @@
 // The shape of the signed-in app's state, as components read it from
 // `chat.state` (see ../chat.ts, which alone changes it).
 
-import type { Conversation, Message, MessageHit, ReadMark, User } from '../api';
+import type { Conversation, Invitation, Member, Message, MessageHit, ReadMark, User } from '../api';
 import type { ConnState } from '../realtime';
 import type { Pending } from './outbox';
 
@@ -58,6 +58,15 @@ export interface SearchState {
   error: string | null;
 }
 
+/** The open conversation's members, as far as loaded (the members panel). */
+export interface MembersState {
+  conversationId: string;
+  items: Member[];
+  nextToken: string | null;
+  loading: boolean;
+  error: string | null;
+}
+
 export interface State {
   userId: string;
   me: User | null;
@@ -81,6 +90,16 @@ export interface State {
   readMarks: Map<string, ReadMark>;
   /** A transient message for the whole app (role=alert). */
   notice: string | null;
+  /** Members of the open conversation, once the members panel asked for them. */
+  members: MembersState | null;
+  /** Until when a moderator muted the caller in the open conversation, as last heard. */
+  mutedUntil: string | null;
+  /** Pending invitations, newest first. */
+  invitations: Invitation[];
+  /** Conversations the caller was removed from (or left) this session: their view closes. */
+  gone: Set<string>;
+  /** The users the caller blocks, once the settings asked for them. */
+  blocked: User[] | null;
 }
 
 /** The state right after sign-in: nothing loaded yet. */
@@ -104,5 +123,10 @@ export function initialState(userId: string, online: boolean): State {
     typists: new Map(),
     readMarks: new Map(),
     notice: null,
+    members: null,
+    mutedUntil: null,
+    invitations: [],
+    gone: new Set(),
+    blocked: null,
   };
 }

@@ -38,8 +38,20 @@ export function newerCopy(old: Message | undefined, incoming: Message): Message 
   return old && (old.changeSeq ?? 0) > (incoming.changeSeq ?? 0) ? old : incoming;
 }
 
+/** Whether m is the tombstone of a message a moderator deleted (not its
+ *  author): it stays in the timeline, saying so. */
+export function moderatorDeleted(m: Message | undefined): boolean {
+  return !!m?.deletedAt && !!m.deletedBy && m.deletedBy !== m.userId;
+}
+
+/** What a moderator's tombstone keeps of m: where it was, who wrote it, who deleted it. */
+export function tombstone(m: Message): Message {
+  return { ...m, content: '', reactions: [], attachments: [], mentions: [], replyCount: 0, replyUserIds: [] };
+}
+
 /** messages and incoming together, oldest first, one per seq, each the newer
- *  copy; tombstones (deletedAt set) and messages in deleted are left out. */
+ *  copy; tombstones (deletedAt set) and messages in deleted are left out,
+ *  except a moderator's tombstones, which replace their message. */
 export function mergeMessages(
   messages: readonly Message[],
   incoming: readonly Message[],
@@ -47,8 +59,11 @@ export function mergeMessages(
 ): Message[] {
   const bySeq = new Map(messages.map((m) => [m.seq, m]));
   for (const m of incoming) {
-    if (m.deletedAt || deleted.has(m.messageId)) bySeq.delete(m.seq);
-    else bySeq.set(m.seq, newerCopy(bySeq.get(m.seq), m));
+    if (moderatorDeleted(m)) bySeq.set(m.seq, tombstone(m));
+    else if (m.deletedAt || deleted.has(m.messageId)) {
+      // an older live copy never replaces a moderator's tombstone
+      if (!moderatorDeleted(bySeq.get(m.seq))) bySeq.delete(m.seq);
+    } else bySeq.set(m.seq, newerCopy(bySeq.get(m.seq), m));
   }
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Chat } from '../chat';
 import { session } from '../session';
-import { ChatContext, conversationIdFromPath, navigate, useChat, useChatUpdates, usePath } from './hooks';
+import { ChatContext, conversationIdFromPath, linkClick, navigate, useChat, useChatUpdates, usePath } from './hooks';
 import { Avatar, displayName } from './common';
 import { ConversationList } from './ConversationList';
 import { SearchAllPanel } from './SearchAllPanel';
@@ -9,7 +9,12 @@ import { SettingsDialog } from './SettingsDialog';
 import { NewConversationDialog } from './NewConversationDialog';
 import { MessagePane } from './MessagePane';
 import { PushToggle } from './PushToggle';
-import { IconClose, IconPlus, IconSearch, IconSettings, IconSignOut } from './icons';
+import { IconClose, IconPlus, IconSearch, IconSettings, IconShield, IconSignOut } from './icons';
+import { Invitations } from './Invitations';
+import { AdminArea } from './AdminArea';
+
+/** The admin area's path. */
+export const adminPath = '/admin';
 
 export function Main(props: { userId: string }) {
   const chat = useMemo(() => new Chat(props.userId), [props.userId]);
@@ -21,19 +26,26 @@ export function Main(props: { userId: string }) {
 
   const path = usePath();
   const openId = conversationIdFromPath(path);
+  const s = chat.state;
+  const admin = path === adminPath && !!s.me?.isAdmin;
   useEffect(() => {
-    if (path !== '/' && !openId) navigate('/', true);
+    // /admin waits for me (isAdmin) before it is judged
+    if (path !== '/' && !openId && !(path === adminPath && (!s.me || s.me.isAdmin))) navigate('/', true);
     chat.openConversation(openId);
-  }, [chat, path, openId]);
+  }, [chat, path, openId, s.me]);
+  // Removed from (or left) the open conversation: its view closes (chat set the notice).
+  const gone = !!openId && s.gone.has(openId);
+  useEffect(() => {
+    if (gone) navigate('/', true);
+  }, [gone]);
 
   const [creating, setCreating] = useState(false);
   const [settings, setSettings] = useState(false);
-  const s = chat.state;
   const me = s.me ?? s.users.get(s.userId);
 
   return (
     <ChatContext.Provider value={chat}>
-      <div class={`app ${openId ? 'has-open' : ''}`} data-conn={s.conn}>
+      <div class={`app ${openId || admin ? 'has-open' : ''}`} data-conn={s.conn}>
         <ConnectionBanner />
         {s.notice && (
           <div class="toast" role="alert">
@@ -66,6 +78,18 @@ export function Main(props: { userId: string }) {
               <button class="icon-btn" aria-label="New conversation" title="New conversation" onClick={() => setCreating(true)}>
                 <IconPlus />
               </button>
+              {me?.isAdmin && (
+                <a
+                  class={`icon-btn ${admin ? 'active' : ''}`}
+                  href={adminPath}
+                  aria-label="Administration"
+                  title="Administration"
+                  aria-current={admin ? 'page' : undefined}
+                  onClick={(e) => linkClick(e, adminPath)}
+                >
+                  <IconShield />
+                </a>
+              )}
               <button class="icon-btn" aria-label="Settings" title="Settings" onClick={() => setSettings(true)}>
                 <IconSettings />
               </button>
@@ -82,10 +106,13 @@ export function Main(props: { userId: string }) {
               </button>
             </header>
             {s.searchAll && <SearchAllPanel />}
+            <Invitations />
             <ConversationList openId={openId} onNew={() => setCreating(true)} />
           </aside>
           <main class="pane">
-            {openId ? (
+            {admin ? (
+              <AdminArea />
+            ) : openId ? (
               <MessagePane key={openId} conversationId={openId} />
             ) : (
               <div class="empty-pane">

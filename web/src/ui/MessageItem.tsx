@@ -13,7 +13,10 @@ import { clockTime, fullTime, shortTime } from '../util';
 import { useChat } from './hooks';
 import { Avatar, displayName } from './common';
 import { MessageAttachments } from './Attachments';
-import { IconEdit, IconReply, IconSmile, IconTrash } from './icons';
+import { IconEdit, IconFlag, IconReply, IconSmile, IconTrash } from './icons';
+import { canReact, isModerator } from '../chat/members';
+import { moderatorDeleted } from '../chat/timeline';
+import { UserDialog, ReportForm } from './UserDialog';
 
 export interface MessageItemProps {
   m: Message;
@@ -38,6 +41,12 @@ export function MessageItem(props: MessageItemProps) {
   const [editing, setEditing] = useState(false);
   const [picking, setPicking] = useState(false);
   const [history, setHistory] = useState<MessageEdit[] | 'loading' | string | null>(null);
+  const [reporting, setReporting] = useState<'open' | 'sent' | null>(null);
+  const [profile, setProfile] = useState(false);
+  // moderators delete others' messages too (the tombstone says a moderator did)
+  const mayDelete = mine || isModerator(chat.actor(m.conversationId));
+  const conv = chat.state.conversations.get(m.conversationId);
+  const mayReact = !conv || canReact(conv, chat.state.mutedUntil, Date.now());
   const author = mine ? 'You' : displayName(chat.state.users.get(m.userId), chat.userName(m.userId));
   const cls = ['msg', mine ? 'mine' : 'theirs', props.grouped ? 'grouped' : '', props.highlight ? 'highlight' : '']
     .filter(Boolean)
@@ -53,13 +62,26 @@ export function MessageItem(props: MessageItemProps) {
     }
   };
 
+  if (moderatorDeleted(m)) {
+    return (
+      <li class={`${cls} tombstone`} data-seq={m.seq} data-message-id={m.messageId} data-deleted-by={m.deletedBy} tabIndex={-1}>
+        <div class="msg-row">
+          <div class="bubble">
+            <em>{mine ? 'Your message' : `A message from ${author}`} was deleted by a moderator.</em>
+          </div>
+        </div>
+      </li>
+    );
+  }
+
   return (
     <li class={cls} data-seq={m.seq} data-message-id={m.messageId} tabIndex={-1}>
       {!mine && !props.grouped && (
-        <div class="msg-author" aria-hidden="true">
+        <button type="button" class="msg-author" aria-label={`About ${author}`} onClick={() => setProfile(true)}>
           {author}
-        </div>
+        </button>
       )}
+      {profile && <UserDialog userId={m.userId} onClose={() => setProfile(false)} />}
       <div class="msg-row">
         <div class="bubble">
           <span class="sr-only">{author}: </span>
@@ -96,29 +118,36 @@ export function MessageItem(props: MessageItemProps) {
               <IconReply />
             </button>
           )}
-          <button
-            class="icon-btn msg-action"
-            aria-label="Add reaction"
-            title="Add reaction"
-            aria-expanded={picking ? 'true' : 'false'}
-            onClick={() => setPicking(!picking)}
-          >
-            <IconSmile />
-          </button>
+          {mayReact && (
+            <button
+              class="icon-btn msg-action"
+              aria-label="Add reaction"
+              title="Add reaction"
+              aria-expanded={picking ? 'true' : 'false'}
+              onClick={() => setPicking(!picking)}
+            >
+              <IconSmile />
+            </button>
+          )}
           {mine && !editing && (
             <button class="icon-btn msg-action" aria-label="Edit message" title="Edit" onClick={() => setEditing(true)}>
               <IconEdit />
             </button>
           )}
-          {mine && !confirming && (
+          {mayDelete && !confirming && (
             <button class="icon-btn msg-action" aria-label="Delete message" title="Delete" onClick={() => setConfirming(true)}>
               <IconTrash />
             </button>
           )}
+          {!mine && !reporting && (
+            <button class="icon-btn msg-action" aria-label="Report message" title="Report" onClick={() => setReporting('open')}>
+              <IconFlag />
+            </button>
+          )}
         </div>
       </div>
-      {picking && <ReactionPicker m={m} onClose={() => setPicking(false)} />}
-      {!!m.reactions?.length && <Reactions m={m} />}
+      {picking && mayReact && <ReactionPicker m={m} onClose={() => setPicking(false)} />}
+      {!!m.reactions?.length && <Reactions m={m} disabled={!mayReact} />}
       {history && <EditHistory history={history} />}
       {!props.inReplies && !!m.replyCount && <ThreadSummary m={m} />}
       {!props.inReplies && m.parentMessageId && (
@@ -127,9 +156,17 @@ export function MessageItem(props: MessageItemProps) {
         </button>
       )}
       {!!props.readerIds?.length && <Readers ids={props.readerIds} />}
+      {reporting === 'open' && (
+        <ReportForm what="Report this message" send={(reason) => chat.reportMessage(m, reason)} onDone={(sent) => setReporting(sent ? 'sent' : null)} />
+      )}
+      {reporting === 'sent' && (
+        <p class="hint" role="status">
+          Reported to the server's administrators.
+        </p>
+      )}
       {confirming && (
         <div class="confirm" role="group" aria-label="Confirm delete">
-          <span>Delete this message for everyone?</span>
+          <span>{mine ? 'Delete this message for everyone?' : `Delete ${author}'s message as a moderator? Everyone sees it was deleted by a moderator.`}</span>
           <button
             class="danger"
             disabled={deleting}
@@ -206,7 +243,7 @@ function Readers(props: { ids: string[] }) {
 }
 
 /** Reaction counts; each toggles our own reaction with that key. */
-function Reactions(props: { m: Message }) {
+function Reactions(props: { m: Message; disabled: boolean }) {
   const chat = useChat();
   return (
     <div class="reactions" role="group" aria-label="Reactions">
@@ -219,6 +256,7 @@ function Reactions(props: { m: Message }) {
             aria-pressed={r.reactedByMe ? 'true' : 'false'}
             aria-label={`${r.key} ${r.count}${r.reactedByMe ? ', including you' : ''}`}
             title={who}
+            disabled={props.disabled}
             onClick={() => void chat.toggleReaction(props.m, r.key)}
           >
             <span aria-hidden="true">{r.key}</span> <span class="count" aria-hidden="true">{r.count}</span>

@@ -11,7 +11,9 @@ import { MessageItem, PendingItem } from './MessageItem';
 import { RepliesPanel } from './RepliesPanel';
 import { filesOf, useTray } from './Attachments';
 import { SearchPanel } from './SearchPanel';
-import { IconBack, IconDown, IconSearch } from './icons';
+import { IconBack, IconDown, IconSearch, IconUsers } from './icons';
+import { MembersDialog } from './MembersDialog';
+import { atLeast, composerBlock } from '../chat/members';
 
 /** Within this many px of the bottom counts as "at the bottom". */
 const stickPx = 80;
@@ -26,6 +28,7 @@ export function MessagePane(props: { conversationId: string }) {
   const conv = s.conversations.get(props.conversationId);
   const title = conversationTitle(chat, conv);
   const tray = useTray(props.conversationId);
+  const [membersOpen, setMembersOpen] = useState(false);
 
   if (s.openError) {
     return (
@@ -46,6 +49,9 @@ export function MessagePane(props: { conversationId: string }) {
     subtitle = `${o.length + 1} members${online ? `, ${online} online` : ''}`;
   }
 
+  const blocked = conv ? composerBlock(conv, s.mutedUntil, now) : null;
+  const slow = conv?.settings && !atLeast(conv.myRole, 'ADMIN') ? conv.settings.slowModeSeconds : 0;
+
   return (
     <section
       class="thread"
@@ -64,13 +70,24 @@ export function MessagePane(props: { conversationId: string }) {
         subtitle={subtitle}
         searchOpen={!!s.search}
         onSearch={() => (s.search ? chat.closeSearch() : chat.openSearch())}
+        onMembers={conv ? () => setMembersOpen(true) : undefined}
       />
+      {membersOpen && <MembersDialog conversationId={props.conversationId} onClose={() => setMembersOpen(false)} />}
       <div class={`thread-body ${s.replies ? 'with-replies' : ''}`}>
         <div class="thread-main">
           {s.search && <SearchPanel />}
           {t ? <MessageList thread={t} /> : <div class="messages" />}
           <TypingLine />
-          <Composer conversationId={props.conversationId} disabled={!t || t.loading} />
+          {blocked ? (
+            <p class="composer-blocked" role="status">
+              {blocked}
+            </p>
+          ) : (
+            <>
+              {slow > 0 && <p class="slow-mode hint">Slow mode: one message every {slow} s.</p>}
+              <Composer conversationId={props.conversationId} disabled={!t || t.loading} />
+            </>
+          )}
         </div>
         {s.replies && s.replies.conversationId === props.conversationId && <RepliesPanel replies={s.replies} />}
       </div>
@@ -90,7 +107,7 @@ export function TypingLine() {
   );
 }
 
-function ThreadHeader(props: { title: string; subtitle: string; searchOpen?: boolean; onSearch?(): void }) {
+function ThreadHeader(props: { title: string; subtitle: string; searchOpen?: boolean; onSearch?(): void; onMembers?(): void }) {
   return (
     <header class="thread-head">
       <a class="icon-btn back" href="/" aria-label="Back to conversations" onClick={(e) => linkClick(e, '/')}>
@@ -114,6 +131,11 @@ function ThreadHeader(props: { title: string; subtitle: string; searchOpen?: boo
           onClick={props.onSearch}
         >
           <IconSearch />
+        </button>
+      )}
+      {props.onMembers && (
+        <button class="icon-btn" aria-label="Members" title="Members" onClick={props.onMembers}>
+          <IconUsers />
         </button>
       )}
     </header>

@@ -1,11 +1,21 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { AddPolicy } from '../api';
 import { useChat } from './hooks';
 import { IconClose } from './icons';
 import { DigestToggle } from './DigestToggle';
+import { displayName } from './common';
+import { ErrorLine, useAction } from './Modal';
+
+const policies: { value: AddPolicy; label: string }[] = [
+  { value: 'ANYONE', label: 'Anyone' },
+  { value: 'CONTACTS', label: 'People who already share a conversation with me' },
+  { value: 'INVITATION', label: 'Nobody: always ask me with an invitation' },
+];
 
 /** The caller's privacy choices: whether the other members see how far
- *  they have read (their own unread counts work either way), and whether
- *  they get e-mail digests (DigestToggle). */
+ *  they have read (their own unread counts work either way), whether they
+ *  get e-mail digests (DigestToggle), who may add them to a conversation
+ *  without asking, and whom they block. */
 export function SettingsDialog(props: { onClose(): void }) {
   const chat = useChat();
   const ref = useRef<HTMLDialogElement>(null);
@@ -48,11 +58,74 @@ export function SettingsDialog(props: { onClose(): void }) {
         When off, the others don't see when you have read their messages. Your unread counts still work.
       </small>
       <DigestToggle />
+      <AddPolicyField />
+      <BlockedUsers />
       <div class="dialog-actions">
         <button type="button" class="primary" onClick={() => ref.current?.close()}>
           Done
         </button>
       </div>
     </dialog>
+  );
+}
+
+function AddPolicyField() {
+  const chat = useChat();
+  const a = useAction();
+  const [asked, setAsked] = useState<AddPolicy | null>(null);
+  const current = asked ?? chat.state.me?.addPolicy ?? 'ANYONE';
+  return (
+    <fieldset class="radios" aria-describedby="policy-help">
+      <legend>Who may add me to a conversation</legend>
+      {policies.map((p) => (
+        <label class="check" key={p.value}>
+          <input
+            type="radio"
+            name="add-policy"
+            value={p.value}
+            checked={current === p.value}
+            disabled={a.busy || !chat.state.me}
+            onChange={() => {
+              setAsked(p.value);
+              void a.run(() => chat.setAddPolicy(p.value)).then(() => setAsked(null));
+            }}
+          />
+          <span>{p.label}</span>
+        </label>
+      ))}
+      <small id="policy-help" class="hint">
+        Anyone else sends you an invitation, which you accept or decline.
+      </small>
+      <ErrorLine error={a.error} />
+    </fieldset>
+  );
+}
+
+function BlockedUsers() {
+  const chat = useChat();
+  const load = useAction();
+  const a = useAction();
+  useEffect(() => void load.run(() => chat.loadBlocked()), [chat]);
+  const list = chat.state.blocked;
+  return (
+    <section class="blocked" aria-labelledby="blocked-title">
+      <h3 id="blocked-title">Blocked users</h3>
+      {list && !list.length && <p class="muted">You block no one.</p>}
+      {list && list.length > 0 && (
+        <ul class="blocked-list">
+          {list.map((u) => (
+            <li key={u.userId}>
+              <span>
+                {displayName(u)} <span class="muted">@{u.username}</span>
+              </span>
+              <button type="button" disabled={a.busy} aria-label={`Unblock ${displayName(u)}`} onClick={() => void a.run(() => chat.setBlocked(u.userId, false))}>
+                Unblock
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ErrorLine error={load.error ?? a.error} />
+    </section>
   );
 }

@@ -77,3 +77,18 @@ test('a deletion removes its message even when its tombstone lacks deletedAt', (
   assert.deepEqual(texts(fold(view, [del])), []);
   assert.equal(changedMessages([del])[0].deletedAt, del.at);
 });
+
+test("a moderator's deletion leaves a tombstone in place; the author's own deletion removes", () => {
+  const view = deepFreeze({
+    messages: [message('m1', 'one', 1, { changeSeq: 1, userId: 'you' }), message('m2', 'two', 2, { changeSeq: 2, userId: 'you' })],
+    deleted: new Set(),
+  });
+  const got = fold(view, [
+    change(3, 'MESSAGE_DELETED', message('m1', 'one', 1, { changeSeq: 3, userId: 'you', deletedAt: '2026-01-01T00:03:00Z', deletedBy: 'mod' })),
+    change(4, 'MESSAGE_DELETED', message('m2', '', 2, { changeSeq: 4, userId: 'you', deletedAt: '2026-01-01T00:04:00Z', deletedBy: 'you' })),
+  ]);
+  assert.deepEqual(got.messages.map((m) => [m.messageId, m.content, m.deletedBy]), [['m1', '', 'mod']]);
+  // An older live copy (a late page) does not bring the text back.
+  const again = applyMessages(got, [message('m1', 'one', 1, { changeSeq: 1, userId: 'you' })], inTimeline);
+  assert.deepEqual(again.messages.map((m) => [m.messageId, m.content, !!m.deletedAt]), [['m1', '', true]]);
+});
