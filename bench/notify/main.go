@@ -1,0 +1,451 @@
+// Command notify measures issue #14's Web Push fan-out: one conversation of
+// 1,000 members, 900 of them offline with a Web Push subscription and 100
+// online over graphql-transport-ws, for the BENCHMARKS figure:
+//
+//	go run ./bench/notify -messages 36
+//
+// It builds confab (or takes -bin), starts `confab serve` on 127.0.0.1
+// (SQLite, limits off, --push-allow-private) with a loopback push service
+// that counts requests and answers 201, sets the conversation up, and sends
+// one message every 2 s. The coalescing window (notify.DefaultCoalesceWindow,
+// 10 s, no flag) lets only the first message of each window push, so every
+// sixth message pushes (12 s apart) and the push requests arriving until the
+// next pushing message are its own: there must be 900 of them. Then the same
+// data directory is served with --web-push=false and the same messages sent,
+// so the chat shape's p99 send→deliver to the 100 online members is compared
+// with the notifier on and off in one run. Every loop is bounded and the
+// whole run ends by itself within runTimeout. Any failure ends it with a
+// panic: it is a measuring tool, not a client.
+package main
+
+import (
+	"bytes"
+	"crypto/ecdh"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+const (
+	members        = 1000
+	online         = 100 // users 0..99; user 0 sends
+	perCall        = 100 // createConversation and addMembers take at most 100
+	sendEvery      = 2 * time.Second
+	pushEvery      = 6 // messages; 6 × 2 s = 12 s > the 10 s coalescing window
+	setupParallel  = 8
+	password       = "Bench-Passw0rd!"
+	runTimeout     = 15 * time.Minute
+	drainAfterLast = 12 * time.Second // how long the last message's pushes and deliveries may take
+)
+
+// unlimited are cmd/confab/serve.go's unlimitedFlags: every client comes
+// from 127.0.0.1.
+var unlimited = []string{
+	"--signups-per-minute", "-1", "--logins-per-minute", "-1", "--sends-per-second", "-1",
+	"--max-conns-per-user", "-1", "--max-conns-per-address", "-1", "--max-requests-per-address", "-1", "--conversations-per-minute", "-1",
+}
+
+var (
+	base   string
+	client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: setupParallel * 2}}
+)
+
+type user struct{ id, token string }
+
+func main() {
+	bin := flag.String("bin", "", "confab binary (default: go build ./cmd/confab)")
+	msgs := flag.Int("messages", 12, "messages sent in each phase (every 2 s; every 6th pushes), at most 600")
+	port := flag.Int("port", 18210, "port of the confab server on 127.0.0.1")
+	flag.Parse()
+	if *msgs < pushEvery || *msgs > 600 {
+		panic("-messages must be between 6 and 600")
+	}
+	deadline := time.AfterFunc(runTimeout, func() { panic("run took longer than " + runTimeout.String()) })
+	defer deadline.Stop()
+	dir, err := os.MkdirTemp("", "confab-bench-notify-")
+	check(err)
+	defer os.RemoveAll(dir)
+	if *bin == "" {
+		*bin = filepath.Join(dir, "confab")
+		out, err := exec.Command("go", "build", "-o", *bin, "./cmd/confab").CombinedOutput()
+		if err != nil {
+			panic(fmt.Sprintf("go build: %v\n%s", err, out))
+		}
+	}
+	base = fmt.Sprintf("http://127.0.0.1:%d", *port)
+	fmt.Println(host(dir))
+
+	push := startPushReceiver()
+	stop := serve(*bin, dir, true)
+	users, cid := setup(push.url)
+	on := run(users, cid, *msgs, push)
+	stop()
+
+	stop = serve(*bin, dir, false)
+	off := run(users, cid, *msgs, nil)
+	stop()
+
+	fmt.Printf("push fan-out, %d members (%d offline with a subscription, %d online), %d pushing messages:\n",
+		members, members-online, online, len(on.lastPush))
+	fmt.Printf("  send → last push request: p50 %s p99 %s\n", pct(on.lastPush, 50), pct(on.lastPush, 99))
+	fmt.Printf("  push requests per pushing message: %v (want %d each); to online members: %d (want 0)\n",
+		on.perMessage, members-online, on.toOnline)
+	fmt.Printf("chat shape, send → deliver to %d online members, %d messages each phase:\n", online, *msgs)
+	fmt.Printf("  notifier on:  %d deliveries, p50 %s p99 %s\n", len(on.deliver), pct(on.deliver, 50), pct(on.deliver, 99))
+	fmt.Printf("  notifier off: %d deliveries, p50 %s p99 %s\n", len(off.deliver), pct(off.deliver, 50), pct(off.deliver, 99))
+	ratio := float64(pct(on.deliver, 99)) / float64(pct(off.deliver, 99))
+	verdict := "holds"
+	if ratio > 1.2 {
+		verdict = "MISSED"
+	}
+	fmt.Printf("  p99 on/off: %.2f× (target ≤ 1.2×: %s)\n", ratio, verdict)
+	fmt.Println(host(dir))
+}
+
+// host is the load average and a synced 4 KiB write's time, as
+// bench/check.sh prints them.
+func host(dir string) string {
+	f := filepath.Join(dir, "fsync")
+	defer os.Remove(f)
+	out, _ := exec.Command("dd", "if=/dev/zero", "of="+f, "bs=4k", "count=500", "oflag=dsync").CombinedOutput()
+	fsync := "?"
+	for _, line := range strings.Split(string(out), "\n") {
+		if fs := strings.Fields(line); strings.Contains(line, "copied") && len(fs) >= 4 {
+			if s, err := strconv.ParseFloat(fs[len(fs)-4], 64); err == nil {
+				fsync = fmt.Sprintf("%.3f ms", s/500*1000)
+			}
+		}
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	l := strings.Fields(string(load))
+	if len(l) < 3 {
+		l = []string{"?", "?", "?"}
+	}
+	return fmt.Sprintf("host: load average %s; synced 4 KiB write: %s", strings.Join(l[:3], " "), fsync)
+}
+
+// serve starts confab on the data directory and waits for /healthz; the
+// returned func stops it.
+func serve(bin, dir string, webPush bool) (stop func()) {
+	args := append([]string{"serve", "--http", strings.TrimPrefix(base, "http://"), "--data", filepath.Join(dir, "db"),
+		"--log-level", "warn", "--push-allow-private", "--web-push=" + strconv.FormatBool(webPush)}, unlimited...)
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
+	check(cmd.Start())
+	for i := 0; ; i++ {
+		if resp, err := client.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if i == 300 {
+			cmd.Process.Kill()
+			panic("confab did not answer /healthz within 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+}
+
+func post(path, token string, body, out any) {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	resp, err := client.Do(req)
+	check(err)
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		panic(fmt.Sprintf("POST %s: %s", path, resp.Status))
+	}
+	if out != nil {
+		check(json.NewDecoder(resp.Body).Decode(out))
+	}
+}
+
+func gql(token, q string, vars map[string]any) map[string]any {
+	var out struct {
+		Data   map[string]any
+		Errors any
+	}
+	post("/graphql", token, map[string]any{"query": q, "variables": vars}, &out)
+	if out.Errors != nil {
+		panic(fmt.Sprint(out.Errors))
+	}
+	return out.Data
+}
+
+// setup signs up the members, makes the conversation and registers a
+// push subscription (at pushURL/<user index>) for each offline member.
+func setup(pushURL string) ([]user, string) {
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	users := make([]user, members)
+	parallel(members, func(i int) {
+		name := fmt.Sprintf("n%s-%d", run, i)
+		post("/auth/signup", "", map[string]string{"email": name + "@example.com", "password": password, "username": name}, nil)
+		var tok struct{ IDToken string }
+		post("/auth/login", "", map[string]string{"email": name + "@example.com", "password": password}, &tok)
+		users[i] = user{subject(tok.IDToken), tok.IDToken}
+	})
+	ids := make([]string, members)
+	for i, u := range users {
+		ids[i] = u.id
+	}
+	cid := gql(users[0].token, `mutation($p:[ID!]!){ createConversation(input:{name:"notify bench", participants:$p}){ conversationId } }`,
+		map[string]any{"p": ids[1:perCall]})["createConversation"].(map[string]any)["conversationId"].(string)
+	for from := perCall; from < members; from += perCall {
+		added := gql(users[0].token, `mutation($c:ID!,$u:[ID!]!){ addMembers(conversationId:$c, userIds:$u){ added } }`,
+			map[string]any{"c": cid, "u": ids[from : from+perCall]})["addMembers"].(map[string]any)["added"].([]any)
+		if len(added) != perCall {
+			panic(fmt.Sprintf("addMembers added %d of %d", len(added), perCall))
+		}
+	}
+	priv, err := ecdh.P256().GenerateKey(rand.Reader)
+	check(err)
+	secret := make([]byte, 16)
+	rand.Read(secret)
+	p256dh, auth := base64.RawURLEncoding.EncodeToString(priv.PublicKey().Bytes()), base64.RawURLEncoding.EncodeToString(secret)
+	parallel(members-online, func(i int) {
+		gql(users[online+i].token, `mutation($e:String!,$p:String!,$a:String!){ registerPushSubscription(endpoint:$e, p256dh:$p, auth:$a) }`,
+			map[string]any{"e": fmt.Sprintf("%s/%d", pushURL, online+i), "p": p256dh, "a": auth})
+	})
+	return users, cid
+}
+
+// parallel runs f(0..n-1), setupParallel at a time.
+func parallel(n int, f func(i int)) {
+	sem := make(chan struct{}, setupParallel)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			f(i)
+		})
+	}
+	wg.Wait()
+}
+
+// subject is a JWT's sub claim, unverified: the bench's own users.
+func subject(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		panic("login returned no JWT")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	check(err)
+	var c struct{ Sub string }
+	check(json.Unmarshal(b, &c))
+	return c.Sub
+}
+
+// pushReceiver is the loopback push service: it records when each request
+// came and for which user index.
+type pushReceiver struct {
+	url string
+	mu  sync.Mutex
+	got []pushHit // guarded by mu
+}
+
+type pushHit struct {
+	at   time.Time
+	user int
+}
+
+func startPushReceiver() *pushReceiver {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	p := &pushReceiver{url: "http://" + l.Addr().String()}
+	go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+		p.mu.Lock()
+		p.got = append(p.got, pushHit{time.Now(), n})
+		p.mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+	}))
+	return p
+}
+
+func (p *pushReceiver) take() []pushHit {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	got := p.got
+	p.got = nil
+	return got
+}
+
+type result struct {
+	deliver, lastPush []time.Duration
+	perMessage        []int
+	toOnline          int
+}
+
+// run connects the online members, sends msgs messages one every 2 s and
+// collects the deliveries and (with push) the push requests.
+func run(users []user, cid string, msgs int, push *pushReceiver) result {
+	var mu sync.Mutex
+	var res result
+	var conns []*websocket.Conn
+	var readers sync.WaitGroup
+	for i := range online {
+		c := subscribe(users[i].token, cid)
+		conns = append(conns, c)
+		readers.Go(func() {
+			for {
+				_, frame, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				at := time.Now()
+				if bytes.Contains(frame, []byte(`"type":"ping"`)) {
+					c.WriteMessage(websocket.TextMessage, []byte(`{"type":"pong"}`))
+					continue
+				}
+				if sent, ok := sentAt(frame); ok {
+					mu.Lock()
+					res.deliver = append(res.deliver, at.Sub(time.Unix(0, sent)))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	if push != nil {
+		push.take()
+	}
+	sends := make([]time.Time, msgs)
+	tick := time.NewTicker(sendEvery)
+	for i := range msgs {
+		<-tick.C // the first tick also lets the subscriptions go live (graphql-transport-ws acknowledges none)
+		sends[i] = time.Now()
+		gql(users[0].token, `mutation($c:ID!,$t:String!){ sendMessage(conversationId:$c, content:$t){ messageId } }`,
+			map[string]any{"c": cid, "t": fmt.Sprintf("t=%d;", sends[i].UnixNano())})
+	}
+	tick.Stop()
+	end := time.Now().Add(drainAfterLast)
+	for time.Now().Before(end) {
+		mu.Lock()
+		n := len(res.deliver)
+		mu.Unlock()
+		if n >= msgs*online && push == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	readers.Wait()
+	if push != nil {
+		res.lastPush, res.perMessage, res.toOnline = attribute(push.take(), sends)
+	}
+	return res
+}
+
+// attribute gives each pushing message (every pushEvery-th) the push
+// requests that came after it was sent and before the next pushing message.
+func attribute(hits []pushHit, sends []time.Time) (last []time.Duration, per []int, toOnline int) {
+	for k := 0; k < len(sends); k += pushEvery {
+		from, until := sends[k], time.Now()
+		if k+pushEvery < len(sends) {
+			until = sends[k+pushEvery]
+		}
+		n, latest := 0, from
+		for _, h := range hits {
+			if h.user < online {
+				continue
+			}
+			if !h.at.Before(from) && h.at.Before(until) {
+				n++
+				if h.at.After(latest) {
+					latest = h.at
+				}
+			}
+		}
+		per = append(per, n)
+		if n > 0 {
+			last = append(last, latest.Sub(from))
+		}
+	}
+	for _, h := range hits {
+		if h.user < online {
+			toOnline++
+		}
+	}
+	return last, per, toOnline
+}
+
+// subscribe opens a graphql-transport-ws connection subscribed to the
+// conversation's onMessageSent.
+func subscribe(token, cid string) *websocket.Conn {
+	d := websocket.Dialer{HandshakeTimeout: 15 * time.Second, Subprotocols: []string{"graphql-transport-ws"}}
+	c, _, err := d.Dial("ws"+strings.TrimPrefix(base, "http")+"/graphql", nil)
+	check(err)
+	check(c.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]string{"Authorization": token}}))
+	check(c.SetReadDeadline(time.Now().Add(15 * time.Second)))
+	var ack struct{ Type string }
+	check(c.ReadJSON(&ack))
+	if ack.Type != "connection_ack" {
+		panic("no connection_ack: " + ack.Type)
+	}
+	check(c.SetReadDeadline(time.Time{}))
+	check(c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+		"query":     `subscription($c:ID!){ onMessageSent(conversationId:$c){ messageId content } }`,
+		"variables": map[string]any{"c": cid}}}))
+	return c
+}
+
+// sentAt reads the send time a message's content carries ("t=<ns>;").
+func sentAt(frame []byte) (int64, bool) {
+	_, rest, ok := bytes.Cut(frame, []byte(`"content":"t=`))
+	if !ok {
+		return 0, false
+	}
+	num, _, ok := bytes.Cut(rest, []byte(";"))
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(num), 10, 64)
+	return n, err == nil
+}
+
+// pct is the p-th percentile of d (0 when empty); it sorts d.
+func pct(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[min(len(d)-1, len(d)*p/100)].Round(time.Millisecond)
+}
+
+func check(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
