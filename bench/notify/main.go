@@ -8,9 +8,11 @@
 // (SQLite, limits off, --push-allow-private) with a loopback push service
 // that counts requests and answers 201, sets the conversation up, and sends
 // one message every 2 s. The coalescing window (notify.DefaultCoalesceWindow,
-// 10 s, no flag) lets only the first message of each window push, so every
-// sixth message pushes (12 s apart) and the push requests arriving until the
-// next pushing message are its own: there must be 900 of them. Then the same
+// 10 s from when a push is selected, no flag) lets only the first message of
+// each window push; the receiver keeps each request and, after the run,
+// decrypts it (all subscriptions share one key pair) to read which message
+// it is about from the preview, so each pushing message is measured on its
+// own requests: there must be 900 of them. Then the same
 // data directory is served with --web-push=false and the same messages sent,
 // so the chat shape's p99 send→deliver to the 100 online members is compared
 // with the notifier on and off in one run. Every loop is bounded and the
@@ -20,12 +22,18 @@ package main
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/ecdh"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -35,6 +43,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -45,7 +54,6 @@ const (
 	online         = 100 // users 0..99; user 0 sends
 	perCall        = 100 // createConversation and addMembers take at most 100
 	sendEvery      = 2 * time.Second
-	pushEvery      = 6 // messages; 6 × 2 s = 12 s > the 10 s coalescing window
 	setupParallel  = 8
 	password       = "Bench-Passw0rd!"
 	runTimeout     = 15 * time.Minute
@@ -68,17 +76,29 @@ type user struct{ id, token string }
 
 func main() {
 	bin := flag.String("bin", "", "confab binary (default: go build ./cmd/confab)")
-	msgs := flag.Int("messages", 12, "messages sent in each phase (every 2 s; every 6th pushes), at most 600")
+	msgs := flag.Int("messages", 12, "messages sent in each phase (one every 2 s; the first of each 10 s coalescing window pushes), at most 600")
 	port := flag.Int("port", 18210, "port of the confab server on 127.0.0.1")
 	flag.Parse()
-	if *msgs < pushEvery || *msgs > 600 {
-		panic("-messages must be between 6 and 600")
+	if *msgs < 1 || *msgs > 600 {
+		panic("-messages must be between 1 and 600")
 	}
-	deadline := time.AfterFunc(runTimeout, func() { panic("run took longer than " + runTimeout.String()) })
-	defer deadline.Stop()
 	dir, err := os.MkdirTemp("", "confab-bench-notify-")
 	check(err)
-	defer os.RemoveAll(dir)
+	// A failure or the deadline must not leave the server running.
+	deadline := time.AfterFunc(runTimeout, func() {
+		stopServer()
+		os.RemoveAll(dir)
+		fmt.Fprintln(os.Stderr, "run took longer than", runTimeout)
+		os.Exit(1)
+	})
+	defer func() {
+		deadline.Stop()
+		stopServer()
+		os.RemoveAll(dir)
+		if r := recover(); r != nil {
+			panic(r)
+		}
+	}()
 	if *bin == "" {
 		*bin = filepath.Join(dir, "confab")
 		out, err := exec.Command("go", "build", "-o", *bin, "./cmd/confab").CombinedOutput()
@@ -89,20 +109,21 @@ func main() {
 	base = fmt.Sprintf("http://127.0.0.1:%d", *port)
 	fmt.Println(host(dir))
 
-	push := startPushReceiver()
-	stop := serve(*bin, dir, true)
-	users, cid := setup(push.url)
+	push, err := startPushReceiver()
+	check(err)
+	serve(*bin, dir, true)
+	users, cid := setup(push)
 	on := run(users, cid, *msgs, push)
-	stop()
+	stopServer()
 
-	stop = serve(*bin, dir, false)
+	serve(*bin, dir, false)
 	off := run(users, cid, *msgs, nil)
-	stop()
+	stopServer()
 
-	fmt.Printf("push fan-out, %d members (%d offline with a subscription, %d online), %d pushing messages:\n",
-		members, members-online, online, len(on.lastPush))
+	fmt.Printf("push fan-out, %d members (%d offline with a subscription, %d online), %d of %d messages pushed (coalescing):\n",
+		members, members-online, online, len(on.lastPush), *msgs)
 	fmt.Printf("  send → last push request: p50 %s p99 %s\n", pct(on.lastPush, 50), pct(on.lastPush, 99))
-	fmt.Printf("  push requests per pushing message: %v (want %d each); to online members: %d (want 0)\n",
+	fmt.Printf("  push requests of each message that pushed: %v (want %d each); to online members: %d (want 0)\n",
 		on.perMessage, members-online, on.toOnline)
 	fmt.Printf("chat shape, send → deliver to %d online members, %d messages each phase:\n", online, *msgs)
 	fmt.Printf("  notifier on:  %d deliveries, p50 %s p99 %s\n", len(on.deliver), pct(on.deliver, 50), pct(on.deliver, 99))
@@ -138,37 +159,61 @@ func host(dir string) string {
 	return fmt.Sprintf("host: load average %s; synced 4 KiB write: %s", strings.Join(l[:3], " "), fsync)
 }
 
-// serve starts confab on the data directory and waits for /healthz; the
-// returned func stops it.
-func serve(bin, dir string, webPush bool) (stop func()) {
+// server is the running confab process, if any.
+var server struct {
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+// serve starts confab on the data directory and waits for /healthz. It
+// refuses a port that already answers: the figures would be another
+// server's.
+func serve(bin, dir string, webPush bool) {
+	if resp, err := client.Get(base + "/healthz"); err == nil {
+		resp.Body.Close()
+		panic(base + " already answers: stop that server or pass another -port")
+	}
 	args := append([]string{"serve", "--http", strings.TrimPrefix(base, "http://"), "--data", filepath.Join(dir, "db"),
 		"--log-level", "warn", "--push-allow-private", "--web-push=" + strconv.FormatBool(webPush)}, unlimited...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // also gone if this program is killed
 	check(cmd.Start())
+	server.mu.Lock()
+	server.cmd = cmd
+	server.mu.Unlock()
 	for i := 0; ; i++ {
 		if resp, err := client.Get(base + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				break
+				return
 			}
 		}
 		if i == 300 {
-			cmd.Process.Kill()
 			panic("confab did not answer /healthz within 30 s")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
+}
+
+// stopServer interrupts the running server, if any, and waits for it
+// (killing it after 30 s).
+func stopServer() {
+	server.mu.Lock()
+	defer server.mu.Unlock()
+	cmd := server.cmd
+	if cmd == nil {
+		return
+	}
+	server.cmd = nil
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
 	}
 }
 
@@ -183,7 +228,8 @@ func post(path, token string, body, out any) {
 	check(err)
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		panic(fmt.Sprintf("POST %s: %s", path, resp.Status))
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1000))
+		panic(fmt.Sprintf("POST %s: %s: %s", path, resp.Status, msg))
 	}
 	if out != nil {
 		check(json.NewDecoder(resp.Body).Decode(out))
@@ -203,8 +249,9 @@ func gql(token, q string, vars map[string]any) map[string]any {
 }
 
 // setup signs up the members, makes the conversation and registers a
-// push subscription (at pushURL/<user index>) for each offline member.
-func setup(pushURL string) ([]user, string) {
+// push subscription (at the receiver's /<user index>) for each offline
+// member.
+func setup(push *pushReceiver) ([]user, string) {
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	users := make([]user, members)
 	parallel(members, func(i int) {
@@ -227,14 +274,10 @@ func setup(pushURL string) ([]user, string) {
 			panic(fmt.Sprintf("addMembers added %d of %d", len(added), perCall))
 		}
 	}
-	priv, err := ecdh.P256().GenerateKey(rand.Reader)
-	check(err)
-	secret := make([]byte, 16)
-	rand.Read(secret)
-	p256dh, auth := base64.RawURLEncoding.EncodeToString(priv.PublicKey().Bytes()), base64.RawURLEncoding.EncodeToString(secret)
+	p256dh, auth := base64.RawURLEncoding.EncodeToString(push.priv.PublicKey().Bytes()), base64.RawURLEncoding.EncodeToString(push.auth)
 	parallel(members-online, func(i int) {
 		gql(users[online+i].token, `mutation($e:String!,$p:String!,$a:String!){ registerPushSubscription(endpoint:$e, p256dh:$p, auth:$a) }`,
-			map[string]any{"e": fmt.Sprintf("%s/%d", pushURL, online+i), "p": p256dh, "a": auth})
+			map[string]any{"e": fmt.Sprintf("%s/%d", push.url, online+i), "p": p256dh, "a": auth})
 	})
 	return users, cid
 }
@@ -266,31 +309,48 @@ func subject(token string) string {
 	return c.Sub
 }
 
-// pushReceiver is the loopback push service: it records when each request
-// came and for which user index.
+// pushReceiver is the loopback push service: it keeps when each request
+// came, for which user index, and its encrypted body. Every subscription
+// has its key pair, so it can read them all.
 type pushReceiver struct {
-	url string
-	mu  sync.Mutex
-	got []pushHit // guarded by mu
+	url  string
+	priv *ecdh.PrivateKey
+	auth []byte
+	mu   sync.Mutex
+	got  []pushHit // guarded by mu
 }
 
 type pushHit struct {
 	at   time.Time
 	user int
+	body []byte
 }
 
-func startPushReceiver() *pushReceiver {
+// maxPushBody bounds what the receiver reads of a request (Web Push
+// carries at most 4 KiB).
+const maxPushBody = 8 << 10
+
+func startPushReceiver() (*pushReceiver, error) {
+	priv, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	p := &pushReceiver{priv: priv, auth: make([]byte, 16)}
+	rand.Read(p.auth)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	check(err)
-	p := &pushReceiver{url: "http://" + l.Addr().String()}
+	if err != nil {
+		return nil, err
+	}
+	p.url = "http://" + l.Addr().String()
 	go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, maxPushBody))
 		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
 		p.mu.Lock()
-		p.got = append(p.got, pushHit{time.Now(), n})
+		p.got = append(p.got, pushHit{time.Now(), n, body})
 		p.mu.Unlock()
 		w.WriteHeader(http.StatusCreated)
 	}))
-	return p
+	return p, nil
 }
 
 func (p *pushReceiver) take() []pushHit {
@@ -303,7 +363,7 @@ func (p *pushReceiver) take() []pushHit {
 
 type result struct {
 	deliver, lastPush []time.Duration
-	perMessage        []int
+	perMessage        []int // push requests of each message that pushed
 	toOnline          int
 }
 
@@ -344,7 +404,7 @@ func run(users []user, cid string, msgs int, push *pushReceiver) result {
 	for i := range msgs {
 		<-tick.C // the first tick also lets the subscriptions go live (graphql-transport-ws acknowledges none)
 		sends[i] = time.Now()
-		gql(users[0].token, `mutation($c:ID!,$t:String!){ sendMessage(conversationId:$c, content:$t){ messageId } }`,
+		gql(users[0].token, `mutation($c:ID!,$t:String!){ sendMessage(input:{conversationId:$c, content:$t}){ messageId } }`,
 			map[string]any{"c": cid, "t": fmt.Sprintf("t=%d;", sends[i].UnixNano())})
 	}
 	tick.Stop()
@@ -363,42 +423,92 @@ func run(users []user, cid string, msgs int, push *pushReceiver) result {
 	}
 	readers.Wait()
 	if push != nil {
-		res.lastPush, res.perMessage, res.toOnline = attribute(push.take(), sends)
+		res.lastPush, res.perMessage, res.toOnline = push.attribute(push.take(), sends)
 	}
 	return res
 }
 
-// attribute gives each pushing message (every pushEvery-th) the push
-// requests that came after it was sent and before the next pushing message.
-func attribute(hits []pushHit, sends []time.Time) (last []time.Duration, per []int, toOnline int) {
-	for k := 0; k < len(sends); k += pushEvery {
-		from, until := sends[k], time.Now()
-		if k+pushEvery < len(sends) {
-			until = sends[k+pushEvery]
-		}
-		n, latest := 0, from
-		for _, h := range hits {
-			if h.user < online {
-				continue
-			}
-			if !h.at.Before(from) && h.at.Before(until) {
-				n++
-				if h.at.After(latest) {
-					latest = h.at
-				}
-			}
-		}
-		per = append(per, n)
-		if n > 0 {
-			last = append(last, latest.Sub(from))
-		}
-	}
+// attribute decrypts each push request and gives it to the message its
+// preview names (by send time): for each message that pushed, the time
+// from its send to its last request and its count of requests. Requests to
+// online members are counted apart.
+func (p *pushReceiver) attribute(hits []pushHit, sends []time.Time) (last []time.Duration, per []int, toOnline int) {
+	latest := map[int64]time.Time{}
+	count := map[int64]int{}
 	for _, h := range hits {
 		if h.user < online {
 			toOnline++
+			continue
+		}
+		plain, err := decrypt(p.priv, p.auth, h.body)
+		check(err)
+		var payload struct{ Preview string }
+		check(json.Unmarshal(plain, &payload))
+		sent, ok := sentAt([]byte(`"content":"` + payload.Preview))
+		if !ok {
+			panic("a push without the message's send time in its preview: " + string(plain))
+		}
+		count[sent]++
+		if h.at.After(latest[sent]) {
+			latest[sent] = h.at
+		}
+	}
+	for _, t := range sends {
+		if n := count[t.UnixNano()]; n > 0 {
+			per = append(per, n)
+			last = append(last, latest[t.UnixNano()].Sub(t))
 		}
 	}
 	return last, per, toOnline
+}
+
+// decrypt opens an aes128gcm body (RFC 8188 §2 with the keys of RFC 8291
+// §3.4; the same as notify/webpush's test): header salt(16) rs(4) idlen(1)
+// keyid (the sender's ephemeral public key), one record ending in the 0x02
+// delimiter and zero padding.
+func decrypt(priv *ecdh.PrivateKey, auth, body []byte) ([]byte, error) {
+	if len(body) < 21 || len(body) < 21+int(body[20]) {
+		return nil, errors.New("push body shorter than its aes128gcm header")
+	}
+	salt, asPublic, record := body[:16], body[21:21+int(body[20])], body[21+int(body[20]):]
+	asKey, err := ecdh.P256().NewPublicKey(asPublic)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := priv.ECDH(asKey)
+	if err != nil {
+		return nil, err
+	}
+	keyInfo := append(append([]byte("WebPush: info\x00"), priv.PublicKey().Bytes()...), asPublic...)
+	ikm, err := hkdf.Key(sha256.New, secret, auth, string(keyInfo), 32)
+	if err != nil {
+		return nil, err
+	}
+	cek, err := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: aes128gcm\x00", 16)
+	if err != nil {
+		return nil, err
+	}
+	nonce, err := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: nonce\x00", 12)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(cek)
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := gcm.Open(nil, nonce, record, nil)
+	if err != nil {
+		return nil, err
+	}
+	plain = bytes.TrimRight(plain, "\x00")
+	if len(plain) == 0 || plain[len(plain)-1] != 2 {
+		return nil, errors.New("push record without the 0x02 delimiter")
+	}
+	return plain[:len(plain)-1], nil
 }
 
 // subscribe opens a graphql-transport-ws connection subscribed to the
