@@ -57,7 +57,9 @@ const (
 	setupParallel  = 8
 	password       = "Bench-Passw0rd!"
 	runTimeout     = 15 * time.Minute
-	drainAfterLast = 12 * time.Second // how long the last message's pushes and deliveries may take
+	drainAfterLast = 12 * time.Second // how long the last message's deliveries may take
+	pushQuiet      = 3 * time.Second  // then the push requests are done once none came for this long
+	pushDrainMax   = 2 * time.Minute  // or after this, whatever is still queued
 )
 
 // unlimited are cmd/confab/serve.go's unlimitedFlags: every client comes
@@ -353,6 +355,16 @@ func startPushReceiver() (*pushReceiver, error) {
 	return p, nil
 }
 
+// lastAt is when the latest request came (zero if none).
+func (p *pushReceiver) lastAt() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.got) == 0 {
+		return time.Time{}
+	}
+	return p.got[len(p.got)-1].at
+}
+
 func (p *pushReceiver) take() []pushHit {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -416,6 +428,9 @@ func run(users []user, cid string, msgs int, push *pushReceiver) result {
 		if n >= msgs*online && push == nil {
 			break
 		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for push != nil && time.Since(end) < pushDrainMax && time.Since(push.lastAt()) < pushQuiet {
 		time.Sleep(100 * time.Millisecond)
 	}
 	for _, c := range conns {
