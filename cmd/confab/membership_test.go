@@ -152,7 +152,11 @@ func TestMultiNode_RemovalEndsSubscriptions(t *testing.T) {
 	cid := mustCID(t, nodeA, alice, bob)
 	viaGQLWS := dialFrames(t, nodeB, "graphql-ws", bob, cid)
 	viaAppSync := dialFrames(t, nodeB, "appsync", bob, cid)
-	waitSubscriptions(t, nodeB, "onTyping", 2)
+	// Every stream started (an ordered stream's start reads the store: a
+	// removal during it refuses the subscription with NOT_FOUND instead).
+	for _, field := range []string{"onTyping", "onMessageSent", "onConversationChanged"} {
+		waitSubscriptions(t, nodeB, field, 2)
+	}
 	nodeB.mustGQL(t, bob.idToken, listMsgs, map[string]any{"c": cid, "n": nil}) // cached on B
 
 	nodeA.mustGQL(t, alice.idToken, removeMemberMut, map[string]any{"c": cid, "u": bob.userID})
