@@ -141,4 +141,10 @@ type NotificationStore interface {
 	// conversationID is a key, never checked against the conversations:
 	// DigestWindowKey keeps the e-mail digest's window beside the pushes'.
 	ClaimPushWindow(ctx context.Context, userID, conversationID string, now time.Time, window time.Duration) (bool, error)
+	// ClaimPushWindows is ClaimPushWindow for several users (at most
+	// MaxPageLimit) in one write: it returns the users for whom it
+	// started a window. A message's fan-out claims its members' windows
+	// with it, so a conversation of hundreds costs the store a few writes,
+	// not one each.
+	ClaimPushWindows(ctx context.Context, userIDs []string, conversationID string, now time.Time, window time.Duration) (map[string]bool, error)
 }

@@ -153,9 +153,9 @@ func (f *PushFanout) Fanout(ctx context.Context, ev *confab.OutboxEntry, channel
 
 // targets returns the event's selection, remembered for the other
 // channels. Windows are claimed last, once every read succeeded, and only
-// for members with a subscription (one write each); a claim that fails
-// after others succeeded leaves those members' windows taken, so the retry
-// does not notify them twice.
+// for members with a subscription (one store write per 100 members); a
+// claim that fails after others succeeded leaves those members' windows
+// taken, so the retry does not notify them twice.
 func (f *PushFanout) targets(ctx context.Context, ev *confab.OutboxEntry) ([]PushTarget, error) {
 	f.mu.Lock()
 	t, ok := f.memo[ev.ID]
@@ -221,17 +221,13 @@ func (f *PushFanout) selectTargets(ctx context.Context, ev *confab.OutboxEntry) 
 	if err != nil {
 		return nil, err
 	}
+	won, err := f.claimWindows(ctx, subs, conv.ConversationID, now)
+	if err != nil {
+		return nil, err
+	}
 	var out []PushTarget
-	first := map[string]bool{}
 	for _, s := range subs {
-		ok, seen := first[s.UserID]
-		if !seen {
-			if ok, err = f.store.ClaimPushWindow(ctx, s.UserID, conv.ConversationID, now, f.cfg.CoalesceWindow); err != nil {
-				return nil, err
-			}
-			first[s.UserID] = ok
-		}
-		if !ok {
+		if !won[s.UserID] {
 			continue
 		}
 		data := fullData
@@ -241,6 +237,29 @@ func (f *PushFanout) selectTargets(ctx context.Context, ev *confab.OutboxEntry) 
 		out = append(out, PushTarget{Sub: s, Data: data})
 	}
 	return out, nil
+}
+
+// claimWindows claims the coalescing window of each user with a
+// subscription among subs, a chunk of users per store write: the users
+// whose window it started are the ones to push to.
+func (f *PushFanout) claimWindows(ctx context.Context, subs []*confab.PushSubscription, conversationID string, now time.Time) (map[string]bool, error) {
+	var users []string
+	seen := map[string]bool{}
+	for _, s := range subs {
+		if !seen[s.UserID] {
+			seen[s.UserID] = true
+			users = append(users, s.UserID)
+		}
+	}
+	won := make(map[string]bool, len(users))
+	for chunk := range chunks(users, confab.MaxPageLimit) {
+		w, err := f.store.ClaimPushWindows(ctx, chunk, conversationID, now, f.cfg.CoalesceWindow)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(won, w)
+	}
+	return won, nil
 }
 
 // wanting returns the members other than the sender who are not connected

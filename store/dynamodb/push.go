@@ -200,6 +200,24 @@ func (s *Store) PutNotificationSettings(ctx context.Context, userID string, ns *
 	})
 }
 
+// ClaimPushWindows implements confab.NotificationStore.
+func (s *Store) ClaimPushWindows(ctx context.Context, userIDs []string, conversationID string, now time.Time, window time.Duration) (map[string]bool, error) {
+	// DynamoDB has no conditional batch write (a transaction fails whole
+	// on one open window): one conditional put per user. Writes here do
+	// not queue behind one another as on SQLite's single writer.
+	won := make(map[string]bool, len(userIDs))
+	for _, u := range userIDs {
+		ok, err := s.ClaimPushWindow(ctx, u, conversationID, now, window)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			won[u] = true
+		}
+	}
+	return won, nil
+}
+
 // ClaimPushWindow implements confab.NotificationStore with a conditional
 // put: no window, or one that has ended.
 func (s *Store) ClaimPushWindow(ctx context.Context, userID, conversationID string, now time.Time, window time.Duration) (bool, error) {

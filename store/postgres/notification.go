@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"github.com/jackc/pgx/v5"
 	"time"
 
 	"github.com/confab-chat/confab"
@@ -44,6 +45,26 @@ func (s *Store) PutNotificationSettings(ctx context.Context, userID string, ns *
 	_, err = s.pool.Exec(ctx, `INSERT INTO notification_settings (user_id, settings) VALUES ($1, $2)
 		ON CONFLICT (user_id) DO UPDATE SET settings = excluded.settings`, userID, string(js))
 	return mapErr("put notification settings", err)
+}
+
+// ClaimPushWindows implements confab.NotificationStore in one statement.
+func (s *Store) ClaimPushWindows(ctx context.Context, userIDs []string, conversationID string, now time.Time, window time.Duration) (map[string]bool, error) {
+	rows, err := s.pool.Query(ctx, `INSERT INTO push_windows (user_id, conversation_id, until)
+		SELECT u, $2, $4 FROM unnest($1::text[]) AS u
+		ON CONFLICT (user_id, conversation_id) DO UPDATE SET until = $4 WHERE push_windows.until <= $3
+		RETURNING user_id`, userIDs, conversationID, dbTime(now), dbTime(now.Add(window)))
+	if err != nil {
+		return nil, mapErr("claim push windows", err)
+	}
+	won, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, mapErr("claim push windows", err)
+	}
+	out := make(map[string]bool, len(won))
+	for _, u := range won {
+		out[u] = true
+	}
+	return out, nil
 }
 
 // ClaimPushWindow implements confab.NotificationStore.

@@ -34,6 +34,7 @@ var pushTests = []test{
 	{"PushSubscriptions/GoneWithAccount", testPushSubscriptionsGoneWithAccount},
 	{"NotificationSettings/RoundTrip", testNotificationSettings},
 	{"ClaimPushWindow/OnePerWindow", testClaimPushWindow},
+	{"ClaimPushWindows/Batch", testClaimPushWindows},
 }
 
 func (f *fixture) push() confab.PushStore { return f.s.(confab.PushStore) }
@@ -194,5 +195,39 @@ func testPushSubscriptionsGoneWithAccount(f *fixture) {
 	f.wantCode(err, confab.CodeNotFound)
 	if want := bob.UserID + ":https://push.example/bob "; f.pushEndpoints(ann, bob) != want {
 		f.t.Fatalf("subscriptions = %q, want bob's only", f.pushEndpoints(ann, bob))
+	}
+}
+
+// testClaimPushWindows: the batched claim starts the windows of the users
+// without an open one, reports exactly those, and shares the windows of
+// ClaimPushWindow.
+func testClaimPushWindows(f *fixture) {
+	t0 := f.now()
+	if ok, err := f.push().ClaimPushWindow(f.ctx, "u2", "c1", t0, 10*time.Second); err != nil || !ok {
+		f.t.Fatalf("ClaimPushWindow = %v, %v", ok, err)
+	}
+	users := []string{"u1", "u2", "u3"}
+	won, err := f.push().ClaimPushWindows(f.ctx, users, "c1", t0.Add(time.Second), 10*time.Second)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if want := map[string]bool{"u1": true, "u3": true}; !reflect.DeepEqual(won, want) {
+		f.t.Fatalf("ClaimPushWindows = %v, want %v (u2's window is open)", won, want)
+	}
+	if won, err := f.push().ClaimPushWindows(f.ctx, users, "c1", t0.Add(5*time.Second), 10*time.Second); err != nil || len(won) != 0 {
+		f.t.Fatalf("claims inside every window = %v, %v; want none", won, err)
+	}
+	if ok, err := f.push().ClaimPushWindow(f.ctx, "u1", "c1", t0.Add(5*time.Second), 10*time.Second); err != nil || ok {
+		f.t.Fatalf("a single claim inside a batch-claimed window = %v, %v; want false", ok, err)
+	}
+	won, err = f.push().ClaimPushWindows(f.ctx, users, "c1", t0.Add(11*time.Second), 10*time.Second)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if want := map[string]bool{"u1": true, "u2": true, "u3": true}; !reflect.DeepEqual(won, want) {
+		f.t.Fatalf("after every window ended: %v, want %v", won, want)
+	}
+	if won, err := f.push().ClaimPushWindows(f.ctx, nil, "c1", t0, time.Second); err != nil || len(won) != 0 {
+		f.t.Fatalf("no users = %v, %v", won, err)
 	}
 }
