@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -293,4 +294,111 @@ func TestService_OnMessageSent_TimelineOnly(t *testing.T) {
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Fatalf("onMessageSent delivered %q, want %q", got, want)
 	}
+}
+
+// TestService_SendMessage_ReplyWithAttachments: a reply carries files like
+// any message. Bob finds them, with links minted for him, in the thread,
+// in the timeline (a reply also sent there), in the live change stream
+// and in its replay; the originals download byte-identical.
+func TestService_SendMessage_ReplyWithAttachments(t *testing.T) {
+	fe := newFileEnv(t, chat.UploadConfig{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	alice, bob, eve := fe.user(t, "alice"), fe.user(t, "bob"), fe.user(t, "eve")
+	cid := fe.conversation(t, alice, bob).ConversationID
+	root := fe.send(t, alice, cid, "root")
+	live, err := fe.svc.OnConversationChanged(ctx, bob, cid, &root.ChangeSeq)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	photo := pngOf(t, 400, 300)
+	img := fe.upload(t, alice, cid, "photo.png", "image/png", photo)
+	doc := fe.upload(t, alice, cid, "report.pdf", "application/pdf", pdf)
+	r1, err := fe.svc.SendMessage(ctx, alice, chat.SendMessageInput{ConversationID: cid, ParentMessageID: root.MessageID, Attachments: []string{img}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := fe.svc.SendMessage(ctx, alice, chat.SendMessageInput{ConversationID: cid, Content: "the report",
+		ParentMessageID: r1.MessageID, AlsoInConversation: true, Attachments: []string{doc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.MessageType != confab.MessageImage || r1.ParentMessageID != root.MessageID || r2.ParentMessageID != root.MessageID {
+		t.Fatalf("replies = %s under %q, %s under %q; want IMAGE and TEXT under the root %q",
+			r1.MessageType, r1.ParentMessageID, r2.MessageType, r2.ParentMessageID, root.MessageID)
+	}
+	want := map[string][]byte{r1.MessageID: photo, r2.MessageID: pdf}
+
+	// wantFiles checks that bob gets m's file with a link of his own and
+	// that it downloads as sent.
+	wantFiles := func(t *testing.T, where string, m *confab.Message) {
+		t.Helper()
+		atts, err := fe.svc.MessageAttachments(ctx, bob, m)
+		if err != nil || len(atts) != 1 {
+			t.Fatalf("%s: attachments of %q = %v, %v; want one", where, m.Content, atts, err)
+		}
+		if status, body := fe.get(t, atts[0].URL); status != 200 || !bytes.Equal(body, want[m.MessageID]) {
+			t.Fatalf("%s: download of %s = %d, %d bytes; want the %d sent", where, atts[0].FileName, status, len(body), len(want[m.MessageID]))
+		}
+		if m.MessageID == r1.MessageID && atts[0].ThumbnailURL == nil {
+			t.Errorf("%s: the image has no thumbnail", where)
+		}
+	}
+
+	thread, err := fe.svc.ListThread(ctx, bob, cid, root.MessageID, nil, nil, false)
+	if err != nil || len(thread.Items) != 2 {
+		t.Fatalf("listThread = %+v, %v; want both replies", thread, err)
+	}
+	byMsg, err := fe.svc.PageAttachments(ctx, bob, thread.Items)
+	if err != nil || len(byMsg[r1.MessageID]) != 1 || len(byMsg[r2.MessageID]) != 1 {
+		t.Fatalf("the thread page's attachments = %v, %v; want one file per reply", byMsg, err)
+	}
+	for _, m := range thread.Items {
+		wantFiles(t, "listThread", m)
+	}
+
+	timeline, err := fe.svc.ListMessages(ctx, bob, cid, nil, nil)
+	if err != nil || len(timeline.Items) != 2 || timeline.Items[0].MessageID != r2.MessageID {
+		t.Fatalf("listMessages = %+v, %v; want the reply also sent there, then the root", timeline, err)
+	}
+	wantFiles(t, "listMessages", timeline.Items[0])
+
+	// Live and replayed: each reply's MESSAGE_SENT, then the root's
+	// THREAD_UPDATED.
+	replay, err := fe.svc.SyncConversation(ctx, bob, cid, root.ChangeSeq, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for where, changes := range map[string][]*confab.Change{"live": collect(t, live, 4), "replay": replay.Changes} {
+		kinds := []confab.ChangeKind{confab.ChangeMessageSent, confab.ChangeThreadUpdated, confab.ChangeMessageSent, confab.ChangeThreadUpdated}
+		if len(changes) != len(kinds) {
+			t.Fatalf("%s: %d changes, want %d", where, len(changes), len(kinds))
+		}
+		for i, ch := range changes {
+			if ch.Kind != kinds[i] || ch.Message == nil {
+				t.Fatalf("%s: change %d = %s with message %v, want %s", where, i, ch.Kind, ch.Message, kinds[i])
+			}
+			if ch.Kind == confab.ChangeThreadUpdated {
+				n := (i + 1) / 2
+				if where == "replay" {
+					n = 2 // a replay shows the root as it is now
+				}
+				if ch.MessageID != root.MessageID || ch.Message.ReplyCount != n {
+					t.Errorf("%s: THREAD_UPDATED = %q with %d replies, want the root with %d", where, ch.MessageID, ch.Message.ReplyCount, n)
+				}
+				continue
+			}
+			wantFiles(t, where, ch.Message)
+		}
+	}
+
+	t.Run("ErrNonMember", func(t *testing.T) {
+		_, err := fe.svc.PageAttachments(ctx, eve, thread.Items)
+		wantCode(t, err, confab.CodeNotFound)
+	})
+	t.Run("ErrUploadUsed", func(t *testing.T) {
+		_, err := fe.svc.SendMessage(ctx, alice, chat.SendMessageInput{ConversationID: cid, ParentMessageID: root.MessageID, Attachments: []string{img}})
+		wantCode(t, err, confab.CodeConflict)
+	})
 }
