@@ -138,3 +138,102 @@ func testFiles(t *testing.T, extra ...string) {
 		t.Fatalf("an upload attached twice: %d %v", status, out)
 	}
 }
+
+// TestMain_FilesInThread: over each real-time protocol, Alice replies in
+// a thread with an image, also to the conversation; Bob, following the
+// conversation's changes, gets the reply with its file and links of his
+// own, then the root's new reply count; listThread shows the same, and
+// the original downloads byte-identical.
+func TestMain_FilesInThread(t *testing.T) {
+	a := runMain(t)
+	alice, bob := a.signUp(t, "alice"), a.signUp(t, "bob")
+	cid := a.mustGQL(t, alice.idToken, createConv, map[string]any{"p": []string{bob.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	const (
+		fileFields  = `attachments { fileName size width height url thumbnailUrl }`
+		sendRoot    = `mutation($c:ID!,$t:String!){ sendMessage(input:{conversationId:$c, content:$t}){ messageId changeSeq } }`
+		sendReply   = `mutation($c:ID!,$p:ID!,$a:[ID!]){ sendMessage(input:{conversationId:$c, content:"", parentMessageId:$p, alsoInConversation:true, attachments:$a}){ messageId messageType } }`
+		listReplies = `query($c:ID!,$p:ID!){ listThread(conversationId:$c, parentMessageId:$p){ items { messageId parentMessageId ` + fileFields + ` } } }`
+		onFiles     = `subscription($c:ID!,$a:Int){ onConversationChanged(conversationId:$c, afterChange:$a){ kind message { messageId parentMessageId replyCount ` + fileFields + ` } } }`
+	)
+	photo := testPNG(t, 500, 200)
+
+	// subscribe starts Bob's changes after afterChange over one protocol
+	// and returns a function that reads the next change.
+	subscribe := map[string]func(t *testing.T, after float64) func() map[string]any{
+		"graphql-transport-ws": func(t *testing.T, after float64) func() map[string]any {
+			ws := a.dialGQLWS(t, bob.idToken)
+			ws.send(map[string]any{"id": "files", "type": "subscribe", "payload": map[string]any{
+				"query": onFiles, "variables": map[string]any{"c": cid, "a": after}}})
+			return func() map[string]any {
+				m := ws.read()
+				if m["type"] != "next" {
+					t.Fatalf("frame %v, want next", m)
+				}
+				return m["payload"].(map[string]any)["data"].(map[string]any)["onConversationChanged"].(map[string]any)
+			}
+		},
+		"AppSync": func(t *testing.T, after float64) func() map[string]any {
+			c := a.dialAppSync(t, bob.idToken, true)
+			if m := c.read(false); m["type"] != "connection_ack" {
+				t.Fatalf("after init: %v", m)
+			}
+			c.start("files", bob.idToken, onFiles, map[string]any{"c": cid, "a": after})
+			if m := c.read(false); m["type"] != "start_ack" {
+				t.Fatalf("after start: %v", m)
+			}
+			return func() map[string]any {
+				m := c.read(false)
+				if m["type"] != "data" {
+					t.Fatalf("frame %v, want data", m)
+				}
+				return m["payload"].(map[string]any)["data"].(map[string]any)["onConversationChanged"].(map[string]any)
+			}
+		},
+	}
+	for name, sub := range subscribe {
+		t.Run(name, func(t *testing.T) {
+			root := a.mustGQL(t, alice.idToken, sendRoot, map[string]any{"c": cid, "t": "root via " + name})["sendMessage"].(map[string]any)
+			next := sub(t, root["changeSeq"].(float64))
+			up := a.uploadFile(t, alice.idToken, cid, "photo.png", "image/png", photo)
+			reply := a.mustGQL(t, alice.idToken, sendReply, map[string]any{"c": cid, "p": root["messageId"], "a": []string{up}})["sendMessage"].(map[string]any)
+			if reply["messageType"] != "IMAGE" {
+				t.Fatalf("reply %v, want an IMAGE message", reply)
+			}
+
+			sent := next()
+			m := sent["message"].(map[string]any)
+			if sent["kind"] != "MESSAGE_SENT" || m["messageId"] != reply["messageId"] || m["parentMessageId"] != root["messageId"] {
+				t.Fatalf("first change %v, want the reply's MESSAGE_SENT", sent)
+			}
+			wantPhoto(t, a, "live", m["attachments"].([]any), photo)
+			if upd := next(); upd["kind"] != "THREAD_UPDATED" || upd["message"].(map[string]any)["replyCount"] != float64(1) {
+				t.Fatalf("second change %v, want the root's THREAD_UPDATED with one reply", upd)
+			}
+
+			items := a.mustGQL(t, bob.idToken, listReplies, map[string]any{"c": cid, "p": root["messageId"]})["listThread"].(map[string]any)["items"].([]any)
+			if len(items) != 1 {
+				t.Fatalf("listThread %v, want the reply", items)
+			}
+			wantPhoto(t, a, "listThread", items[0].(map[string]any)["attachments"].([]any), photo)
+		})
+	}
+}
+
+// wantPhoto checks that atts is the one image sent, with a thumbnail,
+// and that its link downloads the original byte-identical.
+func wantPhoto(t *testing.T, a *app, where string, atts []any, photo []byte) {
+	t.Helper()
+	if len(atts) != 1 {
+		t.Fatalf("%s: attachments %v, want the photo", where, atts)
+	}
+	att := atts[0].(map[string]any)
+	if att["fileName"] != "photo.png" || att["width"] != float64(500) || att["thumbnailUrl"] == nil {
+		t.Fatalf("%s: attachment %v, want photo.png, 500 wide, with a thumbnail", where, att)
+	}
+	if status, body := a.download(t, att["url"].(string)); status != 200 || !bytes.Equal(body, photo) {
+		t.Fatalf("%s: download %d, %d bytes; want the %d sent", where, status, len(body), len(photo))
+	}
+	if status, _ := a.download(t, att["thumbnailUrl"].(string)); status != 200 {
+		t.Fatalf("%s: thumbnail %d", where, status)
+	}
+}
