@@ -1,10 +1,11 @@
 // Files sent with a message (issue 13). A file goes straight to the blob
 // store on the presigned target createUpload returns (never through
 // GraphQL), with a progress bar and a cancel; completeUpload then has the
-// server check it, so that sending is quick. The tray of a conversation
+// server check it, so that sending is quick. Each draft (a conversation's
+// composer, or the reply composer of one of its threads) has a tray that
 // holds its files until the message goes: failed ones offer a retry.
 
-import { gql, describeError, type Attachment, type Message, messageFields } from '../api';
+import type { Attachment, Message } from '../api';
 
 export type UploadStatus = 'uploading' | 'checking' | 'done' | 'failed';
 
@@ -20,7 +21,7 @@ export interface TrayItem {
   abort?: () => void;
 }
 
-interface Target {
+export interface Target {
   uploadId: string;
   url: string;
   method: string;
@@ -35,34 +36,41 @@ export function declaredType(f: File): string {
   return { md: 'text/markdown', csv: 'text/csv', txt: 'text/plain', '7z': 'application/x-7z-compressed' }[ext] ?? 'application/octet-stream';
 }
 
-/** Sends body to a presigned target, reporting progress; resolves when the
- *  store took it. abort() stops it (the promise then rejects). */
-export function putFile(t: Target, body: Blob, onProgress: (sent: number) => void): { done: Promise<void>; abort: () => void } {
-  const xhr = new XMLHttpRequest();
-  const done = new Promise<void>((resolve, reject) => {
-    xhr.open(t.method, t.url);
-    for (const h of t.headers) xhr.setRequestHeader(h.name, h.value);
-    xhr.upload.onprogress = (e) => onProgress(e.loaded);
-    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new Error(`The upload was refused (${xhr.status}).`)));
-    xhr.onerror = () => reject(new Error('The upload failed: check your connection.'));
-    xhr.onabort = () => reject(new Error('Cancelled.'));
-    xhr.send(body);
-  });
-  return { done, abort: () => xhr.abort() };
+/** A draft: a conversation's composer, or (with parentMessageId) the
+ *  reply composer of the thread of that message. */
+export interface Draft {
+  conversationId: string;
+  parentMessageId?: string;
 }
 
-const attachmentFields = 'attachmentId fileName contentType size width height url thumbnailUrl previewUrl expiresAt';
+/** The key of a draft, for the maps that keep drafts' text and files. */
+export function draftKey(d: Draft): string {
+  return `${d.conversationId}/${d.parentMessageId ?? ''}`;
+}
 
-/** Tray is one conversation's files waiting to be sent. It calls onChange
- *  after every change; items are replaced, never mutated, so components
- *  can compare them. */
+/** The server calls a tray makes (filesapi.ts; tests give their own). */
+export interface FileApi {
+  createUpload(conversationId: string, file: File): Promise<Target>;
+  /** Sends file to t, reporting progress; done resolves when the store
+   *  took it, abort() stops it (done then rejects). */
+  put(t: Target, file: File, onProgress: (sent: number) => void): { done: Promise<void>; abort: () => void };
+  completeUpload(uploadId: string): Promise<Attachment>;
+  sendMessage(input: Record<string, unknown>): Promise<Message>;
+  /** The words to show for a failure. */
+  describe(e: unknown): string;
+}
+
+/** Tray is one draft's files waiting to be sent. It calls onChange after
+ *  every change; items are replaced, never mutated, so components can
+ *  compare them. */
 export class Tray {
   items: TrayItem[] = [];
   private next = 1;
 
   constructor(
-    readonly conversationId: string,
+    readonly draft: Draft,
     private onChange: () => void,
+    private api: FileApi,
   ) {}
 
   /** Adds files and starts uploading each. */
@@ -84,25 +92,16 @@ export class Tray {
     const item = this.items.find((it) => it.key === key);
     if (!item) return;
     try {
-      const d = await gql<{ createUpload: Target }>(
-        `mutation CreateUpload($c: ID!, $n: String!, $t: String!, $s: Int!) {
-          createUpload(conversationId: $c, fileName: $n, contentType: $t, size: $s) { uploadId url method headers { name value } }
-        }`,
-        { c: this.conversationId, n: item.file.name || 'pasted-file', t: declaredType(item.file), s: item.file.size },
-      );
-      const t = d.createUpload;
-      const put = putFile(t, item.file, (sent) => this.set(key, { sent }));
+      const t = await this.api.createUpload(this.draft.conversationId, item.file);
+      const put = this.api.put(t, item.file, (sent) => this.set(key, { sent }));
       this.set(key, { uploadId: t.uploadId, abort: put.abort });
       await put.done;
       this.set(key, { status: 'checking', sent: item.file.size, abort: undefined });
-      const c = await gql<{ completeUpload: Attachment }>(
-        `mutation Complete($u: ID!) { completeUpload(uploadId: $u) { ${attachmentFields} } }`,
-        { u: t.uploadId },
-      );
-      this.set(key, { status: 'done', attachment: c.completeUpload });
+      const attachment = await this.api.completeUpload(t.uploadId);
+      this.set(key, { status: 'done', attachment });
     } catch (e) {
       if (!this.items.some((it) => it.key === key)) return; // cancelled and removed
-      this.set(key, { status: 'failed', error: describeError(e), abort: undefined });
+      this.set(key, { status: 'failed', error: this.api.describe(e), abort: undefined });
     }
   }
 
@@ -128,18 +127,56 @@ export class Tray {
     return this.items.filter((it) => it.status === 'done' && it.uploadId).map((it) => it.uploadId!);
   }
 
-  /** Sends a message with every uploaded file and the text; the message
-   *  comes back through the conversation's subscription like any other.
-   *  The tray empties when the send succeeds. */
-  async send(content: string): Promise<Message> {
+  /** Sends a message with every uploaded file and the text, in the
+   *  draft's thread if it has one (alsoInConversation: shown in the
+   *  timeline too); the message comes back through the conversation's
+   *  change stream like any other. The tray empties when the send
+   *  succeeds. */
+  async send(content: string, alsoInConversation = false): Promise<Message> {
     const ids = this.ready;
-    const d = await gql<{ sendMessage: Message }>(
-      `mutation SendFiles($input: SendMessageInput!) { sendMessage(input: $input) { ${messageFields} } }`,
-      { input: { conversationId: this.conversationId, content, attachments: ids } },
-    );
+    const { conversationId, parentMessageId } = this.draft;
+    const m = await this.api.sendMessage({
+      conversationId,
+      content,
+      attachments: ids,
+      ...(parentMessageId ? { parentMessageId, alsoInConversation } : {}),
+    });
     this.items = this.items.filter((it) => !it.uploadId || !ids.includes(it.uploadId));
     this.onChange();
-    return d.sendMessage;
+    return m;
+  }
+}
+
+/** Trays keeps the tray of every draft while the user moves between
+ *  conversations and threads (like the drafts' text), and tells each
+ *  draft's listeners of its own tray's changes only. */
+export class Trays {
+  private trays = new Map<string, Tray>();
+  private listeners = new Map<string, Set<() => void>>();
+
+  constructor(private api: FileApi) {}
+
+  /** The tray of d, made on first use. */
+  get(d: Draft): Tray {
+    const key = draftKey(d);
+    let tray = this.trays.get(key);
+    if (!tray) {
+      tray = new Tray({ ...d }, () => {
+        for (const l of this.listeners.get(key) ?? []) l();
+      }, this.api);
+      this.trays.set(key, tray);
+    }
+    return tray;
+  }
+
+  /** Calls l after each change to d's tray, until the returned function
+   *  is called. */
+  listen(d: Draft, l: () => void): () => void {
+    const key = draftKey(d);
+    const set = this.listeners.get(key) ?? new Set();
+    set.add(l);
+    this.listeners.set(key, set);
+    return () => set.delete(l);
   }
 }
 
@@ -154,13 +191,4 @@ export function formatSize(n: number): string {
  *  minutes; the message is read again for new ones). */
 export function expired(a: Attachment, now = Date.now()): boolean {
   return Date.parse(a.expiresAt) - 5_000 <= now;
-}
-
-/** Reads a message again for fresh links. */
-export async function freshAttachments(conversationId: string, messageId: string): Promise<Attachment[]> {
-  const d = await gql<{ getMessage: { attachments: Attachment[] } | null }>(
-    `query Fresh($c: ID!, $m: ID!) { getMessage(conversationId: $c, messageId: $m) { attachments { ${attachmentFields} } } }`,
-    { c: conversationId, m: messageId },
-  );
-  return d.getMessage?.attachments ?? [];
 }

@@ -1,40 +1,53 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { JSX } from 'preact';
 import type { Attachment, Message } from '../api';
-import { Tray, expired, formatSize, freshAttachments, type TrayItem } from '../chat/attachments';
+import { Tray, Trays, expired, formatSize, type TrayItem } from '../chat/attachments';
+import { freshAttachments, serverFiles } from '../filesapi';
 
-const trays = new Map<string, Tray>();
+const trays = new Trays(serverFiles);
 
-/** The tray of a conversation, kept while switching conversations (like
- *  drafts); the component re-renders when it changes. */
-export function useTray(conversationId: string): Tray {
+/** The tray of a draft: a conversation's composer, or with
+ *  parentMessageId the reply composer of that thread. It is kept while
+ *  switching (like the text of drafts); the component re-renders when it
+ *  changes. */
+export function useTray(conversationId: string, parentMessageId?: string): Tray {
   const [, setTick] = useState(0);
-  let tray = trays.get(conversationId);
-  if (!tray) {
-    tray = new Tray(conversationId, () => {
-      for (const l of listeners.get(conversationId) ?? []) l();
-    });
-    trays.set(conversationId, tray);
-  }
-  useEffect(() => {
-    const l = () => setTick((n) => n + 1);
-    const set = listeners.get(conversationId) ?? new Set();
-    set.add(l);
-    listeners.set(conversationId, set);
-    return () => set.delete(l);
-  }, [conversationId]);
-  return tray;
+  const draft = { conversationId, parentMessageId };
+  useEffect(() => trays.listen(draft, () => setTick((n) => n + 1)), [conversationId, parentMessageId]);
+  return trays.get(draft);
 }
-
-const listeners = new Map<string, Set<() => void>>();
 
 /** The files of a clipboard paste or a drop, if any. */
 export function filesOf(dt: DataTransfer | null): File[] {
   return dt ? Array.from(dt.files) : [];
 }
 
-/** A paper-clip button that opens the file picker. */
-export function AttachButton(props: { tray: Tray; disabled?: boolean }) {
+/** Handlers for an element that takes files dropped on it into tray
+ *  (when enabled); such a drop never reaches an outer drop target, so a
+ *  file dropped on the thread panel never lands in the conversation's
+ *  composer. */
+export function dropInto(tray: Tray, enabled: boolean) {
+  return {
+    onDragOver: (e: JSX.TargetedDragEvent<HTMLElement>) => {
+      if (!e.dataTransfer?.types.includes('Files')) return;
+      e.preventDefault();
+      e.stopPropagation();
+    },
+    onDrop: (e: JSX.TargetedDragEvent<HTMLElement>) => {
+      const dropped = filesOf(e.dataTransfer);
+      if (!dropped.length) return;
+      e.preventDefault(); // never let the browser open the file instead
+      e.stopPropagation();
+      if (enabled) tray.add(dropped);
+    },
+  };
+}
+
+/** A paper-clip button that opens the file picker (its input has the id
+ *  inputId, for tests and automation). */
+export function AttachButton(props: { tray: Tray; inputId: string; disabled?: boolean }) {
   const input = useRef<HTMLInputElement>(null);
+  const label = props.tray.draft.parentMessageId ? 'Attach files to the reply' : 'Attach files';
   return (
     <>
       <input
@@ -42,7 +55,7 @@ export function AttachButton(props: { tray: Tray; disabled?: boolean }) {
         type="file"
         multiple
         class="sr-only"
-        id="attach-input"
+        id={props.inputId}
         aria-hidden="true"
         tabIndex={-1}
         onChange={(e) => {
@@ -53,8 +66,8 @@ export function AttachButton(props: { tray: Tray; disabled?: boolean }) {
       <button
         type="button"
         class="icon-btn attach"
-        aria-label="Attach files"
-        title="Attach files"
+        aria-label={label}
+        title={label}
         disabled={props.disabled}
         onClick={() => input.current?.click()}
       >
@@ -77,7 +90,7 @@ export function TrayView(props: { tray: Tray }) {
   const items = props.tray.items;
   if (!items.length) return null;
   return (
-    <ul class="tray" aria-label="Files to send">
+    <ul class="tray" aria-label={props.tray.draft.parentMessageId ? 'Files to send with the reply' : 'Files to send'}>
       {items.map((it) => (
         <TrayChip key={it.key} item={it} tray={props.tray} />
       ))}

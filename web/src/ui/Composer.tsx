@@ -3,32 +3,32 @@ import type { User } from '../api';
 import { completeMention, mentionCandidates, mentionQuery } from '../chat/mentions';
 import { maxContentBytes, utf8Bytes } from '../limits';
 import { useChat } from './hooks';
+import { draftKey } from '../chat/attachments';
 import { AttachButton, TrayView, filesOf, useTray } from './Attachments';
 import { displayName } from './common';
 import { IconSend } from './icons';
 
 const drafts = new Map<string, string>();
 
-/** Enter sends, Shift+Enter starts a new line. Drafts survive switching
- *  conversations. "@" followed by a name suggests members: arrows choose,
- *  Enter or Tab completes, Escape closes. With parentMessageId it replies
- *  in that thread; files are attached in the conversation's composer only. */
+/** Enter sends, Shift+Enter starts a new line. Drafts (text and files)
+ *  survive switching conversations. "@" followed by a name suggests
+ *  members: arrows choose, Enter or Tab completes, Escape closes. With
+ *  parentMessageId it replies in that thread, with a draft of its own. */
 export function Composer(props: { conversationId: string; disabled: boolean; parentMessageId?: string }) {
   const chat = useChat();
-  const draftKey = `${props.conversationId}/${props.parentMessageId ?? ''}`;
+  const key = draftKey(props);
   const id = props.parentMessageId ? 'reply-input' : 'composer-input';
-  const [text, setText] = useState(drafts.get(draftKey) ?? '');
+  const [text, setText] = useState(drafts.get(key) ?? '');
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState<number | null>(null);
   const [alsoHere, setAlsoHere] = useState(false);
   const ref = useRef<HTMLTextAreaElement>(null);
   const tooLong = utf8Bytes(text) > maxContentBytes;
-  const tray = useTray(props.conversationId);
+  const tray = useTray(props.conversationId, props.parentMessageId);
   const [sendError, setSendError] = useState('');
-  const withFiles = !props.parentMessageId;
-  const files = withFiles && tray.ready.length > 0;
-  const canSend = (!!text.trim() || files) && !tooLong && !props.disabled && !(withFiles && tray.busy);
+  const files = tray.ready.length > 0;
+  const canSend = (!!text.trim() || files) && !tooLong && !props.disabled && !tray.busy;
 
   const q = mentionQuery(text, caret);
   const candidates: User[] =
@@ -44,7 +44,7 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
   useEffect(() => {
     // Focus on open, but not on touch screens, where it would pop up the keyboard.
     if (!matchMedia('(pointer: coarse)').matches) ref.current?.focus();
-  }, [draftKey]);
+  }, [key]);
 
   useEffect(() => {
     const el = ref.current;
@@ -56,8 +56,8 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
   const update = (v: string, at = v.length) => {
     setText(v);
     setCaret(at);
-    if (v) drafts.set(draftKey, v);
-    else drafts.delete(draftKey);
+    if (v) drafts.set(key, v);
+    else drafts.delete(key);
     chat.draftChanged(v);
   };
 
@@ -74,7 +74,7 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
     const content = text.replace(/\s+$/, '');
     if (files) {
       setSendError('');
-      tray.send(content).then(
+      tray.send(content, alsoHere).then(
         () => update(''),
         (e) => setSendError(e instanceof Error ? e.message : String(e)),
       );
@@ -94,13 +94,13 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
         send();
       }}
     >
-      {withFiles && <TrayView tray={tray} />}
+      <TrayView tray={tray} />
       {sendError && (
         <p class="inline-error" role="alert">
           {sendError}
         </p>
       )}
-      {withFiles && <AttachButton tray={tray} disabled={props.disabled} />}
+      <AttachButton tray={tray} inputId={props.parentMessageId ? 'reply-attach-input' : 'attach-input'} disabled={props.disabled} />
       <label for={id} class="sr-only">
         {props.parentMessageId ? 'Reply' : 'Message'}
       </label>
@@ -145,7 +145,7 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
         onClick={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
         onBlur={() => chat.draftChanged('')}
         onPaste={(e) => {
-          const pasted = withFiles ? filesOf(e.clipboardData) : [];
+          const pasted = filesOf(e.clipboardData);
           if (pasted.length) {
             e.preventDefault();
             tray.add(pasted);

@@ -9,7 +9,7 @@ import { conversationTitle, others, presenceText } from './common';
 import { Composer } from './Composer';
 import { MessageItem, PendingItem } from './MessageItem';
 import { RepliesPanel } from './RepliesPanel';
-import { filesOf, useTray } from './Attachments';
+import { dropInto, useTray } from './Attachments';
 import { SearchPanel } from './SearchPanel';
 import { IconBack, IconDown, IconSearch, IconUsers } from './icons';
 import { MembersDialog } from './MembersDialog';
@@ -56,14 +56,7 @@ export function MessagePane(props: { conversationId: string }) {
     <section
       class="thread"
       aria-label={`Conversation: ${title}`}
-      onDragOver={(e) => e.dataTransfer?.types.includes('Files') && e.preventDefault()}
-      onDrop={(e) => {
-        const dropped = filesOf(e.dataTransfer);
-        if (dropped.length && t) {
-          e.preventDefault();
-          tray.add(dropped);
-        }
-      }}
+      {...dropInto(tray, !!t && !blocked)}
     >
       <ThreadHeader
         title={title}

@@ -1,11 +1,13 @@
 // The reply thread of one message, beside the conversation (over it at
 // phone width): the root, its replies (newest at the bottom, older pages on
-// demand), and a composer that replies in the thread. Escape closes it.
+// demand), and a composer that replies in the thread, with files of its own
+// (attached, dropped on the panel or pasted). Escape closes it.
 
 import { useEffect, useRef } from 'preact/hooks';
 import type { ReplyThread } from '../chat';
 import { useChat } from './hooks';
 import { Composer } from './Composer';
+import { dropInto, useTray } from './Attachments';
 import { MessageItem, PendingItem } from './MessageItem';
 import { IconClose } from './icons';
 
@@ -16,6 +18,8 @@ export function RepliesPanel(props: { replies: ReplyThread }) {
   const pending = (chat.state.thread?.pending ?? []).filter((p) => p.parentMessageId === r.rootId);
   const list = useRef<HTMLDivElement>(null);
   const count = r.messages.length + pending.length;
+  const tray = useTray(r.conversationId, r.rootId);
+  const canReply = !r.loading && !!r.root && !r.root.deletedAt;
 
   // Stay at the newest reply as replies come.
   useEffect(() => {
@@ -27,8 +31,9 @@ export function RepliesPanel(props: { replies: ReplyThread }) {
     <aside
       class="replies"
       aria-label="Thread"
+      {...dropInto(tray, canReply)}
       onKeyDown={(e) => {
-        if (e.key === 'Escape' && !(e.target as HTMLElement).closest('.edit-box, .picker, .mention-list')) {
+        if (e.key === 'Escape' && !(e.target as HTMLElement).closest('.edit-box, .picker, .mention-list, .viewer')) {
           e.preventDefault();
           chat.closeReplies();
         }
