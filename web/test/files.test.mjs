@@ -14,6 +14,9 @@ import {
   screenshot,
   apiSignUp,
   apiCreateConversation,
+  apiSend,
+  messageItem,
+  shownMessages,
   cleanup,
 } from './harness.mjs';
 
@@ -126,4 +129,91 @@ test('a refused file shows why, with a retry; cancel removes a file; the page wo
   await pa.getByRole('button', { name: 'Remove fake.png' }).click();
   await item.waitFor({ state: 'detached' });
   assert.equal(await pa.getByRole('button', { name: 'Send message' }).isDisabled(), true);
+});
+
+/** A PNG (800 × 500) drawn on a canvas in page, as bytes. */
+async function drawnPNG(page) {
+  const b64 = await page.evaluate(async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 800;
+    canvas.height = 500;
+    const g = canvas.getContext('2d');
+    g.fillStyle = '#20a070';
+    g.fillRect(0, 0, 800, 500);
+    g.fillStyle = '#f04060';
+    g.fillRect(500, 50, 250, 350);
+    const png = await new Promise((r) => canvas.toBlob(r, 'image/png'));
+    const bytes = new Uint8Array(await png.arrayBuffer());
+    let bin = '';
+    for (const x of bytes) bin += String.fromCharCode(x);
+    return btoa(bin);
+  });
+  return Buffer.from(b64, 'base64');
+}
+
+test('a reply carries files: attached in the thread panel at phone width, seen live in the open thread, the original downloaded byte-identical', async () => {
+  const a = await apiSignUp(server.url, newUser('alice'));
+  const b = await apiSignUp(server.url, newUser('bob'));
+  const conversationId = await apiCreateConversation(server.url, a, [b.userId]);
+  await apiSend(server.url, a, conversationId, 'which one for the poster?');
+  const pa = await signedIn(a, conversationId, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+  const pb = await signedIn(b, conversationId, { acceptDownloads: true });
+  const openThread = async (page) => {
+    await messageItem(page, 'which one for the poster?').getByRole('button', { name: 'Reply in thread' }).click();
+    const panel = page.getByRole('complementary', { name: 'Thread' });
+    await panel.getByText('No replies yet.').waitFor();
+    return panel;
+  };
+  const aliceThread = await openThread(pa);
+  const bobThread = await openThread(pb);
+
+  // Alice attaches an image from the keyboard and drops a PDF on the panel:
+  // both go to the reply's tray, none to the conversation's.
+  const png = await drawnPNG(pa);
+  const [chooser] = await Promise.all([
+    pa.waitForEvent('filechooser'),
+    aliceThread.getByRole('button', { name: 'Attach files to the reply' }).press('Enter'),
+  ]);
+  await chooser.setFiles({ name: 'poster.png', mimeType: 'image/png', buffer: png });
+  const dt = await pa.evaluateHandle((pdf) => {
+    const d = new DataTransfer();
+    d.items.add(new File([pdf], 'brief.pdf', { type: 'application/pdf' }));
+    return d;
+  }, pdfText);
+  await aliceThread.dispatchEvent('dragover', { dataTransfer: dt });
+  await aliceThread.dispatchEvent('drop', { dataTransfer: dt });
+  const tray = aliceThread.getByRole('list', { name: 'Files to send with the reply' });
+  await eventually(async () => (await tray.locator('li[data-status="done"]').count()) === 2, { message: 'both files uploaded and checked' });
+  assert.equal(await pa.locator('.thread-main .tray').count(), 0, 'the conversation composer has no files');
+  const width = await pa.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 375, `the page is ${width} px wide at a 375 px screen`);
+  await screenshot(pa, 'files-05-phone-reply-tray');
+
+  const reply = aliceThread.getByLabel('Reply', { exact: true });
+  await reply.fill('the green one');
+  await reply.press('Enter');
+  await eventually(async () => (await tray.count()) === 0, { message: 'the reply tray emptied' });
+
+  // Bob's open thread shows the reply with its thumbnail and the PDF, live;
+  // his timeline does not (the reply was not sent to the conversation).
+  const got = bobThread.locator('li.msg', { hasText: 'the green one' });
+  const thumb = got.locator('.att-image img');
+  await thumb.waitFor({ timeout: 15_000 });
+  const natural = await eventually(() => thumb.evaluate((img) => img.complete && img.naturalWidth), { message: 'thumbnail loaded' });
+  assert.equal(natural, 320);
+  await got.locator('.att-file', { hasText: 'brief.pdf' }).waitFor();
+  assert.deepEqual(await shownMessages(pb), ['which one for the poster?']);
+  await screenshot(pb, 'files-06-reply-received');
+
+  // From the keyboard: open the image, download the original, close the
+  // viewer with Escape (the thread stays open).
+  await got.locator('.att-image').press('Enter');
+  const viewer = pb.getByRole('dialog', { name: 'poster.png' });
+  await viewer.waitFor();
+  const [download] = await Promise.all([pb.waitForEvent('download'), viewer.getByRole('link', { name: 'Download original' }).press('Enter')]);
+  assert.deepEqual(await readFile(await download.path()), png);
+  assert.equal(download.suggestedFilename(), 'poster.png');
+  await pb.keyboard.press('Escape');
+  await viewer.waitFor({ state: 'detached' });
+  assert.equal(await bobThread.isVisible(), true, 'Escape closed the viewer only');
 });
