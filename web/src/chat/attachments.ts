@@ -129,10 +129,10 @@ export class Tray {
 
   /** Sends a message with every uploaded file and the text, in the
    *  draft's thread if it has one (alsoInConversation: shown in the
-   *  timeline too); the message comes back through the conversation's
-   *  change stream like any other. The tray empties when the send
-   *  succeeds. */
-  async send(content: string, alsoInConversation = false): Promise<Message> {
+   *  timeline too), with the members the text @mentions; the message
+   *  comes back through the conversation's change stream like any other.
+   *  The tray empties when the send succeeds. */
+  async send(content: string, alsoInConversation = false, mentions: readonly string[] = []): Promise<Message> {
     const ids = this.ready;
     const { conversationId, parentMessageId } = this.draft;
     const m = await this.api.sendMessage({
@@ -140,6 +140,7 @@ export class Tray {
       content,
       attachments: ids,
       ...(parentMessageId ? { parentMessageId, alsoInConversation } : {}),
+      ...(mentions.length ? { mentions } : {}),
     });
     this.items = this.items.filter((it) => !it.uploadId || !ids.includes(it.uploadId));
     this.onChange();

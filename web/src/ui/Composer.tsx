@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../api';
-import { completeMention, mentionCandidates, mentionQuery } from '../chat/mentions';
+import { completeMention, mentionCandidates, mentionQuery, mentionsIn } from '../chat/mentions';
 import { maxContentBytes, utf8Bytes } from '../limits';
 import { useChat } from './hooks';
 import { draftKey } from '../chat/attachments';
@@ -74,7 +74,7 @@ export function Composer(props: { conversationId: string; disabled: boolean; par
     const content = text.replace(/\s+$/, '');
     if (files) {
       setSendError('');
-      tray.send(content, alsoHere).then(
+      tray.send(content, alsoHere, mentionsIn(content, chat.members(props.conversationId))).then(
         () => update(''),
         (e) => setSendError(e instanceof Error ? e.message : String(e)),
       );

@@ -112,9 +112,9 @@ test('a reply sends its own files, in its thread; the conversation keeps its fil
 
   const replyFiles = t.ready;
   assert.deepEqual(replyFiles.map((id) => id.split('-').pop()), ['reply.png', 'notes.txt']);
-  await t.send('see these', true);
+  await t.send('see these @bob', true, ['u-bob']);
   assert.deepEqual(api.sent, [
-    { conversationId: 'c1', content: 'see these', attachments: replyFiles, parentMessageId: 'root1', alsoInConversation: true },
+    { conversationId: 'c1', content: 'see these @bob', attachments: replyFiles, parentMessageId: 'root1', alsoInConversation: true, mentions: ['u-bob'] },
   ]);
   assert.deepEqual(t.items, [], 'the thread tray emptied');
   assert.deepEqual(names(m), ['main.pdf:uploading'], 'the conversation tray still has its file');
