@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/confab-chat/confab/graph/generated"
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -59,12 +61,13 @@ func (a *app) inWorkspace(id string) *app {
 	return &app{url: a.url + "/w/" + id, data: a.data, client: a.client}
 }
 
-// newWorkspaceFixture fills workspace id of the server at root.
-func newWorkspaceFixture(t *testing.T, root *app, id string) *workspaceFixture {
+// newWorkspaceFixture fills workspace id of the server at root, whose
+// store the CLI reaches with storeArgs (the data directory is root's).
+func newWorkspaceFixture(t *testing.T, root *app, storeArgs []string, id string) *workspaceFixture {
 	t.Helper()
 	w := &workspaceFixture{app: root.inWorkspace(id), content: "secret of " + id}
 	w.owner, w.other = w.app.signUp(t, id+"owner"), w.app.signUp(t, id+"other")
-	runCLI(t, "admin", "grant", w.owner.email, "--data", root.data, "--workspace", id)
+	runCLI(t, append([]string{"admin", "grant", w.owner.email, "--data", root.data, "--workspace", id}, storeArgs...)...)
 	conv := w.app.mustGQL(t, w.owner.idToken, createConv, map[string]any{"p": []string{w.other.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
 	msg := w.app.mustGQL(t, w.owner.idToken, sendMsg, map[string]any{"c": conv, "t": w.content})["sendMessage"].(map[string]any)["messageId"].(string)
 	upload := w.app.uploadFile(t, w.owner.idToken, conv, "notes.txt", "text/plain", []byte(w.content))
@@ -230,11 +233,21 @@ var acceptedCodes = []string{"NOT_FOUND", "FORBIDDEN"}
 // the root, the root's at B; A's data is untouched afterwards.
 func TestWorkspace_Isolation(t *testing.T) {
 	root := runMain(t, "--workspaces", writeWorkspaces(t, "acme", "globex"), "--sends-per-second", "-1")
-	testWorkspaceIsolation(t, root)
+	testWorkspaceIsolation(t, root, nil, "acme", "globex")
 }
 
-func testWorkspaceIsolation(t *testing.T, root *app) {
-	a, b := newWorkspaceFixture(t, root, "acme"), newWorkspaceFixture(t, root, "globex")
+// TestWorkspace_IsolationPostgres is TestWorkspace_Isolation on
+// PostgreSQL: each workspace a schema ws_<id> of the database (ids of
+// their own, so that runs sharing the database do not meet).
+func TestWorkspace_IsolationPostgres(t *testing.T) {
+	storeArgs := []string{"--store", "postgres", "--postgres", postgresURL(t)}
+	ids := []string{randomWorkspaceID(t, storeArgs[3]), randomWorkspaceID(t, storeArgs[3])}
+	root := runMain(t, append([]string{"--workspaces", writeWorkspaces(t, ids...), "--sends-per-second", "-1"}, storeArgs...)...)
+	testWorkspaceIsolation(t, root, storeArgs, ids[0], ids[1])
+}
+
+func testWorkspaceIsolation(t *testing.T, root *app, storeArgs []string, aID, bID string) {
+	a, b := newWorkspaceFixture(t, root, storeArgs, aID), newWorkspaceFixture(t, root, storeArgs, bID)
 	s, ops := schemaIDOperations(t)
 	leaks := append(slices.Collect(func(yield func(string) bool) {
 		for _, id := range a.ids {
@@ -247,7 +260,7 @@ func testWorkspaceIsolation(t *testing.T, root *app) {
 		raw, _ := json.Marshal(body)
 		for _, l := range leaks {
 			if strings.Contains(string(raw), l) {
-				t.Errorf("%s: the answer carries %q of workspace acme: %s", what, l, raw)
+				t.Errorf("%s: the answer carries %q of workspace A: %s", what, l, raw)
 			}
 		}
 	}
@@ -292,7 +305,7 @@ func testWorkspaceIsolation(t *testing.T, root *app) {
 				nstatus, nbody := b.app.gql(t, b.owner.idToken, nq, nvars)
 				got, want := fmt.Sprint(status, " ", errCode(body), " ", body["data"]), fmt.Sprint(nstatus, " ", errCode(nbody), " ", nbody["data"])
 				if got != want {
-					t.Errorf("%s: acme's ids answered %s, unknown ids %s", what, got, want)
+					t.Errorf("%s: A's ids answered %s, unknown ids %s", what, got, want)
 				}
 				ran++
 				if errCode(body) == "NOT_FOUND" {
@@ -314,7 +327,7 @@ func testWorkspaceIsolation(t *testing.T, root *app) {
 			// AppSync: start refused with an error frame.
 			as := b.app.dialAppSync(t, b.owner.idToken, false)
 			if m := as.read(false); m["type"] != "connection_ack" {
-				t.Fatalf("appsync handshake at globex: %v", m)
+				t.Fatalf("appsync handshake at B: %v", m)
 			}
 			as.start("1", b.owner.idToken, query, vars)
 			m = as.read(false)
@@ -326,7 +339,7 @@ func testWorkspaceIsolation(t *testing.T, root *app) {
 			ran += 2
 		}
 	}
-	t.Logf("%d operations with ids from acme run in globex (%d root fields take ids): %d NOT_FOUND, the others as for unknown ids", ran, len(ops), notFound)
+	t.Logf("%d operations with ids from A run in B (%d root fields take ids): %d NOT_FOUND, the others as for unknown ids", ran, len(ops), notFound)
 
 	// Tokens are the workspace's own.
 	defaultUser := root.signUp(t, "rootuser")
@@ -368,13 +381,13 @@ func testWorkspaceIsolation(t *testing.T, root *app) {
 	items := a.app.mustGQL(t, a.owner.idToken, `query($c:ID!){ listMessages(conversationId:$c){ items { content attachments { fileName } } } }`,
 		map[string]any{"c": a.ids["conversation"]})["listMessages"].(map[string]any)["items"].([]any)
 	if len(items) != 1 || items[0].(map[string]any)["content"] != a.content {
-		t.Errorf("acme's messages afterwards: %v, want its one message", items)
+		t.Errorf("A's messages afterwards: %v, want its one message", items)
 	}
 	if status, body := a.app.postJSON(t, "/auth/login", map[string]string{"email": a.other.email, "password": "Passw0rd!x"}, nil); status != http.StatusOK {
-		t.Errorf("acme's member signs in afterwards: %d %v", status, body)
+		t.Errorf("A's member signs in afterwards: %d %v", status, body)
 	}
 	if data := a.app.mustGQL(t, a.owner.idToken, `{ adminReports { items { reportId status } } }`, nil); !strings.Contains(fmt.Sprint(data), a.ids["report"]+" status:OPEN") {
-		t.Errorf("acme's report afterwards: %v, want it open", data)
+		t.Errorf("A's report afterwards: %v, want it open", data)
 	}
 }
 
@@ -388,4 +401,19 @@ func containsCode(payload any) bool {
 		}
 	}
 	return false
+}
+
+// randomWorkspaceID returns a workspace id of its own, whose PostgreSQL
+// schema (made by the server) is dropped at the end.
+func randomWorkspaceID(t *testing.T, pgURL string) string {
+	t.Helper()
+	id := "t" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if c, err := pgx.Connect(ctx, pgURL); err == nil {
+			c.Exec(ctx, "DROP SCHEMA IF EXISTS "+workspaceSchema(id)+" CASCADE")
+			c.Close(ctx)
+		}
+	})
+	return id
 }
