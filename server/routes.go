@@ -26,7 +26,11 @@ import (
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	authHandler := newAuthHandler(s.auth, s.logger)
+	basePath := ""
+	if s.cfg.Workspace != "" {
+		basePath = WorkspacePathPrefix + s.cfg.Workspace
+	}
+	authHandler := newAuthHandler(s.auth, s.logger, basePath)
 	mux.Handle("POST /auth/", authHandler)
 	mux.Handle("GET /.well-known/", authHandler)
 	// Amplify posts to its userPoolEndpoint exactly; the AWS SDKs and CLI
