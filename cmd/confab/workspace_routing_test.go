@@ -119,3 +119,24 @@ func TestWorkspace_Routing(t *testing.T) {
 		}
 	})
 }
+
+// TestWorkspace_CLI: `confab user create --workspace acme` makes an account
+// in acme's namespace only, and a bad --workspace is a usage error.
+func TestWorkspace_CLI(t *testing.T) {
+	root := runMain(t, "--workspaces", writeWorkspaces(t, "acme"))
+	runCLI(t, "user", "create", "--data", root.data, "--workspace", "acme", "--email", "cli@example.com", "--password", "Passw0rd!x")
+	login := map[string]string{"email": "cli@example.com", "password": "Passw0rd!x"}
+	if status, body := root.inWorkspace("acme").postJSON(t, "/auth/login", login, nil); status != http.StatusOK {
+		t.Errorf("login at acme: %d %v", status, body)
+	}
+	if status, _ := root.postJSON(t, "/auth/login", login, nil); status == http.StatusOK {
+		t.Error("acme's account signs in at the default workspace")
+	}
+	for _, bad := range []string{"Acme", "default", "a_b"} {
+		m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+		err := m.Run(t.Context(), []string{"user", "create", "--data", root.data, "--workspace", bad, "--email", "x@example.com", "--password", "Passw0rd!x"})
+		if _, ok := err.(usageError); !ok {
+			t.Errorf("--workspace %q: %v, want a usage error", bad, err)
+		}
+	}
+}
