@@ -291,7 +291,7 @@ func testWorkspaceIsolation(t *testing.T, root *app, storeArgs []string, aID, bI
 		}
 	}
 
-	ran, notFound := 0, 0
+	ran, notFound, subs := 0, 0, 0
 	for _, op := range ops {
 		for name, isForeign := range variants(op) {
 			query, vars := op.build(s, idsFrom(a.ids, isForeign))
@@ -336,10 +336,10 @@ func testWorkspaceIsolation(t *testing.T, root *app, storeArgs []string, aID, bI
 			}
 			checkAnswer(t, what, m)
 			as.conn.Close()
-			ran += 2
+			subs += 2
 		}
 	}
-	t.Logf("%d operations with ids from A run in B (%d root fields take ids): %d NOT_FOUND, the others as for unknown ids", ran, len(ops), notFound)
+	t.Logf("%d root fields take ids: %d query and mutation runs with ids from A in B, %d NOT_FOUND and the others as for unknown ids; %d subscription starts refused", len(ops), ran, notFound, subs)
 
 	// Tokens are the workspace's own.
 	defaultUser := root.signUp(t, "rootuser")
