@@ -140,3 +140,28 @@ func TestWorkspace_CLI(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkspace_FilesOnS3: a workspace's files go to the shared bucket
+// under ws/<id>/, and its links work.
+func TestWorkspace_FilesOnS3(t *testing.T) {
+	endpoint, key, secret := s3Target(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", key)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	bucket := "confab-workspaces"
+	createTestBucket(t, endpoint, key, secret, bucket)
+	root := runMain(t, "--workspaces", writeWorkspaces(t, "acme"), "--blob", "s3", "--s3-endpoint", endpoint, "--s3-bucket", bucket)
+	acme := root.inWorkspace("acme")
+	ann, bo := acme.signUp(t, "ann"), acme.signUp(t, "bo")
+	cid := acme.mustGQL(t, ann.idToken, createConv, map[string]any{"p": []string{bo.userID}})["createConversation"].(map[string]any)["conversationId"].(string)
+	doc := []byte("acme's notes")
+	id := acme.uploadFile(t, ann.idToken, cid, "notes.txt", "text/plain", doc)
+	acme.mustGQL(t, ann.idToken, sendFiles, map[string]any{"c": cid, "a": []string{id}})
+	items := acme.mustGQL(t, bo.idToken, listFiles, map[string]any{"c": cid})["listMessages"].(map[string]any)["items"].([]any)
+	link := items[0].(map[string]any)["attachments"].([]any)[0].(map[string]any)["url"].(string)
+	if !strings.HasPrefix(link, endpoint+"/"+bucket+"/ws/acme/") {
+		t.Errorf("acme's file link %s, want it under %s/%s/ws/acme/", link, endpoint, bucket)
+	}
+	if status, body := acme.download(t, link); status != http.StatusOK || string(body) != string(doc) {
+		t.Errorf("download: %d %q", status, body)
+	}
+}
