@@ -80,6 +80,16 @@ type Config struct {
 	// Now is the clock; default time.Now. A clock in the past issues tokens
 	// that are already expired, which is how tests mint them.
 	Now func() time.Time
+	// Workspace is the workspace this service signs up, signs in and
+	// verifies for (its zero value: the default workspace). Its tokens
+	// carry the claim custom:workspace = Workspace.ID; the issuer tells
+	// the workspaces apart (cmd/confab gives each its own, <default
+	// issuer>/w/<id>), so a token is valid in one workspace only.
+	// Workspace.Signup is the sign-up policy.
+	Workspace confab.Workspace
+	// InvitationKey signs and checks the workspace's invitation tokens
+	// (sign-up policy "invitation").
+	InvitationKey []byte
 }
 
 // withDefaults returns cfg with every zero value replaced by its default.
