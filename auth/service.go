@@ -80,6 +80,16 @@ type Config struct {
 	// Now is the clock; default time.Now. A clock in the past issues tokens
 	// that are already expired, which is how tests mint them.
 	Now func() time.Time
+	// Workspace is the workspace this service signs up, signs in and
+	// verifies for (its zero value: the default workspace). Its tokens
+	// carry the claim custom:workspace = Workspace.ID; the issuer tells
+	// the workspaces apart (cmd/confab gives each its own, <default
+	// issuer>/w/<id>), so a token is valid in one workspace only.
+	// Workspace.Signup is the sign-up policy.
+	Workspace confab.Workspace
+	// InvitationKey signs and checks the workspace's invitation tokens
+	// (sign-up policy "invitation").
+	InvitationKey []byte
 }
 
 // withDefaults returns cfg with every zero value replaced by its default.
@@ -205,9 +215,12 @@ type Tokens struct {
 	TokenType    string `json:"tokenType"` // "Bearer"
 }
 
-// SignUpInput is a new account. Username and DisplayName are optional.
+// SignUpInput is a new account. Username and DisplayName are optional;
+// Invitation is the invitation token a workspace with the sign-up policy
+// "invitation" asks for (signup.go).
 type SignUpInput struct {
 	Email, Password, Username, DisplayName string
+	Invitation                             string
 }
 
 // New returns a Service, loading the signing key from cfg.KeyFile or
@@ -220,6 +233,11 @@ func New(store confab.Store, cfg Config) (*Service, error) {
 	if i := strings.IndexByte(cfg.UserPoolID, '_'); i < 0 || i == len(cfg.UserPoolID)-1 {
 		return nil, fmt.Errorf("auth: Config.UserPoolID %q must be <region>_<name>", cfg.UserPoolID)
 	}
+	ws, err := signupWorkspace(cfg.Workspace, cfg.InvitationKey)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Workspace = ws
 	key, err := loadOrCreateKey(cfg.KeyFile)
 	if err != nil {
 		return nil, err
