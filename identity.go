@@ -11,6 +11,10 @@ type Identity struct {
 	Username  string
 	Email     string
 	ExpiresAt time.Time // when the token that proved this identity expires
+	// Workspace is the workspace whose token service verified the token
+	// ("" is the default workspace). A token is only ever valid in the
+	// workspace that issued it.
+	Workspace string
 }
 
 type identityKey struct{}

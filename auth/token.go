@@ -133,6 +133,9 @@ type claims struct {
 	AuthTime        int64  `json:"auth_time"`
 	OriginJTI       string `json:"origin_jti,omitempty"`
 	EventID         string `json:"event_id,omitempty"`
+	// Workspace is the id of the workspace that issued the token, absent
+	// for the default workspace.
+	Workspace string `json:"custom:workspace,omitempty"`
 }
 
 func newJTI() string {
@@ -153,10 +156,12 @@ func (s *Service) issue(u *confab.User, authTime time.Time, origin string) (idTo
 	id := claims{
 		RegisteredClaims: jwt.RegisteredClaims{Issuer: s.cfg.Issuer, Subject: u.UserID, ExpiresAt: exp, IssuedAt: jwt.NewNumericDate(now), ID: newJTI()},
 		Aud:              s.cfg.ClientID, TokenUse: "id", Email: u.Email, EmailVerified: &verified, CognitoUsername: u.Username, AuthTime: authTime.Unix(), OriginJTI: origin, EventID: event,
+		Workspace: s.cfg.Workspace.ID,
 	}
 	access := claims{
 		RegisteredClaims: jwt.RegisteredClaims{Issuer: s.cfg.Issuer, Subject: u.UserID, ExpiresAt: exp, IssuedAt: jwt.NewNumericDate(now), ID: newJTI()},
 		TokenUse:         "access", ClientID: s.cfg.ClientID, Username: u.Username, Scope: "aws.cognito.signin.user.admin", AuthTime: authTime.Unix(), OriginJTI: origin, EventID: event,
+		Workspace: s.cfg.Workspace.ID,
 	}
 	sign := func(c claims) (string, error) {
 		t := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
@@ -254,7 +259,13 @@ func (s *Service) parse(token string) (cacheEntry, error) {
 	case err != nil:
 		return cacheEntry{}, errUnauthenticated("Valid authorization header not provided.")
 	}
-	id := confab.Identity{UserID: c.Subject, Email: c.Email, ExpiresAt: c.ExpiresAt.Time}
+	// The issuer already names the workspace; the claim must agree, so
+	// that no configuration of issuers can let one workspace's token in
+	// at another.
+	if c.Workspace != s.cfg.Workspace.ID {
+		return cacheEntry{}, errUnauthenticated("Valid authorization header not provided.")
+	}
+	id := confab.Identity{UserID: c.Subject, Email: c.Email, ExpiresAt: c.ExpiresAt.Time, Workspace: s.cfg.Workspace.ID}
 	switch c.TokenUse {
 	case "id":
 		if c.Aud != s.cfg.ClientID {
@@ -342,7 +353,7 @@ func (s *Service) OpenIDConfiguration(baseURL string) []byte {
 		"response_types_supported":              []string{"token"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"claims_supported":                      []string{"sub", "email", "email_verified", "cognito:username", "username", "client_id", "scope", "token_use", "iss", "aud", "exp", "iat", "auth_time", "jti", "origin_jti", "event_id"},
+		"claims_supported":                      []string{"sub", "email", "email_verified", "cognito:username", "username", "client_id", "scope", "token_use", "iss", "aud", "exp", "iat", "auth_time", "jti", "origin_jti", "event_id", "custom:workspace"},
 	}
 	b, _ := json.Marshal(doc) // plain maps and slices always marshal
 	return b

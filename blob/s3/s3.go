@@ -60,6 +60,10 @@ type Config struct {
 	AccessKeyID, SecretAccessKey string
 	// Now is the clock presigned URLs are signed with. Default time.Now.
 	Now func() time.Time
+	// Prefix is put before every object key in the bucket, so several
+	// tenants share one bucket without sharing a key (a workspace's is
+	// "ws/<id>/"). Default "": the keys as they are.
+	Prefix string
 }
 
 // Store is confab.BlobStore on an S3 bucket.
@@ -67,6 +71,7 @@ type Store struct {
 	client  *s3sdk.Client
 	presign *s3sdk.PresignClient
 	bucket  string
+	prefix  string
 	now     func() time.Time
 }
 
@@ -101,7 +106,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// each such response.
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
-	s := &Store{client: client, presign: s3sdk.NewPresignClient(client), bucket: cfg.Bucket, now: cfg.Now}
+	s := &Store{client: client, presign: s3sdk.NewPresignClient(client), bucket: cfg.Bucket, prefix: cfg.Prefix, now: cfg.Now}
 	if _, err := client.HeadBucket(ctx, &s3sdk.HeadBucketInput{Bucket: &s.bucket}); err != nil {
 		return nil, fmt.Errorf("s3: bucket %q: %w", cfg.Bucket, err)
 	}
@@ -121,7 +126,7 @@ func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
-	out, err := s.client.HeadObject(ctx, &s3sdk.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+	out, err := s.client.HeadObject(ctx, &s3sdk.HeadObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key)})
 	if err != nil {
 		return 0, mapErr("stat", err)
 	}
@@ -133,7 +138,7 @@ func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	out, err := s.client.GetObject(ctx, &s3sdk.GetObjectInput{Bucket: &s.bucket, Key: &key})
+	out, err := s.client.GetObject(ctx, &s3sdk.GetObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key)})
 	if err != nil {
 		return nil, mapErr("open", err)
 	}
@@ -157,7 +162,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	if int64(b.Len()) != size {
 		return &confab.Error{Code: confab.CodeInvalid, Op: "s3.Put", Err: fmt.Errorf("got %d bytes, want %d", b.Len(), size)}
 	}
-	_, err := s.client.PutObject(ctx, &s3sdk.PutObjectInput{Bucket: &s.bucket, Key: &key,
+	_, err := s.client.PutObject(ctx, &s3sdk.PutObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key),
 		Body: bytes.NewReader(b.Bytes()), ContentLength: aws.Int64(size), ContentType: &contentType})
 	if err != nil {
 		return mapErr("put", err)
@@ -171,7 +176,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	if _, err := s.client.DeleteObject(ctx, &s3sdk.DeleteObjectInput{Bucket: &s.bucket, Key: &key}); err != nil {
+	if _, err := s.client.DeleteObject(ctx, &s3sdk.DeleteObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key)}); err != nil {
 		return mapErr("delete", err)
 	}
 	return nil
@@ -191,7 +196,7 @@ func (s *Store) PresignPut(ctx context.Context, key string, p confab.PutParams) 
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	in := &s3sdk.PutObjectInput{Bucket: &s.bucket, Key: &key, ContentType: aws.String(p.ContentType), ContentLength: aws.Int64(p.Size)}
+	in := &s3sdk.PutObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key), ContentType: aws.String(p.ContentType), ContentLength: aws.Int64(p.Size)}
 	opt, err := s.presignAt(p.Expires)
 	if err != nil {
 		return nil, err
@@ -208,7 +213,7 @@ func (s *Store) PresignGet(ctx context.Context, key string, p confab.GetParams) 
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	in := &s3sdk.GetObjectInput{Bucket: &s.bucket, Key: &key,
+	in := &s3sdk.GetObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key),
 		ResponseContentType:        aws.String(p.ContentType),
 		ResponseContentDisposition: aws.String(attachment(p.FileName))}
 	opt, err := s.presignAt(p.Expires)

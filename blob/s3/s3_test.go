@@ -4,9 +4,11 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -104,5 +106,30 @@ func TestOpen_ErrWrongSecret(t *testing.T) {
 	_, err := s3.Open(t.Context(), s3.Config{Endpoint: tg.endpoint, Bucket: bucket, AccessKeyID: tg.key, SecretAccessKey: tg.secret + "x"})
 	if err == nil {
 		t.Fatal("Open with a wrong secret succeeded")
+	}
+}
+
+// TestStore_Prefix: a store with a Prefix (a workspace's, ws/<id>/) keeps
+// its objects under it; the same key in the bucket's root is another
+// object.
+func TestStore_Prefix(t *testing.T) {
+	root := open(t)
+	tg := testTarget(t)
+	acme, err := s3.Open(t.Context(), s3.Config{Endpoint: tg.endpoint, Bucket: bucket, AccessKeyID: tg.key, SecretAccessKey: tg.secret, Prefix: "ws/acme/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "prefix-test/" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if err := acme.Put(t.Context(), key, strings.NewReader("acme"), 4, "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := root.Stat(t.Context(), "ws/acme/"+key); err != nil || n != 4 {
+		t.Errorf("root Stat(ws/acme/%s) = %d, %v; want the object", key, n, err)
+	}
+	if _, err := root.Stat(t.Context(), key); confab.ErrorCode(err) != confab.CodeNotFound {
+		t.Errorf("root Stat(%s) = %v, want NOT_FOUND", key, err)
+	}
+	if err := acme.Delete(t.Context(), key); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -87,6 +87,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse url: %w", err)
 	}
+	return open(ctx, cfg)
+}
+
+func open(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 	params := cfg.ConnConfig.RuntimeParams
 	for name, value := range sessionDefaults {
 		if _, set := params[name]; !set {
