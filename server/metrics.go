@@ -40,6 +40,22 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
+	// A workspace's collectors carry its id; so do the default's when
+	// there are workspaces (a metric's label names must agree).
+	var r prometheus.Registerer = reg
+	switch {
+	case s.cfg.Workspace != "":
+		r = prometheus.WrapRegistererWith(prometheus.Labels{"workspace": s.cfg.Workspace}, reg)
+	case len(s.cfg.Workspaces) > 0:
+		r = prometheus.WrapRegistererWith(prometheus.Labels{"workspace": "default"}, reg)
+	}
+	if s.cfg.Workspace == "" {
+		// The Go collector's defaults plus the scheduler's: run-queue
+		// latency (go_sched_latencies_seconds) is what a CPU-starved
+		// node shows first. The process's, registered once.
+		reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)),
+			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
 	m := &metrics{
 		gatherer: reg,
 		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -65,16 +81,11 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 		Name: "confab_realtime_shared_results_total",
 		Help: "Subscription results served from another subscription's rendering of the same event (same document and variables).",
 	})
-	reg.MustRegister(
-		// The Go collector's defaults plus the scheduler's: run-queue
-		// latency (go_sched_latencies_seconds) is what a CPU-starved node
-		// shows first.
-		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)),
+	r.MustRegister(
 		m.shared,
 		m.httpRequests,
 		m.httpLatency,
 		subscriptionsCollector{s},
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.operations,
 		m.latency,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -41,11 +41,18 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /graphql", s.websocketOnly)
 	mux.HandleFunc("GET /graphql/realtime", s.websocketOnly)
 
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-	if s.cfg.MetricsAddr == "" {
+	switch {
+	case s.cfg.Workspace != "": // the process's, at the root only
+		for _, p := range []string{"GET /healthz", "GET /readyz", "GET /metrics"} {
+			mux.Handle(p, http.NotFoundHandler())
+		}
+	case s.cfg.MetricsAddr == "":
+		mux.HandleFunc("GET /healthz", s.healthz)
+		mux.HandleFunc("GET /readyz", s.readyz)
 		mux.Handle("GET /metrics", s.metricsHandler())
-	} else { // served on its own address; not the web client's page either
+	default: // metrics on their own address; not the web client's page either
+		mux.HandleFunc("GET /healthz", s.healthz)
+		mux.HandleFunc("GET /readyz", s.readyz)
 		mux.Handle("GET /metrics", http.NotFoundHandler())
 	}
 	mux.Handle("GET "+BlobPathPrefix, s.blobs())

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -83,7 +84,22 @@ type Config struct {
 	// UnsubscribePath); the handler checks their signatures. Nil: that
 	// path is the web client's.
 	Unsubscribe http.Handler
+	// Workspace is the id of the workspace this server serves: "" for the
+	// default workspace, whose server owns the listener. A workspace's
+	// server is never opened: the default's serves it under /w/<id>/
+	// (Workspaces), and it has no /healthz, /readyz or /metrics, which
+	// are the process's. Its collectors carry the label workspace=<id>.
+	Workspace string
+	// Workspaces are the other workspaces' servers by id (New, never
+	// Open). This server serves each under /w/<id>/ with that prefix
+	// stripped, answers any other /w/<id>/ with 404, and shares its
+	// per-address request limit with them. With workspaces, this
+	// server's collectors carry workspace="default".
+	Workspaces map[string]*Server
 }
+
+// WorkspacePathPrefix is where a workspace is served: /w/<id>/….
+const WorkspacePathPrefix = "/w/"
 
 // UnsubscribePath is where Config.Unsubscribe is served
 // (notify/email.UnsubscribePath, which cmd/confab wires here).
@@ -158,7 +174,38 @@ func New(cfg Config, chatSvc *chat.Service, authSvc *auth.Service, store confab.
 	s.gql.Use(s.metrics)
 
 	s.handler = s.routes()
+	for _, t := range cfg.Workspaces {
+		t.inflight = s.inflight // one per-address limit for the process
+	}
+	if len(cfg.Workspaces) > 0 {
+		s.handler = s.dispatch(s.handler)
+	}
 	return s
+}
+
+// dispatch sends /w/<id>/… to workspace id's server, with the prefix
+// stripped, and everything else to next (the default workspace). An
+// unknown workspace is 404 JSON.
+func (s *Server) dispatch(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, WorkspacePathPrefix)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		id, _, slash := strings.Cut(rest, "/")
+		t := s.cfg.Workspaces[id]
+		if t != nil && !slash && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			http.Redirect(w, r, WorkspacePathPrefix+id+"/", http.StatusMovedPermanently) // the web client's base
+			return
+		}
+		if t == nil || !slash {
+			writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{
+				"code": string(confab.CodeNotFound), "message": "No such workspace."}})
+			return
+		}
+		http.StripPrefix(WorkspacePathPrefix+id, t.handler).ServeHTTP(w, r)
+	})
 }
 
 // Handler returns the root HTTP handler (for tests and embedding).
@@ -237,6 +284,9 @@ func (s *Server) URL() string {
 // with 1001 (clients reconnect and resume), in-flight HTTP requests
 // finished, all within ctx.
 func (s *Server) Close(ctx context.Context) error {
+	for _, t := range s.cfg.Workspaces {
+		t.hub.Shutdown(ctx.Done())
+	}
 	s.hub.Shutdown(ctx.Done())
 	if s.http == nil {
 		return nil

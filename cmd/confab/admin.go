@@ -252,7 +252,7 @@ func (m *Main) openAdmin(ctx context.Context, c *adminConfig) (env *adminEnv, er
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := openStore(ctx, c.Store, c.Data, c.Postgres, c.DynamoDB)
+	st, err := openStore(ctx, c.Store, c.Data, c.Postgres, c.DynamoDB, "")
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,11 @@ type blobConfig struct {
 	MaxUploadBytes int
 	QuotaBytes     int
 	Types          string
+	// Prefix is the key prefix of the S3 objects (a workspace's ws/<id>/)
+	// and URLBase what the disk engine's links start with instead of the
+	// public URL (a workspace's <public URL>/w/<id>, or /w/<id>): set by
+	// serveConfig.forWorkspace, not flags.
+	Prefix, URLBase string
 }
 
 // blobSettings are the flags of files.
@@ -66,7 +71,11 @@ func openBlobs(ctx context.Context, c blobConfig, dataDir, publicURL string, st 
 	var handler http.Handler
 	switch c.Engine {
 	case "disk":
-		d, err := disk.Open(disk.Config{Dir: filepath.Join(dataDir, "blobs"), BaseURL: publicURL})
+		base := publicURL
+		if c.URLBase != "" {
+			base = c.URLBase
+		}
+		d, err := disk.Open(disk.Config{Dir: filepath.Join(dataDir, "blobs"), BaseURL: base})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -75,7 +84,7 @@ func openBlobs(ctx context.Context, c blobConfig, dataDir, publicURL string, st 
 		if c.S3Bucket == "" {
 			return nil, nil, usageError{"serve: --blob s3 needs --s3-bucket"}
 		}
-		s, err := s3.Open(ctx, s3.Config{Endpoint: c.S3Endpoint, Bucket: c.S3Bucket, Region: c.S3Region})
+		s, err := s3.Open(ctx, s3.Config{Endpoint: c.S3Endpoint, Bucket: c.S3Bucket, Region: c.S3Region, Prefix: c.Prefix})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -26,12 +26,22 @@ func chooseIssuer(ctx context.Context, st confab.Store, issuer, publicURL, keyFi
 	if publicURL != "" {
 		return publicURL, nil
 	}
-	if _, err := os.Stat(keyFile); errors.Is(err, fs.ErrNotExist) {
-		if _, err := auth.New(st, auth.Config{KeyFile: keyFile}); err != nil {
-			return "", err
-		}
+	if err := ensureSigningKey(st, keyFile); err != nil {
+		return "", err
 	}
 	return keyIssuer(keyFile)
+}
+
+// ensureSigningKey makes the signing key file if it is missing (auth does
+// it), so that keys derived from it (deriveKey) can be made before the
+// accounts service exists.
+func ensureSigningKey(st confab.Store, keyFile string) error {
+	if _, err := os.Stat(keyFile); errors.Is(err, fs.ErrNotExist) {
+		if _, err := auth.New(st, auth.Config{KeyFile: keyFile}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // keyIssuer is the default issuer: a URN naming the signing key file, the

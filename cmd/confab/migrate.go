@@ -264,7 +264,7 @@ func (m *Main) migrateRecipe(ctx context.Context, c migrateConfig) error {
 	}
 	if !c.DryRun {
 		dyn := dynamodb.Config{Region: region, Endpoint: c.DynamoDBEndpoint, TablePrefix: c.ToDynamoDBTablePrefix, CreateTables: true}
-		if cp.dst, err = openStore(ctx, c.To, c.Data, c.Postgres, dyn); err != nil {
+		if cp.dst, err = openStore(ctx, c.To, c.Data, c.Postgres, dyn, ""); err != nil {
 			return err
 		}
 		defer cp.dst.Close()

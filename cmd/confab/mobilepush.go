@@ -41,7 +41,7 @@ func (m *mobilePushConfig) check() error {
 // FCM), sharing one fan-out, and the chat option of the registration
 // service; nothing when none is on or the store keeps no push
 // subscriptions or has no outbox.
-func pushChannels(st confab.Store, c *serveConfig, reg *prometheus.Registry, logger *slog.Logger) ([]notify.Channel, []chat.Option, error) {
+func pushChannels(st confab.Store, c *serveConfig, reg prometheus.Registerer, logger *slog.Logger) ([]notify.Channel, []chat.Option, error) {
 	mobile := c.Mobile.APNsKeyFile != "" || c.Mobile.FCMCredentialsFile != ""
 	ps, ok := st.(interface {
 		notify.PushStore
@@ -69,7 +69,7 @@ func pushChannels(st confab.Store, c *serveConfig, reg *prometheus.Registry, log
 }
 
 // mobilePush returns the APNs and FCM channels that are configured.
-func mobilePush(ps notify.PushStore, fanout *notify.PushFanout, m *mobilePushConfig, reg *prometheus.Registry, logger *slog.Logger) (chat.Devices, []notify.Channel, error) {
+func mobilePush(ps notify.PushStore, fanout *notify.PushFanout, m *mobilePushConfig, reg prometheus.Registerer, logger *slog.Logger) (chat.Devices, []notify.Channel, error) {
 	var devices chat.Devices
 	var channels []notify.Channel
 	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -33,7 +33,7 @@ func grantAdmin(t *testing.T, a *app, flags []string, userID string) {
 	if len(flags) == 4 && flags[1] == "postgres" {
 		engine, url = "postgres", flags[3]
 	}
-	st, err := openStore(ctx, engine, a.data, url, dynamodb.Config{})
+	st, err := openStore(ctx, engine, a.data, url, dynamodb.Config{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ import (
 // without, nothing leaves the process). The
 // returned stop waits for the worker; wake makes it look for entries at
 // once (see wakeOnCommit).
-func startOutbox(st confab.Store, c *serveConfig, reg *prometheus.Registry, logger *slog.Logger, more ...notify.Channel) (stop, wake func(), err error) {
+func startOutbox(st confab.Store, c *serveConfig, reg prometheus.Registerer, logger *slog.Logger, more ...notify.Channel) (stop, wake func(), err error) {
 	ob, ok := st.(confab.OutboxStore)
 	if !ok {
 		logger.Warn("the store has no outbox: webhooks are off", "store", c.Store)
@@ -142,7 +142,7 @@ func nodeName() string {
 }
 
 // beforeSendOptions returns the chat option of --before-send-url, if set.
-func beforeSendOptions(c *serveConfig, reg *prometheus.Registry, logger *slog.Logger) ([]chat.Option, error) {
+func beforeSendOptions(c *serveConfig, reg prometheus.Registerer, logger *slog.Logger) ([]chat.Option, error) {
 	if c.BeforeSendURL == "" {
 		return nil, nil
 	}

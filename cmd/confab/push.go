@@ -13,7 +13,7 @@ import (
 // webPush returns the Web Push channel on ps and the VAPID public key
 // browsers subscribe with when --web-push is on; otherwise nothing, and
 // pushPublicKey answers null.
-func webPush(ps notify.PushStore, fanout *notify.PushFanout, c *serveConfig, reg *prometheus.Registry, logger *slog.Logger) ([]notify.Channel, string, error) {
+func webPush(ps notify.PushStore, fanout *notify.PushFanout, c *serveConfig, reg prometheus.Registerer, logger *slog.Logger) ([]notify.Channel, string, error) {
 	if !c.WebPush {
 		return nil, "", nil
 	}

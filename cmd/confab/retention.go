@@ -14,7 +14,7 @@ import (
 // goroutine when maxAge > 0, and registers confab_retention_purged_total
 // on reg either way (0 when off). The returned stop cancels the job and
 // waits for it to return: call it before the store closes.
-func startRetention(ctx context.Context, maxAge time.Duration, st confab.MessageStore, reg *prometheus.Registry, logger *slog.Logger) (stop func()) {
+func startRetention(ctx context.Context, maxAge time.Duration, st confab.MessageStore, reg prometheus.Registerer, logger *slog.Logger) (stop func()) {
 	r := &chat.Retention{Store: st, MaxAge: maxAge, Logger: logger}
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "confab_retention_purged_total",

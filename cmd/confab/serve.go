@@ -13,16 +13,14 @@ import (
 	"time"
 
 	"github.com/confab-chat/confab"
-	"github.com/confab-chat/confab/admin"
 	"github.com/confab-chat/confab/auth"
 	"github.com/confab-chat/confab/chat"
-	"github.com/confab-chat/confab/graph"
 	"github.com/confab-chat/confab/notify"
 	"github.com/confab-chat/confab/notify/apns"
 	"github.com/confab-chat/confab/notify/fcm"
 	"github.com/confab-chat/confab/notify/webhook"
+	"github.com/confab-chat/confab/notify/webpush"
 	"github.com/confab-chat/confab/server"
-	"github.com/confab-chat/confab/server/cognito"
 	"github.com/confab-chat/confab/server/realtime"
 	"github.com/confab-chat/confab/store/dynamodb"
 	"github.com/prometheus/client_golang/prometheus"
@@ -82,6 +80,7 @@ type serveConfig struct {
 	PushAllowPrivate                                bool
 	DigestDelay                                     time.Duration
 	Mobile                                          mobilePushConfig
+	Workspaces                                      string // the workspaces file
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -100,6 +99,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"postgres", "", "PostgreSQL URL for --store postgres (postgres://user@host:5432/db)", str(&c.Postgres)},
 		{"broker", "inproc", "event broker: inproc (one node) or nats (several nodes)", str(&c.Broker)},
 		{"nats", "", "NATS URL for --broker nats (nats://127.0.0.1:4222)", str(&c.NATS)},
+		{"workspaces", "", "JSON file of the workspaces besides the default one, each served under /w/<id>/ with its own store namespace, broker subjects and token issuer (docs/workspaces.md); the same file on every node", str(&c.Workspaces)},
 		{"demo", "false", "create the recipe's two test users and a conversation between them if absent", boolean(&c.Demo)},
 		{"retention", "0", "delete messages older than this for good, in the background (e.g. 2160h for 90 days); 0 keeps them forever", duration(&c.Retention)},
 		{"tls-cert", "", "TLS certificate file (PEM); with --tls-key the server speaks HTTPS/WSS", str(&c.TLSCert)},
@@ -184,38 +184,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("create data directory: %w", err)
 	}
 
-	reg := prometheus.NewRegistry()
-	st, err := openStore(ctx, c.Store, c.Data, c.Postgres, c.DynamoDB)
+	workspaces, err := readWorkspaces(c.Workspaces)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	rawStore := st // the metered wrapper hides the UploadStore
-	pushChans, pushOpts, err := pushChannels(st, &c, reg, logger)
-	if err != nil {
-		return err
-	}
-	digestChannels, unsubscribe, err := emailDigests(st, &c, mailer, logger)
-	if err != nil {
-		return err
-	}
-	stopOutbox, wakeOutbox, err := startOutbox(st, &c, reg, logger, append(pushChans, digestChannels...)...)
-	if err != nil {
-		return err
-	}
-	defer stopOutbox() // before the store closes
-	st = wakeOnCommit(meterStore(reg, st), wakeOutbox)
-	br, err := openBroker(c.Broker, c.NATS, logger)
-	if err != nil {
-		return err
-	}
-	defer br.Close()
-
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.Data, "jwt-signing-key.pem")
 	}
-	if c.Issuer, err = chooseIssuer(ctx, st, c.Issuer, c.PublicURL, c.KeyFile); err != nil {
-		return err
+	if c.VAPIDKeyFile == "" { // one key pair for every workspace
+		c.VAPIDKeyFile = filepath.Join(c.Data, webpush.KeysFile)
 	}
 	if c.TLSSelfSigned {
 		var made bool
@@ -226,72 +203,35 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		logger.Info("self-signed TLS certificate", "cert", c.TLSCert, "made", made)
 		fmt.Fprint(m.Stdout, trustHint(c.TLSCert))
 	}
-	authSvc, err := auth.New(st, auth.Config{
-		Issuer: c.Issuer, KeyFile: c.KeyFile, AccessTTL: c.AccessTTL, SignupsPerMinute: c.SignupsPerMinute, LoginsPerMinute: c.LoginsPerMinute,
-		UserPoolID: c.Cognito.UserPoolID, ClientID: c.Cognito.ClientID, DisableSRP: !c.Cognito.SRP, Mailer: mailer,
-	})
+
+	reg := prometheus.NewRegistry()
+	br, err := openBroker(c.Broker, c.NATS, logger)
 	if err != nil {
 		return err
 	}
-	cognitoAPI, err := cognito.New(cognito.Config{
-		ClientSecret: c.Cognito.ClientSecret, AdminAccessKeyID: c.Cognito.AdminKeyID, AdminSecretAccessKey: c.Cognito.AdminSecret,
-	}, authSvc, logger)
+	defer br.Close() // after every workspace's services (defers run last-in, first-out)
+	shared := tenantShared{broker: br, reg: reg, labelled: len(workspaces) > 0, mailer: mailer, logger: logger}
+	def, err := openTenant(ctx, &c, confab.Workspace{Signup: confab.SignupOpen}, shared)
 	if err != nil {
 		return err
 	}
-	revocations, err := authSvc.ShareRevocations(br, logger) // sign-outs close sockets on every node at once
-	if err != nil {
-		return err
-	}
-	defer revocations.Unsubscribe()
-	cursorKey, err := deriveKey(c.KeyFile, "confab nextToken cursors")
-	if err != nil {
-		return err
-	}
-	fileOpts, blobHandler, err := openBlobs(ctx, c.Blob, c.Data, c.PublicURL, rawStore, logger)
-	if err != nil {
-		return err
-	}
-	hookOpts, err := beforeSendOptions(&c, reg, logger)
-	if err != nil {
-		return err
-	}
-	chatSvc := chat.New(st, br, chat.Config{MaxContentBytes: c.MaxContentBytes, MaxResume: c.MaxResume, CursorKey: cursorKey, SendsPerSecond: c.SendsPerSecond,
-		ConversationsPerMinute: c.ConvsPerMinute, ShowEmails: c.ShowEmails, EditWindow: c.EditWindow, MaxReactionKeys: c.MaxReactionKeys,
-		TypingTimeout: c.TypingTimeout, TypingPerSecond: c.TypingPerSecond},
-		append(append(append(fileOpts, chat.WithLogger(logger), chat.WithLagObserver(lagObserver(reg))), hookOpts...), pushOpts...)...)
-	defer chatSvc.Close() // before the store and broker close (defers run last-in, first-out)
-	stopSweep := startUploadSweeper(ctx, chatSvc)
-	defer stopSweep() // before the service closes
-	stopRetention := startRetention(ctx, c.Retention, st, reg, logger)
-	defer stopRetention() // before the store closes
+	defer def.close()
 	if c.Demo {
-		if err := createDemo(ctx, authSvc, chatSvc, st); err != nil {
+		if err := createDemo(ctx, def.auth, def.chat, def.store); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
-
-	srv := server.New(server.Config{
-		Addr:                  c.HTTP,
-		TLSCertFile:           c.TLSCert,
-		TLSKeyFile:            c.TLSKey,
-		MaxBodyBytes:          int64(c.MaxBodyBytes),
-		ReadTimeout:           c.ReadTimeout,
-		WriteTimeout:          c.WriteTimeout,
-		MaxRequestsPerAddress: c.ReqsPerAddress,
-		MetricsAddr:           c.MetricsAddr,
-		MetricsToken:          c.MetricsToken,
-		AllowedOrigins:        splitList(c.AllowedOrigins),
-		GraphQL:               graph.Limits{Introspection: c.Introspection},
-		Realtime: realtime.Config{KeepAlive: c.KeepAlive, MaxSubscriptions: c.MaxSubscriptions,
-			MaxConnsPerUser: c.ConnsPerUser, MaxConnsPerAddress: c.ConnsPerAddress},
-		Cognito: cognitoAPI,
-		Version: version,
-		Blobs:   blobHandler,
-		// The unsubscribe links of e-mail digests; nil when they are off.
-		Unsubscribe: unsubscribe,
-		Admin:       admin.New(st, chatSvc, authSvc),
-	}, chatSvc, authSvc, st, br, reg, logger)
+	servers := map[string]*server.Server{}
+	for _, ws := range workspaces {
+		tc := c.forWorkspace(ws.ID)
+		t, err := openTenant(ctx, &tc, ws, shared)
+		if err != nil {
+			return fmt.Errorf("workspace %s: %w", ws.ID, err)
+		}
+		defer t.close()
+		servers[ws.ID] = t.server(&tc, nil)
+	}
+	srv := def.server(&c, servers)
 	if err := srv.Open(); err != nil {
 		return err
 	}
@@ -302,7 +242,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		defer stopDebug()
 	}
-	logger.Info("confab serving", "url", srv.URL(), "metrics", srv.MetricsURL(), "data", c.Data, "store", c.Store, "broker", c.Broker, "version", version)
+	logger.Info("confab serving", "url", srv.URL(), "metrics", srv.MetricsURL(), "data", c.Data, "store", c.Store, "broker", c.Broker, "workspaces", len(workspaces), "version", version)
 	fmt.Fprintf(m.Stdout, "confab %s listening on %s\n", version, srv.URL())
 	if m.Ready != nil {
 		m.Ready(srv.URL())

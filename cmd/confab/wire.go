@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -23,22 +24,32 @@ import (
 // wire.go is the one place that names concrete implementations: the
 // --store, --broker and --smtp-url switches.
 
-// openStore opens the store engine named by name: the embedded SQLite
-// file in dataDir, PostgreSQL at postgresURL, or DynamoDB as dyn says.
-func openStore(ctx context.Context, name, dataDir, postgresURL string, dyn dynamodb.Config) (confab.Store, error) {
+// openStore opens workspace's namespace ("" for the default workspace) of
+// the store engine named by name: the embedded SQLite file in dataDir
+// (a workspace's: <data>/workspaces/<id>/confab.db), PostgreSQL at
+// postgresURL (a workspace's: schema ws_<id>), or DynamoDB as dyn says (a
+// workspace's tables: <prefix>ws-<id>-…).
+func openStore(ctx context.Context, name, dataDir, postgresURL string, dyn dynamodb.Config, workspace string) (confab.Store, error) {
 	switch name {
 	case "sqlite":
-		return sqlite.Open(ctx, filepath.Join(dataDir, "confab.db"))
+		dir := workspaceDir(dataDir, workspace)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		return sqlite.Open(ctx, filepath.Join(dir, "confab.db"))
 	case "postgres":
 		if postgresURL == "" {
 			return nil, usageError{"--store postgres needs --postgres URL"}
+		}
+		if workspace != "" {
+			return postgres.OpenSchema(ctx, postgresURL, workspaceSchema(workspace))
 		}
 		return postgres.Open(ctx, postgresURL)
 	case "dynamodb":
 		if dyn.Region == "" {
 			return nil, usageError{"--store dynamodb needs --dynamodb-region R"}
 		}
-		return dynamodb.Open(ctx, dyn)
+		return dynamodb.Open(ctx, workspaceDynamo(dyn, workspace))
 	}
 	return nil, usageError{fmt.Sprintf("unknown --store %q (want sqlite, postgres or dynamodb)", name)}
 }
@@ -86,7 +97,7 @@ func openMailer(smtpURL, from string) (auth.Mailer, error) {
 // to feed them: latency and failures by operation for any engine, plus
 // the group-commit counters when the store is SQLite (appends ÷ batches is
 // the batch size).
-func meterStore(reg *prometheus.Registry, st confab.Store) confab.Store {
+func meterStore(reg prometheus.Registerer, st confab.Store) confab.Store {
 	if s, ok := st.(*sqlite.Store); ok {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "confab_store_append_batches_total", Help: "Group-commit transactions (one fsync each)."},
@@ -115,7 +126,7 @@ func meterStore(reg *prometheus.Registry, st confab.Store) confab.Store {
 
 // lagObserver registers the delivery-lag histogram on reg and returns the
 // function that feeds it (chat.WithLagObserver).
-func lagObserver(reg *prometheus.Registry) func(time.Duration) {
+func lagObserver(reg prometheus.Registerer) func(time.Duration) {
 	lag := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "confab_delivery_lag_seconds",
 		Help:    "Time from a message's creation (just before its commit) to its queueing for a live subscriber, on this node.",
