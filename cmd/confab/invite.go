@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/mail"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 
 type inviteConfig struct {
 	Data, KeyFile, Workspace, Email, PublicURL string
+	Workspaces                                 string // the workspaces file, as serve's
 	TTL                                        time.Duration
 }
 
@@ -29,6 +31,7 @@ func inviteSettings(c *inviteConfig) []setting {
 		{"email", "", "bind the invitation to this e-mail address: only a sign-up with it is admitted; default: anyone with the link", str(&c.Email)},
 		{"ttl", "168h", "how long the invitation stays valid", duration(&c.TTL)},
 		{"public-url", "", "the base URL clients use, as confab serve --public-url (required)", str(&c.PublicURL)},
+		{"workspaces", "", "the server's workspaces file (as confab serve --workspaces): when given, --workspace must be in it", str(&c.Workspaces)},
 	}
 }
 
@@ -57,6 +60,9 @@ func (m *Main) workspace(_ context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := c.checkListed(m.Stderr); err != nil {
+		return err
+	}
 	fmt.Fprintln(m.Stdout, link)
 	who := "anyone with the link"
 	if c.Email != "" {
@@ -64,6 +70,29 @@ func (m *Main) workspace(_ context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stderr, "valid until %s, for %s\n", expiry.UTC().Format(time.RFC3339), who)
 	return nil
+}
+
+// checkListed, with a workspaces file, refuses a workspace not in it and
+// says when its sign-up policy does not ask for invitations (the link then
+// works, but anyone, or only its domains, could sign up anyway).
+func (c inviteConfig) checkListed(warn io.Writer) error {
+	if c.Workspaces == "" || c.Workspace == "" || c.Workspace == confab.DefaultWorkspace {
+		return nil
+	}
+	list, err := readWorkspaces(c.Workspaces)
+	if err != nil {
+		return err
+	}
+	for _, ws := range list {
+		if ws.ID != c.Workspace {
+			continue
+		}
+		if ws.Signup != confab.SignupInvitation {
+			fmt.Fprintf(warn, "note: workspace %s's sign-up policy is %s, not invitation: the link is not needed to sign up there\n", ws.ID, ws.Signup)
+		}
+		return nil
+	}
+	return usageError{fmt.Sprintf("workspace invite: workspace %q is not in %s", c.Workspace, c.Workspaces)}
 }
 
 // invitation returns the invitation link and when it expires.

@@ -123,6 +123,19 @@ func TestMain_WorkspaceInvite(t *testing.T) {
 		{"ErrBadEmail", []string{"--workspace", "acme", "--email", "Ann <ann@x.example>", "--public-url", "https://chat.example.com"}},
 		{"ErrNoKey", []string{"--workspace", "acme", "--key-file", filepath.Join(data, "absent.pem"), "--public-url", "https://chat.example.com"}},
 	}
+	wsFile := filepath.Join(data, "workspaces.json")
+	if err := os.WriteFile(wsFile, []byte(`[{"id":"acme","signup":"invitation"},{"id":"open-co"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OKListed", func(t *testing.T) {
+		if _, err := run("--workspace", "acme", "--workspaces", wsFile, "--public-url", "https://chat.example.com"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	refusals = append(refusals, struct {
+		name string
+		args []string
+	}{"ErrNotListed", []string{"--workspace", "globex", "--workspaces", wsFile, "--public-url", "https://chat.example.com"}})
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
 			var ue usageError
