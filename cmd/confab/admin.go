@@ -18,6 +18,7 @@ import (
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/admin"
 	"github.com/confab-chat/confab/auth"
+	"github.com/confab-chat/confab/broker/namespace"
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/store/dynamodb"
 )
@@ -28,6 +29,7 @@ import (
 type adminConfig struct {
 	Data, Store, Postgres, KeyFile, UserPoolID string
 	Broker, NATS                               string
+	Workspace                                  string
 	Blob                                       blobConfig
 	DynamoDB                                   dynamodb.Config
 }
@@ -41,6 +43,7 @@ func adminSettings(c *adminConfig) []setting {
 		{"user-pool-id", defaultUserPoolID, "the user pool id the server runs with (as confab serve --user-pool-id): reset-password stores an SRP verifier that depends on it", str(&c.UserPoolID)},
 		{"broker", "inproc", "the servers' broker: with nats, sign-outs close live connections and members see deletions and archives at once; with inproc, they take effect at the clients' next request (a disabled user's open connections within a minute)", str(&c.Broker)},
 		{"nats", "", "NATS URL for --broker nats", str(&c.NATS)},
+		workspaceSetting(&c.Workspace),
 	}
 	for _, b := range blobSettings(&c.Blob) { // where files are, to delete them; not the upload limits
 		if b.name == "blob" || strings.HasPrefix(b.name, "s3-") {
@@ -249,10 +252,13 @@ func (m *Main) openAdmin(ctx context.Context, c *adminConfig) (env *adminEnv, er
 		}
 	}()
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := checkWorkspaceFlag(c.Workspace); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := openStore(ctx, c.Store, c.Data, c.Postgres, c.DynamoDB, "")
+	st, err := openStore(ctx, c.Store, c.Data, c.Postgres, c.DynamoDB, c.Workspace)
 	if err != nil {
 		return nil, err
 	}
@@ -262,10 +268,11 @@ func (m *Main) openAdmin(ctx context.Context, c *adminConfig) (env *adminEnv, er
 		return nil, err
 	}
 	env.closes = append(env.closes, func() { br.Close() })
+	br = namespace.New(br, c.Workspace) // the workspace's subjects
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.Data, "jwt-signing-key.pem")
 	}
-	authSvc, err := auth.New(st, auth.Config{KeyFile: c.KeyFile, UserPoolID: c.UserPoolID})
+	authSvc, err := auth.New(st, auth.Config{KeyFile: c.KeyFile, UserPoolID: workspacePoolID(c.UserPoolID, c.Workspace), Workspace: confab.Workspace{ID: c.Workspace}})
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +281,9 @@ func (m *Main) openAdmin(ctx context.Context, c *adminConfig) (env *adminEnv, er
 		return nil, err
 	}
 	env.closes = append(env.closes, func() { revocations.Unsubscribe() })
-	fileOpts, _, err := openBlobs(ctx, c.Blob, c.Data, "", st, logger)
+	blobs := c.Blob
+	blobs.Prefix = workspaceBlobPrefix(c.Workspace)
+	fileOpts, _, err := openBlobs(ctx, blobs, workspaceDir(c.Data, c.Workspace), "", st, logger)
 	if err != nil {
 		return nil, err
 	}

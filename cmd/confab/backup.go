@@ -11,20 +11,21 @@ import (
 )
 
 type backupConfig struct {
-	Data, To string
+	Data, To, Workspace string
 }
 
 func backupSettings(c *backupConfig) []setting {
 	return []setting{
 		{"data", "./confab-data", "data directory of the embedded store", str(&c.Data)},
 		{"to", "", "file to write the copy to (must not exist)", str(&c.To)},
+		workspaceSetting(&c.Workspace),
 	}
 }
 
 // backup runs "confab backup --to FILE": a consistent online copy of the
 // embedded store, safe while a server is running on the same data
 // directory. Restore: stop the server and put the file back as
-// <data>/confab.db.
+// <data>/confab.db (a workspace's: <data>/workspaces/<id>/confab.db).
 func (m *Main) backup(ctx context.Context, args []string) error {
 	var c backupConfig
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
@@ -36,10 +37,13 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 	if c.To == "" {
 		return usageError{"backup: --to FILE is required"}
 	}
+	if err := checkWorkspaceFlag(c.Workspace); err != nil {
+		return err
+	}
 	if _, err := os.Stat(c.To); err == nil {
 		return fmt.Errorf("backup: %s already exists", c.To)
 	}
-	db := filepath.Join(c.Data, "confab.db")
+	db := filepath.Join(workspaceDir(c.Data, c.Workspace), "confab.db")
 	if _, err := os.Stat(db); err != nil {
 		return fmt.Errorf("backup: no store at %s: %w", db, err)
 	}

@@ -19,13 +19,13 @@ import (
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/store/dynamodb"
 	"github.com/confab-chat/confab/store/dynamodb/recipe"
-	"github.com/confab-chat/confab/store/postgres"
 	"github.com/confab-chat/confab/store/sqlite"
 	"golang.org/x/sync/errgroup"
 )
 
 type migrateConfig struct {
 	Data, Postgres string
+	Workspace      string
 
 	FromDynamoDB                                          bool
 	DynamoDBTablePrefix, DynamoDBRegion, DynamoDBEndpoint string
@@ -46,6 +46,7 @@ func migrateSettings(c *migrateConfig) []setting {
 		{"to", "", "with --from-dynamodb: the store to write, sqlite (--data), postgres (--postgres) or dynamodb (--to-dynamodb-table-prefix)", str(&c.To)},
 		{"to-dynamodb-table-prefix", "", "with --to dynamodb: the table prefix of the confab store to write, in the same region (tables made when missing); not the recipe's own, which confab serves in place", str(&c.ToDynamoDBTablePrefix)},
 		{"dry-run", "false", "with --from-dynamodb: read and check everything, write nothing, print the counts", boolean(&c.DryRun)},
+		workspaceSetting(&c.Workspace),
 	}
 }
 
@@ -63,6 +64,9 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	if err := parse(fs, migrateSettings(&c), args, m.Getenv, m.Environ); err != nil {
 		return err
 	}
+	if err := checkWorkspaceFlag(c.Workspace); err != nil {
+		return err
+	}
 	if c.FromDynamoDB {
 		return m.migrateRecipe(ctx, c)
 	}
@@ -72,12 +76,12 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	if c.Postgres == "" {
 		return usageError{"migrate: --postgres URL is required"}
 	}
-	src, err := sqlite.Open(ctx, filepath.Join(c.Data, "confab.db"))
+	src, err := sqlite.Open(ctx, filepath.Join(workspaceDir(c.Data, c.Workspace), "confab.db"))
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	dst, err := postgres.Open(ctx, c.Postgres)
+	dst, err := openStore(ctx, "postgres", c.Data, c.Postgres, dynamodb.Config{}, c.Workspace)
 	if err != nil {
 		return err
 	}
@@ -264,7 +268,7 @@ func (m *Main) migrateRecipe(ctx context.Context, c migrateConfig) error {
 	}
 	if !c.DryRun {
 		dyn := dynamodb.Config{Region: region, Endpoint: c.DynamoDBEndpoint, TablePrefix: c.ToDynamoDBTablePrefix, CreateTables: true}
-		if cp.dst, err = openStore(ctx, c.To, c.Data, c.Postgres, dyn, ""); err != nil {
+		if cp.dst, err = openStore(ctx, c.To, c.Data, c.Postgres, dyn, c.Workspace); err != nil {
 			return err
 		}
 		defer cp.dst.Close()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/admin"
@@ -67,8 +66,7 @@ func (c *serveConfig) forWorkspace(id string) serveConfig {
 		tc.PublicURL = c.PublicURL + workspacePath(id)
 	}
 	tc.Issuer = c.Issuer + workspacePath(id)
-	region, _, _ := strings.Cut(c.Cognito.UserPoolID, "_")
-	tc.Cognito.UserPoolID = region + "_" + id
+	tc.Cognito.UserPoolID = workspacePoolID(c.Cognito.UserPoolID, id)
 	tc.Blob.Prefix = workspaceBlobPrefix(id)
 	tc.Blob.URLBase = tc.PublicURL
 	if tc.Blob.URLBase == "" {

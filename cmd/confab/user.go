@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/auth"
 	"github.com/confab-chat/confab/store/dynamodb"
 )
 
 type userConfig struct {
 	Data, Store, KeyFile, Postgres         string
+	Workspace                              string
 	UserPoolID                             string
 	Email, Password, Username, DisplayName string
 	DynamoDB                               dynamodb.Config
@@ -29,6 +31,7 @@ func userSettings(c *userConfig) []setting {
 		{"username", "", "username (default: the email address)", str(&c.Username)},
 		{"display-name", "", "display name", str(&c.DisplayName)},
 		{"user-pool-id", defaultUserPoolID, "the user pool id the server runs with (as confab serve --user-pool-id): the SRP verifier stored for the password depends on it", str(&c.UserPoolID)},
+		workspaceSetting(&c.Workspace),
 	}, dynamoSettings(&c.DynamoDB)...)
 }
 
@@ -49,10 +52,13 @@ func (m *Main) user(ctx context.Context, args []string) error {
 	if c.Email == "" || c.Password == "" {
 		return usageError{"user create: --email and --password are required"}
 	}
+	if err := checkWorkspaceFlag(c.Workspace); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := openStore(ctx, c.Store, c.Data, c.Postgres, c.DynamoDB)
+	st, err := openStore(ctx, c.Store, c.Data, c.Postgres, c.DynamoDB, c.Workspace)
 	if err != nil {
 		return err
 	}
@@ -60,7 +66,7 @@ func (m *Main) user(ctx context.Context, args []string) error {
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.Data, "jwt-signing-key.pem")
 	}
-	a, err := auth.New(st, auth.Config{KeyFile: c.KeyFile, UserPoolID: c.UserPoolID})
+	a, err := auth.New(st, auth.Config{KeyFile: c.KeyFile, UserPoolID: workspacePoolID(c.UserPoolID, c.Workspace), Workspace: confab.Workspace{ID: c.Workspace}})
 	if err != nil {
 		return err
 	}

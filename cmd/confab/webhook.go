@@ -35,6 +35,7 @@ type webhookConfig struct {
 	Data, Store, Postgres string
 	URL, Events, Secret   string
 	From, Webhook         string
+	Workspace             string
 	DynamoDB              dynamodb.Config
 }
 
@@ -48,6 +49,7 @@ func webhookSettings(c *webhookConfig) []setting {
 		{"secret", "", "add: the signing secret (whsec_ and base64 of 16 to 64 bytes); default: a new random one", str(&c.Secret)},
 		{"from", "", "replay: the first event time, RFC 3339 or a duration ago (2h)", str(&c.From)},
 		{"webhook", "", "replay: only to this endpoint (default: every endpoint that wants each event)", str(&c.Webhook)},
+		workspaceSetting(&c.Workspace),
 	}, dynamoSettings(&c.DynamoDB)...)
 }
 
@@ -71,10 +73,13 @@ func (m *Main) webhook(ctx context.Context, args []string) error {
 	if run == nil {
 		return usageError{fmt.Sprintf("webhook: unknown command %q\n%s", cmd, webhookUsage)}
 	}
+	if err := checkWorkspaceFlag(c.Workspace); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := openStore(ctx, c.Store, c.Data, c.Postgres, c.DynamoDB)
+	st, err := openStore(ctx, c.Store, c.Data, c.Postgres, c.DynamoDB, c.Workspace)
 	if err != nil {
 		return err
 	}

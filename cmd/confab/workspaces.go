@@ -115,3 +115,30 @@ func workspacePath(id string) string {
 	}
 	return "/w/" + id
 }
+
+// workspaceSetting is the --workspace flag of the commands that open a
+// store: the namespace they act on.
+func workspaceSetting(p *string) setting {
+	return setting{"workspace", "", "the workspace to act on, by id (as in the --workspaces file of confab serve); default: the default workspace", str(p)}
+}
+
+// checkWorkspaceFlag validates --workspace.
+func checkWorkspaceFlag(id string) error {
+	if id == "" {
+		return nil
+	}
+	if err := confab.ValidWorkspaceID(id); err != nil {
+		return usageError{"--workspace: " + err.Error()}
+	}
+	return nil
+}
+
+// workspacePoolID is workspace id's Cognito user pool id: the default's
+// region part, then _<id> (the default workspace keeps poolID).
+func workspacePoolID(poolID, id string) string {
+	if id == "" {
+		return poolID
+	}
+	region, _, _ := strings.Cut(poolID, "_")
+	return region + "_" + id
+}
