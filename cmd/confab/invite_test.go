@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -146,5 +149,90 @@ func TestMain_WorkspaceInvite(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "absent.pem")); err == nil {
 		t.Error("workspace invite made a signing key")
+	}
+}
+
+// TestMain_WorkspaceSignupPolicy runs serve with workspaces of each policy
+// and signs up through /w/<id>/auth/signup and /w/<id>/cognito: the link of
+// workspace invite admits a sign-up in its workspace only, and a domain
+// workspace admits its domains only.
+func TestMain_WorkspaceSignupPolicy(t *testing.T) {
+	data := t.TempDir()
+	wsFile := filepath.Join(t.TempDir(), "workspaces.json")
+	if err := os.WriteFile(wsFile, []byte(`[{"id":"acme","signup":"invitation"},{"id":"globex","signup":"domain","domains":["Globex.example"]}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, stop := startMain(t, data, "--workspaces", wsFile)
+	t.Cleanup(stop)
+	link := func(workspace string) string {
+		t.Helper()
+		var out bytes.Buffer
+		m := &Main{Stdout: &out, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+		if err := m.Run(context.Background(), []string{"workspace", "invite", "--data", data, "--workspace", workspace, "--public-url", a.url, "--workspaces", wsFile}); err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out.String())
+	}
+	tokenOf := func(link string) string {
+		u, err := url.Parse(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Query().Get("invite")
+	}
+	acmeLink := link("acme")
+	if !strings.HasPrefix(acmeLink, a.url+"/w/acme/?invite=") {
+		t.Fatalf("link = %q, want %s/w/acme/?invite=…", acmeLink, a.url)
+	}
+	signup := func(path, email, invitation string) (int, string) {
+		t.Helper()
+		status, body := a.postJSON(t, path, map[string]string{"email": email, "password": "Passw0rd!x", "invitation": invitation}, nil)
+		e, _ := body["error"].(map[string]any)
+		code, _ := e["code"].(string)
+		return status, code
+	}
+	tests := []struct {
+		name, path, email, invitation string
+		status                        int
+	}{
+		{"ErrAcmeNoInvitation", "/w/acme/auth/signup", "a@x.example", "", http.StatusForbidden},
+		{"ErrAcmeDefaultsInvitation", "/w/acme/auth/signup", "a@x.example", tokenOf(link("default")), http.StatusForbidden},
+		{"OKAcme", "/w/acme/auth/signup", "a@x.example", tokenOf(acmeLink), http.StatusOK},
+		{"OKDefaultOpen", "/auth/signup", "b@x.example", "", http.StatusOK},
+		{"ErrGlobexOtherDomain", "/w/globex/auth/signup", "c@x.example", "", http.StatusForbidden},
+		{"ErrGlobexSubdomain", "/w/globex/auth/signup", "c@sub.globex.example", "", http.StatusForbidden},
+		{"OKGlobex", "/w/globex/auth/signup", "c@GLOBEX.example", "", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, code := signup(tt.path, tt.email, tt.invitation)
+			if status != tt.status || (status == http.StatusForbidden) != (code == "NotAuthorized") {
+				t.Fatalf("sign-up = %d %s, want %d", status, code, tt.status)
+			}
+		})
+	}
+	// The invited account is acme's: unknown at the root.
+	if status, body := a.postJSON(t, "/auth/login", map[string]string{"email": "a@x.example", "password": "Passw0rd!x"}, nil); status != http.StatusUnauthorized {
+		t.Errorf("acme's account at the root: login = %d %v, want 401", status, body)
+	}
+	// Cognito's SignUp takes the invitation in ClientMetadata.
+	cognito := func(metadata map[string]string, email string) int {
+		t.Helper()
+		b, _ := json.Marshal(map[string]any{"ClientId": "confab", "Username": email, "Password": "Passw0rd!x", "ClientMetadata": metadata})
+		req, _ := http.NewRequest(http.MethodPost, a.url+"/w/acme/cognito", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.SignUp")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := cognito(nil, "d@x.example"); got != http.StatusBadRequest {
+		t.Errorf("Cognito SignUp without an invitation = %d, want 400 NotAuthorizedException", got)
+	}
+	if got := cognito(map[string]string{"invitation": tokenOf(link("acme"))}, "d@x.example"); got != http.StatusOK {
+		t.Errorf("Cognito SignUp with an invitation = %d, want 200", got)
 	}
 }
