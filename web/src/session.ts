@@ -3,8 +3,9 @@
 //
 // The session lives in localStorage so a reload keeps you signed in and other
 // tabs share it; one per workspace, since an origin's storage is shared by
-// all of them and a workspace's tokens are valid there only. Tokens are refreshed before they expire (a timer, plus a
-// check before every use, since timers do not run while a laptop sleeps).
+// all of them and a workspace's tokens are valid there only. Tokens are
+// refreshed before they expire (a timer, plus a check before every use, since
+// timers do not run while a laptop sleeps).
 // Refresh tokens rotate: the new one is always kept, and tabs take a Web Lock
 // around a refresh so two tabs never spend the same refresh token.
 
@@ -53,8 +54,10 @@ export class AuthError extends Error {
   }
 }
 
-/** The default workspace keeps the key it always had. */
+/** Per workspace; the default workspace keeps the names it always had, so
+ *  tabs of an older client share them during an upgrade. */
 const storageKey = basePath() === '/' ? 'confab.session.v1' : `confab.session.v1:${basePath()}`;
+const refreshLock = basePath() === '/' ? 'confab.refresh' : `confab.refresh:${basePath()}`;
 /** Refresh this long before expiry (or at 80% of a shorter lifetime). */
 const refreshMarginMs = 60_000;
 
@@ -236,7 +239,7 @@ class SessionManager {
   private async withLock<T>(fn: () => Promise<T>): Promise<T> {
     const locks = (navigator as Navigator & { locks?: LockManager }).locks;
     if (!locks) return fn();
-    return locks.request(`confab.refresh:${basePath()}`, fn) as Promise<T>;
+    return locks.request(refreshLock, fn) as Promise<T>;
   }
 
   private async doRefresh(force: boolean): Promise<Session> {

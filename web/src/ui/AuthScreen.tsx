@@ -75,7 +75,7 @@ export function AuthScreen(props: { notice?: string | null }) {
       if (mode === 'signin') await session.signIn(login, password);
       else {
         await session.signUp({ email, password, username, displayName, invitation });
-        // Spent: the address no longer carries it.
+        // Used: a reload of the signed-in app should not show it again.
         if (invitationOfPage()) history.replaceState(null, '', location.pathname);
       }
     } catch (err) {
