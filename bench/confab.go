@@ -23,7 +23,7 @@ import (
 // /auth/signup, /auth/login, POST /graphql, the two WebSocket endpoints and
 // /metrics.
 type confabTarget struct {
-	base     *url.URL // subscriptions, setup and /metrics
+	base     *url.URL // subscriptions and setup (a workspace's: .../w/<id>); /metrics at its root
 	sendBase string   // sends (another node's URL for cross-node runs)
 	protocol string
 	http     *http.Client
@@ -220,7 +220,7 @@ func (t *confabTarget) subscribe(ctx context.Context, i int, conv string, s *sub
 		}
 		d.Subprotocols = []string{"graphql-ws"}
 		// The header goes unescaped, as Amplify ≤ 6.5 and aws-appsync send it.
-		conn, _, err = d.DialContext(ctx, scheme+"://"+host+"/graphql/realtime?header="+base64.StdEncoding.EncodeToString(hdr)+"&payload=e30=", nil)
+		conn, _, err = d.DialContext(ctx, scheme+"://"+host+t.base.Path+"/graphql/realtime?header="+base64.StdEncoding.EncodeToString(hdr)+"&payload=e30=", nil)
 		if err != nil {
 			return err
 		}
@@ -240,7 +240,7 @@ func (t *confabTarget) subscribe(ctx context.Context, i int, conv string, s *sub
 		}
 	default: // graphql-transport-ws, protocols.md §2
 		d.Subprotocols = []string{"graphql-transport-ws"}
-		conn, _, err = d.DialContext(ctx, scheme+"://"+host+"/graphql", nil)
+		conn, _, err = d.DialContext(ctx, scheme+"://"+host+t.base.Path+"/graphql", nil)
 		if err != nil {
 			return err
 		}
@@ -411,7 +411,8 @@ func (t *confabTarget) send(ctx context.Context, sender int, conv, content strin
 func (t *confabTarget) serverStats(ctx context.Context) (rssMiB, goroutines *float64) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.base.String()+"/metrics", nil)
+	// At the server's root: a workspace's base (/w/<id>) has no /metrics.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.base.Scheme+"://"+t.base.Host+"/metrics", nil)
 	if err != nil {
 		return nil, nil
 	}

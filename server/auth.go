@@ -53,8 +53,10 @@ func authWireCode(err error) string {
 // discovery (/.well-known/*). Every answer of these routes is JSON (other
 // paths and methods get the mux's plain 404 and 405); errors have the shape
 // {"error":{"code","message"}} with a Cognito-like code, also sent as
-// x-amzn-ErrorType, and 429s carry Retry-After.
-func newAuthHandler(a *auth.Service, logger *slog.Logger) http.Handler {
+// x-amzn-ErrorType, and 429s carry Retry-After. basePath is the path the
+// routes are served under ("" at the root, /w/<id> for a workspace), so
+// that discovery names the workspace's endpoints.
+func newAuthHandler(a *auth.Service, logger *slog.Logger, basePath string) http.Handler {
 	h := &authHandler{auth: a, logger: logger}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /auth/signup", h.signup)
@@ -67,7 +69,7 @@ func newAuthHandler(a *auth.Service, logger *slog.Logger) http.Handler {
 		if r.TLS != nil {
 			scheme = "https"
 		}
-		discovery(a.OpenIDConfiguration(scheme+"://"+r.Host))(w, r)
+		discovery(a.OpenIDConfiguration(scheme+"://"+r.Host+basePath))(w, r)
 	})
 	return mux
 }

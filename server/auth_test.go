@@ -54,7 +54,7 @@ func newAuthTestServer(t *testing.T, cfg auth.Config) (*httptest.Server, *auth.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newAuthHandler(a, slog.New(slog.NewTextHandler(t.Output(), nil))))
+	srv := httptest.NewServer(newAuthHandler(a, slog.New(slog.NewTextHandler(t.Output(), nil)), ""))
 	t.Cleanup(srv.Close)
 	return srv, a
 }

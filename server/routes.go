@@ -26,7 +26,11 @@ import (
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	authHandler := newAuthHandler(s.auth, s.logger)
+	basePath := ""
+	if s.cfg.Workspace != "" {
+		basePath = WorkspacePathPrefix + s.cfg.Workspace
+	}
+	authHandler := newAuthHandler(s.auth, s.logger, basePath)
 	mux.Handle("POST /auth/", authHandler)
 	mux.Handle("GET /.well-known/", authHandler)
 	// Amplify posts to its userPoolEndpoint exactly; the AWS SDKs and CLI
@@ -177,8 +181,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
 }
 
-// readyz reports whether the store and the broker answer (the store also
-// that it can write): 200, or 503 naming what failed and why. The reason
+// readyz reports whether the store (every workspace's) and the broker
+// answer (the store also that it can write): 200, or 503 naming what failed and why. The reason
 // is the error's text (e.g. "sqlite: ping: write: database or disk is
 // full"): an operator's answer, holding no user data.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -189,6 +193,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.store.Ping(ctx); err != nil {
 		status["store"] = "unavailable"
 		reasons["store"] = err.Error()
+	}
+	for id, t := range s.cfg.Workspaces { // each workspace's store namespace
+		if err := t.store.Ping(ctx); err != nil {
+			status["store"] = "unavailable"
+			reasons["store "+id] = err.Error()
+		}
 	}
 	if err := s.broker.Ping(ctx); err != nil {
 		status["broker"] = "unavailable"

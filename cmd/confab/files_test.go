@@ -21,7 +21,8 @@ const (
 // disk engine, absolute for S3).
 func (a *app) absolute(u string) string {
 	if strings.HasPrefix(u, "/") {
-		return a.url + u
+		origin, _, _ := strings.Cut(strings.TrimPrefix(a.url, "http://"), "/") // a workspace's app has a path
+		return "http://" + origin + u
 	}
 	return u
 }

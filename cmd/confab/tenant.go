@@ -78,8 +78,8 @@ func (c *serveConfig) forWorkspace(id string) serveConfig {
 // openTenant opens workspace ws's stack as c configures it. For the
 // default workspace (ws.ID "") it also chooses c.Issuer. On error what was
 // opened is closed.
-func openTenant(ctx context.Context, c *serveConfig, ws confab.Workspace, sh tenantShared) (t *tenant, err error) {
-	t = &tenant{ws: ws}
+func openTenant(ctx context.Context, c *serveConfig, ws confab.Workspace, sh tenantShared) (_ *tenant, err error) {
+	t := &tenant{ws: ws}
 	defer func() {
 		if err != nil {
 			t.close()
