@@ -17,16 +17,35 @@ import (
 // can take a name that reads as someone else's address. clientAddr, when
 // not empty, counts against Config.SignupsPerMinute.
 //
+// The workspace's sign-up policy applies (signup.go): in.Invitation is the
+// invitation token it may ask for.
+//
 // Errors: CodeInvalid (IsPasswordPolicyError tells the password policy
-// apart), CodeConflict when the email or username is taken, CodeLimited
-// (RetryAfter says how long).
+// apart), CodeForbidden when the sign-up policy refuses, CodeConflict when
+// the email or username is taken, CodeLimited (RetryAfter says how long).
 func (s *Service) SignUp(ctx context.Context, in SignUpInput, clientAddr string) (*confab.User, error) {
-	return s.signUp(ctx, in, clientAddr, false)
+	return s.signUp(ctx, in, clientAddr, bySelf, false)
 }
+
+// CreateAccount creates a confirmed account like SignUp, for an operator
+// (the CLI's user create, demo data): the workspace's sign-up policy and
+// the sign-up rate limit do not apply, and in.Invitation is ignored.
+func (s *Service) CreateAccount(ctx context.Context, in SignUpInput) (*confab.User, error) {
+	return s.signUp(ctx, in, "", byAdmin, false)
+}
+
+// signUpBy says who makes an account: the person (the workspace's sign-up
+// policy applies, signup.go) or an administrator (it does not).
+type signUpBy int
+
+const (
+	bySelf signUpBy = iota
+	byAdmin
+)
 
 // signUp creates the account, unconfirmed when asked, with its SRP
 // verifier when SRP is on.
-func (s *Service) signUp(ctx context.Context, in SignUpInput, clientAddr string, unconfirmed bool) (*confab.User, error) {
+func (s *Service) signUp(ctx context.Context, in SignUpInput, clientAddr string, by signUpBy, unconfirmed bool) (*confab.User, error) {
 	if clientAddr != "" {
 		key := "addr:" + ratelimit.AddrKey(clientAddr)
 		if blocked, d := s.signups.blocked(key); blocked {
@@ -37,6 +56,11 @@ func (s *Service) signUp(ctx context.Context, in SignUpInput, clientAddr string,
 	email, err := validEmail(in.Email)
 	if err != nil {
 		return nil, err
+	}
+	if by == bySelf {
+		if err := s.admit(email, in.Invitation); err != nil {
+			return nil, err
+		}
 	}
 	username := strings.TrimSpace(in.Username)
 	if username == "" || strings.EqualFold(username, email) {

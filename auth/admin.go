@@ -35,7 +35,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*confab.U
 	if generated {
 		pw = temporaryPassword()
 	}
-	u, err := s.signUp(ctx, SignUpInput{Email: in.Email, Password: pw, Username: in.Username, DisplayName: in.DisplayName}, "", false)
+	u, err := s.signUp(ctx, SignUpInput{Email: in.Email, Password: pw, Username: in.Username, DisplayName: in.DisplayName}, "", byAdmin, false)
 	if err != nil {
 		return nil, err
 	}

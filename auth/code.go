@@ -125,11 +125,11 @@ func MaskEmail(email string) string {
 }
 
 // Register is SignUp for clients that can confirm by code (the Cognito
-// API): with a Mailer, the account stays unconfirmed and a code goes to
-// its email; without, it is confirmed at once. It reports whether the
-// account is confirmed.
+// API), under the same sign-up policy: with a Mailer, the account stays
+// unconfirmed and a code goes to its email; without, it is confirmed at
+// once. It reports whether the account is confirmed.
 func (s *Service) Register(ctx context.Context, in SignUpInput, clientAddr string) (*confab.User, bool, error) {
-	u, err := s.signUp(ctx, in, clientAddr, s.cfg.Mailer != nil)
+	u, err := s.signUp(ctx, in, clientAddr, bySelf, s.cfg.Mailer != nil)
 	if err != nil {
 		return nil, false, err
 	}

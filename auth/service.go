@@ -215,9 +215,12 @@ type Tokens struct {
 	TokenType    string `json:"tokenType"` // "Bearer"
 }
 
-// SignUpInput is a new account. Username and DisplayName are optional.
+// SignUpInput is a new account. Username and DisplayName are optional;
+// Invitation is the invitation token a workspace with the sign-up policy
+// "invitation" asks for (signup.go).
 type SignUpInput struct {
 	Email, Password, Username, DisplayName string
+	Invitation                             string
 }
 
 // New returns a Service, loading the signing key from cfg.KeyFile or
@@ -230,6 +233,11 @@ func New(store confab.Store, cfg Config) (*Service, error) {
 	if i := strings.IndexByte(cfg.UserPoolID, '_'); i < 0 || i == len(cfg.UserPoolID)-1 {
 		return nil, fmt.Errorf("auth: Config.UserPoolID %q must be <region>_<name>", cfg.UserPoolID)
 	}
+	ws, err := signupWorkspace(cfg.Workspace, cfg.InvitationKey)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Workspace = ws
 	key, err := loadOrCreateKey(cfg.KeyFile)
 	if err != nil {
 		return nil, err

@@ -178,11 +178,12 @@ func (h *authHandler) signup(w http.ResponseWriter, r *http.Request) {
 		Password    string `json:"password"`
 		Username    string `json:"username"`
 		DisplayName string `json:"displayName"`
+		Invitation  string `json:"invitation"` // the token of an invitation link (sign-up policy "invitation")
 	}
 	if !h.decode(w, r, &in) {
 		return
 	}
-	u, err := h.auth.SignUp(r.Context(), auth.SignUpInput{Email: in.Email, Password: in.Password, Username: in.Username, DisplayName: in.DisplayName}, clientAddr(r))
+	u, err := h.auth.SignUp(r.Context(), auth.SignUpInput{Email: in.Email, Password: in.Password, Username: in.Username, DisplayName: in.DisplayName, Invitation: in.Invitation}, clientAddr(r))
 	if confab.ErrorCode(err) == confab.CodeConflict {
 		err = errSignupRefused
 	}

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/auth"
@@ -386,5 +387,41 @@ func TestAuthWireCode(t *testing.T) {
 				t.Errorf("authWireCode(%v) = %q, want %q", tt.err, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAuthHandler_SignupPolicy checks that /auth/signup carries the
+// invitation token to the workspace's sign-up policy, and that a refusal
+// has the shape of every other /auth error.
+func TestAuthHandler_SignupPolicy(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	acme := confab.Workspace{ID: "acme", Signup: confab.SignupInvitation}
+	srv, a := newAuthTestServer(t, auth.Config{Workspace: acme, InvitationKey: key})
+	now := time.Now()
+	tests := []struct {
+		name       string
+		email      string
+		invitation string
+		status     int
+		code       string
+	}{
+		{"ErrNoInvitation", "ann@example.com", "", http.StatusForbidden, "NotAuthorized"},
+		{"ErrOtherWorkspace", "ann@example.com", auth.NewInvitation(key, "globex", "", time.Hour, now), http.StatusForbidden, "NotAuthorized"},
+		{"ErrExpired", "ann@example.com", auth.NewInvitation(key, "acme", "", time.Hour, now.Add(-2*time.Hour)), http.StatusForbidden, "NotAuthorized"},
+		{"OK", "ann@example.com", auth.NewInvitation(key, "acme", "ann@example.com", time.Hour, now), http.StatusOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := authPostJSON(t, srv, "/auth/signup", map[string]string{"email": tt.email, "password": authTestPassword, "invitation": tt.invitation})
+			if r.status != tt.status || r.code() != tt.code {
+				t.Fatalf("signup = %d %s, want %d %s", r.status, r.raw, tt.status, tt.code)
+			}
+			if tt.code != "" && (r.header.Get("x-amzn-ErrorType") != tt.code || !strings.Contains(r.message(), "invitation")) {
+				t.Errorf("refusal = %v %s, want x-amzn-ErrorType %s and a message about the invitation", r.header, r.raw, tt.code)
+			}
+		})
+	}
+	if _, _, err := a.Account(context.Background(), "ann@example.com"); err != nil {
+		t.Fatalf("the invited account: %v", err)
 	}
 }

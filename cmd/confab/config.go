@@ -144,7 +144,7 @@ func (devNull) Write(p []byte) (int, error) { return len(p), nil }
 // knownEnv returns every environment variable of every subcommand.
 func knownEnv() map[string]bool {
 	known := map[string]bool{}
-	for _, t := range [][]setting{serveSettings(&serveConfig{}), userSettings(&userConfig{}), benchSettings(&benchConfig{}), backupSettings(&backupConfig{}), migrateSettings(&migrateConfig{}), amplifySettings(&amplifyConfig{})} {
+	for _, t := range [][]setting{serveSettings(&serveConfig{}), userSettings(&userConfig{}), benchSettings(&benchConfig{}), backupSettings(&backupConfig{}), migrateSettings(&migrateConfig{}), amplifySettings(&amplifyConfig{}), inviteSettings(&inviteConfig{})} {
 		for _, s := range t {
 			known[envName(s.name)] = true
 		}

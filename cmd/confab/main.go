@@ -6,6 +6,7 @@
 //	confab bench …            run the load generator against a server
 //	confab backup --to FILE   take a consistent online copy of the embedded store
 //	confab amplify-config …   print the Amplify client configuration for confab
+//	confab workspace invite … print an invitation link to a workspace
 //	confab version            print the version
 //
 // Every flag can also be set as the environment variable CONFAB_<FLAG>.
@@ -83,6 +84,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.amplify(ctx, args[1:])
 	case "webhook":
 		return m.webhook(ctx, args[1:])
+	case "workspace":
+		return m.workspace(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "confab", version)
 		return nil
@@ -104,6 +107,7 @@ commands:
   backup        online copy of the embedded store: --to FILE [--data DIR]
   migrate       copy the embedded store into PostgreSQL: --postgres URL [--data DIR]
   webhook       manage webhook endpoints: add, list, remove, enable, replay (confab webhook)
+  workspace invite  print an invitation link: [--workspace ID] [--email E] [--ttl 168h] --public-url URL
   amplify-config  print amplify_outputs.json and the Amplify.configure code for an app: --public-url URL
   version       print the version
 `

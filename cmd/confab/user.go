@@ -70,7 +70,7 @@ func (m *Main) user(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := a.SignUp(ctx, auth.SignUpInput{Email: c.Email, Password: c.Password, Username: c.Username, DisplayName: c.DisplayName}, "")
+	u, err := a.CreateAccount(ctx, auth.SignUpInput{Email: c.Email, Password: c.Password, Username: c.Username, DisplayName: c.DisplayName})
 	if err != nil {
 		return fmt.Errorf("user create: %w", err)
 	}

@@ -111,6 +111,10 @@ func (h *Handler) signUp(ctx context.Context, r *request) (any, error) {
 		Password       string      `json:"Password"`
 		SecretHash     string      `json:"SecretHash"`
 		UserAttributes []attribute `json:"UserAttributes"`
+		// ClientMetadata is what Cognito hands a pool's pre sign-up
+		// trigger; its "invitation" entry carries the invitation token a
+		// workspace with the sign-up policy "invitation" asks for.
+		ClientMetadata map[string]string `json:"ClientMetadata"`
 	}
 	if err := r.decode(&in); err != nil {
 		return nil, err
@@ -131,6 +135,7 @@ func (h *Handler) signUp(ctx context.Context, r *request) (any, error) {
 	}
 	u, confirmed, err := h.accounts.Register(ctx, auth.SignUpInput{
 		Email: email, Password: in.Password, Username: username, DisplayName: attributeValue(in.UserAttributes, "name"),
+		Invitation: in.ClientMetadata["invitation"],
 	}, r.clientAddr)
 	if err != nil {
 		return nil, err

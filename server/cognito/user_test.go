@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/auth"
 	"github.com/confab-chat/confab/server/cognito"
 )
@@ -222,4 +224,30 @@ func TestHandler_ClientSecret(t *testing.T) {
 		"AuthParameters": obj{"REFRESH_TOKEN": refresh, "SECRET_HASH": secretHash(secret, sub)}}).wantOK(t)
 	e.call("GetTokensFromRefreshToken", obj{"ClientId": clientID, "RefreshToken": refresh}).wantError(t, "NotAuthorizedException")
 	e.call("GetTokensFromRefreshToken", obj{"ClientId": clientID, "RefreshToken": refresh, "ClientSecret": secret}).wantOK(t)
+}
+
+// TestHandler_SignUpPolicy: Cognito's SignUp carries the invitation token
+// in ClientMetadata["invitation"] (what a pool's pre sign-up trigger
+// receives); a refusal is NotAuthorizedException.
+func TestHandler_SignUpPolicy(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	e := newEnv(t, func(a *auth.Config, _ *cognito.Config) {
+		a.Workspace = confab.Workspace{ID: "acme", Signup: confab.SignupInvitation}
+		a.InvitationKey = key
+	})
+	signUp := func(email string, metadata obj) reply {
+		return e.call("SignUp", obj{"ClientId": clientID, "Username": email, "Password": password,
+			"UserAttributes": []obj{{"Name": "email", "Value": email}}, "ClientMetadata": metadata})
+	}
+	t.Run("ErrNoInvitation", func(t *testing.T) {
+		signUp("ann@example.com", nil).wantError(t, "NotAuthorizedException")
+	})
+	t.Run("ErrForged", func(t *testing.T) {
+		forged := auth.NewInvitation([]byte("another key"), "acme", "", time.Hour, time.Now())
+		signUp("ann@example.com", obj{"invitation": forged}).wantError(t, "NotAuthorizedException")
+	})
+	t.Run("OK", func(t *testing.T) {
+		signUp("ann@example.com", obj{"invitation": auth.NewInvitation(key, "acme", "", time.Hour, time.Now())}).wantOK(t)
+		e.signIn("ann@example.com", password)
+	})
 }

@@ -34,13 +34,23 @@ self.addEventListener('push', (event) => {
   event.waitUntil(self.registration.showNotification(n.title, n.options));
 });
 
+/** The base path of a page (src/base.ts: "/w/<id>/" in a workspace, else
+ *  "/"). This worker's scope is its workspace's base path; the root's scope
+ *  also covers the other workspaces' pages, which are not its own. */
+function basePathOf(pathname) {
+  const m = /^\/w\/([a-z][a-z0-9-]{0,30})\//.exec(pathname);
+  return m ? m[0] : '/';
+}
+
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
   const id = event.notification.data && event.notification.data.conversationId;
-  const url = id ? `/c/${encodeURIComponent(id)}` : '/';
+  const scope = new URL(self.registration.scope);
+  const url = new URL(id ? `c/${encodeURIComponent(id)}` : '', scope).href;
   event.waitUntil(
     (async () => {
-      const wins = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+      const all = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+      const wins = all.filter((w) => basePathOf(new URL(w.url).pathname) === scope.pathname);
       for (const w of wins) {
         // An open tab routes in place (no reload): the app listens for this.
         w.postMessage({ type: 'open-conversation', conversationId: id });

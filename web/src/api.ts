@@ -2,6 +2,7 @@
 
 import { session, AuthError } from './session';
 import { waitText } from './util';
+import { apiPath } from './base';
 
 export type MessageType = 'TEXT' | 'IMAGE' | 'FILE' | 'SYSTEM';
 
@@ -234,7 +235,7 @@ export async function gql<T>(query: string, variables?: Record<string, unknown>)
     }
     let res: Response;
     try {
-      res = await fetch('/graphql', {
+      res = await fetch(apiPath('graphql'), {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: token },
         body,

@@ -1,7 +1,13 @@
 // Web Push: the service worker (public/sw.js) and the browser's push
-// subscription, registered with the server (registerPushSubscription).
+// subscription, registered with the server (registerPushSubscription). Each
+// workspace has its own worker, scoped to its base path (base.ts).
 
 import { gql } from './api';
+import { apiPath, basePath } from './base';
+
+function register(): Promise<ServiceWorkerRegistration> {
+  return navigator.serviceWorker.register(apiPath('sw.js'), { scope: basePath() });
+}
 
 export type PushState = 'unsupported' | 'off' | 'on' | 'blocked';
 
@@ -14,7 +20,7 @@ function supported(): boolean {
 export async function pushState(): Promise<PushState> {
   if (!supported()) return 'unsupported';
   if (Notification.permission === 'denied') return 'blocked';
-  const reg = await navigator.serviceWorker.register('/sw.js');
+  const reg = await register();
   const sub = await reg.pushManager.getSubscription();
   return sub && Notification.permission === 'granted' ? 'on' : 'off';
 }
@@ -26,7 +32,7 @@ export async function enablePush(): Promise<void> {
   if ((await Notification.requestPermission()) !== 'granted') throw new Error('Notifications are blocked for this site.');
   const d = await gql<{ pushPublicKey: string | null }>('query PushKey { pushPublicKey }');
   if (!d.pushPublicKey) throw new Error('This server does not send push notifications.');
-  const reg = await navigator.serviceWorker.register('/sw.js');
+  const reg = await register();
   await navigator.serviceWorker.ready;
   const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: d.pushPublicKey /* base64url, as the Push API accepts */ });
   const j = sub.toJSON();
@@ -39,7 +45,9 @@ export async function enablePush(): Promise<void> {
 /** Unregisters and drops this browser's subscription. */
 export async function disablePush(): Promise<void> {
   if (!supported()) return;
-  const reg = await navigator.serviceWorker.getRegistration('/sw.js');
+  const reg = await navigator.serviceWorker.getRegistration(basePath());
+  // Not the root's worker, whose scope covers every workspace's pages.
+  if (reg && new URL(reg.scope).pathname !== basePath()) return;
   const sub = await reg?.pushManager.getSubscription();
   if (!sub) return;
   await gql('mutation Unregister($e: String!) { unregisterPushSubscription(endpoint: $e) }', { e: sub.endpoint });

@@ -16,6 +16,7 @@
 
 import { createClient, type Client } from 'graphql-ws/client';
 import { session } from './session';
+import { socketURL } from './base';
 
 export type ConnState = 'connecting' | 'connected' | 'reconnecting';
 
@@ -54,7 +55,7 @@ export class Realtime {
 
   constructor(private opts: Options) {
     this.client = createClient({
-      url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
+      url: () => socketURL('graphql'),
       connectionParams: async () => {
         // Closed with 4403 (token expired or refused) and we have no newer
         // token than the one that socket used: refresh before trying again.

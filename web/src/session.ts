@@ -1,11 +1,15 @@
-// Accounts and tokens: /auth/signup, /auth/login, /auth/refresh, /auth/logout.
+// Accounts and tokens: /auth/signup, /auth/login, /auth/refresh, /auth/logout
+// (under the base path: each workspace has its own, base.ts).
 //
 // The session lives in localStorage so a reload keeps you signed in and other
-// tabs share it. Tokens are refreshed before they expire (a timer, plus a
-// check before every use, since timers do not run while a laptop sleeps).
+// tabs share it; one per workspace, since an origin's storage is shared by
+// all of them and a workspace's tokens are valid there only. Tokens are
+// refreshed before they expire (a timer, plus a check before every use, since
+// timers do not run while a laptop sleeps).
 // Refresh tokens rotate: the new one is always kept, and tabs take a Web Lock
 // around a refresh so two tabs never spend the same refresh token.
 
+import { apiPath, basePath } from './base';
 import { jwtClaims } from './util';
 
 export interface Session {
@@ -32,6 +36,9 @@ export interface SignUpInput {
   password: string;
   username?: string;
   displayName?: string;
+  /** The token of an invitation link (?invite=), for a workspace whose
+   *  sign-up is by invitation. */
+  invitation?: string;
 }
 
 /** An error from the /auth endpoints; code is the server's error code, or
@@ -47,14 +54,17 @@ export class AuthError extends Error {
   }
 }
 
-const storageKey = 'confab.session.v1';
+/** Per workspace; the default workspace keeps the names it always had, so
+ *  tabs of an older client share them during an upgrade. */
+const storageKey = basePath() === '/' ? 'confab.session.v1' : `confab.session.v1:${basePath()}`;
+const refreshLock = basePath() === '/' ? 'confab.refresh' : `confab.refresh:${basePath()}`;
 /** Refresh this long before expiry (or at 80% of a shorter lifetime). */
 const refreshMarginMs = 60_000;
 
 async function postAuth<T>(path: string, body: unknown): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(path, {
+    res = await fetch(apiPath(path), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
@@ -181,6 +191,7 @@ class SessionManager {
     const body: Record<string, string> = { email: input.email.trim(), password: input.password };
     if (input.username?.trim()) body.username = input.username.trim();
     if (input.displayName?.trim()) body.displayName = input.displayName.trim();
+    if (input.invitation?.trim()) body.invitation = input.invitation.trim();
     await postAuth('/auth/signup', body);
     await this.signIn(input.email.trim(), input.password);
   }
@@ -228,7 +239,7 @@ class SessionManager {
   private async withLock<T>(fn: () => Promise<T>): Promise<T> {
     const locks = (navigator as Navigator & { locks?: LockManager }).locks;
     if (!locks) return fn();
-    return locks.request('confab.refresh', fn) as Promise<T>;
+    return locks.request(refreshLock, fn) as Promise<T>;
   }
 
   private async doRefresh(force: boolean): Promise<Session> {

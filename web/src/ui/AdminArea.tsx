@@ -8,6 +8,7 @@ import { adminApi, type AdminConversation, type AdminUser, type AuditEntry, type
 import { alignDays, linePoints, plot } from '../chart';
 import { durations, roleNames, until } from '../chat/members';
 import { fullTime, shortTime } from '../util';
+import { pagePath } from '../base';
 import { linkClick, useChat } from './hooks';
 import { conversationTitle, displayName } from './common';
 import { ErrorLine, ReasonField, reasonOk, useAction } from './Modal';
@@ -23,7 +24,7 @@ export function AdminArea() {
   return (
     <section class="admin" aria-labelledby="admin-title">
       <header class="thread-head">
-        <a class="icon-btn back" href="/" aria-label="Back to conversations" onClick={(e) => linkClick(e, '/')}>
+        <a class="icon-btn back" href={pagePath('/')} aria-label="Back to conversations" onClick={(e) => linkClick(e, '/')}>
           <IconBack />
         </a>
         <div class="thread-title">

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { maxDisplayNameBytes, maxEmailBytes, maxPasswordLength, maxUsernameBytes, minPasswordLength, utf8Bytes } from '../limits';
+import { basePath, workspaceOf } from '../base';
 import { session, AuthError } from '../session';
 
 const passwordRule = `At least ${minPasswordLength} characters, with an upper-case letter, a lower-case letter and a digit.`;
@@ -33,8 +34,17 @@ function authMessage(e: unknown, mode: 'signin' | 'signup'): string {
   }
 }
 
+/** The invitation token of the page's address (an invitation link,
+ *  confab workspace invite: <base>?invite=<token>), or "". */
+function invitationOfPage(): string {
+  return new URLSearchParams(location.search).get('invite')?.trim() ?? '';
+}
+
 export function AuthScreen(props: { notice?: string | null }) {
-  const [mode, setMode] = useState<'signin' | 'signup'>('signin');
+  const [invitation, setInvitation] = useState(invitationOfPage);
+  const invited = invitation !== '' || invitationOfPage() !== '';
+  const workspace = workspaceOf(basePath());
+  const [mode, setMode] = useState<'signin' | 'signup'>(invited ? 'signup' : 'signin');
   const [login, setLogin] = useState('');
   const [email, setEmail] = useState('');
   const [username, setUsername] = useState('');
@@ -63,7 +73,11 @@ export function AuthScreen(props: { notice?: string | null }) {
     setBusy(true);
     try {
       if (mode === 'signin') await session.signIn(login, password);
-      else await session.signUp({ email, password, username, displayName });
+      else {
+        await session.signUp({ email, password, username, displayName, invitation });
+        // Used: a reload of the signed-in app should not show it again.
+        if (invitationOfPage()) history.replaceState(null, '', location.pathname);
+      }
     } catch (err) {
       setError(authMessage(err, mode));
       setBusy(false);
@@ -79,6 +93,11 @@ export function AuthScreen(props: { notice?: string | null }) {
           </span>
           <h1>confab</h1>
         </div>
+        {workspace && (
+          <p class="hint workspace-name">
+            Workspace <strong>{workspace}</strong>
+          </p>
+        )}
         {props.notice && (
           <p class="notice" role="status">
             {props.notice}
@@ -132,6 +151,20 @@ export function AuthScreen(props: { notice?: string | null }) {
                   onInput={(e) => setDisplayName(e.currentTarget.value)}
                 />
               </label>
+              {invited && (
+                <label class="field">
+                  <span>
+                    Invitation <small>(from your invitation link)</small>
+                  </span>
+                  <input
+                    name="invitation"
+                    autocomplete="off"
+                    spellcheck={false}
+                    value={invitation}
+                    onInput={(e) => setInvitation(e.currentTarget.value)}
+                  />
+                </label>
+              )}
             </>
           )}
           <label class="field">

@@ -1,3 +1,4 @@
+import { pagePath } from '../base';
 import { conversationPath, linkClick, useChat, useNow } from './hooks';
 import { Avatar, conversationTitle, others } from './common';
 import { fullTime, shortTime } from '../util';
@@ -50,7 +51,7 @@ export function ConversationList(props: { openId: string | null; onNew(): void }
             <li key={c.conversationId}>
               <a
                 class={`conv ${selected ? 'selected' : ''} ${unread ? 'unread' : ''}`}
-                href={conversationPath(c.conversationId)}
+                href={pagePath(conversationPath(c.conversationId))}
                 aria-current={selected ? 'page' : undefined}
                 aria-label={label}
                 data-conversation-id={c.conversationId}

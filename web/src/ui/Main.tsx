@@ -12,6 +12,7 @@ import { PushToggle } from './PushToggle';
 import { IconClose, IconPlus, IconSearch, IconSettings, IconShield, IconSignOut } from './icons';
 import { Invitations } from './Invitations';
 import { AdminArea } from './AdminArea';
+import { pagePath } from '../base';
 
 /** The admin area's path. */
 export const adminPath = '/admin';
@@ -81,7 +82,7 @@ export function Main(props: { userId: string }) {
               {me?.isAdmin && (
                 <a
                   class={`icon-btn ${admin ? 'active' : ''}`}
-                  href={adminPath}
+                  href={pagePath(adminPath)}
                   aria-label="Administration"
                   title="Administration"
                   aria-current={admin ? 'page' : undefined}

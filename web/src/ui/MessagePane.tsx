@@ -4,6 +4,7 @@ import type { Thread } from '../chat';
 import { readBy, readersBySeq } from '../chat/receipts';
 import { activeTypists, typingText } from '../chat/typing';
 import { dayKey, dayLabel } from '../util';
+import { pagePath } from '../base';
 import { linkClick, useChat, useNow } from './hooks';
 import { conversationTitle, others, presenceText } from './common';
 import { Composer } from './Composer';
@@ -103,7 +104,7 @@ export function TypingLine() {
 function ThreadHeader(props: { title: string; subtitle: string; searchOpen?: boolean; onSearch?(): void; onMembers?(): void }) {
   return (
     <header class="thread-head">
-      <a class="icon-btn back" href="/" aria-label="Back to conversations" onClick={(e) => linkClick(e, '/')}>
+      <a class="icon-btn back" href={pagePath('/')} aria-label="Back to conversations" onClick={(e) => linkClick(e, '/')}>
         <IconBack />
       </a>
       <div class="thread-title">

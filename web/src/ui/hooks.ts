@@ -1,5 +1,6 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useReducer, useState } from 'preact/hooks';
+import { pagePath, routeOf } from '../base';
 import type { Chat } from '../chat';
 
 export const ChatContext = createContext<Chat | null>(null);
@@ -28,21 +29,25 @@ export function useNow(everyMs = 30_000): number {
 }
 
 // ---- routing: "/" is the list, "/c/<conversationId>" a conversation ----
+// Routes are app paths; the page's address is the route under the base path
+// (base.ts): "/c/x" is /w/acme/c/x in workspace acme. Links take pagePath.
 
 const routeListeners = new Set<() => void>();
 window.addEventListener('popstate', () => routeListeners.forEach((l) => l()));
 
 export function navigate(path: string, replace = false) {
-  if (path === location.pathname) return;
-  if (replace) history.replaceState(null, '', path);
-  else history.pushState(null, '', path);
+  const address = pagePath(path);
+  if (address === location.pathname) return;
+  if (replace) history.replaceState(null, '', address);
+  else history.pushState(null, '', address);
   routeListeners.forEach((l) => l());
 }
 
+/** The current route (the address after the base path). */
 export function usePath(): string {
-  const [path, setPath] = useState(location.pathname);
+  const [path, setPath] = useState(routeOf(location.pathname));
   useEffect(() => {
-    const l = () => setPath(location.pathname);
+    const l = () => setPath(routeOf(location.pathname));
     routeListeners.add(l);
     return () => {
       routeListeners.delete(l);
