@@ -236,3 +236,38 @@ func TestMain_WorkspaceSignupPolicy(t *testing.T) {
 		t.Errorf("Cognito SignUp with an invitation = %d, want 200", got)
 	}
 }
+
+// TestMain_DefaultSignupPolicy: --signup-policy sets the default
+// workspace's policy; the root link of workspace invite admits a sign-up;
+// --demo still makes its users (an operator's accounts, not sign-ups).
+func TestMain_DefaultSignupPolicy(t *testing.T) {
+	t.Run("Invitation", func(t *testing.T) {
+		data := t.TempDir()
+		a, stop := startMain(t, data, "--signup-policy", "invitation")
+		t.Cleanup(stop)
+		if status, body := a.postJSON(t, "/auth/signup", map[string]string{"email": "a@x.example", "password": "Passw0rd!x"}, nil); status != http.StatusForbidden {
+			t.Fatalf("sign-up without an invitation = %d %v, want 403", status, body)
+		}
+		var out bytes.Buffer
+		m := &Main{Stdout: &out, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+		if err := m.Run(context.Background(), []string{"workspace", "invite", "--data", data, "--public-url", a.url}); err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(strings.TrimSpace(out.String()))
+		if err != nil || u.Path != "/" {
+			t.Fatalf("link = %q, want the root", out.String())
+		}
+		if status, body := a.postJSON(t, "/auth/signup", map[string]string{"email": "a@x.example", "password": "Passw0rd!x", "invitation": u.Query().Get("invite")}, nil); status != http.StatusOK {
+			t.Fatalf("sign-up with the link's invitation = %d %v, want 200", status, body)
+		}
+	})
+	t.Run("Domain", func(t *testing.T) {
+		a := runMain(t, "--signup-policy", "domain", "--signup-domains", "corp.example", "--demo")
+		if status, body := a.postJSON(t, "/auth/signup", map[string]string{"email": "a@x.example", "password": "Passw0rd!x"}, nil); status != http.StatusForbidden {
+			t.Fatalf("sign-up outside the domain = %d %v, want 403", status, body)
+		}
+		if status, body := a.postJSON(t, "/auth/signup", map[string]string{"email": "a@corp.example", "password": "Passw0rd!x"}, nil); status != http.StatusOK {
+			t.Fatalf("sign-up in the domain = %d %v, want 200", status, body)
+		}
+	})
+}

@@ -81,6 +81,7 @@ type serveConfig struct {
 	DigestDelay                                     time.Duration
 	Mobile                                          mobilePushConfig
 	Workspaces                                      string // the workspaces file
+	Signup                                          signupConfig
 }
 
 // unlimitedFlags turn off every per-user and per-address limit: the load
@@ -155,7 +156,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"fcm-credentials-file", "", "Firebase service account key (JSON); turns on Android push through FCM HTTP v1 (docs/push.md)", str(&c.Mobile.FCMCredentialsFile)},
 		{"fcm-project-id", "", "the Firebase project id; default the key file's project_id", str(&c.Mobile.FCMProjectID)},
 		{"fcm-url", fcm.DefaultURL, "the FCM endpoint", str(&c.Mobile.FCMURL)},
-	}, append(append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...), blobSettings(&c.Blob)...)...)
+	}, append(append(append(cognitoSettings(&c.Cognito), dynamoSettings(&c.DynamoDB)...), blobSettings(&c.Blob)...), signupSettings(&c.Signup)...)...)
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -211,7 +212,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer br.Close() // after every workspace's services (defers run last-in, first-out)
 	shared := tenantShared{broker: br, reg: reg, labelled: len(workspaces) > 0, mailer: mailer, logger: logger}
-	def, err := openTenant(ctx, &c, confab.Workspace{Signup: confab.SignupOpen}, shared)
+	defWS, err := c.Signup.defaultWorkspace()
+	if err != nil {
+		return err
+	}
+	def, err := openTenant(ctx, &c, defWS, shared)
 	if err != nil {
 		return err
 	}
@@ -328,7 +333,7 @@ func createDemo(ctx context.Context, a *auth.Service, c *chat.Service, st confab
 	for _, in := range demoUsers {
 		acct, err := st.GetAccountByLogin(ctx, in.Email)
 		if confab.ErrorCode(err) == confab.CodeNotFound {
-			u, err := a.SignUp(ctx, in, "")
+			u, err := a.CreateAccount(ctx, in)
 			if err != nil {
 				return err
 			}
