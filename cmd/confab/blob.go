@@ -28,6 +28,8 @@ type blobConfig struct {
 	MaxUploadBytes int
 	QuotaBytes     int
 	Types          string
+	ImageWorkers   int
+	ImageNice      int
 }
 
 // blobSettings are the flags of files.
@@ -39,6 +41,8 @@ func blobSettings(c *blobConfig) []setting {
 		{"s3-region", "us-east-1", "region for --blob s3", str(&c.S3Region)},
 		{"max-upload-bytes", "0", "largest file in bytes", pkgDefault(integer(&c.MaxUploadBytes), "chat", chat.DefaultMaxUploadBytes)},
 		{"upload-quota-bytes", "0", "bytes each user may upload per UTC day; over it is RATE_LIMITED (-1: unlimited)", pkgDefault(integer(&c.QuotaBytes), "chat", chat.DefaultUploadQuotaBytes)},
+		{"image-workers", "0", "images decoded and thumbnailed at once; more wait (up to 4 × as many are admitted, then UNAVAILABLE)", pkgDefault(integer(&c.ImageWorkers), "image", fmt.Sprintf("a quarter of the CPUs, at least 1: %d here", image.DefaultWorkers()))},
+		{"image-nice", "0", "nice value (1-19) of the threads that process images, on Linux, so that sending and delivering messages get the CPUs first (-1: the server's own priority)", pkgDefault(integer(&c.ImageNice), "image", image.DefaultNice)},
 		{"upload-types", "", "comma-separated content types users may upload (default: PNG, JPEG and GIF images, PDF, text, Markdown, CSV, ZIP, gzip, 7z, Office and OpenDocument files)", str(&c.Types)},
 	}
 }
@@ -83,7 +87,7 @@ func openBlobs(ctx context.Context, c blobConfig, dataDir, publicURL string, st 
 	default:
 		return nil, nil, usageError{fmt.Sprintf("unknown --blob %q (want disk, s3 or off)", c.Engine)}
 	}
-	opt := chat.WithUploads(blobs, uploads, image.New(image.Config{}), cfg)
+	opt := chat.WithUploads(blobs, uploads, image.New(image.Config{Workers: c.ImageWorkers, Nice: c.ImageNice}), cfg)
 	return []chat.Option{opt}, handler, nil
 }
 
