@@ -321,6 +321,6 @@ func TestProcessor_PanicInWorkReachesTheCaller(t *testing.T) {
 			t.Fatalf("recovered %v, want boom", r)
 		}
 	}()
-	New(Config{}).background(func() { panic("boom") })
+	New(Config{Nice: 15}).background(func() { panic("boom") })
 	t.Fatal("background returned after a panic")
 }

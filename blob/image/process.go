@@ -25,9 +25,6 @@ const (
 	DefaultMaxSide = 16384
 	// JPEGQuality is the quality of re-encoded JPEGs and of thumbnails.
 	JPEGQuality = 85
-	// DefaultNice is the nice value of the threads that process images
-	// (Config.Nice).
-	DefaultNice = 10
 )
 
 // ThumbSizes are the longest sides of the two thumbnails, in pixels: a
@@ -52,11 +49,13 @@ type Config struct {
 	// CPUs, at least one, so thumbnailing leaves CPU for delivering
 	// messages.
 	Workers int
-	// Nice is the nice value (1 to 19) of the OS threads that decode,
-	// scale and encode images, on Linux: when the CPUs are short the
-	// kernel runs the server's other threads (sending and delivering
-	// messages) first, and images take what is left. Default DefaultNice;
-	// negative: the server's own priority. Elsewhere it has no effect.
+	// Nice, when 1 to 19, is the nice value of the OS threads that
+	// decode, scale and encode images, on Linux: when the CPUs are short
+	// the kernel runs the server's other threads first. Default 0: the
+	// server's own priority. Off by default because a thread the kernel
+	// holds back still holds one of Go's Ps, and every stop-the-world of
+	// the collector waits for it (BENCHMARKS.md, issue #13: no better on
+	// a busy host). Elsewhere than Linux it has no effect.
 	Nice int
 	// MaxJobs bounds the images admitted at once, running or waiting for
 	// a worker (Admit): each holds its bytes in memory meanwhile. Default
@@ -88,9 +87,6 @@ func New(cfg Config) *Processor {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = DefaultWorkers()
-	}
-	if cfg.Nice == 0 {
-		cfg.Nice = DefaultNice
 	}
 	cfg.Nice = min(cfg.Nice, 19)
 	if cfg.MaxJobs <= 0 {
@@ -157,8 +153,8 @@ func (p *Processor) Header(data []byte) (string, int, int, error) {
 
 // Process checks data's header (Header), then decodes it, applies its
 // EXIF orientation, re-encodes it without metadata and makes the
-// thumbnails. It waits for a worker, or returns ctx's error. The work
-// runs on an OS thread of its own at Config.Nice.
+// thumbnails. It waits for a worker, or returns ctx's error. With
+// Config.Nice the work runs on an OS thread of its own at that priority.
 func (p *Processor) Process(ctx context.Context, data []byte) (*Result, error) {
 	format, _, _, err := p.Header(data)
 	if err != nil {
@@ -175,20 +171,22 @@ func (p *Processor) Process(ctx context.Context, data []byte) (*Result, error) {
 	return res, err
 }
 
-// background runs work on a goroutine locked to an OS thread of its own,
-// at the nice value Config.Nice, and waits for it. The goroutine ends
-// still locked, so the thread ends with it and its priority never reaches
-// other work. A panic in work is raised again in the caller.
+// background runs work. With Config.Nice it runs on a goroutine locked
+// to an OS thread at that nice value, and waits for it; the goroutine
+// ends still locked, so the thread ends with it and its priority never
+// reaches other work, and a panic in work is raised again in the caller.
 func (p *Processor) background(work func()) {
+	if p.cfg.Nice <= 0 {
+		work()
+		return
+	}
 	var panicked any
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer func() { panicked = recover() }()
-		if p.cfg.Nice > 0 {
-			runtime.LockOSThread() // never unlocked: see above
-			lowerPriority(p.cfg.Nice)
-		}
+		runtime.LockOSThread() // never unlocked: see above
+		lowerPriority(p.cfg.Nice)
 		work()
 	}()
 	<-done

@@ -42,7 +42,7 @@ func blobSettings(c *blobConfig) []setting {
 		{"max-upload-bytes", "0", "largest file in bytes", pkgDefault(integer(&c.MaxUploadBytes), "chat", chat.DefaultMaxUploadBytes)},
 		{"upload-quota-bytes", "0", "bytes each user may upload per UTC day; over it is RATE_LIMITED (-1: unlimited)", pkgDefault(integer(&c.QuotaBytes), "chat", chat.DefaultUploadQuotaBytes)},
 		{"image-workers", "0", "images decoded and thumbnailed at once; more wait (up to 4 × as many are admitted, then UNAVAILABLE)", pkgDefault(integer(&c.ImageWorkers), "image", fmt.Sprintf("a quarter of the CPUs, at least 1: %d here", image.DefaultWorkers()))},
-		{"image-nice", "0", "nice value (1-19) of the threads that process images, on Linux, so that sending and delivering messages get the CPUs first (-1: the server's own priority)", pkgDefault(integer(&c.ImageNice), "image", image.DefaultNice)},
+		{"image-nice", "0", "nice value (1-19) of the threads that process images, on Linux, so that the kernel runs the rest of the server first; 0: the server's own priority (a held-back thread delays the collector's stop-the-world: see BENCHMARKS.md, issue #13)", integer(&c.ImageNice)},
 		{"upload-types", "", "comma-separated content types users may upload (default: PNG, JPEG and GIF images, PDF, text, Markdown, CSV, ZIP, gzip, 7z, Office and OpenDocument files)", str(&c.Types)},
 	}
 }
