@@ -80,7 +80,7 @@ func (st *uploadState) run(ctx, runCtx context.Context, tgt target, rate float64
 	sem := make(chan struct{}, maxUploadsInFlight)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for i := 0; ; i++ {
+	for i := range maxSendsPerLoop { // the phase ends it first
 		select {
 		case <-runCtx.Done():
 			return
