@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"image/png"
+	"io"
 	"strings"
 	"testing"
 )
@@ -45,6 +46,28 @@ func TestNoisePNG_OneMiBTheSameEveryRun(t *testing.T) {
 	}
 }
 
+func TestUploadChecks_Medians(t *testing.T) {
+	// Two rounds: alone 100, 300, 120 (median 120); with 130, 400 (median 265).
+	runs := []*Report{{DeliverP99: 100}, {DeliverP99: 130, UploadRate: 10, UploadsPerSec: 10}, {DeliverP99: 300},
+		{DeliverP99: 400, UploadRate: 10, UploadsPerSec: 8.5}, {DeliverP99: 120}}
+	checks := uploadChecks(runs)
+	if checks[0].Figure != 265.0/120 || checks[0].Holds {
+		t.Errorf("ratio %v (holds %v), want %v, missed", checks[0].Figure, checks[0].Holds, 265.0/120)
+	}
+	if checks[1].Figure != 8.5 || checks[1].Holds {
+		t.Errorf("uploads/s %v (holds %v), want the slowest run's 8.5, missed", checks[1].Figure, checks[1].Holds)
+	}
+}
+
+func TestCompareUploads_Rounds(t *testing.T) {
+	for _, rounds := range []int{0, MaxUploadRounds + 1} {
+		_, err := CompareUploads(t.Context(), Config{Subscribers: 1}, rounds, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "rounds") {
+			t.Errorf("%d rounds: %v, want refused", rounds, err)
+		}
+	}
+}
+
 func TestUploadChecks(t *testing.T) {
 	alone := &Report{Rate: 200, SendsPerSec: 199, DeliverP99: 100}
 	again := &Report{Rate: 200, SendsPerSec: 200, DeliverP99: 120}
@@ -60,7 +83,7 @@ func TestUploadChecks(t *testing.T) {
 		{"SendsBehind", Report{Rate: 200, SendsPerSec: 90, DeliverP99: 100, UploadRate: 10, UploadsPerSec: 10, Lost: 1}, 100.0 / 110, []bool{true, true, false, false}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			checks := uploadChecks(alone, &tt.with, again)
+			checks := uploadChecks([]*Report{alone, &tt.with, again})
 			if len(checks) != len(tt.holds) || checks[0].Figure != tt.ratio {
 				t.Fatalf("checks %+v: want %d, the first %.3f", checks, len(tt.holds), tt.ratio)
 			}

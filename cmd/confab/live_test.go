@@ -266,7 +266,7 @@ func TestBench_UploadCheck(t *testing.T) {
 	a := runMain(t, unlimitedFlags...)
 	c, err := bench.CompareUploads(t.Context(), bench.Config{
 		URL: a.url, Subscribers: 8, Conversations: 2, Senders: 2, Users: 2, Rate: 20, Duration: 2 * time.Second, UploadRate: 5,
-	}, io.Discard)
+	}, 1, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
