@@ -53,6 +53,7 @@ type Config struct {
 	Durable       bool          // --durable-baseline: drive the in-process durable-send ceiling (HTTP + SQLite group commit) instead; no subscribers
 	Drain         time.Duration // how long to wait for deliveries after the last send; default 5 s
 	ChangeMix     float64       // --change-mix F: the fraction of operations that edit or react (see changes.go); 0 = sends only, at most 0.5
+	UploadRate    float64       // --upload-rate U: 1 MiB images uploaded per second during the sending phase (see uploads.go); 0 = none, at most 100
 }
 
 // Limits and defaults of Config.
@@ -134,6 +135,19 @@ type Report struct {
 	ChangeErrors int64   `json:"change_errors"`
 	ChangeP50    float64 `json:"change_p50_ms"`
 	ChangeP99    float64 `json:"change_p99_ms"`
+	// The uploads (Config.UploadRate): completed, refused as busy
+	// (UNAVAILABLE), failed otherwise, not started because
+	// maxUploadsInFlight were running; their latencies from createUpload
+	// to completeUpload's answer, and how many completed per second of
+	// the sending phase.
+	UploadRate    float64 `json:"upload_rate"`
+	UploadsOK     int64   `json:"uploads_ok"`
+	UploadsBusy   int64   `json:"uploads_busy"`
+	UploadErrors  int64   `json:"upload_errors"`
+	UploadSkipped int64   `json:"uploads_skipped"`
+	UploadsPerSec float64 `json:"uploads_per_sec"`
+	UploadP50     float64 `json:"upload_p50_ms"`
+	UploadP99     float64 `json:"upload_p99_ms"`
 }
 
 // target is what a run drives: a confab server, or the baseline.
@@ -142,6 +156,7 @@ type target interface {
 	subscribe(ctx context.Context, i int, conv string, s *subscriber) error
 	send(ctx context.Context, sender int, conv, content string) (messageID string, err error)
 	change(ctx context.Context, sender int, c change, content string) error
+	upload(ctx context.Context, i int, conv string, data []byte) error
 	serverStats(ctx context.Context) (rssMiB, goroutines *float64)
 	closeAll() // closes every connection (WebSocket and idle HTTP)
 	close()    // releases the target itself
@@ -154,6 +169,9 @@ type target interface {
 func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	cfg.defaults()
 	if err := checkChangeMix(cfg); err != nil {
+		return nil, err
+	}
+	if err := checkUploads(cfg); err != nil {
 		return nil, err
 	}
 	var tgt target
@@ -208,6 +226,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	}
 
 	r := &sendState{sent: make([]atomic.Int64, len(convs)), lat: make([][]float64, cfg.Senders), changeLat: make([][]float64, cfg.Senders)}
+	if cfg.UploadRate > 0 {
+		r.uploads.data = noisePNG() // before the timed phase: it takes a while
+	}
 	elapsed := r.run(ctx, tgt, cfg, convs, subs, &deliveries, out)
 
 	// Every acknowledged send should reach every subscriber of its
@@ -349,6 +370,8 @@ type sendState struct {
 
 	changes, changeErrors atomic.Int64
 	changeLat             [][]float64 // per sender: edit and reaction latencies, ms
+
+	uploads uploadState
 }
 
 // run sends for cfg.Duration (or until ctx ends) and returns the length of
@@ -363,6 +386,9 @@ func (st *sendState) run(ctx context.Context, tgt target, cfg Config, convs []st
 		s, d := st.ok.Load(), deliveries.Load()
 		line := fmt.Sprintf("… %3.0fs  sends %d (%d/s, %d errors)  deliveries %d (%d/s)  disconnected %d",
 			elapsed.Seconds(), s, s-prevSends, st.errors.Load(), d, d-prevDeliveries, countEnded(subs))
+		if cfg.UploadRate > 0 {
+			line += fmt.Sprintf("  uploads %d (%d busy, %d errors, %d skipped)", st.uploads.ok.Load(), st.uploads.busy.Load(), st.uploads.errors.Load(), st.uploads.skipped.Load())
+		}
 		prevSends, prevDeliveries = s, d
 		return line
 	})
@@ -373,6 +399,9 @@ func (st *sendState) run(ctx context.Context, tgt target, cfg Config, convs []st
 		interval = time.Duration(float64(time.Second) * float64(cfg.Senders) * (1 - cfg.ChangeMix) / cfg.Rate)
 	}
 	var next atomic.Int64 // picks the conversation of each send, round-robin
+	var uploader sync.WaitGroup
+	uploader.Go(func() { st.uploads.run(ctx, runCtx, tgt, cfg.UploadRate, convs) })
+	defer uploader.Wait() // uploads in flight finish after the phase, like sends
 	var wg sync.WaitGroup
 	for p := range cfg.Senders {
 		wg.Go(func() {
@@ -513,7 +542,11 @@ func report(cfg Config, convs []string, subs []*subscriber, st *sendState, elaps
 		Subscribers: cfg.Subscribers, Conversations: len(convs), Senders: cfg.Senders, Rate: cfg.Rate, Size: cfg.Size,
 		Seconds: elapsed.Seconds(), SendsOK: st.ok.Load(), SendErrors: st.errors.Load(),
 		ChangeMix: cfg.ChangeMix, ChangesOK: st.changes.Load(), ChangeErrors: st.changeErrors.Load(),
+		UploadRate: cfg.UploadRate, UploadsOK: st.uploads.ok.Load(), UploadsBusy: st.uploads.busy.Load(),
+		UploadErrors: st.uploads.errors.Load(), UploadSkipped: st.uploads.skipped.Load(),
 	}
+	ul := slices.Sorted(slices.Values(st.uploads.lat))
+	r.UploadP50, r.UploadP99 = percentile(ul, 50), percentile(ul, 99)
 	switch {
 	case cfg.Baseline:
 		r.Mode, r.Protocol = "baseline", "raw-ws"
@@ -546,6 +579,7 @@ func report(cfg Config, convs []string, subs []*subscriber, st *sendState, elaps
 	if s := elapsed.Seconds(); s > 0 {
 		r.SendsPerSec = float64(r.SendsOK) / s
 		r.DeliveriesSec = float64(r.Deliveries) / s
+		r.UploadsPerSec = float64(r.UploadsOK) / s
 	}
 	return r
 }

@@ -15,7 +15,8 @@ type Comparison struct {
 	Checks  []Check `json:"checks"`
 }
 
-// Check is one target of issue #19 evaluated on a Comparison.
+// Check is one target of issue #19 evaluated on a Comparison (or of
+// issue #13 on an UploadComparison).
 type Check struct {
 	What   string  `json:"what"`
 	Figure float64 `json:"figure"` // confab's figure, or its ratio to the ceiling
@@ -95,7 +96,11 @@ func ratio(a, b float64) float64 {
 func WriteComparison(w io.Writer, c *Comparison) {
 	WriteTable(w, c.Confab)
 	WriteTable(w, c.Ceiling)
-	for _, k := range c.Checks {
+	writeChecks(w, c.Checks)
+}
+
+func writeChecks(w io.Writer, checks []Check) {
+	for _, k := range checks {
 		verdict := "holds"
 		if !k.Holds {
 			verdict = "MISSED"

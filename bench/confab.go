@@ -26,8 +26,9 @@ type confabTarget struct {
 	base     *url.URL // subscriptions and setup (a workspace's: .../w/<id>); /metrics at its root
 	sendBase string   // sends (another node's URL for cross-node runs)
 	protocol string
-	http     *http.Client
-	users    []benchUser // set by setup, read-only afterwards
+	http     *http.Client // setup, sends and changes
+	uploads  *http.Client // the uploader's own (uploads.go), so that uploads never queue sends
+	users    []benchUser  // set by setup, read-only afterwards
 
 	mu    sync.Mutex
 	conns []*websocket.Conn // guarded by mu
@@ -58,10 +59,14 @@ func newConfabTarget(cfg Config) (*confabTarget, error) {
 	default:
 		return nil, fmt.Errorf("bench: unknown --protocol %q (want %s or %s)", cfg.Protocol, ProtocolGraphQLWS, ProtocolAppSync)
 	}
-	return &confabTarget{base: base, sendBase: send, protocol: cfg.Protocol, http: newHTTPClient(cfg.Senders)}, nil
+	return &confabTarget{base: base, sendBase: send, protocol: cfg.Protocol, http: newHTTPClient(cfg.Senders), uploads: newHTTPClient(maxUploadsInFlight)}, nil
 }
 
 func (t *confabTarget) postTo(ctx context.Context, base, path, token string, body, out any) error {
+	return postWith(ctx, t.http, base, path, token, body, out)
+}
+
+func postWith(ctx context.Context, client *http.Client, base, path, token string, body, out any) error {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return err
@@ -74,7 +79,7 @@ func (t *confabTarget) postTo(ctx context.Context, base, path, token string, bod
 	if token != "" {
 		req.Header.Set("Authorization", token)
 	}
-	resp, err := t.http.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -93,11 +98,15 @@ func (t *confabTarget) postTo(ctx context.Context, base, path, token string, bod
 // gql runs one GraphQL operation over HTTP; errors in the response are an
 // error.
 func (t *confabTarget) gql(ctx context.Context, base, token, query string, vars map[string]any, out any) error {
+	return gqlWith(ctx, t.http, base, token, query, vars, out)
+}
+
+func gqlWith(ctx context.Context, client *http.Client, base, token, query string, vars map[string]any, out any) error {
 	var resp struct {
 		Data   json.RawMessage   `json:"data"`
 		Errors []json.RawMessage `json:"errors"`
 	}
-	if err := t.postTo(ctx, base, "/graphql", token, map[string]any{"query": query, "variables": vars}, &resp); err != nil {
+	if err := postWith(ctx, client, base, "/graphql", token, map[string]any{"query": query, "variables": vars}, &resp); err != nil {
 		return err
 	}
 	if len(resp.Errors) > 0 {
@@ -463,6 +472,7 @@ func (t *confabTarget) closeAll() {
 	}
 	t.conns = nil
 	t.http.CloseIdleConnections()
+	t.uploads.CloseIdleConnections()
 }
 
 func (t *confabTarget) close() {}

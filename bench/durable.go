@@ -202,6 +202,10 @@ func (d *durable) change(context.Context, int, change, string) error {
 	return errors.New("durable baseline: no edits or reactions")
 }
 
+func (d *durable) upload(context.Context, int, string, []byte) error {
+	return errors.New("durable baseline: no uploads")
+}
+
 func (d *durable) send(ctx context.Context, _ int, conv, content string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.base+"/send?c="+url.QueryEscape(conv), strings.NewReader(content))
 	if err != nil {

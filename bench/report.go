@@ -20,6 +20,10 @@ func WriteTable(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "  changes       %9d ok  %6d errors  (mix %.2f: edits and reactions)   latency p50 %.2f ms  p99 %.2f ms\n",
 			r.ChangesOK, r.ChangeErrors, r.ChangeMix, r.ChangeP50, r.ChangeP99)
 	}
+	if r.UploadRate > 0 {
+		fmt.Fprintf(w, "  uploads       %9d ok  %6d busy  %d errors  %d skipped  %.1f /s of %.0f asked   latency p50 %.0f ms  p99 %.0f ms\n",
+			r.UploadsOK, r.UploadsBusy, r.UploadErrors, r.UploadSkipped, r.UploadsPerSec, r.UploadRate, r.UploadP50, r.UploadP99)
+	}
 	fmt.Fprintf(w, "  deliveries    %9d of %d expected  %9.0f /s   lost %d  duplicated %d  out of order %d  disconnected %d\n",
 		r.Deliveries, r.Expected, r.DeliveriesSec, r.Lost, r.Duplicated, r.OutOfOrder, r.Disconnected)
 	fmt.Fprintf(w, "  send→deliver  p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n",

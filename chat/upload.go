@@ -283,8 +283,8 @@ func (f *files) finishImage(ctx context.Context, u *confab.Upload, body io.Reade
 			Op: "chat.finishImage", Err: err, RetryAfter: time.Second}
 	}
 	defer release()
-	data, err := io.ReadAll(io.LimitReader(body, u.Size))
-	if err != nil {
+	data := make([]byte, u.Size) // its size is checked: read in one buffer, not a growing one
+	if _, err := io.ReadFull(body, data); err != nil {
 		return fmt.Errorf("chat: read upload: %w", err)
 	}
 	res, err := f.img.Process(ctx, data)

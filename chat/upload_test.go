@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	_ "image/jpeg" // thumbnails of opaque images
 	"image/png"
 	"io"
 	"net/http"
@@ -184,7 +185,7 @@ func TestService_Upload_SendAndDownload(t *testing.T) {
 	}
 	for url, want := range map[string]int{a.URL: 1300, *a.ThumbnailURL: 320, *a.PreviewURL: 1280} {
 		status, body := fe.get(t, url)
-		img, err := png.Decode(bytes.NewReader(body))
+		img, _, err := image.Decode(bytes.NewReader(body)) // the image a PNG, its thumbnails JPEGs (opaque)
 		if status != 200 || err != nil {
 			t.Fatalf("GET %s: %d, decode: %v", url, status, err)
 		}

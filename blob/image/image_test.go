@@ -10,6 +10,8 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
+	"runtime"
 	"testing"
 )
 
@@ -97,27 +99,43 @@ func pngHeader(w, h uint32) []byte {
 
 func TestProcessor_Process(t *testing.T) {
 	p := New(Config{})
-	t.Run("OK/PNGThumbnails", func(t *testing.T) {
-		res, err := p.Process(t.Context(), encodePNG(t, quadrants(2000, 1000)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Width != 2000 || res.Height != 1000 {
-			t.Fatalf("size = %d × %d, want 2000 × 1000", res.Width, res.Height)
-		}
-		for i, want := range [][2]int{{320, 160}, {1280, 640}} {
-			th := res.Thumbs[i]
-			img, err := png.Decode(bytes.NewReader(th.Data))
-			if err != nil || th.ContentType != "image/png" {
-				t.Fatalf("thumb %d: %s, decode: %v", i, th.ContentType, err)
+	// An opaque PNG's thumbnails are JPEGs (cheaper to make, lighter);
+	// one with transparency keeps it in PNG thumbnails.
+	for _, tt := range []struct {
+		name        string
+		transparent bool
+		wantType    string
+		decode      func(io.Reader) (stdimage.Image, error)
+	}{
+		{"OK/OpaquePNGJPEGThumbnails", false, "image/jpeg", jpeg.Decode},
+		{"OK/TransparentPNGThumbnails", true, "image/png", png.Decode},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := quadrants(2000, 1000)
+			if tt.transparent {
+				src.SetRGBA(1999, 999, color.RGBA{}) // one transparent pixel in the bottom-right corner
 			}
-			if b := img.Bounds(); b.Dx() != want[0] || b.Dy() != want[1] || th.Width != want[0] || th.Height != want[1] {
-				t.Fatalf("thumb %d = %v (says %d × %d), want %d × %d", i, b, th.Width, th.Height, want[0], want[1])
+			res, err := p.Process(t.Context(), encodePNG(t, src))
+			if err != nil {
+				t.Fatal(err)
 			}
-			wantColour(t, img, want[0]/4, want[1]/4, 255, 0, 0)
-			wantColour(t, img, want[0]*3/4, want[1]*3/4, 0, 0, 255)
-		}
-	})
+			if res.Width != 2000 || res.Height != 1000 {
+				t.Fatalf("size = %d × %d, want 2000 × 1000", res.Width, res.Height)
+			}
+			for i, want := range [][2]int{{320, 160}, {1280, 640}} {
+				th := res.Thumbs[i]
+				img, err := tt.decode(bytes.NewReader(th.Data))
+				if err != nil || th.ContentType != tt.wantType {
+					t.Fatalf("thumb %d: %s, decode: %v; want %s", i, th.ContentType, err, tt.wantType)
+				}
+				if b := img.Bounds(); b.Dx() != want[0] || b.Dy() != want[1] || th.Width != want[0] || th.Height != want[1] {
+					t.Fatalf("thumb %d = %v (says %d × %d), want %d × %d", i, b, th.Width, th.Height, want[0], want[1])
+				}
+				wantColour(t, img, want[0]/4, want[1]/4, 255, 0, 0)
+				wantColour(t, img, want[0]*3/4, want[1]*3/4, 0, 0, 255)
+			}
+		})
+	}
 	t.Run("OK/NeverUpscaled", func(t *testing.T) {
 		res, err := p.Process(t.Context(), encodePNG(t, quadrants(100, 40)))
 		if err != nil {
@@ -282,4 +300,27 @@ func TestProcessor_Admit(t *testing.T) {
 	if _, err := p.Admit(); err != nil {
 		t.Fatalf("Admit after a release: %v", err)
 	}
+}
+
+func TestNew_WorkersDefaultToAQuarterOfTheCPUs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tt := range []struct{ procs, want int }{{1, 1}, {2, 1}, {4, 1}, {8, 2}, {16, 4}} {
+		runtime.GOMAXPROCS(tt.procs)
+		if got := New(Config{}).cfg.Workers; got != tt.want || DefaultWorkers() != tt.want {
+			t.Errorf("GOMAXPROCS %d: %d workers (DefaultWorkers %d), want %d", tt.procs, got, DefaultWorkers(), tt.want)
+		}
+		if got := New(Config{Workers: 3}).cfg.Workers; got != 3 {
+			t.Errorf("GOMAXPROCS %d: Workers 3 gives %d", tt.procs, got)
+		}
+	}
+}
+
+func TestProcessor_PanicInWorkReachesTheCaller(t *testing.T) {
+	defer func() {
+		if r := recover(); r != "boom" {
+			t.Fatalf("recovered %v, want boom", r)
+		}
+	}()
+	New(Config{Nice: 15}).background(func() { panic("boom") })
+	t.Fatal("background returned after a panic")
 }

@@ -14,9 +14,11 @@ import (
 
 type benchConfig struct {
 	bench.Config
-	Embedded bool
-	JSON     bool
-	Ceiling  bool
+	Embedded    bool
+	JSON        bool
+	Ceiling     bool
+	UploadCheck bool
+	Rounds      int
 }
 
 func benchSettings(c *benchConfig) []setting {
@@ -36,6 +38,9 @@ func benchSettings(c *benchConfig) []setting {
 		{"ceiling", "false", "run the shape against confab, then against its ceiling (--durable-baseline without subscribers, --baseline with), and print the ratios and issue #19's targets", boolean(&c.Ceiling)},
 		{"embedded", "false", "start a confab server in-process on 127.0.0.1 with a temporary data directory", boolean(&c.Embedded)},
 		{"json", "false", "also print the report as one JSON line", boolean(&c.JSON)},
+		{"upload-rate", "0", "1 MiB images to upload per second while sending (createUpload, the PUT, completeUpload), at most 100", float(&c.UploadRate)},
+		{"upload-check", "false", "run the shape alone, with --upload-rate uploads/s (default 10) and alone again against one server (--rounds), with the host's load before each; print each p99 send→deliver, the ratio and issue #13's target (≤ 1.2×)", boolean(&c.UploadCheck)},
+		{"rounds", "1", "with --upload-check: how many times to run with uploads, each followed by a run alone; the ratio is then of the medians (at most 10)", integer(&c.Rounds)},
 		{"change-mix", "0", "fraction of operations that edit or react to the senders' messages (half each; sends keep --rate), at most 0.5", float(&c.ChangeMix)},
 	}
 }
@@ -73,6 +78,17 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 			return fmt.Errorf("bench: embedded server did not start")
 		}
 		defer func() { stop(); <-done }()
+	}
+	if c.UploadCheck {
+		cmp, err := bench.CompareUploads(ctx, c.Config, c.Rounds, m.Stderr)
+		if err != nil {
+			return err
+		}
+		bench.WriteUploadComparison(m.Stdout, cmp)
+		if c.JSON {
+			return writeJSONLine(m.Stdout, cmp)
+		}
+		return nil
 	}
 	if c.Ceiling {
 		cmp, err := bench.Compare(ctx, c.Config, m.Stderr)

@@ -28,6 +28,8 @@ type blobConfig struct {
 	MaxUploadBytes int
 	QuotaBytes     int
 	Types          string
+	ImageWorkers   int
+	ImageNice      int
 	// Prefix is the key prefix of the S3 objects (a workspace's ws/<id>/)
 	// and URLBase what the disk engine's links start with instead of the
 	// public URL (a workspace's <public URL>/w/<id>, or /w/<id>): set by
@@ -44,6 +46,8 @@ func blobSettings(c *blobConfig) []setting {
 		{"s3-region", "us-east-1", "region for --blob s3", str(&c.S3Region)},
 		{"max-upload-bytes", "0", "largest file in bytes", pkgDefault(integer(&c.MaxUploadBytes), "chat", chat.DefaultMaxUploadBytes)},
 		{"upload-quota-bytes", "0", "bytes each user may upload per UTC day; over it is RATE_LIMITED (-1: unlimited)", pkgDefault(integer(&c.QuotaBytes), "chat", chat.DefaultUploadQuotaBytes)},
+		{"image-workers", "0", "images decoded and thumbnailed at once; more wait (up to 4 × as many are admitted, then UNAVAILABLE)", pkgDefault(integer(&c.ImageWorkers), "image", fmt.Sprintf("a quarter of the CPUs, at least 1: %d here", image.DefaultWorkers()))},
+		{"image-nice", "0", "nice value (1-19) of the threads that process images, on Linux, so that the kernel runs the rest of the server first; 0: the server's own priority (a held-back thread delays the collector's stop-the-world: see BENCHMARKS.md, issue #13)", integer(&c.ImageNice)},
 		{"upload-types", "", "comma-separated content types users may upload (default: PNG, JPEG and GIF images, PDF, text, Markdown, CSV, ZIP, gzip, 7z, Office and OpenDocument files)", str(&c.Types)},
 	}
 }
@@ -92,7 +96,7 @@ func openBlobs(ctx context.Context, c blobConfig, dataDir, publicURL string, st 
 	default:
 		return nil, nil, usageError{fmt.Sprintf("unknown --blob %q (want disk, s3 or off)", c.Engine)}
 	}
-	opt := chat.WithUploads(blobs, uploads, image.New(image.Config{}), cfg)
+	opt := chat.WithUploads(blobs, uploads, image.New(image.Config{Workers: c.ImageWorkers, Nice: c.ImageNice}), cfg)
 	return []chat.Option{opt}, handler, nil
 }
 

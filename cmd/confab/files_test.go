@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	_ "image/jpeg" // thumbnails of opaque images
 	"image/png"
 	"io"
 	"net/http"
@@ -117,7 +118,7 @@ func testFiles(t *testing.T, extra ...string) {
 		t.Fatalf("photo %v, want 700 × 300", photo)
 	}
 	status, body := a.download(t, photo["thumbnailUrl"].(string))
-	thumb, err := png.Decode(bytes.NewReader(body))
+	thumb, _, err := image.Decode(bytes.NewReader(body)) // a JPEG: the photo is opaque
 	if status != 200 || err != nil || thumb.Bounds().Dx() != 320 {
 		t.Fatalf("thumbnail: %d, %v, decode %v", status, thumb, err)
 	}

@@ -261,3 +261,31 @@ func TestBench_ChangeMix(t *testing.T) {
 		t.Fatalf("deliveries %d of %d, lost %d, duplicated %d, out of order %d", r.Deliveries, r.Expected, r.Lost, r.Duplicated, r.OutOfOrder)
 	}
 }
+
+func TestBench_UploadCheck(t *testing.T) {
+	a := runMain(t, unlimitedFlags...)
+	c, err := bench.CompareUploads(t.Context(), bench.Config{
+		URL: a.url, Subscribers: 8, Conversations: 2, Senders: 2, Users: 2, Rate: 20, Duration: 2 * time.Second, UploadRate: 5,
+	}, 1, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Runs) != 3 || len(c.Hosts) != 4 {
+		t.Fatalf("%d runs, %d host lines; want 3 and 4", len(c.Runs), len(c.Hosts))
+	}
+	for i, r := range c.Runs {
+		if r.SendsOK == 0 || r.SendErrors != 0 || r.Lost != 0 || r.Deliveries != r.Expected {
+			t.Errorf("run %d: sends %d (%d errors), deliveries %d of %d", i, r.SendsOK, r.SendErrors, r.Deliveries, r.Expected)
+		}
+		uploads := r.UploadsOK + r.UploadsBusy + r.UploadErrors + r.UploadSkipped
+		if (i == 1) != (uploads > 0) {
+			t.Errorf("run %d: %d uploads started; want them in the second run only", i, uploads)
+		}
+	}
+	if w := c.Runs[1]; w.UploadsOK == 0 || w.UploadErrors != 0 || w.UploadP50 <= 0 {
+		t.Errorf("uploads %d ok, %d errors, p50 %.1f ms; want some, all ok", w.UploadsOK, w.UploadErrors, w.UploadP50)
+	}
+	if len(c.Checks) == 0 || c.Checks[0].Figure <= 0 {
+		t.Errorf("checks %+v: want the p99 ratio first", c.Checks)
+	}
+}
