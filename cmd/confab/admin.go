@@ -283,7 +283,7 @@ func (m *Main) openAdmin(ctx context.Context, c *adminConfig) (env *adminEnv, er
 	env.closes = append(env.closes, func() { revocations.Unsubscribe() })
 	blobs := c.Blob
 	blobs.Prefix = workspaceBlobPrefix(c.Workspace)
-	fileOpts, _, err := openBlobs(ctx, blobs, workspaceDir(c.Data, c.Workspace), "", st, logger)
+	fileOpts, _, err := openBlobs(ctx, blobs, workspaceDir(c.Data, c.Workspace), "", st, imagePool(blobs), logger)
 	if err != nil {
 		return nil, err
 	}

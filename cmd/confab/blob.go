@@ -54,9 +54,11 @@ func blobSettings(c *blobConfig) []setting {
 
 // openBlobs opens the blob engine and returns the chat option that
 // enables files, and the handler of the disk engine's links (nil for S3).
+// images is the process's one image pool, shared by every workspace so
+// that --image-workers bounds the server, not each workspace.
 // A store that does not keep uploads (every store of this repository
 // does) turns files off, with a warning.
-func openBlobs(ctx context.Context, c blobConfig, dataDir, publicURL string, st confab.Store, logger *slog.Logger) ([]chat.Option, http.Handler, error) {
+func openBlobs(ctx context.Context, c blobConfig, dataDir, publicURL string, st confab.Store, images *image.Processor, logger *slog.Logger) ([]chat.Option, http.Handler, error) {
 	if c.Engine == "off" {
 		return nil, nil, nil
 	}
@@ -96,8 +98,13 @@ func openBlobs(ctx context.Context, c blobConfig, dataDir, publicURL string, st 
 	default:
 		return nil, nil, usageError{fmt.Sprintf("unknown --blob %q (want disk, s3 or off)", c.Engine)}
 	}
-	opt := chat.WithUploads(blobs, uploads, image.New(image.Config{Workers: c.ImageWorkers, Nice: c.ImageNice}), cfg)
+	opt := chat.WithUploads(blobs, uploads, images, cfg)
 	return []chat.Option{opt}, handler, nil
+}
+
+// imagePool is the image pool of --image-workers and --image-nice.
+func imagePool(c blobConfig) *image.Processor {
+	return image.New(image.Config{Workers: c.ImageWorkers, Nice: c.ImageNice})
 }
 
 // startUploadSweeper removes dead uploads every uploadSweepInterval until

@@ -211,7 +211,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer br.Close() // after every workspace's services (defers run last-in, first-out)
-	shared := tenantShared{broker: br, reg: reg, labelled: len(workspaces) > 0, mailer: mailer, logger: logger}
+	shared := tenantShared{broker: br, reg: reg, labelled: len(workspaces) > 0, mailer: mailer, logger: logger, images: imagePool(c.Blob)}
 	defWS, err := c.Signup.defaultWorkspace()
 	if err != nil {
 		return err

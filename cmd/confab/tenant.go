@@ -8,6 +8,7 @@ import (
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/admin"
 	"github.com/confab-chat/confab/auth"
+	"github.com/confab-chat/confab/blob/image"
 	"github.com/confab-chat/confab/broker/namespace"
 	"github.com/confab-chat/confab/chat"
 	"github.com/confab-chat/confab/graph"
@@ -44,6 +45,7 @@ type tenantShared struct {
 	labelled bool // there are workspaces: every collector carries workspace
 	mailer   auth.Mailer
 	logger   *slog.Logger
+	images   *image.Processor // one pool for every workspace's images
 }
 
 // close stops the tenant's workers and services and closes its store,
@@ -156,7 +158,7 @@ func openTenant(ctx context.Context, c *serveConfig, ws confab.Workspace, sh ten
 	if err != nil {
 		return nil, err
 	}
-	fileOpts, blobHandler, err := openBlobs(ctx, c.Blob, workspaceDir(c.Data, ws.ID), c.PublicURL, rawStore, logger)
+	fileOpts, blobHandler, err := openBlobs(ctx, c.Blob, workspaceDir(c.Data, ws.ID), c.PublicURL, rawStore, sh.images, logger)
 	if err != nil {
 		return nil, err
 	}
