@@ -2,6 +2,7 @@ package webpush_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdh"
@@ -21,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -639,5 +641,72 @@ func TestChannel_RefusesPrivateEndpoints(t *testing.T) {
 				t.Fatalf("subscription after the refusal: %v; want it dropped", err)
 			}
 		})
+	}
+}
+
+// countingStore counts GetConversation calls on a real store.
+type countingStore struct {
+	*sqlite.Store
+	mu    sync.Mutex
+	convs int
+}
+
+func (s *countingStore) GetConversation(ctx context.Context, id string) (*confab.Conversation, error) {
+	s.mu.Lock()
+	s.convs++
+	s.mu.Unlock()
+	return s.Store.GetConversation(ctx, id)
+}
+
+func (s *countingStore) reads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.convs
+}
+
+// TestChannel_UnreadSnapshot: the deliveries of one event count Unread
+// from one read of the conversation, retaken once it is
+// notify.UnreadSnapshotAge old; a read mark made before then is seen.
+func TestChannel_UnreadSnapshot(t *testing.T) {
+	e := newEnv(t)
+	srv, got := pushService(t, http.StatusCreated)
+	ann, bob, cat := e.user("ann", ""), e.user("bob", ""), e.user("cat", "")
+	conv := e.conversation("team", ann, bob, cat)
+	e.subscribe(bob, srv.URL+"/bob", newSubscriber(t))
+	e.subscribe(cat, srv.URL+"/cat", newSubscriber(t))
+	now := time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC)
+	st := &countingStore{Store: e.st}
+	ch, err := webpush.New(st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", AllowPrivate: true, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := ch.Fanout(t.Context(), e.eventOf(e.send(conv, ann, "hi")))
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("Fanout = %d deliveries, %v; want 2", len(ds), err)
+	}
+	before := st.reads()
+	for _, d := range ds {
+		if err := ch.Deliver(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+		next(t, got)
+	}
+	if n := st.reads() - before; n != 1 {
+		t.Fatalf("two deliveries of one event read the conversation %d times, want once", n)
+	}
+	if err := e.st.MarkRead(t.Context(), conv.ConversationID, cat.UserID, 1, now); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(notify.UnreadSnapshotAge)
+	if err := ch.Deliver(t.Context(), ds[1]); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.reads() - before; n != 2 {
+		t.Fatalf("a delivery after the snapshot aged: %d reads in all, want 2", n)
+	}
+	select {
+	case p := <-got:
+		t.Fatalf("a push to %s, who read the message before the fresh snapshot", p.path)
+	default:
 	}
 }
