@@ -7,6 +7,7 @@
 package webpush
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -18,11 +19,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
+	"strconv"
 	"syscall"
 	"time"
 
-	"github.com/SherClockHolmes/webpush-go"
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/notify"
 )
@@ -80,6 +80,7 @@ type Channel struct {
 	store  Store
 	cfg    Config
 	client *http.Client
+	vapid  *vapid
 }
 
 var _ notify.Channel = (*Channel)(nil)
@@ -91,6 +92,10 @@ func New(store Store, cfg Config) (*Channel, error) {
 	}
 	if cfg.Subject == "" {
 		return nil, errors.New("webpush: Config.Subject (mailto: or https: contact) is required")
+	}
+	v, err := newVAPID(cfg.Keys, cfg.Subject)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.TTL <= 0 {
 		cfg.TTL = DefaultTTL
@@ -121,7 +126,7 @@ func New(store Store, cfg Config) (*Channel, error) {
 		Transport:     transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &Channel{store: store, cfg: cfg, client: client}, nil
+	return &Channel{store: store, cfg: cfg, client: client, vapid: v}, nil
 }
 
 // Name implements notify.Channel.
@@ -154,19 +159,13 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	if err != nil {
 		return err
 	}
-	resp, err := webpush.SendNotificationWithContext(ctx, data, &webpush.Subscription{
-		Endpoint: sub.Endpoint, Keys: webpush.Keys{P256dh: sub.P256dh, Auth: sub.Auth},
-	}, &webpush.Options{
-		HTTPClient: c.client, Subscriber: c.cfg.Subject, TTL: int(c.cfg.TTL / time.Second), Urgency: webpush.UrgencyNormal,
-		VAPIDPublicKey: c.cfg.Keys.Public, VAPIDPrivateKey: c.cfg.Keys.Private,
-		Topic: topic(d.ConversationID), // a newer push about the conversation replaces one not yet delivered
-	})
+	req, err := c.request(ctx, sub, data, d.ConversationID)
 	if err != nil {
-		var netErr *url.Error
-		if !errors.As(err, &netErr) {
-			// Encrypting or signing failed (bad stored keys): no retry helps.
-			return fmt.Errorf("webpush: %w: %w", err, notify.ErrPermanent)
-		}
+		// Encrypting or signing failed (bad stored keys): no retry helps.
+		return fmt.Errorf("webpush: %w: %w", err, notify.ErrPermanent)
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
 		if errors.Is(err, errPrivateAddress) {
 			// Not a push service: drop it, as a push service's "gone" does.
 			if _, derr := c.store.DeletePushSubscription(ctx, "", sub.Endpoint); derr != nil {
@@ -195,6 +194,32 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	default:
 		return fmt.Errorf("webpush: push service answered %s: %w", resp.Status, notify.ErrPermanent)
 	}
+}
+
+// request is the push request of data to sub (RFC 8030 §5): the payload
+// encrypted to the subscription's keys, the VAPID Authorization, and the
+// conversation's Topic, so a newer push about it replaces one not yet
+// delivered.
+func (c *Channel) request(ctx context.Context, sub *confab.PushSubscription, data []byte, conversationID string) (*http.Request, error) {
+	body, err := encrypt(data, sub.P256dh, sub.Auth)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := c.vapid.header(sub.Endpoint, time.Now()) // the push service checks exp by its clock
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.Endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Encoding", "aes128gcm")
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("TTL", strconv.Itoa(int(c.cfg.TTL/time.Second)))
+	req.Header.Set("Urgency", "normal")
+	req.Header.Set("Topic", topic(conversationID))
+	req.Header.Set("Authorization", auth)
+	return req, nil
 }
 
 // topic is the Topic header (RFC 8030 §5.4: at most 32 base64url

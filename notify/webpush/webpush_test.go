@@ -710,3 +710,37 @@ func TestChannel_UnreadSnapshot(t *testing.T) {
 	default:
 	}
 }
+
+// TestChannel_VAPIDReused: pushes to one push service carry one VAPID
+// token, signed once, and each is encrypted to its own subscriber.
+func TestChannel_VAPIDReused(t *testing.T) {
+	e := newEnv(t)
+	srv, got := pushService(t, http.StatusCreated)
+	ann, bob, cat := e.user("ann", ""), e.user("bob", ""), e.user("cat", "")
+	conv := e.conversation("team", ann, bob, cat)
+	keys := map[string]*subscriber{"/bob": newSubscriber(t), "/cat": newSubscriber(t)}
+	e.subscribe(bob, srv.URL+"/bob", keys["/bob"])
+	e.subscribe(cat, srv.URL+"/cat", keys["/cat"])
+	ch := e.channel()
+	ds, err := ch.Fanout(t.Context(), e.eventOf(e.send(conv, ann, "hi")))
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("Fanout = %d deliveries, %v; want 2", len(ds), err)
+	}
+	var auths []string
+	for _, d := range ds {
+		if err := ch.Deliver(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+		p := next(t, got)
+		if err := verifyVAPID(p.auth, srv.URL, e.keys); err != nil {
+			t.Fatalf("VAPID of %s: %v", p.path, err)
+		}
+		if plain, err := keys[p.path].decrypt(p.body); err != nil || !strings.Contains(string(plain), `"preview":"hi"`) {
+			t.Fatalf("push to %s: %q, %v", p.path, plain, err)
+		}
+		auths = append(auths, p.auth)
+	}
+	if auths[0] != auths[1] {
+		t.Fatalf("two pushes to one push service signed two VAPID tokens:\n%s\n%s", auths[0], auths[1])
+	}
+}
