@@ -40,6 +40,11 @@ const (
 	DefaultCoalesceWindow = notify.DefaultCoalesceWindow
 	PreviewRunes          = notify.PreviewRunes
 	responseBodyBytes     = 4096
+	// DefaultSenders is how many pushes a node encrypts and posts at
+	// once. The outbox worker runs notify.DefaultConcurrency deliveries at
+	// once; two of them pushing keep a 900-push fan-out within about one
+	// of the node's cores, leaving the others to the sends (issue #14).
+	DefaultSenders = 2
 )
 
 // Payload is the JSON a notification carries, decrypted by the browser and
@@ -58,6 +63,9 @@ type Config struct {
 	Subject string
 	TTL     time.Duration
 	Timeout time.Duration
+	// Senders bounds the pushes encrypted and posted at once on this node
+	// (DefaultSenders when 0); the other deliveries wait their turn.
+	Senders int
 	// Fanout selects the recipients, shared with the other push channels
 	// of the process; nil makes one of PresenceStale, CoalesceWindow and
 	// Now.
@@ -81,6 +89,7 @@ type Channel struct {
 	cfg    Config
 	client *http.Client
 	vapid  *vapid
+	send   chan struct{} // a slot per sender (Config.Senders)
 }
 
 var _ notify.Channel = (*Channel)(nil)
@@ -102,6 +111,9 @@ func New(store Store, cfg Config) (*Channel, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Senders <= 0 {
+		cfg.Senders = DefaultSenders
 	}
 	if cfg.Fanout == nil {
 		cfg.Fanout = notify.NewPushFanout(store, notify.PushConfig{PresenceStale: cfg.PresenceStale, CoalesceWindow: cfg.CoalesceWindow, Now: cfg.Now})
@@ -126,7 +138,7 @@ func New(store Store, cfg Config) (*Channel, error) {
 		Transport:     transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &Channel{store: store, cfg: cfg, client: client, vapid: v}, nil
+	return &Channel{store: store, cfg: cfg, client: client, vapid: v, send: make(chan struct{}, cfg.Senders)}, nil
 }
 
 // Name implements notify.Channel.
@@ -139,7 +151,8 @@ func (c *Channel) Fanout(ctx context.Context, ev *confab.OutboxEntry) ([]*confab
 	return c.cfg.Fanout.Fanout(ctx, ev, confab.ChannelWebPush, "")
 }
 
-// Deliver implements notify.Channel: encrypt the payload to the
+// Deliver implements notify.Channel: take one of Config.Senders (a
+// context that ends first is retried), encrypt the payload to the
 // subscription's keys and POST it. 2xx is success; 404 and 410 drop the
 // subscription, as does an endpoint inside the network (unless
 // AllowPrivate); 429 and 5xx (and network errors) are retried; any other
@@ -158,6 +171,12 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	data, err := json.Marshal(p)
 	if err != nil {
 		return err
+	}
+	select { // one of Config.Senders, until the answer is read
+	case c.send <- struct{}{}:
+		defer func() { <-c.send }()
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	req, err := c.request(ctx, sub, data, d.ConversationID)
 	if err != nil {

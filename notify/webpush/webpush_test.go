@@ -744,3 +744,63 @@ func TestChannel_VAPIDReused(t *testing.T) {
 		t.Fatalf("two pushes to one push service signed two VAPID tokens:\n%s\n%s", auths[0], auths[1])
 	}
 }
+
+// TestChannel_Senders: no more than Config.Senders pushes are in flight;
+// a delivery beyond them waits (here until its context ends) without
+// reaching the push service.
+func TestChannel_Senders(t *testing.T) {
+	e := newEnv(t)
+	arrived, release := make(chan string, 10), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		arrived <- r.URL.Path
+		<-release
+		w.WriteHeader(http.StatusCreated)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // before srv.Close: no handler is left blocked
+	ann := e.user("ann", "")
+	members := []*confab.User{ann}
+	for _, name := range []string{"bob", "cat", "dan"} {
+		u := e.user(name, "")
+		members = append(members, u)
+		e.subscribe(u, srv.URL+"/"+name, newSubscriber(t))
+	}
+	conv := e.conversation("team", members...)
+	ch, err := webpush.New(e.st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", AllowPrivate: true, Senders: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := ch.Fanout(t.Context(), e.eventOf(e.send(conv, ann, "hi")))
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("Fanout = %d deliveries, %v; want 3", len(ds), err)
+	}
+	errs := make(chan error, 2)
+	for _, d := range ds[:2] {
+		go func() { errs <- ch.Deliver(t.Context(), d) }()
+	}
+	for range 2 {
+		select {
+		case <-arrived:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the first two pushes did not reach the push service within 10s")
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	if err := ch.Deliver(ctx, ds[2]); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a third delivery while two are in flight = %v, want it to wait until its context ends", err)
+	}
+	select {
+	case p := <-arrived:
+		t.Fatalf("a third push reached the push service (%s) while two were in flight", p)
+	default:
+	}
+	release <- struct{}{}
+	release <- struct{}{}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a held push: %v", err)
+		}
+	}
+}
