@@ -2,22 +2,25 @@
 // 1,000 members, 900 of them offline with a Web Push subscription and 100
 // online over graphql-transport-ws, for the BENCHMARKS figure:
 //
-//	go run ./bench/notify -messages 36
+//	go run ./bench/notify -messages 30 -pairs 2
 //
 // It builds confab (or takes -bin), starts `confab serve` on 127.0.0.1
 // (SQLite, limits off, --push-allow-private) with a loopback push service
-// that counts requests and answers 201, sets the conversation up, and sends
-// one message every 2 s. The coalescing window (notify.DefaultCoalesceWindow,
-// 10 s from when a push is selected, no flag) lets only the first message of
-// each window push; the receiver keeps each request and, after the run,
-// decrypts it (all subscriptions share one key pair) to read which message
-// it is about from the preview, so each pushing message is measured on its
-// own requests: there must be 900 of them. Then the same
-// data directory is served with --web-push=false and the same messages sent,
-// so the chat shape's p99 send→deliver to the 100 online members is compared
-// with the notifier on and off in one run. Every loop is bounded and the
-// whole run ends by itself within runTimeout. Any failure ends it with a
-// panic: it is a measuring tool, not a client.
+// that counts requests and answers 201, and sets the conversation up. Then
+// it runs -pairs pairs of phases on the same data directory, alternating
+// the notifier on (--web-push=true) and off (false), each phase a fresh
+// server sending -messages messages, one every 2 s. The coalescing window
+// (notify.DefaultCoalesceWindow, 10 s from when a push is selected, no flag)
+// lets only the first message of each window push; the receiver keeps each
+// request and, after the phase, decrypts it (all subscriptions share one key
+// pair) to read which message it is about from the preview, so each pushing
+// message is measured on its own requests: there must be 900 of them. Each
+// pair's chat p99 send→deliver to the 100 online members is compared on vs
+// off, and the median of the pairs' ratios is the figure: a change of the
+// host's load moves both phases of a pair alike. -cpuprofile takes a CPU
+// profile of each notifier-on phase through confab's --debug-addr. Every
+// loop is bounded and the whole run ends by itself within runTimeout. Any
+// failure ends it with a panic: it is a measuring tool, not a client.
 package main
 
 import (
@@ -57,7 +60,7 @@ const (
 	sendEvery      = 2 * time.Second
 	setupParallel  = 8
 	password       = "Bench-Passw0rd!"
-	runTimeout     = 15 * time.Minute
+	runTimeout     = 45 * time.Minute // setup, and up to 10 pairs of phases
 	drainAfterLast = 12 * time.Second // how long the last message's deliveries may take
 	pushQuiet      = 3 * time.Second  // then the push requests are done once none came for this long
 	pushDrainMax   = 2 * time.Minute  // or after this, whatever is still queued
