@@ -155,6 +155,7 @@ func main() {
 		fmt.Printf("pair %d: chat p99 on %s off %s (p50 %s / %s): %.2f×; %d of %d messages pushed, send → last push p50 %s p99 %s\n",
 			i+1, pct(on.deliver, 99), pct(off.deliver, 99), pct(on.deliver, 50), pct(off.deliver, 50), ratio,
 			len(on.lastPush), *msgs, pct(on.lastPush, 50), pct(on.lastPush, 99))
+		fmt.Printf("  slowest messages on: %s\n  slowest messages off: %s\n", on.slowMessages(3), off.slowMessages(3))
 		ons, offs, ratios = append(ons, on), append(offs, off), append(ratios, ratio)
 	}
 	fmt.Println(host(dir))
@@ -460,13 +461,40 @@ type result struct {
 	deliver, lastPush []time.Duration
 	perMessage        []int // push requests of each message that pushed
 	toOnline          int
+	sends             []time.Time
+	slowest           map[int64]time.Duration // by send time (ns): the message's slowest delivery
+	fanouts           [][2]time.Time          // with push: each pushing message's send and last push
+}
+
+// slowMessages describes the n messages with the slowest deliveries: their
+// index, slowest delivery, and whether they were sent while a fan-out was
+// under way (a pushing message's own send included).
+func (r *result) slowMessages(n int) string {
+	idx := make([]int, len(r.sends))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool {
+		return r.slowest[r.sends[idx[a]].UnixNano()] > r.slowest[r.sends[idx[b]].UnixNano()]
+	})
+	var out []string
+	for _, i := range idx[:min(n, len(idx))] {
+		during := ""
+		for _, f := range r.fanouts {
+			if !r.sends[i].Before(f[0]) && !r.sends[i].After(f[1]) {
+				during = " in a fan-out"
+			}
+		}
+		out = append(out, fmt.Sprintf("#%d %s%s", i+1, r.slowest[r.sends[i].UnixNano()].Round(time.Millisecond), during))
+	}
+	return strings.Join(out, ", ")
 }
 
 // run connects the online members, sends msgs messages one every 2 s and
 // collects the deliveries and (with push) the push requests.
 func run(users []user, cid string, msgs int, push *pushReceiver) result {
 	var mu sync.Mutex
-	var res result
+	res := result{slowest: map[int64]time.Duration{}}
 	var conns []*websocket.Conn
 	var readers sync.WaitGroup
 	for i := range online {
@@ -485,7 +513,9 @@ func run(users []user, cid string, msgs int, push *pushReceiver) result {
 				}
 				if sent, ok := sentAt(frame); ok {
 					mu.Lock()
-					res.deliver = append(res.deliver, at.Sub(time.Unix(0, sent)))
+					d := at.Sub(time.Unix(0, sent))
+					res.deliver = append(res.deliver, d)
+					res.slowest[sent] = max(res.slowest[sent], d)
 					mu.Unlock()
 				}
 			}
@@ -503,6 +533,7 @@ func run(users []user, cid string, msgs int, push *pushReceiver) result {
 			map[string]any{"c": cid, "t": fmt.Sprintf("t=%d;", sends[i].UnixNano())})
 	}
 	tick.Stop()
+	res.sends = sends
 	end := time.Now().Add(drainAfterLast)
 	for time.Now().Before(end) {
 		mu.Lock()
@@ -521,7 +552,7 @@ func run(users []user, cid string, msgs int, push *pushReceiver) result {
 	}
 	readers.Wait()
 	if push != nil {
-		res.lastPush, res.perMessage, res.toOnline = push.attribute(push.take(), sends)
+		res.lastPush, res.perMessage, res.toOnline, res.fanouts = push.attribute(push.take(), sends)
 	}
 	return res
 }
@@ -530,7 +561,7 @@ func run(users []user, cid string, msgs int, push *pushReceiver) result {
 // preview names (by send time): for each message that pushed, the time
 // from its send to its last request and its count of requests. Requests to
 // online members are counted apart.
-func (p *pushReceiver) attribute(hits []pushHit, sends []time.Time) (last []time.Duration, per []int, toOnline int) {
+func (p *pushReceiver) attribute(hits []pushHit, sends []time.Time) (last []time.Duration, per []int, toOnline int, spans [][2]time.Time) {
 	latest := map[int64]time.Time{}
 	count := map[int64]int{}
 	for _, h := range hits {
@@ -555,9 +586,10 @@ func (p *pushReceiver) attribute(hits []pushHit, sends []time.Time) (last []time
 		if n := count[t.UnixNano()]; n > 0 {
 			per = append(per, n)
 			last = append(last, latest[t.UnixNano()].Sub(t))
+			spans = append(spans, [2]time.Time{t, latest[t.UnixNano()]})
 		}
 	}
-	return last, per, toOnline
+	return last, per, toOnline, spans
 }
 
 // decrypt opens an aes128gcm body (RFC 8188 §2 with the keys of RFC 8291
