@@ -43,6 +43,10 @@ const (
 	// who reads the conversation less than this before their push leaves
 	// may still get it.
 	UnreadSnapshotAge = time.Second
+	// unreadSnapshots bounds the events whose snapshot is kept (a
+	// conversation of up to confab.MaxMembers members each): more than the
+	// events a worker delivers at once.
+	unreadSnapshots = 16
 )
 
 // PushPayload is what a push notification says, the same on every push
@@ -402,7 +406,7 @@ func (f *PushFanout) snapshot(ctx context.Context, eventID int64, conversationID
 		s = &convSnapshot{ready: make(chan struct{})}
 		if _, had := f.snaps[eventID]; !had {
 			f.snapOrder = append(f.snapOrder, eventID)
-			if len(f.snapOrder) > pushMemo {
+			if len(f.snapOrder) > unreadSnapshots {
 				delete(f.snaps, f.snapOrder[0])
 				f.snapOrder = f.snapOrder[1:]
 			}
