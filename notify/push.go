@@ -124,7 +124,19 @@ type PushFanout struct {
 
 	snaps     map[int64]*convSnapshot // by EventID, for WithUnread
 	snapOrder []int64                 // snaps' keys, oldest first
+
+	// held is the coalescing windows this node claimed, until when, by
+	// conversation and user: a message inside them selects among the other
+	// members only, instead of reading presence, settings and subscriptions
+	// of a whole large conversation for every message (guarded by mu; at
+	// most maxHeld, expired ones pruned first).
+	held map[heldKey]time.Time
 }
+
+type heldKey struct{ conversationID, userID string }
+
+// maxHeld bounds PushFanout.held: ten conversations of confab.MaxMembers.
+const maxHeld = 10_000
 
 // convSnapshot is one read of a conversation, shared by the deliveries of
 // an event: the first to need it reads it, the others wait for that read.
@@ -153,7 +165,7 @@ func NewPushFanout(store PushStore, cfg PushConfig) *PushFanout {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &PushFanout{store: store, cfg: cfg, memo: map[int64][]PushTarget{}, snaps: map[int64]*convSnapshot{}}
+	return &PushFanout{store: store, cfg: cfg, memo: map[int64][]PushTarget{}, snaps: map[int64]*convSnapshot{}, held: map[heldKey]time.Time{}}
 }
 
 // Fanout returns channel's deliveries of the event ev: one per selected
@@ -284,17 +296,45 @@ func (f *PushFanout) claimWindows(ctx context.Context, subs []*confab.PushSubscr
 		}
 		maps.Copy(won, w)
 	}
+	f.hold(conversationID, won, now)
 	return won, nil
 }
 
+// hold remembers the windows won until they end.
+func (f *PushFanout) hold(conversationID string, won map[string]bool, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.held)+len(won) > maxHeld {
+		maps.DeleteFunc(f.held, func(_ heldKey, until time.Time) bool { return !until.After(now) })
+		if len(f.held)+len(won) > maxHeld {
+			clear(f.held) // the store's claims still coalesce; only the shortcut is lost
+		}
+	}
+	for id, ok := range won {
+		if ok {
+			f.held[heldKey{conversationID, id}] = now.Add(f.cfg.CoalesceWindow)
+		}
+	}
+}
+
+// holding reports whether this node holds userID's window of the
+// conversation at now.
+func (f *PushFanout) holding(conversationID, userID string, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.held[heldKey{conversationID, userID}].After(now)
+}
+
 // wanting returns the members other than the sender who are not connected
-// and whose settings want the message, with their settings.
+// and whose settings want the message, with their settings; members whose
+// coalescing window this node holds are left out (the store's claim would
+// refuse them).
 func (f *PushFanout) wanting(ctx context.Context, conv *confab.Conversation, m *confab.MessageData, now time.Time) (map[string]*confab.NotificationSettings, error) {
 	direct := len(conv.Members) == 2
 	out := map[string]*confab.NotificationSettings{}
 	var ids []string
 	for _, mem := range conv.Members {
-		if mem.UserID != m.UserID {
+		if mem.UserID != m.UserID && !f.holding(conv.ConversationID, mem.UserID, now) {
 			ids = append(ids, mem.UserID)
 		}
 	}

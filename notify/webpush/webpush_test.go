@@ -644,11 +644,19 @@ func TestChannel_RefusesPrivateEndpoints(t *testing.T) {
 	}
 }
 
-// countingStore counts GetConversation calls on a real store.
+// countingStore counts GetConversation and ClaimPushWindows calls on a
+// real store.
 type countingStore struct {
 	*sqlite.Store
-	mu    sync.Mutex
-	convs int
+	mu            sync.Mutex
+	convs, claims int
+}
+
+func (s *countingStore) ClaimPushWindows(ctx context.Context, userIDs []string, conversationID string, now time.Time, window time.Duration) (map[string]bool, error) {
+	s.mu.Lock()
+	s.claims++
+	s.mu.Unlock()
+	return s.Store.ClaimPushWindows(ctx, userIDs, conversationID, now, window)
 }
 
 func (s *countingStore) GetConversation(ctx context.Context, id string) (*confab.Conversation, error) {
@@ -802,5 +810,47 @@ func TestChannel_Senders(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatalf("a held push: %v", err)
 		}
+	}
+}
+
+// TestChannel_HeldWindowsSkipped: a message inside the coalescing windows
+// this node claimed selects nobody without claiming (or reading the
+// settings and subscriptions of) those members again; after the window it
+// pushes.
+func TestChannel_HeldWindowsSkipped(t *testing.T) {
+	e := newEnv(t)
+	srv, _ := pushService(t, http.StatusCreated)
+	ann, bob := e.user("ann", ""), e.user("bob", "")
+	conv := e.conversation("team", ann, bob)
+	e.subscribe(bob, srv.URL+"/bob", newSubscriber(t))
+	now := time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC)
+	st := &countingStore{Store: e.st}
+	ch, err := webpush.New(st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", AllowPrivate: true, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := func() int {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return st.claims
+	}
+	fanout := func(content string) int {
+		t.Helper()
+		ds, err := ch.Fanout(t.Context(), e.eventOf(e.send(conv, ann, content)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ds)
+	}
+	if n := fanout("one"); n != 1 || claims() != 1 {
+		t.Fatalf("first message: %d deliveries, %d claims; want 1 and 1", n, claims())
+	}
+	now = now.Add(webpush.DefaultCoalesceWindow - time.Millisecond)
+	if n := fanout("two"); n != 0 || claims() != 1 {
+		t.Fatalf("inside the window: %d deliveries, %d claims in all; want 0 and still 1", n, claims())
+	}
+	now = now.Add(time.Millisecond)
+	if n := fanout("three"); n != 1 || claims() != 2 {
+		t.Fatalf("after the window: %d deliveries, %d claims in all; want 1 and 2", n, claims())
 	}
 }
