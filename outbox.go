@@ -118,6 +118,19 @@ type OutboxStore interface {
 	WebhookStore
 }
 
+// OutboxBatchStore is an OutboxStore that can complete many deliveries in
+// one transaction (SQLite, whose single writer the sends share): the
+// worker completes a claimed batch's successful deliveries together
+// instead of one write each. Optional; the worker falls back to
+// CompleteOutbox.
+type OutboxBatchStore interface {
+	// CompleteOutboxes marks done the delivery entries (not ChannelEvent
+	// ones) among ids whose lease owner holds, in one transaction, and
+	// returns how many it marked; the others (lease lost) are left as
+	// they are.
+	CompleteOutboxes(ctx context.Context, ids []int64, owner string) (int, error)
+}
+
 // Webhook is an endpoint that receives signed events (docs/webhooks.md).
 type Webhook struct {
 	WebhookID string

@@ -205,11 +205,19 @@ func (w *Worker) purge(ctx context.Context, now time.Time) {
 }
 
 // RunOnce claims one batch and settles every entry of it, Concurrency at
-// a time; it returns how many it claimed.
+// a time; it returns how many it claimed. When the store is an
+// OutboxBatchStore, the batch's successful deliveries are completed
+// together once the batch is done (one write instead of one each: a
+// fan-out's writes otherwise queue ahead of the sends on SQLite's single
+// writer).
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	batch, err := w.store.ClaimOutbox(ctx, w.cfg.Owner, w.cfg.Now(), w.cfg.Lease, w.cfg.Batch)
 	if err != nil {
 		return 0, err
+	}
+	var sent *delivered
+	if bs, ok := w.store.(confab.OutboxBatchStore); ok {
+		sent = &delivered{store: bs}
 	}
 	sem := make(chan struct{}, w.cfg.Concurrency)
 	var wg sync.WaitGroup
@@ -217,17 +225,45 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			w.settle(ctx, e)
+			w.settle(ctx, e, sent)
 		})
 	}
 	wg.Wait()
+	if sent != nil && len(sent.ids) > 0 {
+		n, err := sent.store.CompleteOutboxes(ctx, sent.ids, w.cfg.Owner)
+		if err != nil {
+			w.cfg.Logger.Warn("outbox complete failed", "entries", len(sent.ids), "err", err)
+		} else if n < len(sent.ids) {
+			w.cfg.Logger.Warn("outbox complete failed", "entries", len(sent.ids)-n, "err", "outbox lease lost")
+		}
+		for _, c := range sent.channels {
+			w.cfg.Delivered(c, "ok")
+		}
+	}
 	return len(batch), nil
+}
+
+// delivered collects a batch's successful deliveries for one
+// CompleteOutboxes.
+type delivered struct {
+	store    confab.OutboxBatchStore
+	mu       sync.Mutex
+	ids      []int64  // guarded by mu
+	channels []string // guarded by mu
+}
+
+func (d *delivered) add(e *confab.OutboxEntry) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.ids = append(d.ids, e.ID)
+	d.channels = append(d.channels, e.Channel)
 }
 
 // settle handles one claimed entry: an event is fanned out and completed
 // with its deliveries in one transaction; a delivery is sent, then
-// completed, retried later or given up.
-func (w *Worker) settle(ctx context.Context, e *confab.OutboxEntry) {
+// completed (added to sent, when not nil, for RunOnce to complete), retried
+// later or given up.
+func (w *Worker) settle(ctx context.Context, e *confab.OutboxEntry, sent *delivered) {
 	log := w.cfg.Logger.With("outbox_id", e.ID, "event_id", e.EventID, "event", string(e.Event), "channel", e.Channel, "target", e.Target)
 	if e.Channel == confab.ChannelEvent {
 		var next []*confab.OutboxEntry
@@ -256,6 +292,8 @@ func (w *Worker) settle(ctx context.Context, e *confab.OutboxEntry) {
 	}
 	err := c.Deliver(ctx, e)
 	switch {
+	case err == nil && sent != nil:
+		sent.add(e)
 	case err == nil:
 		if err := w.store.CompleteOutbox(ctx, e.ID, w.cfg.Owner, nil); err != nil {
 			log.Warn("outbox complete failed", "err", err)

@@ -268,3 +268,91 @@ func freshSchema(t *testing.T) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// spread is a Channel that fans every event out to n targets.
+type spread struct {
+	n         int
+	delivered chan string
+}
+
+func (s *spread) Name() string { return "test" }
+
+func (s *spread) Fanout(_ context.Context, ev *confab.OutboxEntry) ([]*confab.OutboxEntry, error) {
+	var out []*confab.OutboxEntry
+	for i := range s.n {
+		out = append(out, &confab.OutboxEntry{Channel: "test", Target: fmt.Sprint(i), EventID: ev.EventID, Event: ev.Event, At: ev.At, NotBefore: ev.At, Data: ev.Data})
+	}
+	return out, nil
+}
+
+func (s *spread) Deliver(_ context.Context, d *confab.OutboxEntry) error {
+	s.delivered <- d.Target
+	return nil
+}
+
+// batchCounting counts how deliveries are completed on a real store.
+type batchCounting struct {
+	*sqlite.Store
+	mu              sync.Mutex
+	single, batches int
+}
+
+func (s *batchCounting) CompleteOutbox(ctx context.Context, id int64, owner string, next []*confab.OutboxEntry) error {
+	if len(next) == 0 {
+		s.mu.Lock()
+		s.single++
+		s.mu.Unlock()
+	}
+	return s.Store.CompleteOutbox(ctx, id, owner, next)
+}
+
+func (s *batchCounting) CompleteOutboxes(ctx context.Context, ids []int64, owner string) (int, error) {
+	s.mu.Lock()
+	s.batches++
+	s.mu.Unlock()
+	return s.Store.CompleteOutboxes(ctx, ids, owner)
+}
+
+// TestWorker_CompletesBatches: on an OutboxBatchStore the deliveries of a
+// claimed batch are completed in one write, and every one is settled.
+func TestWorker_CompletesBatches(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "confab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Now().UTC()
+	if err := st.InsertOutbox(t.Context(), []*confab.OutboxEntry{{Channel: confab.ChannelEvent, Event: confab.OutboxMessageSent, At: at, NotBefore: at, Data: json.RawMessage(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	const targets = 16 // two batches of notify.DefaultBatch
+	bs := &batchCounting{Store: st}
+	ch := &spread{n: targets, delivered: make(chan string, targets)}
+	settled := make(chan string, targets+1)
+	w, err := notify.Open(bs, notify.Config{Owner: "node-a", Poll: 10 * time.Millisecond,
+		Delivered: func(channel, outcome string) { settled <- channel + " " + outcome }}, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range targets {
+		select {
+		case s := <-settled:
+			if s != "test ok" {
+				t.Fatalf("settled %q, want test ok", s)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("not every delivery settled within 10s")
+		}
+	}
+	w.Close()
+	bs.mu.Lock()
+	single, batches := bs.single, bs.batches
+	bs.mu.Unlock()
+	if single != 0 || batches != targets/notify.DefaultBatch {
+		t.Fatalf("deliveries completed by %d single writes and %d batches, want 0 and %d", single, batches, targets/notify.DefaultBatch)
+	}
+	left, err := st.ClaimOutbox(t.Context(), "probe", time.Now().Add(24*time.Hour), time.Minute, 100)
+	if err != nil || len(left) != 0 {
+		t.Fatalf("outbox after the worker: %d entries (%v), want none", len(left), err)
+	}
+}

@@ -34,6 +34,19 @@ const (
 	// that the push channels (Web Push, APNs, FCM) of one event share one
 	// selection and one coalescing claim.
 	pushMemo = 256
+	// UnreadSnapshotAge bounds how old the conversation may be that a
+	// delivery counts its Unread from (and learns whether the message was
+	// read meanwhile): the deliveries of one event share one read of the
+	// conversation, retaken once it is this old, instead of reading every
+	// member of it once per delivery (900 reads of 1,000 members for one
+	// message, most of a fan-out's CPU: BENCHMARKS.md, issue #14). A member
+	// who reads the conversation less than this before their push leaves
+	// may still get it.
+	UnreadSnapshotAge = time.Second
+	// unreadSnapshots bounds the events whose snapshot is kept (a
+	// conversation of up to confab.MaxMembers members each): more than the
+	// events a worker delivers at once.
+	unreadSnapshots = 16
 )
 
 // PushPayload is what a push notification says, the same on every push
@@ -105,9 +118,33 @@ type PushFanout struct {
 	store PushStore
 	cfg   PushConfig
 
-	mu    sync.Mutex             // guards memo and order
+	mu    sync.Mutex             // guards memo, order, snaps and snapOrder
 	memo  map[int64][]PushTarget // by outbox entry id
 	order []int64                // memo's keys, oldest first
+
+	snaps     map[int64]*convSnapshot // by EventID, for WithUnread
+	snapOrder []int64                 // snaps' keys, oldest first
+
+	// held is the coalescing windows this node claimed, until when, by
+	// conversation and user: a message inside them selects among the other
+	// members only, instead of reading presence, settings and subscriptions
+	// of a whole large conversation for every message (guarded by mu; at
+	// most maxHeld, expired ones pruned first).
+	held map[heldKey]time.Time
+}
+
+type heldKey struct{ conversationID, userID string }
+
+// maxHeld bounds PushFanout.held: ten conversations of confab.MaxMembers.
+const maxHeld = 10_000
+
+// convSnapshot is one read of a conversation, shared by the deliveries of
+// an event: the first to need it reads it, the others wait for that read.
+type convSnapshot struct {
+	ready chan struct{} // closed once conv, err and taken are set
+	conv  *confab.Conversation
+	err   error
+	taken time.Time
 }
 
 // PushTarget is one subscription to push an event to, with its payload
@@ -128,7 +165,7 @@ func NewPushFanout(store PushStore, cfg PushConfig) *PushFanout {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &PushFanout{store: store, cfg: cfg, memo: map[int64][]PushTarget{}}
+	return &PushFanout{store: store, cfg: cfg, memo: map[int64][]PushTarget{}, snaps: map[int64]*convSnapshot{}, held: map[heldKey]time.Time{}}
 }
 
 // Fanout returns channel's deliveries of the event ev: one per selected
@@ -259,17 +296,45 @@ func (f *PushFanout) claimWindows(ctx context.Context, subs []*confab.PushSubscr
 		}
 		maps.Copy(won, w)
 	}
+	f.hold(conversationID, won, now)
 	return won, nil
 }
 
+// hold remembers the windows won until they end.
+func (f *PushFanout) hold(conversationID string, won map[string]bool, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.held)+len(won) > maxHeld {
+		maps.DeleteFunc(f.held, func(_ heldKey, until time.Time) bool { return !until.After(now) })
+		if len(f.held)+len(won) > maxHeld {
+			clear(f.held) // the store's claims still coalesce; only the shortcut is lost
+		}
+	}
+	for id, ok := range won {
+		if ok {
+			f.held[heldKey{conversationID, id}] = now.Add(f.cfg.CoalesceWindow)
+		}
+	}
+}
+
+// holding reports whether this node holds userID's window of the
+// conversation at now.
+func (f *PushFanout) holding(conversationID, userID string, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.held[heldKey{conversationID, userID}].After(now)
+}
+
 // wanting returns the members other than the sender who are not connected
-// and whose settings want the message, with their settings.
+// and whose settings want the message, with their settings; members whose
+// coalescing window this node holds are left out (the store's claim would
+// refuse them).
 func (f *PushFanout) wanting(ctx context.Context, conv *confab.Conversation, m *confab.MessageData, now time.Time) (map[string]*confab.NotificationSettings, error) {
 	direct := len(conv.Members) == 2
 	out := map[string]*confab.NotificationSettings{}
 	var ids []string
 	for _, mem := range conv.Members {
-		if mem.UserID != m.UserID {
+		if mem.UserID != m.UserID && !f.holding(conv.ConversationID, mem.UserID, now) {
 			ids = append(ids, mem.UserID)
 		}
 	}
@@ -340,27 +405,77 @@ func preview(m *confab.MessageData) string {
 	return s
 }
 
-// WithUnread returns the payload of a delivery with Unread set to the
-// user's unread messages in the conversation now; Unread 0 when the
-// message was read meanwhile or the user is no longer a member (then
-// nothing is to be said).
-func WithUnread(ctx context.Context, store PushStore, data json.RawMessage, userID string) (*PushPayload, error) {
+// WithUnread returns the payload of the delivery d with Unread set to
+// userID's unread messages in the conversation; Unread 0 when the message
+// was read meanwhile or the user is no longer a member (then nothing is to
+// be said). The deliveries of one event (by EventID) count from one read of
+// the conversation, taken at most UnreadSnapshotAge before (by
+// PushConfig.Now), so a fan-out reads the conversation about once a second
+// rather than once per recipient.
+func (f *PushFanout) WithUnread(ctx context.Context, d *confab.OutboxEntry, userID string) (*PushPayload, error) {
 	var p PushPayload
-	if err := json.Unmarshal(data, &p); err != nil {
+	if err := json.Unmarshal(d.Data, &p); err != nil {
 		return nil, fmt.Errorf("push payload: %w: %w", err, ErrPermanent)
 	}
-	conv, err := store.GetConversation(ctx, p.ConversationID)
+	conv, err := f.snapshot(ctx, d.EventID, p.ConversationID)
 	if confab.ErrorCode(err) == confab.CodeNotFound {
 		return &p, nil
 	} else if err != nil {
 		return nil, err
 	}
-	for _, m := range conv.Members {
-		if m.UserID == userID && m.LastReadSeq < p.Seq {
-			p.Unread = conv.LastSeq - m.LastReadSeq
+	p.Unread = unread(conv, userID, p.Seq)
+	return &p, nil
+}
+
+// snapshot returns the conversation as read for the event eventID at most
+// UnreadSnapshotAge ago, reading it when there is no such read (or it
+// failed); concurrent callers share one read.
+func (f *PushFanout) snapshot(ctx context.Context, eventID int64, conversationID string) (*confab.Conversation, error) {
+	f.mu.Lock()
+	s, ok := f.snaps[eventID]
+	if ok {
+		select {
+		case <-s.ready:
+			if s.err != nil || f.cfg.Now().Sub(s.taken) >= UnreadSnapshotAge {
+				ok = false
+			}
+		default: // being read: wait for it
 		}
 	}
-	return &p, nil
+	if !ok {
+		s = &convSnapshot{ready: make(chan struct{})}
+		if _, had := f.snaps[eventID]; !had {
+			f.snapOrder = append(f.snapOrder, eventID)
+			if len(f.snapOrder) > unreadSnapshots {
+				delete(f.snaps, f.snapOrder[0])
+				f.snapOrder = f.snapOrder[1:]
+			}
+		}
+		f.snaps[eventID] = s
+		f.mu.Unlock()
+		s.taken = f.cfg.Now()
+		s.conv, s.err = f.store.GetConversation(context.WithoutCancel(ctx), conversationID)
+		close(s.ready)
+		return s.conv, s.err
+	}
+	f.mu.Unlock()
+	select {
+	case <-s.ready:
+		return s.conv, s.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// unread is userID's unread messages in conv when the message of seq is
+// among them; 0 when it was read or userID is no longer a member.
+func unread(conv *confab.Conversation, userID string, seq int64) int64 {
+	for _, m := range conv.Members {
+		if m.UserID == userID && m.LastReadSeq < seq {
+			return conv.LastSeq - m.LastReadSeq
+		}
+	}
+	return 0
 }
 
 // DropPushSubscription removes a subscription its push service says is

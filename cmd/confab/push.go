@@ -30,7 +30,7 @@ func webPush(ps notify.PushStore, fanout *notify.PushFanout, c *serveConfig, reg
 	})
 	reg.MustRegister(dropped)
 	ch, err := webpush.New(ps, webpush.Config{Keys: keys, Subject: c.VAPIDSubject, Fanout: fanout, Logger: logger, Dropped: dropped.Inc,
-		AllowPrivate: c.PushAllowPrivate})
+		AllowPrivate: c.PushAllowPrivate, Senders: c.PushSenders})
 	if err != nil {
 		return nil, "", err
 	}

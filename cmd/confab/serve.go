@@ -78,6 +78,7 @@ type serveConfig struct {
 	WebPush                                         bool
 	VAPIDKeyFile, VAPIDSubject                      string
 	PushAllowPrivate                                bool
+	PushSenders                                     int
 	DigestDelay                                     time.Duration
 	Mobile                                          mobilePushConfig
 	Workspaces                                      string // the workspaces file
@@ -147,6 +148,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"vapid-key-file", "", "Web Push VAPID key pair (JSON); created if missing. Default <data>/vapid.json. Share it between nodes", str(&c.VAPIDKeyFile)},
 		{"vapid-subject", "mailto:postmaster@localhost", "the contact push services see in VAPID requests (mailto: or https:); set one that reaches you", str(&c.VAPIDSubject)},
 		{"push-allow-private", "false", "let push endpoints reach loopback, private and link-local addresses (tests, a push service inside the network); off, such a subscription is dropped", boolean(&c.PushAllowPrivate)},
+		{"push-senders", "0", "Web Push notifications this node encrypts and posts at once; the rest of a large conversation's fan-out waits, so it never takes more than about that many cores from the sends", pkgDefault(integer(&c.PushSenders), "webpush", webpush.DefaultSenders)},
 		{"digest-delay", "0", "e-mail members who have been away this long a digest of their unread messages, at most one per user per delay (e.g. 30m; needs --smtp-url and --public-url; users can opt out); 0: off", duration(&c.DigestDelay)},
 		{"apns-key-file", "", "APNs token-auth key (.p8, PKCS #8 PEM); with --apns-key-id, --apns-team-id and --apns-topic it turns on iOS push (docs/push.md)", str(&c.Mobile.APNsKeyFile)},
 		{"apns-key-id", "", "the APNs key's id (kid)", str(&c.Mobile.APNsKeyID)},

@@ -194,7 +194,7 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	if platform != confab.PushAPNs {
 		return fmt.Errorf("apns: %q is not an APNs registration: %w", d.Target, notify.ErrPermanent)
 	}
-	p, err := notify.WithUnread(ctx, c.store, d.Data, sub.UserID)
+	p, err := c.cfg.Fanout.WithUnread(ctx, d, sub.UserID)
 	if err != nil || p.Unread == 0 {
 		return err // read meanwhile (or the conversation or membership is gone): nothing to say
 	}

@@ -2,14 +2,13 @@ package webpush
 
 import (
 	"crypto/ecdh"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"github.com/SherClockHolmes/webpush-go"
 )
 
 // KeysFile is the VAPID key file's name in the data directory.
@@ -49,11 +48,11 @@ func LoadKeys(path string) (Keys, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return k, err
 	}
-	priv, pub, err := webpush.GenerateVAPIDKeys()
+	key, err := ecdh.P256().GenerateKey(rand.Reader)
 	if err != nil {
 		return Keys{}, fmt.Errorf("webpush: generate VAPID keys: %w", err)
 	}
-	k = Keys{Public: pub, Private: priv}
+	k = Keys{Public: base64.RawURLEncoding.EncodeToString(key.PublicKey().Bytes()), Private: base64.RawURLEncoding.EncodeToString(key.Bytes())}
 	b, _ := json.MarshalIndent(k, "", "  ") // two strings always marshal
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return Keys{}, fmt.Errorf("webpush: %w", err)

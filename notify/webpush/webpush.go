@@ -7,6 +7,7 @@
 package webpush
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -18,11 +19,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
+	"strconv"
 	"syscall"
 	"time"
 
-	"github.com/SherClockHolmes/webpush-go"
 	"github.com/confab-chat/confab"
 	"github.com/confab-chat/confab/notify"
 )
@@ -40,6 +40,11 @@ const (
 	DefaultCoalesceWindow = notify.DefaultCoalesceWindow
 	PreviewRunes          = notify.PreviewRunes
 	responseBodyBytes     = 4096
+	// DefaultSenders is how many pushes a node encrypts and posts at
+	// once. The outbox worker runs notify.DefaultConcurrency deliveries at
+	// once; two of them pushing keep a 900-push fan-out within about one
+	// of the node's cores, leaving the others to the sends (issue #14).
+	DefaultSenders = 2
 )
 
 // Payload is the JSON a notification carries, decrypted by the browser and
@@ -58,6 +63,9 @@ type Config struct {
 	Subject string
 	TTL     time.Duration
 	Timeout time.Duration
+	// Senders bounds the pushes encrypted and posted at once on this node
+	// (DefaultSenders when 0); the other deliveries wait their turn.
+	Senders int
 	// Fanout selects the recipients, shared with the other push channels
 	// of the process; nil makes one of PresenceStale, CoalesceWindow and
 	// Now.
@@ -80,6 +88,8 @@ type Channel struct {
 	store  Store
 	cfg    Config
 	client *http.Client
+	vapid  *vapid
+	send   chan struct{} // a slot per sender (Config.Senders)
 }
 
 var _ notify.Channel = (*Channel)(nil)
@@ -92,11 +102,18 @@ func New(store Store, cfg Config) (*Channel, error) {
 	if cfg.Subject == "" {
 		return nil, errors.New("webpush: Config.Subject (mailto: or https: contact) is required")
 	}
+	v, err := newVAPID(cfg.Keys, cfg.Subject)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.TTL <= 0 {
 		cfg.TTL = DefaultTTL
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Senders <= 0 {
+		cfg.Senders = DefaultSenders
 	}
 	if cfg.Fanout == nil {
 		cfg.Fanout = notify.NewPushFanout(store, notify.PushConfig{PresenceStale: cfg.PresenceStale, CoalesceWindow: cfg.CoalesceWindow, Now: cfg.Now})
@@ -121,7 +138,7 @@ func New(store Store, cfg Config) (*Channel, error) {
 		Transport:     transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &Channel{store: store, cfg: cfg, client: client}, nil
+	return &Channel{store: store, cfg: cfg, client: client, vapid: v, send: make(chan struct{}, cfg.Senders)}, nil
 }
 
 // Name implements notify.Channel.
@@ -134,7 +151,8 @@ func (c *Channel) Fanout(ctx context.Context, ev *confab.OutboxEntry) ([]*confab
 	return c.cfg.Fanout.Fanout(ctx, ev, confab.ChannelWebPush, "")
 }
 
-// Deliver implements notify.Channel: encrypt the payload to the
+// Deliver implements notify.Channel: take one of Config.Senders (a
+// context that ends first is retried), encrypt the payload to the
 // subscription's keys and POST it. 2xx is success; 404 and 410 drop the
 // subscription, as does an endpoint inside the network (unless
 // AllowPrivate); 429 and 5xx (and network errors) are retried; any other
@@ -146,7 +164,7 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	} else if err != nil {
 		return err
 	}
-	p, err := notify.WithUnread(ctx, c.store, d.Data, sub.UserID)
+	p, err := c.cfg.Fanout.WithUnread(ctx, d, sub.UserID)
 	if err != nil || p.Unread == 0 {
 		return err // read meanwhile (or the conversation or membership is gone): nothing to say
 	}
@@ -154,19 +172,19 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	if err != nil {
 		return err
 	}
-	resp, err := webpush.SendNotificationWithContext(ctx, data, &webpush.Subscription{
-		Endpoint: sub.Endpoint, Keys: webpush.Keys{P256dh: sub.P256dh, Auth: sub.Auth},
-	}, &webpush.Options{
-		HTTPClient: c.client, Subscriber: c.cfg.Subject, TTL: int(c.cfg.TTL / time.Second), Urgency: webpush.UrgencyNormal,
-		VAPIDPublicKey: c.cfg.Keys.Public, VAPIDPrivateKey: c.cfg.Keys.Private,
-		Topic: topic(d.ConversationID), // a newer push about the conversation replaces one not yet delivered
-	})
+	select { // one of Config.Senders, until the answer is read
+	case c.send <- struct{}{}:
+		defer func() { <-c.send }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	req, err := c.request(ctx, sub, data, d.ConversationID)
 	if err != nil {
-		var netErr *url.Error
-		if !errors.As(err, &netErr) {
-			// Encrypting or signing failed (bad stored keys): no retry helps.
-			return fmt.Errorf("webpush: %w: %w", err, notify.ErrPermanent)
-		}
+		// Encrypting or signing failed (bad stored keys): no retry helps.
+		return fmt.Errorf("webpush: %w: %w", err, notify.ErrPermanent)
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
 		if errors.Is(err, errPrivateAddress) {
 			// Not a push service: drop it, as a push service's "gone" does.
 			if _, derr := c.store.DeletePushSubscription(ctx, "", sub.Endpoint); derr != nil {
@@ -195,6 +213,32 @@ func (c *Channel) Deliver(ctx context.Context, d *confab.OutboxEntry) error {
 	default:
 		return fmt.Errorf("webpush: push service answered %s: %w", resp.Status, notify.ErrPermanent)
 	}
+}
+
+// request is the push request of data to sub (RFC 8030 §5): the payload
+// encrypted to the subscription's keys, the VAPID Authorization, and the
+// conversation's Topic, so a newer push about it replaces one not yet
+// delivered.
+func (c *Channel) request(ctx context.Context, sub *confab.PushSubscription, data []byte, conversationID string) (*http.Request, error) {
+	body, err := encrypt(data, sub.P256dh, sub.Auth)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := c.vapid.header(sub.Endpoint, time.Now()) // the push service checks exp by its clock
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.Endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Encoding", "aes128gcm")
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("TTL", strconv.Itoa(int(c.cfg.TTL/time.Second)))
+	req.Header.Set("Urgency", "normal")
+	req.Header.Set("Topic", topic(conversationID))
+	req.Header.Set("Authorization", auth)
+	return req, nil
 }
 
 // topic is the Topic header (RFC 8030 §5.4: at most 32 base64url

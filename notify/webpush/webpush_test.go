@@ -2,6 +2,7 @@ package webpush_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdh"
@@ -21,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -639,5 +641,216 @@ func TestChannel_RefusesPrivateEndpoints(t *testing.T) {
 				t.Fatalf("subscription after the refusal: %v; want it dropped", err)
 			}
 		})
+	}
+}
+
+// countingStore counts GetConversation and ClaimPushWindows calls on a
+// real store.
+type countingStore struct {
+	*sqlite.Store
+	mu            sync.Mutex
+	convs, claims int
+}
+
+func (s *countingStore) ClaimPushWindows(ctx context.Context, userIDs []string, conversationID string, now time.Time, window time.Duration) (map[string]bool, error) {
+	s.mu.Lock()
+	s.claims++
+	s.mu.Unlock()
+	return s.Store.ClaimPushWindows(ctx, userIDs, conversationID, now, window)
+}
+
+func (s *countingStore) GetConversation(ctx context.Context, id string) (*confab.Conversation, error) {
+	s.mu.Lock()
+	s.convs++
+	s.mu.Unlock()
+	return s.Store.GetConversation(ctx, id)
+}
+
+func (s *countingStore) reads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.convs
+}
+
+// TestChannel_UnreadSnapshot: the deliveries of one event count Unread
+// from one read of the conversation, retaken once it is
+// notify.UnreadSnapshotAge old; a read mark made before then is seen.
+func TestChannel_UnreadSnapshot(t *testing.T) {
+	e := newEnv(t)
+	srv, got := pushService(t, http.StatusCreated)
+	ann, bob, cat := e.user("ann", ""), e.user("bob", ""), e.user("cat", "")
+	conv := e.conversation("team", ann, bob, cat)
+	e.subscribe(bob, srv.URL+"/bob", newSubscriber(t))
+	e.subscribe(cat, srv.URL+"/cat", newSubscriber(t))
+	now := time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC)
+	st := &countingStore{Store: e.st}
+	ch, err := webpush.New(st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", AllowPrivate: true, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := ch.Fanout(t.Context(), e.eventOf(e.send(conv, ann, "hi")))
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("Fanout = %d deliveries, %v; want 2", len(ds), err)
+	}
+	before := st.reads()
+	for _, d := range ds {
+		if err := ch.Deliver(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+		next(t, got)
+	}
+	if n := st.reads() - before; n != 1 {
+		t.Fatalf("two deliveries of one event read the conversation %d times, want once", n)
+	}
+	if err := e.st.MarkRead(t.Context(), conv.ConversationID, cat.UserID, 1, now); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(notify.UnreadSnapshotAge)
+	if err := ch.Deliver(t.Context(), ds[1]); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.reads() - before; n != 2 {
+		t.Fatalf("a delivery after the snapshot aged: %d reads in all, want 2", n)
+	}
+	select {
+	case p := <-got:
+		t.Fatalf("a push to %s, who read the message before the fresh snapshot", p.path)
+	default:
+	}
+}
+
+// TestChannel_VAPIDReused: pushes to one push service carry one VAPID
+// token, signed once, and each is encrypted to its own subscriber.
+func TestChannel_VAPIDReused(t *testing.T) {
+	e := newEnv(t)
+	srv, got := pushService(t, http.StatusCreated)
+	ann, bob, cat := e.user("ann", ""), e.user("bob", ""), e.user("cat", "")
+	conv := e.conversation("team", ann, bob, cat)
+	keys := map[string]*subscriber{"/bob": newSubscriber(t), "/cat": newSubscriber(t)}
+	e.subscribe(bob, srv.URL+"/bob", keys["/bob"])
+	e.subscribe(cat, srv.URL+"/cat", keys["/cat"])
+	ch := e.channel()
+	ds, err := ch.Fanout(t.Context(), e.eventOf(e.send(conv, ann, "hi")))
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("Fanout = %d deliveries, %v; want 2", len(ds), err)
+	}
+	var auths []string
+	for _, d := range ds {
+		if err := ch.Deliver(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+		p := next(t, got)
+		if err := verifyVAPID(p.auth, srv.URL, e.keys); err != nil {
+			t.Fatalf("VAPID of %s: %v", p.path, err)
+		}
+		if plain, err := keys[p.path].decrypt(p.body); err != nil || !strings.Contains(string(plain), `"preview":"hi"`) {
+			t.Fatalf("push to %s: %q, %v", p.path, plain, err)
+		}
+		auths = append(auths, p.auth)
+	}
+	if auths[0] != auths[1] {
+		t.Fatalf("two pushes to one push service signed two VAPID tokens:\n%s\n%s", auths[0], auths[1])
+	}
+}
+
+// TestChannel_Senders: no more than Config.Senders pushes are in flight;
+// a delivery beyond them waits (here until its context ends) without
+// reaching the push service.
+func TestChannel_Senders(t *testing.T) {
+	e := newEnv(t)
+	arrived, release := make(chan string, 10), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		arrived <- r.URL.Path
+		<-release
+		w.WriteHeader(http.StatusCreated)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // before srv.Close: no handler is left blocked
+	ann := e.user("ann", "")
+	members := []*confab.User{ann}
+	for _, name := range []string{"bob", "cat", "dan"} {
+		u := e.user(name, "")
+		members = append(members, u)
+		e.subscribe(u, srv.URL+"/"+name, newSubscriber(t))
+	}
+	conv := e.conversation("team", members...)
+	ch, err := webpush.New(e.st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", AllowPrivate: true, Senders: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := ch.Fanout(t.Context(), e.eventOf(e.send(conv, ann, "hi")))
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("Fanout = %d deliveries, %v; want 3", len(ds), err)
+	}
+	errs := make(chan error, 2)
+	for _, d := range ds[:2] {
+		go func() { errs <- ch.Deliver(t.Context(), d) }()
+	}
+	for range 2 {
+		select {
+		case <-arrived:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the first two pushes did not reach the push service within 10s")
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	if err := ch.Deliver(ctx, ds[2]); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a third delivery while two are in flight = %v, want it to wait until its context ends", err)
+	}
+	select {
+	case p := <-arrived:
+		t.Fatalf("a third push reached the push service (%s) while two were in flight", p)
+	default:
+	}
+	release <- struct{}{}
+	release <- struct{}{}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a held push: %v", err)
+		}
+	}
+}
+
+// TestChannel_HeldWindowsSkipped: a message inside the coalescing windows
+// this node claimed selects nobody without claiming (or reading the
+// settings and subscriptions of) those members again; after the window it
+// pushes.
+func TestChannel_HeldWindowsSkipped(t *testing.T) {
+	e := newEnv(t)
+	srv, _ := pushService(t, http.StatusCreated)
+	ann, bob := e.user("ann", ""), e.user("bob", "")
+	conv := e.conversation("team", ann, bob)
+	e.subscribe(bob, srv.URL+"/bob", newSubscriber(t))
+	now := time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC)
+	st := &countingStore{Store: e.st}
+	ch, err := webpush.New(st, webpush.Config{Keys: e.keys, Subject: "mailto:ops@example.com", AllowPrivate: true, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := func() int {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return st.claims
+	}
+	fanout := func(content string) int {
+		t.Helper()
+		ds, err := ch.Fanout(t.Context(), e.eventOf(e.send(conv, ann, content)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ds)
+	}
+	if n := fanout("one"); n != 1 || claims() != 1 {
+		t.Fatalf("first message: %d deliveries, %d claims; want 1 and 1", n, claims())
+	}
+	now = now.Add(webpush.DefaultCoalesceWindow - time.Millisecond)
+	if n := fanout("two"); n != 0 || claims() != 1 {
+		t.Fatalf("inside the window: %d deliveries, %d claims in all; want 0 and still 1", n, claims())
+	}
+	now = now.Add(time.Millisecond)
+	if n := fanout("three"); n != 1 || claims() != 2 {
+		t.Fatalf("after the window: %d deliveries, %d claims in all; want 1 and 2", n, claims())
 	}
 }

@@ -12,7 +12,10 @@ import (
 	"github.com/confab-chat/confab"
 )
 
-var _ confab.OutboxStore = (*Store)(nil)
+var (
+	_ confab.OutboxStore      = (*Store)(nil)
+	_ confab.OutboxBatchStore = (*Store)(nil)
+)
 
 // insertOutbox adds one outbox entry; outboxArgs gives its arguments.
 // The append path runs it without RETURNING (insertOutboxNoID): nothing
@@ -130,6 +133,30 @@ const completed = `done = 1`
 // CompleteOutbox implements confab.OutboxStore.
 func (s *Store) CompleteOutbox(ctx context.Context, id int64, owner string, next []*confab.OutboxEntry) error {
 	return s.settle(ctx, "complete outbox", id, owner, completed, nil, next)
+}
+
+// CompleteOutboxes implements confab.OutboxBatchStore.
+func (s *Store) CompleteOutboxes(ctx context.Context, ids []int64, owner string) (int, error) {
+	const op = "complete outboxes"
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	args := append([]any{owner, confab.ChannelEvent}, anyInts(ids)...)
+	res, err := s.write.ExecContext(ctx, `UPDATE outbox SET `+completed+`, owner = '', lease_until = 0
+		WHERE owner = ? AND channel != ? AND done = 0 AND dead = 0 AND id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return 0, mapErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(op, err)
+}
+
+func anyInts(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }
 
 // RetryOutbox implements confab.OutboxStore.
