@@ -39,22 +39,37 @@ func encrypt(plain []byte, p256dh, auth string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	uaKey, err := ecdh.P256().NewPublicKey(uaPublic)
-	if err != nil {
-		return nil, fmt.Errorf("p256dh: %w", err)
-	}
 	asKey, err := ecdh.P256().GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
+	}
+	salt := make([]byte, 16)
+	rand.Read(salt) // never fails (crypto/rand)
+	// The header and the sealed record together are recordSize bytes, as
+	// webpush-go (which this replaces) sent them.
+	padded := recordSize - (21 + len(asKey.PublicKey().Bytes())) - 16 // the header, the GCM tag
+	return seal(plain, uaPublic, secret, asKey, salt, padded)
+}
+
+// seal is encrypt with the ephemeral key and the salt given, and the
+// plain text padded to a record of padded bytes before sealing (at least
+// len(plain)+1, for the delimiter): RFC 8291 Appendix A's example is
+// seal's output with padded = len(plain)+1.
+func seal(plain, uaPublic, secret []byte, asKey *ecdh.PrivateKey, salt []byte, padded int) ([]byte, error) {
+	if len(plain)+1 > padded {
+		return nil, fmt.Errorf("a payload of %d bytes does not fit one record", len(plain))
+	}
+	uaKey, err := ecdh.P256().NewPublicKey(uaPublic)
+	if err != nil {
+		return nil, fmt.Errorf("p256dh: %w", err)
 	}
 	shared, err := asKey.ECDH(uaKey)
 	if err != nil {
 		return nil, err
 	}
 	asPublic := asKey.PublicKey().Bytes()
-	header := make([]byte, 16, 21+len(asPublic)+recordSize)
-	rand.Read(header) // the salt; never fails (crypto/rand)
-	salt := header[:16]
+	header := make([]byte, 0, 21+len(asPublic)+padded+16)
+	header = append(header, salt...)
 	header = binary.BigEndian.AppendUint32(header, recordSize)
 	header = append(header, byte(len(asPublic)))
 	header = append(header, asPublic...)
@@ -80,12 +95,6 @@ func encrypt(plain []byte, p256dh, auth string) ([]byte, error) {
 	gcm, err := cipher.NewGCM(block)
 	if err != nil {
 		return nil, err
-	}
-	// The header and the sealed record together are recordSize bytes, as
-	// webpush-go (which this replaces) sent them.
-	padded := recordSize - len(header) - gcm.Overhead()
-	if len(plain)+1 > padded {
-		return nil, fmt.Errorf("a payload of %d bytes does not fit one record", len(plain))
 	}
 	record := make([]byte, padded)
 	copy(record, plain)
